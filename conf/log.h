@@ -44,12 +44,14 @@ struct wlog_config {
 };
 
 /* Opens the sinks (closing any earlier ones). Always succeeds as far as the
- * caller is concerned: failures are reported once on stderr. */
+ * caller is concerned: failures are reported once on stderr. With level 0
+ * no sink is opened (no log file is created). */
 void wlog_open(const struct wlog_config *cfg);
 
 /* Uses an already-open fd as the file sink (the confined helper gets its log
  * fd from the library instead of opening the file). The fd is not closed by
- * wlog_close(). A negative fd removes the file sink. */
+ * wlog_close(). A negative fd removes the file sink. Call it after
+ * wlog_open(), which drops (without closing) an fd given earlier. */
 void wlog_use_fd(int fd);
 
 /* Closes all sinks; later calls log nothing until wlog_open(). */
@@ -64,7 +66,6 @@ void wlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 void wlogv(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* TRACE line with thread id and PKCS #11 session handle (0 when none). */
-void wlog_trace(unsigned long session, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void wlog_trace(unsigned long session, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

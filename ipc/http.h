@@ -15,10 +15,39 @@
  *      -EBADMSG   malformed start line, header, or Content-Length
  *      -ENOTSUP   HTTP version other than 1.0/1.1, or Transfer-Encoding
  *      -ENOMEM    allocation failed
+ *      HTTP_ERR_URI_TOO_LONG (-ENAMETOOLONG)  request target longer than
+ *                 HTTP_MAX_TARGET (reported as soon as the byte past the
+ *                 limit is seen, so that the server can answer 414)
+ *  - Strictness (both parsers):
+ *      every line ends in CRLF; a bare LF or a lone CR is -EBADMSG; no
+ *      empty lines before the start line; obs-fold (a header line starting
+ *      with SP or HTAB) is -EBADMSG; header names are RFC 9110 tokens
+ *      directly followed by ':'; values hold no CTL but HTAB (so no NUL).
+ *      Request line: METHOD (A-Z, 1..HTTP_MAX_METHOD) SP target ('/' then
+ *      visible ASCII 0x21-0x7e) SP HTTP/1.0|HTTP/1.1. A well-formed
+ *      HTTP/d.d of another version is -ENOTSUP.
+ *      Status line: HTTP/1.x SP 3 digits (200..599; interim 1xx answers are
+ *      not part of WSOP and are -EBADMSG) SP reason (may be empty).
+ *      Content-Length: digits only after trimming blanks; repeated headers
+ *      must agree; any digit string above HTTP_MAX_BODY is -E2BIG.
+ *      Transfer-Encoding in any form is -ENOTSUP.
+ *      A request without Content-Length has an empty body. A response
+ *      without it is -EBADMSG, except 204 and 304 whose body is always
+ *      empty (their Content-Length, if any, is checked but not used).
+ *      keep_alive: HTTP/1.1 unless Connection lists "close"; HTTP/1.0 only
+ *      when Connection lists "keep-alive" (and not "close").
+ *  - Serialisers write HTTP/1.1 and refuse (-EINVAL) a bad method or
+ *    target, a status outside 200..599, header names that are not tokens,
+ *    values with CTLs (CR, LF...), extra headers that would contradict what
+ *    they write themselves (Content-Length, Transfer-Encoding; Host in
+ *    requests; Connection in responses) and a body on 204/304. A body above
+ *    HTTP_MAX_BODY is -E2BIG, a head above HTTP_MAX_HEAD or too many headers
+ *    -EMSGSIZE: what they produce always parses on the other side.
  */
 #ifndef PKCS11WSOP_IPC_HTTP_H
 #define PKCS11WSOP_IPC_HTTP_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +57,9 @@
 #define HTTP_MAX_BODY     (1u << 20) /* 1 MiB */
 #define HTTP_MAX_TARGET   1024
 #define HTTP_MAX_METHOD   15
+
+/* Distinct from the other errors so that the server can answer 414. */
+#define HTTP_ERR_URI_TOO_LONG (-ENAMETOOLONG)
 
 struct http_header {
 	const char *name;  /* points into the message's head copy, NUL-terminated */
@@ -57,7 +89,9 @@ void http_message_clear(struct http_message *msg);
 /* Parse one request / response from data[0..len).
  * Returns 1 and sets *consumed when a whole message was parsed (bytes past
  * *consumed belong to the next message), 0 when more bytes are needed,
- * or a negative errno (see above). On error or 0 the message is left clear. */
+ * or a negative errno (see above). On error or 0 the message is left clear.
+ * msg is overwritten without being freed first: clear a parsed message
+ * before parsing into it again. The body is wiped by http_message_clear. */
 int http_parse_request(const uint8_t *data, size_t len, struct http_message *msg,
 		       size_t *consumed);
 int http_parse_response(const uint8_t *data, size_t len, struct http_message *msg,

@@ -1,0 +1,1978 @@
+/*
+ * WSOP JSON codec; the contract is in wsop_json.h.
+ *
+ * Decoding goes through json-c (strict, UTF-8 validated, depth-limited)
+ * after a byte pre-scan that json-c's strict mode does not do for us
+ * (single-quoted strings, NaN/Infinity). Encoding is done here by hand into
+ * a growable buffer, so that bodies carrying a passphrase never leave an
+ * unwiped copy behind when the buffer grows, and so that the output has
+ * exactly one spelling (no "\/" escapes, no spaces).
+ */
+#include "ipc/wsop_json.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "ipc/base64url.h"
+#include "ipc/http.h"
+
+/* Seconds since the epoch up to 9999-12-31T23:59:59Z: wide enough for any
+ * creation time, narrow enough that json-c's saturation of huge numbers
+ * never turns into a silently accepted value. */
+#define CREATED_MAX INT64_C(253402300799)
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ======================================================================
+ * Error codes
+ * ====================================================================== */
+
+const char *wsop_json_rc_code(int rc)
+{
+	switch (rc) {
+	case WSOP_JSON_ETOO_LARGE:
+		return "too_large";
+	case WSOP_JSON_ESYNTAX:
+	case WSOP_JSON_EDEPTH:
+	case WSOP_JSON_ETRAILING:
+	case WSOP_JSON_ENOT_OBJECT:
+	case WSOP_JSON_EUNKNOWN_MEMBER:
+	case WSOP_JSON_EMISSING:
+	case WSOP_JSON_ETYPE:
+	case WSOP_JSON_EBASE64:
+	case WSOP_JSON_EBAD_VALUE:
+		return "bad_request";
+	case WSOP_JSON_EBAD_ATTRIBUTE:
+		return "bad_attribute";
+	case WSOP_JSON_EINVALID_NAME:
+		return "invalid_name";
+	case WSOP_JSON_EINVALID_PASSPHRASE:
+		return "invalid_passphrase";
+	case WSOP_JSON_EBAD_KEY_SIZE:
+		return "bad_key_size";
+	case WSOP_JSON_EBAD_MECHANISM:
+		return "bad_mechanism";
+	case WSOP_JSON_EBAD_IV:
+		return "bad_iv";
+	case WSOP_JSON_EBAD_DATA_LENGTH:
+		return "bad_data_length";
+	default:
+		return "internal";
+	}
+}
+
+static const struct {
+	const char *code;
+	int status;
+} code_status[] = {
+	{ "bad_http", 400 },
+	{ "bad_request", 400 },
+	{ "bad_attribute", 400 },
+	{ "invalid_name", 400 },
+	{ "invalid_passphrase", 400 },
+	{ "bad_key_size", 400 },
+	{ "bad_mechanism", 400 },
+	{ "bad_iv", 400 },
+	{ "bad_data_length", 400 },
+	{ "bad_padding", 400 },
+	{ "wrong_passphrase", 403 },
+	{ "not_active", 403 },
+	{ "forbidden_use", 403 },
+	{ "not_found", 404 },
+	{ "unknown_key", 404 },
+	{ "method_not_allowed", 405 },
+	{ "not_empty", 409 },
+	{ "too_large", 413 },
+	{ "uri_too_long", 414 },
+	{ "idempotency_conflict", 422 },
+	{ "header_too_large", 431 },
+	{ "internal", 500 },
+	{ "busy", 503 },
+};
+
+int wsop_json_code_status(const char *code)
+{
+	if (!code)
+		return 500;
+	for (size_t i = 0; i < ARRAY_LEN(code_status); i++)
+		if (strcmp(code, code_status[i].code) == 0)
+			return code_status[i].status;
+	return 500;
+}
+
+void wsop_json_error_set(struct wsop_json_error *err, const char *code, const char *message)
+{
+	if (!err)
+		return;
+	memset(err, 0, sizeof(*err));
+	snprintf(err->code, sizeof(err->code), "%s", code ? code : "internal");
+	snprintf(err->message, sizeof(err->message), "%s", message ? message : "");
+}
+
+/* Records a decoder failure: the README code of rc and "<where>: <why>".
+ * where names a member (never its value). Returns rc. */
+static int fail(struct wsop_json_error *err, int rc, const char *where, const char *why)
+{
+	if (err) {
+		memset(err, 0, sizeof(*err));
+		snprintf(err->code, sizeof(err->code), "%s", wsop_json_rc_code(rc));
+		if (where && where[0])
+			snprintf(err->message, sizeof(err->message), "%.160s: %s", where, why);
+		else
+			snprintf(err->message, sizeof(err->message), "%s", why);
+	}
+	return rc;
+}
+
+/* ======================================================================
+ * Memory
+ * ====================================================================== */
+
+int wsop_bytes_copy(struct wsop_bytes *dst, const uint8_t *data, size_t len)
+{
+	if (!dst)
+		return -EINVAL;
+	dst->data = NULL;
+	dst->len = 0;
+	if (len == 0)
+		return 0;
+	if (!data)
+		return -EINVAL;
+	dst->data = malloc(len);
+	if (!dst->data)
+		return -ENOMEM;
+	memcpy(dst->data, data, len);
+	dst->len = len;
+	return 0;
+}
+
+void wsop_bytes_free(struct wsop_bytes *b)
+{
+	if (!b)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+}
+
+void wsop_softcard_list_free(struct wsop_softcard_list *l)
+{
+	if (!l)
+		return;
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+void wsop_group_list_free(struct wsop_group_list *l)
+{
+	if (!l)
+		return;
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+void wsop_key_attributes_free(struct wsop_key_attributes *a)
+{
+	if (!a)
+		return;
+	wsop_bytes_free(&a->id);
+	memset(a, 0, sizeof(*a));
+}
+
+void wsop_key_generate_req_free(struct wsop_key_generate_req *r)
+{
+	if (!r)
+		return;
+	wsop_key_attributes_free(&r->attributes);
+	memset(r, 0, sizeof(*r));
+}
+
+void wsop_key_free(struct wsop_key *k)
+{
+	if (!k)
+		return;
+	wsop_key_attributes_free(&k->attributes);
+	memset(k, 0, sizeof(*k));
+}
+
+void wsop_key_list_free(struct wsop_key_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->count; i++)
+		wsop_key_free(&l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+void wsop_object_attributes_free(struct wsop_object_attributes *a)
+{
+	if (!a)
+		return;
+	wsop_bytes_free(&a->id);
+	wsop_bytes_free(&a->value);
+	wsop_bytes_free(&a->object_id);
+	wsop_bytes_free(&a->subject);
+	wsop_bytes_free(&a->issuer);
+	wsop_bytes_free(&a->serial_number);
+	memset(a, 0, sizeof(*a));
+}
+
+void wsop_object_create_req_free(struct wsop_object_create_req *r)
+{
+	if (!r)
+		return;
+	wsop_object_attributes_free(&r->attributes);
+	memset(r, 0, sizeof(*r));
+}
+
+void wsop_object_free(struct wsop_object *o)
+{
+	if (!o)
+		return;
+	wsop_object_attributes_free(&o->attributes);
+	memset(o, 0, sizeof(*o));
+}
+
+void wsop_object_list_free(struct wsop_object_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->count; i++)
+		wsop_object_free(&l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Crypto data may be plaintext: wiped, not just freed. */
+static void bytes_clear_free(struct wsop_bytes *b)
+{
+	OPENSSL_clear_free(b->data, b->len);
+	b->data = NULL;
+	b->len = 0;
+}
+
+void wsop_crypto_req_free(struct wsop_crypto_req *r)
+{
+	if (!r)
+		return;
+	bytes_clear_free(&r->data);
+	memset(r, 0, sizeof(*r));
+}
+
+void wsop_crypto_answer_free(struct wsop_crypto_answer *a)
+{
+	if (!a)
+		return;
+	bytes_clear_free(&a->data);
+	memset(a, 0, sizeof(*a));
+}
+
+void wsop_softcard_create_req_cleanse(struct wsop_softcard_create_req *r)
+{
+	if (r)
+		OPENSSL_cleanse(r, sizeof(*r));
+}
+
+void wsop_activate_req_cleanse(struct wsop_activate_req *r)
+{
+	if (r)
+		OPENSSL_cleanse(r, sizeof(*r));
+}
+
+/* ======================================================================
+ * Writer
+ * ====================================================================== */
+
+struct jw {
+	char *buf;
+	size_t len, cap;
+	bool secret; /* wipe every buffer this writer lets go of */
+	int err;     /* first failure, sticky */
+};
+
+static void jw_reserve(struct jw *w, size_t more)
+{
+	if (w->err)
+		return;
+	if (more > SIZE_MAX / 2 - w->len) {
+		w->err = -ENOMEM;
+		return;
+	}
+	size_t need = w->len + more + 1;
+	if (need <= w->cap)
+		return;
+	size_t cap = w->cap ? w->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	/* realloc may leave the old block unwiped; a secret body is copied
+	 * by hand so the old block can be cleansed first. */
+	char *nbuf = malloc(cap);
+	if (!nbuf) {
+		w->err = -ENOMEM;
+		return;
+	}
+	if (w->buf) {
+		memcpy(nbuf, w->buf, w->len);
+		if (w->secret)
+			OPENSSL_cleanse(w->buf, w->cap);
+		free(w->buf);
+	}
+	w->buf = nbuf;
+	w->cap = cap;
+}
+
+static void jw_raw(struct jw *w, const char *s, size_t n)
+{
+	jw_reserve(w, n);
+	if (w->err)
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static void jw_lit(struct jw *w, const char *s)
+{
+	jw_raw(w, s, strlen(s));
+}
+
+/* A comma is due unless the value opens its container. */
+static void jw_sep(struct jw *w)
+{
+	if (!w->err && w->len > 0 && w->buf[w->len - 1] != '{' && w->buf[w->len - 1] != '[' &&
+	    w->buf[w->len - 1] != ':')
+		jw_raw(w, ",", 1);
+}
+
+static void jw_string(struct jw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	jw_raw(w, "\"", 1);
+	for (size_t i = 0; i < n && !w->err; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			char esc[2] = { '\\', (char)c };
+			jw_raw(w, esc, 2);
+		} else if (c < 0x20) {
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			jw_raw(w, esc, 6);
+		} else {
+			jw_raw(w, (const char *)&c, 1);
+		}
+	}
+	jw_raw(w, "\"", 1);
+}
+
+static void jw_key(struct jw *w, const char *name)
+{
+	jw_sep(w);
+	jw_string(w, name, strlen(name));
+	jw_raw(w, ":", 1);
+}
+
+static void jw_open(struct jw *w, const char *name, char bracket)
+{
+	if (name)
+		jw_key(w, name);
+	else
+		jw_sep(w);
+	jw_raw(w, &bracket, 1);
+}
+
+static void jw_close(struct jw *w, char bracket)
+{
+	jw_raw(w, &bracket, 1);
+}
+
+/* A fixed-buffer text member; a buffer without its NUL is refused. */
+static void jw_text(struct jw *w, const char *name, const char *s, size_t buf_size)
+{
+	size_t n = strnlen(s, buf_size);
+	if (n == buf_size) {
+		if (!w->err)
+			w->err = -EINVAL;
+		return;
+	}
+	jw_key(w, name);
+	jw_string(w, s, n);
+}
+
+static void jw_int(struct jw *w, const char *name, int64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%" PRId64, v);
+	jw_key(w, name);
+	jw_raw(w, num, (size_t)n);
+}
+
+static void jw_bool(struct jw *w, const char *name, bool v)
+{
+	jw_key(w, name);
+	jw_lit(w, v ? "true" : "false");
+}
+
+static void jw_b64(struct jw *w, const char *name, const uint8_t *data, size_t len)
+{
+	if (len > 0 && !data) {
+		if (!w->err)
+			w->err = -EINVAL;
+		return;
+	}
+	if (len > HTTP_MAX_BODY) {
+		if (!w->err)
+			w->err = -EINVAL;
+		return;
+	}
+	size_t n = b64url_encoded_len(len);
+	jw_key(w, name);
+	jw_raw(w, "\"", 1);
+	jw_reserve(w, n);
+	if (w->err)
+		return;
+	if (b64url_encode(data, len, w->buf + w->len, w->cap - w->len) != 0) {
+		w->err = -EINVAL;
+		return;
+	}
+	w->len += n;
+	jw_raw(w, "\"", 1);
+}
+
+static void jw_bytes(struct jw *w, const char *name, const struct wsop_bytes *b)
+{
+	jw_b64(w, name, b->data, b->len);
+}
+
+/* Hands the text to the caller, or wipes and frees it on failure. */
+static int jw_finish(struct jw *w, char **out, size_t *out_len)
+{
+	if (!w->err && !w->buf)
+		w->err = -EINVAL;
+	if (w->err) {
+		if (w->buf) {
+			if (w->secret)
+				OPENSSL_cleanse(w->buf, w->cap);
+			free(w->buf);
+		}
+		*out = NULL;
+		if (out_len)
+			*out_len = 0;
+		return w->err;
+	}
+	*out = w->buf;
+	if (out_len)
+		*out_len = w->len;
+	return 0;
+}
+
+/* ======================================================================
+ * Reader: parsing
+ * ====================================================================== */
+
+static bool json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* json-c's strict mode still takes 'single quotes', NaN, Infinity and raw
+ * control characters inside strings, and it lets an empty container one
+ * level past its depth limit through. Outside strings JSON needs only
+ * structure, numbers and the three literals, so this pass over what json-c
+ * accepted refuses anything else and counts the nesting itself. Returns 0,
+ * WSOP_JSON_ESYNTAX or WSOP_JSON_EDEPTH. */
+static int prescan(const char *text, size_t len)
+{
+	static const char outside[] = "{}[],:0123456789+-.eEtruefalsn \t\r\n";
+	bool in_string = false;
+	unsigned depth = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (c == '\0')
+			return WSOP_JSON_ESYNTAX;
+		if (in_string) {
+			if ((unsigned char)c < 0x20)
+				return WSOP_JSON_ESYNTAX;
+			if (c == '\\')
+				i++; /* the escaped character cannot end the string */
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == '"') {
+			in_string = true;
+		} else if (c == '{' || c == '[') {
+			if (++depth > WSOP_JSON_MAX_DEPTH)
+				return WSOP_JSON_EDEPTH;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		} else if (!strchr(outside, c)) {
+			return WSOP_JSON_ESYNTAX;
+		}
+	}
+	return 0;
+}
+
+/* Best-effort wipe of json-c's scratch buffer, which held the last string
+ * token (possibly a passphrase). The field is public but marked internal
+ * in json-c 0.16; earlier copies made while it grew are out of reach. */
+static void tokener_wipe(struct json_tokener *tok)
+{
+	if (tok->pb && tok->pb->buf && tok->pb->size > 0)
+		OPENSSL_cleanse(tok->pb->buf, (size_t)tok->pb->size);
+}
+
+static int parse_text(const char *text, size_t len, bool secret, struct json_object **root,
+                      struct wsop_json_error *err)
+{
+	*root = NULL;
+	if (len > HTTP_MAX_BODY)
+		return fail(err, WSOP_JSON_ETOO_LARGE, "", "body larger than 1 MiB");
+	if (!text)
+		return fail(err, WSOP_JSON_ESYNTAX, "", "no body");
+
+	/* json-c counts the outermost container as depth 0. */
+	struct json_tokener *tok = json_tokener_new_ex(WSOP_JSON_MAX_DEPTH + 1);
+	if (!tok)
+		return fail(err, WSOP_JSON_ENOMEM, "", "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8 |
+	                                JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	struct json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	if (secret)
+		tokener_wipe(tok);
+	json_tokener_free(tok);
+
+	int rc = 0;
+	if (!obj) {
+		if (jerr == json_tokener_error_depth)
+			rc = fail(err, WSOP_JSON_EDEPTH, "", "nested deeper than 8 levels");
+		else
+			rc = fail(err, WSOP_JSON_ESYNTAX, "", "not JSON");
+		return rc;
+	}
+	rc = prescan(text, end);
+	if (rc == WSOP_JSON_EDEPTH)
+		rc = fail(err, rc, "", "nested deeper than 8 levels");
+	else if (rc)
+		rc = fail(err, rc, "", "not JSON");
+	for (size_t i = end; i < len && !rc; i++) {
+		if (!json_space(text[i])) {
+			rc = fail(err, WSOP_JSON_ETRAILING, "", "bytes after the JSON value");
+			break;
+		}
+	}
+	if (!rc && !json_object_is_type(obj, json_type_object))
+		rc = fail(err, WSOP_JSON_ENOT_OBJECT, "", "body is not a JSON object");
+	if (rc) {
+		json_object_put(obj);
+		return rc;
+	}
+	*root = obj;
+	return 0;
+}
+
+/* ======================================================================
+ * Reader: members
+ * ====================================================================== */
+
+/* "ctx.name" for messages; ctx may be "". */
+static const char *member_path(char *buf, size_t cap, const char *ctx, const char *name)
+{
+	if (ctx && ctx[0])
+		snprintf(buf, cap, "%.100s.%.60s", ctx, name);
+	else
+		snprintf(buf, cap, "%.60s", name);
+	return buf;
+}
+
+/* Refuses any member whose name is not in allowed[]. */
+static int check_members(struct json_object *obj, const char *const *allowed, size_t n,
+                         const char *ctx, struct wsop_json_error *err)
+{
+	char where[192];
+
+	json_object_object_foreach(obj, name, val)
+	{
+		(void)val;
+		bool known = false;
+		for (size_t i = 0; i < n && !known; i++)
+			known = strcmp(name, allowed[i]) == 0;
+		if (!known)
+			return fail(err, WSOP_JSON_EUNKNOWN_MEMBER,
+			            member_path(where, sizeof(where), ctx, name), "unknown member");
+	}
+	return 0;
+}
+
+/* The member name of obj if its type is want. Returns 0 with *val NULL
+ * when absent and optional. */
+static int get_member(struct json_object *obj, const char *name, bool required, enum json_type want,
+                      struct json_object **val, const char *ctx, struct wsop_json_error *err)
+{
+	static const char *const type_names[] = {
+		[json_type_null] = "null",        [json_type_boolean] = "a boolean",
+		[json_type_double] = "a double",  [json_type_int] = "an integer",
+		[json_type_object] = "an object", [json_type_array] = "an array",
+		[json_type_string] = "a string",
+	};
+	char where[192], why[48];
+
+	*val = NULL;
+	struct json_object *v;
+	if (!json_object_object_get_ex(obj, name, &v)) {
+		if (required)
+			return fail(err, WSOP_JSON_EMISSING,
+			            member_path(where, sizeof(where), ctx, name),
+			            "required member missing");
+		return 0;
+	}
+	if (!json_object_is_type(v, want)) {
+		snprintf(why, sizeof(why), "must be %s", type_names[want]);
+		return fail(err, WSOP_JSON_ETYPE, member_path(where, sizeof(where), ctx, name),
+		            why);
+	}
+	*val = v;
+	return 0;
+}
+
+static int get_string(struct json_object *obj, const char *name, bool required, const char **s,
+                      size_t *n, const char *ctx, struct wsop_json_error *err)
+{
+	struct json_object *v;
+	int rc = get_member(obj, name, required, json_type_string, &v, ctx, err);
+	*s = NULL;
+	*n = 0;
+	if (rc || !v)
+		return rc;
+	*s = json_object_get_string(v);
+	*n = (size_t)json_object_get_string_len(v);
+	return 0;
+}
+
+/* A string member copied into buf[0..max] (NUL-terminated). A string
+ * longer than max, with a NUL inside or refused by valid() is bad_rc. */
+static int get_text(struct json_object *obj, const char *name, bool required, char *buf, size_t max,
+                    bool (*valid)(const char *s, size_t n), int bad_rc, bool *present,
+                    const char *ctx, struct wsop_json_error *err)
+{
+	char where[192];
+	const char *s;
+	size_t n;
+
+	if (present)
+		*present = false;
+	int rc = get_string(obj, name, required, &s, &n, ctx, err);
+	if (rc || !s)
+		return rc;
+	if (n > max || memchr(s, '\0', n) || (valid && !valid(s, n)))
+		return fail(err, bad_rc, member_path(where, sizeof(where), ctx, name),
+		            n > max ? "too long" : "invalid value");
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (present)
+		*present = true;
+	return 0;
+}
+
+static bool text_is_name(const char *s, size_t n)
+{
+	(void)n;
+	return wsop_name_valid(s);
+}
+
+static bool text_is_softcard_id(const char *s, size_t n)
+{
+	(void)n;
+	return wsop_softcard_id_valid(s);
+}
+
+static bool text_is_uuid(const char *s, size_t n)
+{
+	(void)n;
+	return wsop_uuid_valid(s);
+}
+
+static bool text_is_date(const char *s, size_t n)
+{
+	(void)n;
+	return wsop_date_valid(s);
+}
+
+static bool text_is_utf8(const char *s, size_t n)
+{
+	return wsop_utf8_text_valid(s, n);
+}
+
+static bool text_is_key_path(const char *s, size_t n)
+{
+	char g[WSOP_UUID_LEN + 1], k[WSOP_UUID_LEN + 1];
+	(void)n;
+	return wsop_key_path_parse(s, g, k) == 0;
+}
+
+/* A string member that must equal want exactly. */
+static int get_fixed(struct json_object *obj, const char *name, const char *want, const char *ctx,
+                     struct wsop_json_error *err)
+{
+	char where[192];
+	const char *s;
+	size_t n;
+
+	int rc = get_string(obj, name, true, &s, &n, ctx, err);
+	if (rc)
+		return rc;
+	if (n != strlen(want) || memcmp(s, want, n) != 0)
+		return fail(err, WSOP_JSON_EBAD_VALUE, member_path(where, sizeof(where), ctx, name),
+		            "unsupported value");
+	return 0;
+}
+
+static int get_int(struct json_object *obj, const char *name, int64_t min, int64_t max,
+                   int64_t *out, const char *ctx, struct wsop_json_error *err)
+{
+	char where[192];
+	struct json_object *v;
+
+	int rc = get_member(obj, name, true, json_type_int, &v, ctx, err);
+	if (rc)
+		return rc;
+	/* json-c saturates numbers beyond int64 at the limits, so the limits
+	 * themselves are never inside [min, max]. */
+	int64_t x = json_object_get_int64(v);
+	if (x < min || x > max)
+		return fail(err, WSOP_JSON_ETYPE, member_path(where, sizeof(where), ctx, name),
+		            "integer out of range");
+	*out = x;
+	return 0;
+}
+
+static int get_created(struct json_object *obj, int64_t *out, const char *ctx,
+                       struct wsop_json_error *err)
+{
+	return get_int(obj, "created", 0, CREATED_MAX, out, ctx, err);
+}
+
+static int get_bool(struct json_object *obj, const char *name, bool required, bool dflt, bool *out,
+                    const char *ctx, struct wsop_json_error *err)
+{
+	struct json_object *v;
+	int rc = get_member(obj, name, required, json_type_boolean, &v, ctx, err);
+	if (rc)
+		return rc;
+	*out = v ? json_object_get_boolean(v) != 0 : dflt;
+	return 0;
+}
+
+/* A base64url member of at most max decoded bytes. The text length is
+ * compared with the bound before anything is allocated; over the bound is
+ * over_rc, bad alphabet or shape EBASE64. */
+static int get_b64(struct json_object *obj, const char *name, bool required, size_t max,
+                   int over_rc, struct wsop_bytes *out, bool *present, const char *ctx,
+                   struct wsop_json_error *err)
+{
+	char where[192];
+	const char *s;
+	size_t n;
+
+	out->data = NULL;
+	out->len = 0;
+	if (present)
+		*present = false;
+	int rc = get_string(obj, name, required, &s, &n, ctx, err);
+	if (rc || !s)
+		return rc;
+	member_path(where, sizeof(where), ctx, name);
+	if (n > b64url_encoded_len(max))
+		return fail(err, over_rc, where, "value too long");
+	size_t cap = b64url_decoded_max(n);
+	uint8_t *buf = NULL;
+	if (cap > 0) {
+		buf = malloc(cap);
+		if (!buf)
+			return fail(err, WSOP_JSON_ENOMEM, where, "out of memory");
+	}
+	size_t got = 0;
+	if (n > 0 && b64url_decode(s, n, buf, cap, &got) != 0) {
+		free(buf);
+		return fail(err, WSOP_JSON_EBASE64, where, "not unpadded base64url");
+	}
+	if (got > max) {
+		free(buf);
+		return fail(err, over_rc, where, "value too long");
+	}
+	if (got == 0) {
+		free(buf);
+		buf = NULL;
+	}
+	out->data = buf;
+	out->len = got;
+	if (present)
+		*present = true;
+	return 0;
+}
+
+/* Wipes a json-c string object in place (a passphrase about to be freed
+ * by json_object_put). */
+static void wipe_string_member(struct json_object *obj, const char *name)
+{
+	struct json_object *v;
+	if (json_object_object_get_ex(obj, name, &v) && json_object_is_type(v, json_type_string)) {
+		char *s = (char *)json_object_get_string(v);
+		int n = json_object_get_string_len(v);
+		if (s && n > 0)
+			OPENSSL_cleanse(s, (size_t)n);
+	}
+}
+
+/* ======================================================================
+ * Bodies: health, error
+ * ====================================================================== */
+
+int wsop_json_encode_health(const struct wsop_health *in, char **out, size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out)
+		return -EINVAL;
+	jw_open(&w, NULL, '{');
+	jw_text(&w, "status", in->status, sizeof(in->status));
+	jw_text(&w, "version", in->version, sizeof(in->version));
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_health(const char *text, size_t len, struct wsop_health *out,
+                            struct wsop_json_error *err)
+{
+	static const char *const members[] = { "status", "version" };
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)) &&
+	    !(rc = get_text(root, "status", true, out->status, WSOP_HEALTH_STATUS_MAX, NULL,
+	                    WSOP_JSON_EBAD_VALUE, NULL, "", err)))
+		rc = get_text(root, "version", true, out->version, WSOP_HEALTH_VERSION_MAX, NULL,
+		              WSOP_JSON_EBAD_VALUE, NULL, "", err);
+	json_object_put(root);
+	if (rc)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+static bool text_is_code(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+int wsop_json_encode_error(const struct wsop_json_error *in, char **out, size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out)
+		return -EINVAL;
+	jw_open(&w, NULL, '{');
+	jw_open(&w, "error", '{');
+	jw_text(&w, "code", in->code, sizeof(in->code));
+	jw_text(&w, "message", in->message, sizeof(in->message));
+	jw_close(&w, '}');
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_error(const char *text, size_t len, struct wsop_json_error *out,
+                           struct wsop_json_error *err)
+{
+	static const char *const outer[] = { "error" };
+	static const char *const inner[] = { "code", "message" };
+	struct json_object *root, *e;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	if (!(rc = check_members(root, outer, ARRAY_LEN(outer), "", err)) &&
+	    !(rc = get_member(root, "error", true, json_type_object, &e, "", err)) &&
+	    !(rc = check_members(e, inner, ARRAY_LEN(inner), "error", err)) &&
+	    !(rc = get_text(e, "code", true, out->code, WSOP_ERROR_CODE_MAX, text_is_code,
+	                    WSOP_JSON_EBAD_VALUE, NULL, "error", err)))
+		rc = get_text(e, "message", true, out->message, WSOP_ERROR_MESSAGE_MAX,
+		              text_is_utf8, WSOP_JSON_EBAD_VALUE, NULL, "error", err);
+	json_object_put(root);
+	if (rc)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+int wsop_json_decode_empty(const char *text, size_t len, struct wsop_json_error *err)
+{
+	struct json_object *root;
+
+	if (len == 0)
+		return 0;
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	rc = check_members(root, NULL, 0, "", err);
+	json_object_put(root);
+	return rc;
+}
+
+/* ======================================================================
+ * Bodies: softcards
+ * ====================================================================== */
+
+static void put_softcard(struct jw *w, const struct wsop_softcard *s)
+{
+	jw_open(w, NULL, '{');
+	jw_text(w, "id", s->id, sizeof(s->id));
+	jw_lit(w, ",\"type\":\"Softcard\"");
+	jw_text(w, "name", s->name, sizeof(s->name));
+	jw_int(w, "created", s->created);
+	jw_bool(w, "active", s->active);
+	jw_close(w, '}');
+}
+
+static int get_softcard(struct json_object *obj, struct wsop_softcard *out, const char *ctx,
+                        struct wsop_json_error *err)
+{
+	static const char *const members[] = { "id", "type", "name", "created", "active" };
+	int rc;
+
+	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = get_text(obj, "id", true, out->id, WSOP_SOFTCARD_ID_LEN, text_is_softcard_id,
+	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = get_fixed(obj, "type", "Softcard", ctx, err)) ||
+	    (rc = get_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
+	                   WSOP_JSON_EINVALID_NAME, NULL, ctx, err)) ||
+	    (rc = get_created(obj, &out->created, ctx, err)))
+		return rc;
+	return get_bool(obj, "active", true, false, &out->active, ctx, err);
+}
+
+int wsop_json_encode_softcard(const struct wsop_softcard *in, char **out, size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out)
+		return -EINVAL;
+	put_softcard(&w, in);
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_softcard(const char *text, size_t len, struct wsop_softcard *out,
+                              struct wsop_json_error *err)
+{
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	rc = get_softcard(root, out, "", err);
+	json_object_put(root);
+	if (rc)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+static bool text_is_passphrase(const char *s, size_t n)
+{
+	return wsop_passphrase_valid(s, n);
+}
+
+static int get_passphrase(struct json_object *obj, char *buf, struct wsop_json_error *err)
+{
+	return get_text(obj, "passphrase", true, buf, WSOP_PASSPHRASE_MAX, text_is_passphrase,
+	                WSOP_JSON_EINVALID_PASSPHRASE, NULL, "", err);
+}
+
+int wsop_json_encode_softcard_create_req(const struct wsop_softcard_create_req *in, char **out,
+                                         size_t *out_len)
+{
+	struct jw w = { .secret = true };
+	if (!in || !out)
+		return -EINVAL;
+	jw_lit(&w, "{\"type\":\"Softcard\"");
+	jw_text(&w, "name", in->name, sizeof(in->name));
+	jw_text(&w, "passphrase", in->passphrase, sizeof(in->passphrase));
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_softcard_create_req(const char *text, size_t len,
+                                         struct wsop_softcard_create_req *out,
+                                         struct wsop_json_error *err)
+{
+	static const char *const members[] = { "type", "name", "passphrase" };
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, true, &root, err);
+	if (rc)
+		return rc;
+	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)) &&
+	    !(rc = get_fixed(root, "type", "Softcard", "", err)) &&
+	    !(rc = get_text(root, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
+	                    WSOP_JSON_EINVALID_NAME, NULL, "", err)))
+		rc = get_passphrase(root, out->passphrase, err);
+	wipe_string_member(root, "passphrase");
+	json_object_put(root);
+	if (rc)
+		wsop_softcard_create_req_cleanse(out);
+	return rc;
+}
+
+int wsop_json_encode_activate_req(const struct wsop_activate_req *in, char **out, size_t *out_len)
+{
+	struct jw w = { .secret = true };
+	if (!in || !out)
+		return -EINVAL;
+	jw_open(&w, NULL, '{');
+	jw_text(&w, "passphrase", in->passphrase, sizeof(in->passphrase));
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_activate_req(const char *text, size_t len, struct wsop_activate_req *out,
+                                  struct wsop_json_error *err)
+{
+	static const char *const members[] = { "passphrase" };
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, true, &root, err);
+	if (rc)
+		return rc;
+	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)))
+		rc = get_passphrase(root, out->passphrase, err);
+	wipe_string_member(root, "passphrase");
+	json_object_put(root);
+	if (rc)
+		wsop_activate_req_cleanse(out);
+	return rc;
+}
+
+/* ======================================================================
+ * Lists
+ * ====================================================================== */
+
+/* Decodes the array member name of a list body element by element into a
+ * geometrically grown array, so that memory follows the elements that
+ * actually decode (each costs tens of input bytes) and never a count the
+ * sender chose. free_item undoes a decoded element. */
+typedef int (*get_item_fn)(struct json_object *obj, void *item, const char *ctx,
+                           struct wsop_json_error *err);
+
+static int decode_list(const char *text, size_t len, const char *name, size_t item_size,
+                       get_item_fn get_item, void (*free_item)(void *), void **items, size_t *count,
+                       struct wsop_json_error *err)
+{
+	const char *const members[] = { name };
+	struct json_object *root, *arr;
+	char ctx[96];
+
+	*items = NULL;
+	*count = 0;
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	if ((rc = check_members(root, members, 1, "", err)) ||
+	    (rc = get_member(root, name, true, json_type_array, &arr, "", err))) {
+		json_object_put(root);
+		return rc;
+	}
+	size_t n = json_object_array_length(arr), cap = 0;
+	unsigned char *buf = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *el = json_object_array_get_idx(arr, i);
+		snprintf(ctx, sizeof(ctx), "%s[%zu]", name, i);
+		if (!json_object_is_type(el, json_type_object)) {
+			rc = fail(err, WSOP_JSON_ETYPE, ctx, "must be an object");
+			break;
+		}
+		if (i == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			unsigned char *nbuf = realloc(buf, ncap * item_size);
+			if (!nbuf) {
+				rc = fail(err, WSOP_JSON_ENOMEM, ctx, "out of memory");
+				break;
+			}
+			buf = nbuf;
+			cap = ncap;
+		}
+		void *item = buf + i * item_size;
+		memset(item, 0, item_size);
+		rc = get_item(el, item, ctx, err);
+		if (rc) {
+			if (free_item)
+				free_item(item);
+			break;
+		}
+		*count = i + 1;
+	}
+	json_object_put(root);
+	if (rc) {
+		for (size_t i = 0; free_item && i < *count; i++)
+			free_item(buf + i * item_size);
+		free(buf);
+		*count = 0;
+		return rc;
+	}
+	*items = buf;
+	return 0;
+}
+
+static int get_softcard_item(struct json_object *obj, void *item, const char *ctx,
+                             struct wsop_json_error *err)
+{
+	return get_softcard(obj, item, ctx, err);
+}
+
+int wsop_json_encode_softcard_list(const struct wsop_softcard_list *in, char **out, size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out || (in->count > 0 && !in->items))
+		return -EINVAL;
+	jw_open(&w, NULL, '{');
+	jw_open(&w, "protectiondomains", '[');
+	for (size_t i = 0; i < in->count; i++)
+		put_softcard(&w, &in->items[i]);
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_softcard_list(const char *text, size_t len, struct wsop_softcard_list *out,
+                                   struct wsop_json_error *err)
+{
+	void *items;
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = decode_list(text, len, "protectiondomains", sizeof(struct wsop_softcard),
+	                     get_softcard_item, NULL, &items, &out->count, err);
+	out->items = items;
+	return rc;
+}
+
+/* ======================================================================
+ * Bodies: groups
+ * ====================================================================== */
+
+static void put_group(struct jw *w, const struct wsop_group *g)
+{
+	jw_open(w, NULL, '{');
+	jw_text(w, "id", g->id, sizeof(g->id));
+	jw_text(w, "name", g->name, sizeof(g->name));
+	jw_text(w, "protectiondomain", g->protectiondomain, sizeof(g->protectiondomain));
+	jw_int(w, "created", g->created);
+	jw_close(w, '}');
+}
+
+static int get_group(struct json_object *obj, struct wsop_group *out, const char *ctx,
+                     struct wsop_json_error *err)
+{
+	static const char *const members[] = { "id", "name", "protectiondomain", "created" };
+	int rc;
+
+	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = get_text(obj, "id", true, out->id, WSOP_UUID_LEN, text_is_uuid,
+	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = get_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
+	                   WSOP_JSON_EINVALID_NAME, NULL, ctx, err)) ||
+	    (rc = get_text(obj, "protectiondomain", true, out->protectiondomain,
+	                   WSOP_SOFTCARD_ID_LEN, text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL,
+	                   ctx, err)))
+		return rc;
+	return get_created(obj, &out->created, ctx, err);
+}
+
+static int get_group_item(struct json_object *obj, void *item, const char *ctx,
+                          struct wsop_json_error *err)
+{
+	return get_group(obj, item, ctx, err);
+}
+
+int wsop_json_encode_group(const struct wsop_group *in, char **out, size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out)
+		return -EINVAL;
+	put_group(&w, in);
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_group(const char *text, size_t len, struct wsop_group *out,
+                           struct wsop_json_error *err)
+{
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	rc = get_group(root, out, "", err);
+	json_object_put(root);
+	if (rc)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+int wsop_json_encode_group_create_req(const struct wsop_group_create_req *in, char **out,
+                                      size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out)
+		return -EINVAL;
+	jw_open(&w, NULL, '{');
+	jw_text(&w, "name", in->name, sizeof(in->name));
+	jw_text(&w, "protectiondomain", in->protectiondomain, sizeof(in->protectiondomain));
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_group_create_req(const char *text, size_t len,
+                                      struct wsop_group_create_req *out,
+                                      struct wsop_json_error *err)
+{
+	static const char *const members[] = { "name", "protectiondomain" };
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)) &&
+	    !(rc = get_text(root, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
+	                    WSOP_JSON_EINVALID_NAME, NULL, "", err)))
+		rc = get_text(root, "protectiondomain", true, out->protectiondomain,
+		              WSOP_SOFTCARD_ID_LEN, text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL,
+		              "", err);
+	json_object_put(root);
+	if (rc)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+int wsop_json_encode_group_list(const struct wsop_group_list *in, char **out, size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out || (in->count > 0 && !in->items))
+		return -EINVAL;
+	jw_open(&w, NULL, '{');
+	jw_open(&w, "groups", '[');
+	for (size_t i = 0; i < in->count; i++)
+		put_group(&w, &in->items[i]);
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_group_list(const char *text, size_t len, struct wsop_group_list *out,
+                                struct wsop_json_error *err)
+{
+	void *items;
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = decode_list(text, len, "groups", sizeof(struct wsop_group), get_group_item, NULL,
+	                     &items, &out->count, err);
+	out->items = items;
+	return rc;
+}
+
+/* ======================================================================
+ * Bodies: AES keys
+ * ====================================================================== */
+
+static void put_key_attributes(struct jw *w, const struct wsop_key_attributes *a, bool answer)
+{
+	jw_open(w, "attributes", '{');
+	jw_text(w, "label", a->label, sizeof(a->label));
+	if (a->id_present)
+		jw_bytes(w, "id", &a->id);
+	jw_bool(w, "encrypt", a->encrypt);
+	jw_bool(w, "decrypt", a->decrypt);
+	jw_bool(w, "sign", a->sign);
+	jw_bool(w, "verify", a->verify);
+	jw_bool(w, "wrap", a->wrap);
+	jw_bool(w, "unwrap", a->unwrap);
+	jw_bool(w, "derive", a->derive);
+	if (answer) {
+		jw_bool(w, "sensitive", a->sensitive);
+		jw_bool(w, "always_sensitive", a->always_sensitive);
+		jw_bool(w, "extractable", a->extractable);
+		jw_bool(w, "never_extractable", a->never_extractable);
+		jw_bool(w, "local", a->local);
+	}
+	jw_close(w, '}');
+}
+
+static const char *const key_request_attrs[] = {
+	"label", "id", "encrypt", "decrypt", "sign", "verify", "wrap", "unwrap", "derive",
+};
+static const char *const key_answer_only_attrs[] = {
+	"sensitive", "always_sensitive", "extractable", "never_extractable", "local",
+};
+
+/* The key "attributes" object of a generate request (answer false) or of
+ * a key answer (answer true). */
+static int get_key_attributes(struct json_object *parent, bool answer,
+                              struct wsop_key_attributes *a, struct wsop_json_error *err)
+{
+	const char *const all[] = {
+		"label",
+		"id",
+		"encrypt",
+		"decrypt",
+		"sign",
+		"verify",
+		"wrap",
+		"unwrap",
+		"derive",
+		"sensitive",
+		"always_sensitive",
+		"extractable",
+		"never_extractable",
+		"local",
+	};
+	static const char ctx[] = "attributes";
+	char where[192];
+	struct json_object *obj;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if ((rc = get_member(parent, "attributes", true, json_type_object, &obj, "", err)) ||
+	    (rc = check_members(obj, all, ARRAY_LEN(all), ctx, err)))
+		return rc;
+	if (!answer) {
+		for (size_t i = 0; i < ARRAY_LEN(key_answer_only_attrs); i++)
+			if (json_object_object_get_ex(obj, key_answer_only_attrs[i], NULL))
+				return fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
+				            member_path(where, sizeof(where), ctx,
+				                        key_answer_only_attrs[i]),
+				            "not settable");
+	}
+	if ((rc = get_text(obj, "label", true, a->label, WSOP_LABEL_MAX, text_is_utf8,
+	                   WSOP_JSON_EBAD_ATTRIBUTE, NULL, ctx, err)) ||
+	    (rc = get_b64(obj, "id", false, WSOP_CKA_ID_MAX, WSOP_JSON_EBAD_ATTRIBUTE, &a->id,
+	                  &a->id_present, ctx, err)))
+		goto out;
+	bool *flags[] = { &a->encrypt, &a->decrypt, &a->sign,  &a->verify,
+		          &a->wrap,    &a->unwrap,  &a->derive };
+	for (size_t i = 0; i < ARRAY_LEN(flags); i++) {
+		const char *name = key_request_attrs[2 + i];
+		rc = get_bool(obj, name, answer, i < 2, flags[i], ctx, err);
+		if (rc)
+			goto out;
+		/* sign..derive: AES keys here only encrypt and decrypt. */
+		if (!answer && i >= 2 && *flags[i]) {
+			rc = fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
+			          member_path(where, sizeof(where), ctx, name), "must be false");
+			goto out;
+		}
+	}
+	if (answer) {
+		bool *more[] = { &a->sensitive, &a->always_sensitive, &a->extractable,
+			         &a->never_extractable, &a->local };
+		for (size_t i = 0; i < ARRAY_LEN(more); i++)
+			if ((rc = get_bool(obj, key_answer_only_attrs[i], true, false, more[i], ctx,
+			                   err)))
+				goto out;
+	}
+	return 0;
+out:
+	wsop_key_attributes_free(a);
+	return rc;
+}
+
+static int get_key_size(struct json_object *obj, int *size, const char *ctx,
+                        struct wsop_json_error *err)
+{
+	char where[192];
+	int64_t v;
+	int rc = get_int(obj, "size", INT64_MIN, INT64_MAX, &v, ctx, err);
+	if (rc)
+		return rc;
+	if (v != 128 && v != 192 && v != 256)
+		return fail(err, WSOP_JSON_EBAD_KEY_SIZE,
+		            member_path(where, sizeof(where), ctx, "size"),
+		            "must be 128, 192 or 256");
+	*size = (int)v;
+	return 0;
+}
+
+int wsop_json_encode_key_generate_req(const struct wsop_key_generate_req *in, char **out,
+                                      size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out)
+		return -EINVAL;
+	jw_lit(&w, "{\"algorithm\":\"AES\"");
+	jw_int(&w, "size", in->size);
+	put_key_attributes(&w, &in->attributes, false);
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_key_generate_req(const char *text, size_t len,
+                                      struct wsop_key_generate_req *out,
+                                      struct wsop_json_error *err)
+{
+	static const char *const members[] = { "algorithm", "size", "attributes" };
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)) &&
+	    !(rc = get_fixed(root, "algorithm", "AES", "", err)) &&
+	    !(rc = get_key_size(root, &out->size, "", err)))
+		rc = get_key_attributes(root, false, &out->attributes, err);
+	json_object_put(root);
+	if (rc)
+		wsop_key_generate_req_free(out);
+	return rc;
+}
+
+static void put_key(struct jw *w, const struct wsop_key *k)
+{
+	jw_open(w, NULL, '{');
+	jw_text(w, "id", k->id, sizeof(k->id));
+	jw_text(w, "path", k->path, sizeof(k->path));
+	jw_text(w, "group", k->group, sizeof(k->group));
+	jw_text(w, "protectiondomain", k->protectiondomain, sizeof(k->protectiondomain));
+	jw_lit(w, ",\"algorithm\":\"AES\"");
+	jw_int(w, "size", k->size);
+	jw_int(w, "created", k->created);
+	put_key_attributes(w, &k->attributes, true);
+	jw_close(w, '}');
+}
+
+/* In a key answer, path must name the key's own group and id. */
+static int check_key_path(const struct wsop_key *k, const char *ctx, struct wsop_json_error *err)
+{
+	char where[192], g[WSOP_UUID_LEN + 1], id[WSOP_UUID_LEN + 1];
+	if (wsop_key_path_parse(k->path, g, id) != 0 || strcmp(g, k->group) != 0 ||
+	    strcmp(id, k->id) != 0)
+		return fail(err, WSOP_JSON_EBAD_VALUE,
+		            member_path(where, sizeof(where), ctx, "path"),
+		            "does not name this key");
+	return 0;
+}
+
+static int get_key(struct json_object *obj, struct wsop_key *out, const char *ctx,
+                   struct wsop_json_error *err)
+{
+	static const char *const members[] = { "id",        "path", "group",   "protectiondomain",
+		                               "algorithm", "size", "created", "attributes" };
+	int rc;
+
+	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = get_text(obj, "id", true, out->id, WSOP_UUID_LEN, text_is_uuid,
+	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = get_text(obj, "path", true, out->path, WSOP_KEY_PATH_LEN, text_is_key_path,
+	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = get_text(obj, "group", true, out->group, WSOP_UUID_LEN, text_is_uuid,
+	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = check_key_path(out, ctx, err)) ||
+	    (rc = get_text(obj, "protectiondomain", true, out->protectiondomain,
+	                   WSOP_SOFTCARD_ID_LEN, text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL,
+	                   ctx, err)) ||
+	    (rc = get_fixed(obj, "algorithm", "AES", ctx, err)) ||
+	    (rc = get_key_size(obj, &out->size, ctx, err)) ||
+	    (rc = get_created(obj, &out->created, ctx, err)))
+		return rc;
+	return get_key_attributes(obj, true, &out->attributes, err);
+}
+
+static int get_key_item(struct json_object *obj, void *item, const char *ctx,
+                        struct wsop_json_error *err)
+{
+	return get_key(obj, item, ctx, err);
+}
+
+static void free_key_item(void *item)
+{
+	wsop_key_free(item);
+}
+
+int wsop_json_encode_key(const struct wsop_key *in, char **out, size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out)
+		return -EINVAL;
+	put_key(&w, in);
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_key(const char *text, size_t len, struct wsop_key *out,
+                         struct wsop_json_error *err)
+{
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	rc = get_key(root, out, "", err);
+	json_object_put(root);
+	if (rc)
+		wsop_key_free(out);
+	return rc;
+}
+
+int wsop_json_encode_key_list(const struct wsop_key_list *in, char **out, size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out || (in->count > 0 && !in->items))
+		return -EINVAL;
+	jw_open(&w, NULL, '{');
+	jw_open(&w, "keys", '[');
+	for (size_t i = 0; i < in->count; i++)
+		put_key(&w, &in->items[i]);
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_key_list(const char *text, size_t len, struct wsop_key_list *out,
+                              struct wsop_json_error *err)
+{
+	void *items;
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = decode_list(text, len, "keys", sizeof(struct wsop_key), get_key_item,
+	                     free_key_item, &items, &out->count, err);
+	out->items = items;
+	return rc;
+}
+
+/* ======================================================================
+ * Bodies: data objects and certificates
+ * ====================================================================== */
+
+static const char *class_name(enum wsop_object_class cls)
+{
+	switch (cls) {
+	case WSOP_OBJECT_DATA:
+		return "data";
+	case WSOP_OBJECT_CERTIFICATE:
+		return "certificate";
+	}
+	return NULL;
+}
+
+static void put_object_attributes(struct jw *w, const struct wsop_object_attributes *a)
+{
+	jw_open(w, "attributes", '{');
+	if (a->certificate_type_present)
+		jw_lit(w, "\"certificate_type\":\"x509\"");
+	if (a->label_present)
+		jw_text(w, "label", a->label, sizeof(a->label));
+	if (a->id_present)
+		jw_bytes(w, "id", &a->id);
+	if (a->application_present)
+		jw_text(w, "application", a->application, sizeof(a->application));
+	if (a->object_id_present)
+		jw_bytes(w, "object_id", &a->object_id);
+	if (a->value_present)
+		jw_bytes(w, "value", &a->value);
+	if (a->subject_present)
+		jw_bytes(w, "subject", &a->subject);
+	if (a->issuer_present)
+		jw_bytes(w, "issuer", &a->issuer);
+	if (a->serial_number_present)
+		jw_bytes(w, "serial_number", &a->serial_number);
+	if (a->start_date_present)
+		jw_text(w, "start_date", a->start_date, sizeof(a->start_date));
+	if (a->end_date_present)
+		jw_text(w, "end_date", a->end_date, sizeof(a->end_date));
+	jw_close(w, '}');
+}
+
+static const char *const data_only_attrs[] = { "application", "object_id" };
+static const char *const cert_only_attrs[] = {
+	"certificate_type", "subject", "issuer", "serial_number", "start_date", "end_date",
+};
+
+static int get_object_attributes(struct json_object *parent, enum wsop_object_class cls,
+                                 struct wsop_object_attributes *a, struct wsop_json_error *err)
+{
+	static const char *const all[] = {
+		"label",       "id",        "value",
+		"application", "object_id", "certificate_type",
+		"subject",     "issuer",    "serial_number",
+		"start_date",  "end_date",
+	};
+	static const char ctx[] = "attributes";
+	const bool cert = cls == WSOP_OBJECT_CERTIFICATE;
+	char where[192];
+	struct json_object *obj;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if ((rc = get_member(parent, "attributes", true, json_type_object, &obj, "", err)) ||
+	    (rc = check_members(obj, all, ARRAY_LEN(all), ctx, err)))
+		return rc;
+	const char *const *other = cert ? data_only_attrs : cert_only_attrs;
+	size_t other_n = cert ? ARRAY_LEN(data_only_attrs) : ARRAY_LEN(cert_only_attrs);
+	for (size_t i = 0; i < other_n; i++)
+		if (json_object_object_get_ex(obj, other[i], NULL))
+			return fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
+			            member_path(where, sizeof(where), ctx, other[i]),
+			            cert ? "not an attribute of certificates"
+			                 : "not an attribute of data objects");
+	const int bad = WSOP_JSON_EBAD_ATTRIBUTE;
+	if (cert) {
+		const char *s;
+		size_t n;
+		if ((rc = get_string(obj, "certificate_type", true, &s, &n, ctx, err)))
+			goto out;
+		if (n != 4 || memcmp(s, "x509", 4) != 0) {
+			rc = fail(err, bad,
+			          member_path(where, sizeof(where), ctx, "certificate_type"),
+			          "only x509 is supported");
+			goto out;
+		}
+		a->certificate_type_present = true;
+	}
+	if ((rc = get_text(obj, "label", false, a->label, WSOP_LABEL_MAX, text_is_utf8, bad,
+	                   &a->label_present, ctx, err)) ||
+	    (rc = get_b64(obj, "id", false, WSOP_CKA_ID_MAX, bad, &a->id, &a->id_present, ctx,
+	                  err)) ||
+	    (rc = get_b64(obj, "value", cert, WSOP_OBJECT_VALUE_MAX, bad, &a->value,
+	                  &a->value_present, ctx, err)))
+		goto out;
+	if (!cert) {
+		if ((rc = get_text(obj, "application", false, a->application, WSOP_APPLICATION_MAX,
+		                   text_is_utf8, bad, &a->application_present, ctx, err)) ||
+		    (rc = get_b64(obj, "object_id", false, WSOP_OBJECT_ID_MAX, bad, &a->object_id,
+		                  &a->object_id_present, ctx, err)))
+			goto out;
+		return 0;
+	}
+	if ((rc = get_b64(obj, "subject", true, WSOP_DN_MAX, bad, &a->subject, &a->subject_present,
+	                  ctx, err)) ||
+	    (rc = get_b64(obj, "issuer", false, WSOP_DN_MAX, bad, &a->issuer, &a->issuer_present,
+	                  ctx, err)) ||
+	    (rc = get_b64(obj, "serial_number", false, WSOP_SERIAL_MAX, bad, &a->serial_number,
+	                  &a->serial_number_present, ctx, err)) ||
+	    (rc = get_text(obj, "start_date", false, a->start_date, WSOP_DATE_LEN, text_is_date,
+	                   bad, &a->start_date_present, ctx, err)) ||
+	    (rc = get_text(obj, "end_date", false, a->end_date, WSOP_DATE_LEN, text_is_date, bad,
+	                   &a->end_date_present, ctx, err)))
+		goto out;
+	return 0;
+out:
+	wsop_object_attributes_free(a);
+	return rc;
+}
+
+static int get_class(struct json_object *obj, enum wsop_object_class *cls, const char *ctx,
+                     struct wsop_json_error *err)
+{
+	char where[192];
+	const char *s;
+	size_t n;
+	int rc = get_string(obj, "class", true, &s, &n, ctx, err);
+	if (rc)
+		return rc;
+	if (n == 4 && memcmp(s, "data", 4) == 0)
+		*cls = WSOP_OBJECT_DATA;
+	else if (n == 11 && memcmp(s, "certificate", 11) == 0)
+		*cls = WSOP_OBJECT_CERTIFICATE;
+	else
+		return fail(err, WSOP_JSON_EBAD_VALUE,
+		            member_path(where, sizeof(where), ctx, "class"),
+		            "must be data or certificate");
+	return 0;
+}
+
+int wsop_json_encode_object_create_req(const struct wsop_object_create_req *in, char **out,
+                                       size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out || !class_name(in->cls))
+		return -EINVAL;
+	jw_open(&w, NULL, '{');
+	jw_key(&w, "class");
+	jw_lit(&w, in->cls == WSOP_OBJECT_DATA ? "\"data\"" : "\"certificate\"");
+	put_object_attributes(&w, &in->attributes);
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_object_create_req(const char *text, size_t len,
+                                       struct wsop_object_create_req *out,
+                                       struct wsop_json_error *err)
+{
+	static const char *const members[] = { "class", "attributes" };
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)) &&
+	    !(rc = get_class(root, &out->cls, "", err)))
+		rc = get_object_attributes(root, out->cls, &out->attributes, err);
+	json_object_put(root);
+	if (rc)
+		wsop_object_create_req_free(out);
+	return rc;
+}
+
+static void put_object(struct jw *w, const struct wsop_object *o)
+{
+	const char *cls = class_name(o->cls);
+	if (!cls) {
+		if (!w->err)
+			w->err = -EINVAL;
+		return;
+	}
+	jw_open(w, NULL, '{');
+	jw_text(w, "id", o->id, sizeof(o->id));
+	jw_text(w, "protectiondomain", o->protectiondomain, sizeof(o->protectiondomain));
+	jw_key(w, "class");
+	jw_string(w, cls, strlen(cls));
+	jw_int(w, "created", o->created);
+	put_object_attributes(w, &o->attributes);
+	jw_close(w, '}');
+}
+
+static int get_object(struct json_object *obj, struct wsop_object *out, const char *ctx,
+                      struct wsop_json_error *err)
+{
+	static const char *const members[] = { "id", "protectiondomain", "class", "created",
+		                               "attributes" };
+	int rc;
+
+	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = get_text(obj, "id", true, out->id, WSOP_UUID_LEN, text_is_uuid,
+	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = get_text(obj, "protectiondomain", true, out->protectiondomain,
+	                   WSOP_SOFTCARD_ID_LEN, text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL,
+	                   ctx, err)) ||
+	    (rc = get_class(obj, &out->cls, ctx, err)) ||
+	    (rc = get_created(obj, &out->created, ctx, err)))
+		return rc;
+	return get_object_attributes(obj, out->cls, &out->attributes, err);
+}
+
+static int get_object_item(struct json_object *obj, void *item, const char *ctx,
+                           struct wsop_json_error *err)
+{
+	return get_object(obj, item, ctx, err);
+}
+
+static void free_object_item(void *item)
+{
+	wsop_object_free(item);
+}
+
+int wsop_json_encode_object(const struct wsop_object *in, char **out, size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out)
+		return -EINVAL;
+	put_object(&w, in);
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_object(const char *text, size_t len, struct wsop_object *out,
+                            struct wsop_json_error *err)
+{
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	rc = get_object(root, out, "", err);
+	json_object_put(root);
+	if (rc)
+		wsop_object_free(out);
+	return rc;
+}
+
+int wsop_json_encode_object_list(const struct wsop_object_list *in, char **out, size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out || (in->count > 0 && !in->items))
+		return -EINVAL;
+	jw_open(&w, NULL, '{');
+	jw_open(&w, "objects", '[');
+	for (size_t i = 0; i < in->count; i++)
+		put_object(&w, &in->items[i]);
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_object_list(const char *text, size_t len, struct wsop_object_list *out,
+                                 struct wsop_json_error *err)
+{
+	void *items;
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = decode_list(text, len, "objects", sizeof(struct wsop_object), get_object_item,
+	                     free_object_item, &items, &out->count, err);
+	out->items = items;
+	return rc;
+}
+
+/* ======================================================================
+ * Bodies: encryption
+ * ====================================================================== */
+
+int wsop_json_encode_crypto_req(const struct wsop_crypto_req *in, char **out, size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out)
+		return -EINVAL;
+	const char *mech = in->mechanism == WSOP_MECH_AES_CBC       ? "\"AES_CBC\""
+	                   : in->mechanism == WSOP_MECH_AES_CBC_PAD ? "\"AES_CBC_PAD\""
+	                                                            : NULL;
+	if (!mech)
+		return -EINVAL;
+	jw_open(&w, NULL, '{');
+	jw_text(&w, "key", in->key, sizeof(in->key));
+	jw_key(&w, "mechanism");
+	jw_lit(&w, mech);
+	jw_b64(&w, "iv", in->iv, sizeof(in->iv));
+	jw_bytes(&w, "data", &in->data);
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+static int get_mechanism(struct json_object *obj, enum wsop_mechanism *mech,
+                         struct wsop_json_error *err)
+{
+	const char *s;
+	size_t n;
+	int rc = get_string(obj, "mechanism", true, &s, &n, "", err);
+	if (rc)
+		return rc;
+	if (n == 7 && memcmp(s, "AES_CBC", 7) == 0)
+		*mech = WSOP_MECH_AES_CBC;
+	else if (n == 11 && memcmp(s, "AES_CBC_PAD", 11) == 0)
+		*mech = WSOP_MECH_AES_CBC_PAD;
+	else
+		return fail(err, WSOP_JSON_EBAD_MECHANISM, "mechanism",
+		            "must be AES_CBC or AES_CBC_PAD");
+	return 0;
+}
+
+static int get_iv(struct json_object *obj, uint8_t iv[WSOP_IV_LEN], struct wsop_json_error *err)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(obj, "iv", &v))
+		return fail(err, WSOP_JSON_EBAD_IV, "iv", "missing");
+	struct wsop_bytes b;
+	int rc = get_b64(obj, "iv", true, WSOP_IV_LEN, WSOP_JSON_EBAD_IV, &b, NULL, "", err);
+	if (rc)
+		return rc;
+	if (b.len != WSOP_IV_LEN) {
+		wsop_bytes_free(&b);
+		return fail(err, WSOP_JSON_EBAD_IV, "iv", "must be 16 bytes");
+	}
+	memcpy(iv, b.data, WSOP_IV_LEN);
+	wsop_bytes_free(&b);
+	return 0;
+}
+
+int wsop_json_decode_crypto_req(const char *text, size_t len, struct wsop_crypto_req *out,
+                                struct wsop_json_error *err)
+{
+	static const char *const members[] = { "key", "mechanism", "iv", "data" };
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)) &&
+	    !(rc = get_text(root, "key", true, out->key, WSOP_KEY_PATH_LEN, text_is_key_path,
+	                    WSOP_JSON_EBAD_VALUE, NULL, "", err)) &&
+	    !(rc = get_mechanism(root, &out->mechanism, err)) && !(rc = get_iv(root, out->iv, err)))
+		rc = get_b64(root, "data", true, WSOP_CRYPTO_DATA_MAX, WSOP_JSON_EBAD_DATA_LENGTH,
+		             &out->data, NULL, "", err);
+	json_object_put(root);
+	if (rc)
+		wsop_crypto_req_free(out);
+	return rc;
+}
+
+int wsop_json_encode_crypto_answer(const struct wsop_crypto_answer *in, char **out, size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!in || !out)
+		return -EINVAL;
+	jw_open(&w, NULL, '{');
+	jw_bytes(&w, "data", &in->data);
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+int wsop_json_decode_crypto_answer(const char *text, size_t len, struct wsop_crypto_answer *out,
+                                   struct wsop_json_error *err)
+{
+	static const char *const members[] = { "data" };
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, sizeof(*out));
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)))
+		rc = get_b64(root, "data", true, WSOP_CRYPTO_ANSWER_MAX, WSOP_JSON_EBAD_DATA_LENGTH,
+		             &out->data, NULL, "", err);
+	json_object_put(root);
+	if (rc)
+		wsop_crypto_answer_free(out);
+	return rc;
+}

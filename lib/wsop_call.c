@@ -1,0 +1,239 @@
+/*
+ * One HTTP exchange of the WSOP client over its transport: serialise,
+ * send, read until one whole answer is parsed, keep any bytes that follow
+ * for the next answer. See wsop_client.h.
+ */
+#include "lib/wsop_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "ipc/base64url.h"
+#include "ipc/wsop_names.h"
+
+/* A whole answer never needs more than the head and body limits. */
+#define RBUF_MAX  ((size_t)HTTP_MAX_HEAD + HTTP_MAX_BODY)
+#define RBUF_INIT 16384
+
+static bool host_ok(const char *host)
+{
+	if (!host)
+		return false;
+	size_t n = strnlen(host, WSOP_CLIENT_HOST_MAX + 1);
+	if (n == 0 || n > WSOP_CLIENT_HOST_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)host[i] < 0x21 || (unsigned char)host[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static bool transport_ok(const struct wsop_transport *t)
+{
+	return t && t->send_all && t->recv_some;
+}
+
+int wsop_client_init(struct wsop_client *c, const struct wsop_transport *t, const char *host,
+                     int timeout_ms)
+{
+	if (!c)
+		return -EINVAL;
+	memset(c, 0, sizeof(*c));
+	if (!transport_ok(t) || !host_ok(host))
+		return -EINVAL;
+	c->transport = *t;
+	memcpy(c->host, host, strlen(host) + 1);
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : WSOP_CLIENT_TIMEOUT_MS;
+	return 0;
+}
+
+/* Received bytes may hold decrypted data or a passphrase echo: wipe. */
+static void rbuf_release(struct wsop_client *c)
+{
+	OPENSSL_clear_free(c->rbuf, c->rcap);
+	c->rbuf = NULL;
+	c->rlen = c->rcap = 0;
+}
+
+void wsop_client_free(struct wsop_client *c)
+{
+	if (!c)
+		return;
+	rbuf_release(c);
+	OPENSSL_cleanse(c, sizeof(*c));
+}
+
+void wsop_client_set_transport(struct wsop_client *c, const struct wsop_transport *t)
+{
+	if (!c)
+		return;
+	rbuf_release(c);
+	if (transport_ok(t)) {
+		c->transport = *t;
+		c->broken = false;
+	} else {
+		memset(&c->transport, 0, sizeof(c->transport));
+		c->broken = true;
+	}
+}
+
+bool wsop_client_broken(const struct wsop_client *c)
+{
+	return !c || c->broken;
+}
+
+const struct wsop_json_error *wsop_client_error(const struct wsop_client *c)
+{
+	return &c->error;
+}
+
+int wsop_client_last_status(const struct wsop_client *c)
+{
+	return c->last_status;
+}
+
+int wsop_idempotency_key_new(char out[WSOP_IDEMPOTENCY_KEY_LEN + 1])
+{
+	uint8_t raw[WSOP_IDEMPOTENCY_KEY_LEN * 3 / 4];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		out[0] = '\0';
+		return -EIO;
+	}
+	int rc = b64url_encode(raw, sizeof(raw), out, WSOP_IDEMPOTENCY_KEY_LEN + 1);
+	return rc ? -EIO : 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Makes room for at least one more received byte, doubling up to
+ * RBUF_MAX. The old block is wiped since it may hold answer data. */
+static int rbuf_grow(struct wsop_client *c)
+{
+	if (c->rlen < c->rcap)
+		return 0;
+	if (c->rcap >= RBUF_MAX)
+		return -EMSGSIZE;
+	size_t ncap = c->rcap ? c->rcap * 2 : RBUF_INIT;
+	if (ncap > RBUF_MAX)
+		ncap = RBUF_MAX;
+	uint8_t *n = malloc(ncap);
+	if (!n)
+		return -ENOMEM;
+	if (c->rlen)
+		memcpy(n, c->rbuf, c->rlen);
+	OPENSSL_clear_free(c->rbuf, c->rcap);
+	c->rbuf = n;
+	c->rcap = ncap;
+	return 0;
+}
+
+/* Drops the first n buffered bytes (one parsed answer). */
+static void rbuf_consume(struct wsop_client *c, size_t n)
+{
+	memmove(c->rbuf, c->rbuf + n, c->rlen - n);
+	OPENSSL_cleanse(c->rbuf + c->rlen - n, n);
+	c->rlen -= n;
+}
+
+/* Reads until one whole answer is parsed from the buffer. */
+static int read_answer(struct wsop_client *c, struct http_message *answer)
+{
+	const int64_t deadline = now_ms() + c->timeout_ms;
+
+	for (;;) {
+		size_t consumed = 0;
+		if (c->rlen > 0) {
+			int rc = http_parse_response(c->rbuf, c->rlen, answer, &consumed);
+			if (rc < 0)
+				return rc;
+			if (rc == 1) {
+				rbuf_consume(c, consumed);
+				return 0;
+			}
+		}
+		int rc = rbuf_grow(c);
+		if (rc)
+			return rc;
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ssize_t got = c->transport.recv_some(c->transport.ctx, c->rbuf + c->rlen,
+		                                     c->rcap - c->rlen, (int)left);
+		if (got == 0)
+			return -ECONNRESET;
+		if (got < 0)
+			return (int)got;
+		if ((size_t)got > c->rcap - c->rlen)
+			return -EPROTO; /* a transport that overran its buffer */
+		c->rlen += (size_t)got;
+	}
+}
+
+int wsop_call(struct wsop_client *c, const char *method, const char *path, const char *json_body,
+              size_t len, const char *idempotency_key, struct http_message *answer)
+{
+	struct http_header extra[3];
+	size_t n_extra = 0;
+	uint8_t *req = NULL;
+	size_t req_len = 0;
+
+	if (!c || !method || !path || path[0] != '/' || !answer || (len > 0 && !json_body))
+		return -EINVAL;
+	if (len > HTTP_MAX_BODY)
+		return -E2BIG;
+	if (idempotency_key && !wsop_idempotency_key_valid(idempotency_key))
+		return -EINVAL;
+	http_message_clear(answer);
+	c->last_status = 0;
+	memset(&c->error, 0, sizeof(c->error));
+	if (c->broken)
+		return -ENOTCONN;
+	if (c->rlen > 0) {
+		/* Bytes nobody asked for: the answers are out of step with the
+		 * requests, so no answer on this stream can be trusted. */
+		c->broken = true;
+		rbuf_release(c);
+		return -EPROTO;
+	}
+
+	extra[n_extra++] = (struct http_header){ "Accept", "application/json" };
+	if (len > 0)
+		extra[n_extra++] = (struct http_header){ "Content-Type", "application/json" };
+	if (idempotency_key)
+		extra[n_extra++] = (struct http_header){ "Idempotency-Key", idempotency_key };
+	int rc = http_format_request(method, path, c->host, extra, n_extra,
+	                             (const uint8_t *)json_body, len, &req, &req_len);
+	if (rc)
+		return rc;
+	rc = c->transport.send_all(c->transport.ctx, req, req_len);
+	/* The request may carry a passphrase or plaintext. */
+	OPENSSL_clear_free(req, req_len);
+	if (rc == 0)
+		rc = read_answer(c, answer);
+	if (rc) {
+		/* The stream is at an unknown point: nothing more can be read
+		 * from it as a sequence of answers. */
+		c->broken = true;
+		rbuf_release(c);
+		http_message_clear(answer);
+		return rc > 0 ? -EPROTO : rc;
+	}
+	c->last_status = answer->status;
+	if (!answer->keep_alive) {
+		c->broken = true;
+		rbuf_release(c);
+	}
+	return 0;
+}

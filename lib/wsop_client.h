@@ -1,0 +1,147 @@
+/*
+ * The typed WSOP REST client (ipc/README.md), over any struct
+ * wsop_transport. Used by the tools, the end-to-end tests and the PKCS #11
+ * library.
+ *
+ * Contract:
+ *  - One request at a time per client; a client is used by one thread at a
+ *    time. The client never reconnects: when a call fails at the transport
+ *    or HTTP level the client is marked broken (wsop_client_broken) and every
+ *    later call answers -ENOTCONN until wsop_client_set_transport gives it a
+ *    new connection. A "Connection: close" answer does the same after the
+ *    call returns.
+ *  - Results of the typed calls (*out is zeroed first, so after a non-zero
+ *    result there is nothing to free):
+ *      0             the documented success status arrived and its body
+ *                    decoded into *out (the caller frees it with the
+ *                    matching wsop_X_free);
+ *      > 0           the HTTP status of an error answer (>= 300); the
+ *                    decoded {"error":…} is in wsop_client_error(); when the
+ *                    body is not a WSOP error, code is "" and message says so;
+ *      < 0           a negative errno: -EINVAL bad argument (ids are checked
+ *                    before anything is sent, so no id can reach the path
+ *                    unescaped), -ENOTCONN broken client, -ETIMEDOUT no whole
+ *                    answer within the client's timeout, -ECONNRESET end of
+ *                    stream before a whole answer, -EBADMSG / -E2BIG /
+ *                    -EMSGSIZE / -ENOTSUP malformed or oversized HTTP
+ *                    (ipc/http.h), -EPROTO a success status other than the
+ *                    documented one or an answer body that does not decode
+ *                    (the decoder's verdict is in wsop_client_error()),
+ *                    -ENOMEM, or the transport's own errno.
+ *  - Mutating calls (POST, DELETE on km/v1) carry an Idempotency-Key: the
+ *    caller's (must be wsop_idempotency_key_valid) or, when NULL, a fresh
+ *    random one. A caller that retries passes the same key again. Encrypt
+ *    and decrypt carry none: they change nothing, and a key would make the
+ *    server keep their answer.
+ *  - Passphrases and crypto data are wiped (OPENSSL_cleanse) from every
+ *    buffer the client lets go of; they are never logged.
+ */
+#ifndef PKCS11WSOP_LIB_WSOP_CLIENT_H
+#define PKCS11WSOP_LIB_WSOP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipc/http.h"
+#include "ipc/wsop_json.h"
+#include "lib/wsop_transport.h"
+
+#define WSOP_CLIENT_HOST_MAX   255
+#define WSOP_CLIENT_TIMEOUT_MS 30000
+/* Generated Idempotency-Key: 24 random bytes in base64url. */
+#define WSOP_IDEMPOTENCY_KEY_LEN 32
+
+struct wsop_client {
+	/* all private; read through the functions below */
+	struct wsop_transport transport;
+	char host[WSOP_CLIENT_HOST_MAX + 1];
+	int timeout_ms;
+	bool broken;
+	int last_status;
+	struct wsop_json_error error;
+	uint8_t *rbuf; /* received bytes not yet consumed */
+	size_t rlen, rcap;
+};
+
+/* Sets up c on transport t; host goes in the Host header (no CR/LF, 1..255
+ * bytes). timeout_ms bounds each whole answer; <= 0 means
+ * WSOP_CLIENT_TIMEOUT_MS. Returns 0 or -EINVAL. */
+int wsop_client_init(struct wsop_client *c, const struct wsop_transport *t, const char *host,
+                     int timeout_ms);
+/* Frees what c holds (not the transport's ctx). NULL is fine. */
+void wsop_client_free(struct wsop_client *c);
+/* Swaps in a new connection and clears the broken state and any buffered
+ * bytes of the old one. */
+void wsop_client_set_transport(struct wsop_client *c, const struct wsop_transport *t);
+bool wsop_client_broken(const struct wsop_client *c);
+
+/* The error body of the last call that answered >= 300 (or the decoder's
+ * verdict after -EPROTO); code "" when none. */
+const struct wsop_json_error *wsop_client_error(const struct wsop_client *c);
+/* The HTTP status of the last answer, 0 when none arrived. */
+int wsop_client_last_status(const struct wsop_client *c);
+
+/* Writes WSOP_IDEMPOTENCY_KEY_LEN random characters of [A-Za-z0-9_-] and a
+ * NUL. Returns 0 or -EIO when the random generator fails. */
+int wsop_idempotency_key_new(char out[WSOP_IDEMPOTENCY_KEY_LEN + 1]);
+
+/* One raw exchange: sends method path with json_body[0..len) (Content-Type
+ * application/json when len > 0) and the Idempotency-Key header when
+ * idempotency_key is not NULL (no key is generated here), then reads one
+ * whole answer into *answer (which must have been http_message_init'ed; it
+ * is cleared first). Returns 0 for any status (see answer->status), or a
+ * negative errno as above. */
+int wsop_call(struct wsop_client *c, const char *method, const char *path, const char *json_body,
+              size_t len, const char *idempotency_key, struct http_message *answer);
+
+/* GET /health */
+int wsop_health(struct wsop_client *c, struct wsop_health *out);
+
+/* Softcards. passphrase is passphrase[0..passphrase_len), not NUL-ended. */
+int wsop_softcard_create(struct wsop_client *c, const char *name, const char *passphrase,
+                         size_t passphrase_len, const char *idempotency_key,
+                         struct wsop_softcard *out);
+int wsop_softcard_list(struct wsop_client *c, struct wsop_softcard_list *out);
+int wsop_softcard_get(struct wsop_client *c, const char *softcard_id, struct wsop_softcard *out);
+int wsop_softcard_delete(struct wsop_client *c, const char *softcard_id,
+                         const char *idempotency_key);
+int wsop_softcard_activate(struct wsop_client *c, const char *softcard_id, const char *passphrase,
+                           size_t passphrase_len, const char *idempotency_key,
+                           struct wsop_softcard *out);
+int wsop_softcard_deactivate(struct wsop_client *c, const char *softcard_id,
+                             const char *idempotency_key, struct wsop_softcard *out);
+
+/* Key groups. softcard_id may be NULL in wsop_group_list: all groups. */
+int wsop_group_create(struct wsop_client *c, const char *name, const char *softcard_id,
+                      const char *idempotency_key, struct wsop_group *out);
+int wsop_group_list(struct wsop_client *c, const char *softcard_id, struct wsop_group_list *out);
+
+/* AES keys. */
+int wsop_key_generate(struct wsop_client *c, const char *group_id,
+                      const struct wsop_key_generate_req *req, const char *idempotency_key,
+                      struct wsop_key *out);
+int wsop_key_list(struct wsop_client *c, const char *group_id, struct wsop_key_list *out);
+int wsop_key_get(struct wsop_client *c, const char *group_id, const char *key_id,
+                 struct wsop_key *out);
+int wsop_key_delete(struct wsop_client *c, const char *group_id, const char *key_id,
+                    const char *idempotency_key);
+
+/* Data objects and certificates. */
+int wsop_object_create(struct wsop_client *c, const char *softcard_id,
+                       const struct wsop_object_create_req *req, const char *idempotency_key,
+                       struct wsop_object *out);
+int wsop_object_list(struct wsop_client *c, const char *softcard_id, struct wsop_object_list *out);
+int wsop_object_get(struct wsop_client *c, const char *softcard_id, const char *object_id,
+                    struct wsop_object *out);
+int wsop_object_delete(struct wsop_client *c, const char *softcard_id, const char *object_id,
+                       const char *idempotency_key);
+
+/* POST /crypto/v1/encrypt and /crypto/v1/decrypt; wsop_crypto_answer_free
+ * wipes out->data. */
+int wsop_encrypt(struct wsop_client *c, const struct wsop_crypto_req *req,
+                 struct wsop_crypto_answer *out);
+int wsop_decrypt(struct wsop_client *c, const struct wsop_crypto_req *req,
+                 struct wsop_crypto_answer *out);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * A byte stream to a WSOP server, as the REST client sees it: the TLS
+ * connection of the tools (tools/direct_tls), the helper channel of the
+ * PKCS #11 library, or a scripted fake in tests.
+ *
+ * Contract:
+ *  - send_all writes all len bytes or fails: 0 or a negative errno.
+ *  - recv_some waits at most timeout_ms for at least one byte and returns
+ *    how many it stored in buf[0..cap) (> 0), 0 at a clean end of stream,
+ *    or a negative errno (-ETIMEDOUT when the wait ran out).
+ *  - Neither callback is called concurrently for one ctx.
+ */
+#ifndef PKCS11WSOP_LIB_WSOP_TRANSPORT_H
+#define PKCS11WSOP_LIB_WSOP_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct wsop_transport {
+	void *ctx;
+	int (*send_all)(void *ctx, const uint8_t *data, size_t len); /* 0 or -errno */
+	ssize_t (*recv_some)(void *ctx, uint8_t *buf, size_t cap,
+	                     int timeout_ms); /* >0, 0=EOF, -errno */
+};
+
+#endif
