@@ -1,0 +1,50 @@
+/* Shared handler state; see app.h. */
+#include "server/app.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int app_open(struct app *app, const char *store_dir, char *err, size_t err_cap)
+{
+	struct stat st;
+	int rc;
+
+	memset(app, 0, sizeof(*app));
+	if (stat(store_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, err_cap, "store folder %s does not exist or is not a folder",
+		         store_dir);
+		return -ENOTDIR;
+	}
+	rc = keywrap_master_load(store_dir, &app->master);
+	if (rc != KEYWRAP_OK) {
+		snprintf(err, err_cap, "cannot load %s/%s: %s", store_dir, KEYWRAP_MASTER_FILE,
+		         keywrap_result_name(rc));
+		return -EIO;
+	}
+	rc = store_open(store_dir, &app->store);
+	if (rc != STORE_OK) {
+		snprintf(err, err_cap, "cannot open the store in %s: %s", store_dir,
+		         store_result_name(rc));
+		keywrap_master_wipe(&app->master);
+		return -EIO;
+	}
+	rc = activation_create(&app->act);
+	if (rc != 0) {
+		snprintf(err, err_cap, "out of memory");
+		store_close(app->store);
+		keywrap_master_wipe(&app->master);
+		return rc;
+	}
+	return 0;
+}
+
+void app_close(struct app *app)
+{
+	activation_destroy(app->act);
+	if (app->store != NULL)
+		store_close(app->store);
+	keywrap_master_wipe(&app->master);
+	memset(app, 0, sizeof(*app));
+}

@@ -1,0 +1,28 @@
+/*
+ * The state every request handler shares: the store, the master key and
+ * the activation table.
+ *
+ * Contract: app_open() loads (or creates) <dir>/master.key and opens
+ * <dir>/wsopd.db; app_close() wipes the master key and every cached KEK and
+ * key, then closes the store. Handlers only read the pointers.
+ */
+#ifndef WSOPD_APP_H
+#define WSOPD_APP_H
+
+#include <stddef.h>
+
+#include "server/activation.h"
+#include "server/keywrap.h"
+#include "server/store.h"
+
+struct app {
+	struct store *store;
+	struct keywrap_master master;
+	struct activation *act;
+};
+
+/* 0, or a negative value with a one-line reason in err. */
+int app_open(struct app *app, const char *store_dir, char *err, size_t err_cap);
+void app_close(struct app *app);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * The endpoint handlers of ipc/README.md, one per method and path, and the
+ * helpers they share.
+ *
+ * Contract of a handler: params[] holds the ids of the path in order (each
+ * already checked for its shape by the router); the handler answers
+ * through resp (reply.h), never fails silently, and never logs a secret or
+ * a body. Checks run in one order everywhere: the resource named by the
+ * path (404), then the body (400), then activation (403).
+ */
+#ifndef WSOPD_HANDLERS_H
+#define WSOPD_HANDLERS_H
+
+#include <stdbool.h>
+
+#include "ipc/wsop_json.h"
+#include "server/app.h"
+#include "server/request.h"
+
+#define HANDLER_PARAM_MAX 2
+
+typedef void handler_fn(struct app *app, const struct wsop_request *req,
+                        const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp);
+
+handler_fn handle_health;
+handler_fn handle_softcard_list;
+handler_fn handle_softcard_create;
+handler_fn handle_softcard_get;
+handler_fn handle_softcard_delete;
+handler_fn handle_softcard_activate;
+handler_fn handle_softcard_deactivate;
+handler_fn handle_group_list;
+handler_fn handle_group_create;
+handler_fn handle_key_list;
+handler_fn handle_key_generate;
+handler_fn handle_key_get;
+handler_fn handle_key_delete;
+handler_fn handle_object_list;
+handler_fn handle_object_create;
+handler_fn handle_object_get;
+handler_fn handle_object_delete;
+handler_fn handle_encrypt;
+handler_fn handle_decrypt;
+
+/* ---- shared helpers (handlers_common.c) ---- */
+
+/* The request body as decoder input. */
+const char *body_text(const struct wsop_request *req, size_t *len);
+
+/* For a decoder's result: false when rc is 0, else answers with the
+ * decoder's code and message and returns true. */
+bool decode_failed(int rc, const struct wsop_json_error *err, struct wsop_response *resp);
+
+/* Answers 500 internal for an unexpected store result and logs it. */
+void reply_store_failure(struct wsop_response *resp, int store_rc, const char *what);
+
+/* The softcard named by id, or answers 404 not_found / 500 and returns false. */
+bool load_softcard(struct app *app, const char *id, struct store_softcard *out,
+                   struct wsop_response *resp);
+/* The group named by id, or answers 404 not_found / 500 and returns false. */
+bool load_group(struct app *app, const char *id, struct store_group *out,
+                struct wsop_response *resp);
+/* True when softcard_id is active for the client, else answers
+ * 403 not_active and returns false. */
+bool require_active(struct app *app, const struct wsop_request *req, const char *softcard_id,
+                    struct wsop_response *resp);
+
+/* Store rows to answer structs; the answer may point into the row's
+ * memory (keep the row alive while encoding). */
+void softcard_answer(struct app *app, const struct wsop_request *req,
+                     const struct store_softcard *row, struct wsop_softcard *out);
+void key_answer(const struct store_key *row, struct wsop_key *out);
+void object_answer(const struct store_object *row, struct wsop_object *out);
+
+/* Encodes and answers one softcard with `status`. */
+void reply_softcard(struct app *app, const struct wsop_request *req,
+                    const struct store_softcard *row, int status, struct wsop_response *resp);
+
+#endif

@@ -1,0 +1,171 @@
+/* Helpers shared by the endpoint handlers; see handlers.h. */
+#include "server/handlers.h"
+
+#include <string.h>
+
+#include "conf/log.h"
+#include "server/reply.h"
+
+const char *body_text(const struct wsop_request *req, size_t *len)
+{
+	*len = req->http->body_len;
+	return req->http->body != NULL ? (const char *)req->http->body : "";
+}
+
+bool decode_failed(int rc, const struct wsop_json_error *err, struct wsop_response *resp)
+{
+	if (rc == 0)
+		return false;
+	if (rc == WSOP_JSON_ENOMEM)
+		reply_error(resp, 500, "internal", "out of memory");
+	else
+		reply_code(resp, err->code, err->message);
+	return true;
+}
+
+void reply_store_failure(struct wsop_response *resp, int store_rc, const char *what)
+{
+	wlog(WLOG_ERROR, "store failure while %s: %s", what, store_result_name(store_rc));
+	reply_error(resp, 500, "internal", "store failure");
+}
+
+bool load_softcard(struct app *app, const char *id, struct store_softcard *out,
+                   struct wsop_response *resp)
+{
+	int r = store_softcard_get(app->store, id, out);
+
+	if (r == STORE_OK)
+		return true;
+	if (r == STORE_NOT_FOUND)
+		reply_error(resp, 404, "not_found", "no softcard with that id");
+	else
+		reply_store_failure(resp, r, "reading a softcard");
+	return false;
+}
+
+bool load_group(struct app *app, const char *id, struct store_group *out,
+                struct wsop_response *resp)
+{
+	int r = store_group_get(app->store, id, out);
+
+	if (r == STORE_OK)
+		return true;
+	if (r == STORE_NOT_FOUND)
+		reply_error(resp, 404, "not_found", "no group with that id");
+	else
+		reply_store_failure(resp, r, "reading a group");
+	return false;
+}
+
+bool require_active(struct app *app, const struct wsop_request *req, const char *softcard_id,
+                    struct wsop_response *resp)
+{
+	if (activation_is_active(app->act, softcard_id, req->client_id))
+		return true;
+	reply_error(resp, 403, "not_active", "the softcard is not active for this client");
+	return false;
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void softcard_answer(struct app *app, const struct wsop_request *req,
+                     const struct store_softcard *row, struct wsop_softcard *out)
+{
+	memset(out, 0, sizeof(*out));
+	copy_text(out->id, sizeof(out->id), row->id);
+	copy_text(out->name, sizeof(out->name), row->name);
+	out->created = row->created;
+	out->active = activation_is_active(app->act, row->id, req->client_id);
+}
+
+void reply_softcard(struct app *app, const struct wsop_request *req,
+                    const struct store_softcard *row, int status, struct wsop_response *resp)
+{
+	struct wsop_softcard sc;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	softcard_answer(app, req, row, &sc);
+	rc = wsop_json_encode_softcard(&sc, &text, &len);
+	reply_json(resp, status, rc, text, len);
+}
+
+void key_answer(const struct store_key *row, struct wsop_key *out)
+{
+	struct wsop_key_attributes *a = &out->attributes;
+
+	memset(out, 0, sizeof(*out));
+	copy_text(out->id, sizeof(out->id), row->id);
+	copy_text(out->group, sizeof(out->group), row->group_id);
+	copy_text(out->protectiondomain, sizeof(out->protectiondomain), row->softcard_id);
+	if (wsop_key_path_format(row->group_id, row->id, out->path, sizeof(out->path)) != 0)
+		out->path[0] = '\0';
+	out->size = (int)row->size_bits;
+	out->created = row->created;
+	copy_text(a->label, sizeof(a->label), row->label);
+	a->id_present = row->has_cka_id;
+	/* The encoder only reads: point at the row instead of copying. */
+	a->id.data = row->cka_id_len > 0 ? (uint8_t *)row->cka_id : NULL;
+	a->id.len = row->cka_id_len;
+	a->encrypt = row->encrypt;
+	a->decrypt = row->decrypt;
+	a->sign = row->sign;
+	a->verify = row->verify;
+	a->wrap = row->wrap;
+	a->unwrap = row->unwrap;
+	a->derive = row->derive;
+	/* Generated on the server, never leaves it in the clear. */
+	a->sensitive = true;
+	a->always_sensitive = true;
+	a->extractable = false;
+	a->never_extractable = true;
+	a->local = true;
+}
+
+static void bytes_from(const struct store_attr *src, bool *present, struct wsop_bytes *dst)
+{
+	*present = src->present;
+	dst->data = src->present && src->len > 0 ? src->data : NULL;
+	dst->len = src->present ? src->len : 0;
+}
+
+static void text_from(const struct store_attr *src, bool *present, char *dst, size_t cap)
+{
+	size_t n = src->len < cap - 1 ? src->len : cap - 1;
+
+	*present = src->present;
+	if (src->present && n > 0)
+		memcpy(dst, src->data, n);
+	dst[src->present ? n : 0] = '\0';
+}
+
+void object_answer(const struct store_object *row, struct wsop_object *out)
+{
+	struct wsop_object_attributes *a = &out->attributes;
+
+	memset(out, 0, sizeof(*out));
+	copy_text(out->id, sizeof(out->id), row->id);
+	copy_text(out->protectiondomain, sizeof(out->protectiondomain), row->softcard_id);
+	out->cls =
+	    row->cls == STORE_OBJECT_CERTIFICATE ? WSOP_OBJECT_CERTIFICATE : WSOP_OBJECT_DATA;
+	out->created = row->created;
+	text_from(&row->label, &a->label_present, a->label, sizeof(a->label));
+	bytes_from(&row->cka_id, &a->id_present, &a->id);
+	bytes_from(&row->value, &a->value_present, &a->value);
+	text_from(&row->application, &a->application_present, a->application,
+	          sizeof(a->application));
+	bytes_from(&row->object_id, &a->object_id_present, &a->object_id);
+	a->certificate_type_present = row->certificate_type.present;
+	bytes_from(&row->subject, &a->subject_present, &a->subject);
+	bytes_from(&row->issuer, &a->issuer_present, &a->issuer);
+	bytes_from(&row->serial_number, &a->serial_number_present, &a->serial_number);
+	text_from(&row->start_date, &a->start_date_present, a->start_date, sizeof(a->start_date));
+	text_from(&row->end_date, &a->end_date_present, a->end_date, sizeof(a->end_date));
+}

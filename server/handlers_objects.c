@@ -1,0 +1,183 @@
+/* Data objects and certificates of a softcard: list, create, get, delete.
+ * Every one needs the softcard active for the asking client. */
+#include "server/handlers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/reply.h"
+#include "server/txn.h"
+
+static bool load_active_softcard(struct app *app, const struct wsop_request *req, const char *id,
+                                 struct wsop_response *resp)
+{
+	struct store_softcard sc;
+
+	return load_softcard(app, id, &sc, resp) && require_active(app, req, id, resp);
+}
+
+static void reply_object(const struct store_object *row, int status, struct wsop_response *resp)
+{
+	struct wsop_object o;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	object_answer(row, &o);
+	rc = wsop_json_encode_object(&o, &text, &len);
+	reply_json(resp, status, rc, text, len);
+}
+
+void handle_object_list(struct app *app, const struct wsop_request *req,
+                        const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp)
+{
+	struct wsop_object_list list = { 0 };
+	struct store_object *rows = NULL;
+	char *text = NULL;
+	size_t count = 0;
+	size_t len = 0;
+	int r;
+
+	if (!load_active_softcard(app, req, params[0], resp))
+		return;
+	r = store_object_list(app->store, params[0], &rows, &count);
+	if (r != STORE_OK) {
+		reply_store_failure(resp, r, "listing objects");
+		return;
+	}
+	if (count > 0) {
+		list.items = calloc(count, sizeof(*list.items));
+		if (list.items == NULL) {
+			store_object_list_free(rows, count);
+			reply_error(resp, 500, "internal", "out of memory");
+			return;
+		}
+	}
+	for (size_t i = 0; i < count; i++)
+		object_answer(&rows[i], &list.items[i]);
+	list.count = count;
+	r = wsop_json_encode_object_list(&list, &text, &len);
+	reply_json(resp, 200, r, text, len);
+	/* The answers point into the rows: free the array only. */
+	free(list.items);
+	store_object_list_free(rows, count);
+}
+
+static void attr_bytes(bool present, const struct wsop_bytes *b, struct store_attr *out)
+{
+	out->present = present;
+	out->data = present ? b->data : NULL;
+	out->len = present ? b->len : 0;
+}
+
+static void attr_text(bool present, const char *text, struct store_attr *out)
+{
+	out->present = present;
+	out->data = present ? (uint8_t *)text : NULL;
+	out->len = present ? strlen(text) : 0;
+}
+
+/* The row borrows the request's memory; keep `in` alive while using it. */
+static void row_from_request(struct wsop_object_create_req *in, const char *softcard_id,
+                             struct store_object *row)
+{
+	static char x509[] = "x509";
+	struct wsop_object_attributes *a = &in->attributes;
+
+	memset(row, 0, sizeof(*row));
+	memcpy(row->softcard_id, softcard_id, sizeof(row->softcard_id));
+	row->cls =
+	    in->cls == WSOP_OBJECT_CERTIFICATE ? STORE_OBJECT_CERTIFICATE : STORE_OBJECT_DATA;
+	attr_text(a->label_present, a->label, &row->label);
+	attr_bytes(a->id_present, &a->id, &row->cka_id);
+	attr_bytes(a->value_present, &a->value, &row->value);
+	attr_text(a->application_present, a->application, &row->application);
+	attr_bytes(a->object_id_present, &a->object_id, &row->object_id);
+	attr_text(a->certificate_type_present, x509, &row->certificate_type);
+	attr_bytes(a->subject_present, &a->subject, &row->subject);
+	attr_bytes(a->issuer_present, &a->issuer, &row->issuer);
+	attr_bytes(a->serial_number_present, &a->serial_number, &row->serial_number);
+	attr_text(a->start_date_present, a->start_date, &row->start_date);
+	attr_text(a->end_date_present, a->end_date, &row->end_date);
+}
+
+void handle_object_create(struct app *app, const struct wsop_request *req,
+                          const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp)
+{
+	struct wsop_object_create_req in;
+	struct wsop_json_error err;
+	struct store_softcard sc;
+	struct store_object row;
+	size_t len;
+	const char *text = body_text(req, &len);
+	int r;
+
+	if (!load_softcard(app, params[0], &sc, resp))
+		return;
+	r = wsop_json_decode_object_create_req(text, len, &in, &err);
+	if (decode_failed(r, &err, resp))
+		return;
+	if (!require_active(app, req, params[0], resp))
+		goto out;
+	row_from_request(&in, params[0], &row);
+	if (txn_begin(app, req, resp))
+		goto out;
+	r = store_object_insert(app->store, &row);
+	if (r == STORE_NOT_FOUND) {
+		reply_error(resp, 404, "not_found", "no softcard with that id");
+	} else if (r == STORE_ERR_ARG) {
+		/* The decoder bounds every attribute; the store agreeing is
+		 * expected, but its verdict is a client error if not. */
+		reply_error(resp, 400, "bad_attribute", "an attribute is out of its bounds");
+	} else if (r != STORE_OK) {
+		txn_abort(app);
+		reply_store_failure(resp, r, "storing an object");
+		goto out;
+	} else {
+		reply_object(&row, 201, resp);
+	}
+	txn_commit(app, req, resp);
+out:
+	wsop_object_create_req_free(&in);
+}
+
+void handle_object_get(struct app *app, const struct wsop_request *req,
+                       const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp)
+{
+	struct store_object row;
+	int r;
+
+	if (!load_active_softcard(app, req, params[0], resp))
+		return;
+	memset(&row, 0, sizeof(row));
+	r = store_object_get(app->store, params[0], params[1], &row);
+	if (r == STORE_OK)
+		reply_object(&row, 200, resp);
+	else if (r == STORE_NOT_FOUND)
+		reply_error(resp, 404, "not_found", "no object with that id on this softcard");
+	else
+		reply_store_failure(resp, r, "reading an object");
+	store_object_clear(&row);
+}
+
+void handle_object_delete(struct app *app, const struct wsop_request *req,
+                          const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp)
+{
+	int r;
+
+	if (!load_active_softcard(app, req, params[0], resp))
+		return;
+	if (txn_begin(app, req, resp))
+		return;
+	r = store_object_delete(app->store, params[0], params[1]);
+	if (r == STORE_OK) {
+		reply_empty(resp, 204);
+	} else if (r == STORE_NOT_FOUND) {
+		reply_error(resp, 404, "not_found", "no object with that id on this softcard");
+	} else {
+		txn_abort(app);
+		reply_store_failure(resp, r, "deleting an object");
+		return;
+	}
+	txn_commit(app, req, resp);
+}

@@ -1,0 +1,200 @@
+/* Softcards (protection domains): list, create, get, delete, activate,
+ * deactivate. */
+#include "server/handlers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "conf/log.h"
+#include "server/reply.h"
+#include "server/txn.h"
+
+void handle_softcard_list(struct app *app, const struct wsop_request *req,
+                          const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp)
+{
+	struct store_softcard *rows = NULL;
+	struct wsop_softcard_list list = { 0 };
+	char *text = NULL;
+	size_t count = 0;
+	size_t len = 0;
+	int r = store_softcard_list(app->store, &rows, &count);
+
+	if (r != STORE_OK) {
+		reply_store_failure(resp, r, "listing softcards");
+		return;
+	}
+	if (count > 0) {
+		list.items = calloc(count, sizeof(*list.items));
+		if (list.items == NULL) {
+			free(rows);
+			reply_error(resp, 500, "internal", "out of memory");
+			return;
+		}
+	}
+	for (size_t i = 0; i < count; i++)
+		softcard_answer(app, req, &rows[i], &list.items[i]);
+	list.count = count;
+	r = wsop_json_encode_softcard_list(&list, &text, &len);
+	reply_json(resp, 200, r, text, len);
+	free(list.items);
+	OPENSSL_clear_free(rows, count * sizeof(*rows));
+}
+
+void handle_softcard_create(struct app *app, const struct wsop_request *req,
+                            const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp)
+{
+	struct wsop_softcard_create_req in;
+	struct wsop_json_error err;
+	struct store_softcard row;
+	struct keywrap_kek kek;
+	uint8_t verifier[KEYWRAP_VERIFIER_LEN];
+	size_t len;
+	const char *text = body_text(req, &len);
+	int r;
+
+	memset(&row, 0, sizeof(row));
+	r = wsop_json_decode_softcard_create_req(text, len, &in, &err);
+	if (decode_failed(r, &err, resp))
+		return;
+	/* The cleanse below wipes the whole request, name included. */
+	snprintf(row.name, sizeof(row.name), "%s", in.name);
+	if (store_new_softcard_id(row.id) != STORE_OK) {
+		wsop_softcard_create_req_cleanse(&in);
+		reply_error(resp, 500, "internal", "cannot draw an id");
+		return;
+	}
+	/* scrypt runs here, outside the store lock. */
+	r = keywrap_softcard_setup(&app->master, in.passphrase, strlen(in.passphrase), row.id,
+	                           row.salt, verifier, &kek);
+	wsop_softcard_create_req_cleanse(&in);
+	keywrap_kek_wipe(&kek);
+	if (r != KEYWRAP_OK) {
+		wlog(WLOG_ERROR, "softcard key setup failed: %s", keywrap_result_name(r));
+		reply_error(resp, 500, "internal", "key derivation failed");
+		return;
+	}
+	memcpy(row.verifier, verifier, sizeof(verifier));
+	row.verifier_len = sizeof(verifier);
+
+	if (txn_begin(app, req, resp))
+		return;
+	r = store_softcard_create(app->store, &row);
+	if (r != STORE_OK) {
+		txn_abort(app);
+		reply_store_failure(resp, r, "creating a softcard");
+		return;
+	}
+	reply_softcard(app, req, &row, 201, resp);
+	txn_commit(app, req, resp);
+	if (resp->status == 201)
+		wlog(WLOG_INFO, "softcard %s created (name %s)", row.id, row.name);
+}
+
+void handle_softcard_get(struct app *app, const struct wsop_request *req,
+                         const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp)
+{
+	struct store_softcard row;
+
+	if (load_softcard(app, params[0], &row, resp))
+		reply_softcard(app, req, &row, 200, resp);
+}
+
+void handle_softcard_delete(struct app *app, const struct wsop_request *req,
+                            const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp)
+{
+	int r;
+
+	if (txn_begin(app, req, resp))
+		return;
+	r = store_softcard_delete(app->store, params[0]);
+	if (r == STORE_OK)
+		reply_empty(resp, 204);
+	else if (r == STORE_NOT_FOUND)
+		reply_error(resp, 404, "not_found", "no softcard with that id");
+	else if (r == STORE_NOT_EMPTY)
+		reply_error(resp, 409, "not_empty", "the softcard still holds keys or objects");
+	else {
+		txn_abort(app);
+		reply_store_failure(resp, r, "deleting a softcard");
+		return;
+	}
+	txn_commit(app, req, resp);
+	if (resp->status == 204) {
+		activation_forget_softcard(app->act, params[0]);
+		wlog(WLOG_INFO, "softcard %s deleted", params[0]);
+	}
+}
+
+static void activate(struct app *app, const struct wsop_request *req, const char *id,
+                     struct wsop_response *resp)
+{
+	struct wsop_activate_req in;
+	struct wsop_json_error err;
+	struct store_softcard row;
+	struct keywrap_kek kek;
+	size_t len;
+	const char *text = body_text(req, &len);
+	int r;
+
+	if (!load_softcard(app, id, &row, resp))
+		return;
+	r = wsop_json_decode_activate_req(text, len, &in, &err);
+	if (decode_failed(r, &err, resp))
+		return;
+	r = keywrap_softcard_unlock(&app->master, in.passphrase, strlen(in.passphrase), row.id,
+	                            row.salt, row.verifier, row.verifier_len, &kek);
+	wsop_activate_req_cleanse(&in);
+	if (r == KEYWRAP_ERR_WRONG_PASSPHRASE) {
+		reply_error(resp, 403, "wrong_passphrase", "wrong passphrase");
+		resp->delay_ms = activation_note_failure(app->act, req->client_id);
+		return;
+	}
+	if (r != KEYWRAP_OK) {
+		wlog(WLOG_ERROR, "unlocking softcard %s failed: %s", row.id,
+		     keywrap_result_name(r));
+		reply_error(resp, 500, "internal", "key derivation failed");
+		return;
+	}
+	activation_note_success(app->act, req->client_id);
+	r = activation_activate(app->act, row.id, req->client_id, &kek);
+	keywrap_kek_wipe(&kek);
+	if (r != 0) {
+		reply_error(resp, 500, "internal", "out of memory");
+		return;
+	}
+	reply_softcard(app, req, &row, 200, resp);
+}
+
+void handle_softcard_activate(struct app *app, const struct wsop_request *req,
+                              const char *const params[HANDLER_PARAM_MAX],
+                              struct wsop_response *resp)
+{
+	/* The effect is in memory, and key derivation must not run under
+	 * the store lock: no transaction, only the idempotent record. */
+	if (idem_replay_only(app, req, resp))
+		return;
+	activate(app, req, params[0], resp);
+	idem_record_only(app, req, resp);
+}
+
+void handle_softcard_deactivate(struct app *app, const struct wsop_request *req,
+                                const char *const params[HANDLER_PARAM_MAX],
+                                struct wsop_response *resp)
+{
+	struct wsop_json_error err;
+	struct store_softcard row;
+	size_t len;
+	const char *text = body_text(req, &len);
+
+	if (idem_replay_only(app, req, resp))
+		return;
+	if (load_softcard(app, params[0], &row, resp) &&
+	    !decode_failed(wsop_json_decode_empty(text, len, &err), &err, resp)) {
+		activation_deactivate(app->act, row.id, req->client_id);
+		reply_softcard(app, req, &row, 200, resp);
+	}
+	idem_record_only(app, req, resp);
+}

@@ -1,0 +1,208 @@
+/* wsopd command line parsing; see options.h. */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "Usage: wsopd --cert FILE --key FILE --ca FILE --store DIR [OPTION]...\n"
+    "Reference WSOP key server (mutual TLS, REST+JSON, SQLite store).\n"
+    "\n"
+    "  --listen HOST:PORT  address to listen on (default " WSOPD_DEFAULT_LISTEN ");\n"
+    "                      [V6ADDR]:PORT for IPv6, port 0 picks a free port\n"
+    "  --cert FILE         server certificate chain (PEM)\n"
+    "  --key FILE          server private key (PEM)\n"
+    "  --ca FILE           CA certificates that client certificates must chain to\n"
+    "  --store DIR         folder of the database and the master key\n"
+    "  --threads N         requests processed at once, 1-256 (default 4)\n"
+    "  --max-clients N     open connections at most, 1-4096 (default 64)\n"
+    "  --log-level N       0 none .. 6 trace (default 4, info)\n"
+    "  --help              show this help and exit\n"
+    "  --version           show the version and exit\n";
+
+const char *options_usage(void)
+{
+	return usage_text;
+}
+
+/* Strict decimal: digits only, no sign, no overflow, within [min, max]. */
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long v = 0;
+
+	if (s == NULL || *s == '\0')
+		return -EINVAL;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > max)
+			return -ERANGE;
+	}
+	if (v < min)
+		return -ERANGE;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int options_split_listen(const char *text, char *host, size_t host_cap, unsigned *port)
+{
+	const char *host_start = text;
+	const char *host_end;
+	const char *port_text;
+
+	if (text == NULL || *text == '\0')
+		return -EINVAL;
+	if (*text == '[') {
+		host_start = text + 1;
+		host_end = strchr(host_start, ']');
+		if (host_end == NULL || host_end[1] != ':')
+			return -EINVAL;
+		port_text = host_end + 2;
+	} else {
+		/* A bare IPv6 address has several colons and is ambiguous. */
+		host_end = strchr(text, ':');
+		if (host_end == NULL || strchr(host_end + 1, ':') != NULL)
+			return -EINVAL;
+		port_text = host_end + 1;
+	}
+	size_t host_len = (size_t)(host_end - host_start);
+	if (host_len == 0 || host_len >= host_cap)
+		return -EINVAL;
+	if (parse_uint(port_text, 0, 65535, port) != 0)
+		return -EINVAL;
+	memcpy(host, host_start, host_len);
+	host[host_len] = '\0';
+	return 0;
+}
+
+enum long_only_ids {
+	OPT_LISTEN = 256,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_CA,
+	OPT_STORE,
+	OPT_THREADS,
+	OPT_MAX_CLIENTS,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+__attribute__((format(printf, 3, 4))) static enum options_result fail(char *err, size_t err_cap,
+                                                                      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, err_cap, fmt, ap);
+	va_end(ap);
+	return OPTIONS_ERROR;
+}
+
+static enum options_result apply(int id, const char *arg, struct wsopd_options *out, char *err,
+                                 size_t err_cap)
+{
+	unsigned v;
+
+	switch (id) {
+	case OPT_LISTEN:
+		if (options_split_listen(arg, out->host, sizeof(out->host), &out->port) != 0)
+			return fail(err, err_cap,
+			            "--listen: '%s' is not HOST:PORT or [IPV6]:PORT (port 0-65535)",
+			            arg);
+		return OPTIONS_RUN;
+	case OPT_CERT:
+		out->cert_path = arg;
+		return OPTIONS_RUN;
+	case OPT_KEY:
+		out->key_path = arg;
+		return OPTIONS_RUN;
+	case OPT_CA:
+		out->ca_path = arg;
+		return OPTIONS_RUN;
+	case OPT_STORE:
+		out->store_dir = arg;
+		return OPTIONS_RUN;
+	case OPT_THREADS:
+		if (parse_uint(arg, 1, WSOPD_MAX_THREADS, &out->threads) != 0)
+			return fail(err, err_cap, "--threads: '%s' is not a number from 1 to 256",
+			            arg);
+		return OPTIONS_RUN;
+	case OPT_MAX_CLIENTS:
+		if (parse_uint(arg, 1, WSOPD_MAX_CLIENTS_LIMIT, &out->max_clients) != 0)
+			return fail(err, err_cap,
+			            "--max-clients: '%s' is not a number from 1 to 4096", arg);
+		return OPTIONS_RUN;
+	case OPT_LOG_LEVEL:
+		if (parse_uint(arg, 0, 6, &v) != 0)
+			return fail(err, err_cap, "--log-level: '%s' is not a number from 0 to 6",
+			            arg);
+		out->log_level = (int)v;
+		return OPTIONS_RUN;
+	case OPT_HELP:
+		return OPTIONS_HELP;
+	case OPT_VERSION:
+		return OPTIONS_VERSION;
+	default:
+		return fail(err, err_cap, "%s", "unknown option or missing argument");
+	}
+}
+
+enum options_result options_parse(int argc, char **argv, struct wsopd_options *out, char *err,
+                                  size_t err_cap)
+{
+	enum options_result r;
+	int id;
+
+	memset(out, 0, sizeof(*out));
+	(void)options_split_listen(WSOPD_DEFAULT_LISTEN, out->host, sizeof(out->host), &out->port);
+	out->threads = WSOPD_DEFAULT_THREADS;
+	out->max_clients = WSOPD_DEFAULT_MAX_CLIENTS;
+	out->log_level = WSOPD_DEFAULT_LOG_LEVEL;
+	err[0] = '\0';
+
+	/* getopt prints its own complaints unless told not to; we want one
+	 * message in one place. */
+	opterr = 0;
+	optind = 1;
+	while ((id = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+		if (id == '?' || id == ':') {
+			const char *bad = argv[optind - 1] != NULL ? argv[optind - 1] : "?";
+			if (id == ':')
+				return fail(err, err_cap, "option '%s' needs a value", bad);
+			return fail(err, err_cap, "unknown option '%s'", bad);
+		}
+		r = apply(id, optarg, out, err, err_cap);
+		if (r != OPTIONS_RUN)
+			return r;
+	}
+	if (optind < argc)
+		return fail(err, err_cap, "unexpected argument '%s'", argv[optind]);
+	if (out->cert_path == NULL)
+		return fail(err, err_cap, "%s", "--cert is required");
+	if (out->key_path == NULL)
+		return fail(err, err_cap, "%s", "--key is required");
+	if (out->ca_path == NULL)
+		return fail(err, err_cap, "%s", "--ca is required");
+	if (out->store_dir == NULL)
+		return fail(err, err_cap, "%s", "--store is required");
+	return OPTIONS_RUN;
+}

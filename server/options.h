@@ -1,0 +1,52 @@
+/*
+ * wsopd command line.
+ *
+ * Contract:
+ *  - options_parse() never prints and never exits: it fills *out or writes a
+ *    one-line reason into err and returns a value the caller acts on.
+ *  - Numbers are strict decimal within documented bounds.
+ *  - The listen address is split into host and port here; an IPv6 literal is
+ *    written in brackets ("[::1]:18001") and stored without them.
+ */
+#ifndef WSOPD_OPTIONS_H
+#define WSOPD_OPTIONS_H
+
+#include <stddef.h>
+
+#define WSOPD_DEFAULT_LISTEN      "127.0.0.1:18001"
+#define WSOPD_DEFAULT_THREADS     4
+#define WSOPD_DEFAULT_MAX_CLIENTS 64
+#define WSOPD_DEFAULT_LOG_LEVEL   4
+#define WSOPD_MAX_THREADS         256
+#define WSOPD_MAX_CLIENTS_LIMIT   4096
+
+struct wsopd_options {
+	char host[256]; /* without brackets */
+	unsigned port;  /* 0 picks a free port */
+	const char *cert_path;
+	const char *key_path;
+	const char *ca_path;
+	const char *store_dir;
+	unsigned threads;
+	unsigned max_clients;
+	int log_level;
+};
+
+enum options_result {
+	OPTIONS_RUN = 0,     /* *out is complete */
+	OPTIONS_HELP = 1,    /* --help given */
+	OPTIONS_VERSION = 2, /* --version given */
+	OPTIONS_ERROR = 3,   /* err holds the reason */
+};
+
+/* argv strings must outlive *out (paths are not copied). */
+enum options_result options_parse(int argc, char **argv, struct wsopd_options *out, char *err,
+                                  size_t err_cap);
+
+/* Splits "HOST:PORT" or "[V6]:PORT"; 0 or -EINVAL. host_cap bytes incl. NUL. */
+int options_split_listen(const char *text, char *host, size_t host_cap, unsigned *port);
+
+/* The usage text, for --help and after an error. */
+const char *options_usage(void);
+
+#endif

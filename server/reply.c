@@ -1,0 +1,69 @@
+/* Answers built with the wsop_json encoders; see reply.h. */
+#include "server/reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "ipc/wsop_json.h"
+
+void reply_init(struct wsop_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+}
+
+void reply_free(struct wsop_response *resp)
+{
+	if (resp->body != NULL)
+		OPENSSL_clear_free(resp->body, resp->body_len);
+	reply_init(resp);
+}
+
+static void drop_body(struct wsop_response *resp)
+{
+	if (resp->body != NULL)
+		OPENSSL_clear_free(resp->body, resp->body_len);
+	resp->body = NULL;
+	resp->body_len = 0;
+}
+
+void reply_error(struct wsop_response *resp, int status, const char *code, const char *message)
+{
+	struct wsop_json_error e;
+	char *text = NULL;
+	size_t len = 0;
+
+	drop_body(resp);
+	wsop_json_error_set(&e, code, message);
+	resp->status = status;
+	snprintf(resp->note, sizeof(resp->note), "%s: %s", code, message);
+	if (wsop_json_encode_error(&e, &text, &len) == 0) {
+		resp->body = text;
+		resp->body_len = len;
+	}
+}
+
+void reply_code(struct wsop_response *resp, const char *code, const char *message)
+{
+	reply_error(resp, wsop_json_code_status(code), code, message);
+}
+
+void reply_json(struct wsop_response *resp, int status, int rc, char *body, size_t body_len)
+{
+	if (rc != 0 || body == NULL) {
+		reply_error(resp, 500, "internal", "cannot encode the answer");
+		return;
+	}
+	drop_body(resp);
+	resp->status = status;
+	resp->body = body;
+	resp->body_len = body_len;
+}
+
+void reply_empty(struct wsop_response *resp, int status)
+{
+	drop_body(resp);
+	resp->status = status;
+}

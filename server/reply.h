@@ -1,0 +1,28 @@
+/*
+ * Building answers: every body goes through the wsop_json encoders.
+ *
+ * Contract: the reply_* functions replace whatever resp held (freeing it)
+ * and never fail from the caller's point of view: when an encoder fails the
+ * answer becomes 500 internal (with a body if even that can be encoded).
+ */
+#ifndef WSOPD_REPLY_H
+#define WSOPD_REPLY_H
+
+#include "server/request.h"
+
+void reply_init(struct wsop_response *resp);
+/* Wipes (the body may hold plaintext) and frees the body; re-inits. */
+void reply_free(struct wsop_response *resp);
+
+/* status + {"error":{"code","message"}}; the note for the log is the code
+ * and the message. */
+void reply_error(struct wsop_response *resp, int status, const char *code, const char *message);
+/* Error with the HTTP status that goes with code (wsop_json_code_status). */
+void reply_code(struct wsop_response *resp, const char *code, const char *message);
+/* Takes ownership of body (from an encoder); rc is the encoder's result:
+ * non-zero gives 500 internal and frees nothing (there is nothing). */
+void reply_json(struct wsop_response *resp, int status, int rc, char *body, size_t body_len);
+/* A status without a body (204). */
+void reply_empty(struct wsop_response *resp, int status);
+
+#endif

@@ -1,0 +1,134 @@
+/* The route table and its matcher; see router.h. */
+#include "server/router.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ipc/wsop_names.h"
+#include "server/handlers.h"
+#include "server/reply.h"
+
+struct route {
+	const char *method;
+	const char *pattern; /* "{softcard}" and "{uuid}" match one id segment */
+	handler_fn *fn;
+	bool query_ok;
+};
+
+#define PD "/km/v1/protectiondomains"
+#define GR "/km/v1/groups"
+
+static const struct route routes[] = {
+	{ "GET", "/health", handle_health, false },
+	{ "GET", PD, handle_softcard_list, false },
+	{ "POST", PD, handle_softcard_create, false },
+	{ "GET", PD "/{softcard}", handle_softcard_get, false },
+	{ "DELETE", PD "/{softcard}", handle_softcard_delete, false },
+	{ "POST", PD "/{softcard}/activate", handle_softcard_activate, false },
+	{ "POST", PD "/{softcard}/deactivate", handle_softcard_deactivate, false },
+	{ "GET", PD "/{softcard}/objects", handle_object_list, false },
+	{ "POST", PD "/{softcard}/objects", handle_object_create, false },
+	{ "GET", PD "/{softcard}/objects/{uuid}", handle_object_get, false },
+	{ "DELETE", PD "/{softcard}/objects/{uuid}", handle_object_delete, false },
+	{ "GET", GR, handle_group_list, true },
+	{ "POST", GR, handle_group_create, false },
+	{ "GET", GR "/{uuid}/keys", handle_key_list, false },
+	{ "POST", GR "/{uuid}/keys", handle_key_generate, false },
+	{ "GET", GR "/{uuid}/keys/{uuid}", handle_key_get, false },
+	{ "DELETE", GR "/{uuid}/keys/{uuid}", handle_key_delete, false },
+	{ "POST", "/crypto/v1/encrypt", handle_encrypt, false },
+	{ "POST", "/crypto/v1/decrypt", handle_decrypt, false },
+};
+
+#define ID_BUF (WSOP_SOFTCARD_ID_LEN + 1)
+
+/* Copies the segment [s, e) to buf when it fits; false otherwise. */
+static bool take_segment(const char *s, const char *e, char buf[ID_BUF])
+{
+	size_t n = (size_t)(e - s);
+
+	if (n >= ID_BUF)
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return true;
+}
+
+static bool match(const char *pattern, const char *path, char params[HANDLER_PARAM_MAX][ID_BUF])
+{
+	size_t nparams = 0;
+
+	while (*pattern != '\0' && *path != '\0') {
+		const char *pe = strchrnul(pattern + 1, '/');
+		const char *se = strchrnul(path + 1, '/');
+		size_t plen = (size_t)(pe - pattern);
+
+		if (*pattern != '/' || *path != '/')
+			return false;
+		if (pattern[1] == '{') {
+			bool softcard = strncmp(pattern, "/{softcard}", plen) == 0;
+			if (nparams == HANDLER_PARAM_MAX ||
+			    !take_segment(path + 1, se, params[nparams]))
+				return false;
+			if (softcard ? !wsop_softcard_id_valid(params[nparams])
+			             : !wsop_uuid_valid(params[nparams]))
+				return false;
+			nparams++;
+		} else if ((size_t)(se - path) != plen || memcmp(pattern, path, plen) != 0) {
+			return false;
+		}
+		pattern = pe;
+		path = se;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+static void add_allow(char *allow, size_t cap, const char *method)
+{
+	size_t used = strlen(allow);
+
+	if (strstr(allow, method) != NULL)
+		return;
+	snprintf(allow + used, cap - used, "%s%s", used > 0 ? ", " : "", method);
+}
+
+void router_handle(struct app *app, struct wsop_request *req, struct wsop_response *resp)
+{
+	char path[HTTP_MAX_TARGET + 1];
+	char params[HANDLER_PARAM_MAX][ID_BUF];
+	const char *param_ptrs[HANDLER_PARAM_MAX] = { params[0], params[1] };
+	const char *q = strchr(req->http->target, '?');
+	size_t path_len = q != NULL ? (size_t)(q - req->http->target) : strlen(req->http->target);
+	bool path_known = false;
+
+	if (path_len > HTTP_MAX_TARGET)
+		path_len = HTTP_MAX_TARGET;
+	memcpy(path, req->http->target, path_len);
+	path[path_len] = '\0';
+	req->path = path;
+	req->query = q != NULL ? q + 1 : NULL;
+	memset(params, 0, sizeof(params));
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *r = &routes[i];
+
+		if (!match(r->pattern, path, params))
+			continue;
+		path_known = true;
+		add_allow(resp->allow, sizeof(resp->allow), r->method);
+		if (strcmp(r->method, req->http->method) != 0)
+			continue;
+		resp->allow[0] = '\0';
+		if (req->query != NULL && !r->query_ok) {
+			reply_error(resp, 400, "bad_request", "this path takes no query");
+			return;
+		}
+		r->fn(app, req, param_ptrs, resp);
+		return;
+	}
+	if (path_known)
+		reply_error(resp, 405, "method_not_allowed", "method not allowed on this path");
+	else
+		reply_error(resp, 404, "not_found", "no such resource");
+}

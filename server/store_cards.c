@@ -1,0 +1,325 @@
+/*
+ * Softcards and key groups in the store. See store.h.
+ */
+#include "store_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Names follow the softcard-name rule of ipc/README.md; the handler checks
+ * the character set, the store only the size. */
+static bool name_ok(const char *name)
+{
+	if (name == NULL)
+		return false;
+	size_t n = strnlen(name, STORE_NAME_MAX + 1);
+	return n >= 1 && n <= STORE_NAME_MAX;
+}
+
+/* ---- softcards ---------------------------------------------------------- */
+
+#define SOFTCARD_COLUMNS "id, name, created, salt, verifier"
+
+static int read_softcard(sqlite3_stmt *stmt, struct store_softcard *sc)
+{
+	size_t salt_len = 0;
+	int rc = store_col_text(stmt, 0, sc->id, sizeof(sc->id), NULL);
+	if (rc == STORE_OK)
+		rc = store_col_text(stmt, 1, sc->name, sizeof(sc->name), NULL);
+	if (rc == STORE_OK) {
+		sc->created = sqlite3_column_int64(stmt, 2);
+		rc = store_col_blob(stmt, 3, sc->salt, sizeof(sc->salt), &salt_len);
+	}
+	if (rc == STORE_OK && salt_len != STORE_SALT_LEN)
+		rc = STORE_ERR_DB;
+	if (rc == STORE_OK)
+		rc = store_col_blob(stmt, 4, sc->verifier, sizeof(sc->verifier), &sc->verifier_len);
+	return rc;
+}
+
+int store_softcard_create(struct store *st, struct store_softcard *sc)
+{
+	if (st == NULL || sc == NULL || !name_ok(sc->name) || sc->verifier_len == 0 ||
+	    sc->verifier_len > STORE_VERIFIER_MAX)
+		return STORE_ERR_ARG;
+	if (sc->id[0] == '\0') {
+		int r = store_new_softcard_id(sc->id);
+		if (r != STORE_OK)
+			return r;
+	} else if (!store_is_softcard_id(sc->id)) {
+		return STORE_ERR_ARG;
+	}
+	sqlite3_stmt *stmt = NULL;
+	store_lock(st);
+	sc->created = store_now(st);
+	int rc = store_prepare(
+	    st, "INSERT INTO softcards (" SOFTCARD_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)", &stmt);
+	if (rc == STORE_OK)
+		rc = store_bind_text(stmt, 1, sc->id);
+	if (rc == STORE_OK)
+		rc = store_bind_text(stmt, 2, sc->name);
+	if (rc == STORE_OK)
+		rc = store_bind_int(stmt, 3, sc->created);
+	if (rc == STORE_OK)
+		rc = store_bind_blob(stmt, 4, sc->salt, sizeof(sc->salt));
+	if (rc == STORE_OK)
+		rc = store_bind_blob(stmt, 5, sc->verifier, sc->verifier_len);
+	if (rc == STORE_OK)
+		rc = store_step_done(stmt);
+	sqlite3_finalize(stmt);
+	store_unlock(st);
+	return rc;
+}
+
+int store_softcard_get(struct store *st, const char *id, struct store_softcard *out)
+{
+	if (st == NULL || out == NULL || id == NULL)
+		return STORE_ERR_ARG;
+	memset(out, 0, sizeof(*out));
+	if (!store_is_softcard_id(id))
+		return STORE_NOT_FOUND;
+	sqlite3_stmt *stmt = NULL;
+	store_lock(st);
+	int rc =
+	    store_prepare(st, "SELECT " SOFTCARD_COLUMNS " FROM softcards WHERE id = ?1", &stmt);
+	if (rc == STORE_OK)
+		rc = store_bind_text(stmt, 1, id);
+	if (rc == STORE_OK) {
+		int s = sqlite3_step(stmt);
+		if (s == SQLITE_ROW)
+			rc = read_softcard(stmt, out);
+		else if (s == SQLITE_DONE)
+			rc = STORE_NOT_FOUND;
+		else
+			rc = store_errcode(st);
+	}
+	sqlite3_finalize(stmt);
+	store_unlock(st);
+	return rc;
+}
+
+int store_softcard_list(struct store *st, struct store_softcard **out, size_t *count)
+{
+	if (st == NULL || out == NULL || count == NULL)
+		return STORE_ERR_ARG;
+	*out = NULL;
+	*count = 0;
+	struct store_softcard *items = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *stmt = NULL;
+	store_lock(st);
+	int rc =
+	    store_prepare(st, "SELECT " SOFTCARD_COLUMNS " FROM softcards ORDER BY rowid", &stmt);
+	while (rc == STORE_OK) {
+		int s = sqlite3_step(stmt);
+		if (s == SQLITE_DONE)
+			break;
+		if (s != SQLITE_ROW) {
+			rc = store_errcode(st);
+			break;
+		}
+		rc = store_list_grow((void **)&items, sizeof(*items), n, &cap);
+		if (rc == STORE_OK) {
+			memset(&items[n], 0, sizeof(items[n]));
+			rc = read_softcard(stmt, &items[n]);
+		}
+		if (rc == STORE_OK)
+			n++;
+	}
+	sqlite3_finalize(stmt);
+	store_unlock(st);
+	if (rc != STORE_OK) {
+		free(items);
+		return rc;
+	}
+	*out = items;
+	*count = n;
+	return STORE_OK;
+}
+
+/* Counts rows of one of the fixed queries below that take the softcard id
+ * as ?1. */
+static int count_rows(struct store *st, const char *sql, const char *id, int64_t *n)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = store_prepare(st, sql, &stmt);
+	if (rc == STORE_OK)
+		rc = store_bind_text(stmt, 1, id);
+	if (rc == STORE_OK) {
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			*n = sqlite3_column_int64(stmt, 0);
+		else
+			rc = store_errcode(st);
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int delete_softcard_row(struct store *st, const char *id)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = store_prepare(st, "DELETE FROM softcards WHERE id = ?1", &stmt);
+	if (rc == STORE_OK)
+		rc = store_bind_text(stmt, 1, id);
+	if (rc == STORE_OK)
+		rc = store_step_done(stmt);
+	if (rc == STORE_OK && sqlite3_changes(st->db) == 0)
+		rc = STORE_NOT_FOUND;
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int store_softcard_delete(struct store *st, const char *id)
+{
+	if (st == NULL || id == NULL)
+		return STORE_ERR_ARG;
+	if (!store_is_softcard_id(id))
+		return STORE_NOT_FOUND;
+	int64_t keys = 0, objects = 0;
+	store_lock(st);
+	/* Count and delete in one unit so that a key added in between by
+	 * another process cannot be orphaned (the FK would refuse anyway). */
+	int rc = store_savepoint(st);
+	if (rc != STORE_OK) {
+		store_unlock(st);
+		return rc;
+	}
+	rc = count_rows(st, "SELECT count(*) FROM keys WHERE softcard_id = ?1", id, &keys);
+	if (rc == STORE_OK)
+		rc = count_rows(st, "SELECT count(*) FROM objects WHERE softcard_id = ?1", id,
+		                &objects);
+	if (rc == STORE_OK && (keys > 0 || objects > 0))
+		rc = STORE_NOT_EMPTY;
+	if (rc == STORE_OK)
+		rc = delete_softcard_row(st, id);
+	if (rc == STORE_OK)
+		rc = store_release(st);
+	if (rc != STORE_OK)
+		store_rollback_to(st);
+	store_unlock(st);
+	return rc;
+}
+
+/* ---- groups ------------------------------------------------------------------- */
+
+#define GROUP_COLUMNS "id, name, softcard_id, created"
+
+static int read_group(sqlite3_stmt *stmt, struct store_group *g)
+{
+	int rc = store_col_text(stmt, 0, g->id, sizeof(g->id), NULL);
+	if (rc == STORE_OK)
+		rc = store_col_text(stmt, 1, g->name, sizeof(g->name), NULL);
+	if (rc == STORE_OK)
+		rc = store_col_text(stmt, 2, g->softcard_id, sizeof(g->softcard_id), NULL);
+	if (rc == STORE_OK)
+		g->created = sqlite3_column_int64(stmt, 3);
+	return rc;
+}
+
+int store_group_create(struct store *st, struct store_group *g)
+{
+	if (st == NULL || g == NULL || !name_ok(g->name))
+		return STORE_ERR_ARG;
+	if (!store_is_softcard_id(g->softcard_id))
+		return STORE_NOT_FOUND;
+	if (g->id[0] == '\0') {
+		int r = store_new_uuid(g->id);
+		if (r != STORE_OK)
+			return r;
+	} else if (!store_is_uuid(g->id)) {
+		return STORE_ERR_ARG;
+	}
+	sqlite3_stmt *stmt = NULL;
+	store_lock(st);
+	g->created = store_now(st);
+	int rc = store_prepare(st, "INSERT INTO groups (" GROUP_COLUMNS ") VALUES (?1, ?2, ?3, ?4)",
+	                       &stmt);
+	if (rc == STORE_OK)
+		rc = store_bind_text(stmt, 1, g->id);
+	if (rc == STORE_OK)
+		rc = store_bind_text(stmt, 2, g->name);
+	if (rc == STORE_OK)
+		rc = store_bind_text(stmt, 3, g->softcard_id);
+	if (rc == STORE_OK)
+		rc = store_bind_int(stmt, 4, g->created);
+	if (rc == STORE_OK)
+		rc = store_step_done(stmt);
+	sqlite3_finalize(stmt);
+	store_unlock(st);
+	return rc;
+}
+
+int store_group_get(struct store *st, const char *id, struct store_group *out)
+{
+	if (st == NULL || out == NULL || id == NULL)
+		return STORE_ERR_ARG;
+	memset(out, 0, sizeof(*out));
+	if (!store_is_uuid(id))
+		return STORE_NOT_FOUND;
+	sqlite3_stmt *stmt = NULL;
+	store_lock(st);
+	int rc = store_prepare(st, "SELECT " GROUP_COLUMNS " FROM groups WHERE id = ?1", &stmt);
+	if (rc == STORE_OK)
+		rc = store_bind_text(stmt, 1, id);
+	if (rc == STORE_OK) {
+		int s = sqlite3_step(stmt);
+		if (s == SQLITE_ROW)
+			rc = read_group(stmt, out);
+		else if (s == SQLITE_DONE)
+			rc = STORE_NOT_FOUND;
+		else
+			rc = store_errcode(st);
+	}
+	sqlite3_finalize(stmt);
+	store_unlock(st);
+	return rc;
+}
+
+int store_group_list(struct store *st, const char *softcard_id, struct store_group **out,
+                     size_t *count)
+{
+	if (st == NULL || out == NULL || count == NULL)
+		return STORE_ERR_ARG;
+	*out = NULL;
+	*count = 0;
+	/* An id of the wrong shape owns no groups. */
+	if (softcard_id != NULL && !store_is_softcard_id(softcard_id))
+		return STORE_OK;
+	struct store_group *items = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *stmt = NULL;
+	store_lock(st);
+	int rc = store_prepare(st,
+	                       softcard_id != NULL ? "SELECT " GROUP_COLUMNS " FROM groups"
+	                                             " WHERE softcard_id = ?1 ORDER BY rowid"
+	                                           : "SELECT " GROUP_COLUMNS
+	                                             " FROM groups ORDER BY rowid",
+	                       &stmt);
+	if (rc == STORE_OK && softcard_id != NULL)
+		rc = store_bind_text(stmt, 1, softcard_id);
+	while (rc == STORE_OK) {
+		int s = sqlite3_step(stmt);
+		if (s == SQLITE_DONE)
+			break;
+		if (s != SQLITE_ROW) {
+			rc = store_errcode(st);
+			break;
+		}
+		rc = store_list_grow((void **)&items, sizeof(*items), n, &cap);
+		if (rc == STORE_OK) {
+			memset(&items[n], 0, sizeof(items[n]));
+			rc = read_group(stmt, &items[n]);
+		}
+		if (rc == STORE_OK)
+			n++;
+	}
+	sqlite3_finalize(stmt);
+	store_unlock(st);
+	if (rc != STORE_OK) {
+		free(items);
+		return rc;
+	}
+	*out = items;
+	*count = n;
+	return STORE_OK;
+}

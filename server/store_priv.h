@@ -1,0 +1,63 @@
+/*
+ * Internal to the store (store.c, store_items.c, idem.c): the store struct,
+ * locking and the small SQLite helpers every table's code shares.
+ *
+ * Every helper returns a store_result. Callers hold the store lock (via
+ * store_lock) around every use of st->db.
+ */
+#ifndef PKCS11WSOP_SERVER_STORE_PRIV_H
+#define PKCS11WSOP_SERVER_STORE_PRIV_H
+
+#include "store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+struct store {
+	sqlite3 *db;
+	/* Recursive so that a thread inside store_begin..commit can call the
+	 * other functions, which lock again. */
+	pthread_mutex_t mutex;
+	bool in_txn; /* only read or written with the mutex held */
+	int64_t (*clock)(void *arg);
+	void *clock_arg;
+};
+
+void store_lock(struct store *st);
+void store_unlock(struct store *st);
+
+/* SQLite result code -> store_result (SQLITE_OK/ROW/DONE -> STORE_OK). */
+int store_map_sqlite(int rc);
+
+/* The connection's last error as a store_result, never STORE_OK (for a
+ * step that returned neither SQLITE_ROW nor SQLITE_DONE). */
+int store_errcode(struct store *st);
+
+int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out);
+/* Steps a statement that returns no row; STORE_OK on SQLITE_DONE. */
+int store_step_done(sqlite3_stmt *stmt);
+
+/* A nestable unit of work: SAVEPOINT/RELEASE/ROLLBACK TO. Works both inside
+ * store_begin..commit and on its own. */
+int store_savepoint(struct store *st);
+int store_release(struct store *st);
+void store_rollback_to(struct store *st);
+
+/* Binders. Blobs and text are bound as BLOB so that bytes come back
+ * exactly as given; an empty value is bound as an empty blob (not NULL). */
+int store_bind_text(sqlite3_stmt *stmt, int idx, const char *s);
+int store_bind_blob(sqlite3_stmt *stmt, int idx, const void *data, size_t len);
+int store_bind_int(sqlite3_stmt *stmt, int idx, int64_t v);
+/* present=false binds NULL. */
+int store_bind_opt(sqlite3_stmt *stmt, int idx, bool present, const void *data, size_t len);
+
+/* Copies column col (text or blob) into dst with a NUL after it;
+ * STORE_ERR_DB when it does not fit in cap-1 bytes. *len may be NULL. */
+int store_col_text(sqlite3_stmt *stmt, int col, char *dst, size_t cap, size_t *len);
+/* Copies column col exactly into dst[0..cap); STORE_ERR_DB when larger. */
+int store_col_blob(sqlite3_stmt *stmt, int col, uint8_t *dst, size_t cap, size_t *len);
+
+/* Grows a list array by one element (doubling). */
+int store_list_grow(void **items, size_t elem_size, size_t count, size_t *cap);
+
+#endif

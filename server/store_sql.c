@@ -1,0 +1,173 @@
+/*
+ * SQLite helpers shared by the store's files (see store_priv.h).
+ */
+#include "store_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void store_lock(struct store *st)
+{
+	/* A recursive mutex only fails here on misuse (EAGAIN past the
+	 * recursion limit, or a destroyed mutex): nothing useful to do. */
+	(void)pthread_mutex_lock(&st->mutex);
+}
+
+void store_unlock(struct store *st)
+{
+	(void)pthread_mutex_unlock(&st->mutex);
+}
+
+int store_map_sqlite(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return STORE_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_ERR_BUSY;
+	case SQLITE_NOMEM:
+		return STORE_ERR_NOMEM;
+	case SQLITE_TOOBIG:
+	case SQLITE_RANGE:
+		return STORE_ERR_ARG;
+	case SQLITE_CONSTRAINT:
+		switch (rc) {
+		case SQLITE_CONSTRAINT_PRIMARYKEY:
+		case SQLITE_CONSTRAINT_UNIQUE:
+			return STORE_EXISTS;
+		case SQLITE_CONSTRAINT_FOREIGNKEY:
+			return STORE_NOT_FOUND;
+		default:
+			return STORE_ERR_ARG; /* CHECK, NOT NULL */
+		}
+	default:
+		return STORE_ERR_DB;
+	}
+}
+
+int store_errcode(struct store *st)
+{
+	int rc = store_map_sqlite(sqlite3_extended_errcode(st->db));
+	return rc == STORE_OK ? STORE_ERR_DB : rc;
+}
+
+int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out)
+{
+	*out = NULL;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, out, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return rc == SQLITE_OK ? STORE_ERR_DB : store_map_sqlite(rc);
+	}
+	return STORE_OK;
+}
+
+int store_step_done(sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	if (rc == SQLITE_ROW)
+		return STORE_ERR_DB;
+	rc = store_map_sqlite(sqlite3_extended_errcode(sqlite3_db_handle(stmt)));
+	return rc == STORE_OK ? STORE_ERR_DB : rc;
+}
+
+static int exec_const(struct store *st, const char *sql)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_errcode(st);
+	return STORE_OK;
+}
+
+int store_savepoint(struct store *st)
+{
+	return exec_const(st, "SAVEPOINT store_unit");
+}
+
+int store_release(struct store *st)
+{
+	return exec_const(st, "RELEASE store_unit");
+}
+
+void store_rollback_to(struct store *st)
+{
+	/* Best effort: if this fails the connection is in trouble anyway and
+	 * the next statement reports it. */
+	(void)exec_const(st, "ROLLBACK TO store_unit");
+	(void)exec_const(st, "RELEASE store_unit");
+}
+
+int store_bind_text(sqlite3_stmt *stmt, int idx, const char *s)
+{
+	return store_map_sqlite(sqlite3_bind_text(stmt, idx, s, -1, SQLITE_TRANSIENT));
+}
+
+int store_bind_blob(sqlite3_stmt *stmt, int idx, const void *data, size_t len)
+{
+	/* sqlite3_bind_blob with a NULL pointer binds SQL NULL, which would
+	 * turn "present but empty" into "absent". */
+	static const uint8_t empty[1] = { 0 };
+	if (len == 0)
+		data = empty;
+	if (data == NULL)
+		return STORE_ERR_ARG;
+	return store_map_sqlite(sqlite3_bind_blob64(stmt, idx, data, len, SQLITE_TRANSIENT));
+}
+
+int store_bind_int(sqlite3_stmt *stmt, int idx, int64_t v)
+{
+	return store_map_sqlite(sqlite3_bind_int64(stmt, idx, v));
+}
+
+int store_bind_opt(sqlite3_stmt *stmt, int idx, bool present, const void *data, size_t len)
+{
+	if (!present)
+		return store_map_sqlite(sqlite3_bind_null(stmt, idx));
+	return store_bind_blob(stmt, idx, data, len);
+}
+
+int store_col_text(sqlite3_stmt *stmt, int col, char *dst, size_t cap, size_t *len)
+{
+	const void *p = sqlite3_column_blob(stmt, col);
+	int n = sqlite3_column_bytes(stmt, col);
+	if (n < 0 || cap == 0 || (size_t)n > cap - 1)
+		return STORE_ERR_DB;
+	if (n > 0)
+		memcpy(dst, p, (size_t)n);
+	dst[n] = '\0';
+	if (len != NULL)
+		*len = (size_t)n;
+	return STORE_OK;
+}
+
+int store_col_blob(sqlite3_stmt *stmt, int col, uint8_t *dst, size_t cap, size_t *len)
+{
+	const void *p = sqlite3_column_blob(stmt, col);
+	int n = sqlite3_column_bytes(stmt, col);
+	if (n < 0 || (size_t)n > cap)
+		return STORE_ERR_DB;
+	if (n > 0)
+		memcpy(dst, p, (size_t)n);
+	*len = (size_t)n;
+	return STORE_OK;
+}
+
+int store_list_grow(void **items, size_t elem_size, size_t count, size_t *cap)
+{
+	if (count < *cap)
+		return STORE_OK;
+	size_t ncap = *cap == 0 ? 8 : *cap * 2;
+	if (ncap < *cap || ncap > SIZE_MAX / elem_size)
+		return STORE_ERR_NOMEM;
+	void *p = realloc(*items, ncap * elem_size);
+	if (p == NULL)
+		return STORE_ERR_NOMEM;
+	*items = p;
+	*cap = ncap;
+	return STORE_OK;
+}

@@ -1,0 +1,120 @@
+/*
+ * libFuzzer target: bytes as one HTTP request from a TLS client, through
+ * the same parser, router and handlers as wsopd, against a real store in a
+ * scratch folder. A softcard, group and key with fixed ids exist and are
+ * active for the fuzzing client, so that seeds can reach every handler.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "ipc/http.h"
+#include "server/app.h"
+#include "server/reply.h"
+#include "server/router.h"
+
+#define FUZZ_SOFTCARD "00000000000000000000000000000000000000aa"
+#define FUZZ_GROUP    "00000000-0000-4000-8000-0000000000bb"
+#define FUZZ_KEY      "00000000-0000-4000-8000-0000000000cc"
+#define FUZZ_PASS     "fuzz pass"
+
+static struct app app;
+static char scratch[] = "/tmp/wsopd-fuzz-XXXXXX";
+static const char client_id[] = "f00df00df00df00df00df00df00df00df00df00df00df00df00df00df00df00d";
+
+static int seed_store(void)
+{
+	struct store_softcard sc = { .id = FUZZ_SOFTCARD, .name = "fuzz" };
+	struct store_group g = { .id = FUZZ_GROUP, .name = "g", .softcard_id = FUZZ_SOFTCARD };
+	struct store_key k = { .id = FUZZ_KEY,
+		               .group_id = FUZZ_GROUP,
+		               .softcard_id = FUZZ_SOFTCARD,
+		               .size_bits = 128,
+		               .label = "k",
+		               .label_len = 1,
+		               .encrypt = true,
+		               .decrypt = true };
+	uint8_t verifier[KEYWRAP_VERIFIER_LEN];
+	uint8_t key[16] = { 1, 2, 3 };
+	uint8_t wrapped[KEYWRAP_WRAPPED_MAX];
+	size_t wrapped_len = 0;
+	struct keywrap_kek kek;
+
+	if (keywrap_softcard_setup(&app.master, FUZZ_PASS, strlen(FUZZ_PASS), FUZZ_SOFTCARD,
+	                           sc.salt, verifier, &kek) != KEYWRAP_OK)
+		return -1;
+	memcpy(sc.verifier, verifier, sizeof(verifier));
+	sc.verifier_len = sizeof(verifier);
+	if (store_softcard_create(app.store, &sc) != STORE_OK ||
+	    store_group_create(app.store, &g) != STORE_OK ||
+	    keywrap_wrap(&kek, FUZZ_SOFTCARD, FUZZ_KEY, key, sizeof(key), wrapped, sizeof(wrapped),
+	                 &wrapped_len) != KEYWRAP_OK ||
+	    store_key_insert(app.store, &k, wrapped, wrapped_len) != STORE_OK ||
+	    activation_activate(app.act, FUZZ_SOFTCARD, client_id, &kek) != 0) {
+		keywrap_kek_wipe(&kek);
+		return -1;
+	}
+	keywrap_kek_wipe(&kek);
+	return 0;
+}
+
+/* The scratch store goes away with the process. */
+static void cleanup(void)
+{
+	static const char *const files[] = { "wsopd.db", "wsopd.db-wal", "wsopd.db-shm",
+		                             "wsopd.db-journal", "master.key" };
+	char path[sizeof(scratch) + 32];
+
+	app_close(&app);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", scratch, files[i]);
+		(void)unlink(path);
+	}
+	(void)rmdir(scratch);
+}
+
+static void setup(void)
+{
+	char err[256];
+
+	if (mkdtemp(scratch) == NULL || app_open(&app, scratch, err, sizeof(err)) != 0 ||
+	    seed_store() != 0) {
+		fprintf(stderr, "fuzz_request: setup failed in %s\n", scratch);
+		abort();
+	}
+	atexit(cleanup);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int ready;
+	struct http_message msg;
+	struct wsop_request req = { 0 };
+	struct wsop_response resp;
+	size_t used = 0;
+
+	if (!ready) {
+		setup();
+		ready = 1;
+	}
+	http_message_init(&msg);
+	if (http_parse_request(data, size, &msg, &used) != 1)
+		return 0;
+	reply_init(&resp);
+	req.http = &msg;
+	req.client_id = client_id;
+	req.client_cn = "fuzz";
+	memset(req.client_fp, 0xf0, sizeof(req.client_fp));
+	router_handle(&app, &req, &resp);
+	/* Every answer is a status with an optional JSON body. */
+	if (resp.status < 200 || resp.status > 599)
+		abort();
+	reply_free(&resp);
+	http_message_clear(&msg);
+	return 0;
+}

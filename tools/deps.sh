@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building, the demo and the tests need,
+# and only those that are missing. Sourced or run by tools/demo.sh and
+# tests/run.sh; safe to run again.
+set -euo pipefail
+
+packages=(
+	gcc make pkg-config meson ninja-build
+	openssl libssl-dev libjson-c-dev libseccomp-dev libsqlite3-dev libcmocka-dev libp11-kit-dev
+	clang libclang-rt-14-dev
+	python3 procps
+)
+if [ "${1:-}" = "--tests" ]; then
+	packages+=(valgrind strace)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing missing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+	sudo=(sudo)
+else
+	echo "error: need root or sudo to install: ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
