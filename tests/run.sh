@@ -13,30 +13,34 @@ tools/deps.sh --tests || exit 1
 
 passed=0
 failed=0
+skipped=0
 status=0
 
 count_results() {
 	# meson writes one JSON object per test to testlog.json.
 	local log=$1/meson-logs/testlog.json
 	[ -f "$log" ] || return 0
-	local p f
-	read -r p f < <(python3 - "$log" <<'PY'
+	local p f s
+	read -r p f s < <(python3 - "$log" <<'PY'
 import json, sys
-ok = bad = 0
+ok = bad = skip = 0
 for line in open(sys.argv[1]):
     line = line.strip()
     if not line:
         continue
     r = json.loads(line).get("result")
-    if r in ("OK", "EXPECTEDFAIL", "SKIP"):
+    if r in ("OK", "EXPECTEDFAIL"):
         ok += 1
+    elif r == "SKIP":
+        skip += 1
     else:
         bad += 1
-print(ok, bad)
+print(ok, bad, skip)
 PY
 	)
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
 }
 
 # build DIR [meson setup args...]: configure (or reconfigure) and compile.
@@ -80,5 +84,5 @@ else
 fi
 
 echo
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit $status

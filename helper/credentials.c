@@ -1,0 +1,214 @@
+/* Credential loading; the contract is in credentials.h. */
+#include "helper/credentials.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "ipc/channel.h"
+
+/* The last OpenSSL error as text, or a fallback. */
+static const char *ssl_reason(char *buf, size_t cap)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (e == 0)
+		return "unknown error";
+	ERR_error_string_n(e, buf, cap);
+	return buf;
+}
+
+int creds_check_key_mode(const char *path, mode_t mode, char *why, size_t why_cap)
+{
+	if (!S_ISREG(mode)) {
+		snprintf(why, why_cap, "KEY %s is not a regular file", path);
+		return CHAN_E_CREDENTIALS;
+	}
+	if ((mode & (S_IRWXG | S_IRWXO)) != 0) {
+		snprintf(why, why_cap,
+		         "permissions %04o for KEY %s are too open: the private key must not be "
+		         "accessible by group or others (chmod 600)",
+		         (unsigned)(mode & 07777), path);
+		return CHAN_E_CREDENTIALS;
+	}
+	return 0;
+}
+
+/* Never prompts: a helper has no terminal, and an encrypted key has no
+ * passphrase in the configuration. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/* Reads the whole regular file on fd (size checked before allocating) into
+ * a fresh buffer. Returns 0, -EFBIG, -ENOMEM or -errno. */
+static int read_bounded(int fd, off_t size, unsigned char **out, size_t *out_len)
+{
+	if (size < 0 || size > CREDS_KEY_FILE_MAX)
+		return -EFBIG;
+	unsigned char *buf = malloc((size_t)size + 1);
+	if (buf == NULL)
+		return -ENOMEM;
+	size_t got = 0;
+	while (got < (size_t)size) {
+		ssize_t n = read(fd, buf + got, (size_t)size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? -errno : -EIO;
+			OPENSSL_cleanse(buf, (size_t)size + 1);
+			free(buf);
+			return err;
+		}
+		got += (size_t)n;
+	}
+	*out = buf;
+	*out_len = got;
+	return 0;
+}
+
+/* Opens the key file, checks its type and mode on the open file, and parses
+ * it. Returns 0 and *out, or CHAN_E_CREDENTIALS with why. */
+static int load_key(const char *path, EVP_PKEY **out, char *why, size_t why_cap)
+{
+	char err[256];
+	struct stat st;
+	/* O_NONBLOCK so that a FIFO named as KEY cannot hang the start. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0) {
+		snprintf(why, why_cap, "cannot open KEY %s: %s", path, strerror(errno));
+		return CHAN_E_CREDENTIALS;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(why, why_cap, "cannot stat KEY %s: %s", path, strerror(errno));
+		close(fd);
+		return CHAN_E_CREDENTIALS;
+	}
+	int rc = creds_check_key_mode(path, st.st_mode, why, why_cap);
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	unsigned char *pem = NULL;
+	size_t pem_len = 0;
+	rc = read_bounded(fd, st.st_size, &pem, &pem_len);
+	close(fd);
+	if (rc != 0) {
+		snprintf(why, why_cap, "cannot read KEY %s: %s", path,
+		         rc == -EFBIG ? "file too large" : strerror(-rc));
+		return CHAN_E_CREDENTIALS;
+	}
+	BIO *bio = BIO_new_mem_buf(pem, (int)pem_len);
+	EVP_PKEY *key =
+	    bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
+	BIO_free(bio);
+	OPENSSL_cleanse(pem, pem_len);
+	free(pem);
+	if (key == NULL) {
+		snprintf(why, why_cap, "KEY %s is not an unencrypted PEM private key: %s", path,
+		         ssl_reason(err, sizeof(err)));
+		return CHAN_E_CREDENTIALS;
+	}
+	*out = key;
+	return 0;
+}
+
+static int setup_context(SSL_CTX *ctx, char *why, size_t why_cap)
+{
+	char err[256];
+
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+		snprintf(why, why_cap, "cannot require TLS 1.2: %s", ssl_reason(err, sizeof(err)));
+		return CHAN_E_INTERNAL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+	return 0;
+}
+
+/* OpenSSL says only "system lib" for a file it cannot open: name the
+ * errno ourselves first. */
+static int check_readable(const char *what, const char *path, char *why, size_t why_cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0) {
+		snprintf(why, why_cap, "cannot open %s %s: %s", what, path, strerror(errno));
+		return CHAN_E_CREDENTIALS;
+	}
+	close(fd);
+	return 0;
+}
+
+static int load_files(SSL_CTX *ctx, const struct wsop_config *cfg, char *why, size_t why_cap)
+{
+	char err[256];
+	EVP_PKEY *key = NULL;
+
+	if (check_readable("CERT", cfg->cert, why, why_cap) != 0 ||
+	    check_readable("AUTH", cfg->auth, why, why_cap) != 0)
+		return CHAN_E_CREDENTIALS;
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1) {
+		snprintf(why, why_cap, "cannot load CERT %s: %s", cfg->cert,
+		         ssl_reason(err, sizeof(err)));
+		return CHAN_E_CREDENTIALS;
+	}
+	int rc = load_key(cfg->key, &key, why, why_cap);
+	if (rc != 0)
+		return rc;
+	rc = SSL_CTX_use_PrivateKey(ctx, key);
+	EVP_PKEY_free(key);
+	if (rc != 1) {
+		snprintf(why, why_cap, "cannot use KEY %s: %s", cfg->key,
+		         ssl_reason(err, sizeof(err)));
+		return CHAN_E_CREDENTIALS;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(why, why_cap, "KEY %s does not match CERT %s", cfg->key, cfg->cert);
+		return CHAN_E_CREDENTIALS;
+	}
+	if (SSL_CTX_load_verify_locations(ctx, cfg->auth, NULL) != 1) {
+		snprintf(why, why_cap, "cannot load AUTH %s: %s", cfg->auth,
+		         ssl_reason(err, sizeof(err)));
+		return CHAN_E_CREDENTIALS;
+	}
+	return 0;
+}
+
+int creds_load(const struct wsop_config *cfg, SSL_CTX **out, char *why, size_t why_cap)
+{
+	char err[256];
+
+	*out = NULL;
+	ERR_clear_error();
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL) {
+		snprintf(why, why_cap, "cannot create a TLS context: %s",
+		         ssl_reason(err, sizeof(err)));
+		return CHAN_E_INTERNAL;
+	}
+	int rc = setup_context(ctx, why, why_cap);
+	if (rc == 0)
+		rc = load_files(ctx, cfg, why, why_cap);
+	if (rc != 0) {
+		SSL_CTX_free(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return 0;
+}

@@ -1,0 +1,479 @@
+/* The helper's event loop and connection table; see event_loop.h. */
+#include "helper/event_loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/log.h"
+#include "helper/reply.h"
+#include "helper/tls_conn.h"
+#include "ipc/channel.h"
+
+/* Frames taken from the channel per poll round, so that a busy library
+ * cannot starve the connections waiting for their server. */
+#define FRAMES_PER_ROUND 32
+
+enum op_kind {
+	OP_NONE = 0,
+	OP_HANDSHAKE, /* CONNECT in progress */
+	OP_WRITE,     /* SEND: writing out[] */
+	OP_READ,      /* RECV, or the answer part of SEND with REPLY_DATA */
+};
+
+struct conn {
+	uint32_t handle; /* 0: free slot */
+	struct tls_conn tls;
+	char host[CHAN_HOST_MAX + 1];
+	enum op_kind op;
+	uint32_t op_id;
+	bool reply_after_write;
+	uint8_t *out; /* a copy of the SEND payload; the frame buffer is reused */
+	size_t out_len;
+	size_t read_max;
+	bool has_deadline;
+	int64_t deadline_ms;
+	short want; /* POLLIN or POLLOUT while the op waits */
+};
+
+struct loop {
+	SSL_CTX *ctx;
+	int chan;
+	bool failed; /* an answer could not be sent: stop */
+	bool openat_armed;
+	uint32_t next_handle;
+	struct conn conns[EVENT_LOOP_MAX_CONNS];
+	uint8_t frame[CHAN_MAX_FRAME];
+	uint8_t data[CHAN_MAX_PAYLOAD];
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void check_sent(struct loop *lp, int rc)
+{
+	if (rc != 0) {
+		wlog(WLOG_ERROR, "helper: cannot answer the library: %s", strerror(-rc));
+		lp->failed = true;
+	}
+}
+
+static struct conn *find_conn(struct loop *lp, uint32_t handle)
+{
+	for (size_t i = 0; handle != 0 && i < EVENT_LOOP_MAX_CONNS; i++) {
+		if (lp->conns[i].handle == handle)
+			return &lp->conns[i];
+	}
+	return NULL;
+}
+
+static void op_clear(struct conn *c)
+{
+	free(c->out);
+	c->out = NULL;
+	c->out_len = 0;
+	c->op = OP_NONE;
+	c->op_id = 0;
+	c->want = 0;
+	c->has_deadline = false;
+	c->reply_after_write = false;
+}
+
+static void conn_free(struct conn *c)
+{
+	op_clear(c);
+	tls_conn_end(&c->tls);
+	memset(c, 0, sizeof(*c));
+	c->tls.fd = -1;
+}
+
+static struct conn *free_slot(struct loop *lp)
+{
+	for (size_t i = 0; i < EVENT_LOOP_MAX_CONNS; i++) {
+		if (lp->conns[i].handle == 0)
+			return &lp->conns[i];
+	}
+	return NULL;
+}
+
+/* A handle unused in the table, never 0. */
+static uint32_t new_handle(struct loop *lp)
+{
+	for (;;) {
+		uint32_t h = lp->next_handle++;
+		if (h != 0 && find_conn(lp, h) == NULL)
+			return h;
+	}
+}
+
+static void op_failed(struct loop *lp, struct conn *c, const struct tls_failure *why)
+{
+	wlog(WLOG_ERROR, "connection %u to %s: %s (%s)", c->handle, c->host, why->text,
+	     chan_error_name(why->code));
+	check_sent(lp, reply_error(lp->chan, c->op_id, c->handle, why->code, why->text));
+	op_clear(c);
+}
+
+static void drive_handshake(struct loop *lp, struct conn *c)
+{
+	struct tls_failure why;
+	enum tls_step step = tls_conn_handshake(&c->tls, &why);
+
+	if (step == TLS_STEP_WANT_READ || step == TLS_STEP_WANT_WRITE) {
+		c->want = step == TLS_STEP_WANT_READ ? POLLIN : POLLOUT;
+		return;
+	}
+	if (step == TLS_STEP_DONE) {
+		wlog(WLOG_INFO, "connection %u to %s: TLS handshake done (%s, %s)", c->handle,
+		     c->host, tls_conn_protocol(&c->tls), tls_conn_cipher(&c->tls));
+		check_sent(
+		    lp, reply_connected(lp->chan, c->op_id, c->handle, tls_conn_protocol(&c->tls)));
+		op_clear(c);
+		return;
+	}
+	/* A failed CONNECT gives out no handle: the answer carries conn 0. */
+	wlog(WLOG_ERROR, "connection to %s: TLS handshake failed: %s (%s)", c->host, why.text,
+	     chan_error_name(why.code));
+	check_sent(lp, reply_error(lp->chan, c->op_id, 0, why.code, why.text));
+	conn_free(c);
+}
+
+static void drive_read(struct loop *lp, struct conn *c)
+{
+	struct tls_failure why;
+	size_t n = 0;
+	enum tls_step step = tls_conn_read(&c->tls, lp->data, c->read_max, &n, &why);
+
+	switch (step) {
+	case TLS_STEP_DONE:
+		check_sent(lp, reply_data(lp->chan, c->op_id, c->handle, lp->data, n));
+		op_clear(c);
+		return;
+	case TLS_STEP_EOF:
+		wlog(WLOG_DEBUG, "connection %u to %s: the server closed it", c->handle, c->host);
+		check_sent(lp, reply_empty(lp->chan, CHAN_T_EOF, c->op_id, c->handle));
+		op_clear(c);
+		return;
+	case TLS_STEP_WANT_READ:
+	case TLS_STEP_WANT_WRITE:
+		if (c->has_deadline && now_ms() >= c->deadline_ms) {
+			check_sent(lp, reply_error(lp->chan, c->op_id, c->handle, CHAN_E_TIMEOUT,
+			                           "no data from the server in time"));
+			op_clear(c);
+			return;
+		}
+		c->want = step == TLS_STEP_WANT_READ ? POLLIN : POLLOUT;
+		return;
+	case TLS_STEP_FAILED:
+		op_failed(lp, c, &why);
+		return;
+	}
+}
+
+static void drive_write(struct loop *lp, struct conn *c)
+{
+	struct tls_failure why;
+	enum tls_step step = tls_conn_write(&c->tls, c->out, c->out_len, &why);
+
+	if (step == TLS_STEP_WANT_READ || step == TLS_STEP_WANT_WRITE) {
+		c->want = step == TLS_STEP_WANT_READ ? POLLIN : POLLOUT;
+		return;
+	}
+	if (step != TLS_STEP_DONE) {
+		op_failed(lp, c, &why);
+		return;
+	}
+	free(c->out);
+	c->out = NULL;
+	c->out_len = 0;
+	if (!c->reply_after_write) {
+		check_sent(lp, reply_empty(lp->chan, CHAN_T_SENT, c->op_id, c->handle));
+		op_clear(c);
+		return;
+	}
+	c->op = OP_READ;
+	c->read_max = CHAN_MAX_PAYLOAD;
+	c->has_deadline = false;
+	drive_read(lp, c);
+}
+
+static void drive(struct loop *lp, struct conn *c)
+{
+	c->want = 0;
+	switch (c->op) {
+	case OP_HANDSHAKE:
+		drive_handshake(lp, c);
+		break;
+	case OP_WRITE:
+		drive_write(lp, c);
+		break;
+	case OP_READ:
+		drive_read(lp, c);
+		break;
+	case OP_NONE:
+		break;
+	}
+}
+
+static void on_connect(struct loop *lp, const struct chan_frame *f, int fd)
+{
+	struct tls_failure why;
+	char host[CHAN_HOST_MAX + 1];
+	struct conn *c = free_slot(lp);
+
+	if (chan_payload_text(f, host, sizeof(host)) != 0) {
+		close(fd);
+		check_sent(lp,
+		           reply_error(lp->chan, f->id, 0, CHAN_E_BAD_REQUEST, "bad host name"));
+		return;
+	}
+	if (c == NULL) {
+		close(fd);
+		wlog(WLOG_ERROR, "connection to %s refused: %u connections already open", host,
+		     EVENT_LOOP_MAX_CONNS);
+		check_sent(lp, reply_error(lp->chan, f->id, 0, CHAN_E_LIMIT,
+		                           "the helper's connection table is full"));
+		return;
+	}
+	if (tls_conn_start(&c->tls, lp->ctx, fd, host, &why) != 0) {
+		wlog(WLOG_ERROR, "connection to %s: %s", host, why.text);
+		check_sent(lp, reply_error(lp->chan, f->id, 0, why.code, why.text));
+		c->tls.fd = -1;
+		return;
+	}
+	c->handle = new_handle(lp);
+	memcpy(c->host, host, sizeof(c->host));
+	c->op = OP_HANDSHAKE;
+	c->op_id = f->id;
+	wlog(WLOG_DEBUG, "connection %u to %s: TLS handshake started", c->handle, host);
+	drive(lp, c);
+}
+
+/* The connection a SEND or RECV names, when it can take a request now;
+ * otherwise the refusal is answered and NULL returned. */
+static struct conn *idle_conn(struct loop *lp, const struct chan_frame *f)
+{
+	struct conn *c = find_conn(lp, f->conn);
+
+	if (c == NULL) {
+		check_sent(lp, reply_error(lp->chan, f->id, f->conn, CHAN_E_NO_CONN,
+		                           "no connection with that handle"));
+		return NULL;
+	}
+	if (c->op != OP_NONE) {
+		check_sent(lp, reply_error(lp->chan, f->id, f->conn, CHAN_E_BAD_REQUEST,
+		                           "a request is already in progress on this connection"));
+		return NULL;
+	}
+	return c;
+}
+
+static void on_send(struct loop *lp, const struct chan_frame *f)
+{
+#ifdef HELPER_TEST_OPENAT
+	if (lp->openat_armed) {
+		/* The test of the sandbox: this must kill the process. */
+		lp->openat_armed = false;
+		wlog(WLOG_WARNING, "test build: trying openat(/etc/passwd) while confined");
+		int fd = openat(AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+	}
+#endif
+	struct conn *c = idle_conn(lp, f);
+	if (c == NULL)
+		return;
+	/* Bounded by the frame rules (1..CHAN_MAX_PAYLOAD) before this. */
+	c->out = malloc(f->len);
+	if (c->out == NULL) {
+		check_sent(lp,
+		           reply_error(lp->chan, f->id, f->conn, CHAN_E_INTERNAL, "out of memory"));
+		return;
+	}
+	memcpy(c->out, f->payload, f->len);
+	c->out_len = f->len;
+	c->op = OP_WRITE;
+	c->op_id = f->id;
+	c->reply_after_write = (f->flags & CHAN_F_REPLY_DATA) != 0;
+	drive(lp, c);
+}
+
+static void on_recv(struct loop *lp, const struct chan_frame *f)
+{
+	struct chan_recv_args args;
+
+	if (chan_recv_args_parse(f, &args) != 0) {
+		check_sent(lp, reply_error(lp->chan, f->id, f->conn, CHAN_E_BAD_REQUEST,
+		                           "bad RECV arguments"));
+		return;
+	}
+	struct conn *c = idle_conn(lp, f);
+	if (c == NULL)
+		return;
+	c->op = OP_READ;
+	c->op_id = f->id;
+	c->read_max = args.max_bytes;
+	c->has_deadline = true;
+	c->deadline_ms = now_ms() + args.timeout_ms;
+	drive(lp, c);
+}
+
+static void on_close(struct loop *lp, const struct chan_frame *f)
+{
+	struct conn *c = find_conn(lp, f->conn);
+
+	if (c == NULL) {
+		check_sent(lp, reply_error(lp->chan, f->id, f->conn, CHAN_E_NO_CONN,
+		                           "no connection with that handle"));
+		return;
+	}
+	wlog(WLOG_DEBUG, "connection %u to %s: closed", c->handle, c->host);
+	conn_free(c);
+	check_sent(lp, reply_empty(lp->chan, CHAN_T_CLOSED, f->id, f->conn));
+}
+
+static void dispatch(struct loop *lp, const struct chan_frame *f, int fd)
+{
+	switch (f->type) {
+	case CHAN_T_CONNECT:
+		on_connect(lp, f, fd);
+		break;
+	case CHAN_T_SEND:
+		on_send(lp, f);
+		break;
+	case CHAN_T_RECV:
+		on_recv(lp, f);
+		break;
+	case CHAN_T_CLOSE:
+		on_close(lp, f);
+		break;
+	case CHAN_T_PING:
+		check_sent(lp, reply_empty(lp->chan, CHAN_T_PONG, f->id, 0));
+		break;
+	default:
+		/* chan_recv() lets through only the types above. */
+		if (fd >= 0)
+			close(fd);
+		lp->failed = true;
+		break;
+	}
+}
+
+/* Takes the frames waiting on the channel. Returns 1 to go on, 0 at EOF,
+ * -1 when the channel broke or carried a malformed frame. */
+static int read_channel(struct loop *lp)
+{
+	for (int i = 0; i < FRAMES_PER_ROUND && !lp->failed; i++) {
+		struct chan_frame f;
+		int fd = -1;
+		int rc =
+		    chan_recv(lp->chan, lp->frame, sizeof(lp->frame), CHAN_TO_HELPER, &f, &fd, 0);
+
+		if (rc == -ETIMEDOUT)
+			return 1;
+		if (rc == -EPIPE)
+			return 0;
+		if (rc != 0) {
+			wlog(WLOG_ERROR, "helper: refused a frame from the library (%s); exiting",
+			     strerror(-rc));
+			return -1;
+		}
+		wlog(WLOG_TRACE, "helper: %s id %u conn %u, %u bytes", chan_type_name(f.type), f.id,
+		     f.conn, f.len);
+		dispatch(lp, &f, fd);
+	}
+	return lp->failed ? -1 : 1;
+}
+
+/* Milliseconds until the nearest RECV deadline, or -1 for none. */
+static int poll_timeout(const struct loop *lp)
+{
+	int64_t now = now_ms();
+	int64_t best = -1;
+
+	for (size_t i = 0; i < EVENT_LOOP_MAX_CONNS; i++) {
+		const struct conn *c = &lp->conns[i];
+		if (c->handle == 0 || c->want == 0 || !c->has_deadline)
+			continue;
+		int64_t left = c->deadline_ms > now ? c->deadline_ms - now : 0;
+		if (best < 0 || left < best)
+			best = left;
+	}
+	return (int)best;
+}
+
+static void close_all(struct loop *lp)
+{
+	for (size_t i = 0; i < EVENT_LOOP_MAX_CONNS; i++) {
+		if (lp->conns[i].handle != 0)
+			conn_free(&lp->conns[i]);
+	}
+}
+
+/* One round: wait, then serve the connections that can progress, then the
+ * channel (connections first, so that a CLOSE never frees a slot that a
+ * poll entry of this round still names). */
+static int round_once(struct loop *lp)
+{
+	struct pollfd pfd[1 + EVENT_LOOP_MAX_CONNS];
+	struct conn *owner[1 + EVENT_LOOP_MAX_CONNS];
+	nfds_t n = 1;
+
+	pfd[0] = (struct pollfd){ .fd = lp->chan, .events = POLLIN };
+	for (size_t i = 0; i < EVENT_LOOP_MAX_CONNS; i++) {
+		struct conn *c = &lp->conns[i];
+		if (c->handle == 0 || c->op == OP_NONE || c->want == 0)
+			continue;
+		pfd[n] = (struct pollfd){ .fd = c->tls.fd, .events = c->want };
+		owner[n++] = c;
+	}
+	int ready = poll(pfd, n, poll_timeout(lp));
+	if (ready < 0)
+		return errno == EINTR ? 1 : -1;
+	for (nfds_t i = 1; i < n; i++) {
+		struct conn *c = owner[i];
+		if (pfd[i].revents != 0 || (c->has_deadline && now_ms() >= c->deadline_ms))
+			drive(lp, c);
+	}
+	if (lp->failed)
+		return -1;
+	if (pfd[0].revents != 0)
+		return read_channel(lp);
+	return 1;
+}
+
+int event_loop_run(SSL_CTX *ctx, int chan, const struct event_loop_options *opt)
+{
+	/* Static: 64 KiB frame and data buffers and the table do not belong
+	 * on the stack, and there is one loop per process. */
+	static struct loop lp;
+	int rc;
+
+	memset(&lp, 0, sizeof(lp));
+	for (size_t i = 0; i < EVENT_LOOP_MAX_CONNS; i++)
+		lp.conns[i].tls.fd = -1;
+	lp.ctx = ctx;
+	lp.chan = chan;
+	lp.next_handle = 1;
+	lp.openat_armed = opt != NULL && opt->openat_armed;
+
+	do {
+		rc = round_once(&lp);
+	} while (rc > 0);
+	close_all(&lp);
+	if (rc == 0) {
+		wlog(WLOG_INFO, "helper: the library closed the channel; exiting");
+		return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,36 @@
+/*
+ * The confined helper's event loop: one thread, one poll() over the
+ * channel (fd 3) and every connection with a request in progress, and a
+ * table of up to EVENT_LOOP_MAX_CONNS TLS connections that progress
+ * concurrently (non-blocking SSL).
+ *
+ * Per connection at most one request is in progress (CONNECT's handshake,
+ * a SEND, a RECV); another SEND or RECV on it meanwhile is answered ERROR
+ * BAD_REQUEST. CLOSE ends the connection at once and cancels a request in
+ * progress on it without answering that request (the library gave up on
+ * it). The handshake and a SEND with REPLY_DATA wait without a deadline of
+ * their own; RECV honours its timeout_ms (ERROR TIMEOUT).
+ *
+ * The loop runs until the channel ends: EOF returns 0; a frame that
+ * chan_recv() refuses, or an answer that cannot be sent, returns 1. In
+ * both cases every connection is closed first and nothing is answered.
+ */
+#ifndef PKCS11WSOP_HELPER_EVENT_LOOP_H
+#define PKCS11WSOP_HELPER_EVENT_LOOP_H
+
+#include <stdbool.h>
+
+#include <openssl/ssl.h>
+
+#define EVENT_LOOP_MAX_CONNS 128
+
+struct event_loop_options {
+	/* Test builds only (HELPER_TEST_OPENAT): on the first SEND, try an
+	 * openat() that the sandbox must punish. Ignored otherwise. */
+	bool openat_armed;
+};
+
+/* Returns the helper's exit status (0 or 1). */
+int event_loop_run(SSL_CTX *ctx, int chan, const struct event_loop_options *opt);
+
+#endif

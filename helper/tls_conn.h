@@ -1,0 +1,78 @@
+/*
+ * One client TLS connection on a connected, non-blocking TCP fd that the
+ * library passed in: the handshake, record reads and writes, each one step
+ * at a time (a step that would block says which direction it waits for),
+ * and the classification of every failure into an enum chan_error plus a
+ * text for the logs.
+ *
+ * Classification:
+ *  - handshake, server certificate rejected by our verification:
+ *    CHAN_E_TLS_UNKNOWN_CA (chain does not lead to AUTH), CHAN_E_TLS_EXPIRED
+ *    (out of its dates), CHAN_E_TLS_NAME_MISMATCH (does not name HOST);
+ *  - any other handshake failure, including an alert from the server, and
+ *    (TLS 1.3) an alert that arrives before the first application byte:
+ *    with TLS 1.3 the client finishes its handshake before the server has
+ *    checked the client certificate, so a refused client certificate
+ *    (expired, unknown CA) shows up on the first read: CHAN_E_TLS_HANDSHAKE,
+ *    the text naming the alert;
+ *  - a failing socket (reset, refused, broken pipe): CHAN_E_IO;
+ *  - any other TLS failure after that: CHAN_E_TLS_PROTOCOL.
+ */
+#ifndef PKCS11WSOP_HELPER_TLS_CONN_H
+#define PKCS11WSOP_HELPER_TLS_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#define TLS_FAILURE_TEXT_MAX 300
+
+enum tls_step {
+	TLS_STEP_DONE = 0,   /* finished (bytes moved, handshake complete) */
+	TLS_STEP_WANT_READ,  /* call again when the fd is readable */
+	TLS_STEP_WANT_WRITE, /* call again when the fd is writable */
+	TLS_STEP_EOF,        /* the server closed the stream (reads only) */
+	TLS_STEP_FAILED,     /* see the struct tls_failure */
+};
+
+struct tls_failure {
+	uint32_t code; /* enum chan_error */
+	char text[TLS_FAILURE_TEXT_MAX];
+};
+
+struct tls_conn {
+	SSL *ssl;
+	int fd;
+	bool got_data; /* an application byte has arrived */
+};
+
+/* Prepares a client connection on fd for host (SNI and name check for a
+ * name; IP check and no SNI for an address literal). Takes fd over: it is
+ * closed by tls_conn_end(), or here on failure. Returns 0 or an enum
+ * chan_error with why. */
+int tls_conn_start(struct tls_conn *c, SSL_CTX *ctx, int fd, const char *host,
+                   struct tls_failure *why);
+
+enum tls_step tls_conn_handshake(struct tls_conn *c, struct tls_failure *why);
+
+/* Writes all len bytes (1..INT_MAX); after a WANT, call again with the same
+ * buffer and length. Before the first write on a connection that has not
+ * yet received data, a refusal the server has already sent is reported. */
+enum tls_step tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len,
+                             struct tls_failure *why);
+
+/* Reads 1..cap bytes into buf; *n is set on TLS_STEP_DONE. */
+enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t *n,
+                            struct tls_failure *why);
+
+/* Sends close_notify when it fits without waiting, frees the SSL, closes
+ * the fd. Safe on a zeroed or already ended struct. */
+void tls_conn_end(struct tls_conn *c);
+
+/* The negotiated protocol name ("TLSv1.3") and cipher. */
+const char *tls_conn_protocol(const struct tls_conn *c);
+const char *tls_conn_cipher(const struct tls_conn *c);
+
+#endif
