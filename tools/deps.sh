@@ -11,7 +11,10 @@ packages=(
 	python3 procps
 )
 if [ "${1:-}" = "--tests" ]; then
-	packages+=(valgrind strace)
+	# valgrind: leak checks of the module; strace: which process opens the
+	# key; softhsm2 + opensc: a second PKCS #11 module and pkcs11-tool for
+	# the ck tools' tests.
+	packages+=(valgrind strace softhsm2 opensc)
 fi
 
 missing=()

@@ -1,0 +1,86 @@
+/*
+ * The library's road to the WSOP server: the confined helper process, the
+ * channel to it, the pool of TLS connections it holds for us, and the
+ * retry/deadline policy of the manual (MAXRETRIES, RETRYDELAY, TIMEOUT).
+ * The PKCS #11 layer and softcardtool see only this header and
+ * lib/wsop_client.h.
+ *
+ * Contract:
+ *  - backend_open() forks and execs the helper (PKCS11WSOP_HELPER_PATH, or
+ *    $PKCS11WSOP_HELPER when set and the process is not AT_SECURE), hands it
+ *    one end of a SOCK_SEQPACKET socketpair, and waits (bounded by TIMEOUT)
+ *    for its READY frame. The helper alone reads CERT, KEY and AUTH; this
+ *    process never opens them.
+ *  - The helper never dials: for each new connection this process resolves
+ *    HOST, connects TCP (TCP_NODELAY, non-blocking) to HOST:PORT and passes the
+ *    connected fd with SCM_RIGHTS; the helper runs the TLS handshake
+ *    (verifying the server against AUTH and HOST) and then carries bytes.
+ *  - backend_acquire() hands the calling thread a wsop_client bound to a
+ *    pooled connection of its own (connected lazily, on first use), so many
+ *    threads have requests in flight at once; backend_release() gives it
+ *    back. A client is used by one thread at a time.
+ *  - Retries: a request whose connection failed (refused, reset, closed,
+ *    TLS failure) before any byte of its answer arrived is sent again on a
+ *    new connection, up to MAXRETRIES times, RETRYDELAY seconds apart,
+ *    with the same bytes (so the same Idempotency-Key: a retry never
+ *    creates or deletes twice). A stale keep-alive connection found closed
+ *    on first use is replaced at once and does not count as a retry.
+ *    A retry is only started when RETRYDELAY still fits before the
+ *    deadline; otherwise the call ends with the last failure's errno.
+ *  - Deadlines: every wsop_client call made through a client returns
+ *    within TIMEOUT seconds of its start (-ETIMEDOUT otherwise). A helper
+ *    that does not answer a PING within a second after a timeout, or that
+ *    died, is killed, reaped and replaced by a new one on the next call;
+ *    requests in flight on the old one fail with -ECONNABORTED (so only
+ *    a hung helper can stretch a call to TIMEOUT + 1 s). A helper found
+ *    dead before a request reached it is replaced within that call.
+ *  - Errors of a call, besides wsop_client.h's: -ECONNREFUSED,
+ *    -EHOSTUNREACH (also: HOST does not resolve), -ETIMEDOUT,
+ *    -EKEYREJECTED (TLS verification or the client credentials failed),
+ *    -ECONNRESET (the connection broke), -ECONNABORTED (the helper died
+ *    with the request), -EMFILE (the helper's connection table is full),
+ *    -EIO (the helper refused or failed). After any failed call (or an
+ *    answer with "Connection: close") the client answers -ENOTCONN, as
+ *    wsop_client.h says, until it is released: release it and acquire
+ *    again to go on (on a new connection).
+ *  - Every connection failure is logged at ERROR with its cause in words
+ *    ("connection refused", "timed out", "unknown CA", "certificate
+ *    expired", "server name mismatch", "helper died (signal 31)"...).
+ *  - Fork: in a child, backend_forget() drops the backend without writing
+ *    to the channel or signalling the parent's helper (it closes the
+ *    child's copies of the fds and frees memory). The parent is unaffected.
+ *  - Thread-safe; no lock is held while waiting for the server.
+ */
+#ifndef PKCS11WSOP_LIB_BACKEND_H
+#define PKCS11WSOP_LIB_BACKEND_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "conf/config.h"
+#include "lib/wsop_client.h"
+
+struct backend;
+
+/* config_path is the file cfg was read from; the helper is told to read
+ * the same file (it needs CERT, KEY, AUTH and the log settings). Returns 0
+ * or a negative errno; on failure the cause has been logged. */
+int backend_open(const struct wsop_config *cfg, const char *config_path, struct backend **out);
+
+/* Closes the pool and the channel, kills the helper if it does not exit on
+ * its own within a second, reaps it. Every acquired client must have been
+ * released. NULL is fine. */
+void backend_close(struct backend *be);
+
+/* In a forked child: forget be without touching the parent's helper. */
+void backend_forget(struct backend *be);
+
+/* A client for this thread's next calls; NULL only on allocation failure.
+ * Calls through it follow the retry and deadline rules above. */
+struct wsop_client *backend_acquire(struct backend *be);
+void backend_release(struct backend *be, struct wsop_client *c);
+
+/* The helper's pid (0 when none is running), for tests and logs. */
+pid_t backend_helper_pid(const struct backend *be);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * Internals shared by backend.c (lifetime, pool, helper sessions) and
+ * retry_transport.c (one request's road: connect, send, retry, read).
+ *
+ * Locking: be->lock guards be->cur, the idle pool and every session's refs
+ * and failed flag; it is never held while waiting for the helper or the
+ * server. be->spawn_lock serialises starting a new helper. A struct bconn
+ * is used by one thread at a time (the one that acquired it).
+ */
+#ifndef PKCS11WSOP_LIB_BACKEND_PRIV_H
+#define PKCS11WSOP_LIB_BACKEND_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/config.h"
+#include "lib/backend.h"
+#include "lib/chan_mux.h"
+#include "lib/helper_proc.h"
+
+/* One running helper and its channel. Connections hold a reference, so the
+ * channel fd stays open (and is never reused by another file) while any
+ * thread may still be reading it. */
+struct hsess {
+	struct helper_proc proc;
+	struct chan_mux *mux;
+	unsigned refs;
+	bool failed;               /* replaced: no new connections on it */
+	struct hsess *forget_next; /* backend_forget's list */
+	bool forgotten;
+};
+
+/* A pooled TLS connection handle and the client bound to it. */
+struct bconn {
+	struct backend *be;
+	struct wsop_client client;
+	struct hsess *sess; /* NULL until connected */
+	uint32_t handle;    /* the helper's connection handle, 0 when none */
+	/* the current request */
+	uint8_t *req;
+	size_t req_len;
+	int64_t deadline_ms;
+	bool eof;
+	/* DATA received and not yet handed to the client: inside fbuf */
+	const uint8_t *pend;
+	uint32_t pend_len;
+	uint8_t *fbuf; /* CHAN_MAX_FRAME bytes for answers from the helper */
+	struct bconn *next;
+};
+
+struct backend {
+	struct wsop_config cfg;
+	char config_path[CONFIG_PATH_MAX];
+	pthread_mutex_t lock;
+	pthread_mutex_t spawn_lock;
+	struct hsess *cur;
+	struct bconn *idle;
+	unsigned n_idle;
+};
+
+/* A referenced, live session, starting a helper when there is none (its
+ * READY awaited at most timeout_ms). Returns 0 or the negative errno of
+ * helper_proc_spawn. */
+int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out);
+void backend_sess_put(struct backend *be, struct hsess *s);
+/* The helper is dead or hung: kill it (hung) or let it go, reap it and log
+ * how it ended, wake its waiters, and make the next call start a new one. */
+void backend_sess_fail(struct backend *be, struct hsess *s, bool hung);
+
+/* The transport of bc's client (retry_transport.c). */
+void retry_transport_bind(struct bconn *bc, struct wsop_transport *t);
+/* Forgets bc's connection: CLOSE to the helper when say_close and it is
+ * alive, then drops the session reference. */
+void retry_transport_drop(struct bconn *bc, bool say_close);
+/* Wipes and frees the request copy. */
+void retry_transport_clear(struct bconn *bc);
+
+#endif

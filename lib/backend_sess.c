@@ -1,0 +1,107 @@
+/*
+ * Helper sessions of a backend: start one on demand, share it by reference
+ * count, retire it when it died or hangs (see backend_priv.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/log.h"
+#include "lib/backend_priv.h"
+
+static int sess_start(struct backend *be, int timeout_ms, struct hsess **out)
+{
+	struct hsess *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	int rc = helper_proc_spawn(be->config_path, be->cfg.logstdout, timeout_ms, &s->proc);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	rc = chan_mux_new(s->proc.chan, &s->mux);
+	if (rc) {
+		helper_proc_reap(&s->proc, 1000);
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out)
+{
+	/* spawn_lock first, so that threads arriving while a helper starts
+	 * wait for that one instead of each starting their own. */
+	pthread_mutex_lock(&be->spawn_lock);
+	pthread_mutex_lock(&be->lock);
+	struct hsess *s = be->cur;
+	if (s) {
+		s->refs++;
+		pthread_mutex_unlock(&be->lock);
+		pthread_mutex_unlock(&be->spawn_lock);
+		*out = s;
+		return 0;
+	}
+	pthread_mutex_unlock(&be->lock);
+	int rc = sess_start(be, timeout_ms, &s);
+	if (rc == 0) {
+		pthread_mutex_lock(&be->lock);
+		s->refs = 2; /* the backend's and the caller's */
+		be->cur = s;
+		pthread_mutex_unlock(&be->lock);
+		*out = s;
+	}
+	pthread_mutex_unlock(&be->spawn_lock);
+	return rc;
+}
+
+static void sess_destroy(struct hsess *s)
+{
+	/* Closing the channel tells a live helper to exit; one that does not
+	 * within a second is killed. */
+	helper_proc_reap(&s->proc, 1000);
+	chan_mux_free(s->mux);
+	free(s);
+}
+
+void backend_sess_put(struct backend *be, struct hsess *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&be->lock);
+	bool last = --s->refs == 0;
+	pthread_mutex_unlock(&be->lock);
+	if (last)
+		sess_destroy(s);
+}
+
+void backend_sess_fail(struct backend *be, struct hsess *s, bool hung)
+{
+	pthread_mutex_lock(&be->lock);
+	if (s->failed) {
+		pthread_mutex_unlock(&be->lock);
+		return;
+	}
+	s->failed = true;
+	bool drop_cur = be->cur == s;
+	if (drop_cur)
+		be->cur = NULL;
+	pthread_mutex_unlock(&be->lock);
+
+	if (hung) {
+		wlog(WLOG_ERROR, "helper %d does not answer: killing it", (int)s->proc.pid);
+		helper_proc_kill(&s->proc);
+	}
+	chan_mux_kill(s->mux, hung ? "helper hung" : "");
+	chan_mux_death_text(s->mux, s->proc.error, sizeof(s->proc.error));
+	/* Reap now so the log says at once how it ended; the channel fd stays
+	 * open until the last reference goes, since other threads may still
+	 * be inside a read on it. Only this thread gets here (failed flag). */
+	int chan = s->proc.chan;
+	s->proc.chan = -1;
+	helper_proc_reap(&s->proc, 500);
+	s->proc.chan = chan;
+	if (drop_cur)
+		backend_sess_put(be, s);
+}

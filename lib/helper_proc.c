@@ -1,0 +1,214 @@
+/*
+ * fork + exec of the helper and the wait for its READY frame. Between fork
+ * and exec the child runs only async-signal-safe calls: the application may
+ * have other threads holding locks (malloc's included) at the moment of
+ * the fork.
+ */
+#include "lib/helper_proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build_config.h"
+#include "conf/log.h"
+#include "ipc/channel.h"
+
+/* Fds the child parks its two descriptors on while it rebuilds 0..3; high
+ * enough that dup2 onto 0..3 cannot clobber them. */
+#define PARK_FD 10
+
+const char *helper_proc_path(void)
+{
+	/* secure_getenv ignores the variable in AT_SECURE processes. */
+	const char *env = secure_getenv("PKCS11WSOP_HELPER");
+	return env && env[0] ? env : PKCS11WSOP_HELPER_PATH;
+}
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Only async-signal-safe calls from here to execve. */
+static void child_exec(pid_t parent, int chan, int devnull, bool logstdout, const char *path,
+                       char *const argv[], char *const envp[])
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(127);
+	int c = fcntl(chan, F_DUPFD, PARK_FD);
+	int n = fcntl(devnull, F_DUPFD, PARK_FD);
+	if (c < 0 || n < 0)
+		_exit(127);
+	if (dup2(c, 3) != 3 || dup2(n, 0) != 0 || dup2(n, 2) != 2)
+		_exit(127);
+	if (!logstdout && dup2(n, 1) != 1)
+		_exit(127);
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 4u, UINT_MAX, 0u) != 0)
+#endif
+	{
+		for (int fd = 4; fd < 65536; fd++)
+			close(fd);
+	}
+	execve(path, argv, envp);
+	_exit(127);
+}
+
+static void log_exit(pid_t pid, int status, const char *error)
+{
+	const char *sep = error[0] ? ": " : "";
+	if (WIFSIGNALED(status))
+		wlog(WLOG_ERROR, "helper %d died (signal %d)%s%s", (int)pid, WTERMSIG(status), sep,
+		     error);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		wlog(WLOG_ERROR, "helper %d exited with status %d%s%s", (int)pid,
+		     WEXITSTATUS(status), sep, error);
+}
+
+void helper_proc_kill(struct helper_proc *hp)
+{
+	if (hp && hp->pid > 0)
+		kill(hp->pid, SIGKILL);
+}
+
+void helper_proc_reap(struct helper_proc *hp, int grace_ms)
+{
+	if (!hp)
+		return;
+	if (hp->chan >= 0) {
+		/* EOF on its channel is the helper's signal to exit. */
+		close(hp->chan);
+		hp->chan = -1;
+	}
+	if (hp->pid <= 0)
+		return;
+	int status = 0;
+	long end = mono_ms() + grace_ms;
+	pid_t r;
+	for (;;) {
+		r = waitpid(hp->pid, &status, WNOHANG);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != 0 || mono_ms() >= end)
+			break;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	if (r == 0) {
+		kill(hp->pid, SIGKILL);
+		do
+			r = waitpid(hp->pid, &status, 0);
+		while (r < 0 && errno == EINTR);
+	}
+	if (r == hp->pid)
+		log_exit(hp->pid, status, hp->error);
+	hp->pid = 0;
+}
+
+/* Reads the first frame: READY, or an id-0 ERROR saying why not. */
+static int await_ready(struct helper_proc *hp, int timeout_ms)
+{
+	uint8_t *buf = malloc(CHAN_MAX_FRAME);
+	if (!buf)
+		return -ENOMEM;
+	struct chan_frame f;
+	int rc = chan_recv(hp->chan, buf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, timeout_ms);
+	if (rc == -ETIMEDOUT) {
+		wlog(WLOG_ERROR, "helper %d sent no READY within %d ms: timed out", (int)hp->pid,
+		     timeout_ms);
+	} else if (rc == -EPIPE) {
+		rc = -ECHILD; /* helper_proc_reap logs how it ended */
+	} else if (rc < 0) {
+		wlog(WLOG_ERROR, "helper %d: bad first frame (%s)", (int)hp->pid, strerror(-rc));
+		rc = -EPROTO;
+	} else if (f.type == CHAN_T_READY) {
+		struct chan_ready r;
+		rc = chan_ready_parse(&f, &r);
+		if (rc == 0)
+			wlog(WLOG_INFO, "helper %d ready: %s", (int)hp->pid, r.text);
+		else
+			rc = -EPROTO;
+	} else if (f.type == CHAN_T_ERROR) {
+		struct chan_error_info e;
+		if (chan_error_parse(&f, &e) == 0) {
+			snprintf(hp->error, sizeof(hp->error), "%s", e.text);
+			wlog(WLOG_ERROR, "helper %d failed to start: %s (%s)", (int)hp->pid, e.text,
+			     chan_error_name(e.code));
+			rc = e.code == CHAN_E_CREDENTIALS ? -EKEYREJECTED : -ECHILD;
+		} else {
+			rc = -EPROTO;
+		}
+	} else {
+		wlog(WLOG_ERROR, "helper %d sent %s before READY", (int)hp->pid,
+		     chan_type_name(f.type));
+		rc = -EPROTO;
+	}
+	free(buf);
+	return rc;
+}
+
+int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
+                      struct helper_proc *hp)
+{
+	int sv[2];
+	const char *path = helper_proc_path();
+
+	memset(hp, 0, sizeof(*hp));
+	hp->chan = -1;
+	/* Everything the child needs is prepared here: it may not allocate. */
+	char *argv[] = { (char *)"pkcs11wsop-helper", (char *)"--config", (char *)config_path,
+		         NULL };
+	char tz[512];
+	char *envp[2] = { NULL, NULL };
+	const char *tzv = getenv("TZ");
+	if (tzv && snprintf(tz, sizeof(tz), "TZ=%s", tzv) < (int)sizeof(tz))
+		envp[0] = tz;
+
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0) {
+		int e = errno;
+		wlog(WLOG_ERROR, "cannot open /dev/null: %s", strerror(e));
+		return -e;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		int e = errno;
+		wlog(WLOG_ERROR, "cannot create the helper channel: %s", strerror(e));
+		close(devnull);
+		return -e;
+	}
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0)
+		child_exec(parent, sv[1], devnull, logstdout, path, argv, envp);
+	int e = errno;
+	close(sv[1]);
+	close(devnull);
+	if (pid < 0) {
+		wlog(WLOG_ERROR, "cannot start the helper: fork: %s", strerror(e));
+		close(sv[0]);
+		return -e;
+	}
+	hp->pid = pid;
+	hp->chan = sv[0];
+	wlog(WLOG_DEBUG, "started helper %s as pid %d", path, (int)pid);
+	int rc = await_ready(hp, timeout_ms);
+	if (rc) {
+		if (rc == -ETIMEDOUT || rc == -EPROTO)
+			helper_proc_kill(hp);
+		helper_proc_reap(hp, 1000);
+	}
+	return rc;
+}

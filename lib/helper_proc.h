@@ -1,0 +1,45 @@
+/*
+ * Starting, watching and ending the confined helper process, per the helper
+ * contract (DESIGN.md "Processes and trust", /work notes "THE HELPER
+ * CONTRACT"): fork + exec of the helper binary with the channel on fd 3,
+ * fds 0 and 2 on /dev/null, fd 1 the application's stdout only when
+ * LOGSTDOUT, every other fd closed, an environment holding only TZ.
+ *
+ * Contract:
+ *  - helper_proc_spawn() returns once the helper sent READY (0), or fails with a
+ *    negative errno after logging the cause at ERROR and reaping the child:
+ *    -ETIMEDOUT (no READY in time), -EKEYREJECTED (the helper could not load
+ *    its credentials), -ECHILD (it exited or died first), -EPROTO (it sent
+ *    something else), or the errno of socketpair/fork.
+ *  - The channel fd (hp->chan) is close-on-exec in this process, so other
+ *    programs the application starts never inherit it.
+ *  - helper_proc_reap() waits for the helper to end: up to grace_ms on its own,
+ *    then SIGKILL. It logs how it ended when it did not exit 0, and is
+ *    idempotent (pid 0 afterwards, so a recycled pid is never signalled).
+ */
+#ifndef PKCS11WSOP_LIB_HELPER_PROC_H
+#define PKCS11WSOP_LIB_HELPER_PROC_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct helper_proc {
+	pid_t pid;       /* 0 once reaped */
+	int chan;        /* our end of the channel, -1 when closed */
+	char error[520]; /* text of an id-0 ERROR frame it sent, "" when none */
+};
+
+/* The binary to run: $PKCS11WSOP_HELPER unless AT_SECURE, else the
+ * installed PKCS11WSOP_HELPER_PATH. */
+const char *helper_proc_path(void);
+
+int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
+                      struct helper_proc *hp);
+
+/* Ends the helper (see above) and closes the channel. */
+void helper_proc_reap(struct helper_proc *hp, int grace_ms);
+
+/* Sends SIGKILL now (when not yet reaped). */
+void helper_proc_kill(struct helper_proc *hp);
+
+#endif

@@ -1,0 +1,440 @@
+/*
+ * Attribute views of a token object (p11_attrs.h): one reader maps
+ * (object, type) to bytes, and both C_GetAttributeValue and C_FindObjects
+ * go through it so that what is reported and what is matched never differ.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "lib/p11_attrs.h"
+#include "lib/p11_template.h"
+
+enum view_rc { VIEW_OK, VIEW_SENSITIVE, VIEW_INVALID };
+
+/* The bytes of one attribute; small values live in the scratch space. */
+struct view {
+	const void *ptr;
+	CK_ULONG len;
+	union {
+		CK_ULONG ul;
+		CK_BBOOL b;
+		CK_MECHANISM_TYPE mechs[2];
+	} scratch;
+};
+
+static enum view_rc view_ulong(struct view *v, CK_ULONG value)
+{
+	v->scratch.ul = value;
+	v->ptr = &v->scratch.ul;
+	v->len = sizeof(CK_ULONG);
+	return VIEW_OK;
+}
+
+static enum view_rc view_bool(struct view *v, bool value)
+{
+	v->scratch.b = value ? CK_TRUE : CK_FALSE;
+	v->ptr = &v->scratch.b;
+	v->len = sizeof(CK_BBOOL);
+	return VIEW_OK;
+}
+
+static enum view_rc view_bytes(struct view *v, const void *data, size_t len)
+{
+	v->ptr = data;
+	v->len = len;
+	return VIEW_OK;
+}
+
+static enum view_rc view_wsop_bytes(struct view *v, bool present, const struct wsop_bytes *b)
+{
+	if (!present)
+		return view_bytes(v, NULL, 0);
+	return view_bytes(v, b->data, b->len);
+}
+
+static enum view_rc view_text(struct view *v, bool present, const char *text)
+{
+	if (!present)
+		return view_bytes(v, NULL, 0);
+	return view_bytes(v, text, strlen(text));
+}
+
+/* Attributes every object has. */
+static enum view_rc view_common(const struct p11_object *o, CK_ATTRIBUTE_TYPE type, struct view *v)
+{
+	switch (type) {
+	case CKA_CLASS:
+		return view_ulong(v, o->cls);
+	case CKA_TOKEN:
+	case CKA_PRIVATE:
+	case CKA_DESTROYABLE:
+		return view_bool(v, true);
+	case CKA_MODIFIABLE:
+	case CKA_COPYABLE:
+		return view_bool(v, false);
+	case CKA_LABEL:
+		if (o->cls == CKO_SECRET_KEY)
+			return view_text(v, true, o->key.attributes.label);
+		return view_text(v, o->object.attributes.label_present, o->object.attributes.label);
+	default:
+		return VIEW_INVALID;
+	}
+}
+
+static enum view_rc view_key(const struct p11_object *o, CK_ATTRIBUTE_TYPE type, struct view *v)
+{
+	const struct wsop_key_attributes *a = &o->key.attributes;
+
+	switch (type) {
+	case CKA_KEY_TYPE:
+		return view_ulong(v, CKK_AES);
+	case CKA_ID:
+		return view_wsop_bytes(v, a->id_present, &a->id);
+	case CKA_START_DATE:
+	case CKA_END_DATE:
+		return view_bytes(v, NULL, 0);
+	case CKA_DERIVE:
+		return view_bool(v, a->derive);
+	case CKA_LOCAL:
+		return view_bool(v, a->local);
+	case CKA_KEY_GEN_MECHANISM:
+		return view_ulong(v, CKM_AES_KEY_GEN);
+	case CKA_ALLOWED_MECHANISMS:
+		v->scratch.mechs[0] = CKM_AES_CBC;
+		v->scratch.mechs[1] = CKM_AES_CBC_PAD;
+		return view_bytes(v, v->scratch.mechs, sizeof(v->scratch.mechs));
+	case CKA_ENCRYPT:
+		return view_bool(v, a->encrypt);
+	case CKA_DECRYPT:
+		return view_bool(v, a->decrypt);
+	case CKA_SIGN:
+		return view_bool(v, a->sign);
+	case CKA_VERIFY:
+		return view_bool(v, a->verify);
+	case CKA_WRAP:
+		return view_bool(v, a->wrap);
+	case CKA_UNWRAP:
+		return view_bool(v, a->unwrap);
+	case CKA_SENSITIVE:
+		return view_bool(v, a->sensitive);
+	case CKA_EXTRACTABLE:
+		return view_bool(v, a->extractable);
+	case CKA_ALWAYS_SENSITIVE:
+		return view_bool(v, a->always_sensitive);
+	case CKA_NEVER_EXTRACTABLE:
+		return view_bool(v, a->never_extractable);
+	case CKA_TRUSTED:
+	case CKA_WRAP_WITH_TRUSTED:
+		return view_bool(v, false);
+	case CKA_VALUE_LEN:
+		return view_ulong(v, (CK_ULONG)o->key.size / 8);
+	case CKA_VALUE:
+		return VIEW_SENSITIVE;
+	default:
+		return VIEW_INVALID;
+	}
+}
+
+static enum view_rc view_data(const struct p11_object *o, CK_ATTRIBUTE_TYPE type, struct view *v)
+{
+	const struct wsop_object_attributes *a = &o->object.attributes;
+
+	switch (type) {
+	case CKA_APPLICATION:
+		return view_text(v, a->application_present, a->application);
+	case CKA_OBJECT_ID:
+		return view_wsop_bytes(v, a->object_id_present, &a->object_id);
+	case CKA_VALUE:
+		return view_wsop_bytes(v, a->value_present, &a->value);
+	default:
+		return VIEW_INVALID;
+	}
+}
+
+static enum view_rc view_date(struct view *v, bool present, const char *date)
+{
+	/* CK_DATE is the 8 characters without a NUL. */
+	return view_bytes(v, present ? date : NULL, present ? WSOP_DATE_LEN : 0);
+}
+
+static enum view_rc view_cert(const struct p11_object *o, CK_ATTRIBUTE_TYPE type, struct view *v)
+{
+	const struct wsop_object_attributes *a = &o->object.attributes;
+
+	switch (type) {
+	case CKA_CERTIFICATE_TYPE:
+		return view_ulong(v, CKC_X_509);
+	case CKA_TRUSTED:
+		return view_bool(v, false);
+	case CKA_CERTIFICATE_CATEGORY:
+		return view_ulong(v, 0);
+	case CKA_ID:
+		return view_wsop_bytes(v, a->id_present, &a->id);
+	case CKA_SUBJECT:
+		return view_wsop_bytes(v, a->subject_present, &a->subject);
+	case CKA_ISSUER:
+		return view_wsop_bytes(v, a->issuer_present, &a->issuer);
+	case CKA_SERIAL_NUMBER:
+		return view_wsop_bytes(v, a->serial_number_present, &a->serial_number);
+	case CKA_VALUE:
+		return view_wsop_bytes(v, a->value_present, &a->value);
+	case CKA_START_DATE:
+		return view_date(v, a->start_date_present, a->start_date);
+	case CKA_END_DATE:
+		return view_date(v, a->end_date_present, a->end_date);
+	default:
+		return VIEW_INVALID;
+	}
+}
+
+static enum view_rc view_attribute(const struct p11_object *o, CK_ATTRIBUTE_TYPE type,
+                                   struct view *v)
+{
+	enum view_rc rc = view_common(o, type, v);
+	if (rc != VIEW_INVALID)
+		return rc;
+	switch (o->cls) {
+	case CKO_SECRET_KEY:
+		return view_key(o, type, v);
+	case CKO_DATA:
+		return view_data(o, type, v);
+	case CKO_CERTIFICATE:
+		return view_cert(o, type, v);
+	default:
+		return VIEW_INVALID;
+	}
+}
+
+CK_RV p11_object_get_attributes(const struct p11_object *o, CK_ATTRIBUTE *tmpl, CK_ULONG count)
+{
+	bool sensitive = false, invalid = false, too_small = false;
+
+	if (!o || (!tmpl && count > 0))
+		return CKR_ARGUMENTS_BAD;
+	for (CK_ULONG i = 0; i < count; i++) {
+		struct view v;
+		enum view_rc rc = view_attribute(o, tmpl[i].type, &v);
+
+		if (rc == VIEW_SENSITIVE) {
+			sensitive = true;
+			tmpl[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+		} else if (rc == VIEW_INVALID) {
+			invalid = true;
+			tmpl[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+		} else if (!tmpl[i].pValue) {
+			tmpl[i].ulValueLen = v.len;
+		} else if (tmpl[i].ulValueLen >= v.len) {
+			if (v.len > 0)
+				memcpy(tmpl[i].pValue, v.ptr, v.len);
+			tmpl[i].ulValueLen = v.len;
+		} else {
+			too_small = true;
+			tmpl[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+		}
+	}
+	if (sensitive)
+		return CKR_ATTRIBUTE_SENSITIVE;
+	if (invalid)
+		return CKR_ATTRIBUTE_TYPE_INVALID;
+	if (too_small)
+		return CKR_BUFFER_TOO_SMALL;
+	return CKR_OK;
+}
+
+bool p11_object_matches(const struct p11_object *o, const CK_ATTRIBUTE *tmpl, CK_ULONG count)
+{
+	if (!o || (!tmpl && count > 0))
+		return false;
+	for (CK_ULONG i = 0; i < count; i++) {
+		struct view v;
+
+		if (view_attribute(o, tmpl[i].type, &v) != VIEW_OK)
+			return false;
+		if (tmpl[i].ulValueLen != v.len)
+			return false;
+		if (v.len > 0 && (!tmpl[i].pValue || memcmp(tmpl[i].pValue, v.ptr, v.len) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* ---- building objects ------------------------------------------------- */
+
+static int copy_key_attributes(struct wsop_key_attributes *dst,
+                               const struct wsop_key_attributes *src)
+{
+	*dst = *src;
+	dst->id.data = NULL;
+	dst->id.len = 0;
+	return wsop_bytes_copy(&dst->id, src->id.data, src->id.len);
+}
+
+static int copy_object_attributes(struct wsop_object_attributes *dst,
+                                  const struct wsop_object_attributes *src)
+{
+	int err = 0;
+
+	*dst = *src;
+	/* Detach every pointer first so that a failed copy frees only ours. */
+	memset(&dst->id, 0, sizeof(dst->id));
+	memset(&dst->value, 0, sizeof(dst->value));
+	memset(&dst->object_id, 0, sizeof(dst->object_id));
+	memset(&dst->subject, 0, sizeof(dst->subject));
+	memset(&dst->issuer, 0, sizeof(dst->issuer));
+	memset(&dst->serial_number, 0, sizeof(dst->serial_number));
+	err |= wsop_bytes_copy(&dst->id, src->id.data, src->id.len);
+	err |= wsop_bytes_copy(&dst->value, src->value.data, src->value.len);
+	err |= wsop_bytes_copy(&dst->object_id, src->object_id.data, src->object_id.len);
+	err |= wsop_bytes_copy(&dst->subject, src->subject.data, src->subject.len);
+	err |= wsop_bytes_copy(&dst->issuer, src->issuer.data, src->issuer.len);
+	err |=
+	    wsop_bytes_copy(&dst->serial_number, src->serial_number.data, src->serial_number.len);
+	return err;
+}
+
+/* The fixed-size strings of the server structs must hold their NUL, or a
+ * later strlen would run past them. */
+#define TERMINATED(arr) (memchr((arr), '\0', sizeof(arr)) != NULL)
+
+CK_RV p11_object_from_key(struct p11_object *out, const struct wsop_key *key)
+{
+	if (!out || !key)
+		return CKR_ARGUMENTS_BAD;
+	memset(out, 0, sizeof(*out));
+	if (key->size != 128 && key->size != 192 && key->size != 256)
+		return CKR_DEVICE_ERROR;
+	if (!TERMINATED(key->attributes.label) || !TERMINATED(key->path) || !TERMINATED(key->id) ||
+	    !TERMINATED(key->group) || !TERMINATED(key->protectiondomain))
+		return CKR_DEVICE_ERROR;
+	if (key->attributes.id.len > 0 && !key->attributes.id.data)
+		return CKR_DEVICE_ERROR;
+	out->cls = CKO_SECRET_KEY;
+	out->key = *key;
+	if (copy_key_attributes(&out->key.attributes, &key->attributes) != 0) {
+		p11_object_free(out);
+		return CKR_HOST_MEMORY;
+	}
+	return CKR_OK;
+}
+
+static bool object_bytes_ok(const struct wsop_bytes *b)
+{
+	return b->len == 0 || b->data != NULL;
+}
+
+static bool object_shape_ok(const struct wsop_object *obj)
+{
+	const struct wsop_object_attributes *a = &obj->attributes;
+
+	return TERMINATED(obj->id) && TERMINATED(obj->protectiondomain) && TERMINATED(a->label) &&
+	       TERMINATED(a->application) && TERMINATED(a->start_date) && TERMINATED(a->end_date) &&
+	       object_bytes_ok(&a->id) && object_bytes_ok(&a->value) &&
+	       object_bytes_ok(&a->object_id) && object_bytes_ok(&a->subject) &&
+	       object_bytes_ok(&a->issuer) && object_bytes_ok(&a->serial_number) &&
+	       (!a->start_date_present || strlen(a->start_date) == WSOP_DATE_LEN) &&
+	       (!a->end_date_present || strlen(a->end_date) == WSOP_DATE_LEN);
+}
+
+CK_RV p11_object_from_wsop_object(struct p11_object *out, const struct wsop_object *obj)
+{
+	if (!out || !obj)
+		return CKR_ARGUMENTS_BAD;
+	memset(out, 0, sizeof(*out));
+	switch (obj->cls) {
+	case WSOP_OBJECT_DATA:
+		out->cls = CKO_DATA;
+		break;
+	case WSOP_OBJECT_CERTIFICATE:
+		out->cls = CKO_CERTIFICATE;
+		break;
+	default:
+		return CKR_DEVICE_ERROR;
+	}
+	if (!object_shape_ok(obj)) {
+		out->cls = 0;
+		return CKR_DEVICE_ERROR;
+	}
+	out->object = *obj;
+	if (copy_object_attributes(&out->object.attributes, &obj->attributes) != 0) {
+		p11_object_free(out);
+		return CKR_HOST_MEMORY;
+	}
+	return CKR_OK;
+}
+
+CK_RV p11_object_copy(struct p11_object *out, const struct p11_object *src)
+{
+	if (!out || !src)
+		return CKR_ARGUMENTS_BAD;
+	if (src->cls == CKO_SECRET_KEY)
+		return p11_object_from_key(out, &src->key);
+	return p11_object_from_wsop_object(out, &src->object);
+}
+
+void p11_object_free(struct p11_object *o)
+{
+	if (!o)
+		return;
+	wsop_key_free(&o->key);
+	wsop_object_free(&o->object);
+	memset(o, 0, sizeof(*o));
+}
+
+/* ---- search templates ------------------------------------------------- */
+
+CK_RV p11_find_template_init(struct p11_find_template *out, const CK_ATTRIBUTE *tmpl,
+                             CK_ULONG count)
+{
+	CK_RV rv;
+
+	if (!out)
+		return CKR_ARGUMENTS_BAD;
+	memset(out, 0, sizeof(*out));
+	rv = p11_template_check_find(tmpl, count);
+	if (rv != CKR_OK)
+		return rv;
+	if (count > P11_FIND_TEMPLATE_MAX)
+		return CKR_ARGUMENTS_BAD;
+	if (count == 0)
+		return CKR_OK;
+	out->attrs = calloc(count, sizeof(*out->attrs));
+	if (!out->attrs)
+		return CKR_HOST_MEMORY;
+	out->count = count;
+	for (CK_ULONG i = 0; i < count; i++) {
+		out->attrs[i].type = tmpl[i].type;
+		out->attrs[i].ulValueLen = tmpl[i].ulValueLen;
+		/* Too long for any object: left NULL, so it matches nothing. */
+		if (tmpl[i].ulValueLen == 0 || tmpl[i].ulValueLen > WSOP_OBJECT_VALUE_MAX)
+			continue;
+		out->attrs[i].pValue = malloc(tmpl[i].ulValueLen);
+		if (!out->attrs[i].pValue) {
+			p11_find_template_free(out);
+			return CKR_HOST_MEMORY;
+		}
+		memcpy(out->attrs[i].pValue, tmpl[i].pValue, tmpl[i].ulValueLen);
+	}
+	return CKR_OK;
+}
+
+bool p11_find_template_matches(const struct p11_find_template *f, const struct p11_object *o)
+{
+	if (!f)
+		return false;
+	return p11_object_matches(o, f->attrs, f->count);
+}
+
+void p11_find_template_free(struct p11_find_template *f)
+{
+	if (!f)
+		return;
+	for (CK_ULONG i = 0; i < f->count && f->attrs; i++) {
+		/* A search value may be a data object's private value. */
+		if (f->attrs[i].pValue)
+			OPENSSL_clear_free(f->attrs[i].pValue, f->attrs[i].ulValueLen);
+	}
+	free(f->attrs);
+	memset(f, 0, sizeof(*f));
+}

@@ -1,0 +1,120 @@
+/*
+ * C_Login and C_Logout. Logging in activates the token's softcard with the
+ * PIN as its passphrase; logging out deactivates it. Login state is the
+ * token's, shared by every session of the application.
+ *
+ * Choices where the standard leaves room:
+ *  - CKU_SO: a softcard has no security officer -> CKR_USER_TYPE_INVALID.
+ *  - CKU_CONTEXT_SPECIFIC: no key asks for it (no CKA_ALWAYS_AUTHENTICATE)
+ *    -> CKR_OPERATION_NOT_INITIALIZED.
+ *  - A PIN of 0 or more than 256 bytes -> CKR_PIN_LEN_RANGE. A PIN with a
+ *    byte outside printable ASCII can never be a softcard's passphrase ->
+ *    CKR_PIN_INCORRECT without asking the server (CKR_PIN_INVALID is for
+ *    functions that set a PIN).
+ *  - pPin NULL (a protected authentication path) -> CKR_ARGUMENTS_BAD.
+ * The PIN is passed straight from the caller's buffer to the client,
+ * which wipes every copy it makes; it is never logged.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "ipc/wsop_names.h"
+#include "lib/p11_errors.h"
+#include "lib/p11_lock.h"
+#include "lib/p11_module.h"
+#include "lib/p11_sessions.h"
+#include "lib/p11_slots.h"
+#include "lib/wsop_client.h"
+
+static CK_RV check_user_type(CK_USER_TYPE type)
+{
+	if (type == CKU_USER)
+		return CKR_OK;
+	if (type == CKU_CONTEXT_SPECIFIC)
+		return CKR_OPERATION_NOT_INITIALIZED;
+	return CKR_USER_TYPE_INVALID;
+}
+
+static CK_RV check_pin(CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	if (pin == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if (len < 1 || len > WSOP_PASSPHRASE_MAX)
+		return CKR_PIN_LEN_RANGE;
+	if (!wsop_passphrase_valid((const char *)pin, len))
+		return CKR_PIN_INCORRECT;
+	return CKR_OK;
+}
+
+static CK_RV activate(struct p11_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
+	struct wsop_softcard answer;
+
+	p11_table_lock();
+	memcpy(softcard_id, slot->softcard_id, sizeof(softcard_id));
+	p11_table_unlock();
+
+	struct wsop_client *c = p11_client_acquire();
+	if (c == NULL)
+		return CKR_HOST_MEMORY;
+	int rc = wsop_softcard_activate(c, softcard_id, (const char *)pin, len, NULL, &answer);
+	CK_RV rv = p11_call_result("activating softcard", rc, c);
+	p11_client_release(c);
+	return rv;
+}
+
+CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
+              CK_ULONG ulPinLen)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(hSession, "C_Login(userType=%lu)", (unsigned long)userType);
+
+	struct p11_slot *slot = NULL;
+	rv = p11_session_slot(hSession, &slot, NULL);
+	if (rv == CKR_OK)
+		rv = check_user_type(userType);
+	if (rv != CKR_OK)
+		return p11_return("C_Login", hSession, rv);
+
+	p11_mutex_lock(slot->login_lock);
+	p11_table_lock();
+	bool logged_in = slot->logged_in;
+	p11_table_unlock();
+	if (logged_in)
+		rv = CKR_USER_ALREADY_LOGGED_IN;
+	else
+		rv = check_pin(pPin, ulPinLen);
+	if (rv == CKR_OK)
+		rv = activate(slot, pPin, ulPinLen);
+	if (rv == CKR_OK) {
+		p11_table_lock();
+		slot->logged_in = true;
+		p11_table_unlock();
+	}
+	p11_mutex_unlock(slot->login_lock);
+	return p11_return("C_Login", hSession, rv);
+}
+
+CK_RV C_Logout(CK_SESSION_HANDLE hSession)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(hSession, "C_Logout()");
+
+	struct p11_slot *slot = NULL;
+	rv = p11_session_slot(hSession, &slot, NULL);
+	if (rv != CKR_OK)
+		return p11_return("C_Logout", hSession, rv);
+
+	p11_mutex_lock(slot->login_lock);
+	p11_table_lock();
+	bool logged_in = slot->logged_in;
+	p11_table_unlock();
+	rv = logged_in ? p11_slot_deactivate(slot) : CKR_USER_NOT_LOGGED_IN;
+	p11_mutex_unlock(slot->login_lock);
+	return p11_return("C_Logout", hSession, rv);
+}

@@ -1,0 +1,236 @@
+#include "lib/p11_module.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build_config.h"
+#include "conf/config.h"
+#include "lib/backend.h"
+#include "lib/ckr_names.h"
+#include "lib/p11_lock.h"
+#include "lib/p11_sessions.h"
+#include "lib/p11_slots.h"
+
+/*
+ * initialized is read by every call without a lock (an atomic); the rest
+ * is written only by start/stop under init_lock, while no other call may
+ * run (PKCS #11 leaves calls that race with C_Initialize/C_Finalize
+ * undefined).
+ */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static atomic_int initialized;
+/* Set in a forked child that inherited an initialized module. */
+static volatile bool inherited;
+static struct {
+	struct wsop_config cfg;
+	char config_path[CONFIG_PATH_MAX];
+	struct backend *be;
+	void *table_lock;
+} g;
+
+/*
+ * Runs in every child of fork(), including the helper's own child between
+ * fork and exec, so it only stores: async-signal-safe. init_lock is made
+ * fresh because the thread that may have held it does not exist here.
+ */
+static void atfork_child(void)
+{
+	init_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	if (atomic_load(&initialized)) {
+		atomic_store(&initialized, 0);
+		inherited = true;
+	}
+}
+
+static void register_atfork(void)
+{
+	(void)pthread_atfork(NULL, NULL, atfork_child);
+}
+
+/* In a forked child: drop what the parent built, touching neither its
+ * helper nor its locks (their state is unknown here). */
+static void drop_inherited(void)
+{
+	p11_sessions_free();
+	p11_slots_free(true);
+	backend_forget(g.be);
+	g.be = NULL;
+	p11_mutex_abandon(g.table_lock);
+	g.table_lock = NULL;
+	inherited = false;
+}
+
+/* Logging is not configured yet: say it through the default sinks (the
+ * logger itself reports once on stderr if even those cannot be opened). */
+static void log_config_failure(const char *path, const char *why)
+{
+	struct wsop_config defaults;
+	struct wlog_config wcfg;
+
+	config_set_defaults(&defaults);
+	config_to_wlog(&defaults, "pkcs11wsop", &wcfg);
+	wlog_open(&wcfg);
+	wlog(WLOG_ERROR, "C_Initialize: configuration %s: %s", path, why);
+	wlog_close();
+}
+
+static CK_RV load_config(void)
+{
+	struct config_report report;
+	const char *path = config_default_path();
+
+	memset(&report, 0, sizeof(report));
+	if (strlen(path) >= sizeof(g.config_path)) {
+		log_config_failure(path, "path too long");
+		return CKR_GENERAL_ERROR;
+	}
+	strcpy(g.config_path, path);
+	int rc = config_load_file(path, &g.cfg, &report);
+	if (rc == 0)
+		rc = config_check_connection(&g.cfg, &report);
+	if (rc != 0) {
+		log_config_failure(path, report.error[0] != '\0' ? report.error : strerror(-rc));
+		return CKR_GENERAL_ERROR;
+	}
+
+	struct wlog_config wcfg;
+	config_to_wlog(&g.cfg, "pkcs11wsop", &wcfg);
+	wlog_open(&wcfg);
+	if (report.warnings > 0)
+		wlog(WLOG_WARNING, "%s (%u configuration warning(s) in all)", report.first_warning,
+		     report.warnings);
+	return CKR_OK;
+}
+
+static void stop_locked(void)
+{
+	p11_sessions_free();
+	p11_slots_free(false);
+	backend_close(g.be);
+	g.be = NULL;
+	p11_mutex_destroy(g.table_lock);
+	g.table_lock = NULL;
+}
+
+CK_RV p11_module_start(const CK_C_INITIALIZE_ARGS *args)
+{
+	CK_RV rv;
+
+	pthread_once(&atfork_once, register_atfork);
+	pthread_mutex_lock(&init_lock);
+	if (atomic_load(&initialized)) {
+		rv = CKR_CRYPTOKI_ALREADY_INITIALIZED;
+		goto out;
+	}
+	if (inherited)
+		drop_inherited();
+
+	p11_lock_configure(args);
+	rv = load_config();
+	if (rv != CKR_OK)
+		goto out;
+	P11_TRACE(0, "C_Initialize(%s)", args == NULL ? "NULL" : "args");
+	rv = p11_mutex_create(&g.table_lock);
+	if (rv != CKR_OK)
+		goto fail_log;
+	rv = p11_slots_reset();
+	if (rv != CKR_OK)
+		goto fail_lock;
+	rv = p11_sessions_reset();
+	if (rv != CKR_OK)
+		goto fail_slots;
+
+	int rc = backend_open(&g.cfg, g.config_path, &g.be);
+	if (rc != 0) {
+		/* C_Initialize may not answer CKR_DEVICE_ERROR; the cause is
+		 * already in the log. */
+		rv = rc == -ENOMEM ? CKR_HOST_MEMORY : CKR_FUNCTION_FAILED;
+		g.be = NULL;
+		goto fail_sessions;
+	}
+	wlog(WLOG_INFO, "pkcs11wsop %s initialized (config %s, helper pid %ld)", PKCS11WSOP_VERSION,
+	     g.config_path, (long)backend_helper_pid(g.be));
+	atomic_store(&initialized, 1);
+	goto out;
+
+fail_sessions:
+	p11_sessions_free();
+fail_slots:
+	p11_slots_free(false);
+fail_lock:
+	p11_mutex_destroy(g.table_lock);
+	g.table_lock = NULL;
+fail_log:
+	wlog(WLOG_ERROR, "C_Initialize: %s", ckr_name(rv));
+	wlog_close();
+out:
+	pthread_mutex_unlock(&init_lock);
+	return rv;
+}
+
+CK_RV p11_module_stop(void)
+{
+	pthread_mutex_lock(&init_lock);
+	if (!atomic_load(&initialized)) {
+		pthread_mutex_unlock(&init_lock);
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	}
+	P11_TRACE(0, "C_Finalize()");
+	/* Logging out needs the module alive: do it before new calls are
+	 * refused and the tables go. */
+	p11_slots_logout_all();
+	atomic_store(&initialized, 0);
+	stop_locked();
+	wlog(WLOG_INFO, "pkcs11wsop finalized");
+	wlog_close();
+	pthread_mutex_unlock(&init_lock);
+	return CKR_OK;
+}
+
+CK_RV p11_enter(void)
+{
+	return atomic_load(&initialized) ? CKR_OK : CKR_CRYPTOKI_NOT_INITIALIZED;
+}
+
+void p11_table_lock(void)
+{
+	p11_mutex_lock(g.table_lock);
+}
+
+void p11_table_unlock(void)
+{
+	p11_mutex_unlock(g.table_lock);
+}
+
+struct wsop_client *p11_client_acquire(void)
+{
+	return backend_acquire(g.be);
+}
+
+void p11_client_release(struct wsop_client *c)
+{
+	if (c != NULL)
+		backend_release(g.be, c);
+}
+
+CK_RV p11_return(const char *function, CK_SESSION_HANDLE session, CK_RV rv)
+{
+	if (rv != CKR_OK)
+		wlog(WLOG_ERROR, "%s (session %lu): %s", function, (unsigned long)session,
+		     ckr_name(rv));
+	return rv;
+}
+
+void p11_pad(CK_UTF8CHAR *field, size_t width, const char *text)
+{
+	size_t len = strlen(text);
+	if (len > width)
+		len = width;
+	memset(field, ' ', width);
+	memcpy(field, text, len);
+}

@@ -1,0 +1,227 @@
+/* The session table and C_OpenSession, C_CloseSession,
+ * C_CloseAllSessions, C_GetSessionInfo. */
+#include "lib/p11_sessions.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/p11_lock.h"
+#include "lib/p11_module.h"
+#include "lib/p11_slots.h"
+
+/* Bounds the table before it grows; CKR_SESSION_COUNT beyond it. */
+#define P11_SESSIONS_MAX 65536
+
+struct p11_session {
+	CK_SESSION_HANDLE handle;
+	struct p11_slot *slot;
+	bool rw;
+};
+
+static struct {
+	struct p11_session **items;
+	size_t count, cap;
+} tab;
+
+/* Survives C_Finalize and fork, so no handle is ever handed out twice in
+ * one process. Read and written under the table lock. */
+static CK_SESSION_HANDLE next_handle = 1;
+
+CK_RV p11_sessions_reset(void)
+{
+	memset(&tab, 0, sizeof(tab));
+	return CKR_OK;
+}
+
+void p11_sessions_free(void)
+{
+	for (size_t i = 0; i < tab.count; i++)
+		free(tab.items[i]);
+	free(tab.items);
+	memset(&tab, 0, sizeof(tab));
+}
+
+static size_t find_locked(CK_SESSION_HANDLE h)
+{
+	for (size_t i = 0; i < tab.count; i++) {
+		if (tab.items[i]->handle == h)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+CK_RV p11_session_slot(CK_SESSION_HANDLE h, struct p11_slot **slot, bool *rw)
+{
+	CK_RV rv = CKR_SESSION_HANDLE_INVALID;
+	p11_table_lock();
+	size_t i = find_locked(h);
+	if (i != SIZE_MAX) {
+		*slot = tab.items[i]->slot;
+		if (rw != NULL)
+			*rw = tab.items[i]->rw;
+		rv = CKR_OK;
+	}
+	p11_table_unlock();
+	return rv;
+}
+
+/* Removes entry i and updates its token's counts; true when that was the
+ * token's last session while it was logged in. */
+static bool remove_locked(size_t i)
+{
+	struct p11_session *s = tab.items[i];
+	struct p11_slot *slot = s->slot;
+	slot->sessions--;
+	if (s->rw)
+		slot->rw_sessions--;
+	tab.items[i] = tab.items[--tab.count];
+	free(s);
+	return slot->sessions == 0 && slot->logged_in;
+}
+
+/* PKCS #11: when the last session of a token closes, the user is logged
+ * out. The round trip runs under the token's login lock only, and is
+ * skipped if a session was opened meanwhile. */
+static void logout_if_idle(struct p11_slot *slot)
+{
+	p11_mutex_lock(slot->login_lock);
+	p11_table_lock();
+	bool idle = slot->sessions == 0 && slot->logged_in;
+	p11_table_unlock();
+	if (idle && p11_slot_deactivate(slot) != CKR_OK) {
+		/* The server could not be told; the application's view is
+		 * what the standard says, logged out. */
+		p11_table_lock();
+		slot->logged_in = false;
+		p11_table_unlock();
+	}
+	p11_mutex_unlock(slot->login_lock);
+}
+
+CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication, CK_NOTIFY Notify,
+                    CK_SESSION_HANDLE_PTR phSession)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(0, "C_OpenSession(slot=%lu, flags=0x%lx)", (unsigned long)slotID,
+	          (unsigned long)flags);
+	if (phSession == NULL)
+		return p11_return("C_OpenSession", 0, CKR_ARGUMENTS_BAD);
+	if ((flags & CKF_SERIAL_SESSION) == 0)
+		return p11_return("C_OpenSession", 0, CKR_SESSION_PARALLEL_NOT_SUPPORTED);
+
+	struct p11_session *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return p11_return("C_OpenSession", 0, CKR_HOST_MEMORY);
+
+	p11_table_lock();
+	struct p11_slot *slot = p11_slot_find_locked(slotID, false);
+	if (slot == NULL) {
+		rv = CKR_SLOT_ID_INVALID;
+	} else if (tab.count >= P11_SESSIONS_MAX) {
+		rv = CKR_SESSION_COUNT;
+	} else if (tab.count == tab.cap) {
+		size_t cap = tab.cap == 0 ? 16 : tab.cap * 2;
+		struct p11_session **items = realloc(tab.items, cap * sizeof(*items));
+		if (items == NULL) {
+			rv = CKR_HOST_MEMORY;
+		} else {
+			tab.items = items;
+			tab.cap = cap;
+		}
+	}
+	if (rv == CKR_OK) {
+		s->handle = next_handle++;
+		s->slot = slot;
+		s->rw = (flags & CKF_RW_SESSION) != 0;
+		slot->sessions++;
+		if (s->rw)
+			slot->rw_sessions++;
+		tab.items[tab.count++] = s;
+		*phSession = s->handle;
+		s = NULL;
+	}
+	p11_table_unlock();
+	free(s);
+	if (rv == CKR_OK)
+		P11_TRACE(*phSession, "C_OpenSession: opened");
+	return p11_return("C_OpenSession", 0, rv);
+}
+
+CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(hSession, "C_CloseSession()");
+
+	struct p11_slot *slot = NULL;
+	bool last = false;
+	p11_table_lock();
+	size_t i = find_locked(hSession);
+	if (i != SIZE_MAX) {
+		slot = tab.items[i]->slot;
+		last = remove_locked(i);
+	}
+	p11_table_unlock();
+	if (slot == NULL)
+		return p11_return("C_CloseSession", hSession, CKR_SESSION_HANDLE_INVALID);
+	if (last)
+		logout_if_idle(slot);
+	return CKR_OK;
+}
+
+CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(0, "C_CloseAllSessions(slot=%lu)", (unsigned long)slotID);
+
+	bool last = false;
+	p11_table_lock();
+	/* Sessions on a softcard that disappeared can still be closed. */
+	struct p11_slot *slot = p11_slot_find_locked(slotID, true);
+	for (size_t i = 0; slot != NULL && i < tab.count;) {
+		if (tab.items[i]->slot == slot)
+			last = remove_locked(i) || last;
+		else
+			i++;
+	}
+	p11_table_unlock();
+	if (slot == NULL)
+		return p11_return("C_CloseAllSessions", 0, CKR_SLOT_ID_INVALID);
+	if (last)
+		logout_if_idle(slot);
+	return CKR_OK;
+}
+
+CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(hSession, "C_GetSessionInfo()");
+	if (pInfo == NULL)
+		return p11_return("C_GetSessionInfo", hSession, CKR_ARGUMENTS_BAD);
+
+	p11_table_lock();
+	size_t i = find_locked(hSession);
+	if (i != SIZE_MAX) {
+		const struct p11_session *s = tab.items[i];
+		memset(pInfo, 0, sizeof(*pInfo));
+		pInfo->slotID = s->slot->id;
+		pInfo->flags = CKF_SERIAL_SESSION | (s->rw ? CKF_RW_SESSION : 0);
+		if (s->slot->logged_in)
+			pInfo->state = s->rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
+		else
+			pInfo->state = s->rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
+		pInfo->ulDeviceError = 0;
+	}
+	p11_table_unlock();
+	if (i == SIZE_MAX)
+		return p11_return("C_GetSessionInfo", hSession, CKR_SESSION_HANDLE_INVALID);
+	return CKR_OK;
+}

@@ -1,0 +1,296 @@
+/* The slot table and C_GetSlotList, C_GetSlotInfo, C_GetTokenInfo. */
+#include "lib/p11_slots.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "build_config.h"
+#include "lib/p11_errors.h"
+#include "lib/p11_lock.h"
+#include "lib/p11_module.h"
+#include "lib/wsop_client.h"
+
+/* More softcards than this are not shown as slots (logged once per
+ * refresh); it bounds the table before anything grows. */
+#define P11_SLOTS_MAX 4096
+#define PIN_LEN_MIN   1
+
+static struct {
+	struct p11_slot **items;
+	size_t count;
+	CK_SLOT_ID base;
+	bool filled; /* refreshed at least once */
+} tab;
+
+CK_RV p11_slots_reset(void)
+{
+	unsigned char r[4];
+
+	memset(&tab, 0, sizeof(tab));
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return CKR_FUNCTION_FAILED;
+	/* Below 2^30 plus room for P11_SLOTS_MAX, so that ids fit in 31 bits
+	 * for applications that keep them in an int; never small. */
+	unsigned long v =
+	    (unsigned long)r[0] << 24 | (unsigned long)r[1] << 16 | (unsigned long)r[2] << 8 | r[3];
+	tab.base = (CK_SLOT_ID)(0x10000 + v % 0x3ff00000);
+	return CKR_OK;
+}
+
+void p11_slots_free(bool abandon)
+{
+	for (size_t i = 0; i < tab.count; i++) {
+		if (abandon)
+			p11_mutex_abandon(tab.items[i]->login_lock);
+		else
+			p11_mutex_destroy(tab.items[i]->login_lock);
+		free(tab.items[i]);
+	}
+	free(tab.items);
+	memset(&tab, 0, sizeof(tab));
+}
+
+struct p11_slot *p11_slot_find_locked(CK_SLOT_ID id, bool any_known)
+{
+	if (id < tab.base || id - tab.base >= tab.count)
+		return NULL;
+	struct p11_slot *s = tab.items[id - tab.base];
+	return s->present || any_known ? s : NULL;
+}
+
+static struct p11_slot *find_softcard_locked(const char *softcard_id)
+{
+	for (size_t i = 0; i < tab.count; i++) {
+		if (strcmp(tab.items[i]->softcard_id, softcard_id) == 0)
+			return tab.items[i];
+	}
+	return NULL;
+}
+
+static CK_RV add_locked(const struct wsop_softcard *card)
+{
+	if (tab.count >= P11_SLOTS_MAX)
+		return CKR_DEVICE_MEMORY;
+	struct p11_slot **items = realloc(tab.items, (tab.count + 1) * sizeof(*items));
+	if (items == NULL)
+		return CKR_HOST_MEMORY;
+	tab.items = items;
+	struct p11_slot *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return CKR_HOST_MEMORY;
+	CK_RV rv = p11_mutex_create(&s->login_lock);
+	if (rv != CKR_OK) {
+		free(s);
+		return rv;
+	}
+	s->id = tab.base + tab.count;
+	memcpy(s->softcard_id, card->id, sizeof(s->softcard_id));
+	tab.items[tab.count++] = s;
+	return CKR_OK;
+}
+
+/* Brings the table in line with the server's list: new softcards get the
+ * next slot id, missing ones are marked absent, names are refreshed. */
+static CK_RV merge_locked(const struct wsop_softcard_list *list)
+{
+	for (size_t i = 0; i < tab.count; i++)
+		tab.items[i]->present = false;
+	for (size_t i = 0; i < list->count; i++) {
+		const struct wsop_softcard *card = &list->items[i];
+		struct p11_slot *s = find_softcard_locked(card->id);
+		if (s == NULL) {
+			CK_RV rv = add_locked(card);
+			if (rv == CKR_DEVICE_MEMORY) {
+				wlog(WLOG_WARNING, "more than %d softcards: the rest get no slot",
+				     P11_SLOTS_MAX);
+				break;
+			}
+			if (rv != CKR_OK)
+				return rv;
+			s = tab.items[tab.count - 1];
+		}
+		memcpy(s->name, card->name, sizeof(s->name));
+		s->present = true;
+	}
+	tab.filled = true;
+	return CKR_OK;
+}
+
+static CK_RV refresh(void)
+{
+	struct wsop_softcard_list list;
+	struct wsop_client *c = p11_client_acquire();
+	if (c == NULL)
+		return CKR_HOST_MEMORY;
+	int rc = wsop_softcard_list(c, &list);
+	CK_RV rv = p11_call_result("listing softcards", rc, c);
+	p11_client_release(c);
+	if (rv != CKR_OK)
+		return rv;
+	p11_table_lock();
+	rv = merge_locked(&list);
+	p11_table_unlock();
+	wsop_softcard_list_free(&list);
+	return rv;
+}
+
+CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(0, "C_GetSlotList(tokenPresent=%u, list=%s)", (unsigned)tokenPresent,
+	          pSlotList == NULL ? "NULL" : "buffer");
+	if (pulCount == NULL)
+		return p11_return("C_GetSlotList", 0, CKR_ARGUMENTS_BAD);
+
+	/* The count call refreshes; the list call that follows it answers
+	 * from the same table, so the two agree. */
+	p11_table_lock();
+	bool need = pSlotList == NULL || !tab.filled;
+	p11_table_unlock();
+	if (need) {
+		rv = refresh();
+		if (rv != CKR_OK)
+			return p11_return("C_GetSlotList", 0, rv);
+	}
+
+	/* Every listed slot has its token: tokenPresent changes nothing. */
+	p11_table_lock();
+	CK_ULONG present = 0;
+	for (size_t i = 0; i < tab.count; i++)
+		present += tab.items[i]->present;
+	if (pSlotList != NULL && *pulCount < present) {
+		rv = CKR_BUFFER_TOO_SMALL;
+	} else if (pSlotList != NULL) {
+		CK_ULONG n = 0;
+		for (size_t i = 0; i < tab.count; i++) {
+			if (tab.items[i]->present)
+				pSlotList[n++] = tab.items[i]->id;
+		}
+	}
+	*pulCount = present;
+	p11_table_unlock();
+	return p11_return("C_GetSlotList", 0, rv);
+}
+
+CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(0, "C_GetSlotInfo(slot=%lu)", (unsigned long)slotID);
+	if (pInfo == NULL)
+		return p11_return("C_GetSlotInfo", 0, CKR_ARGUMENTS_BAD);
+
+	char desc[WSOP_NAME_MAX + 32];
+	p11_table_lock();
+	struct p11_slot *s = p11_slot_find_locked(slotID, false);
+	if (s != NULL)
+		snprintf(desc, sizeof(desc), "WSOP softcard %s", s->name);
+	p11_table_unlock();
+	if (s == NULL)
+		return p11_return("C_GetSlotInfo", 0, CKR_SLOT_ID_INVALID);
+
+	memset(pInfo, 0, sizeof(*pInfo));
+	p11_pad(pInfo->slotDescription, sizeof(pInfo->slotDescription), desc);
+	p11_pad(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), P11_MANUFACTURER);
+	/* A softcard is never removed from its slot: the slot goes with it. */
+	pInfo->flags = CKF_TOKEN_PRESENT;
+	pInfo->hardwareVersion.major = PKCS11WSOP_VERSION_MAJOR;
+	pInfo->hardwareVersion.minor = PKCS11WSOP_VERSION_MINOR;
+	pInfo->firmwareVersion.major = PKCS11WSOP_VERSION_MAJOR;
+	pInfo->firmwareVersion.minor = PKCS11WSOP_VERSION_MINOR;
+	return CKR_OK;
+}
+
+CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(0, "C_GetTokenInfo(slot=%lu)", (unsigned long)slotID);
+	if (pInfo == NULL)
+		return p11_return("C_GetTokenInfo", 0, CKR_ARGUMENTS_BAD);
+
+	struct p11_slot copy;
+	p11_table_lock();
+	struct p11_slot *s = p11_slot_find_locked(slotID, false);
+	if (s != NULL)
+		copy = *s;
+	p11_table_unlock();
+	if (s == NULL)
+		return p11_return("C_GetTokenInfo", 0, CKR_SLOT_ID_INVALID);
+
+	char serial[17];
+	memcpy(serial, copy.softcard_id, 16);
+	serial[16] = '\0';
+
+	memset(pInfo, 0, sizeof(*pInfo));
+	p11_pad(pInfo->label, sizeof(pInfo->label), copy.name);
+	p11_pad(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), P11_MANUFACTURER);
+	p11_pad(pInfo->model, sizeof(pInfo->model), "WSOP softcard");
+	p11_pad(pInfo->serialNumber, sizeof(pInfo->serialNumber), serial);
+	/* No CKF_RNG (C_GenerateRandom is not offered), no clock, no
+	 * protected authentication path: the PIN is the passphrase. */
+	pInfo->flags = CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED;
+	pInfo->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
+	pInfo->ulSessionCount = copy.sessions;
+	pInfo->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
+	pInfo->ulRwSessionCount = copy.rw_sessions;
+	pInfo->ulMaxPinLen = WSOP_PASSPHRASE_MAX;
+	pInfo->ulMinPinLen = PIN_LEN_MIN;
+	pInfo->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;
+	pInfo->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
+	pInfo->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;
+	pInfo->ulFreePrivateMemory = CK_UNAVAILABLE_INFORMATION;
+	pInfo->hardwareVersion.major = PKCS11WSOP_VERSION_MAJOR;
+	pInfo->hardwareVersion.minor = PKCS11WSOP_VERSION_MINOR;
+	pInfo->firmwareVersion.major = PKCS11WSOP_VERSION_MAJOR;
+	pInfo->firmwareVersion.minor = PKCS11WSOP_VERSION_MINOR;
+	/* Only meaningful with CKF_CLOCK_ON_TOKEN, which is not set. */
+	memset(pInfo->utcTime, ' ', sizeof(pInfo->utcTime));
+	return CKR_OK;
+}
+
+CK_RV p11_slot_deactivate(struct p11_slot *slot)
+{
+	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
+
+	p11_table_lock();
+	memcpy(softcard_id, slot->softcard_id, sizeof(softcard_id));
+	p11_table_unlock();
+
+	struct wsop_softcard answer;
+	struct wsop_client *c = p11_client_acquire();
+	if (c == NULL)
+		return CKR_HOST_MEMORY;
+	int rc = wsop_softcard_deactivate(c, softcard_id, NULL, &answer);
+	CK_RV rv = p11_call_result("deactivating softcard", rc, c);
+	p11_client_release(c);
+	/* A softcard that is already inactive, or gone, is logged out. */
+	if (rv == CKR_OK || rv == CKR_USER_NOT_LOGGED_IN || rv == CKR_TOKEN_NOT_PRESENT) {
+		p11_table_lock();
+		slot->logged_in = false;
+		p11_table_unlock();
+		rv = CKR_OK;
+	}
+	return rv;
+}
+
+void p11_slots_logout_all(void)
+{
+	for (size_t i = 0; i < tab.count; i++) {
+		struct p11_slot *s = tab.items[i];
+		p11_mutex_lock(s->login_lock);
+		p11_table_lock();
+		bool logged_in = s->logged_in;
+		p11_table_unlock();
+		if (logged_in)
+			(void)p11_slot_deactivate(s);
+		p11_mutex_unlock(s->login_lock);
+	}
+}

@@ -1,0 +1,58 @@
+/*
+ * The slot table: one slot per softcard the client can see.
+ *
+ * Contract:
+ *  - Slot ids are opaque: a random base chosen at C_Initialize plus a
+ *    counter, so they are neither indexes nor predictable. A softcard keeps
+ *    its slot id until C_Finalize, also across refreshes.
+ *  - The table is refreshed from GET /km/v1/protectiondomains by
+ *    C_GetSlotList when it is asked for the count (NULL list), or when it
+ *    has never been filled. A softcard that is no longer listed stops being
+ *    listed, and its slot id answers CKR_SLOT_ID_INVALID to the calls that
+ *    take a slot id (its id stays reserved: if the softcard comes back it
+ *    gets the same slot). Sessions already open on it stay open; the server
+ *    answers their requests (not_found -> CKR_TOKEN_NOT_PRESENT).
+ *  - Slot records are never freed before C_Finalize, so a pointer to one
+ *    stays valid while the module is initialized. Their fields are read
+ *    and written under p11_table_lock(); login_lock serialises C_Login /
+ *    C_Logout / the implicit logout of one token across its round trip
+ *    (it is per token, never global).
+ */
+#ifndef PKCS11WSOP_LIB_P11_SLOTS_H
+#define PKCS11WSOP_LIB_P11_SLOTS_H
+
+#include <stdbool.h>
+
+#include <p11-kit/pkcs11.h>
+
+#include "ipc/wsop_names.h"
+
+struct p11_slot {
+	CK_SLOT_ID id;
+	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
+	char name[WSOP_NAME_MAX + 1];
+	bool present;
+	bool logged_in;
+	unsigned long sessions;    /* open sessions on this token */
+	unsigned long rw_sessions; /* of which read/write */
+	void *login_lock;
+};
+
+/* Under the init lock only. reset: an empty table with a fresh base.
+ * free: frees every record (abandon: in a forked child, without touching
+ * the parent's mutexes). */
+CK_RV p11_slots_reset(void);
+void p11_slots_free(bool abandon);
+
+/* Deactivates every logged-in token (C_Finalize); failures are logged. */
+void p11_slots_logout_all(void);
+
+/* Under p11_table_lock(): the present slot with that id, or NULL. With
+ * any_known, a slot whose softcard disappeared is found too. */
+struct p11_slot *p11_slot_find_locked(CK_SLOT_ID id, bool any_known);
+
+/* Ends the login of slot on the server (deactivate) and clears its login
+ * state; the caller holds slot->login_lock, not the table lock. */
+CK_RV p11_slot_deactivate(struct p11_slot *slot);
+
+#endif

@@ -1,0 +1,424 @@
+/* The request road under each pooled client; see retry_transport.h. */
+#include "lib/retry_transport.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "conf/log.h"
+#include "lib/tcp_connect.h"
+
+/* A helper must answer a liveness probe (PING or CLOSE) within this. */
+#define PROBE_MS 1000
+/* RECV asks the helper to give up this much before our own deadline, so
+ * its TIMEOUT answer arrives before we stop waiting. */
+#define RECV_MARGIN_MS 200
+
+/* The outcome of one attempt, for the retry decision and the log. */
+struct attempt {
+	int err;        /* negative errno */
+	bool retryable; /* the connection failed before any answer byte */
+	bool stale;     /* could be a pooled connection the server dropped */
+	char cause[CHAN_ERROR_TEXT_MAX + 64];
+};
+
+static const char *chan_cause(uint32_t code)
+{
+	switch (code) {
+	case CHAN_E_TLS_UNKNOWN_CA:
+		return "unknown CA";
+	case CHAN_E_TLS_EXPIRED:
+		return "certificate expired";
+	case CHAN_E_TLS_NAME_MISMATCH:
+		return "server name mismatch";
+	case CHAN_E_TLS_HANDSHAKE:
+		return "TLS handshake failed";
+	case CHAN_E_TLS_PROTOCOL:
+		return "TLS error";
+	case CHAN_E_IO:
+		return "connection failed";
+	case CHAN_E_TIMEOUT:
+		return "timed out";
+	case CHAN_E_NO_CONN:
+		return "connection closed";
+	case CHAN_E_CREDENTIALS:
+		return "client credentials unusable";
+	case CHAN_E_LIMIT:
+		return "too many connections in the helper";
+	case CHAN_E_BAD_REQUEST:
+		return "helper refused the request";
+	default:
+		return "helper internal error";
+	}
+}
+
+static int chan_errno(uint32_t code)
+{
+	switch (code) {
+	case CHAN_E_TLS_UNKNOWN_CA:
+	case CHAN_E_TLS_EXPIRED:
+	case CHAN_E_TLS_NAME_MISMATCH:
+	case CHAN_E_TLS_HANDSHAKE:
+	case CHAN_E_CREDENTIALS:
+		return -EKEYREJECTED;
+	case CHAN_E_TLS_PROTOCOL:
+	case CHAN_E_IO:
+	case CHAN_E_NO_CONN:
+		return -ECONNRESET;
+	case CHAN_E_TIMEOUT:
+		return -ETIMEDOUT;
+	case CHAN_E_LIMIT:
+		return -EMFILE;
+	default:
+		return -EIO;
+	}
+}
+
+/* Fills a from an ERROR frame. */
+static void from_error_frame(const struct chan_frame *f, struct attempt *a)
+{
+	struct chan_error_info e;
+	if (chan_error_parse(f, &e) != 0) {
+		e.code = CHAN_E_INTERNAL;
+		e.text[0] = '\0';
+	}
+	a->err = chan_errno(e.code);
+	a->retryable = e.code != CHAN_E_TIMEOUT && e.code != CHAN_E_BAD_REQUEST &&
+	               e.code != CHAN_E_INTERNAL && e.code != CHAN_E_CREDENTIALS;
+	a->stale = e.code == CHAN_E_IO || e.code == CHAN_E_NO_CONN || e.code == CHAN_E_TLS_PROTOCOL;
+	snprintf(a->cause, sizeof(a->cause), "%s%s%s%s", chan_cause(e.code), e.text[0] ? " (" : "",
+	         e.text, e.text[0] ? ")" : "");
+}
+
+static int64_t left_ms(const struct bconn *bc)
+{
+	return bc->deadline_ms - chan_mux_now_ms();
+}
+
+/* After a wait for the helper ran out: is it still there? A connection
+ * handle is closed as the probe (it must go anyway: its stream is at an
+ * unknown point); without one, PING. No answer within PROBE_MS: hung. */
+static void probe_after_timeout(struct bconn *bc)
+{
+	struct hsess *s = bc->sess;
+	if (!s)
+		return;
+	struct chan_frame req = { .type = bc->handle ? CHAN_T_CLOSE : CHAN_T_PING,
+		                  .conn = bc->handle };
+	struct chan_frame ans;
+	int rc = chan_mux_call(s->mux, &req, -1, chan_mux_now_ms() + PROBE_MS, bc->fbuf, &ans);
+	if (rc == -ETIMEDOUT)
+		backend_sess_fail(bc->be, s, true);
+	else if (rc == -EPIPE || rc == -ECONNABORTED)
+		backend_sess_fail(bc->be, s, false);
+	bc->handle = 0;
+}
+
+void retry_transport_drop(struct bconn *bc, bool say_close)
+{
+	struct hsess *s = bc->sess;
+	if (!s)
+		return;
+	if (say_close && bc->handle && !chan_mux_dead(s->mux)) {
+		struct chan_frame req = { .type = CHAN_T_CLOSE, .conn = bc->handle };
+		struct chan_frame ans;
+		int rc =
+		    chan_mux_call(s->mux, &req, -1, chan_mux_now_ms() + PROBE_MS, bc->fbuf, &ans);
+		if (rc == -ETIMEDOUT)
+			backend_sess_fail(bc->be, s, true);
+	}
+	bc->handle = 0;
+	bc->sess = NULL;
+	bc->pend = NULL;
+	bc->pend_len = 0;
+	backend_sess_put(bc->be, s);
+}
+
+void retry_transport_clear(struct bconn *bc)
+{
+	if (bc->req)
+		OPENSSL_clear_free(bc->req, bc->req_len);
+	bc->req = NULL;
+	bc->req_len = 0;
+}
+
+/* A helper call that failed at the channel level: note it in a. */
+static void channel_failure(struct bconn *bc, int rc, bool sent, struct attempt *a)
+{
+	struct hsess *s = bc->sess;
+	if (rc == -ETIMEDOUT) {
+		probe_after_timeout(bc);
+		a->err = -ETIMEDOUT;
+		snprintf(a->cause, sizeof(a->cause), "timed out");
+		return;
+	}
+	backend_sess_fail(bc->be, s, false);
+	/* A request that never reached the helper is safe to send on a new
+	 * one at once; one the dead helper had is reported. */
+	a->err = sent ? -ECONNABORTED : -EPIPE;
+	a->stale = !sent;
+	snprintf(a->cause, sizeof(a->cause), "helper died");
+}
+
+/* TCP connect + CONNECT, when bc has no live connection. */
+static int ensure_conn(struct bconn *bc, bool *fresh, struct attempt *a)
+{
+	if (bc->sess && chan_mux_dead(bc->sess->mux))
+		retry_transport_drop(bc, false);
+	if (bc->handle) {
+		*fresh = false;
+		return 0;
+	}
+	*fresh = true;
+	if (!bc->sess) {
+		int64_t left = left_ms(bc);
+		int rc = left <= 0
+		             ? -ETIMEDOUT
+		             : backend_sess_get(bc->be, left > INT32_MAX ? INT32_MAX : (int)left,
+		                                &bc->sess);
+		if (rc) {
+			bc->sess = NULL;
+			a->err = rc;
+			snprintf(a->cause, sizeof(a->cause), "the helper could not be started");
+			return rc;
+		}
+	}
+	const struct wsop_config *cfg = &bc->be->cfg;
+	int fd;
+	int rc =
+	    tcp_connect(cfg->host, cfg->port, bc->deadline_ms, &fd, a->cause, sizeof(a->cause));
+	if (rc) {
+		a->err = rc;
+		a->retryable = rc != -ETIMEDOUT;
+		return rc;
+	}
+	struct chan_frame req = { .type = CHAN_T_CONNECT,
+		                  .payload = (const uint8_t *)cfg->host,
+		                  .len = (uint32_t)strlen(cfg->host) };
+	struct chan_frame ans;
+	rc = chan_mux_call(bc->sess->mux, &req, fd, bc->deadline_ms, bc->fbuf, &ans);
+	/* The helper has its own duplicate now (or never will). */
+	close(fd);
+	if (rc) {
+		channel_failure(bc, rc, rc != -EPIPE, a);
+		return a->err;
+	}
+	if (ans.type == CHAN_T_CONNECTED && ans.conn != 0) {
+		char proto[CHAN_PROTO_MAX + 1];
+		if (chan_payload_text(&ans, proto, sizeof(proto)) != 0)
+			proto[0] = '\0';
+		bc->handle = ans.conn;
+		wlog(WLOG_DEBUG, "connected to %s:%u (%s), handle %u", cfg->host, cfg->port, proto,
+		     ans.conn);
+		return 0;
+	}
+	if (ans.type == CHAN_T_ERROR) {
+		from_error_frame(&ans, a);
+		a->stale = false;
+	} else {
+		a->err = -EIO;
+		snprintf(a->cause, sizeof(a->cause), "helper answered CONNECT with %s",
+		         chan_type_name(ans.type));
+	}
+	return a->err;
+}
+
+/* Sends the request; the last chunk asks for the first answer bytes. */
+static int send_request(struct bconn *bc, struct attempt *a)
+{
+	size_t off = 0;
+	while (off < bc->req_len) {
+		size_t n = bc->req_len - off;
+		if (n > CHAN_MAX_PAYLOAD)
+			n = CHAN_MAX_PAYLOAD;
+		bool last = off + n == bc->req_len;
+		struct chan_frame req = { .type = CHAN_T_SEND,
+			                  .flags = last ? CHAN_F_REPLY_DATA : 0,
+			                  .conn = bc->handle,
+			                  .payload = bc->req + off,
+			                  .len = (uint32_t)n };
+		struct chan_frame ans;
+		int rc = chan_mux_call(bc->sess->mux, &req, -1, bc->deadline_ms, bc->fbuf, &ans);
+		if (rc) {
+			channel_failure(bc, rc, rc != -EPIPE, a);
+			return a->err;
+		}
+		off += n;
+		if (ans.type == CHAN_T_SENT && !last)
+			continue;
+		if (ans.type == CHAN_T_DATA && last) {
+			bc->pend = ans.payload;
+			bc->pend_len = ans.len;
+			return 0;
+		}
+		if (ans.type == CHAN_T_EOF) {
+			a->err = -ECONNRESET;
+			a->retryable = a->stale = true;
+			snprintf(a->cause, sizeof(a->cause), "connection closed by the server");
+		} else if (ans.type == CHAN_T_ERROR) {
+			from_error_frame(&ans, a);
+		} else {
+			a->err = -EIO;
+			snprintf(a->cause, sizeof(a->cause), "helper answered SEND with %s",
+			         chan_type_name(ans.type));
+		}
+		return a->err;
+	}
+	return -EINVAL; /* an empty request: the client never sends one */
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* One request, with the retry policy. */
+static int exchange(struct bconn *bc)
+{
+	const struct wsop_config *cfg = &bc->be->cfg;
+	unsigned retries = 0;
+	bool replaced_stale = false;
+
+	for (;;) {
+		struct attempt a = { .err = -EIO };
+		bool fresh = true;
+		int rc = ensure_conn(bc, &fresh, &a);
+		if (rc == 0)
+			rc = send_request(bc, &a);
+		if (rc == 0)
+			return 0;
+		bool reuse_failed = !fresh && a.stale;
+		retry_transport_drop(bc, a.err != -ETIMEDOUT && bc->handle != 0);
+		if (a.err == -EPIPE || (reuse_failed && !replaced_stale && a.retryable)) {
+			/* A keep-alive connection the server dropped, or a
+			 * helper that died between calls: not the request's
+			 * fault, so it does not count as a retry. */
+			wlog(WLOG_DEBUG, "connection to %s:%u was stale (%s): replacing it",
+			     cfg->host, cfg->port, a.cause);
+			replaced_stale = true;
+			if (a.err != -EPIPE || left_ms(bc) > 0)
+				continue;
+		}
+		if (a.err == -EPIPE)
+			a.err = -ECONNABORTED;
+		wlog(WLOG_ERROR, "request to %s:%u failed: %s (attempt %u of %u)", cfg->host,
+		     cfg->port, a.cause, retries + 1, cfg->maxretries + 1);
+		if (!a.retryable || retries >= cfg->maxretries)
+			return a.err;
+		int64_t delay = (int64_t)cfg->retrydelay * 1000;
+		if (left_ms(bc) <= delay) {
+			wlog(WLOG_ERROR, "request to %s:%u: no time left for a retry within %u s",
+			     cfg->host, cfg->port, cfg->timeout);
+			return a.err;
+		}
+		sleep_ms(delay);
+		retries++;
+	}
+}
+
+static int t_send_all(void *ctx, const uint8_t *data, size_t len)
+{
+	struct bconn *bc = ctx;
+	retry_transport_clear(bc);
+	if (len == 0)
+		return -EINVAL;
+	bc->req = malloc(len);
+	if (!bc->req)
+		return -ENOMEM;
+	memcpy(bc->req, data, len);
+	bc->req_len = len;
+	bc->deadline_ms = chan_mux_now_ms() + (int64_t)bc->be->cfg.timeout * 1000;
+	bc->eof = false;
+	bc->pend = NULL;
+	bc->pend_len = 0;
+	int rc = exchange(bc);
+	retry_transport_clear(bc);
+	return rc;
+}
+
+static ssize_t hand_out(struct bconn *bc, uint8_t *buf, size_t cap)
+{
+	size_t n = bc->pend_len < cap ? bc->pend_len : cap;
+	memcpy(buf, bc->pend, n);
+	bc->pend += n;
+	bc->pend_len -= (uint32_t)n;
+	return (ssize_t)n;
+}
+
+/* A failure after answer bytes arrived: never retried, and the connection
+ * is at an unknown point of its stream. */
+static ssize_t recv_failed(struct bconn *bc, int err, const char *cause)
+{
+	const struct wsop_config *cfg = &bc->be->cfg;
+	wlog(WLOG_ERROR, "reading the answer from %s:%u failed: %s", cfg->host, cfg->port, cause);
+	retry_transport_drop(bc, err != -ETIMEDOUT && err != -ECONNABORTED);
+	return err;
+}
+
+static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
+{
+	struct bconn *bc = ctx;
+	if (cap == 0)
+		return -EINVAL;
+	if (bc->pend_len > 0)
+		return hand_out(bc, buf, cap);
+	if (bc->eof)
+		return 0;
+	if (!bc->sess || !bc->handle)
+		return -ENOTCONN;
+	int64_t left = left_ms(bc);
+	if (timeout_ms < left)
+		left = timeout_ms;
+	if (left <= 0)
+		return recv_failed(bc, -ETIMEDOUT, "timed out");
+	int64_t helper_wait = left > RECV_MARGIN_MS ? left - RECV_MARGIN_MS : 0;
+	if (helper_wait > CHAN_RECV_TIMEOUT_MAX)
+		helper_wait = CHAN_RECV_TIMEOUT_MAX;
+	uint8_t args[CHAN_RECV_ARGS_LEN];
+	struct chan_recv_args ra = {
+		.max_bytes = (uint32_t)(cap < CHAN_MAX_PAYLOAD ? cap : CHAN_MAX_PAYLOAD),
+		.timeout_ms = (uint32_t)helper_wait
+	};
+	if (chan_recv_args_encode(&ra, args) != 0)
+		return -EINVAL;
+	struct chan_frame req = {
+		.type = CHAN_T_RECV, .conn = bc->handle, .payload = args, .len = sizeof(args)
+	};
+	struct chan_frame ans;
+	int rc = chan_mux_call(bc->sess->mux, &req, -1, chan_mux_now_ms() + left, bc->fbuf, &ans);
+	if (rc) {
+		struct attempt a = { .err = rc };
+		channel_failure(bc, rc, true, &a);
+		return recv_failed(bc, a.err, a.cause);
+	}
+	switch (ans.type) {
+	case CHAN_T_DATA:
+		bc->pend = ans.payload;
+		bc->pend_len = ans.len;
+		return hand_out(bc, buf, cap);
+	case CHAN_T_EOF:
+		bc->eof = true;
+		return 0;
+	case CHAN_T_ERROR: {
+		struct attempt a = { .err = -EIO };
+		from_error_frame(&ans, &a);
+		return recv_failed(bc, a.err, a.cause);
+	}
+	default:
+		return recv_failed(bc, -EIO, "unexpected answer from the helper");
+	}
+}
+
+void retry_transport_bind(struct bconn *bc, struct wsop_transport *t)
+{
+	t->ctx = bc;
+	t->send_all = t_send_all;
+	t->recv_some = t_recv_some;
+}

@@ -1,0 +1,24 @@
+/*
+ * retry_transport.c implements the struct wsop_transport under every client
+ * that backend_acquire() hands out; its entry points are declared in
+ * lib/backend_priv.h. Policy (lib/backend.h):
+ *  - send_all keeps a copy of the request (wiped afterwards: it may hold a
+ *    passphrase) and sends it with SEND + REPLY_DATA, so a request whose
+ *    answer fits one DATA frame costs one round trip to the helper;
+ *  - a failure before any byte of the answer (refused, reset, closed, TLS)
+ *    sends the same bytes again on a new connection, MAXRETRIES times,
+ *    RETRYDELAY seconds apart; a pooled connection found dead on first use
+ *    is replaced once without counting;
+ *  - all of it within TIMEOUT seconds of the call's start;
+ *  - recv_some hands out buffered DATA and asks the helper (RECV) for more.
+ * Errors a call can end with, besides the client's own: -ECONNREFUSED,
+ * -ETIMEDOUT, -EHOSTUNREACH, -EKEYREJECTED (TLS verification or credentials
+ * failed), -ECONNRESET (the connection broke), -ECONNABORTED (the helper
+ * died while the request was with it), -EIO (the helper refused or failed).
+ */
+#ifndef PKCS11WSOP_LIB_RETRY_TRANSPORT_H
+#define PKCS11WSOP_LIB_RETRY_TRANSPORT_H
+
+#include "lib/backend_priv.h"
+
+#endif

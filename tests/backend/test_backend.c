@@ -1,0 +1,513 @@
+/*
+ * lib/backend.h against a real wsopd and the real confined helper over real
+ * mutual TLS: one test per documented behaviour (lifetime, pool,
+ * retries, deadlines, helper replacement, TLS failures, idempotent retry).
+ *
+ * Environment: WSOPD and WSOP_PKI_SH (the e2e harness), PKCS11WSOP_HELPER
+ * (the helper binary). Without them the tests are skipped. Under ASan they
+ * are skipped too: the helper confines itself with seccomp, and ASan's
+ * runtime makes calls the policy kills.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "conf/config.h"
+#include "conf/log.h"
+#include "lib/backend.h"
+#include "lib/wsop_client.h"
+#include "tests/backend/proxy.h"
+#include "tests/e2e/e2e.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+struct tcfg {
+	const char *host; /* default 127.0.0.1 */
+	unsigned port;
+	const char *cert, *key, *auth; /* basenames in the PKI */
+	unsigned maxretries, retrydelay, timeout;
+};
+
+struct opened {
+	char cfg_path[E2E_PATH_MAX + 32];
+	char log_path[E2E_PATH_MAX + 32];
+	struct wsop_config cfg;
+	struct backend *be;
+};
+
+static unsigned port_of(const struct e2e_server *srv)
+{
+	return (unsigned)strtoul(srv->port, NULL, 10);
+}
+
+/* Writes a config for t under a name of its own, opens its log, opens the
+ * backend (rc returned, *o filled). */
+static int open_with(const char *name, const struct tcfg *t, struct opened *o)
+{
+	const char *pki = e2e_env.pki;
+	memset(o, 0, sizeof(*o));
+	snprintf(o->cfg_path, sizeof(o->cfg_path), "%s/%s.cfg", e2e_env.dir, name);
+	snprintf(o->log_path, sizeof(o->log_path), "%s/%s.log", e2e_env.dir, name);
+	FILE *f = fopen(o->cfg_path, "w");
+	assert_non_null(f);
+	fprintf(f,
+	        "HOST %s\nPORT %u\nCERT %s/%s.crt\nKEY %s/%s.key\nAUTH %s/%s.crt\n"
+	        "LOGLEVEL 5\nLOGFILEPATH %s\nMAXRETRIES %u\nRETRYDELAY %u\nTIMEOUT %u\n",
+	        t->host ? t->host : "127.0.0.1", t->port, pki, t->cert ? t->cert : "client", pki,
+	        t->key ? t->key : (t->cert ? t->cert : "client"), pki, t->auth ? t->auth : "ca",
+	        o->log_path, t->maxretries, t->retrydelay, t->timeout ? t->timeout : 10);
+	fclose(f);
+	struct config_report rep;
+	int rc = config_load_file(o->cfg_path, &o->cfg, &rep);
+	if (rc)
+		fprintf(stderr, "config: %s\n", rep.error);
+	assert_int_equal(rc, 0);
+	struct wlog_config wc;
+	config_to_wlog(&o->cfg, "pkcs11wsop", &wc);
+	wlog_open(&wc);
+	return backend_open(&o->cfg, o->cfg_path, &o->be);
+}
+
+static void open_ok(const char *name, const struct tcfg *t, struct opened *o)
+{
+	assert_int_equal(open_with(name, t, o), 0);
+	assert_non_null(o->be);
+}
+
+static void close_opened(struct opened *o)
+{
+	backend_close(o->be);
+	o->be = NULL;
+	wlog_close();
+}
+
+static bool log_contains(const struct opened *o, const char *text)
+{
+	FILE *f = fopen(o->log_path, "r");
+	if (!f)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	if (!found)
+		fprintf(stderr, "log %s lacks \"%s\"\n", o->log_path, text);
+	return found;
+}
+
+static int health_once(struct backend *be)
+{
+	struct wsop_client *c = backend_acquire(be);
+	assert_non_null(c);
+	struct wsop_health h;
+	int rc = wsop_health(c, &h);
+	if (rc == 0)
+		assert_string_equal(h.status, "ok");
+	backend_release(be, c);
+	return rc;
+}
+
+static unsigned count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	unsigned n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static bool process_gone(pid_t pid)
+{
+	/* A zombie still takes signal 0: gone means reaped. */
+	return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+static void open_and_close_twenty_times_leaves_no_fd_or_process(void **state)
+{
+	struct e2e_fixture *fx = *state;
+	struct tcfg t = { .port = port_of(&fx->srv) };
+	struct opened o;
+
+	/* One round first, so the logger's and libraries' one-time fds are
+	 * counted in the baseline. */
+	open_ok("twenty", &t, &o);
+	assert_int_equal(health_once(o.be), 0);
+	close_opened(&o);
+	unsigned before = count_fds();
+	for (int i = 0; i < 20; i++) {
+		open_ok("twenty", &t, &o);
+		pid_t pid = backend_helper_pid(o.be);
+		assert_true(pid > 0);
+		assert_int_equal(health_once(o.be), 0);
+		close_opened(&o);
+		assert_true(process_gone(pid));
+	}
+	assert_int_equal(count_fds(), before);
+}
+
+struct worker {
+	struct backend *be;
+	pthread_barrier_t *all_acquired;
+	int rc;
+};
+
+static void *health_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct wsop_client *c = backend_acquire(w->be);
+	/* Everyone holds a client before anyone calls: the calls overlap,
+	 * and a pool that shared connections would show fewer accepts. */
+	pthread_barrier_wait(w->all_acquired);
+	struct wsop_health h;
+	w->rc = c ? wsop_health(c, &h) : -ENOMEM;
+	backend_release(w->be, c);
+	return NULL;
+}
+
+static void health_from_16_threads_uses_16_connections(void **state)
+{
+	struct e2e_fixture *fx = *state;
+	struct proxy px;
+	assert_int_equal(proxy_start(&px, 0, port_of(&fx->srv), PROXY_FORWARD), 0);
+	struct tcfg t = { .host = "localhost", .port = px.port };
+	struct opened o;
+	open_ok("threads", &t, &o);
+
+	enum { N = 16 };
+	pthread_t th[N];
+	struct worker w[N];
+	pthread_barrier_t b;
+	pthread_barrier_init(&b, NULL, N);
+	for (int i = 0; i < N; i++) {
+		w[i] = (struct worker){ .be = o.be, .all_acquired = &b };
+		assert_int_equal(pthread_create(&th[i], NULL, health_worker, &w[i]), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].rc, 0);
+	}
+	pthread_barrier_destroy(&b);
+	assert_int_equal(atomic_load(&px.accepted), N);
+	/* Released connections are reused, not reopened. */
+	assert_int_equal(health_once(o.be), 0);
+	assert_int_equal(atomic_load(&px.accepted), N);
+	close_opened(&o);
+	proxy_stop(&px);
+}
+
+struct late {
+	struct proxy px;
+	unsigned port, target;
+	int rc;
+};
+
+static void *start_late(void *arg)
+{
+	struct late *l = arg;
+	struct timespec ts = { 1, 500 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	l->rc = proxy_start(&l->px, l->port, l->target, PROXY_FORWARD);
+	return NULL;
+}
+
+static void server_started_late_within_retries_is_reached(void **state)
+{
+	struct e2e_fixture *fx = *state;
+	struct late l = { .port = proxy_free_port(), .target = port_of(&fx->srv), .rc = -1 };
+	assert_true(l.port > 0);
+	struct tcfg t = { .port = l.port, .maxretries = 10, .retrydelay = 1, .timeout = 20 };
+	struct opened o;
+	open_ok("late", &t, &o);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, start_late, &l), 0);
+	int rc = health_once(o.be);
+	pthread_join(th, NULL);
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(rc, 0);
+	assert_true(log_contains(&o, "connection refused"));
+	close_opened(&o);
+	proxy_stop(&l.px);
+}
+
+static void refused_without_retries_fails_at_once_and_logs_the_cause(void **state)
+{
+	(void)state;
+	struct tcfg t = { .port = proxy_free_port(), .maxretries = 0, .retrydelay = 5 };
+	struct opened o;
+	open_ok("refused", &t, &o);
+	long long t0 = e2e_now_ms();
+	int rc = health_once(o.be);
+	long long took = e2e_now_ms() - t0;
+	assert_int_equal(rc, -ECONNREFUSED);
+	assert_true(took < 2000);
+	assert_true(log_contains(&o, "connection refused"));
+	close_opened(&o);
+}
+
+/* kill() returns before every thread of a busy process has stopped: wait
+ * until each one shows state T, at most 5 s. */
+static bool wait_stopped(pid_t pid)
+{
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		DIR *d = opendir(dir);
+		if (!d)
+			return false;
+		bool all = true;
+		struct dirent *e;
+		while (all && (e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			char path[64 + 256 + 8];
+			snprintf(path, sizeof(path), "%s/%s/stat", dir, e->d_name);
+			FILE *f = fopen(path, "r");
+			char state = '?';
+			if (f) {
+				if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+					state = '?';
+				fclose(f);
+			}
+			all = state == 'T' || state == 't';
+		}
+		closedir(d);
+		if (all)
+			return true;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* One call against the stopped server: -ETIMEDOUT within TIMEOUT + 1 s
+ * (the deadline is what is under test, so its upper bound is asserted). */
+static void assert_times_out_while_stopped(struct e2e_fixture *fx, struct backend *be)
+{
+	assert_int_equal(kill(fx->srv.pid, SIGSTOP), 0);
+	assert_true(wait_stopped(fx->srv.pid));
+	long long t0 = e2e_now_ms();
+	int rc = health_once(be);
+	long long took = e2e_now_ms() - t0;
+	kill(fx->srv.pid, SIGCONT);
+	assert_int_equal(rc, -ETIMEDOUT);
+	assert_true(took <= 3000);
+}
+
+static void stopped_server_call_returns_within_timeout(void **state)
+{
+	struct e2e_fixture *fx = *state;
+	struct tcfg t = {
+		.port = port_of(&fx->srv), .maxretries = 3, .retrydelay = 0, .timeout = 2
+	};
+	struct opened o;
+	open_ok("stopped", &t, &o);
+	pid_t helper = backend_helper_pid(o.be);
+	/* A new connection: the handshake hangs. */
+	assert_times_out_while_stopped(fx, o.be);
+	assert_true(log_contains(&o, "timed out"));
+	assert_int_equal(health_once(o.be), 0);
+	/* A pooled connection: the request hangs. */
+	assert_times_out_while_stopped(fx, o.be);
+	assert_int_equal(health_once(o.be), 0);
+	/* The helper answered the probes after each timeout: not replaced. */
+	assert_int_equal(backend_helper_pid(o.be), helper);
+	close_opened(&o);
+}
+
+/* Waits until pid has ended (a zombie or gone), at most 5 s. */
+static bool wait_ended(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(path, "r");
+		if (!f)
+			return true;
+		char state = '?';
+		int n = fscanf(f, "%*d (%*[^)]) %c", &state);
+		fclose(f);
+		if (n == 1 && (state == 'Z' || state == 'X'))
+			return true;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+static void killed_helper_is_replaced_on_the_next_call(void **state)
+{
+	struct e2e_fixture *fx = *state;
+	struct tcfg t = { .port = port_of(&fx->srv), .maxretries = 1, .retrydelay = 0 };
+	struct opened o;
+	open_ok("killed", &t, &o);
+	assert_int_equal(health_once(o.be), 0);
+	pid_t first = backend_helper_pid(o.be);
+	assert_true(first > 0);
+	assert_int_equal(kill(first, SIGKILL), 0);
+	/* Killed between calls (a kill during a call fails that call with
+	 * -ECONNABORTED, as documented). */
+	assert_true(wait_ended(first));
+	assert_int_equal(health_once(o.be), 0);
+	pid_t second = backend_helper_pid(o.be);
+	assert_true(second > 0);
+	assert_int_not_equal(first, second);
+	assert_true(process_gone(first));
+	assert_true(log_contains(&o, "died (signal 9)"));
+	close_opened(&o);
+}
+
+static void forked_child_forgets_without_disturbing_the_parent(void **state)
+{
+	struct e2e_fixture *fx = *state;
+	struct tcfg t = { .port = port_of(&fx->srv) };
+	struct opened o;
+	open_ok("fork", &t, &o);
+	assert_int_equal(health_once(o.be), 0);
+	pid_t helper = backend_helper_pid(o.be);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		backend_forget(o.be);
+		/* The parent's helper must still be there after we are gone. */
+		_exit(kill(helper, 0) == 0 ? 0 : 1);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(backend_helper_pid(o.be), helper);
+	assert_int_equal(health_once(o.be), 0);
+	close_opened(&o);
+}
+
+/* Opens with t, expects the first call to fail, and the log to say why. */
+static void assert_call_fails_logging(const char *name, const struct tcfg *t, const char *cause)
+{
+	struct opened o;
+	int rc = open_with(name, t, &o);
+	if (rc == 0) {
+		rc = health_once(o.be);
+		assert_true(rc < 0);
+	}
+	assert_true(log_contains(&o, cause));
+	close_opened(&o);
+}
+
+static void server_from_an_unknown_ca_is_refused_as_unknown_ca(void **state)
+{
+	struct e2e_fixture *fx = *state;
+	struct tcfg t = { .port = port_of(&fx->srv), .auth = "other-ca" };
+	assert_call_fails_logging("unknown_ca", &t, "unknown CA");
+}
+
+static void expired_client_certificate_is_refused_and_logged(void **state)
+{
+	struct e2e_fixture *fx = *state;
+	struct tcfg t = { .port = port_of(&fx->srv), .cert = "expired-client" };
+	assert_call_fails_logging("expired", &t, "expired");
+}
+
+static void server_with_another_name_is_refused_as_name_mismatch(void **state)
+{
+	(void)state;
+	struct e2e_server srv;
+	assert_int_equal(e2e_server_start_as(&srv, &e2e_env, "wrong-name-server", NULL), 0);
+	struct tcfg t = { .port = port_of(&srv) };
+	assert_call_fails_logging("wrong_name", &t, "server name mismatch");
+	e2e_server_stop(&srv, SIGTERM);
+}
+
+static void lost_answer_of_a_create_is_retried_into_exactly_one_softcard(void **state)
+{
+	struct e2e_fixture *fx = *state;
+	struct proxy px;
+	assert_int_equal(proxy_start(&px, 0, port_of(&fx->srv), PROXY_LOSE_FIRST_ANSWER), 0);
+	struct tcfg t = { .port = px.port, .maxretries = 2, .retrydelay = 0, .timeout = 15 };
+	struct opened o;
+	open_ok("idempotent", &t, &o);
+
+	/* JSON blanks make the request bigger than the handshake, so the
+	 * proxy can tell the request from it. */
+	size_t pad = PROXY_BIG + 1024;
+	char *body = malloc(pad + 128);
+	assert_non_null(body);
+	int n = sprintf(body, "{\"type\":\"Softcard\",\"name\":\"idem\",");
+	memset(body + n, ' ', pad);
+	n += (int)pad;
+	n += sprintf(body + n, "\"passphrase\":\"pass phrase idem\"}");
+	char key[WSOP_IDEMPOTENCY_KEY_LEN + 1];
+	assert_int_equal(wsop_idempotency_key_new(key), 0);
+
+	struct wsop_client *c = backend_acquire(o.be);
+	assert_non_null(c);
+	struct http_message ans;
+	http_message_init(&ans);
+	int rc = wsop_call(c, "POST", "/km/v1/protectiondomains", body, (size_t)n, key, &ans);
+	assert_int_equal(rc, 0);
+	assert_int_equal(ans.status, 201);
+	http_message_clear(&ans);
+	free(body);
+	assert_true(atomic_load(&px.answer_lost));
+	assert_true(atomic_load(&px.accepted) >= 2);
+
+	struct wsop_softcard_list list;
+	assert_int_equal(wsop_softcard_list(c, &list), 0);
+	size_t named = 0;
+	for (size_t i = 0; i < list.count; i++)
+		named += strcmp(list.items[i].name, "idem") == 0;
+	assert_int_equal(named, 1);
+	wsop_softcard_list_free(&list);
+	backend_release(o.be, c);
+	close_opened(&o);
+	proxy_stop(&px);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, e2e_setup, e2e_teardown)
+		T(open_and_close_twenty_times_leaves_no_fd_or_process),
+		T(health_from_16_threads_uses_16_connections),
+		T(server_started_late_within_retries_is_reached),
+		T(refused_without_retries_fails_at_once_and_logs_the_cause),
+		T(stopped_server_call_returns_within_timeout),
+		T(killed_helper_is_replaced_on_the_next_call),
+		T(forked_child_forgets_without_disturbing_the_parent),
+		T(server_from_an_unknown_ca_is_refused_as_unknown_ca),
+		T(expired_client_certificate_is_refused_and_logged),
+		T(server_with_another_name_is_refused_as_name_mismatch),
+		T(lost_answer_of_a_create_is_retried_into_exactly_one_softcard),
+	};
+	if (UNDER_ASAN) {
+		printf("backend: skipped under AddressSanitizer (the confined helper is killed "
+		       "by seccomp when ASan's runtime calls madvise)\n");
+		return 77;
+	}
+	if (!getenv("PKCS11WSOP_HELPER")) {
+		printf("backend: PKCS11WSOP_HELPER not set: skipped\n");
+		return 77;
+	}
+	return e2e_main("backend", tests, sizeof(tests) / sizeof(tests[0]));
+}

@@ -1,0 +1,383 @@
+/*
+ * lib/backend.h with a fake helper (fake_helper.c: the channel protocol
+ * over plain TCP) and a plain-HTTP fake server thread: the library's side
+ * of the helper contract under the sanitizers, which the real, confined
+ * helper cannot run under. Covers start-up failures, a hung helper, a
+ * missing helper binary, stale keep-alive connections and fd hygiene.
+ *
+ * Environment: FAKE_HELPER, the fake helper's path (set by meson).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "conf/config.h"
+#include "conf/log.h"
+#include "lib/backend.h"
+#include "lib/chan_mux.h"
+#include "lib/wsop_client.h"
+
+/* ---- a plain HTTP server answering GET /health -------------------- */
+
+struct http_srv {
+	int lfd;
+	unsigned port;
+	bool close_after_answer; /* drop the connection, as an idle timeout does */
+	atomic_uint accepted;
+	int stop[2];
+	pthread_t thread;
+};
+
+struct hconn {
+	int fd;
+	char buf[4096];
+	size_t len;
+};
+
+static void serve_readable(struct http_srv *s, struct hconn *c)
+{
+	ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+	if (n <= 0) {
+		close(c->fd);
+		c->fd = -1;
+		return;
+	}
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	char *end = strstr(c->buf, "\r\n\r\n");
+	if (!end)
+		return;
+	static const char body[] = "{\"status\":\"ok\",\"version\":\"1.0.0\"}";
+	char ans[256];
+	int len = snprintf(ans, sizeof(ans),
+	                   "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	                   "Content-Length: %zu\r\n\r\n%s",
+	                   sizeof(body) - 1, body);
+	(void)!send(c->fd, ans, (size_t)len, MSG_NOSIGNAL);
+	c->len = 0;
+	if (s->close_after_answer) {
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+static void *http_run(void *arg)
+{
+	struct http_srv *s = arg;
+	struct hconn conns[32];
+	for (int i = 0; i < 32; i++)
+		conns[i].fd = -1;
+	for (;;) {
+		struct pollfd p[34];
+		int map[34], n = 0;
+		p[n++] = (struct pollfd){ .fd = s->stop[0], .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = s->lfd, .events = POLLIN };
+		for (int i = 0; i < 32; i++)
+			if (conns[i].fd >= 0) {
+				map[n] = i;
+				p[n++] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+			}
+		if (poll(p, (nfds_t)n, -1) < 0 || p[0].revents)
+			break;
+		for (int k = 2; k < n; k++)
+			if (p[k].revents)
+				serve_readable(s, &conns[map[k]]);
+		if (p[1].revents) {
+			int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+			atomic_fetch_add(&s->accepted, 1);
+			for (int i = 0; i < 32 && fd >= 0; i++)
+				if (conns[i].fd < 0) {
+					conns[i] = (struct hconn){ .fd = fd };
+					fd = -1;
+				}
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	for (int i = 0; i < 32; i++)
+		if (conns[i].fd >= 0)
+			close(conns[i].fd);
+	return NULL;
+}
+
+static void http_start(struct http_srv *s, bool close_after_answer)
+{
+	memset(s, 0, sizeof(*s));
+	s->close_after_answer = close_after_answer;
+	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(s->lfd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s->lfd, 16), 0);
+	assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &alen), 0);
+	s->port = ntohs(a.sin_port);
+	assert_int_equal(pipe2(s->stop, O_CLOEXEC), 0);
+	assert_int_equal(pthread_create(&s->thread, NULL, http_run, s), 0);
+}
+
+static void http_stop(struct http_srv *s)
+{
+	(void)!write(s->stop[1], "x", 1);
+	pthread_join(s->thread, NULL);
+	close(s->lfd);
+	close(s->stop[0]);
+	close(s->stop[1]);
+}
+
+/* ---- fixture -------------------------------------------------------- */
+
+struct fx {
+	char dir[64];
+	char cfg_path[128];
+	char log_path[128];
+	struct wsop_config cfg;
+	struct http_srv srv;
+};
+
+static const char *fake_helper;
+
+static void touch(const struct fx *f, const char *suffix, bool present)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s.%s", f->cfg_path, suffix);
+	if (present) {
+		FILE *m = fopen(path, "w");
+		assert_non_null(m);
+		fclose(m);
+	} else {
+		unlink(path);
+	}
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/backend-fake.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->cfg_path, sizeof(f->cfg_path), "%s/fake.cfg", f->dir);
+	snprintf(f->log_path, sizeof(f->log_path), "%s/fake.log", f->dir);
+	FILE *c = fopen(f->cfg_path, "w");
+	if (!c)
+		return -1;
+	fclose(c);
+	http_start(&f->srv, false);
+	config_set_defaults(&f->cfg);
+	snprintf(f->cfg.host, sizeof(f->cfg.host), "127.0.0.1");
+	f->cfg.port = f->srv.port;
+	f->cfg.maxretries = 0;
+	f->cfg.retrydelay = 0;
+	f->cfg.timeout = 2;
+	f->cfg.loglevel = 5;
+	snprintf(f->cfg.logfilepath, sizeof(f->cfg.logfilepath), "%s", f->log_path);
+	struct wlog_config wc;
+	config_to_wlog(&f->cfg, "pkcs11wsop", &wc);
+	wlog_open(&wc);
+	setenv("PKCS11WSOP_HELPER", fake_helper, 1);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	wlog_close();
+	http_stop(&f->srv);
+	touch(f, "fail", false);
+	touch(f, "hang", false);
+	unlink(f->cfg_path);
+	unlink(f->log_path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static bool log_contains(const struct fx *f, const char *text)
+{
+	FILE *l = fopen(f->log_path, "r");
+	if (!l)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), l))
+		found = strstr(line, text) != NULL;
+	fclose(l);
+	if (!found)
+		fprintf(stderr, "log lacks \"%s\"\n", text);
+	return found;
+}
+
+static int health_once(struct backend *be)
+{
+	struct wsop_client *c = backend_acquire(be);
+	assert_non_null(c);
+	struct wsop_health h;
+	int rc = wsop_health(c, &h);
+	backend_release(be, c);
+	return rc;
+}
+
+static unsigned count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	unsigned n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* ---- tests ---------------------------------------------------------- */
+
+static void open_call_close_leaves_no_fd_or_process(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	unsigned before = count_fds();
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
+		pid_t pid = backend_helper_pid(be);
+		assert_true(pid > 0);
+		assert_int_equal(health_once(be), 0);
+		assert_int_equal(health_once(be), 0);
+		backend_close(be);
+		assert_true(kill(pid, 0) != 0 && errno == ESRCH);
+	}
+	assert_int_equal(count_fds(), before);
+	/* Released connections were reused: one per backend. */
+	assert_int_equal(atomic_load(&f->srv.accepted), 10);
+}
+
+static void helper_that_cannot_load_credentials_fails_open_with_its_cause(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be = NULL;
+	touch(f, "fail", true);
+	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), -EKEYREJECTED);
+	assert_null(be);
+	assert_true(log_contains(f, "mode 0644 is too open"));
+	assert_true(log_contains(f, "exited with status 1"));
+}
+
+static void missing_helper_binary_fails_open(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be = NULL;
+	setenv("PKCS11WSOP_HELPER", "/nonexistent/pkcs11wsop-helper", 1);
+	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), -ECHILD);
+	assert_true(log_contains(f, "exited with status 127"));
+}
+
+static void hung_helper_is_killed_and_replaced(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	/* The first helper hangs after READY; those started later work. */
+	touch(f, "hang", true);
+	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
+	pid_t first = backend_helper_pid(be);
+	touch(f, "hang", false);
+	long long t0 = chan_mux_now_ms();
+	assert_int_equal(health_once(be), -ETIMEDOUT);
+	long long took = chan_mux_now_ms() - t0;
+	/* TIMEOUT 2 s, plus at most the 1 s probe of a hung helper. */
+	assert_true(took <= 3000 + 200);
+	assert_true(kill(first, 0) != 0 && errno == ESRCH);
+	assert_true(log_contains(f, "does not answer"));
+	assert_true(log_contains(f, "died (signal 9)"));
+	assert_int_equal(health_once(be), 0);
+	pid_t second = backend_helper_pid(be);
+	assert_true(second > 0 && second != first);
+	backend_close(be);
+}
+
+static void refused_connection_is_logged_and_returned(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	struct wsop_config cfg = f->cfg;
+	http_stop(&f->srv);
+	cfg.port = f->srv.port; /* nothing listens there now */
+	http_start(&f->srv, false);
+	assert_int_equal(backend_open(&cfg, f->cfg_path, &be), 0);
+	assert_int_equal(health_once(be), -ECONNREFUSED);
+	assert_true(log_contains(f, "connection refused (attempt 1 of 1)"));
+	backend_close(be);
+}
+
+static void stale_keepalive_connection_is_replaced_without_a_retry(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	http_stop(&f->srv);
+	http_start(&f->srv, true);
+	f->cfg.port = f->srv.port;
+	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
+	/* MAXRETRIES is 0, so success means the replacement did not count. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(health_once(be), 0);
+	assert_int_equal(atomic_load(&f->srv.accepted), 3);
+	assert_true(log_contains(f, "stale"));
+	backend_close(be);
+}
+
+static void forked_child_forgets_the_backend(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
+	assert_int_equal(health_once(be), 0);
+	pid_t helper = backend_helper_pid(be);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		backend_forget(be);
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_int_equal(backend_helper_pid(be), helper);
+	assert_int_equal(health_once(be), 0);
+	backend_close(be);
+}
+
+int main(void)
+{
+	fake_helper = getenv("FAKE_HELPER");
+	if (!fake_helper) {
+		printf("backend_fake: FAKE_HELPER not set: skipped\n");
+		return 77;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(open_call_close_leaves_no_fd_or_process),
+		T(helper_that_cannot_load_credentials_fails_open_with_its_cause),
+		T(missing_helper_binary_fails_open),
+		T(hung_helper_is_killed_and_replaced),
+		T(refused_connection_is_logged_and_returned),
+		T(stale_keepalive_connection_is_replaced_without_a_retry),
+		T(forked_child_forgets_the_backend),
+	};
+	return cmocka_run_group_tests_name("backend_fake", tests, NULL, NULL);
+}

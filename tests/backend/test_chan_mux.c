@@ -1,0 +1,213 @@
+/*
+ * lib/chan_mux.h with a scripted helper on the other end of a socketpair
+ * (a thread): answers reach the caller that sent the request even when
+ * they come back in another order, time-outs, a dead channel, late
+ * CONNECTED answered with CLOSE. No confinement involved, so this runs
+ * under the sanitizers too.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "lib/chan_mux.h"
+
+struct fixture {
+	int sv[2]; /* [0] the library's end, [1] the fake helper's */
+	struct chan_mux *mux;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	if (!fx || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fx->sv) != 0)
+		return -1;
+	if (chan_mux_new(fx->sv[0], &fx->mux) != 0)
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	chan_mux_free(fx->mux);
+	close(fx->sv[0]);
+	if (fx->sv[1] >= 0)
+		close(fx->sv[1]);
+	free(fx);
+	return 0;
+}
+
+static int helper_read(int fd, uint8_t *buf, struct chan_frame *f, int *fd_out)
+{
+	return chan_recv(fd, buf, CHAN_MAX_FRAME, CHAN_TO_HELPER, f, fd_out, 5000);
+}
+
+static void helper_answer(int fd, uint16_t type, uint32_t id, uint32_t conn, const void *p,
+                          uint32_t len)
+{
+	struct chan_frame f = { .type = type, .id = id, .conn = conn, .payload = p, .len = len };
+	assert_int_equal(chan_send(fd, &f, -1, 5000), 0);
+}
+
+/* N threads each PING; the fake helper collects all N requests, then
+ * answers in reverse order. */
+enum { N = 8 };
+
+struct pinger {
+	struct chan_mux *mux;
+	int rc;
+	uint16_t type;
+};
+
+static void *ping_thread(void *arg)
+{
+	struct pinger *p = arg;
+	uint8_t *buf = malloc(CHAN_MAX_FRAME);
+	struct chan_frame req = { .type = CHAN_T_PING }, ans;
+	p->rc = buf ? chan_mux_call(p->mux, &req, -1, chan_mux_now_ms() + 10000, buf, &ans) : -1;
+	if (p->rc == 0)
+		p->type = ans.type;
+	free(buf);
+	return NULL;
+}
+
+static void answers_in_any_order_reach_their_callers(void **state)
+{
+	struct fixture *fx = *state;
+	pthread_t th[N];
+	struct pinger p[N];
+	for (int i = 0; i < N; i++) {
+		p[i] = (struct pinger){ .mux = fx->mux, .rc = -1 };
+		assert_int_equal(pthread_create(&th[i], NULL, ping_thread, &p[i]), 0);
+	}
+	uint8_t *buf = malloc(CHAN_MAX_FRAME);
+	uint32_t ids[N];
+	for (int i = 0; i < N; i++) {
+		struct chan_frame f;
+		int fd;
+		assert_int_equal(helper_read(fx->sv[1], buf, &f, &fd), 0);
+		assert_int_equal(f.type, CHAN_T_PING);
+		assert_int_not_equal(f.id, 0);
+		for (int j = 0; j < i; j++)
+			assert_int_not_equal(ids[j], f.id);
+		ids[i] = f.id;
+	}
+	for (int i = N - 1; i >= 0; i--)
+		helper_answer(fx->sv[1], CHAN_T_PONG, ids[i], 0, NULL, 0);
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(p[i].rc, 0);
+		assert_int_equal(p[i].type, CHAN_T_PONG);
+	}
+	free(buf);
+}
+
+static void no_answer_times_out_and_a_late_connected_is_closed(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t *buf = malloc(CHAN_MAX_FRAME);
+	uint8_t *hbuf = malloc(CHAN_MAX_FRAME);
+	int sp[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	struct chan_frame req = { .type = CHAN_T_CONNECT,
+		                  .payload = (const uint8_t *)"localhost",
+		                  .len = 9 },
+	                  ans, f;
+	assert_int_equal(chan_mux_call(fx->mux, &req, sp[0], chan_mux_now_ms() + 100, buf, &ans),
+	                 -ETIMEDOUT);
+	int got_fd = -1;
+	assert_int_equal(helper_read(fx->sv[1], hbuf, &f, &got_fd), 0);
+	assert_int_equal(f.type, CHAN_T_CONNECT);
+	assert_true(got_fd >= 0);
+	close(got_fd);
+	/* The late answer arrives while someone else waits for a PONG. */
+	uint32_t late = f.id;
+	helper_answer(fx->sv[1], CHAN_T_CONNECTED, late, 42, "TLSv1.3", 7);
+	struct pinger p = { .mux = fx->mux, .rc = -1 };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, ping_thread, &p), 0);
+	bool saw_close = false, saw_ping = false;
+	while (!saw_close || !saw_ping) {
+		assert_int_equal(helper_read(fx->sv[1], hbuf, &f, &got_fd), 0);
+		if (f.type == CHAN_T_CLOSE) {
+			assert_int_equal(f.conn, 42);
+			saw_close = true;
+			helper_answer(fx->sv[1], CHAN_T_CLOSED, f.id, 42, NULL, 0);
+		} else {
+			assert_int_equal(f.type, CHAN_T_PING);
+			saw_ping = true;
+			helper_answer(fx->sv[1], CHAN_T_PONG, f.id, 0, NULL, 0);
+		}
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(p.rc, 0);
+	close(sp[0]);
+	close(sp[1]);
+	free(buf);
+	free(hbuf);
+}
+
+static void closed_channel_aborts_waiters_and_refuses_new_calls(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t *buf = malloc(CHAN_MAX_FRAME);
+	struct pinger p = { .mux = fx->mux, .rc = -1 };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, ping_thread, &p), 0);
+	struct chan_frame f;
+	int fd;
+	assert_int_equal(helper_read(fx->sv[1], buf, &f, &fd), 0);
+	close(fx->sv[1]);
+	fx->sv[1] = -1;
+	pthread_join(th, NULL);
+	assert_int_equal(p.rc, -ECONNABORTED);
+	assert_true(chan_mux_dead(fx->mux));
+	struct chan_frame req = { .type = CHAN_T_PING }, ans;
+	assert_int_equal(chan_mux_call(fx->mux, &req, -1, chan_mux_now_ms() + 1000, buf, &ans),
+	                 -EPIPE);
+	free(buf);
+}
+
+static void channel_error_kills_the_mux_with_its_text(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t *buf = malloc(CHAN_MAX_FRAME);
+	struct pinger p = { .mux = fx->mux, .rc = -1 };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, ping_thread, &p), 0);
+	struct chan_frame f;
+	int fd;
+	assert_int_equal(helper_read(fx->sv[1], buf, &f, &fd), 0);
+	uint8_t payload[64];
+	uint32_t len;
+	assert_int_equal(
+	    chan_error_encode(CHAN_E_INTERNAL, "out of memory", payload, sizeof(payload), &len), 0);
+	helper_answer(fx->sv[1], CHAN_T_ERROR, 0, 0, payload, len);
+	pthread_join(th, NULL);
+	assert_int_equal(p.rc, -ECONNABORTED);
+	char text[64];
+	chan_mux_death_text(fx->mux, text, sizeof(text));
+	assert_string_equal(text, "out of memory");
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(answers_in_any_order_reach_their_callers),
+		T(no_answer_times_out_and_a_late_connected_is_closed),
+		T(closed_channel_aborts_waiters_and_refuses_new_calls),
+		T(channel_error_kills_the_mux_with_its_text),
+	};
+	return cmocka_run_group_tests_name("chan_mux", tests, NULL, NULL);
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The generic ck tools against a real PKCS #11 module.
+# Usage: cktools_test.sh CKINFO CKMECHINFO CKLIST BACKEND
+#   BACKEND  softhsm: SoftHSMv2 with a token and objects made by OpenSC's
+#            pkcs11-tool (skips, exit 77, when either package is missing).
+# Another module is another setup_<backend> function that sets MODULE,
+# PIN, LABEL and creates the same objects: a data object "data1"
+# (application "app1", value "hello"), a public AES key "aes1" with id 0102
+# and a private AES key "priv1".
+set -uo pipefail
+
+ckinfo=$1 ckmechinfo=$2 cklist=$3 backend=$4
+work=$(mktemp -d "${TMPDIR:-/tmp}/cktools-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+setup_softhsm() {
+	MODULE=
+	for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do
+		[ -f "$m" ] && MODULE=$m && break
+	done
+	if [ -z "$MODULE" ] || ! command -v softhsm2-util >/dev/null || ! command -v pkcs11-tool >/dev/null; then
+		echo "SKIP: softhsm2 or opensc not installed"
+		exit 77
+	fi
+	mkdir -p "$work/tokens"
+	printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
+		"$work" >"$work/softhsm2.conf"
+	export SOFTHSM2_CONF=$work/softhsm2.conf
+	PIN=1234 LABEL=cktools
+	softhsm2-util --init-token --free --label "$LABEL" --pin "$PIN" --so-pin 87654321 >/dev/null || return 1
+	printf 'hello' >"$work/data.bin"
+	local p11=(pkcs11-tool --module "$MODULE" --login --pin "$PIN")
+	"${p11[@]}" --write-object "$work/data.bin" --type data --label data1 \
+		--application-label app1 >/dev/null 2>&1 || return 1
+	"${p11[@]}" --keygen --key-type AES:32 --label aes1 --id 0102 >/dev/null 2>&1 || return 1
+	"${p11[@]}" --keygen --key-type AES:16 --label priv1 --private >/dev/null 2>&1 || return 1
+}
+
+# check NAME EXPECTED_STATUS PATTERN... -- COMMAND...: runs COMMAND, wants
+# that exit status and every grep -E pattern in its stdout+stderr; a
+# pattern starting with ! must not match.
+check() {
+	local name=$1 want=$2
+	shift 2
+	local patterns=()
+	while [ "$1" != "--" ]; do patterns+=("$1"); shift; done
+	shift
+	local out status
+	out=$("$@" 2>&1 </dev/null)
+	status=$?
+	local ok=1
+	[ "$status" -eq "$want" ] || { echo "  exit status $status, want $want"; ok=0; }
+	for p in "${patterns[@]}"; do
+		if [ "${p:0:1}" = "!" ]; then
+			grep -qE -- "${p:1}" <<<"$out" && { echo "  unexpected: ${p:1}"; ok=0; }
+		else
+			grep -qE -- "$p" <<<"$out" || { echo "  missing: $p"; ok=0; }
+		fi
+	done
+	if [ $ok -eq 1 ]; then
+		echo "ok - $name"
+	else
+		echo "not ok - $name"
+		sed 's/^/    | /' <<<"$out" | head -60
+		failures=$((failures + 1))
+	fi
+}
+
+"setup_$backend" || { echo "setup of $backend failed"; exit 1; }
+slot=$("$ckinfo" --library "$MODULE" | awk -v l="$LABEL" '
+	/^Token in slot/ { s = $4 } $1 == "label:" && $2 == l { print s; exit }')
+[ -n "$slot" ] || { echo "no slot with token $LABEL"; exit 1; }
+
+check "help_exits_zero" 0 "Usage: ckinfo" -- "$ckinfo" --help
+check "help_cklist" 0 "--pin-stdin" -- "$cklist" --help
+check "help_ckmechinfo" 0 "Usage: ckmechinfo" -- "$ckmechinfo" --help
+check "bad_option_fails" 2 "Usage" -- "$cklist" --bogus
+check "unloadable_library_named" 1 "^ckinfo: cannot load $work/none.so: " -- "$ckinfo" --library "$work/none.so"
+check "not_a_pkcs11_library" 1 "no C_GetFunctionList" -- "$ckmechinfo" --library "$(ldd "$ckinfo" | awk '/libc\.so/ { print $3 }')"
+check "ckinfo_library_and_token" 0 "cryptoki version: 2\.[0-9]+" "^Slot $slot" \
+	"label: $LABEL\$" "flags: 0x[0-9a-f]+ .*CKF_TOKEN_INITIALIZED" "min pin length: [0-9]+" \
+	"serial number: " "hardware version: " -- "$ckinfo" --library "$MODULE"
+check "ckmechinfo_aes" 0 "^CKM_AES_CBC_PAD \(0x1085\)" "flags: 0x[0-9a-f]+ CKF_ENCRYPT CKF_DECRYPT" \
+	"^CKM_AES_KEY_GEN" "key size: 16\.\.32" "CKF_GENERATE" -- "$ckmechinfo" --library "$MODULE" --slot "$slot"
+check "ckmechinfo_unknown_slot" 1 "no token in slot 4242" -- "$ckmechinfo" --library "$MODULE" --slot 4242
+check "cklist_with_pin_lists_private" 0 "^Slot $slot: 3 objects\$" 'CKA_LABEL: "data1"' \
+	'CKA_APPLICATION: "app1"' "CKA_VALUE: 68656c6c6f\$" "CKA_CLASS: CKO_SECRET_KEY" \
+	"CKA_KEY_TYPE: CKK_AES" "CKA_ID: 0102" "CKA_VALUE: sensitive" "CKA_VALUE_LEN: 32" \
+	'CKA_LABEL: "priv1"' "CKA_PRIVATE: true" "CKA_ENCRYPT: true" \
+	-- "$cklist" --library "$MODULE" --slot "$slot" --pin "$PIN"
+check "cklist_no_login_hides_private" 0 "public only" 'CKA_LABEL: "aes1"' '!priv1' \
+	-- "$cklist" --library "$MODULE" --slot "$slot" --no-login
+check "cklist_without_terminal_lists_public" 0 'CKA_LABEL: "data1"' '!priv1' \
+	-- setsid "$cklist" --library "$MODULE" --slot "$slot"
+check "cklist_pin_stdin" 0 'CKA_LABEL: "priv1"' \
+	-- sh -c 'echo "$1" | "$2" --library "$3" --slot "$4" --pin-stdin' sh "$PIN" "$cklist" "$MODULE" "$slot"
+check "cklist_wrong_pin_fails" 1 "^cklist: C_Login: CKR_PIN_INCORRECT\$" \
+	-- "$cklist" --library "$MODULE" --slot "$slot" --pin 99999999
+check "cklist_pin_options_exclusive" 2 "exclude each other" \
+	-- "$cklist" --library "$MODULE" --pin 1 --no-login
+
+[ $failures -eq 0 ] || { echo "$failures failed"; exit 1; }

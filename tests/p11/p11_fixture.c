@@ -1,0 +1,92 @@
+#include "tests/p11/p11_fixture.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+CK_FUNCTION_LIST *p11_fixture_open(void **handle)
+{
+	const char *path = getenv("PKCS11WSOP_MODULE");
+	CK_FUNCTION_LIST *list = NULL;
+
+	*handle = NULL;
+	if (path == NULL || *path == '\0') {
+		fprintf(stderr, "PKCS11WSOP_MODULE is not set\n");
+		return NULL;
+	}
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+		return NULL;
+	}
+	/* POSIX allows this conversion; ISO C does not know dlsym. */
+	CK_C_GetFunctionList get;
+	void *sym = dlsym(h, "C_GetFunctionList");
+	memcpy(&get, &sym, sizeof(get));
+	if (get == NULL || get(&list) != CKR_OK || list == NULL) {
+		fprintf(stderr, "C_GetFunctionList failed\n");
+		dlclose(h);
+		return NULL;
+	}
+	*handle = h;
+	return list;
+}
+
+int p11_fixture_write_config(const struct e2e_server *srv, const char *dir, char *path_out,
+                             size_t cap)
+{
+	const char *pki = srv->env->pki;
+
+	if (snprintf(path_out, cap, "%s/pkcs11wsop.cfg", dir) >= (int)cap)
+		return -1;
+	FILE *f = fopen(path_out, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f,
+	        "HOST 127.0.0.1\nPORT %s\nCERT %s/client.crt\nKEY %s/client.key\n"
+	        "AUTH %s/ca.crt\nLOGLEVEL 6\nLOGFILEPATH %s/p11.log\n"
+	        "MAXRETRIES 1\nRETRYDELAY 0\nTIMEOUT 10\n",
+	        srv->port, pki, pki, pki, dir);
+	if (fclose(f) != 0)
+		return -1;
+	return setenv("PKCS11WSOP_CONF", path_out, 1);
+}
+
+int p11_count_children(void)
+{
+	DIR *d = opendir("/proc");
+	int n = 0;
+	pid_t me = getpid();
+
+	if (d == NULL)
+		return -1;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		char path[300], buf[512];
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = '\0';
+		/* "pid (comm) state ppid ...": comm may hold blanks. */
+		const char *close = strrchr(buf, ')');
+		char state;
+		int ppid;
+		if (close != NULL && sscanf(close + 1, " %c %d", &state, &ppid) == 2 && ppid == me)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+bool p11_helper_usable(void)
+{
+	const char *plain = getenv("PKCS11WSOP_TEST_PLAIN_HELPER");
+	return P11_CONFINED_HELPER_USABLE || (plain != NULL && strcmp(plain, "1") == 0);
+}

@@ -1,0 +1,175 @@
+/*
+ * ckmechinfo: lists, for each slot holding a token, every mechanism of the
+ * token with its key size range and flags. Works with any module.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ck_common.h"
+
+static const char prog[] = "ckmechinfo";
+
+/* A guard against a module answering absurd counts, checked before
+ * allocating; v2.40 defines fewer than 400 mechanisms. */
+#define MAX_MECHANISMS 65536
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: %s [--library PATH] [--slot ID]\n"
+	        "Lists the mechanisms of each token of a PKCS #11 module.\n"
+	        "  -l, --library PATH  module to load (default %s)\n"
+	        "  -s, --slot ID       only this slot\n"
+	        "  -h, --help          this text\n",
+	        prog, ck_default_library());
+}
+
+static int mechanism_list(struct ck_module *mod, CK_SLOT_ID slot, CK_MECHANISM_TYPE **out,
+                          CK_ULONG *count)
+{
+	CK_MECHANISM_TYPE *list;
+	CK_ULONG n = 0;
+	CK_RV rv;
+
+	*out = NULL;
+	*count = 0;
+	for (;;) {
+		rv = mod->fn->C_GetMechanismList(slot, NULL, &n);
+		if (rv != CKR_OK)
+			return ck_fail(prog, "C_GetMechanismList", rv);
+		if (n == 0)
+			return 0;
+		if (n > MAX_MECHANISMS) {
+			fprintf(stderr, "%s: C_GetMechanismList: %lu mechanisms, more than %d\n",
+			        prog, (unsigned long)n, MAX_MECHANISMS);
+			return -1;
+		}
+		list = calloc(n, sizeof(*list));
+		if (list == NULL) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			return -1;
+		}
+		rv = mod->fn->C_GetMechanismList(slot, list, &n);
+		if (rv == CKR_OK)
+			break;
+		free(list);
+		if (rv != CKR_BUFFER_TOO_SMALL)
+			return ck_fail(prog, "C_GetMechanismList", rv);
+	}
+	*out = list;
+	*count = n;
+	return 0;
+}
+
+static int print_mechanism(struct ck_module *mod, CK_SLOT_ID slot, CK_MECHANISM_TYPE mech)
+{
+	CK_MECHANISM_INFO info;
+	const char *name = ck_mech_name(mech);
+	CK_RV rv;
+
+	if (name != NULL)
+		printf("%s (0x%lx)\n", name, (unsigned long)mech);
+	else if (mech >= CKM_VENDOR_DEFINED)
+		printf("CKM_VENDOR_DEFINED+0x%lx\n", (unsigned long)(mech - CKM_VENDOR_DEFINED));
+	else
+		printf("0x%lx\n", (unsigned long)mech);
+	rv = mod->fn->C_GetMechanismInfo(slot, mech, &info);
+	if (rv != CKR_OK)
+		return ck_fail(prog, "C_GetMechanismInfo", rv);
+	/* The unit (bits or bytes) depends on the mechanism, as the standard
+	 * says; the numbers are printed as the module gives them. */
+	printf("  key size: %lu..%lu\n", (unsigned long)info.ulMinKeySize,
+	       (unsigned long)info.ulMaxKeySize);
+	ck_print_flags("flags", info.flags, ck_mech_flags);
+	return 0;
+}
+
+static int print_slot(struct ck_module *mod, CK_SLOT_ID slot)
+{
+	CK_MECHANISM_TYPE *mechs;
+	CK_ULONG count;
+	int status = 0;
+
+	if (mechanism_list(mod, slot, &mechs, &count) != 0)
+		return -1;
+	printf("Slot %lu: %lu mechanisms\n", (unsigned long)slot, (unsigned long)count);
+	for (CK_ULONG i = 0; i < count; i++) {
+		if (print_mechanism(mod, slot, mechs[i]) != 0)
+			status = -1;
+	}
+	free(mechs);
+	return status;
+}
+
+static int run(struct ck_module *mod, int one_slot, CK_SLOT_ID only)
+{
+	CK_SLOT_ID *slots;
+	CK_ULONG count;
+	int status = 0, found = 0;
+
+	if (ck_slot_list(mod, CK_TRUE, &slots, &count) != 0)
+		return -1;
+	for (CK_ULONG i = 0; i < count; i++) {
+		if (one_slot && slots[i] != only)
+			continue;
+		found = 1;
+		if (print_slot(mod, slots[i]) != 0)
+			status = -1;
+	}
+	free(slots);
+	if (one_slot && !found) {
+		fprintf(stderr, "%s: no token in slot %lu\n", prog, (unsigned long)only);
+		return -1;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "library", required_argument, NULL, 'l' },
+		{ "slot", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *library = ck_default_library();
+	struct ck_module mod;
+	CK_SLOT_ID slot = 0;
+	int opt, status, one_slot = 0;
+
+	while ((opt = getopt_long(argc, argv, "l:s:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			library = optarg;
+			break;
+		case 's':
+			if (ck_parse_slot(optarg, &slot) != 0) {
+				fprintf(stderr, "%s: bad slot id: %s\n", prog, optarg);
+				return 2;
+			}
+			one_slot = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "%s: unexpected argument: %s\n", prog, argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (ck_module_open(&mod, prog, library) != 0)
+		return 1;
+	status = run(&mod, one_slot, slot);
+	ck_module_close(&mod);
+	if (fflush(stdout) != 0) {
+		perror(prog);
+		return 1;
+	}
+	return status == 0 ? 0 : 1;
+}
