@@ -64,46 +64,16 @@ CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
 	return placeholder("C_FindObjectsFinal", hSession, true);
 }
 
-CK_RV C_EncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
-{
-	return placeholder("C_EncryptInit", hSession, pMechanism != NULL);
-}
-
-CK_RV C_Encrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
-                CK_BYTE_PTR pEncryptedData, CK_ULONG_PTR pulEncryptedDataLen)
-{
-	return placeholder("C_Encrypt", hSession,
-	                   pulEncryptedDataLen != NULL && (pData != NULL || ulDataLen == 0));
-}
-
-CK_RV C_EncryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastEncryptedPart,
-                     CK_ULONG_PTR pulLastEncryptedPartLen)
-{
-	return placeholder("C_EncryptFinal", hSession, pulLastEncryptedPartLen != NULL);
-}
-
-CK_RV C_DecryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
-{
-	return placeholder("C_DecryptInit", hSession, pMechanism != NULL);
-}
-
-CK_RV C_Decrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedData, CK_ULONG ulEncryptedDataLen,
-                CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen)
-{
-	return placeholder("C_Decrypt", hSession,
-	                   pulDataLen != NULL &&
-	                       (pEncryptedData != NULL || ulEncryptedDataLen == 0));
-}
-
-CK_RV C_DecryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastPart, CK_ULONG_PTR pulLastPartLen)
-{
-	return placeholder("C_DecryptFinal", hSession, pulLastPartLen != NULL);
-}
-
 CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                     CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phKey)
 {
 	return placeholder("C_GenerateKey", hSession,
 	                   pMechanism != NULL && phKey != NULL &&
 	                       (pTemplate != NULL || ulCount == 0));
+}
+
+/* No search state exists yet; the session table calls this on close. */
+void p11_find_op_free(struct p11_find_op *op)
+{
+	(void)op;
 }

@@ -2,6 +2,8 @@
  * C_CloseAllSessions, C_GetSessionInfo. */
 #include "lib/p11_sessions.h"
 
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +16,39 @@
 #define P11_SESSIONS_MAX 65536
 
 struct p11_session {
+	struct p11_session_ops ops; /* first, so ops leads back to the session */
 	CK_SESSION_HANDLE handle;
 	struct p11_slot *slot;
 	bool rw;
+	/* Serialises the calls that use ops. A plain pthread mutex: it is
+	 * held across server round trips, never under the table lock. */
+	pthread_mutex_t busy;
+	/* Under the table lock: takers not yet released, and whether the
+	 * session left the table meanwhile (the last release frees it). */
+	unsigned takers;
+	bool closed;
 };
+
+static struct p11_session *session_new(void)
+{
+	struct p11_session *s = calloc(1, sizeof(*s));
+	if (s != NULL && pthread_mutex_init(&s->busy, NULL) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void session_free(struct p11_session *s)
+{
+	if (s == NULL)
+		return;
+	p11_find_op_free(s->ops.find);
+	p11_crypt_op_free(s->ops.encrypt);
+	p11_crypt_op_free(s->ops.decrypt);
+	pthread_mutex_destroy(&s->busy);
+	free(s);
+}
 
 static struct {
 	struct p11_session **items;
@@ -37,7 +68,7 @@ CK_RV p11_sessions_reset(void)
 void p11_sessions_free(void)
 {
 	for (size_t i = 0; i < tab.count; i++)
-		free(tab.items[i]);
+		session_free(tab.items[i]);
 	free(tab.items);
 	memset(&tab, 0, sizeof(tab));
 }
@@ -66,8 +97,55 @@ CK_RV p11_session_slot(CK_SESSION_HANDLE h, struct p11_slot **slot, bool *rw)
 	return rv;
 }
 
+CK_RV p11_session_take(CK_SESSION_HANDLE h, struct p11_slot **slot, bool *rw,
+                       struct p11_session_ops **ops)
+{
+	struct p11_session *s = NULL;
+	p11_table_lock();
+	size_t i = find_locked(h);
+	if (i != SIZE_MAX) {
+		s = tab.items[i];
+		s->takers++;
+	}
+	p11_table_unlock();
+	if (s == NULL)
+		return CKR_SESSION_HANDLE_INVALID;
+
+	pthread_mutex_lock(&s->busy);
+	p11_table_lock();
+	bool closed = s->closed;
+	if (!closed) {
+		*slot = s->slot;
+		if (rw != NULL)
+			*rw = s->rw;
+	}
+	p11_table_unlock();
+	*ops = &s->ops;
+	if (closed) {
+		p11_session_release(&s->ops);
+		*ops = NULL;
+		return CKR_SESSION_CLOSED;
+	}
+	return CKR_OK;
+}
+
+void p11_session_release(struct p11_session_ops *ops)
+{
+	if (ops == NULL)
+		return;
+	struct p11_session *s =
+	    (struct p11_session *)((char *)ops - offsetof(struct p11_session, ops));
+	pthread_mutex_unlock(&s->busy);
+	p11_table_lock();
+	bool last = --s->takers == 0 && s->closed;
+	p11_table_unlock();
+	if (last)
+		session_free(s);
+}
+
 /* Removes entry i and updates its token's counts; true when that was the
- * token's last session while it was logged in. */
+ * token's last session while it was logged in. A session still taken by a
+ * call is freed by that call's release. */
 static bool remove_locked(size_t i)
 {
 	struct p11_session *s = tab.items[i];
@@ -76,7 +154,9 @@ static bool remove_locked(size_t i)
 	if (s->rw)
 		slot->rw_sessions--;
 	tab.items[i] = tab.items[--tab.count];
-	free(s);
+	s->closed = true;
+	if (s->takers == 0)
+		session_free(s);
 	return slot->sessions == 0 && slot->logged_in;
 }
 
@@ -112,7 +192,7 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 	if ((flags & CKF_SERIAL_SESSION) == 0)
 		return p11_return("C_OpenSession", 0, CKR_SESSION_PARALLEL_NOT_SUPPORTED);
 
-	struct p11_session *s = calloc(1, sizeof(*s));
+	struct p11_session *s = session_new();
 	if (s == NULL)
 		return p11_return("C_OpenSession", 0, CKR_HOST_MEMORY);
 
@@ -144,7 +224,7 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 		s = NULL;
 	}
 	p11_table_unlock();
-	free(s);
+	session_free(s);
 	if (rv == CKR_OK)
 		P11_TRACE(*phSession, "C_OpenSession: opened");
 	return p11_return("C_OpenSession", 0, rv);

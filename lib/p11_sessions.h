@@ -10,8 +10,16 @@
  *    (CKS_RO_PUBLIC_SESSION ... CKS_RW_USER_FUNCTIONS) is derived from it.
  *  - Closing the last session of a token logs the token out (deactivates
  *    the softcard), as PKCS #11 says.
- *  - p11_session_slot() is what the object and crypto entry points use to
- *    validate a handle: CKR_SESSION_HANDLE_INVALID when unknown.
+ *  - p11_session_slot() validates a handle: CKR_SESSION_HANDLE_INVALID
+ *    when unknown.
+ *  - The object and crypto entry points use p11_session_take() instead: it
+ *    also hands out the session's operation state (an active search, an
+ *    active encryption, an active decryption) and keeps the session from
+ *    being used by another call or freed until p11_session_release(). A
+ *    second call on the same session waits; a session closed meanwhile
+ *    answers CKR_SESSION_CLOSED. When a session goes away its operation
+ *    state is freed with p11_find_op_free() / p11_crypt_op_free(), which
+ *    the files that own those operations define.
  */
 #ifndef PKCS11WSOP_LIB_P11_SESSIONS_H
 #define PKCS11WSOP_LIB_P11_SESSIONS_H
@@ -21,6 +29,18 @@
 #include <p11-kit/pkcs11.h>
 
 struct p11_slot;
+struct p11_find_op;  /* lib/p11_find*.c */
+struct p11_crypt_op; /* lib/p11_crypto*.c */
+
+struct p11_session_ops {
+	struct p11_find_op *find;
+	struct p11_crypt_op *encrypt;
+	struct p11_crypt_op *decrypt;
+};
+
+/* Defined by the owners of the operations; NULL is fine. */
+void p11_find_op_free(struct p11_find_op *op);
+void p11_crypt_op_free(struct p11_crypt_op *op);
 
 /* Under the init lock only. */
 CK_RV p11_sessions_reset(void);
@@ -28,5 +48,11 @@ void p11_sessions_free(void);
 
 /* The slot of session h (and whether it is read/write); rw may be NULL. */
 CK_RV p11_session_slot(CK_SESSION_HANDLE h, struct p11_slot **slot, bool *rw);
+
+/* Takes session h for the calling entry point (see above); rw may be NULL.
+ * Every CKR_OK is paired with one p11_session_release(*ops). */
+CK_RV p11_session_take(CK_SESSION_HANDLE h, struct p11_slot **slot, bool *rw,
+                       struct p11_session_ops **ops);
+void p11_session_release(struct p11_session_ops *ops);
 
 #endif
