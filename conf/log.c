@@ -112,13 +112,16 @@ void wlog_open(const struct wlog_config *cfg)
 	int saved_errno = errno;
 	int level;
 
+	/* The level is left as it was until the new sinks are in place: a
+	 * writer that read it meanwhile waits on the lock and then writes to
+	 * the new sinks, so reopening loses no line. emit() checks the level
+	 * again under the lock. */
 	pthread_rwlock_wrlock(&lock);
 	close_sinks_locked();
-	atomic_store(&current_level, WLOG_NONE);
+	level = cfg == NULL ? WLOG_NONE : clamp_level(cfg->level);
 	/* Logging off: create no file and open no syslog connection. */
-	if (cfg == NULL || clamp_level(cfg->level) == WLOG_NONE)
+	if (level == WLOG_NONE)
 		goto out;
-	level = clamp_level(cfg->level);
 
 	snprintf(sinks.ident, sizeof(sinks.ident), "%s",
 	         cfg->ident != NULL && cfg->ident[0] != '\0' ? cfg->ident : "pkcs11wsop");
@@ -140,8 +143,8 @@ void wlog_open(const struct wlog_config *cfg)
 		openlog(sinks.ident, LOG_PID, LOG_USER);
 		sinks.to_syslog = true;
 	}
-	atomic_store(&current_level, level);
 out:
+	atomic_store(&current_level, level);
 	pthread_rwlock_unlock(&lock);
 	errno = saved_errno;
 }
@@ -210,6 +213,11 @@ static void emit(int level, unsigned long session, const char *fmt, va_list ap)
 		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
 
 	pthread_rwlock_rdlock(&lock);
+	if (level > atomic_load(&current_level)) {
+		pthread_rwlock_unlock(&lock);
+		errno = saved_errno;
+		return;
+	}
 	if (level == WLOG_TRACE)
 		hlen = snprintf(line, HEADER_MAX, "[%s] TRACE %s %d %d %lu: ", stamp, sinks.ident,
 		                (int)getpid(), (int)gettid(), session);

@@ -1,72 +1,268 @@
 /*
- * Encryption and decryption entry points of the manual's list.
+ * C_EncryptInit ... C_DecryptFinal for CKM_AES_CBC and CKM_AES_CBC_PAD: the
+ * session plumbing around lib/p11_cbc_stream.h, whose header states the
+ * stream rules (exact chaining over any split, sizes, short buffers,
+ * mixing single- and multi-part).
  *
- * PLACEHOLDER for the next issue, which replaces this file: the calls
- * validate initialisation, their pointer arguments and the session handle
- * exactly as the real ones will, then answer CKR_FUNCTION_NOT_SUPPORTED.
+ * Choices (PKCS #11 v2.40 section 5.8/5.9, SoftHSMv2 where it is silent):
+ *  - Init makes no round trip: the key's path and CKA_ENCRYPT/CKA_DECRYPT
+ *    come from the object cache (p11_objstore_key_ref). Checks in order:
+ *    pMechanism NULL (see below), CKR_OPERATION_ACTIVE, the mechanism
+ *    (CKR_MECHANISM_INVALID), its parameter, a 16-byte IV
+ *    (CKR_MECHANISM_PARAM_INVALID), the key (CKR_KEY_HANDLE_INVALID), the
+ *    key's use (CKR_KEY_FUNCTION_NOT_PERMITTED).
+ *  - C_EncryptInit/C_DecryptInit with pMechanism NULL cancel an active
+ *    operation of that kind and answer CKR_OK (PKCS #11 v3.0 made this
+ *    the way to abandon an operation; it harms no v2.40 caller). With no
+ *    operation active, or on a session that does not exist, it is
+ *    CKR_ARGUMENTS_BAD, as a NULL argument is everywhere else.
+ *  - Single-part calls make one round trip (up to WSOP_CRYPTO_DATA_MAX
+ *    bytes; above, the stream splits them); updates send whole blocks only,
+ *    and one that completes no block makes none.
+ *  - Errors end the operation, except size queries, CKR_BUFFER_TOO_SMALL
+ *    and CKR_OPERATION_ACTIVE from mixing (the stream's *done). Argument
+ *    errors (CKR_ARGUMENTS_BAD) found before the session is taken leave no
+ *    trace, as nothing was looked at.
+ *  - Server codes: the one table (lib/p11_errors.c), except that in
+ *    decryption a length complaint (bad_data_length, too_large) is about
+ *    the ciphertext: CKR_ENCRYPTED_DATA_LEN_RANGE. A key deleted since Init
+ *    is unknown_key: CKR_KEY_HANDLE_INVALID; a token logged out since Init
+ *    is not_active: CKR_USER_NOT_LOGGED_IN.
+ *  - The only lock held across a round trip is the session's own
+ *    (p11_session_take): calls on different sessions run in parallel.
+ *  - TRACE lines carry lengths, never data; buffered plaintext is wiped
+ *    when the operation ends (p11_cbc_clear).
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <openssl/crypto.h>
 #include <p11-kit/pkcs11.h>
 
+#include "ipc/wsop_json.h"
+#include "ipc/wsop_names.h"
+#include "lib/p11_cbc_stream.h"
+#include "lib/p11_errors.h"
 #include "lib/p11_module.h"
+#include "lib/p11_objstore.h"
 #include "lib/p11_sessions.h"
+#include "lib/wsop_client.h"
 
-/* The common prologue: initialised, arguments present, session known. */
-static CK_RV placeholder(const char *function, CK_SESSION_HANDLE h, bool args_ok)
+struct p11_crypt_op {
+	char key[WSOP_KEY_PATH_LEN + 1];
+	struct p11_cbc_stream stream;
+};
+
+void p11_crypt_op_free(struct p11_crypt_op *op)
+{
+	if (op == NULL)
+		return;
+	p11_cbc_clear(&op->stream);
+	OPENSSL_cleanse(op, sizeof(*op));
+	free(op);
+}
+
+/* The stream's server: one POST /crypto/v1/{encrypt,decrypt}. */
+static CK_RV server_call(void *ctx, bool encrypt, bool pad, const uint8_t iv[P11_CBC_BLOCK],
+                         const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
+                         size_t *out_len)
+{
+	const struct p11_crypt_op *op = ctx;
+	struct wsop_crypto_req req;
+	memset(&req, 0, sizeof(req));
+	memcpy(req.key, op->key, sizeof(req.key));
+	req.mechanism = pad ? WSOP_MECH_AES_CBC_PAD : WSOP_MECH_AES_CBC;
+	memcpy(req.iv, iv, WSOP_IV_LEN);
+	/* The client only reads the request; the cast lends it the bytes. */
+	req.data.data = (uint8_t *)(uintptr_t)in;
+	req.data.len = in_len;
+
+	struct wsop_client *c = p11_client_acquire();
+	if (c == NULL)
+		return CKR_HOST_MEMORY;
+	struct wsop_crypto_answer ans;
+	int rc = encrypt ? wsop_encrypt(c, &req, &ans) : wsop_decrypt(c, &req, &ans);
+	CK_RV rv = p11_call_result(encrypt ? "encrypt" : "decrypt", rc, c);
+	p11_client_release(c);
+	if (rv == CKR_DATA_LEN_RANGE && !encrypt)
+		rv = CKR_ENCRYPTED_DATA_LEN_RANGE;
+	if (rv != CKR_OK)
+		return rv;
+	if (ans.data.len > out_cap) {
+		rv = CKR_DEVICE_ERROR;
+	} else {
+		if (ans.data.len > 0)
+			memcpy(out, ans.data.data, ans.data.len);
+		*out_len = ans.data.len;
+	}
+	wsop_crypto_answer_free(&ans);
+	return rv;
+}
+
+static struct p11_crypt_op **slot_of_kind(struct p11_session_ops *ops, bool encrypt)
+{
+	return encrypt ? &ops->encrypt : &ops->decrypt;
+}
+
+static CK_RV check_mechanism(const CK_MECHANISM *m, bool *pad)
+{
+	if (m->mechanism != CKM_AES_CBC && m->mechanism != CKM_AES_CBC_PAD)
+		return CKR_MECHANISM_INVALID;
+	if (m->pParameter == NULL || m->ulParameterLen != P11_CBC_BLOCK)
+		return CKR_MECHANISM_PARAM_INVALID;
+	*pad = m->mechanism == CKM_AES_CBC_PAD;
+	return CKR_OK;
+}
+
+static CK_RV crypt_init(const char *fn, bool encrypt, CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
+                        CK_OBJECT_HANDLE key)
 {
 	CK_RV rv = p11_enter();
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(h, "%s()", function);
-	if (!args_ok)
-		return p11_return(function, h, CKR_ARGUMENTS_BAD);
+	P11_TRACE(h, "%s(mechanism 0x%lx, key %lu)", fn, m != NULL ? m->mechanism : 0UL,
+	          (unsigned long)key);
 	struct p11_slot *slot;
-	rv = p11_session_slot(h, &slot, NULL);
+	struct p11_session_ops *ops;
+	rv = p11_session_take(h, &slot, NULL, &ops);
 	if (rv != CKR_OK)
-		return p11_return(function, h, rv);
-	return p11_return(function, h, CKR_FUNCTION_NOT_SUPPORTED);
+		return p11_return(fn, h, m == NULL ? CKR_ARGUMENTS_BAD : rv);
+	struct p11_crypt_op **cur = slot_of_kind(ops, encrypt);
+	if (m == NULL) {
+		/* Cancelling, see the header. */
+		rv = *cur != NULL ? CKR_OK : CKR_ARGUMENTS_BAD;
+		p11_crypt_op_free(*cur);
+		*cur = NULL;
+		p11_session_release(ops);
+		return p11_return(fn, h, rv);
+	}
+	if (*cur != NULL) {
+		p11_session_release(ops);
+		return p11_return(fn, h, CKR_OPERATION_ACTIVE);
+	}
+	bool pad = false;
+	struct p11_key_ref ref;
+	rv = check_mechanism(m, &pad);
+	if (rv == CKR_OK)
+		rv = p11_objstore_key_ref(slot, key, &ref);
+	if (rv == CKR_OK && !(encrypt ? ref.encrypt : ref.decrypt))
+		rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
+	struct p11_crypt_op *op = NULL;
+	if (rv == CKR_OK) {
+		op = calloc(1, sizeof(*op));
+		if (op == NULL)
+			rv = CKR_HOST_MEMORY;
+	}
+	if (rv == CKR_OK) {
+		memcpy(op->key, ref.path, sizeof(op->key));
+		op->key[sizeof(op->key) - 1] = '\0';
+		p11_cbc_init(&op->stream, encrypt, pad, m->pParameter);
+		*cur = op;
+	}
+	p11_session_release(ops);
+	return p11_return(fn, h, rv);
+}
+
+enum crypt_step { STEP_ONESHOT, STEP_UPDATE, STEP_FINAL };
+
+/* One call on the active operation of its kind; ends it when the stream
+ * says the operation is over. */
+static CK_RV crypt_step(const char *fn, bool encrypt, enum crypt_step step, CK_SESSION_HANDLE h,
+                        const CK_BYTE *in, CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(h, "%s(%lu bytes in, %s %lu)", fn, (unsigned long)in_len,
+	          out == NULL ? "size query, had" : "room",
+	          out_len != NULL ? (unsigned long)*out_len : 0UL);
+	if (out_len == NULL || (step != STEP_FINAL && in == NULL && in_len != 0))
+		return p11_return(fn, h, CKR_ARGUMENTS_BAD);
+	struct p11_slot *slot;
+	struct p11_session_ops *ops;
+	rv = p11_session_take(h, &slot, NULL, &ops);
+	if (rv != CKR_OK)
+		return p11_return(fn, h, rv);
+	struct p11_crypt_op **cur = slot_of_kind(ops, encrypt);
+	struct p11_crypt_op *op = *cur;
+	if (op == NULL) {
+		p11_session_release(ops);
+		return p11_return(fn, h, CKR_OPERATION_NOT_INITIALIZED);
+	}
+	const struct p11_cbc_server srv = { server_call, op, WSOP_CRYPTO_DATA_MAX };
+	bool done = true;
+	switch (step) {
+	case STEP_ONESHOT:
+		rv = p11_cbc_oneshot(&op->stream, &srv, in, in_len, out, out_len, &done);
+		break;
+	case STEP_UPDATE:
+		rv = p11_cbc_update(&op->stream, &srv, in, in_len, out, out_len, &done);
+		break;
+	case STEP_FINAL:
+		rv = p11_cbc_final(&op->stream, &srv, out, out_len, &done);
+		break;
+	}
+	if (done) {
+		p11_crypt_op_free(op);
+		*cur = NULL;
+	}
+	p11_session_release(ops);
+	if (rv == CKR_OK || rv == CKR_BUFFER_TOO_SMALL)
+		P11_TRACE(h, "%s: %lu bytes out%s", fn, (unsigned long)*out_len,
+		          rv == CKR_OK ? "" : " needed");
+	return rv == CKR_BUFFER_TOO_SMALL ? rv : p11_return(fn, h, rv);
 }
 
 CK_RV C_EncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	return placeholder("C_EncryptInit", hSession, pMechanism != NULL);
+	return crypt_init("C_EncryptInit", true, hSession, pMechanism, hKey);
 }
 
 CK_RV C_Encrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
                 CK_BYTE_PTR pEncryptedData, CK_ULONG_PTR pulEncryptedDataLen)
 {
-	return placeholder("C_Encrypt", hSession,
-	                   pulEncryptedDataLen != NULL && (pData != NULL || ulDataLen == 0));
+	return crypt_step("C_Encrypt", true, STEP_ONESHOT, hSession, pData, ulDataLen,
+	                  pEncryptedData, pulEncryptedDataLen);
+}
+
+CK_RV C_EncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen,
+                      CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen)
+{
+	return crypt_step("C_EncryptUpdate", true, STEP_UPDATE, hSession, pPart, ulPartLen,
+	                  pEncryptedPart, pulEncryptedPartLen);
 }
 
 CK_RV C_EncryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastEncryptedPart,
                      CK_ULONG_PTR pulLastEncryptedPartLen)
 {
-	return placeholder("C_EncryptFinal", hSession, pulLastEncryptedPartLen != NULL);
+	return crypt_step("C_EncryptFinal", true, STEP_FINAL, hSession, NULL, 0, pLastEncryptedPart,
+	                  pulLastEncryptedPartLen);
 }
 
 CK_RV C_DecryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	return placeholder("C_DecryptInit", hSession, pMechanism != NULL);
+	return crypt_init("C_DecryptInit", false, hSession, pMechanism, hKey);
 }
 
 CK_RV C_Decrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedData, CK_ULONG ulEncryptedDataLen,
                 CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen)
 {
-	return placeholder("C_Decrypt", hSession,
-	                   pulDataLen != NULL &&
-	                       (pEncryptedData != NULL || ulEncryptedDataLen == 0));
+	return crypt_step("C_Decrypt", false, STEP_ONESHOT, hSession, pEncryptedData,
+	                  ulEncryptedDataLen, pData, pulDataLen);
+}
+
+CK_RV C_DecryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart,
+                      CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen)
+{
+	return crypt_step("C_DecryptUpdate", false, STEP_UPDATE, hSession, pEncryptedPart,
+	                  ulEncryptedPartLen, pPart, pulPartLen);
 }
 
 CK_RV C_DecryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastPart, CK_ULONG_PTR pulLastPartLen)
 {
-	return placeholder("C_DecryptFinal", hSession, pulLastPartLen != NULL);
-}
-
-/* No operation state exists yet; the session table calls this on close. */
-void p11_crypt_op_free(struct p11_crypt_op *op)
-{
-	(void)op;
+	return crypt_step("C_DecryptFinal", false, STEP_FINAL, hSession, NULL, 0, pLastPart,
+	                  pulLastPartLen);
 }

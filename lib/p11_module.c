@@ -12,6 +12,7 @@
 #include "lib/backend.h"
 #include "lib/ckr_names.h"
 #include "lib/p11_lock.h"
+#include "lib/p11_objstore.h"
 #include "lib/p11_sessions.h"
 #include "lib/p11_slots.h"
 
@@ -57,6 +58,7 @@ static void register_atfork(void)
 static void drop_inherited(void)
 {
 	p11_sessions_free();
+	p11_objstore_free();
 	p11_slots_free(true);
 	backend_forget(g.be);
 	g.be = NULL;
@@ -110,6 +112,7 @@ static CK_RV load_config(void)
 static void stop_locked(void)
 {
 	p11_sessions_free();
+	p11_objstore_free();
 	p11_slots_free(false);
 	backend_close(g.be);
 	g.be = NULL;

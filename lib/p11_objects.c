@@ -1,79 +1,178 @@
 /*
- * Object, key-generation and encryption entry points of the manual's list.
+ * C_CreateObject, C_DestroyObject, C_GetAttributeValue.
  *
- * PLACEHOLDER for the next issue, which replaces this file: the calls
- * validate initialisation, their pointer arguments and the session handle
- * exactly as the real ones will, then answer CKR_FUNCTION_NOT_SUPPORTED.
+ * Choices:
+ *  - C_CreateObject makes data objects and X.509 certificates only
+ *    (lib/p11_template.h); keys come from C_GenerateKey. Check order as in
+ *    C_GenerateKey (lib/p11_keygen.c): argument pointers, session handle,
+ *    read-only session (CKR_SESSION_READ_ONLY), not logged in
+ *    (CKR_USER_NOT_LOGGED_IN), then the template. Every object is a private
+ *    token object, so the session state decides before the template does.
+ *  - C_DestroyObject needs a read/write session of a logged-in token, in
+ *    that order; then a handle that is unknown, of another token or not
+ *    visible is CKR_OBJECT_HANDLE_INVALID. The object is deleted on the
+ *    server first; the handle is dropped when the server deleted it or
+ *    answered 404 (someone else deleted it: CKR_OBJECT_HANDLE_INVALID).
+ *  - C_GetAttributeValue reads the cached attributes (objects are not
+ *    modifiable, so the cache is exact) with the semantics of
+ *    p11_object_get_attributes; an unknown or invisible handle is
+ *    CKR_OBJECT_HANDLE_INVALID. No round trip.
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include <p11-kit/pkcs11.h>
 
+#include "lib/p11_attrs.h"
+#include "lib/p11_errors.h"
 #include "lib/p11_module.h"
+#include "lib/p11_objstore.h"
 #include "lib/p11_sessions.h"
+#include "lib/p11_slots.h"
+#include "lib/p11_template.h"
+#include "lib/wsop_client.h"
 
-/* The common prologue: initialised, arguments present, session known. */
-static CK_RV placeholder(const char *function, CK_SESSION_HANDLE h, bool args_ok)
+/* The session's slot when it is read/write and its token logged in. */
+static CK_RV writable_session(CK_SESSION_HANDLE h, struct p11_slot **slot)
 {
-	CK_RV rv = p11_enter();
+	bool rw = false;
+	CK_RV rv = p11_session_slot(h, slot, &rw);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(h, "%s()", function);
-	if (!args_ok)
-		return p11_return(function, h, CKR_ARGUMENTS_BAD);
-	struct p11_slot *slot;
-	rv = p11_session_slot(h, &slot, NULL);
+	if (!rw)
+		return CKR_SESSION_READ_ONLY;
+	p11_table_lock();
+	bool logged_in = (*slot)->logged_in;
+	p11_table_unlock();
+	return logged_in ? CKR_OK : CKR_USER_NOT_LOGGED_IN;
+}
+
+static void softcard_of(const struct p11_slot *slot, char out[WSOP_SOFTCARD_ID_LEN + 1])
+{
+	p11_table_lock();
+	memcpy(out, slot->softcard_id, WSOP_SOFTCARD_ID_LEN + 1);
+	p11_table_unlock();
+}
+
+static CK_RV create(struct p11_slot *slot, const struct wsop_object_create_req *req,
+                    CK_OBJECT_HANDLE *out)
+{
+	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
+	softcard_of(slot, softcard_id);
+	char idem[WSOP_IDEMPOTENCY_KEY_LEN + 1];
+	if (wsop_idempotency_key_new(idem) != 0)
+		return CKR_FUNCTION_FAILED;
+	struct wsop_client *c = p11_client_acquire();
+	if (c == NULL)
+		return CKR_HOST_MEMORY;
+	struct wsop_object made;
+	memset(&made, 0, sizeof(made));
+	int rc = wsop_object_create(c, softcard_id, req, idem, &made);
+	CK_RV rv = p11_call_result("creating an object", rc, c);
+	p11_client_release(c);
 	if (rv != CKR_OK)
-		return p11_return(function, h, rv);
-	return p11_return(function, h, CKR_FUNCTION_NOT_SUPPORTED);
+		return rv;
+	struct p11_object o;
+	rv = p11_object_from_wsop_object(&o, &made);
+	wsop_object_free(&made);
+	if (rv == CKR_OK)
+		rv = p11_objstore_put(slot, &o, out);
+	p11_object_free(&o);
+	return rv;
 }
 
 CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
                      CK_OBJECT_HANDLE_PTR phObject)
 {
-	return placeholder("C_CreateObject", hSession,
-	                   phObject != NULL && (pTemplate != NULL || ulCount == 0));
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(hSession, "C_CreateObject(count=%lu)", (unsigned long)ulCount);
+	if (phObject == NULL || (pTemplate == NULL && ulCount > 0))
+		return p11_return("C_CreateObject", hSession, CKR_ARGUMENTS_BAD);
+
+	struct p11_slot *slot = NULL;
+	rv = writable_session(hSession, &slot);
+	struct wsop_object_create_req req;
+	memset(&req, 0, sizeof(req));
+	if (rv == CKR_OK)
+		rv = p11_template_create_request(pTemplate, ulCount, &req);
+	if (rv != CKR_OK)
+		return p11_return("C_CreateObject", hSession, rv);
+	rv = create(slot, &req, phObject);
+	wsop_object_create_req_free(&req);
+	return p11_return("C_CreateObject", hSession, rv);
+}
+
+/* Deletes o on the server; 404 means it is gone already. */
+static CK_RV delete_on_server(const struct p11_slot *slot, const struct p11_object *o)
+{
+	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
+	softcard_of(slot, softcard_id);
+	char idem[WSOP_IDEMPOTENCY_KEY_LEN + 1];
+	if (wsop_idempotency_key_new(idem) != 0)
+		return CKR_FUNCTION_FAILED;
+	struct wsop_client *c = p11_client_acquire();
+	if (c == NULL)
+		return CKR_HOST_MEMORY;
+	int rc;
+	if (o->cls == CKO_SECRET_KEY)
+		rc = wsop_key_delete(c, o->key.group, o->key.id, idem);
+	else
+		rc = wsop_object_delete(c, softcard_id, o->object.id, idem);
+	CK_RV rv =
+	    rc == 404 ? CKR_OBJECT_HANDLE_INVALID : p11_call_result("destroying an object", rc, c);
+	p11_client_release(c);
+	return rv;
 }
 
 CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 {
-	return placeholder("C_DestroyObject", hSession, true);
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(hSession, "C_DestroyObject(object=%lu)", (unsigned long)hObject);
+
+	struct p11_slot *slot = NULL;
+	rv = writable_session(hSession, &slot);
+	struct p11_object o;
+	memset(&o, 0, sizeof(o));
+	if (rv == CKR_OK)
+		rv = p11_objstore_get(slot, hObject, &o);
+	if (rv != CKR_OK)
+		return p11_return("C_DestroyObject", hSession, rv);
+	rv = delete_on_server(slot, &o);
+	p11_object_free(&o);
+	if (rv == CKR_OK || rv == CKR_OBJECT_HANDLE_INVALID)
+		p11_objstore_drop(hObject);
+	return p11_return("C_DestroyObject", hSession, rv);
 }
 
 CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
                           CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-	return placeholder("C_GetAttributeValue", hSession, pTemplate != NULL || ulCount == 0);
-}
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(hSession, "C_GetAttributeValue(object=%lu, count=%lu)", (unsigned long)hObject,
+	          (unsigned long)ulCount);
+	if (pTemplate == NULL && ulCount > 0)
+		return p11_return("C_GetAttributeValue", hSession, CKR_ARGUMENTS_BAD);
 
-CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
-{
-	return placeholder("C_FindObjectsInit", hSession, pTemplate != NULL || ulCount == 0);
-}
-
-CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
-                    CK_ULONG ulMaxObjectCount, CK_ULONG_PTR pulObjectCount)
-{
-	return placeholder("C_FindObjects", hSession,
-	                   pulObjectCount != NULL && (phObject != NULL || ulMaxObjectCount == 0));
-}
-
-CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
-{
-	return placeholder("C_FindObjectsFinal", hSession, true);
-}
-
-CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                    CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phKey)
-{
-	return placeholder("C_GenerateKey", hSession,
-	                   pMechanism != NULL && phKey != NULL &&
-	                       (pTemplate != NULL || ulCount == 0));
-}
-
-/* No search state exists yet; the session table calls this on close. */
-void p11_find_op_free(struct p11_find_op *op)
-{
-	(void)op;
+	struct p11_slot *slot = NULL;
+	rv = p11_session_slot(hSession, &slot, NULL);
+	struct p11_object o;
+	memset(&o, 0, sizeof(o));
+	if (rv == CKR_OK)
+		rv = p11_objstore_get(slot, hObject, &o);
+	if (rv == CKR_OK)
+		rv = p11_object_get_attributes(&o, pTemplate, ulCount);
+	p11_object_free(&o);
+	/* The usual non-OK answers here (sensitive, type invalid, buffer too
+	 * small) are the caller's business, not module errors. */
+	if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
+	    rv == CKR_BUFFER_TOO_SMALL)
+		return rv;
+	return p11_return("C_GetAttributeValue", hSession, rv);
 }

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "build_config.h"
 #include "lib/p11_errors.h"
 #include "lib/p11_lock.h"
@@ -21,23 +19,38 @@
 static struct {
 	struct p11_slot **items;
 	size_t count;
-	CK_SLOT_ID base;
 	bool filled; /* refreshed at least once */
 } tab;
 
 CK_RV p11_slots_reset(void)
 {
-	unsigned char r[4];
-
 	memset(&tab, 0, sizeof(tab));
-	if (RAND_bytes(r, sizeof(r)) != 1)
-		return CKR_FUNCTION_FAILED;
-	/* Below 2^30 plus room for P11_SLOTS_MAX, so that ids fit in 31 bits
-	 * for applications that keep them in an int; never small. */
-	unsigned long v =
-	    (unsigned long)r[0] << 24 | (unsigned long)r[1] << 16 | (unsigned long)r[2] << 8 | r[3];
-	tab.base = (CK_SLOT_ID)(0x10000 + v % 0x3ff00000);
 	return CKR_OK;
+}
+
+/* A softcard's slot id comes from its id: the first 7 hex digits above
+ * 2^28, so ids are opaque (never indexes), fit in 31 bits for applications
+ * that keep them in an int, and are the same in every process and after a
+ * re-initialisation, so an id printed by one tool run works in the next.
+ * Two softcards whose ids share those digits (one chance in 2^28 per pair)
+ * are told apart by probing upwards. */
+static CK_SLOT_ID slot_id_for(const char *softcard_id)
+{
+	CK_SLOT_ID id = 0;
+	for (size_t i = 0; i < 7; i++) {
+		char c = softcard_id[i];
+		unsigned digit = c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
+		id = id << 4 | digit;
+	}
+	id |= 0x10000000UL;
+	for (;;) {
+		bool taken = false;
+		for (size_t i = 0; i < tab.count && !taken; i++)
+			taken = tab.items[i]->id == id;
+		if (!taken)
+			return id;
+		id = id == 0x1fffffffUL ? 0x10000000UL : id + 1;
+	}
 }
 
 void p11_slots_free(bool abandon)
@@ -55,10 +68,12 @@ void p11_slots_free(bool abandon)
 
 struct p11_slot *p11_slot_find_locked(CK_SLOT_ID id, bool any_known)
 {
-	if (id < tab.base || id - tab.base >= tab.count)
-		return NULL;
-	struct p11_slot *s = tab.items[id - tab.base];
-	return s->present || any_known ? s : NULL;
+	for (size_t i = 0; i < tab.count; i++) {
+		struct p11_slot *s = tab.items[i];
+		if (s->id == id)
+			return s->present || any_known ? s : NULL;
+	}
+	return NULL;
 }
 
 static struct p11_slot *find_softcard_locked(const char *softcard_id)
@@ -86,7 +101,7 @@ static CK_RV add_locked(const struct wsop_softcard *card)
 		free(s);
 		return rv;
 	}
-	s->id = tab.base + tab.count;
+	s->id = slot_id_for(card->id);
 	memcpy(s->softcard_id, card->id, sizeof(s->softcard_id));
 	tab.items[tab.count++] = s;
 	return CKR_OK;

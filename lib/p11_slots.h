@@ -2,9 +2,12 @@
  * The slot table: one slot per softcard the client can see.
  *
  * Contract:
- *  - Slot ids are opaque: a random base chosen at C_Initialize plus a
- *    counter, so they are neither indexes nor predictable. A softcard keeps
- *    its slot id until C_Finalize, also across refreshes.
+ *  - Slot ids are opaque and derived from the softcard id (28 bits of it
+ *    above 2^28), so they are not indexes, and a softcard has the same slot
+ *    id in every process and across C_Finalize/C_Initialize: an id printed
+ *    by one tool run can be given to the next. Within a process a softcard
+ *    keeps its slot id across refreshes, even if a collision (two ids
+ *    sharing 28 bits) made it probe to the next free value.
  *  - The table is refreshed from GET /km/v1/protectiondomains by
  *    C_GetSlotList when it is asked for the count (NULL list), or when it
  *    has never been filled. A softcard that is no longer listed stops being

@@ -9,12 +9,15 @@ packages=(
 	openssl libssl-dev libjson-c-dev libseccomp-dev libsqlite3-dev libcmocka-dev libp11-kit-dev
 	clang libclang-rt-14-dev
 	python3 procps
+	# pkcs11-tool: the demo drives the library with it.
+	opensc
 )
 if [ "${1:-}" = "--tests" ]; then
 	# valgrind: leak checks of the module; strace: which process opens the
 	# key; softhsm2 + opensc: a second PKCS #11 module and pkcs11-tool for
-	# the ck tools' tests.
-	packages+=(valgrind strace softhsm2 opensc)
+	# the ck tools' tests; gnutls-bin (p11tool), python3-pykcs11 and
+	# openjdk-17-jdk-headless (SunPKCS11): the real clients of tests/clients.
+	packages+=(valgrind strace softhsm2 opensc gnutls-bin python3-pykcs11 openjdk-17-jdk-headless)
 fi
 
 missing=()

@@ -1,0 +1,239 @@
+/*
+ * C_FindObjectsInit, C_FindObjects, C_FindObjectsFinal.
+ *
+ * Choices:
+ *  - Every object is private, so a token that is not logged in has no
+ *    visible object: C_FindObjectsInit still starts a search (the template
+ *    is checked first), which finds nothing, without asking the server.
+ *  - Logged in, C_FindObjectsInit lists the token once: the keys of every
+ *    group of the softcard (not only the module's "pkcs11" group: keys
+ *    other tools made there are the token's too) and its data objects and
+ *    certificates. Each listed object gets its stable handle from the
+ *    object table (lib/p11_objstore.h), which also forgets objects the
+ *    server no longer lists. Matches are fixed at C_FindObjectsInit: the
+ *    search is a snapshot, as in SoftHSMv2.
+ *  - Only CKO_DATA, CKO_CERTIFICATE and CKO_SECRET_KEY exist here; the
+ *    server has no public or private keys, so none is ever returned.
+ *  - A second C_FindObjectsInit while one is active:
+ *    CKR_OPERATION_ACTIVE; C_FindObjects / C_FindObjectsFinal without one:
+ *    CKR_OPERATION_NOT_INITIALIZED. A failed C_FindObjectsInit leaves no
+ *    search active.
+ *  - ulMaxObjectCount 0 is valid and returns nothing (phObject may then be
+ *    NULL).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/p11_attrs.h"
+#include "lib/p11_errors.h"
+#include "lib/p11_module.h"
+#include "lib/p11_objstore.h"
+#include "lib/p11_sessions.h"
+#include "lib/p11_slots.h"
+#include "lib/wsop_client.h"
+
+struct p11_find_op {
+	CK_OBJECT_HANDLE *handles;
+	size_t count, pos;
+};
+
+void p11_find_op_free(struct p11_find_op *op)
+{
+	if (op == NULL)
+		return;
+	free(op->handles);
+	free(op);
+}
+
+/* Collects the handles of listed objects that match. */
+struct collect {
+	const struct p11_slot *slot;
+	const struct p11_find_template *tmpl;
+	CK_OBJECT_HANDLE *seen; /* every listed object, for the prune */
+	size_t nseen, capseen;
+	struct p11_find_op *op;
+	size_t capop;
+};
+
+static CK_RV push(CK_OBJECT_HANDLE **arr, size_t *n, size_t *cap, CK_OBJECT_HANDLE h)
+{
+	if (*n == *cap) {
+		if (*cap >= P11_OBJSTORE_MAX)
+			return CKR_HOST_MEMORY;
+		size_t ncap = *cap == 0 ? 16 : *cap * 2;
+		CK_OBJECT_HANDLE *p = realloc(*arr, ncap * sizeof(*p));
+		if (p == NULL)
+			return CKR_HOST_MEMORY;
+		*arr = p;
+		*cap = ncap;
+	}
+	(*arr)[(*n)++] = h;
+	return CKR_OK;
+}
+
+/* Takes ownership of o's contents (frees them). */
+static CK_RV add(struct collect *col, struct p11_object *o)
+{
+	CK_OBJECT_HANDLE h;
+	CK_RV rv = p11_objstore_put(col->slot, o, &h);
+	if (rv == CKR_OK)
+		rv = push(&col->seen, &col->nseen, &col->capseen, h);
+	if (rv == CKR_OK && p11_find_template_matches(col->tmpl, o))
+		rv = push(&col->op->handles, &col->op->count, &col->capop, h);
+	p11_object_free(o);
+	return rv;
+}
+
+static CK_RV list_keys(struct wsop_client *c, struct collect *col, const char *softcard_id)
+{
+	struct wsop_group_list groups;
+	memset(&groups, 0, sizeof(groups));
+	int rc = wsop_group_list(c, softcard_id, &groups);
+	CK_RV rv = p11_call_result("listing key groups", rc, c);
+	for (size_t g = 0; rv == CKR_OK && g < groups.count; g++) {
+		struct wsop_key_list keys;
+		memset(&keys, 0, sizeof(keys));
+		rc = wsop_key_list(c, groups.items[g].id, &keys);
+		rv = p11_call_result("listing keys", rc, c);
+		for (size_t k = 0; rv == CKR_OK && k < keys.count; k++) {
+			struct p11_object o;
+			rv = p11_object_from_key(&o, &keys.items[k]);
+			if (rv == CKR_OK)
+				rv = add(col, &o);
+		}
+		wsop_key_list_free(&keys);
+	}
+	wsop_group_list_free(&groups);
+	return rv;
+}
+
+static CK_RV list_objects(struct wsop_client *c, struct collect *col, const char *softcard_id)
+{
+	struct wsop_object_list objs;
+	memset(&objs, 0, sizeof(objs));
+	int rc = wsop_object_list(c, softcard_id, &objs);
+	CK_RV rv = p11_call_result("listing objects", rc, c);
+	for (size_t i = 0; rv == CKR_OK && i < objs.count; i++) {
+		struct p11_object o;
+		rv = p11_object_from_wsop_object(&o, &objs.items[i]);
+		if (rv == CKR_OK)
+			rv = add(col, &o);
+	}
+	wsop_object_list_free(&objs);
+	return rv;
+}
+
+/* Fills op with the matches of tmpl among the objects of slot. */
+static CK_RV search(struct p11_slot *slot, const struct p11_find_template *tmpl,
+                    struct p11_find_op *op)
+{
+	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
+	p11_table_lock();
+	bool logged_in = slot->logged_in;
+	memcpy(softcard_id, slot->softcard_id, sizeof(softcard_id));
+	p11_table_unlock();
+	if (!logged_in)
+		return CKR_OK;
+
+	struct wsop_client *c = p11_client_acquire();
+	if (c == NULL)
+		return CKR_HOST_MEMORY;
+	struct collect col = { .slot = slot, .tmpl = tmpl, .op = op };
+	CK_RV rv = list_keys(c, &col, softcard_id);
+	if (rv == CKR_OK)
+		rv = list_objects(c, &col, softcard_id);
+	p11_client_release(c);
+	/* Only a complete listing says what no longer exists. */
+	if (rv == CKR_OK)
+		p11_objstore_prune(slot, col.seen, col.nseen);
+	free(col.seen);
+	return rv;
+}
+
+CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(hSession, "C_FindObjectsInit(count=%lu)", (unsigned long)ulCount);
+	if (pTemplate == NULL && ulCount > 0)
+		return p11_return("C_FindObjectsInit", hSession, CKR_ARGUMENTS_BAD);
+
+	struct p11_slot *slot;
+	struct p11_session_ops *ops;
+	rv = p11_session_take(hSession, &slot, NULL, &ops);
+	if (rv != CKR_OK)
+		return p11_return("C_FindObjectsInit", hSession, rv);
+	if (ops->find != NULL) {
+		p11_session_release(ops);
+		return p11_return("C_FindObjectsInit", hSession, CKR_OPERATION_ACTIVE);
+	}
+
+	struct p11_find_template tmpl;
+	rv = p11_find_template_init(&tmpl, pTemplate, ulCount);
+	if (rv != CKR_OK) {
+		p11_session_release(ops);
+		return p11_return("C_FindObjectsInit", hSession, rv);
+	}
+	struct p11_find_op *op = calloc(1, sizeof(*op));
+	rv = op == NULL ? CKR_HOST_MEMORY : search(slot, &tmpl, op);
+	p11_find_template_free(&tmpl);
+	if (rv == CKR_OK)
+		ops->find = op;
+	else
+		p11_find_op_free(op);
+	p11_session_release(ops);
+	return p11_return("C_FindObjectsInit", hSession, rv);
+}
+
+CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
+                    CK_ULONG ulMaxObjectCount, CK_ULONG_PTR pulObjectCount)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(hSession, "C_FindObjects(max=%lu)", (unsigned long)ulMaxObjectCount);
+	if (pulObjectCount == NULL || (phObject == NULL && ulMaxObjectCount > 0))
+		return p11_return("C_FindObjects", hSession, CKR_ARGUMENTS_BAD);
+
+	struct p11_slot *slot;
+	struct p11_session_ops *ops;
+	rv = p11_session_take(hSession, &slot, NULL, &ops);
+	if (rv != CKR_OK)
+		return p11_return("C_FindObjects", hSession, rv);
+	struct p11_find_op *op = ops->find;
+	if (op == NULL) {
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	} else {
+		size_t left = op->count - op->pos;
+		size_t n = ulMaxObjectCount < left ? (size_t)ulMaxObjectCount : left;
+		if (n > 0)
+			memcpy(phObject, op->handles + op->pos, n * sizeof(*phObject));
+		op->pos += n;
+		*pulObjectCount = (CK_ULONG)n;
+	}
+	p11_session_release(ops);
+	return p11_return("C_FindObjects", hSession, rv);
+}
+
+CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
+{
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(hSession, "C_FindObjectsFinal()");
+	struct p11_slot *slot;
+	struct p11_session_ops *ops;
+	rv = p11_session_take(hSession, &slot, NULL, &ops);
+	if (rv != CKR_OK)
+		return p11_return("C_FindObjectsFinal", hSession, rv);
+	if (ops->find == NULL) {
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	} else {
+		p11_find_op_free(ops->find);
+		ops->find = NULL;
+	}
+	p11_session_release(ops);
+	return p11_return("C_FindObjectsFinal", hSession, rv);
+}
