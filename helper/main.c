@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,6 +139,13 @@ int main(int argc, char **argv)
 		                       "(fd 3 is not its channel)\n");
 		return 1;
 	}
+	/* The library set the parent-death signal before exec, but exec of a
+	 * set-id helper clears it: set it again (prctl is not allowed once
+	 * confined). Had the application died in between, the end of file on
+	 * the channel ends us instead. (No getppid() == 1 test: an application
+	 * may itself be pid 1 in a container.) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+		return 1;
 	/* A write to a server that hung up must fail with EPIPE, not kill us;
 	 * the handler cannot be changed once confined. */
 	signal(SIGPIPE, SIG_IGN);
