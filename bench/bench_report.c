@@ -29,10 +29,10 @@ void bench_print_table(FILE *out, const struct bench_labels *l, const struct ben
 	        l->threads, l->threads == 1 ? "" : "s", r->wall_s);
 	fprintf(out, "%10s %11s %10s %10s %10s %10s %8s\n", "ops", "ops/s", "p50 us", "p90 us",
 	        "p99 us", "max us", "errors");
-	fprintf(out, "%10llu %11.1f %10.1f %10.1f %10.1f %10.1f %8llu\n", (unsigned long long)r->ops,
-	        rate(r), us(bench_percentile(r, 50)), us(bench_percentile(r, 90)),
-	        us(bench_percentile(r, 99)), us(bench_percentile(r, 100)),
-	        (unsigned long long)r->errors);
+	fprintf(out, "%10llu %11.1f %10.1f %10.1f %10.1f %10.1f %8llu\n",
+	        (unsigned long long)r->ops, rate(r), us(bench_percentile(r, 50)),
+	        us(bench_percentile(r, 90)), us(bench_percentile(r, 99)),
+	        us(bench_percentile(r, 100)), (unsigned long long)r->errors);
 	if (r->sampled < r->ops)
 		fprintf(out, "(latencies from the first %zu operations of each thread's share)\n",
 		        r->sampled);

@@ -199,8 +199,7 @@ int bench_run(const struct bench_workload *workload, const struct bench_plan *pl
               struct bench_result *result)
 {
 	pthread_t tids[BENCH_THREADS_MAX];
-	struct gate gate = { .lock = PTHREAD_MUTEX_INITIALIZER,
-		             .cond = PTHREAD_COND_INITIALIZER };
+	struct gate gate = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 	struct worker *w;
 	unsigned started = 0;
 	int rc = 0;

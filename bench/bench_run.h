@@ -50,17 +50,17 @@ struct bench_workload {
 };
 
 struct bench_plan {
-	unsigned threads;  /* 1..BENCH_THREADS_MAX */
-	uint64_t ops;      /* total over all threads; 0: run for seconds */
-	unsigned seconds;  /* 1..BENCH_SECONDS_MAX when ops == 0 */
-	unsigned warmup;   /* untimed operations per thread first */
+	unsigned threads; /* 1..BENCH_THREADS_MAX */
+	uint64_t ops;     /* total over all threads; 0: run for seconds */
+	unsigned seconds; /* 1..BENCH_SECONDS_MAX when ops == 0 */
+	unsigned warmup;  /* untimed operations per thread first */
 };
 
 struct bench_result {
-	uint64_t ops;       /* timed operations, failed ones included */
-	uint64_t errors;    /* failed operations, warm-up included */
-	double wall_s;      /* first thread's start to last thread's end */
-	uint64_t *samples;  /* latencies in ns, sorted ascending */
+	uint64_t ops;      /* timed operations, failed ones included */
+	uint64_t errors;   /* failed operations, warm-up included */
+	double wall_s;     /* first thread's start to last thread's end */
+	uint64_t *samples; /* latencies in ns, sorted ascending */
 	size_t sampled;
 	char first_error[BENCH_ERROR_MAX]; /* "" when none */
 };

@@ -26,12 +26,12 @@
 #define P11BENCH_DEFAULT_LIBRARY "libpkcs11wsop.so"
 #endif
 
-#define PROG          "p11bench"
-#define SIZE_MAX_ARG  (16UL * 1024 * 1024)
-#define LABEL_MAX     128
-#define FIND_MAX      16
-#define EXIT_FAILED   1
-#define EXIT_USAGE    2
+#define PROG         "p11bench"
+#define SIZE_MAX_ARG (16UL * 1024 * 1024)
+#define LABEL_MAX    128
+#define FIND_MAX     16
+#define EXIT_FAILED  1
+#define EXIT_USAGE   2
 
 enum workload {
 	WL_ENCRYPT,
@@ -43,9 +43,8 @@ enum workload {
 };
 
 static const char *const workload_names[] = {
-	[WL_ENCRYPT] = "encrypt", [WL_DECRYPT] = "decrypt",
-	[WL_MULTIPART] = "encrypt-multipart", [WL_KEYGEN] = "keygen",
-	[WL_FIND] = "find", [WL_GETATTR] = "getattr",
+	[WL_ENCRYPT] = "encrypt", [WL_DECRYPT] = "decrypt", [WL_MULTIPART] = "encrypt-multipart",
+	[WL_KEYGEN] = "keygen",   [WL_FIND] = "find",       [WL_GETATTR] = "getattr",
 };
 
 struct options {
@@ -140,13 +139,20 @@ static int parse_workload(const char *s, enum workload *out)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "library", required_argument, NULL, 'l' }, { "token", required_argument, NULL, 't' },
-		{ "pin", required_argument, NULL, 'p' },     { "label", required_argument, NULL, 'L' },
-		{ "workload", required_argument, NULL, 'w' }, { "size", required_argument, NULL, 's' },
-		{ "part", required_argument, NULL, 'P' },    { "threads", required_argument, NULL, 'T' },
-		{ "seconds", required_argument, NULL, 'S' }, { "ops", required_argument, NULL, 'n' },
-		{ "warmup", required_argument, NULL, 'W' },  { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+		{ "library", required_argument, NULL, 'l' },
+		{ "token", required_argument, NULL, 't' },
+		{ "pin", required_argument, NULL, 'p' },
+		{ "label", required_argument, NULL, 'L' },
+		{ "workload", required_argument, NULL, 'w' },
+		{ "size", required_argument, NULL, 's' },
+		{ "part", required_argument, NULL, 'P' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "seconds", required_argument, NULL, 'S' },
+		{ "ops", required_argument, NULL, 'n' },
+		{ "warmup", required_argument, NULL, 'W' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
 	int c;
@@ -158,8 +164,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		               .plan = { .threads = 1, .seconds = 5, .warmup = 3 } };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'l': o->library = optarg; break;
-		case 't': o->token = optarg; break;
+		case 'l':
+			o->library = optarg;
+			break;
+		case 't':
+			o->token = optarg;
+			break;
 		case 'p':
 			if (strlen(optarg) > CK_PIN_MAX)
 				return usage_error("PIN too long", "...");
@@ -203,9 +213,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return usage_error("warmup must be 0-1000000", optarg);
 			o->plan.warmup = (unsigned)v;
 			break;
-		case 'j': o->json = true; break;
-		case 'h': return usage(stdout, -1);
-		default: return usage(stderr, EXIT_USAGE);
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			return usage(stdout, -1);
+		default:
+			return usage(stderr, EXIT_USAGE);
 		}
 	}
 	if (optind != argc)
@@ -263,13 +277,13 @@ static int op_multipart(struct thread_ctx *t, char *err, size_t cap)
 	CK_MECHANISM m = { CKM_AES_CBC_PAD, (CK_VOID_PTR)bench_iv, sizeof(bench_iv) };
 	unsigned long part = t->sh->opt->part;
 	CK_BYTE *o = t->out;
-	CK_ULONG room = t->sh->opt->size + 16, n;
+	CK_ULONG room = t->sh->opt->size + 16, n, chunk;
 	CK_RV rv = f->C_EncryptInit(t->session, &m, t->sh->key);
 
 	if (rv != CKR_OK)
 		return fail(err, cap, "C_EncryptInit", rv);
-	for (CK_ULONG done = 0; done < t->in_len; done += n) {
-		CK_ULONG chunk = t->in_len - done < part ? t->in_len - done : part;
+	for (CK_ULONG done = 0; done < t->in_len; done += chunk) {
+		chunk = t->in_len - done < part ? t->in_len - done : part;
 		CK_ULONG got = room;
 		rv = f->C_EncryptUpdate(t->session, t->in + done, chunk, o, &got);
 		if (rv != CKR_OK) {
@@ -278,7 +292,6 @@ static int op_multipart(struct thread_ctx *t, char *err, size_t cap)
 		}
 		o += got;
 		room -= got;
-		n = chunk;
 	}
 	n = room;
 	rv = f->C_EncryptFinal(t->session, o, &n);
@@ -376,12 +389,18 @@ static int run_op(void *ctx, char *err, size_t cap)
 	struct thread_ctx *t = ctx;
 
 	switch (t->sh->opt->workload) {
-	case WL_ENCRYPT: return op_encrypt(t, err, cap);
-	case WL_DECRYPT: return op_decrypt(t, err, cap);
-	case WL_MULTIPART: return op_multipart(t, err, cap);
-	case WL_KEYGEN: return op_keygen(t, err, cap);
-	case WL_FIND: return op_find(t, err, cap);
-	case WL_GETATTR: return op_getattr(t, err, cap);
+	case WL_ENCRYPT:
+		return op_encrypt(t, err, cap);
+	case WL_DECRYPT:
+		return op_decrypt(t, err, cap);
+	case WL_MULTIPART:
+		return op_multipart(t, err, cap);
+	case WL_KEYGEN:
+		return op_keygen(t, err, cap);
+	case WL_FIND:
+		return op_find(t, err, cap);
+	case WL_GETATTR:
+		return op_getattr(t, err, cap);
 	}
 	snprintf(err, cap, "no such workload");
 	return -1;
@@ -463,8 +482,7 @@ static int pick_slot(struct ck_module *mod, const char *token, CK_SLOT_ID *out)
 		size_t n = sizeof(info.label);
 		while (n > 0 && info.label[n - 1] == ' ')
 			n--;
-		if (token == NULL ||
-		    (strlen(token) == n && memcmp(token, info.label, n) == 0)) {
+		if (token == NULL || (strlen(token) == n && memcmp(token, info.label, n) == 0)) {
 			*out = slots[i];
 			rc = 0;
 		}
@@ -536,8 +554,10 @@ static int bench(struct ck_module *mod, struct options *o)
 	/* Kept open for the whole run: the login lasts while a session does. */
 	CK_RV rv = mod->fn->C_OpenSession(sh.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
 	                                  &main_session);
-	if (rv != CKR_OK)
-		return ck_fail(PROG, "C_OpenSession", rv) ? EXIT_FAILED : EXIT_FAILED;
+	if (rv != CKR_OK) {
+		ck_fail(PROG, "C_OpenSession", rv);
+		return EXIT_FAILED;
+	}
 	if (login(mod->fn, main_session, o) != 0 ||
 	    find_or_make_key(mod->fn, main_session, o->label, &sh.key) != 0) {
 		mod->fn->C_CloseSession(main_session);
@@ -563,8 +583,8 @@ static int bench(struct ck_module *mod, struct options *o)
 		.workload = workload_names[o->workload],
 		.size = (o->workload == WL_KEYGEN || o->workload == WL_FIND ||
 		         o->workload == WL_GETATTR)
-		                ? 0
-		                : o->size,
+		            ? 0
+		            : o->size,
 		.threads = o->plan.threads,
 	};
 	if (o->json)

@@ -17,6 +17,9 @@
  *    afterwards and its oldest "pkcs11" group used, so that even a group
  *    made by another client at the same moment leads to one choice. A
  *    second group would be harmless anyway: searches list every group.
+ *  - The group found is kept in the slot, so only the first generation on
+ *    a token pays for finding it. If the server no longer knows it (someone
+ *    deleted it), it is looked up again once.
  *  - Each generate request carries a fresh idempotency key, so the
  *    backend's retry of a lost answer does not make two keys.
  */
@@ -86,6 +89,21 @@ static CK_RV key_group(struct wsop_client *c, const char *softcard_id, char id[W
 	return rv;
 }
 
+/* The slot's cached key group, or "" when none is known yet. */
+static void cached_group(struct p11_slot *slot, char id[WSOP_UUID_LEN + 1])
+{
+	p11_table_lock();
+	memcpy(id, slot->key_group, WSOP_UUID_LEN + 1);
+	p11_table_unlock();
+}
+
+static void cache_group(struct p11_slot *slot, const char *id)
+{
+	p11_table_lock();
+	snprintf(slot->key_group, sizeof(slot->key_group), "%s", id);
+	p11_table_unlock();
+}
+
 static CK_RV generate(struct p11_slot *slot, const struct wsop_key_generate_req *req,
                       CK_OBJECT_HANDLE *out)
 {
@@ -97,16 +115,29 @@ static CK_RV generate(struct p11_slot *slot, const struct wsop_key_generate_req 
 	struct wsop_client *c = p11_client_acquire();
 	if (c == NULL)
 		return CKR_HOST_MEMORY;
-	char group[WSOP_UUID_LEN + 1];
-	CK_RV rv = key_group(c, softcard_id, group);
 	char idem[WSOP_IDEMPOTENCY_KEY_LEN + 1];
-	if (rv == CKR_OK && wsop_idempotency_key_new(idem) != 0)
-		rv = CKR_FUNCTION_FAILED;
+	CK_RV rv = wsop_idempotency_key_new(idem) == 0 ? CKR_OK : CKR_FUNCTION_FAILED;
+	char group[WSOP_UUID_LEN + 1];
+	cached_group(slot, group);
+	bool cached = group[0] != '\0';
 	struct wsop_key key;
 	memset(&key, 0, sizeof(key));
-	if (rv == CKR_OK) {
+	for (int attempt = 0; rv == CKR_OK && attempt < 2; attempt++) {
+		if (!cached) {
+			rv = key_group(c, softcard_id, group);
+			if (rv != CKR_OK)
+				break;
+			cache_group(slot, group);
+		}
 		int rc = wsop_key_generate(c, group, req, idem, &key);
+		/* A cached group that the server no longer has: find it anew. */
+		if (cached && rc == 404 && strcmp(wsop_client_error(c)->code, "not_found") == 0) {
+			cache_group(slot, "");
+			cached = false;
+			continue;
+		}
 		rv = p11_call_result("generating a key", rc, c);
+		break;
 	}
 	p11_client_release(c);
 	if (rv != CKR_OK)

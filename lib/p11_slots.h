@@ -36,6 +36,9 @@ struct p11_slot {
 	char name[WSOP_NAME_MAX + 1];
 	bool present;
 	bool logged_in;
+	/* The softcard's "pkcs11" key group once C_GenerateKey has found or
+	 * made it ("" before), so later generations cost one round trip. */
+	char key_group[WSOP_UUID_LEN + 1];
 	unsigned long sessions;    /* open sessions on this token */
 	unsigned long rw_sessions; /* of which read/write */
 	void *login_lock;
