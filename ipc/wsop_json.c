@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -834,42 +835,180 @@ static void wipe_string_member(struct json_object *obj, const char *name)
 }
 
 /* ======================================================================
+ * Codecs: what the generic encoders and decoders know of a body type
+ * ====================================================================== */
+
+/* put writes one value (setting w->err on one it cannot encode); get reads
+ * one object, its messages naming members under ctx; free releases what a
+ * decoded struct owns (NULL when it owns nothing). secret: the body
+ * carries "passphrase", so every copy of the text is wiped. list: the
+ * array member of the list body, for types that have one. */
+struct codec {
+	size_t size;
+	bool secret;
+	void (*put)(struct jw *w, const void *in);
+	int (*get)(struct json_object *obj, void *out, const char *ctx,
+	           struct wsop_json_error *err);
+	void (*free)(void *out);
+	const char *list;
+};
+
+static int encode_body(const struct codec *c, const void *in, char **out, size_t *out_len)
+{
+	struct jw w = { .secret = c->secret };
+	if (!in || !out)
+		return -EINVAL;
+	c->put(&w, in);
+	return jw_finish(&w, out, out_len);
+}
+
+/* A failed decode leaves *out zeroed: cleansed, as it may hold a
+ * passphrase. */
+static int decode_body(const struct codec *c, const char *text, size_t len, void *out,
+                       struct wsop_json_error *err)
+{
+	struct json_object *root;
+
+	if (!out)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	memset(out, 0, c->size);
+	int rc = parse_text(text, len, c->secret, &root, err);
+	if (rc)
+		return rc;
+	rc = c->get(root, out, "", err);
+	if (c->secret)
+		wipe_string_member(root, "passphrase");
+	json_object_put(root);
+	if (rc) {
+		if (c->free)
+			c->free(out);
+		OPENSSL_cleanse(out, c->size);
+	}
+	return rc;
+}
+
+static int encode_list(const struct codec *c, const void *items, size_t count, char **out,
+                       size_t *out_len)
+{
+	struct jw w = { 0 };
+	if (!out || (count > 0 && !items))
+		return -EINVAL;
+	jw_open(&w, NULL, '{');
+	jw_open(&w, c->list, '[');
+	for (size_t i = 0; i < count; i++)
+		c->put(&w, (const unsigned char *)items + i * c->size);
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	return jw_finish(&w, out, out_len);
+}
+
+/* Decodes the array member of a list body element by element into a
+ * geometrically grown array, so that memory follows the elements that
+ * actually decode (each costs tens of input bytes) and never a count the
+ * sender chose. count NULL means no output. */
+static int decode_list(const struct codec *c, const char *text, size_t len, void **items,
+                       size_t *count, struct wsop_json_error *err)
+{
+	const char *const members[] = { c->list };
+	struct json_object *root, *arr;
+	char ctx[96];
+
+	*items = NULL;
+	if (!count)
+		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+	*count = 0;
+	int rc = parse_text(text, len, false, &root, err);
+	if (rc)
+		return rc;
+	if ((rc = check_members(root, members, 1, "", err)) ||
+	    (rc = get_member(root, c->list, true, json_type_array, &arr, "", err))) {
+		json_object_put(root);
+		return rc;
+	}
+	size_t n = json_object_array_length(arr), cap = 0;
+	unsigned char *buf = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *el = json_object_array_get_idx(arr, i);
+		snprintf(ctx, sizeof(ctx), "%s[%zu]", c->list, i);
+		if (!json_object_is_type(el, json_type_object)) {
+			rc = fail(err, WSOP_JSON_ETYPE, ctx, "must be an object");
+			break;
+		}
+		if (i == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			unsigned char *nbuf = realloc(buf, ncap * c->size);
+			if (!nbuf) {
+				rc = fail(err, WSOP_JSON_ENOMEM, ctx, "out of memory");
+				break;
+			}
+			buf = nbuf;
+			cap = ncap;
+		}
+		void *item = buf + i * c->size;
+		memset(item, 0, c->size);
+		rc = c->get(el, item, ctx, err);
+		if (rc) {
+			if (c->free)
+				c->free(item);
+			break;
+		}
+		*count = i + 1;
+	}
+	json_object_put(root);
+	if (rc) {
+		for (size_t i = 0; c->free && i < *count; i++)
+			c->free(buf + i * c->size);
+		free(buf);
+		*count = 0;
+		return rc;
+	}
+	*items = buf;
+	return 0;
+}
+
+/* ======================================================================
  * Bodies: health, error
  * ====================================================================== */
 
+static void put_health(struct jw *w, const void *in)
+{
+	const struct wsop_health *h = in;
+	jw_open(w, NULL, '{');
+	jw_text(w, "status", h->status, sizeof(h->status));
+	jw_text(w, "version", h->version, sizeof(h->version));
+	jw_close(w, '}');
+}
+
+static int get_health(struct json_object *obj, void *outp, const char *ctx,
+                      struct wsop_json_error *err)
+{
+	static const char *const members[] = { "status", "version" };
+	struct wsop_health *out = outp;
+	int rc;
+
+	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = get_text(obj, "status", true, out->status, WSOP_HEALTH_STATUS_MAX, NULL,
+	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)))
+		return rc;
+	return get_text(obj, "version", true, out->version, WSOP_HEALTH_VERSION_MAX, NULL,
+	                WSOP_JSON_EBAD_VALUE, NULL, ctx, err);
+}
+
+static const struct codec health_codec = {
+	.size = sizeof(struct wsop_health),
+	.put = put_health,
+	.get = get_health,
+};
+
 int wsop_json_encode_health(const struct wsop_health *in, char **out, size_t *out_len)
 {
-	struct jw w = { 0 };
-	if (!in || !out)
-		return -EINVAL;
-	jw_open(&w, NULL, '{');
-	jw_text(&w, "status", in->status, sizeof(in->status));
-	jw_text(&w, "version", in->version, sizeof(in->version));
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
+	return encode_body(&health_codec, in, out, out_len);
 }
 
 int wsop_json_decode_health(const char *text, size_t len, struct wsop_health *out,
                             struct wsop_json_error *err)
 {
-	static const char *const members[] = { "status", "version" };
-	struct json_object *root;
-
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, false, &root, err);
-	if (rc)
-		return rc;
-	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)) &&
-	    !(rc = get_text(root, "status", true, out->status, WSOP_HEALTH_STATUS_MAX, NULL,
-	                    WSOP_JSON_EBAD_VALUE, NULL, "", err)))
-		rc = get_text(root, "version", true, out->version, WSOP_HEALTH_VERSION_MAX, NULL,
-		              WSOP_JSON_EBAD_VALUE, NULL, "", err);
-	json_object_put(root);
-	if (rc)
-		memset(out, 0, sizeof(*out));
-	return rc;
+	return decode_body(&health_codec, text, len, out, err);
 }
 
 static bool text_is_code(const char *s, size_t n)
@@ -882,44 +1021,51 @@ static bool text_is_code(const char *s, size_t n)
 	return true;
 }
 
+static void put_error(struct jw *w, const void *in)
+{
+	const struct wsop_json_error *e = in;
+	jw_open(w, NULL, '{');
+	jw_open(w, "error", '{');
+	jw_text(w, "code", e->code, sizeof(e->code));
+	jw_text(w, "message", e->message, sizeof(e->message));
+	jw_close(w, '}');
+	jw_close(w, '}');
+}
+
+static int get_error(struct json_object *obj, void *outp, const char *ctx,
+                     struct wsop_json_error *err)
+{
+	static const char *const outer[] = { "error" };
+	static const char *const inner[] = { "code", "message" };
+	struct wsop_json_error *out = outp;
+	struct json_object *e;
+	int rc;
+
+	if ((rc = check_members(obj, outer, ARRAY_LEN(outer), ctx, err)) ||
+	    (rc = get_member(obj, "error", true, json_type_object, &e, ctx, err)) ||
+	    (rc = check_members(e, inner, ARRAY_LEN(inner), "error", err)) ||
+	    (rc = get_text(e, "code", true, out->code, WSOP_ERROR_CODE_MAX, text_is_code,
+	                   WSOP_JSON_EBAD_VALUE, NULL, "error", err)))
+		return rc;
+	return get_text(e, "message", true, out->message, WSOP_ERROR_MESSAGE_MAX, text_is_utf8,
+	                WSOP_JSON_EBAD_VALUE, NULL, "error", err);
+}
+
+static const struct codec error_codec = {
+	.size = sizeof(struct wsop_json_error),
+	.put = put_error,
+	.get = get_error,
+};
+
 int wsop_json_encode_error(const struct wsop_json_error *in, char **out, size_t *out_len)
 {
-	struct jw w = { 0 };
-	if (!in || !out)
-		return -EINVAL;
-	jw_open(&w, NULL, '{');
-	jw_open(&w, "error", '{');
-	jw_text(&w, "code", in->code, sizeof(in->code));
-	jw_text(&w, "message", in->message, sizeof(in->message));
-	jw_close(&w, '}');
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
+	return encode_body(&error_codec, in, out, out_len);
 }
 
 int wsop_json_decode_error(const char *text, size_t len, struct wsop_json_error *out,
                            struct wsop_json_error *err)
 {
-	static const char *const outer[] = { "error" };
-	static const char *const inner[] = { "code", "message" };
-	struct json_object *root, *e;
-
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, false, &root, err);
-	if (rc)
-		return rc;
-	if (!(rc = check_members(root, outer, ARRAY_LEN(outer), "", err)) &&
-	    !(rc = get_member(root, "error", true, json_type_object, &e, "", err)) &&
-	    !(rc = check_members(e, inner, ARRAY_LEN(inner), "error", err)) &&
-	    !(rc = get_text(e, "code", true, out->code, WSOP_ERROR_CODE_MAX, text_is_code,
-	                    WSOP_JSON_EBAD_VALUE, NULL, "error", err)))
-		rc = get_text(e, "message", true, out->message, WSOP_ERROR_MESSAGE_MAX,
-		              text_is_utf8, WSOP_JSON_EBAD_VALUE, NULL, "error", err);
-	json_object_put(root);
-	if (rc)
-		memset(out, 0, sizeof(*out));
-	return rc;
+	return decode_body(&error_codec, text, len, out, err);
 }
 
 int wsop_json_decode_empty(const char *text, size_t len, struct wsop_json_error *err)
@@ -940,8 +1086,9 @@ int wsop_json_decode_empty(const char *text, size_t len, struct wsop_json_error 
  * Bodies: softcards
  * ====================================================================== */
 
-static void put_softcard(struct jw *w, const struct wsop_softcard *s)
+static void put_softcard(struct jw *w, const void *in)
 {
+	const struct wsop_softcard *s = in;
 	jw_open(w, NULL, '{');
 	jw_text(w, "id", s->id, sizeof(s->id));
 	jw_lit(w, ",\"type\":\"Softcard\"");
@@ -951,10 +1098,11 @@ static void put_softcard(struct jw *w, const struct wsop_softcard *s)
 	jw_close(w, '}');
 }
 
-static int get_softcard(struct json_object *obj, struct wsop_softcard *out, const char *ctx,
+static int get_softcard(struct json_object *obj, void *outp, const char *ctx,
                         struct wsop_json_error *err)
 {
 	static const char *const members[] = { "id", "type", "name", "created", "active" };
+	struct wsop_softcard *out = outp;
 	int rc;
 
 	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
@@ -968,30 +1116,36 @@ static int get_softcard(struct json_object *obj, struct wsop_softcard *out, cons
 	return get_bool(obj, "active", true, false, &out->active, ctx, err);
 }
 
+static const struct codec softcard_codec = {
+	.size = sizeof(struct wsop_softcard),
+	.put = put_softcard,
+	.get = get_softcard,
+	.list = "protectiondomains",
+};
+
 int wsop_json_encode_softcard(const struct wsop_softcard *in, char **out, size_t *out_len)
 {
-	struct jw w = { 0 };
-	if (!in || !out)
-		return -EINVAL;
-	put_softcard(&w, in);
-	return jw_finish(&w, out, out_len);
+	return encode_body(&softcard_codec, in, out, out_len);
 }
 
 int wsop_json_decode_softcard(const char *text, size_t len, struct wsop_softcard *out,
                               struct wsop_json_error *err)
 {
-	struct json_object *root;
+	return decode_body(&softcard_codec, text, len, out, err);
+}
 
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, false, &root, err);
-	if (rc)
-		return rc;
-	rc = get_softcard(root, out, "", err);
-	json_object_put(root);
-	if (rc)
-		memset(out, 0, sizeof(*out));
+int wsop_json_encode_softcard_list(const struct wsop_softcard_list *in, char **out, size_t *out_len)
+{
+	return in ? encode_list(&softcard_codec, in->items, in->count, out, out_len) : -EINVAL;
+}
+
+int wsop_json_decode_softcard_list(const char *text, size_t len, struct wsop_softcard_list *out,
+                                   struct wsop_json_error *err)
+{
+	void *items;
+	int rc = decode_list(&softcard_codec, text, len, &items, out ? &out->count : NULL, err);
+	if (out)
+		out->items = items;
 	return rc;
 }
 
@@ -1000,191 +1154,99 @@ static bool text_is_passphrase(const char *s, size_t n)
 	return wsop_passphrase_valid(s, n);
 }
 
-static int get_passphrase(struct json_object *obj, char *buf, struct wsop_json_error *err)
+static int get_passphrase(struct json_object *obj, char *buf, const char *ctx,
+                          struct wsop_json_error *err)
 {
 	return get_text(obj, "passphrase", true, buf, WSOP_PASSPHRASE_MAX, text_is_passphrase,
-	                WSOP_JSON_EINVALID_PASSPHRASE, NULL, "", err);
+	                WSOP_JSON_EINVALID_PASSPHRASE, NULL, ctx, err);
 }
+
+static void put_softcard_create_req(struct jw *w, const void *in)
+{
+	const struct wsop_softcard_create_req *r = in;
+	jw_lit(w, "{\"type\":\"Softcard\"");
+	jw_text(w, "name", r->name, sizeof(r->name));
+	jw_text(w, "passphrase", r->passphrase, sizeof(r->passphrase));
+	jw_close(w, '}');
+}
+
+static int get_softcard_create_req(struct json_object *obj, void *outp, const char *ctx,
+                                   struct wsop_json_error *err)
+{
+	static const char *const members[] = { "type", "name", "passphrase" };
+	struct wsop_softcard_create_req *out = outp;
+	int rc;
+
+	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = get_fixed(obj, "type", "Softcard", ctx, err)) ||
+	    (rc = get_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
+	                   WSOP_JSON_EINVALID_NAME, NULL, ctx, err)))
+		return rc;
+	return get_passphrase(obj, out->passphrase, ctx, err);
+}
+
+static const struct codec softcard_create_req_codec = {
+	.size = sizeof(struct wsop_softcard_create_req),
+	.secret = true,
+	.put = put_softcard_create_req,
+	.get = get_softcard_create_req,
+};
 
 int wsop_json_encode_softcard_create_req(const struct wsop_softcard_create_req *in, char **out,
                                          size_t *out_len)
 {
-	struct jw w = { .secret = true };
-	if (!in || !out)
-		return -EINVAL;
-	jw_lit(&w, "{\"type\":\"Softcard\"");
-	jw_text(&w, "name", in->name, sizeof(in->name));
-	jw_text(&w, "passphrase", in->passphrase, sizeof(in->passphrase));
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
+	return encode_body(&softcard_create_req_codec, in, out, out_len);
 }
 
 int wsop_json_decode_softcard_create_req(const char *text, size_t len,
                                          struct wsop_softcard_create_req *out,
                                          struct wsop_json_error *err)
 {
-	static const char *const members[] = { "type", "name", "passphrase" };
-	struct json_object *root;
-
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, true, &root, err);
-	if (rc)
-		return rc;
-	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)) &&
-	    !(rc = get_fixed(root, "type", "Softcard", "", err)) &&
-	    !(rc = get_text(root, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
-	                    WSOP_JSON_EINVALID_NAME, NULL, "", err)))
-		rc = get_passphrase(root, out->passphrase, err);
-	wipe_string_member(root, "passphrase");
-	json_object_put(root);
-	if (rc)
-		wsop_softcard_create_req_cleanse(out);
-	return rc;
+	return decode_body(&softcard_create_req_codec, text, len, out, err);
 }
+
+static void put_activate_req(struct jw *w, const void *in)
+{
+	const struct wsop_activate_req *r = in;
+	jw_open(w, NULL, '{');
+	jw_text(w, "passphrase", r->passphrase, sizeof(r->passphrase));
+	jw_close(w, '}');
+}
+
+static int get_activate_req(struct json_object *obj, void *outp, const char *ctx,
+                            struct wsop_json_error *err)
+{
+	static const char *const members[] = { "passphrase" };
+	struct wsop_activate_req *out = outp;
+	int rc = check_members(obj, members, ARRAY_LEN(members), ctx, err);
+	return rc ? rc : get_passphrase(obj, out->passphrase, ctx, err);
+}
+
+static const struct codec activate_req_codec = {
+	.size = sizeof(struct wsop_activate_req),
+	.secret = true,
+	.put = put_activate_req,
+	.get = get_activate_req,
+};
 
 int wsop_json_encode_activate_req(const struct wsop_activate_req *in, char **out, size_t *out_len)
 {
-	struct jw w = { .secret = true };
-	if (!in || !out)
-		return -EINVAL;
-	jw_open(&w, NULL, '{');
-	jw_text(&w, "passphrase", in->passphrase, sizeof(in->passphrase));
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
+	return encode_body(&activate_req_codec, in, out, out_len);
 }
 
 int wsop_json_decode_activate_req(const char *text, size_t len, struct wsop_activate_req *out,
                                   struct wsop_json_error *err)
 {
-	static const char *const members[] = { "passphrase" };
-	struct json_object *root;
-
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, true, &root, err);
-	if (rc)
-		return rc;
-	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)))
-		rc = get_passphrase(root, out->passphrase, err);
-	wipe_string_member(root, "passphrase");
-	json_object_put(root);
-	if (rc)
-		wsop_activate_req_cleanse(out);
-	return rc;
-}
-
-/* ======================================================================
- * Lists
- * ====================================================================== */
-
-/* Decodes the array member name of a list body element by element into a
- * geometrically grown array, so that memory follows the elements that
- * actually decode (each costs tens of input bytes) and never a count the
- * sender chose. free_item undoes a decoded element. */
-typedef int (*get_item_fn)(struct json_object *obj, void *item, const char *ctx,
-                           struct wsop_json_error *err);
-
-static int decode_list(const char *text, size_t len, const char *name, size_t item_size,
-                       get_item_fn get_item, void (*free_item)(void *), void **items, size_t *count,
-                       struct wsop_json_error *err)
-{
-	const char *const members[] = { name };
-	struct json_object *root, *arr;
-	char ctx[96];
-
-	*items = NULL;
-	*count = 0;
-	int rc = parse_text(text, len, false, &root, err);
-	if (rc)
-		return rc;
-	if ((rc = check_members(root, members, 1, "", err)) ||
-	    (rc = get_member(root, name, true, json_type_array, &arr, "", err))) {
-		json_object_put(root);
-		return rc;
-	}
-	size_t n = json_object_array_length(arr), cap = 0;
-	unsigned char *buf = NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *el = json_object_array_get_idx(arr, i);
-		snprintf(ctx, sizeof(ctx), "%s[%zu]", name, i);
-		if (!json_object_is_type(el, json_type_object)) {
-			rc = fail(err, WSOP_JSON_ETYPE, ctx, "must be an object");
-			break;
-		}
-		if (i == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			unsigned char *nbuf = realloc(buf, ncap * item_size);
-			if (!nbuf) {
-				rc = fail(err, WSOP_JSON_ENOMEM, ctx, "out of memory");
-				break;
-			}
-			buf = nbuf;
-			cap = ncap;
-		}
-		void *item = buf + i * item_size;
-		memset(item, 0, item_size);
-		rc = get_item(el, item, ctx, err);
-		if (rc) {
-			if (free_item)
-				free_item(item);
-			break;
-		}
-		*count = i + 1;
-	}
-	json_object_put(root);
-	if (rc) {
-		for (size_t i = 0; free_item && i < *count; i++)
-			free_item(buf + i * item_size);
-		free(buf);
-		*count = 0;
-		return rc;
-	}
-	*items = buf;
-	return 0;
-}
-
-static int get_softcard_item(struct json_object *obj, void *item, const char *ctx,
-                             struct wsop_json_error *err)
-{
-	return get_softcard(obj, item, ctx, err);
-}
-
-int wsop_json_encode_softcard_list(const struct wsop_softcard_list *in, char **out, size_t *out_len)
-{
-	struct jw w = { 0 };
-	if (!in || !out || (in->count > 0 && !in->items))
-		return -EINVAL;
-	jw_open(&w, NULL, '{');
-	jw_open(&w, "protectiondomains", '[');
-	for (size_t i = 0; i < in->count; i++)
-		put_softcard(&w, &in->items[i]);
-	jw_close(&w, ']');
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
-}
-
-int wsop_json_decode_softcard_list(const char *text, size_t len, struct wsop_softcard_list *out,
-                                   struct wsop_json_error *err)
-{
-	void *items;
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = decode_list(text, len, "protectiondomains", sizeof(struct wsop_softcard),
-	                     get_softcard_item, NULL, &items, &out->count, err);
-	out->items = items;
-	return rc;
+	return decode_body(&activate_req_codec, text, len, out, err);
 }
 
 /* ======================================================================
  * Bodies: groups
  * ====================================================================== */
 
-static void put_group(struct jw *w, const struct wsop_group *g)
+static void put_group(struct jw *w, const void *in)
 {
+	const struct wsop_group *g = in;
 	jw_open(w, NULL, '{');
 	jw_text(w, "id", g->id, sizeof(g->id));
 	jw_text(w, "name", g->name, sizeof(g->name));
@@ -1193,10 +1255,11 @@ static void put_group(struct jw *w, const struct wsop_group *g)
 	jw_close(w, '}');
 }
 
-static int get_group(struct json_object *obj, struct wsop_group *out, const char *ctx,
+static int get_group(struct json_object *obj, void *outp, const char *ctx,
                      struct wsop_json_error *err)
 {
 	static const char *const members[] = { "id", "name", "protectiondomain", "created" };
+	struct wsop_group *out = outp;
 	int rc;
 
 	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
@@ -1211,107 +1274,117 @@ static int get_group(struct json_object *obj, struct wsop_group *out, const char
 	return get_created(obj, &out->created, ctx, err);
 }
 
-static int get_group_item(struct json_object *obj, void *item, const char *ctx,
-                          struct wsop_json_error *err)
-{
-	return get_group(obj, item, ctx, err);
-}
+static const struct codec group_codec = {
+	.size = sizeof(struct wsop_group),
+	.put = put_group,
+	.get = get_group,
+	.list = "groups",
+};
 
 int wsop_json_encode_group(const struct wsop_group *in, char **out, size_t *out_len)
 {
-	struct jw w = { 0 };
-	if (!in || !out)
-		return -EINVAL;
-	put_group(&w, in);
-	return jw_finish(&w, out, out_len);
+	return encode_body(&group_codec, in, out, out_len);
 }
 
 int wsop_json_decode_group(const char *text, size_t len, struct wsop_group *out,
                            struct wsop_json_error *err)
 {
-	struct json_object *root;
-
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, false, &root, err);
-	if (rc)
-		return rc;
-	rc = get_group(root, out, "", err);
-	json_object_put(root);
-	if (rc)
-		memset(out, 0, sizeof(*out));
-	return rc;
-}
-
-int wsop_json_encode_group_create_req(const struct wsop_group_create_req *in, char **out,
-                                      size_t *out_len)
-{
-	struct jw w = { 0 };
-	if (!in || !out)
-		return -EINVAL;
-	jw_open(&w, NULL, '{');
-	jw_text(&w, "name", in->name, sizeof(in->name));
-	jw_text(&w, "protectiondomain", in->protectiondomain, sizeof(in->protectiondomain));
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
-}
-
-int wsop_json_decode_group_create_req(const char *text, size_t len,
-                                      struct wsop_group_create_req *out,
-                                      struct wsop_json_error *err)
-{
-	static const char *const members[] = { "name", "protectiondomain" };
-	struct json_object *root;
-
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, false, &root, err);
-	if (rc)
-		return rc;
-	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)) &&
-	    !(rc = get_text(root, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
-	                    WSOP_JSON_EINVALID_NAME, NULL, "", err)))
-		rc = get_text(root, "protectiondomain", true, out->protectiondomain,
-		              WSOP_SOFTCARD_ID_LEN, text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL,
-		              "", err);
-	json_object_put(root);
-	if (rc)
-		memset(out, 0, sizeof(*out));
-	return rc;
+	return decode_body(&group_codec, text, len, out, err);
 }
 
 int wsop_json_encode_group_list(const struct wsop_group_list *in, char **out, size_t *out_len)
 {
-	struct jw w = { 0 };
-	if (!in || !out || (in->count > 0 && !in->items))
-		return -EINVAL;
-	jw_open(&w, NULL, '{');
-	jw_open(&w, "groups", '[');
-	for (size_t i = 0; i < in->count; i++)
-		put_group(&w, &in->items[i]);
-	jw_close(&w, ']');
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
+	return in ? encode_list(&group_codec, in->items, in->count, out, out_len) : -EINVAL;
 }
 
 int wsop_json_decode_group_list(const char *text, size_t len, struct wsop_group_list *out,
                                 struct wsop_json_error *err)
 {
 	void *items;
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = decode_list(text, len, "groups", sizeof(struct wsop_group), get_group_item, NULL,
-	                     &items, &out->count, err);
-	out->items = items;
+	int rc = decode_list(&group_codec, text, len, &items, out ? &out->count : NULL, err);
+	if (out)
+		out->items = items;
 	return rc;
+}
+
+static void put_group_create_req(struct jw *w, const void *in)
+{
+	const struct wsop_group_create_req *r = in;
+	jw_open(w, NULL, '{');
+	jw_text(w, "name", r->name, sizeof(r->name));
+	jw_text(w, "protectiondomain", r->protectiondomain, sizeof(r->protectiondomain));
+	jw_close(w, '}');
+}
+
+static int get_group_create_req(struct json_object *obj, void *outp, const char *ctx,
+                                struct wsop_json_error *err)
+{
+	static const char *const members[] = { "name", "protectiondomain" };
+	struct wsop_group_create_req *out = outp;
+	int rc;
+
+	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = get_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
+	                   WSOP_JSON_EINVALID_NAME, NULL, ctx, err)))
+		return rc;
+	return get_text(obj, "protectiondomain", true, out->protectiondomain, WSOP_SOFTCARD_ID_LEN,
+	                text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL, ctx, err);
+}
+
+static const struct codec group_create_req_codec = {
+	.size = sizeof(struct wsop_group_create_req),
+	.put = put_group_create_req,
+	.get = get_group_create_req,
+};
+
+int wsop_json_encode_group_create_req(const struct wsop_group_create_req *in, char **out,
+                                      size_t *out_len)
+{
+	return encode_body(&group_create_req_codec, in, out, out_len);
+}
+
+int wsop_json_decode_group_create_req(const char *text, size_t len,
+                                      struct wsop_group_create_req *out,
+                                      struct wsop_json_error *err)
+{
+	return decode_body(&group_create_req_codec, text, len, out, err);
 }
 
 /* ======================================================================
  * Bodies: AES keys
  * ====================================================================== */
+
+/* The flags of a key's "attributes" in wire order: the first
+ * KEY_REQUEST_FLAGS may appear in a generate request, the rest only in
+ * answers. */
+static const struct key_flag {
+	const char *name;
+	size_t offset;
+} key_flags[] = {
+	{ "encrypt", offsetof(struct wsop_key_attributes, encrypt) },
+	{ "decrypt", offsetof(struct wsop_key_attributes, decrypt) },
+	{ "sign", offsetof(struct wsop_key_attributes, sign) },
+	{ "verify", offsetof(struct wsop_key_attributes, verify) },
+	{ "wrap", offsetof(struct wsop_key_attributes, wrap) },
+	{ "unwrap", offsetof(struct wsop_key_attributes, unwrap) },
+	{ "derive", offsetof(struct wsop_key_attributes, derive) },
+	{ "sensitive", offsetof(struct wsop_key_attributes, sensitive) },
+	{ "always_sensitive", offsetof(struct wsop_key_attributes, always_sensitive) },
+	{ "extractable", offsetof(struct wsop_key_attributes, extractable) },
+	{ "never_extractable", offsetof(struct wsop_key_attributes, never_extractable) },
+	{ "local", offsetof(struct wsop_key_attributes, local) },
+};
+#define KEY_REQUEST_FLAGS 7
+
+static bool *key_flag(struct wsop_key_attributes *a, size_t i)
+{
+	return (bool *)((unsigned char *)a + key_flags[i].offset);
+}
+
+static size_t key_flag_count(bool answer)
+{
+	return answer ? ARRAY_LEN(key_flags) : KEY_REQUEST_FLAGS;
+}
 
 static void put_key_attributes(struct jw *w, const struct wsop_key_attributes *a, bool answer)
 {
@@ -1319,29 +1392,11 @@ static void put_key_attributes(struct jw *w, const struct wsop_key_attributes *a
 	jw_text(w, "label", a->label, sizeof(a->label));
 	if (a->id_present)
 		jw_bytes(w, "id", &a->id);
-	jw_bool(w, "encrypt", a->encrypt);
-	jw_bool(w, "decrypt", a->decrypt);
-	jw_bool(w, "sign", a->sign);
-	jw_bool(w, "verify", a->verify);
-	jw_bool(w, "wrap", a->wrap);
-	jw_bool(w, "unwrap", a->unwrap);
-	jw_bool(w, "derive", a->derive);
-	if (answer) {
-		jw_bool(w, "sensitive", a->sensitive);
-		jw_bool(w, "always_sensitive", a->always_sensitive);
-		jw_bool(w, "extractable", a->extractable);
-		jw_bool(w, "never_extractable", a->never_extractable);
-		jw_bool(w, "local", a->local);
-	}
+	for (size_t i = 0; i < key_flag_count(answer); i++)
+		jw_bool(w, key_flags[i].name,
+		        *(const bool *)((const unsigned char *)a + key_flags[i].offset));
 	jw_close(w, '}');
 }
-
-static const char *const key_request_attrs[] = {
-	"label", "id", "encrypt", "decrypt", "sign", "verify", "wrap", "unwrap", "derive",
-};
-static const char *const key_answer_only_attrs[] = {
-	"sensitive", "always_sensitive", "extractable", "never_extractable", "local",
-};
 
 /* The key "attributes" object of a generate request (answer false) or of
  * a key answer (answer true). */
@@ -1373,40 +1428,29 @@ static int get_key_attributes(struct json_object *parent, bool answer,
 	if ((rc = get_member(parent, "attributes", true, json_type_object, &obj, "", err)) ||
 	    (rc = check_members(obj, all, ARRAY_LEN(all), ctx, err)))
 		return rc;
-	if (!answer) {
-		for (size_t i = 0; i < ARRAY_LEN(key_answer_only_attrs); i++)
-			if (json_object_object_get_ex(obj, key_answer_only_attrs[i], NULL))
-				return fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
-				            member_path(where, sizeof(where), ctx,
-				                        key_answer_only_attrs[i]),
-				            "not settable");
-	}
+	for (size_t i = key_flag_count(answer); i < ARRAY_LEN(key_flags); i++)
+		if (json_object_object_get_ex(obj, key_flags[i].name, NULL))
+			return fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
+			            member_path(where, sizeof(where), ctx, key_flags[i].name),
+			            "not settable");
 	if ((rc = get_text(obj, "label", true, a->label, WSOP_LABEL_MAX, text_is_utf8,
 	                   WSOP_JSON_EBAD_ATTRIBUTE, NULL, ctx, err)) ||
 	    (rc = get_b64(obj, "id", false, WSOP_CKA_ID_MAX, WSOP_JSON_EBAD_ATTRIBUTE, &a->id,
 	                  &a->id_present, ctx, err)))
 		goto out;
-	bool *flags[] = { &a->encrypt, &a->decrypt, &a->sign,  &a->verify,
-		          &a->wrap,    &a->unwrap,  &a->derive };
-	for (size_t i = 0; i < ARRAY_LEN(flags); i++) {
-		const char *name = key_request_attrs[2 + i];
-		rc = get_bool(obj, name, answer, i < 2, flags[i], ctx, err);
-		if (rc)
+	for (size_t i = 0; i < key_flag_count(answer); i++) {
+		const char *name = key_flags[i].name;
+		bool *flag = key_flag(a, i);
+		/* Required in answers; a request defaults encrypt and decrypt to
+		 * true, the rest to false. */
+		if ((rc = get_bool(obj, name, answer, i < 2, flag, ctx, err)))
 			goto out;
 		/* sign..derive: AES keys here only encrypt and decrypt. */
-		if (!answer && i >= 2 && *flags[i]) {
+		if (!answer && i >= 2 && *flag) {
 			rc = fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
 			          member_path(where, sizeof(where), ctx, name), "must be false");
 			goto out;
 		}
-	}
-	if (answer) {
-		bool *more[] = { &a->sensitive, &a->always_sensitive, &a->extractable,
-			         &a->never_extractable, &a->local };
-		for (size_t i = 0; i < ARRAY_LEN(more); i++)
-			if ((rc = get_bool(obj, key_answer_only_attrs[i], true, false, more[i], ctx,
-			                   err)))
-				goto out;
 	}
 	return 0;
 out:
@@ -1430,44 +1474,57 @@ static int get_key_size(struct json_object *obj, int *size, const char *ctx,
 	return 0;
 }
 
+static void put_key_generate_req(struct jw *w, const void *in)
+{
+	const struct wsop_key_generate_req *r = in;
+	jw_lit(w, "{\"algorithm\":\"AES\"");
+	jw_int(w, "size", r->size);
+	put_key_attributes(w, &r->attributes, false);
+	jw_close(w, '}');
+}
+
+static int get_key_generate_req(struct json_object *obj, void *outp, const char *ctx,
+                                struct wsop_json_error *err)
+{
+	static const char *const members[] = { "algorithm", "size", "attributes" };
+	struct wsop_key_generate_req *out = outp;
+	int rc;
+
+	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = get_fixed(obj, "algorithm", "AES", ctx, err)) ||
+	    (rc = get_key_size(obj, &out->size, ctx, err)))
+		return rc;
+	return get_key_attributes(obj, false, &out->attributes, err);
+}
+
+static void free_key_generate_req(void *r)
+{
+	wsop_key_generate_req_free(r);
+}
+
+static const struct codec key_generate_req_codec = {
+	.size = sizeof(struct wsop_key_generate_req),
+	.put = put_key_generate_req,
+	.get = get_key_generate_req,
+	.free = free_key_generate_req,
+};
+
 int wsop_json_encode_key_generate_req(const struct wsop_key_generate_req *in, char **out,
                                       size_t *out_len)
 {
-	struct jw w = { 0 };
-	if (!in || !out)
-		return -EINVAL;
-	jw_lit(&w, "{\"algorithm\":\"AES\"");
-	jw_int(&w, "size", in->size);
-	put_key_attributes(&w, &in->attributes, false);
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
+	return encode_body(&key_generate_req_codec, in, out, out_len);
 }
 
 int wsop_json_decode_key_generate_req(const char *text, size_t len,
                                       struct wsop_key_generate_req *out,
                                       struct wsop_json_error *err)
 {
-	static const char *const members[] = { "algorithm", "size", "attributes" };
-	struct json_object *root;
-
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, false, &root, err);
-	if (rc)
-		return rc;
-	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)) &&
-	    !(rc = get_fixed(root, "algorithm", "AES", "", err)) &&
-	    !(rc = get_key_size(root, &out->size, "", err)))
-		rc = get_key_attributes(root, false, &out->attributes, err);
-	json_object_put(root);
-	if (rc)
-		wsop_key_generate_req_free(out);
-	return rc;
+	return decode_body(&key_generate_req_codec, text, len, out, err);
 }
 
-static void put_key(struct jw *w, const struct wsop_key *k)
+static void put_key(struct jw *w, const void *in)
 {
+	const struct wsop_key *k = in;
 	jw_open(w, NULL, '{');
 	jw_text(w, "id", k->id, sizeof(k->id));
 	jw_text(w, "path", k->path, sizeof(k->path));
@@ -1492,11 +1549,12 @@ static int check_key_path(const struct wsop_key *k, const char *ctx, struct wsop
 	return 0;
 }
 
-static int get_key(struct json_object *obj, struct wsop_key *out, const char *ctx,
+static int get_key(struct json_object *obj, void *outp, const char *ctx,
                    struct wsop_json_error *err)
 {
 	static const char *const members[] = { "id",        "path", "group",   "protectiondomain",
 		                               "algorithm", "size", "created", "attributes" };
+	struct wsop_key *out = outp;
 	int rc;
 
 	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
@@ -1517,68 +1575,42 @@ static int get_key(struct json_object *obj, struct wsop_key *out, const char *ct
 	return get_key_attributes(obj, true, &out->attributes, err);
 }
 
-static int get_key_item(struct json_object *obj, void *item, const char *ctx,
-                        struct wsop_json_error *err)
+static void free_key(void *k)
 {
-	return get_key(obj, item, ctx, err);
+	wsop_key_free(k);
 }
 
-static void free_key_item(void *item)
-{
-	wsop_key_free(item);
-}
+static const struct codec key_codec = {
+	.size = sizeof(struct wsop_key),
+	.put = put_key,
+	.get = get_key,
+	.free = free_key,
+	.list = "keys",
+};
 
 int wsop_json_encode_key(const struct wsop_key *in, char **out, size_t *out_len)
 {
-	struct jw w = { 0 };
-	if (!in || !out)
-		return -EINVAL;
-	put_key(&w, in);
-	return jw_finish(&w, out, out_len);
+	return encode_body(&key_codec, in, out, out_len);
 }
 
 int wsop_json_decode_key(const char *text, size_t len, struct wsop_key *out,
                          struct wsop_json_error *err)
 {
-	struct json_object *root;
-
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, false, &root, err);
-	if (rc)
-		return rc;
-	rc = get_key(root, out, "", err);
-	json_object_put(root);
-	if (rc)
-		wsop_key_free(out);
-	return rc;
+	return decode_body(&key_codec, text, len, out, err);
 }
 
 int wsop_json_encode_key_list(const struct wsop_key_list *in, char **out, size_t *out_len)
 {
-	struct jw w = { 0 };
-	if (!in || !out || (in->count > 0 && !in->items))
-		return -EINVAL;
-	jw_open(&w, NULL, '{');
-	jw_open(&w, "keys", '[');
-	for (size_t i = 0; i < in->count; i++)
-		put_key(&w, &in->items[i]);
-	jw_close(&w, ']');
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
+	return in ? encode_list(&key_codec, in->items, in->count, out, out_len) : -EINVAL;
 }
 
 int wsop_json_decode_key_list(const char *text, size_t len, struct wsop_key_list *out,
                               struct wsop_json_error *err)
 {
 	void *items;
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = decode_list(text, len, "keys", sizeof(struct wsop_key), get_key_item,
-	                     free_key_item, &items, &out->count, err);
-	out->items = items;
+	int rc = decode_list(&key_codec, text, len, &items, out ? &out->count : NULL, err);
+	if (out)
+		out->items = items;
 	return rc;
 }
 
@@ -1723,44 +1755,62 @@ static int get_class(struct json_object *obj, enum wsop_object_class *cls, const
 	return 0;
 }
 
+static void put_object_create_req(struct jw *w, const void *in)
+{
+	const struct wsop_object_create_req *r = in;
+	const char *cls = class_name(r->cls);
+	if (!cls) {
+		w->err = -EINVAL;
+		return;
+	}
+	jw_open(w, NULL, '{');
+	jw_key(w, "class");
+	jw_string(w, cls, strlen(cls));
+	put_object_attributes(w, &r->attributes);
+	jw_close(w, '}');
+}
+
+static int get_object_create_req(struct json_object *obj, void *outp, const char *ctx,
+                                 struct wsop_json_error *err)
+{
+	static const char *const members[] = { "class", "attributes" };
+	struct wsop_object_create_req *out = outp;
+	int rc;
+
+	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = get_class(obj, &out->cls, ctx, err)))
+		return rc;
+	return get_object_attributes(obj, out->cls, &out->attributes, err);
+}
+
+static void free_object_create_req(void *r)
+{
+	wsop_object_create_req_free(r);
+}
+
+static const struct codec object_create_req_codec = {
+	.size = sizeof(struct wsop_object_create_req),
+	.put = put_object_create_req,
+	.get = get_object_create_req,
+	.free = free_object_create_req,
+};
+
 int wsop_json_encode_object_create_req(const struct wsop_object_create_req *in, char **out,
                                        size_t *out_len)
 {
-	struct jw w = { 0 };
-	if (!in || !out || !class_name(in->cls))
-		return -EINVAL;
-	jw_open(&w, NULL, '{');
-	jw_key(&w, "class");
-	jw_lit(&w, in->cls == WSOP_OBJECT_DATA ? "\"data\"" : "\"certificate\"");
-	put_object_attributes(&w, &in->attributes);
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
+	return encode_body(&object_create_req_codec, in, out, out_len);
 }
 
 int wsop_json_decode_object_create_req(const char *text, size_t len,
                                        struct wsop_object_create_req *out,
                                        struct wsop_json_error *err)
 {
-	static const char *const members[] = { "class", "attributes" };
-	struct json_object *root;
-
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, false, &root, err);
-	if (rc)
-		return rc;
-	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)) &&
-	    !(rc = get_class(root, &out->cls, "", err)))
-		rc = get_object_attributes(root, out->cls, &out->attributes, err);
-	json_object_put(root);
-	if (rc)
-		wsop_object_create_req_free(out);
-	return rc;
+	return decode_body(&object_create_req_codec, text, len, out, err);
 }
 
-static void put_object(struct jw *w, const struct wsop_object *o)
+static void put_object(struct jw *w, const void *in)
 {
+	const struct wsop_object *o = in;
 	const char *cls = class_name(o->cls);
 	if (!cls) {
 		if (!w->err)
@@ -1777,11 +1827,12 @@ static void put_object(struct jw *w, const struct wsop_object *o)
 	jw_close(w, '}');
 }
 
-static int get_object(struct json_object *obj, struct wsop_object *out, const char *ctx,
+static int get_object(struct json_object *obj, void *outp, const char *ctx,
                       struct wsop_json_error *err)
 {
 	static const char *const members[] = { "id", "protectiondomain", "class", "created",
 		                               "attributes" };
+	struct wsop_object *out = outp;
 	int rc;
 
 	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
@@ -1796,68 +1847,42 @@ static int get_object(struct json_object *obj, struct wsop_object *out, const ch
 	return get_object_attributes(obj, out->cls, &out->attributes, err);
 }
 
-static int get_object_item(struct json_object *obj, void *item, const char *ctx,
-                           struct wsop_json_error *err)
+static void free_object(void *o)
 {
-	return get_object(obj, item, ctx, err);
+	wsop_object_free(o);
 }
 
-static void free_object_item(void *item)
-{
-	wsop_object_free(item);
-}
+static const struct codec object_codec = {
+	.size = sizeof(struct wsop_object),
+	.put = put_object,
+	.get = get_object,
+	.free = free_object,
+	.list = "objects",
+};
 
 int wsop_json_encode_object(const struct wsop_object *in, char **out, size_t *out_len)
 {
-	struct jw w = { 0 };
-	if (!in || !out)
-		return -EINVAL;
-	put_object(&w, in);
-	return jw_finish(&w, out, out_len);
+	return encode_body(&object_codec, in, out, out_len);
 }
 
 int wsop_json_decode_object(const char *text, size_t len, struct wsop_object *out,
                             struct wsop_json_error *err)
 {
-	struct json_object *root;
-
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, false, &root, err);
-	if (rc)
-		return rc;
-	rc = get_object(root, out, "", err);
-	json_object_put(root);
-	if (rc)
-		wsop_object_free(out);
-	return rc;
+	return decode_body(&object_codec, text, len, out, err);
 }
 
 int wsop_json_encode_object_list(const struct wsop_object_list *in, char **out, size_t *out_len)
 {
-	struct jw w = { 0 };
-	if (!in || !out || (in->count > 0 && !in->items))
-		return -EINVAL;
-	jw_open(&w, NULL, '{');
-	jw_open(&w, "objects", '[');
-	for (size_t i = 0; i < in->count; i++)
-		put_object(&w, &in->items[i]);
-	jw_close(&w, ']');
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
+	return in ? encode_list(&object_codec, in->items, in->count, out, out_len) : -EINVAL;
 }
 
 int wsop_json_decode_object_list(const char *text, size_t len, struct wsop_object_list *out,
                                  struct wsop_json_error *err)
 {
 	void *items;
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = decode_list(text, len, "objects", sizeof(struct wsop_object), get_object_item,
-	                     free_object_item, &items, &out->count, err);
-	out->items = items;
+	int rc = decode_list(&object_codec, text, len, &items, out ? &out->count : NULL, err);
+	if (out)
+		out->items = items;
 	return rc;
 }
 
@@ -1865,24 +1890,23 @@ int wsop_json_decode_object_list(const char *text, size_t len, struct wsop_objec
  * Bodies: encryption
  * ====================================================================== */
 
-int wsop_json_encode_crypto_req(const struct wsop_crypto_req *in, char **out, size_t *out_len)
+static void put_crypto_req(struct jw *w, const void *in)
 {
-	struct jw w = { 0 };
-	if (!in || !out)
-		return -EINVAL;
-	const char *mech = in->mechanism == WSOP_MECH_AES_CBC       ? "\"AES_CBC\""
-	                   : in->mechanism == WSOP_MECH_AES_CBC_PAD ? "\"AES_CBC_PAD\""
-	                                                            : NULL;
-	if (!mech)
-		return -EINVAL;
-	jw_open(&w, NULL, '{');
-	jw_text(&w, "key", in->key, sizeof(in->key));
-	jw_key(&w, "mechanism");
-	jw_lit(&w, mech);
-	jw_b64(&w, "iv", in->iv, sizeof(in->iv));
-	jw_bytes(&w, "data", &in->data);
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
+	const struct wsop_crypto_req *r = in;
+	const char *mech = r->mechanism == WSOP_MECH_AES_CBC       ? "\"AES_CBC\""
+	                   : r->mechanism == WSOP_MECH_AES_CBC_PAD ? "\"AES_CBC_PAD\""
+	                                                           : NULL;
+	if (!mech) {
+		w->err = -EINVAL;
+		return;
+	}
+	jw_open(w, NULL, '{');
+	jw_text(w, "key", r->key, sizeof(r->key));
+	jw_key(w, "mechanism");
+	jw_lit(w, mech);
+	jw_b64(w, "iv", r->iv, sizeof(r->iv));
+	jw_bytes(w, "data", &r->data);
+	jw_close(w, '}');
 }
 
 static int get_mechanism(struct json_object *obj, enum wsop_mechanism *mech,
@@ -1921,58 +1945,84 @@ static int get_iv(struct json_object *obj, uint8_t iv[WSOP_IV_LEN], struct wsop_
 	return 0;
 }
 
+static int get_crypto_req(struct json_object *obj, void *outp, const char *ctx,
+                          struct wsop_json_error *err)
+{
+	static const char *const members[] = { "key", "mechanism", "iv", "data" };
+	struct wsop_crypto_req *out = outp;
+	int rc;
+
+	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = get_text(obj, "key", true, out->key, WSOP_KEY_PATH_LEN, text_is_key_path,
+	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = get_mechanism(obj, &out->mechanism, err)) || (rc = get_iv(obj, out->iv, err)))
+		return rc;
+	return get_b64(obj, "data", true, WSOP_CRYPTO_DATA_MAX, WSOP_JSON_EBAD_DATA_LENGTH,
+	               &out->data, NULL, ctx, err);
+}
+
+static void free_crypto_req(void *r)
+{
+	wsop_crypto_req_free(r);
+}
+
+static const struct codec crypto_req_codec = {
+	.size = sizeof(struct wsop_crypto_req),
+	.put = put_crypto_req,
+	.get = get_crypto_req,
+	.free = free_crypto_req,
+};
+
+int wsop_json_encode_crypto_req(const struct wsop_crypto_req *in, char **out, size_t *out_len)
+{
+	return encode_body(&crypto_req_codec, in, out, out_len);
+}
+
 int wsop_json_decode_crypto_req(const char *text, size_t len, struct wsop_crypto_req *out,
                                 struct wsop_json_error *err)
 {
-	static const char *const members[] = { "key", "mechanism", "iv", "data" };
-	struct json_object *root;
+	return decode_body(&crypto_req_codec, text, len, out, err);
+}
 
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, false, &root, err);
+static void put_crypto_answer(struct jw *w, const void *in)
+{
+	const struct wsop_crypto_answer *a = in;
+	jw_open(w, NULL, '{');
+	jw_bytes(w, "data", &a->data);
+	jw_close(w, '}');
+}
+
+static int get_crypto_answer(struct json_object *obj, void *outp, const char *ctx,
+                             struct wsop_json_error *err)
+{
+	static const char *const members[] = { "data" };
+	struct wsop_crypto_answer *out = outp;
+	int rc = check_members(obj, members, ARRAY_LEN(members), ctx, err);
 	if (rc)
 		return rc;
-	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)) &&
-	    !(rc = get_text(root, "key", true, out->key, WSOP_KEY_PATH_LEN, text_is_key_path,
-	                    WSOP_JSON_EBAD_VALUE, NULL, "", err)) &&
-	    !(rc = get_mechanism(root, &out->mechanism, err)) && !(rc = get_iv(root, out->iv, err)))
-		rc = get_b64(root, "data", true, WSOP_CRYPTO_DATA_MAX, WSOP_JSON_EBAD_DATA_LENGTH,
-		             &out->data, NULL, "", err);
-	json_object_put(root);
-	if (rc)
-		wsop_crypto_req_free(out);
-	return rc;
+	return get_b64(obj, "data", true, WSOP_CRYPTO_ANSWER_MAX, WSOP_JSON_EBAD_DATA_LENGTH,
+	               &out->data, NULL, ctx, err);
 }
+
+static void free_crypto_answer(void *a)
+{
+	wsop_crypto_answer_free(a);
+}
+
+static const struct codec crypto_answer_codec = {
+	.size = sizeof(struct wsop_crypto_answer),
+	.put = put_crypto_answer,
+	.get = get_crypto_answer,
+	.free = free_crypto_answer,
+};
 
 int wsop_json_encode_crypto_answer(const struct wsop_crypto_answer *in, char **out, size_t *out_len)
 {
-	struct jw w = { 0 };
-	if (!in || !out)
-		return -EINVAL;
-	jw_open(&w, NULL, '{');
-	jw_bytes(&w, "data", &in->data);
-	jw_close(&w, '}');
-	return jw_finish(&w, out, out_len);
+	return encode_body(&crypto_answer_codec, in, out, out_len);
 }
 
 int wsop_json_decode_crypto_answer(const char *text, size_t len, struct wsop_crypto_answer *out,
                                    struct wsop_json_error *err)
 {
-	static const char *const members[] = { "data" };
-	struct json_object *root;
-
-	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
-	memset(out, 0, sizeof(*out));
-	int rc = parse_text(text, len, false, &root, err);
-	if (rc)
-		return rc;
-	if (!(rc = check_members(root, members, ARRAY_LEN(members), "", err)))
-		rc = get_b64(root, "data", true, WSOP_CRYPTO_ANSWER_MAX, WSOP_JSON_EBAD_DATA_LENGTH,
-		             &out->data, NULL, "", err);
-	json_object_put(root);
-	if (rc)
-		wsop_crypto_answer_free(out);
-	return rc;
+	return decode_body(&crypto_answer_codec, text, len, out, err);
 }

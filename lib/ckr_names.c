@@ -2,6 +2,11 @@
 
 #include <stddef.h>
 
+/* Some copies of the OASIS header lack this v2.40 return value. */
+#ifndef CKR_UNWRAPPING_KEY_HANDLE_INVALID
+#define CKR_UNWRAPPING_KEY_HANDLE_INVALID 0xF0UL
+#endif
+
 struct ckr_entry {
 	CK_RV value;
 	const char *name;
@@ -73,6 +78,7 @@ static const struct ckr_entry ckr_table[] = {
 	CKR_ENTRY(CKR_TOKEN_NOT_PRESENT),
 	CKR_ENTRY(CKR_TOKEN_NOT_RECOGNIZED),
 	CKR_ENTRY(CKR_TOKEN_WRITE_PROTECTED),
+	CKR_ENTRY(CKR_UNWRAPPING_KEY_HANDLE_INVALID),
 	CKR_ENTRY(CKR_UNWRAPPING_KEY_SIZE_RANGE),
 	CKR_ENTRY(CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT),
 	CKR_ENTRY(CKR_USER_ALREADY_LOGGED_IN),

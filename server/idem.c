@@ -64,22 +64,17 @@ int store_idem_lookup(struct store *st, const uint8_t client_fp[STORE_CLIENT_FP_
 		rc = store_bind_text(stmt, 2, key);
 	if (rc == STORE_OK)
 		rc = store_bind_int(stmt, 3, oldest);
+	if (rc == STORE_OK)
+		rc = store_step_row(st, stmt);
 	if (rc == STORE_OK) {
-		int s = sqlite3_step(stmt);
-		if (s == SQLITE_DONE) {
-			rc = STORE_NOT_FOUND;
-		} else if (s != SQLITE_ROW) {
-			rc = store_errcode(st);
-		} else {
-			const char *m = (const char *)sqlite3_column_text(stmt, 0);
-			const char *p = (const char *)sqlite3_column_text(stmt, 1);
-			if (m == NULL || p == NULL)
-				rc = STORE_ERR_NOMEM;
-			else if (strcmp(m, method) != 0 || strcmp(p, path) != 0)
-				rc = STORE_IDEM_CONFLICT;
-			else
-				rc = read_answer(stmt, out);
-		}
+		const char *m = (const char *)sqlite3_column_text(stmt, 0);
+		const char *p = (const char *)sqlite3_column_text(stmt, 1);
+		if (m == NULL || p == NULL)
+			rc = STORE_ERR_NOMEM;
+		else if (strcmp(m, method) != 0 || strcmp(p, path) != 0)
+			rc = STORE_IDEM_CONFLICT;
+		else
+			rc = read_answer(stmt, out);
 	}
 	sqlite3_finalize(stmt);
 	store_unlock(st);

@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "conf/log.h"
 #include "server/conn.h"
 #include "server/listener.h"
@@ -81,6 +83,10 @@ static void *conn_thread(void *arg)
 	else
 		conn_serve(&srv->env, job->fd, job->peer);
 	free(job);
+	/* Free OpenSSL's per-thread state now rather than in the thread-exit
+	 * handler: once release_slot() says so, shutdown may finish and the
+	 * process exit before this detached thread has quite ended. */
+	OPENSSL_thread_stop();
 	release_slot(srv, busy);
 	return NULL;
 }

@@ -20,8 +20,9 @@ static bool name_ok(const char *name)
 
 #define SOFTCARD_COLUMNS "id, name, created, salt, verifier"
 
-static int read_softcard(sqlite3_stmt *stmt, struct store_softcard *sc)
+static int read_softcard(sqlite3_stmt *stmt, void *row)
 {
+	struct store_softcard *sc = row;
 	size_t salt_len = 0;
 	int rc = store_col_text(stmt, 0, sc->id, sizeof(sc->id), NULL);
 	if (rc == STORE_OK)
@@ -80,19 +81,12 @@ int store_softcard_get(struct store *st, const char *id, struct store_softcard *
 		return STORE_NOT_FOUND;
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
-	int rc =
-	    store_prepare(st, "SELECT " SOFTCARD_COLUMNS " FROM softcards WHERE id = ?1", &stmt);
+	int rc = store_prepare_texts(
+	    st, &stmt, "SELECT " SOFTCARD_COLUMNS " FROM softcards WHERE id = ?1", id, NULL);
 	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 1, id);
-	if (rc == STORE_OK) {
-		int s = sqlite3_step(stmt);
-		if (s == SQLITE_ROW)
-			rc = read_softcard(stmt, out);
-		else if (s == SQLITE_DONE)
-			rc = STORE_NOT_FOUND;
-		else
-			rc = store_errcode(st);
-	}
+		rc = store_step_row(st, stmt);
+	if (rc == STORE_OK)
+		rc = read_softcard(stmt, out);
 	sqlite3_finalize(stmt);
 	store_unlock(st);
 	return rc;
@@ -105,27 +99,13 @@ int store_softcard_list(struct store *st, struct store_softcard **out, size_t *c
 	*out = NULL;
 	*count = 0;
 	struct store_softcard *items = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	int rc =
 	    store_prepare(st, "SELECT " SOFTCARD_COLUMNS " FROM softcards ORDER BY rowid", &stmt);
-	while (rc == STORE_OK) {
-		int s = sqlite3_step(stmt);
-		if (s == SQLITE_DONE)
-			break;
-		if (s != SQLITE_ROW) {
-			rc = store_errcode(st);
-			break;
-		}
-		rc = store_list_grow((void **)&items, sizeof(*items), n, &cap);
-		if (rc == STORE_OK) {
-			memset(&items[n], 0, sizeof(items[n]));
-			rc = read_softcard(stmt, &items[n]);
-		}
-		if (rc == STORE_OK)
-			n++;
-	}
+	if (rc == STORE_OK)
+		rc = store_read_rows(st, stmt, sizeof(*items), read_softcard, (void **)&items, &n);
 	sqlite3_finalize(stmt);
 	store_unlock(st);
 	if (rc != STORE_OK) {
@@ -142,29 +122,13 @@ int store_softcard_list(struct store *st, struct store_softcard **out, size_t *c
 static int count_rows(struct store *st, const char *sql, const char *id, int64_t *n)
 {
 	sqlite3_stmt *stmt = NULL;
-	int rc = store_prepare(st, sql, &stmt);
-	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 1, id);
+	int rc = store_prepare_texts(st, &stmt, sql, id, NULL);
 	if (rc == STORE_OK) {
 		if (sqlite3_step(stmt) == SQLITE_ROW)
 			*n = sqlite3_column_int64(stmt, 0);
 		else
 			rc = store_errcode(st);
 	}
-	sqlite3_finalize(stmt);
-	return rc;
-}
-
-static int delete_softcard_row(struct store *st, const char *id)
-{
-	sqlite3_stmt *stmt = NULL;
-	int rc = store_prepare(st, "DELETE FROM softcards WHERE id = ?1", &stmt);
-	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 1, id);
-	if (rc == STORE_OK)
-		rc = store_step_done(stmt);
-	if (rc == STORE_OK && sqlite3_changes(st->db) == 0)
-		rc = STORE_NOT_FOUND;
 	sqlite3_finalize(stmt);
 	return rc;
 }
@@ -191,7 +155,7 @@ int store_softcard_delete(struct store *st, const char *id)
 	if (rc == STORE_OK && (keys > 0 || objects > 0))
 		rc = STORE_NOT_EMPTY;
 	if (rc == STORE_OK)
-		rc = delete_softcard_row(st, id);
+		rc = store_delete_texts(st, "DELETE FROM softcards WHERE id = ?1", id, NULL);
 	if (rc == STORE_OK)
 		rc = store_release(st);
 	if (rc != STORE_OK)
@@ -204,8 +168,9 @@ int store_softcard_delete(struct store *st, const char *id)
 
 #define GROUP_COLUMNS "id, name, softcard_id, created"
 
-static int read_group(sqlite3_stmt *stmt, struct store_group *g)
+static int read_group(sqlite3_stmt *stmt, void *row)
 {
+	struct store_group *g = row;
 	int rc = store_col_text(stmt, 0, g->id, sizeof(g->id), NULL);
 	if (rc == STORE_OK)
 		rc = store_col_text(stmt, 1, g->name, sizeof(g->name), NULL);
@@ -258,18 +223,12 @@ int store_group_get(struct store *st, const char *id, struct store_group *out)
 		return STORE_NOT_FOUND;
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
-	int rc = store_prepare(st, "SELECT " GROUP_COLUMNS " FROM groups WHERE id = ?1", &stmt);
+	int rc = store_prepare_texts(
+	    st, &stmt, "SELECT " GROUP_COLUMNS " FROM groups WHERE id = ?1", id, NULL);
 	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 1, id);
-	if (rc == STORE_OK) {
-		int s = sqlite3_step(stmt);
-		if (s == SQLITE_ROW)
-			rc = read_group(stmt, out);
-		else if (s == SQLITE_DONE)
-			rc = STORE_NOT_FOUND;
-		else
-			rc = store_errcode(st);
-	}
+		rc = store_step_row(st, stmt);
+	if (rc == STORE_OK)
+		rc = read_group(stmt, out);
 	sqlite3_finalize(stmt);
 	store_unlock(st);
 	return rc;
@@ -286,33 +245,19 @@ int store_group_list(struct store *st, const char *softcard_id, struct store_gro
 	if (softcard_id != NULL && !store_is_softcard_id(softcard_id))
 		return STORE_OK;
 	struct store_group *items = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
-	int rc = store_prepare(st,
-	                       softcard_id != NULL ? "SELECT " GROUP_COLUMNS " FROM groups"
-	                                             " WHERE softcard_id = ?1 ORDER BY rowid"
-	                                           : "SELECT " GROUP_COLUMNS
-	                                             " FROM groups ORDER BY rowid",
-	                       &stmt);
-	if (rc == STORE_OK && softcard_id != NULL)
-		rc = store_bind_text(stmt, 1, softcard_id);
-	while (rc == STORE_OK) {
-		int s = sqlite3_step(stmt);
-		if (s == SQLITE_DONE)
-			break;
-		if (s != SQLITE_ROW) {
-			rc = store_errcode(st);
-			break;
-		}
-		rc = store_list_grow((void **)&items, sizeof(*items), n, &cap);
-		if (rc == STORE_OK) {
-			memset(&items[n], 0, sizeof(items[n]));
-			rc = read_group(stmt, &items[n]);
-		}
-		if (rc == STORE_OK)
-			n++;
-	}
+	/* Without a softcard_id the NULL ends the arguments at once: the
+	 * unfiltered query has no parameter. */
+	int rc = store_prepare_texts(st, &stmt,
+	                             softcard_id != NULL ? "SELECT " GROUP_COLUMNS " FROM groups"
+	                                                   " WHERE softcard_id = ?1 ORDER BY rowid"
+	                                                 : "SELECT " GROUP_COLUMNS
+	                                                   " FROM groups ORDER BY rowid",
+	                             softcard_id, NULL);
+	if (rc == STORE_OK)
+		rc = store_read_rows(st, stmt, sizeof(*items), read_group, (void **)&items, &n);
 	sqlite3_finalize(stmt);
 	store_unlock(st);
 	if (rc != STORE_OK) {

@@ -21,8 +21,9 @@ static int take_uuid(char id[STORE_UUID_LEN + 1])
 	"id, group_id, softcard_id, size_bits, created, label, cka_id,"                            \
 	" encrypt, decrypt, sign, verify, wrap, unwrap, derive"
 
-static int read_key(sqlite3_stmt *stmt, struct store_key *k)
+static int read_key(sqlite3_stmt *stmt, void *row)
 {
+	struct store_key *k = row;
 	int rc = store_col_text(stmt, 0, k->id, sizeof(k->id), NULL);
 	if (rc == STORE_OK)
 		rc = store_col_text(stmt, 1, k->group_id, sizeof(k->group_id), NULL);
@@ -108,28 +109,19 @@ int store_key_get(struct store *st, const char *group_id, const char *key_id, st
 		return STORE_NOT_FOUND;
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
-	int rc = store_prepare(st,
-	                       "SELECT " KEY_COLUMNS ", wrapped FROM keys"
-	                       " WHERE group_id = ?1 AND id = ?2",
-	                       &stmt);
+	int rc = store_prepare_texts(st, &stmt,
+	                             "SELECT " KEY_COLUMNS ", wrapped FROM keys"
+	                             " WHERE group_id = ?1 AND id = ?2",
+	                             group_id, key_id, NULL);
 	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 1, group_id);
+		rc = store_step_row(st, stmt);
 	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 2, key_id);
-	if (rc == STORE_OK) {
-		int s = sqlite3_step(stmt);
-		if (s == SQLITE_ROW)
-			rc = read_key(stmt, out);
-		else if (s == SQLITE_DONE)
-			rc = STORE_NOT_FOUND;
+		rc = read_key(stmt, out);
+	if (rc == STORE_OK && wrapped != NULL) {
+		if ((size_t)sqlite3_column_bytes(stmt, 14) > wrapped_cap)
+			rc = STORE_ERR_ARG;
 		else
-			rc = store_errcode(st);
-		if (rc == STORE_OK && wrapped != NULL) {
-			if ((size_t)sqlite3_column_bytes(stmt, 14) > wrapped_cap)
-				rc = STORE_ERR_ARG;
-			else
-				rc = store_col_blob(stmt, 14, wrapped, wrapped_cap, wrapped_len);
-		}
+			rc = store_col_blob(stmt, 14, wrapped, wrapped_cap, wrapped_len);
 	}
 	sqlite3_finalize(stmt);
 	store_unlock(st);
@@ -147,29 +139,14 @@ int store_key_list(struct store *st, const char *group_id, struct store_key **ou
 	if (!store_is_uuid(group_id))
 		return STORE_OK;
 	struct store_key *items = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
-	int rc = store_prepare(
-	    st, "SELECT " KEY_COLUMNS " FROM keys WHERE group_id = ?1 ORDER BY rowid", &stmt);
+	int rc = store_prepare_texts(
+	    st, &stmt, "SELECT " KEY_COLUMNS " FROM keys WHERE group_id = ?1 ORDER BY rowid",
+	    group_id, NULL);
 	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 1, group_id);
-	while (rc == STORE_OK) {
-		int s = sqlite3_step(stmt);
-		if (s == SQLITE_DONE)
-			break;
-		if (s != SQLITE_ROW) {
-			rc = store_errcode(st);
-			break;
-		}
-		rc = store_list_grow((void **)&items, sizeof(*items), n, &cap);
-		if (rc == STORE_OK) {
-			memset(&items[n], 0, sizeof(items[n]));
-			rc = read_key(stmt, &items[n]);
-		}
-		if (rc == STORE_OK)
-			n++;
-	}
+		rc = store_read_rows(st, stmt, sizeof(*items), read_key, (void **)&items, &n);
 	sqlite3_finalize(stmt);
 	store_unlock(st);
 	if (rc != STORE_OK) {
@@ -184,18 +161,8 @@ int store_key_list(struct store *st, const char *group_id, struct store_key **ou
 /* Runs a fixed two-parameter DELETE; STORE_NOT_FOUND when no row went. */
 static int delete_pair(struct store *st, const char *sql, const char *a, const char *b)
 {
-	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
-	int rc = store_prepare(st, sql, &stmt);
-	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 1, a);
-	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 2, b);
-	if (rc == STORE_OK)
-		rc = store_step_done(stmt);
-	if (rc == STORE_OK && sqlite3_changes(st->db) == 0)
-		rc = STORE_NOT_FOUND;
-	sqlite3_finalize(stmt);
+	int rc = store_delete_texts(st, sql, a, b, NULL);
 	store_unlock(st);
 	return rc;
 }
@@ -258,8 +225,9 @@ static int read_attr(sqlite3_stmt *stmt, int col, size_t max, struct store_attr 
 	return STORE_OK;
 }
 
-static int read_object(sqlite3_stmt *stmt, struct store_object *o)
+static int read_object(sqlite3_stmt *stmt, void *row)
 {
+	struct store_object *o = row;
 	struct store_attr *attrs[OBJECT_ATTRS];
 	size_t max[OBJECT_ATTRS];
 	memset(o, 0, sizeof(*o));
@@ -341,23 +309,14 @@ int store_object_get(struct store *st, const char *softcard_id, const char *obje
 		return STORE_NOT_FOUND;
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
-	int rc = store_prepare(st,
-	                       "SELECT " OBJECT_COLUMNS " FROM objects"
-	                       " WHERE softcard_id = ?1 AND id = ?2",
-	                       &stmt);
+	int rc = store_prepare_texts(st, &stmt,
+	                             "SELECT " OBJECT_COLUMNS " FROM objects"
+	                             " WHERE softcard_id = ?1 AND id = ?2",
+	                             softcard_id, object_id, NULL);
 	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 1, softcard_id);
+		rc = store_step_row(st, stmt);
 	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 2, object_id);
-	if (rc == STORE_OK) {
-		int s = sqlite3_step(stmt);
-		if (s == SQLITE_ROW)
-			rc = read_object(stmt, out);
-		else if (s == SQLITE_DONE)
-			rc = STORE_NOT_FOUND;
-		else
-			rc = store_errcode(st);
-	}
+		rc = read_object(stmt, out);
 	sqlite3_finalize(stmt);
 	store_unlock(st);
 	return rc;
@@ -373,29 +332,15 @@ int store_object_list(struct store *st, const char *softcard_id, struct store_ob
 	if (!store_is_softcard_id(softcard_id))
 		return STORE_OK;
 	struct store_object *items = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
-	int rc = store_prepare(st,
-	                       "SELECT " OBJECT_COLUMNS " FROM objects"
-	                       " WHERE softcard_id = ?1 ORDER BY rowid",
-	                       &stmt);
+	int rc = store_prepare_texts(st, &stmt,
+	                             "SELECT " OBJECT_COLUMNS " FROM objects"
+	                             " WHERE softcard_id = ?1 ORDER BY rowid",
+	                             softcard_id, NULL);
 	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 1, softcard_id);
-	while (rc == STORE_OK) {
-		int s = sqlite3_step(stmt);
-		if (s == SQLITE_DONE)
-			break;
-		if (s != SQLITE_ROW) {
-			rc = store_errcode(st);
-			break;
-		}
-		rc = store_list_grow((void **)&items, sizeof(*items), n, &cap);
-		if (rc == STORE_OK)
-			rc = read_object(stmt, &items[n]);
-		if (rc == STORE_OK)
-			n++;
-	}
+		rc = store_read_rows(st, stmt, sizeof(*items), read_object, (void **)&items, &n);
 	sqlite3_finalize(stmt);
 	store_unlock(st);
 	if (rc != STORE_OK) {

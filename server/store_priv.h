@@ -34,6 +34,16 @@ int store_map_sqlite(int rc);
 int store_errcode(struct store *st);
 
 int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out);
+/* store_prepare, then binds the text arguments up to the NULL that ends
+ * them to ?1, ?2, ... in order. */
+__attribute__((sentinel)) int store_prepare_texts(struct store *st, sqlite3_stmt **out,
+                                                  const char *sql, ...);
+/* Steps a statement that returns at most one row: STORE_OK with the row
+ * current, STORE_NOT_FOUND when there is none. */
+int store_step_row(struct store *st, sqlite3_stmt *stmt);
+/* Runs a DELETE whose ?1, ?2, ... are the text arguments up to the NULL;
+ * STORE_NOT_FOUND when it removed no row. */
+__attribute__((sentinel)) int store_delete_texts(struct store *st, const char *sql, ...);
 /* Steps a statement that returns no row; STORE_OK on SQLITE_DONE. */
 int store_step_done(sqlite3_stmt *stmt);
 
@@ -59,5 +69,14 @@ int store_col_blob(sqlite3_stmt *stmt, int col, uint8_t *dst, size_t cap, size_t
 
 /* Grows a list array by one element (doubling). */
 int store_list_grow(void **items, size_t elem_size, size_t count, size_t *cap);
+
+/* Reads one row of a statement into a zeroed struct. */
+typedef int (*store_row_reader)(sqlite3_stmt *stmt, void *row);
+/* Steps stmt to its end, appending each row to *items (NULL, *count 0 on
+ * entry; elem_size bytes
+ * each, grown by store_list_grow) through read. On failure *items and
+ * *count hold the rows read so far, for the caller to free. */
+int store_read_rows(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
+                    void **items, size_t *count);
 
 #endif

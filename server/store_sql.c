@@ -3,6 +3,7 @@
  */
 #include "store_priv.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,47 @@ int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out)
 		return rc == SQLITE_OK ? STORE_ERR_DB : store_map_sqlite(rc);
 	}
 	return STORE_OK;
+}
+
+static int prepare_textv(struct store *st, sqlite3_stmt **out, const char *sql, va_list ap)
+{
+	int rc = store_prepare(st, sql, out);
+	const char *s;
+	for (int idx = 1; rc == STORE_OK && (s = va_arg(ap, const char *)) != NULL; idx++)
+		rc = store_bind_text(*out, idx, s);
+	return rc;
+}
+
+int store_prepare_texts(struct store *st, sqlite3_stmt **out, const char *sql, ...)
+{
+	va_list ap;
+	va_start(ap, sql);
+	int rc = prepare_textv(st, out, sql, ap);
+	va_end(ap);
+	return rc;
+}
+
+int store_step_row(struct store *st, sqlite3_stmt *stmt)
+{
+	int s = sqlite3_step(stmt);
+	if (s == SQLITE_ROW)
+		return STORE_OK;
+	return s == SQLITE_DONE ? STORE_NOT_FOUND : store_errcode(st);
+}
+
+int store_delete_texts(struct store *st, const char *sql, ...)
+{
+	sqlite3_stmt *stmt = NULL;
+	va_list ap;
+	va_start(ap, sql);
+	int rc = prepare_textv(st, &stmt, sql, ap);
+	va_end(ap);
+	if (rc == STORE_OK)
+		rc = store_step_done(stmt);
+	if (rc == STORE_OK && sqlite3_changes(st->db) == 0)
+		rc = STORE_NOT_FOUND;
+	sqlite3_finalize(stmt);
+	return rc;
 }
 
 int store_step_done(sqlite3_stmt *stmt)
@@ -170,4 +212,26 @@ int store_list_grow(void **items, size_t elem_size, size_t count, size_t *cap)
 	*items = p;
 	*cap = ncap;
 	return STORE_OK;
+}
+
+int store_read_rows(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
+                    void **items, size_t *count)
+{
+	size_t cap = 0;
+	for (;;) {
+		int s = sqlite3_step(stmt);
+		if (s == SQLITE_DONE)
+			return STORE_OK;
+		if (s != SQLITE_ROW)
+			return store_errcode(st);
+		int rc = store_list_grow(items, elem_size, *count, &cap);
+		if (rc != STORE_OK)
+			return rc;
+		void *row = (unsigned char *)*items + *count * elem_size;
+		memset(row, 0, elem_size);
+		rc = read(stmt, row);
+		if (rc != STORE_OK)
+			return rc;
+		++*count;
+	}
 }

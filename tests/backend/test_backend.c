@@ -27,19 +27,10 @@
 #include "conf/log.h"
 #include "lib/backend.h"
 #include "lib/wsop_client.h"
+#include "tests/backend/backend_util.h"
 #include "tests/backend/proxy.h"
 #include "tests/e2e/e2e.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
+#include "tests/e2e/under_asan.h"
 
 struct tcfg {
 	const char *host; /* default 127.0.0.1 */
@@ -101,44 +92,6 @@ static void close_opened(struct opened *o)
 	wlog_close();
 }
 
-static bool log_contains(const struct opened *o, const char *text)
-{
-	FILE *f = fopen(o->log_path, "r");
-	if (!f)
-		return false;
-	char line[4096];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, text) != NULL;
-	fclose(f);
-	if (!found)
-		fprintf(stderr, "log %s lacks \"%s\"\n", o->log_path, text);
-	return found;
-}
-
-static int health_once(struct backend *be)
-{
-	struct wsop_client *c = backend_acquire(be);
-	assert_non_null(c);
-	struct wsop_health h;
-	int rc = wsop_health(c, &h);
-	if (rc == 0)
-		assert_string_equal(h.status, "ok");
-	backend_release(be, c);
-	return rc;
-}
-
-static unsigned count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	assert_non_null(d);
-	unsigned n = 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 static bool process_gone(pid_t pid)
 {
 	/* A zombie still takes signal 0: gone means reaped. */
@@ -154,18 +107,18 @@ static void open_and_close_twenty_times_leaves_no_fd_or_process(void **state)
 	/* One round first, so the logger's and libraries' one-time fds are
 	 * counted in the baseline. */
 	open_ok("twenty", &t, &o);
-	assert_int_equal(health_once(o.be), 0);
+	assert_int_equal(backend_util_health(o.be), 0);
 	close_opened(&o);
-	unsigned before = count_fds();
+	unsigned before = backend_util_count_fds();
 	for (int i = 0; i < 20; i++) {
 		open_ok("twenty", &t, &o);
 		pid_t pid = backend_helper_pid(o.be);
 		assert_true(pid > 0);
-		assert_int_equal(health_once(o.be), 0);
+		assert_int_equal(backend_util_health(o.be), 0);
 		close_opened(&o);
 		assert_true(process_gone(pid));
 	}
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(backend_util_count_fds(), before);
 }
 
 struct worker {
@@ -212,7 +165,7 @@ static void health_from_16_threads_uses_16_connections(void **state)
 	pthread_barrier_destroy(&b);
 	assert_int_equal(atomic_load(&px.accepted), N);
 	/* Released connections are reused, not reopened. */
-	assert_int_equal(health_once(o.be), 0);
+	assert_int_equal(backend_util_health(o.be), 0);
 	assert_int_equal(atomic_load(&px.accepted), N);
 	close_opened(&o);
 	proxy_stop(&px);
@@ -243,11 +196,11 @@ static void server_started_late_within_retries_is_reached(void **state)
 	open_ok("late", &t, &o);
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, start_late, &l), 0);
-	int rc = health_once(o.be);
+	int rc = backend_util_health(o.be);
 	pthread_join(th, NULL);
 	assert_int_equal(l.rc, 0);
 	assert_int_equal(rc, 0);
-	assert_true(log_contains(&o, "connection refused"));
+	assert_true(backend_util_log_contains(o.log_path, "connection refused"));
 	close_opened(&o);
 	proxy_stop(&l.px);
 }
@@ -259,11 +212,11 @@ static void refused_without_retries_fails_at_once_and_logs_the_cause(void **stat
 	struct opened o;
 	open_ok("refused", &t, &o);
 	long long t0 = e2e_now_ms();
-	int rc = health_once(o.be);
+	int rc = backend_util_health(o.be);
 	long long took = e2e_now_ms() - t0;
 	assert_int_equal(rc, -ECONNREFUSED);
 	assert_true(took < 2000);
-	assert_true(log_contains(&o, "connection refused"));
+	assert_true(backend_util_log_contains(o.log_path, "connection refused"));
 	close_opened(&o);
 }
 
@@ -309,7 +262,7 @@ static void assert_times_out_while_stopped(struct e2e_fixture *fx, struct backen
 	assert_int_equal(kill(fx->srv.pid, SIGSTOP), 0);
 	assert_true(wait_stopped(fx->srv.pid));
 	long long t0 = e2e_now_ms();
-	int rc = health_once(be);
+	int rc = backend_util_health(be);
 	long long took = e2e_now_ms() - t0;
 	kill(fx->srv.pid, SIGCONT);
 	assert_int_equal(rc, -ETIMEDOUT);
@@ -327,11 +280,11 @@ static void stopped_server_call_returns_within_timeout(void **state)
 	pid_t helper = backend_helper_pid(o.be);
 	/* A new connection: the handshake hangs. */
 	assert_times_out_while_stopped(fx, o.be);
-	assert_true(log_contains(&o, "timed out"));
-	assert_int_equal(health_once(o.be), 0);
+	assert_true(backend_util_log_contains(o.log_path, "timed out"));
+	assert_int_equal(backend_util_health(o.be), 0);
 	/* A pooled connection: the request hangs. */
 	assert_times_out_while_stopped(fx, o.be);
-	assert_int_equal(health_once(o.be), 0);
+	assert_int_equal(backend_util_health(o.be), 0);
 	/* The helper answered the probes after each timeout: not replaced. */
 	assert_int_equal(backend_helper_pid(o.be), helper);
 	close_opened(&o);
@@ -363,19 +316,19 @@ static void killed_helper_is_replaced_on_the_next_call(void **state)
 	struct tcfg t = { .port = port_of(&fx->srv), .maxretries = 1, .retrydelay = 0 };
 	struct opened o;
 	open_ok("killed", &t, &o);
-	assert_int_equal(health_once(o.be), 0);
+	assert_int_equal(backend_util_health(o.be), 0);
 	pid_t first = backend_helper_pid(o.be);
 	assert_true(first > 0);
 	assert_int_equal(kill(first, SIGKILL), 0);
 	/* Killed between calls (a kill during a call fails that call with
 	 * -ECONNABORTED, as documented). */
 	assert_true(wait_ended(first));
-	assert_int_equal(health_once(o.be), 0);
+	assert_int_equal(backend_util_health(o.be), 0);
 	pid_t second = backend_helper_pid(o.be);
 	assert_true(second > 0);
 	assert_int_not_equal(first, second);
 	assert_true(process_gone(first));
-	assert_true(log_contains(&o, "died (signal 9)"));
+	assert_true(backend_util_log_contains(o.log_path, "died (signal 9)"));
 	close_opened(&o);
 }
 
@@ -385,7 +338,7 @@ static void forked_child_forgets_without_disturbing_the_parent(void **state)
 	struct tcfg t = { .port = port_of(&fx->srv) };
 	struct opened o;
 	open_ok("fork", &t, &o);
-	assert_int_equal(health_once(o.be), 0);
+	assert_int_equal(backend_util_health(o.be), 0);
 	pid_t helper = backend_helper_pid(o.be);
 	pid_t child = fork();
 	assert_true(child >= 0);
@@ -398,7 +351,7 @@ static void forked_child_forgets_without_disturbing_the_parent(void **state)
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(backend_helper_pid(o.be), helper);
-	assert_int_equal(health_once(o.be), 0);
+	assert_int_equal(backend_util_health(o.be), 0);
 	close_opened(&o);
 }
 
@@ -408,10 +361,10 @@ static void assert_call_fails_logging(const char *name, const struct tcfg *t, co
 	struct opened o;
 	int rc = open_with(name, t, &o);
 	if (rc == 0) {
-		rc = health_once(o.be);
+		rc = backend_util_health(o.be);
 		assert_true(rc < 0);
 	}
-	assert_true(log_contains(&o, cause));
+	assert_true(backend_util_log_contains(o.log_path, cause));
 	close_opened(&o);
 }
 

@@ -32,6 +32,7 @@
 #include "lib/backend.h"
 #include "lib/chan_mux.h"
 #include "lib/wsop_client.h"
+#include "tests/backend/backend_util.h"
 
 /* ---- a plain HTTP server answering GET /health -------------------- */
 
@@ -211,59 +212,23 @@ static int teardown(void **state)
 	return 0;
 }
 
-static bool log_contains(const struct fx *f, const char *text)
-{
-	FILE *l = fopen(f->log_path, "r");
-	if (!l)
-		return false;
-	char line[4096];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), l))
-		found = strstr(line, text) != NULL;
-	fclose(l);
-	if (!found)
-		fprintf(stderr, "log lacks \"%s\"\n", text);
-	return found;
-}
-
-static int health_once(struct backend *be)
-{
-	struct wsop_client *c = backend_acquire(be);
-	assert_non_null(c);
-	struct wsop_health h;
-	int rc = wsop_health(c, &h);
-	backend_release(be, c);
-	return rc;
-}
-
-static unsigned count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	assert_non_null(d);
-	unsigned n = 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /* ---- tests ---------------------------------------------------------- */
 
 static void open_call_close_leaves_no_fd_or_process(void **state)
 {
 	struct fx *f = *state;
 	struct backend *be;
-	unsigned before = count_fds();
+	unsigned before = backend_util_count_fds();
 	for (int i = 0; i < 10; i++) {
 		assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
 		pid_t pid = backend_helper_pid(be);
 		assert_true(pid > 0);
-		assert_int_equal(health_once(be), 0);
-		assert_int_equal(health_once(be), 0);
+		assert_int_equal(backend_util_health(be), 0);
+		assert_int_equal(backend_util_health(be), 0);
 		backend_close(be);
 		assert_true(kill(pid, 0) != 0 && errno == ESRCH);
 	}
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(backend_util_count_fds(), before);
 	/* Released connections were reused: one per backend. */
 	assert_int_equal(atomic_load(&f->srv.accepted), 10);
 }
@@ -275,8 +240,8 @@ static void helper_that_cannot_load_credentials_fails_open_with_its_cause(void *
 	touch(f, "fail", true);
 	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), -EKEYREJECTED);
 	assert_null(be);
-	assert_true(log_contains(f, "mode 0644 is too open"));
-	assert_true(log_contains(f, "exited with status 1"));
+	assert_true(backend_util_log_contains(f->log_path, "mode 0644 is too open"));
+	assert_true(backend_util_log_contains(f->log_path, "exited with status 1"));
 }
 
 static void missing_helper_binary_fails_open(void **state)
@@ -285,7 +250,7 @@ static void missing_helper_binary_fails_open(void **state)
 	struct backend *be = NULL;
 	setenv("PKCS11WSOP_HELPER", "/nonexistent/pkcs11wsop-helper", 1);
 	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), -ECHILD);
-	assert_true(log_contains(f, "exited with status 127"));
+	assert_true(backend_util_log_contains(f->log_path, "exited with status 127"));
 }
 
 static void hung_helper_is_killed_and_replaced(void **state)
@@ -298,14 +263,14 @@ static void hung_helper_is_killed_and_replaced(void **state)
 	pid_t first = backend_helper_pid(be);
 	touch(f, "hang", false);
 	long long t0 = chan_mux_now_ms();
-	assert_int_equal(health_once(be), -ETIMEDOUT);
+	assert_int_equal(backend_util_health(be), -ETIMEDOUT);
 	long long took = chan_mux_now_ms() - t0;
 	/* TIMEOUT 2 s, plus at most the 1 s probe of a hung helper. */
 	assert_true(took <= 3000 + 200);
 	assert_true(kill(first, 0) != 0 && errno == ESRCH);
-	assert_true(log_contains(f, "does not answer"));
-	assert_true(log_contains(f, "died (signal 9)"));
-	assert_int_equal(health_once(be), 0);
+	assert_true(backend_util_log_contains(f->log_path, "does not answer"));
+	assert_true(backend_util_log_contains(f->log_path, "died (signal 9)"));
+	assert_int_equal(backend_util_health(be), 0);
 	pid_t second = backend_helper_pid(be);
 	assert_true(second > 0 && second != first);
 	backend_close(be);
@@ -320,8 +285,8 @@ static void refused_connection_is_logged_and_returned(void **state)
 	cfg.port = f->srv.port; /* nothing listens there now */
 	http_start(&f->srv, false);
 	assert_int_equal(backend_open(&cfg, f->cfg_path, &be), 0);
-	assert_int_equal(health_once(be), -ECONNREFUSED);
-	assert_true(log_contains(f, "connection refused (attempt 1 of 1)"));
+	assert_int_equal(backend_util_health(be), -ECONNREFUSED);
+	assert_true(backend_util_log_contains(f->log_path, "connection refused (attempt 1 of 1)"));
 	backend_close(be);
 }
 
@@ -335,9 +300,9 @@ static void stale_keepalive_connection_is_replaced_without_a_retry(void **state)
 	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
 	/* MAXRETRIES is 0, so success means the replacement did not count. */
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(health_once(be), 0);
+		assert_int_equal(backend_util_health(be), 0);
 	assert_int_equal(atomic_load(&f->srv.accepted), 3);
-	assert_true(log_contains(f, "stale"));
+	assert_true(backend_util_log_contains(f->log_path, "stale"));
 	backend_close(be);
 }
 
@@ -346,7 +311,7 @@ static void forked_child_forgets_the_backend(void **state)
 	struct fx *f = *state;
 	struct backend *be;
 	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
-	assert_int_equal(health_once(be), 0);
+	assert_int_equal(backend_util_health(be), 0);
 	pid_t helper = backend_helper_pid(be);
 	pid_t child = fork();
 	assert_true(child >= 0);
@@ -357,7 +322,7 @@ static void forked_child_forgets_the_backend(void **state)
 	int status;
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_int_equal(backend_helper_pid(be), helper);
-	assert_int_equal(health_once(be), 0);
+	assert_int_equal(backend_util_health(be), 0);
 	backend_close(be);
 }
 

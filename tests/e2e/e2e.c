@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -745,19 +746,78 @@ void e2e_ready_group_ok(struct direct_tls *conn, char softcard[41], char group[3
 
 struct e2e_env e2e_env;
 
+void *e2e_fixture_new(size_t size)
+{
+	struct e2e_fixture *fx;
+
+	if (size < sizeof(*fx) || (fx = calloc(1, size)) == NULL)
+		return NULL;
+	if (e2e_server_start(&fx->srv, &e2e_env, NULL) != 0) {
+		free(fx);
+		return NULL;
+	}
+	fx->conn = e2e_connect_ok(&fx->srv, E2E_CLIENT);
+	return fx;
+}
+
 int e2e_setup(void **state)
 {
-	struct e2e_fixture *fx = calloc(1, sizeof(*fx));
+	struct e2e_fixture *fx = e2e_fixture_new(sizeof(*fx));
 
 	if (fx == NULL)
 		return -1;
-	if (e2e_server_start(&fx->srv, &e2e_env, NULL) != 0) {
-		free(fx);
-		return -1;
-	}
-	fx->conn = e2e_connect_ok(&fx->srv, E2E_CLIENT);
 	*state = fx;
 	return 0;
+}
+
+struct direct_tls *e2e_conn_of(void **state)
+{
+	return ((struct e2e_fixture *)*state)->conn;
+}
+
+void e2e_expect_error(void **state, const char *method, const char *target, const char *body,
+                      int status, const char *code)
+{
+	struct e2e_answer ans;
+
+	assert_int_equal(e2e_request(e2e_conn_of(state), method, target, NULL, body, &ans), 0);
+	e2e_assert_error(&ans, status, code);
+	e2e_answer_free(&ans);
+}
+
+void e2e_delete_gone_ok(void **state, const char *target)
+{
+	struct e2e_answer ans;
+
+	e2e_call_ok(e2e_conn_of(state), "DELETE", target, NULL, 204, &ans);
+	assert_null(ans.body);
+	e2e_answer_free(&ans);
+	e2e_expect_error(state, "GET", target, NULL, 404, "not_found");
+	e2e_expect_error(state, "DELETE", target, NULL, 404, "not_found");
+}
+
+int e2e_run_tasks(void *(*fn)(void *), void *tasks, size_t count, size_t size, const char *what)
+{
+	pthread_t *threads = calloc(count, sizeof(*threads));
+	char *base = tasks;
+	long long t0 = e2e_now_ms();
+	int failures = 0;
+
+	assert_non_null(threads);
+	for (size_t i = 0; i < count; i++)
+		assert_int_equal(pthread_create(&threads[i], NULL, fn, base + i * size), 0);
+	for (size_t i = 0; i < count; i++) {
+		const struct e2e_task *t = (const void *)(base + i * size);
+
+		pthread_join(threads[i], NULL);
+		if (t->failures != 0)
+			fprintf(stderr, "e2e: task %zu: %d failures, last: %s\n", i, t->failures,
+			        t->why);
+		failures += t->failures;
+	}
+	fprintf(stderr, "e2e: %zu threads x %s in %lld ms\n", count, what, e2e_now_ms() - t0);
+	free(threads);
+	return failures;
 }
 
 int e2e_teardown(void **state)
@@ -789,6 +849,12 @@ int e2e_teardown(void **state)
 
 int e2e_main(const char *name, const struct CMUnitTest *tests, size_t count)
 {
+	return e2e_main_group(name, tests, count, NULL, NULL);
+}
+
+int e2e_main_group(const char *name, const struct CMUnitTest *tests, size_t count,
+                   int (*group_setup)(void **), int (*group_teardown)(void **))
+{
 	int rc;
 
 	/* A server that drops a connection must fail a test, not kill it. */
@@ -800,7 +866,7 @@ int e2e_main(const char *name, const struct CMUnitTest *tests, size_t count)
 	}
 	if (rc != 0)
 		return 1;
-	rc = _cmocka_run_group_tests(name, tests, count, NULL, NULL);
+	rc = _cmocka_run_group_tests(name, tests, count, group_setup, group_teardown);
 	e2e_env_teardown(&e2e_env);
 	return rc;
 }

@@ -161,12 +161,47 @@ struct e2e_fixture {
 };
 extern struct e2e_env e2e_env;
 int e2e_setup(void **state);
+/* For fixtures that extend struct e2e_fixture (as their first member):
+ * a zeroed object of size bytes whose base is set up as e2e_setup() does;
+ * NULL on failure. e2e_teardown() frees it. */
+void *e2e_fixture_new(size_t size);
 int e2e_teardown(void **state);
+
+/* The connection of the fixture in *state (a struct e2e_fixture, or a
+ * struct that starts with one). */
+struct direct_tls *e2e_conn_of(void **state);
+/* On that connection: method target (body may be NULL, no idempotency key)
+ * must answer status with error code (e2e_assert_error). */
+void e2e_expect_error(void **state, const char *method, const char *target, const char *body,
+                      int status, const char *code);
+/* DELETE target must answer 204 without a body; after it GET and DELETE
+ * of target must answer 404 not_found. */
+void e2e_delete_gone_ok(void **state, const char *target);
+
+/* What each thread of e2e_run_tasks() reports, as the first member of a
+ * task: threads make no cmocka assertions, they count their failures and
+ * say why the last one failed. */
+struct e2e_task {
+	const struct e2e_server *srv;
+	int failures;
+	char why[DIRECT_TLS_ERROR_MAX + 64];
+};
+/* Runs fn on each of count tasks (size bytes apart, each starting with a
+ * struct e2e_task) in a thread of its own and joins them; prints each
+ * task's failures and the time taken for what; returns the sum of the
+ * failures. */
+int e2e_run_tasks(void *(*fn)(void *), void *tasks, size_t count, size_t size, const char *what);
+/* A macro's value as a string literal, e.g. for what above. */
+#define E2E_STR(x)  E2E_STR_(x)
+#define E2E_STR_(x) #x
 
 struct CMUnitTest;
 /* Makes the PKI, runs the tests, removes the temp dir. Returns the process
  * exit status: 0 all passed, 77 skipped (meson's code), else failures. */
 int e2e_main(const char *name, const struct CMUnitTest *tests, size_t count);
+/* The same with a group setup and teardown (either may be NULL). */
+int e2e_main_group(const char *name, const struct CMUnitTest *tests, size_t count,
+                   int (*group_setup)(void **), int (*group_teardown)(void **));
 
 /* Monotonic milliseconds. */
 long long e2e_now_ms(void);

@@ -23,16 +23,11 @@ struct client_fixture {
 
 static int setup(void **state)
 {
-	struct client_fixture *fx = calloc(1, sizeof(*fx));
+	struct client_fixture *fx = e2e_fixture_new(sizeof(*fx));
 	struct wsop_transport t;
 
 	if (fx == NULL)
 		return -1;
-	if (e2e_server_start(&fx->base.srv, &e2e_env, NULL) != 0) {
-		free(fx);
-		return -1;
-	}
-	fx->base.conn = e2e_connect_ok(&fx->base.srv, E2E_CLIENT);
 	direct_tls_transport(fx->base.conn, &t);
 	if (wsop_client_init(&fx->client, &t, "localhost", 15000) != 0)
 		return -1;
@@ -232,12 +227,10 @@ static void typed_client_retry_with_the_same_key_makes_one_object(void **state)
 }
 
 struct task {
-	const struct e2e_server *srv;
+	struct e2e_task base; /* first: e2e_run_tasks() reads it */
 	const char *key_path;
 	uint8_t plain[48];
 	uint8_t expected[48];
-	int failures;
-	char why[DIRECT_TLS_ERROR_MAX + 64];
 };
 
 /* No cmocka assertions in threads: each task counts its failures. */
@@ -249,14 +242,14 @@ static void *encrypt_task(void *arg)
 	struct wsop_client client;
 	char err[DIRECT_TLS_ERROR_MAX];
 
-	if (e2e_connect(t->srv, E2E_CLIENT, 0, &conn, err, sizeof(err)) != 0) {
-		snprintf(t->why, sizeof(t->why), "connect: %s", err);
-		t->failures = PER_TASK;
+	if (e2e_connect(t->base.srv, E2E_CLIENT, 0, &conn, err, sizeof(err)) != 0) {
+		snprintf(t->base.why, sizeof(t->base.why), "connect: %s", err);
+		t->base.failures = PER_TASK;
 		return NULL;
 	}
 	direct_tls_transport(conn, &tr);
 	if (wsop_client_init(&client, &tr, "localhost", 30000) != 0) {
-		t->failures = PER_TASK;
+		t->base.failures = PER_TASK;
 		direct_tls_close(conn);
 		return NULL;
 	}
@@ -273,9 +266,9 @@ static void *encrypt_task(void *arg)
 		rc = wsop_encrypt(&client, &req, &ans);
 		if (rc != 0 || ans.data.len != sizeof(t->expected) ||
 		    memcmp(ans.data.data, t->expected, sizeof(t->expected)) != 0) {
-			snprintf(t->why, sizeof(t->why), "call %d: rc %d %s %s", i, rc,
+			snprintf(t->base.why, sizeof(t->base.why), "call %d: rc %d %s %s", i, rc,
 			         wsop_client_error(&client)->code, direct_tls_error(conn));
-			t->failures++;
+			t->base.failures++;
 		}
 		wsop_crypto_answer_free(&ans);
 	}
@@ -288,12 +281,9 @@ static void concurrent_typed_clients_all_get_correct_answers(void **state)
 {
 	struct wsop_client *c = client_of(state);
 	static struct task tasks[THREADS];
-	pthread_t threads[THREADS];
 	struct wsop_softcard sc;
 	struct wsop_group g;
 	struct wsop_key key;
-	long long t0;
-	int failures = 0;
 
 	make_key(c, 256, &sc, &g, &key);
 	for (int i = 0; i < THREADS; i++) {
@@ -301,7 +291,7 @@ static void concurrent_typed_clients_all_get_correct_answers(void **state)
 		struct wsop_crypto_answer ans;
 
 		memset(&tasks[i], 0, sizeof(tasks[i]));
-		tasks[i].srv = &((struct e2e_fixture *)*state)->srv;
+		tasks[i].base.srv = &((struct e2e_fixture *)*state)->srv;
 		tasks[i].key_path = key.path;
 		for (size_t j = 0; j < sizeof(tasks[i].plain); j++)
 			tasks[i].plain[j] = (uint8_t)(i ^ (j * 13));
@@ -315,19 +305,9 @@ static void concurrent_typed_clients_all_get_correct_answers(void **state)
 		memcpy(tasks[i].expected, ans.data.data, ans.data.len);
 		wsop_crypto_answer_free(&ans);
 	}
-	t0 = e2e_now_ms();
-	for (int i = 0; i < THREADS; i++)
-		assert_int_equal(pthread_create(&threads[i], NULL, encrypt_task, &tasks[i]), 0);
-	for (int i = 0; i < THREADS; i++) {
-		pthread_join(threads[i], NULL);
-		if (tasks[i].failures != 0)
-			fprintf(stderr, "e2e: task %d: %d failures, last: %s\n", i,
-			        tasks[i].failures, tasks[i].why);
-		failures += tasks[i].failures;
-	}
-	fprintf(stderr, "e2e: %d threads x %d typed encrypt calls in %lld ms\n", THREADS, PER_TASK,
-	        e2e_now_ms() - t0);
-	assert_int_equal(failures, 0);
+	assert_int_equal(e2e_run_tasks(encrypt_task, tasks, THREADS, sizeof(tasks[0]),
+	                               E2E_STR(PER_TASK) " typed encrypt calls"),
+	                 0);
 	wsop_key_free(&key);
 }
 

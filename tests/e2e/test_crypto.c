@@ -25,15 +25,10 @@ struct crypto_fixture {
 
 static int setup(void **state)
 {
-	struct crypto_fixture *fx = calloc(1, sizeof(*fx));
+	struct crypto_fixture *fx = e2e_fixture_new(sizeof(*fx));
 
 	if (fx == NULL)
 		return -1;
-	if (e2e_server_start(&fx->base.srv, &e2e_env, NULL) != 0) {
-		free(fx);
-		return -1;
-	}
-	fx->base.conn = e2e_connect_ok(&fx->base.srv, E2E_CLIENT);
 	e2e_softcard_ok(fx->base.conn, "crypto", PASS, fx->softcard);
 	e2e_activate_ok(fx->base.conn, fx->softcard, PASS);
 	e2e_group_ok(fx->base.conn, "keys", fx->softcard, fx->group);
@@ -291,12 +286,10 @@ static void decrypt_refuses_bad_padding(void **state)
 }
 
 struct task {
-	const struct e2e_server *srv;
+	struct e2e_task base; /* first: e2e_run_tasks() reads it */
 	const char *key;
 	uint8_t plain[32];
 	uint8_t expected[32];
-	int failures;
-	char why[DIRECT_TLS_ERROR_MAX + 64];
 };
 
 /* No cmocka assertions in threads: each task counts its own failures. */
@@ -311,9 +304,9 @@ static void *encrypt_task(void *arg)
 
 	snprintf(expected_b64, sizeof(expected_b64), "%s", exp);
 	free(exp);
-	if (e2e_connect(t->srv, E2E_CLIENT, 0, &conn, err, sizeof(err)) != 0) {
-		snprintf(t->why, sizeof(t->why), "connect: %s", err);
-		t->failures = PER_TASK;
+	if (e2e_connect(t->base.srv, E2E_CLIENT, 0, &conn, err, sizeof(err)) != 0) {
+		snprintf(t->base.why, sizeof(t->base.why), "connect: %s", err);
+		t->base.failures = PER_TASK;
 		free(b64);
 		return NULL;
 	}
@@ -330,9 +323,9 @@ static void *encrypt_task(void *arg)
 		    ans.status != 200 || ans.json == NULL ||
 		    !json_object_object_get_ex(ans.json, "data", &data) ||
 		    strcmp(json_object_get_string(data), expected_b64) != 0) {
-			snprintf(t->why, sizeof(t->why), "call %d: status %d body %s", i,
+			snprintf(t->base.why, sizeof(t->base.why), "call %d: status %d body %s", i,
 			         ans.status, ans.body != NULL ? ans.body : "(none)");
-			t->failures++;
+			t->base.failures++;
 		}
 		e2e_answer_free(&ans);
 	}
@@ -345,10 +338,7 @@ static void concurrent_clients_all_get_correct_answers(void **state)
 {
 	struct crypto_fixture *fx = fx_of(state);
 	static struct task tasks[THREADS];
-	pthread_t threads[THREADS];
 	char key[96];
-	long long t0;
-	int failures = 0;
 
 	e2e_key_ok(fx->base.conn, fx->group, "shared", 256, NULL, key);
 	for (int i = 0; i < THREADS; i++) {
@@ -356,7 +346,7 @@ static void concurrent_clients_all_get_correct_answers(void **state)
 		uint8_t *ct;
 
 		memset(&tasks[i], 0, sizeof(tasks[i]));
-		tasks[i].srv = &fx->base.srv;
+		tasks[i].base.srv = &fx->base.srv;
 		tasks[i].key = key;
 		for (size_t j = 0; j < sizeof(tasks[i].plain); j++)
 			tasks[i].plain[j] = (uint8_t)(i * 31 + j);
@@ -366,19 +356,9 @@ static void concurrent_clients_all_get_correct_answers(void **state)
 		memcpy(tasks[i].expected, ct, len);
 		free(ct);
 	}
-	t0 = e2e_now_ms();
-	for (int i = 0; i < THREADS; i++)
-		assert_int_equal(pthread_create(&threads[i], NULL, encrypt_task, &tasks[i]), 0);
-	for (int i = 0; i < THREADS; i++) {
-		pthread_join(threads[i], NULL);
-		if (tasks[i].failures != 0)
-			fprintf(stderr, "e2e: task %d: %d failures, last: %s\n", i,
-			        tasks[i].failures, tasks[i].why);
-		failures += tasks[i].failures;
-	}
-	fprintf(stderr, "e2e: %d x %d encrypt calls in %lld ms\n", THREADS, PER_TASK,
-	        e2e_now_ms() - t0);
-	assert_int_equal(failures, 0);
+	assert_int_equal(e2e_run_tasks(encrypt_task, tasks, THREADS, sizeof(tasks[0]),
+	                               E2E_STR(PER_TASK) " encrypt calls"),
+	                 0);
 }
 
 int main(void)

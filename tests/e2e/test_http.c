@@ -43,16 +43,6 @@ static void expect_raw_error(void **state, const char *bytes, size_t len, int st
 	assert_another_client_is_served(state);
 }
 
-static void expect_request_error(void **state, const char *method, const char *target,
-                                 const char *body, int status, const char *code)
-{
-	struct e2e_answer ans;
-
-	assert_int_equal(e2e_request(fx_of(state)->conn, method, target, NULL, body, &ans), 0);
-	e2e_assert_error(&ans, status, code);
-	e2e_answer_free(&ans);
-}
-
 #define RAW(s) s, sizeof(s) - 1
 
 static void malformed_request_line_is_bad_http(void **state)
@@ -124,18 +114,17 @@ static void oversized_target_is_uri_too_long(void **state)
 
 static void invalid_json_is_bad_request(void **state)
 {
-	expect_request_error(state, "POST", "/km/v1/protectiondomains", "{\"type\":", 400,
-	                     "bad_request");
-	expect_request_error(state, "POST", "/km/v1/protectiondomains", "[1,2]", 400,
-	                     "bad_request");
-	expect_request_error(state, "POST", "/km/v1/protectiondomains",
-	                     "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":\"p\"} x", 400,
-	                     "bad_request");
-	expect_request_error(state, "POST", "/km/v1/protectiondomains",
-	                     "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{\"i\":1}}}}}"
-	                     "}}}}",
-	                     400, "bad_request");
-	expect_request_error(state, "POST", "/km/v1/protectiondomains", "", 400, "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains", "{\"type\":", 400,
+	                 "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains", "[1,2]", 400, "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains",
+	                 "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":\"p\"} x", 400,
+	                 "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains",
+	                 "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{\"i\":1}}}}}"
+	                 "}}}}",
+	                 400, "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains", "", 400, "bad_request");
 	assert_another_client_is_served(state);
 }
 
@@ -147,18 +136,18 @@ static void bad_base64url_is_bad_request(void **state)
 	e2e_activate_ok(fx_of(state)->conn, sc, PASS);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/objects", sc);
 	/* padding, the standard alphabet, and non-zero trailing bits */
-	expect_request_error(state, "POST", target,
-	                     "{\"class\":\"data\",\"attributes\":{\"value\":\"aGk=\"}}", 400,
-	                     "bad_request");
-	expect_request_error(state, "POST", target,
-	                     "{\"class\":\"data\",\"attributes\":{\"value\":\"a+/a\"}}", 400,
-	                     "bad_request");
-	expect_request_error(state, "POST", target,
-	                     "{\"class\":\"data\",\"attributes\":{\"value\":\"aGl\"}}", 400,
-	                     "bad_request");
-	expect_request_error(state, "POST", target,
-	                     "{\"class\":\"data\",\"attributes\":{\"value\":\"a\"}}", 400,
-	                     "bad_request");
+	e2e_expect_error(state, "POST", target,
+	                 "{\"class\":\"data\",\"attributes\":{\"value\":\"aGk=\"}}", 400,
+	                 "bad_request");
+	e2e_expect_error(state, "POST", target,
+	                 "{\"class\":\"data\",\"attributes\":{\"value\":\"a+/a\"}}", 400,
+	                 "bad_request");
+	e2e_expect_error(state, "POST", target,
+	                 "{\"class\":\"data\",\"attributes\":{\"value\":\"aGl\"}}", 400,
+	                 "bad_request");
+	e2e_expect_error(state, "POST", target,
+	                 "{\"class\":\"data\",\"attributes\":{\"value\":\"a\"}}", 400,
+	                 "bad_request");
 	assert_another_client_is_served(state);
 }
 
@@ -166,45 +155,44 @@ static void wrong_types_are_bad_request(void **state)
 {
 	char sc[41], body[256];
 
-	expect_request_error(state, "POST", "/km/v1/protectiondomains",
-	                     "{\"type\":\"Softcard\",\"name\":5,\"passphrase\":\"p\"}", 400,
-	                     "bad_request");
-	expect_request_error(state, "POST", "/km/v1/protectiondomains",
-	                     "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":null}", 400,
-	                     "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains",
+	                 "{\"type\":\"Softcard\",\"name\":5,\"passphrase\":\"p\"}", 400,
+	                 "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains",
+	                 "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":null}", 400,
+	                 "bad_request");
 	e2e_softcard_ok(fx_of(state)->conn, "types", PASS, sc);
 	e2e_activate_ok(fx_of(state)->conn, sc, PASS);
 	char group[37], target[128];
 	e2e_group_ok(fx_of(state)->conn, "g", sc, group);
 	snprintf(target, sizeof(target), "/km/v1/groups/%s/keys", group);
-	expect_request_error(
-	    state, "POST", target,
-	    "{\"algorithm\":\"AES\",\"size\":128.0,\"attributes\":{\"label\":\"k\"}}", 400,
-	    "bad_request");
-	expect_request_error(state, "POST", target,
-	                     "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"k\","
-	                     "\"encrypt\":\"yes\"}}",
-	                     400, "bad_request");
+	e2e_expect_error(state, "POST", target,
+	                 "{\"algorithm\":\"AES\",\"size\":128.0,\"attributes\":{\"label\":\"k\"}}",
+	                 400, "bad_request");
+	e2e_expect_error(state, "POST", target,
+	                 "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"k\","
+	                 "\"encrypt\":\"yes\"}}",
+	                 400, "bad_request");
 	snprintf(body, sizeof(body), "{\"name\":[\"g\"],\"protectiondomain\":\"%s\"}", sc);
-	expect_request_error(state, "POST", "/km/v1/groups", body, 400, "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/groups", body, 400, "bad_request");
 	assert_another_client_is_served(state);
 }
 
 static void unknown_path_is_not_found(void **state)
 {
-	expect_request_error(state, "GET", "/nothing/here", NULL, 404, "not_found");
-	expect_request_error(state, "GET", "/km/v2/protectiondomains", NULL, 404, "not_found");
-	expect_request_error(state, "POST", "/crypto/v1/sign", "{}", 404, "not_found");
+	e2e_expect_error(state, "GET", "/nothing/here", NULL, 404, "not_found");
+	e2e_expect_error(state, "GET", "/km/v2/protectiondomains", NULL, 404, "not_found");
+	e2e_expect_error(state, "POST", "/crypto/v1/sign", "{}", 404, "not_found");
 	assert_another_client_is_served(state);
 }
 
 static void unknown_method_is_method_not_allowed(void **state)
 {
-	expect_request_error(state, "PUT", "/health", NULL, 405, "method_not_allowed");
-	expect_request_error(state, "DELETE", "/km/v1/protectiondomains", NULL, 405,
-	                     "method_not_allowed");
-	expect_request_error(state, "GET", "/crypto/v1/encrypt", NULL, 405, "method_not_allowed");
-	expect_request_error(state, "PATCH", "/km/v1/groups", "{}", 405, "method_not_allowed");
+	e2e_expect_error(state, "PUT", "/health", NULL, 405, "method_not_allowed");
+	e2e_expect_error(state, "DELETE", "/km/v1/protectiondomains", NULL, 405,
+	                 "method_not_allowed");
+	e2e_expect_error(state, "GET", "/crypto/v1/encrypt", NULL, 405, "method_not_allowed");
+	e2e_expect_error(state, "PATCH", "/km/v1/groups", "{}", 405, "method_not_allowed");
 	assert_another_client_is_served(state);
 }
 

@@ -11,21 +11,6 @@
 
 #define PASS "key pass phrase"
 
-static struct direct_tls *conn_of(void **state)
-{
-	return ((struct e2e_fixture *)*state)->conn;
-}
-
-static void expect_error(void **state, const char *method, const char *target, const char *body,
-                         int status, const char *code)
-{
-	struct e2e_answer ans;
-
-	assert_int_equal(e2e_request(conn_of(state), method, target, NULL, body, &ans), 0);
-	e2e_assert_error(&ans, status, code);
-	e2e_answer_free(&ans);
-}
-
 static bool is_uuid(const char *s)
 {
 	if (strlen(s) != 36)
@@ -94,9 +79,9 @@ static void group_create_answers_201_group(void **state)
 	struct e2e_answer ans;
 	char body[256];
 
-	e2e_softcard_ok(conn_of(state), "gcard", PASS, sc);
+	e2e_softcard_ok(e2e_conn_of(state), "gcard", PASS, sc);
 	snprintf(body, sizeof(body), "{\"name\":\"pkcs11\",\"protectiondomain\":\"%s\"}", sc);
-	assert_group(e2e_call_ok(conn_of(state), "POST", "/km/v1/groups", body, 201, &ans),
+	assert_group(e2e_call_ok(e2e_conn_of(state), "POST", "/km/v1/groups", body, 201, &ans),
 	             "pkcs11", sc);
 	e2e_answer_free(&ans);
 }
@@ -105,18 +90,18 @@ static void group_create_refuses_invalid_name_and_bad_softcard(void **state)
 {
 	char sc[41], body[256];
 
-	e2e_softcard_ok(conn_of(state), "gcard", PASS, sc);
+	e2e_softcard_ok(e2e_conn_of(state), "gcard", PASS, sc);
 	snprintf(body, sizeof(body), "{\"name\":\"no spaces\",\"protectiondomain\":\"%s\"}", sc);
-	expect_error(state, "POST", "/km/v1/groups", body, 400, "invalid_name");
+	e2e_expect_error(state, "POST", "/km/v1/groups", body, 400, "invalid_name");
 	snprintf(body, sizeof(body), "{\"name\":\"\",\"protectiondomain\":\"%s\"}", sc);
-	expect_error(state, "POST", "/km/v1/groups", body, 400, "invalid_name");
-	expect_error(state, "POST", "/km/v1/groups",
-	             "{\"name\":\"g\",\"protectiondomain\":\"ABC\"}", 400, "bad_request");
-	expect_error(state, "POST", "/km/v1/groups",
-	             "{\"name\":\"g\",\"protectiondomain\":"
-	             "\"0000000000000000000000000000000000000000\"}",
-	             404, "not_found");
-	expect_error(state, "POST", "/km/v1/groups", "{\"name\":\"g\"}", 400, "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/groups", body, 400, "invalid_name");
+	e2e_expect_error(state, "POST", "/km/v1/groups",
+	                 "{\"name\":\"g\",\"protectiondomain\":\"ABC\"}", 400, "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/groups",
+	                 "{\"name\":\"g\",\"protectiondomain\":"
+	                 "\"0000000000000000000000000000000000000000\"}",
+	                 404, "not_found");
+	e2e_expect_error(state, "POST", "/km/v1/groups", "{\"name\":\"g\"}", 400, "bad_request");
 }
 
 static void group_list_filters_by_softcard(void **state)
@@ -125,19 +110,19 @@ static void group_list_filters_by_softcard(void **state)
 	struct e2e_answer ans;
 	json_object *arr;
 
-	e2e_softcard_ok(conn_of(state), "a", PASS, a);
-	e2e_softcard_ok(conn_of(state), "b", PASS, b);
-	e2e_group_ok(conn_of(state), "ga", a, ga);
-	e2e_group_ok(conn_of(state), "gb", b, gb);
+	e2e_softcard_ok(e2e_conn_of(state), "a", PASS, a);
+	e2e_softcard_ok(e2e_conn_of(state), "b", PASS, b);
+	e2e_group_ok(e2e_conn_of(state), "ga", a, ga);
+	e2e_group_ok(e2e_conn_of(state), "gb", b, gb);
 
-	arr =
-	    e2e_arr(e2e_call_ok(conn_of(state), "GET", "/km/v1/groups", NULL, 200, &ans), "groups");
+	arr = e2e_arr(e2e_call_ok(e2e_conn_of(state), "GET", "/km/v1/groups", NULL, 200, &ans),
+	              "groups");
 	e2e_assert_members(ans.json, "groups", NULL);
 	assert_int_equal(json_object_array_length(arr), 2);
 	e2e_answer_free(&ans);
 
 	snprintf(target, sizeof(target), "/km/v1/groups?protectiondomain=%s", b);
-	arr = e2e_arr(e2e_call_ok(conn_of(state), "GET", target, NULL, 200, &ans), "groups");
+	arr = e2e_arr(e2e_call_ok(e2e_conn_of(state), "GET", target, NULL, 200, &ans), "groups");
 	assert_int_equal(json_object_array_length(arr), 1);
 	assert_group(json_object_array_get_idx(arr, 0), "gb", b);
 	assert_string_equal(e2e_str(json_object_array_get_idx(arr, 0), "id"), gb);
@@ -148,13 +133,13 @@ static void key_generate_needs_the_softcard_active(void **state)
 {
 	char sc[41], group[37], target[128];
 
-	e2e_softcard_ok(conn_of(state), "inactive", PASS, sc);
-	e2e_group_ok(conn_of(state), "g", sc, group);
+	e2e_softcard_ok(e2e_conn_of(state), "inactive", PASS, sc);
+	e2e_group_ok(e2e_conn_of(state), "g", sc, group);
 	snprintf(target, sizeof(target), "/km/v1/groups/%s/keys", group);
-	expect_error(state, "POST", target,
-	             "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"k\"}}", 403,
-	             "not_active");
-	expect_error(state, "GET", target, NULL, 403, "not_active");
+	e2e_expect_error(state, "POST", target,
+	                 "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"k\"}}",
+	                 403, "not_active");
+	e2e_expect_error(state, "GET", target, NULL, 403, "not_active");
 }
 
 static void key_generate_answers_key_without_key_material(void **state)
@@ -163,7 +148,7 @@ static void key_generate_answers_key_without_key_material(void **state)
 	char sc[41], group[37], target[128];
 	struct e2e_answer ans;
 
-	e2e_ready_group_ok(conn_of(state), sc, group);
+	e2e_ready_group_ok(e2e_conn_of(state), sc, group);
 	snprintf(target, sizeof(target), "/km/v1/groups/%s/keys", group);
 	for (size_t i = 0; i < 3; i++) {
 		char body[256];
@@ -174,7 +159,7 @@ static void key_generate_answers_key_without_key_material(void **state)
 		         "\"id\":\"AQID\",\"encrypt\":true,\"decrypt\":true,\"sign\":false,"
 		         "\"verify\":false,\"wrap\":false,\"unwrap\":false,\"derive\":false}}",
 		         sizes[i]);
-		k = e2e_call_ok(conn_of(state), "POST", target, body, 201, &ans);
+		k = e2e_call_ok(e2e_conn_of(state), "POST", target, body, 201, &ans);
 		assert_key(k, group, sc, sizes[i], "k1", true);
 		a = e2e_obj(k, "attributes");
 		assert_string_equal(e2e_str(a, "id"), "AQID");
@@ -190,9 +175,9 @@ static void key_generate_defaults_encrypt_and_decrypt_true(void **state)
 	struct e2e_answer ans;
 	json_object *k;
 
-	e2e_ready_group_ok(conn_of(state), sc, group);
+	e2e_ready_group_ok(e2e_conn_of(state), sc, group);
 	snprintf(target, sizeof(target), "/km/v1/groups/%s/keys", group);
-	k = e2e_call_ok(conn_of(state), "POST", target,
+	k = e2e_call_ok(e2e_conn_of(state), "POST", target,
 	                "{\"algorithm\":\"AES\",\"size\":256,\"attributes\":{\"label\":\"\"}}", 201,
 	                &ans);
 	assert_key(k, group, sc, 256, "", false);
@@ -200,7 +185,7 @@ static void key_generate_defaults_encrypt_and_decrypt_true(void **state)
 	assert_true(e2e_bool(e2e_obj(k, "attributes"), "decrypt"));
 	e2e_answer_free(&ans);
 
-	k = e2e_call_ok(conn_of(state), "POST", target,
+	k = e2e_call_ok(e2e_conn_of(state), "POST", target,
 	                "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"e\","
 	                "\"decrypt\":false}}",
 	                201, &ans);
@@ -214,20 +199,21 @@ static void key_generate_refuses_bad_size(void **state)
 	static const char *const sizes[] = { "0", "64", "100", "512", "-128" };
 	char sc[41], group[37], target[128], body[256];
 
-	e2e_ready_group_ok(conn_of(state), sc, group);
+	e2e_ready_group_ok(e2e_conn_of(state), sc, group);
 	snprintf(target, sizeof(target), "/km/v1/groups/%s/keys", group);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		snprintf(body, sizeof(body),
 		         "{\"algorithm\":\"AES\",\"size\":%s,\"attributes\":{\"label\":\"k\"}}",
 		         sizes[i]);
-		expect_error(state, "POST", target, body, 400, "bad_key_size");
+		e2e_expect_error(state, "POST", target, body, 400, "bad_key_size");
 	}
-	expect_error(state, "POST", target,
-	             "{\"algorithm\":\"AES\",\"size\":\"128\",\"attributes\":{\"label\":\"k\"}}",
-	             400, "bad_request");
-	expect_error(state, "POST", target,
-	             "{\"algorithm\":\"DES3\",\"size\":128,\"attributes\":{\"label\":\"k\"}}", 400,
-	             "bad_request");
+	e2e_expect_error(
+	    state, "POST", target,
+	    "{\"algorithm\":\"AES\",\"size\":\"128\",\"attributes\":{\"label\":\"k\"}}", 400,
+	    "bad_request");
+	e2e_expect_error(state, "POST", target,
+	                 "{\"algorithm\":\"DES3\",\"size\":128,\"attributes\":{\"label\":\"k\"}}",
+	                 400, "bad_request");
 }
 
 static void key_generate_refuses_sign_verify_wrap_unwrap_derive(void **state)
@@ -237,25 +223,26 @@ static void key_generate_refuses_sign_verify_wrap_unwrap_derive(void **state)
 	char sc[41], group[37], target[128], body[256];
 	struct e2e_answer ans;
 
-	e2e_ready_group_ok(conn_of(state), sc, group);
+	e2e_ready_group_ok(e2e_conn_of(state), sc, group);
 	snprintf(target, sizeof(target), "/km/v1/groups/%s/keys", group);
 	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
 		snprintf(body, sizeof(body),
 		         "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"k\","
 		         "\"%s\":true}}",
 		         attrs[i]);
-		expect_error(state, "POST", target, body, 400, "bad_attribute");
+		e2e_expect_error(state, "POST", target, body, 400, "bad_attribute");
 	}
 	/* Nothing was made. */
-	e2e_call_ok(conn_of(state), "GET", target, NULL, 200, &ans);
+	e2e_call_ok(e2e_conn_of(state), "GET", target, NULL, 200, &ans);
 	assert_int_equal(json_object_array_length(e2e_arr(ans.json, "keys")), 0);
 	e2e_answer_free(&ans);
-	expect_error(state, "POST", target,
-	             "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{}}", 400, "bad_request");
-	expect_error(state, "POST", target,
-	             "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"k\","
-	             "\"colour\":\"red\"}}",
-	             400, "bad_request");
+	e2e_expect_error(state, "POST", target,
+	                 "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{}}", 400,
+	                 "bad_request");
+	e2e_expect_error(state, "POST", target,
+	                 "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"k\","
+	                 "\"colour\":\"red\"}}",
+	                 400, "bad_request");
 }
 
 static void key_list_and_get_answer_keys_without_key_material(void **state)
@@ -264,12 +251,12 @@ static void key_list_and_get_answer_keys_without_key_material(void **state)
 	struct e2e_answer ans;
 	json_object *arr;
 
-	e2e_ready_group_ok(conn_of(state), sc, group);
-	e2e_key_ok(conn_of(state), group, "one", 128, NULL, path1);
-	e2e_key_ok(conn_of(state), group, "two", 192, NULL, path2);
+	e2e_ready_group_ok(e2e_conn_of(state), sc, group);
+	e2e_key_ok(e2e_conn_of(state), group, "one", 128, NULL, path1);
+	e2e_key_ok(e2e_conn_of(state), group, "two", 192, NULL, path2);
 
 	snprintf(target, sizeof(target), "/km/v1/groups/%s/keys", group);
-	e2e_call_ok(conn_of(state), "GET", target, NULL, 200, &ans);
+	e2e_call_ok(e2e_conn_of(state), "GET", target, NULL, 200, &ans);
 	e2e_assert_members(ans.json, "keys", NULL);
 	arr = e2e_arr(ans.json, "keys");
 	assert_int_equal(json_object_array_length(arr), 2);
@@ -279,7 +266,7 @@ static void key_list_and_get_answer_keys_without_key_material(void **state)
 	e2e_answer_free(&ans);
 
 	snprintf(target, sizeof(target), "/%s", path2);
-	assert_key(e2e_call_ok(conn_of(state), "GET", target, NULL, 200, &ans), group, sc, 192,
+	assert_key(e2e_call_ok(e2e_conn_of(state), "GET", target, NULL, 200, &ans), group, sc, 192,
 	           "two", false);
 	e2e_answer_free(&ans);
 }
@@ -287,23 +274,18 @@ static void key_list_and_get_answer_keys_without_key_material(void **state)
 static void key_get_and_delete_answer_not_found_for_unknown_keys(void **state)
 {
 	char sc[41], group[37], path[96], target[160];
-	struct e2e_answer ans;
 
-	e2e_ready_group_ok(conn_of(state), sc, group);
-	e2e_key_ok(conn_of(state), group, "del", 256, NULL, path);
+	e2e_ready_group_ok(e2e_conn_of(state), sc, group);
+	e2e_key_ok(e2e_conn_of(state), group, "del", 256, NULL, path);
 	snprintf(target, sizeof(target), "/%s", path);
-	e2e_call_ok(conn_of(state), "DELETE", target, NULL, 204, &ans);
-	assert_null(ans.body);
-	e2e_answer_free(&ans);
-	expect_error(state, "GET", target, NULL, 404, "not_found");
-	expect_error(state, "DELETE", target, NULL, 404, "not_found");
-	expect_error(state, "GET",
-	             "/km/v1/groups/00000000-0000-0000-0000-000000000000/keys/"
-	             "00000000-0000-0000-0000-000000000000",
-	             NULL, 404, "not_found");
-	expect_error(state, "POST", "/km/v1/groups/00000000-0000-0000-0000-000000000000/keys",
-	             "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"k\"}}", 404,
-	             "not_found");
+	e2e_delete_gone_ok(state, target);
+	e2e_expect_error(state, "GET",
+	                 "/km/v1/groups/00000000-0000-0000-0000-000000000000/keys/"
+	                 "00000000-0000-0000-0000-000000000000",
+	                 NULL, 404, "not_found");
+	e2e_expect_error(state, "POST", "/km/v1/groups/00000000-0000-0000-0000-000000000000/keys",
+	                 "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"k\"}}",
+	                 404, "not_found");
 }
 
 static void key_get_needs_the_softcard_active(void **state)
@@ -311,14 +293,14 @@ static void key_get_needs_the_softcard_active(void **state)
 	char sc[41], group[37], path[96], target[160];
 	struct e2e_answer ans;
 
-	e2e_ready_group_ok(conn_of(state), sc, group);
-	e2e_key_ok(conn_of(state), group, "k", 128, NULL, path);
+	e2e_ready_group_ok(e2e_conn_of(state), sc, group);
+	e2e_key_ok(e2e_conn_of(state), group, "k", 128, NULL, path);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/deactivate", sc);
-	e2e_call_ok(conn_of(state), "POST", target, NULL, 200, &ans);
+	e2e_call_ok(e2e_conn_of(state), "POST", target, NULL, 200, &ans);
 	e2e_answer_free(&ans);
 	snprintf(target, sizeof(target), "/%s", path);
-	expect_error(state, "GET", target, NULL, 403, "not_active");
-	expect_error(state, "DELETE", target, NULL, 403, "not_active");
+	e2e_expect_error(state, "GET", target, NULL, 403, "not_active");
+	e2e_expect_error(state, "DELETE", target, NULL, 403, "not_active");
 }
 
 int main(void)

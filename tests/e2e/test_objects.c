@@ -19,15 +19,10 @@ struct objects_fixture {
 
 static int setup(void **state)
 {
-	struct objects_fixture *fx = calloc(1, sizeof(*fx));
+	struct objects_fixture *fx = e2e_fixture_new(sizeof(*fx));
 
 	if (fx == NULL)
 		return -1;
-	if (e2e_server_start(&fx->base.srv, &e2e_env, NULL) != 0) {
-		free(fx);
-		return -1;
-	}
-	fx->base.conn = e2e_connect_ok(&fx->base.srv, E2E_CLIENT);
 	e2e_softcard_ok(fx->base.conn, "objs", PASS, fx->softcard);
 	e2e_activate_ok(fx->base.conn, fx->softcard, PASS);
 	snprintf(fx->objects, sizeof(fx->objects), "/km/v1/protectiondomains/%s/objects",
@@ -39,16 +34,6 @@ static int setup(void **state)
 static struct objects_fixture *fx_of(void **state)
 {
 	return *state;
-}
-
-static void expect_error(void **state, const char *method, const char *target, const char *body,
-                         int status, const char *code)
-{
-	struct e2e_answer ans;
-
-	assert_int_equal(e2e_request(fx_of(state)->base.conn, method, target, NULL, body, &ans), 0);
-	e2e_assert_error(&ans, status, code);
-	e2e_answer_free(&ans);
 }
 
 static void data_object_create_answers_201_with_its_attributes(void **state)
@@ -107,18 +92,18 @@ static void certificate_create_needs_type_value_and_subject(void **state)
 {
 	struct objects_fixture *fx = fx_of(state);
 
-	expect_error(state, "POST", fx->objects,
-	             "{\"class\":\"certificate\",\"attributes\":{\"value\":\"MIIB\","
-	             "\"subject\":\"MAA\"}}",
-	             400, "bad_request");
-	expect_error(state, "POST", fx->objects,
-	             "{\"class\":\"certificate\",\"attributes\":{\"certificate_type\":\"x509\","
-	             "\"subject\":\"MAA\"}}",
-	             400, "bad_request");
-	expect_error(state, "POST", fx->objects,
-	             "{\"class\":\"certificate\",\"attributes\":{\"certificate_type\":\"x509\","
-	             "\"value\":\"MIIB\"}}",
-	             400, "bad_request");
+	e2e_expect_error(state, "POST", fx->objects,
+	                 "{\"class\":\"certificate\",\"attributes\":{\"value\":\"MIIB\","
+	                 "\"subject\":\"MAA\"}}",
+	                 400, "bad_request");
+	e2e_expect_error(state, "POST", fx->objects,
+	                 "{\"class\":\"certificate\",\"attributes\":{\"certificate_type\":\"x509\","
+	                 "\"subject\":\"MAA\"}}",
+	                 400, "bad_request");
+	e2e_expect_error(state, "POST", fx->objects,
+	                 "{\"class\":\"certificate\",\"attributes\":{\"certificate_type\":\"x509\","
+	                 "\"value\":\"MIIB\"}}",
+	                 400, "bad_request");
 }
 
 static void object_create_refuses_attributes_of_the_other_class_or_out_of_bounds(void **state)
@@ -128,26 +113,26 @@ static void object_create_refuses_attributes_of_the_other_class_or_out_of_bounds
 	uint8_t *value = calloc(1, big);
 	char *b64, *body;
 
-	expect_error(state, "POST", fx->objects,
-	             "{\"class\":\"data\",\"attributes\":{\"subject\":\"MAA\"}}", 400,
-	             "bad_attribute");
-	expect_error(state, "POST", fx->objects,
-	             "{\"class\":\"certificate\",\"attributes\":{\"certificate_type\":\"x509\","
-	             "\"value\":\"MIIB\",\"subject\":\"MAA\",\"application\":\"a\"}}",
-	             400, "bad_attribute");
-	expect_error(state, "POST", fx->objects,
-	             "{\"class\":\"certificate\",\"attributes\":{\"certificate_type\":\"x509\","
-	             "\"value\":\"MIIB\",\"subject\":\"MAA\",\"start_date\":\"20260230\"}}",
-	             400, "bad_attribute");
-	expect_error(state, "POST", fx->objects, "{\"class\":\"key\",\"attributes\":{}}", 400,
-	             "bad_request");
+	e2e_expect_error(state, "POST", fx->objects,
+	                 "{\"class\":\"data\",\"attributes\":{\"subject\":\"MAA\"}}", 400,
+	                 "bad_attribute");
+	e2e_expect_error(state, "POST", fx->objects,
+	                 "{\"class\":\"certificate\",\"attributes\":{\"certificate_type\":\"x509\","
+	                 "\"value\":\"MIIB\",\"subject\":\"MAA\",\"application\":\"a\"}}",
+	                 400, "bad_attribute");
+	e2e_expect_error(state, "POST", fx->objects,
+	                 "{\"class\":\"certificate\",\"attributes\":{\"certificate_type\":\"x509\","
+	                 "\"value\":\"MIIB\",\"subject\":\"MAA\",\"start_date\":\"20260230\"}}",
+	                 400, "bad_attribute");
+	e2e_expect_error(state, "POST", fx->objects, "{\"class\":\"key\",\"attributes\":{}}", 400,
+	                 "bad_request");
 
 	assert_non_null(value);
 	b64 = e2e_b64(value, big);
 	body = malloc(strlen(b64) + 64);
 	assert_non_null(body);
 	sprintf(body, "{\"class\":\"data\",\"attributes\":{\"value\":\"%s\"}}", b64);
-	expect_error(state, "POST", fx->objects, body, 400, "bad_attribute");
+	e2e_expect_error(state, "POST", fx->objects, body, 400, "bad_attribute");
 	free(body);
 	free(b64);
 	free(value);
@@ -162,9 +147,9 @@ static void objects_need_the_softcard_active(void **state)
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/deactivate", fx->softcard);
 	e2e_call_ok(fx->base.conn, "POST", target, NULL, 200, &ans);
 	e2e_answer_free(&ans);
-	expect_error(state, "POST", fx->objects, "{\"class\":\"data\",\"attributes\":{}}", 403,
-	             "not_active");
-	expect_error(state, "GET", fx->objects, NULL, 403, "not_active");
+	e2e_expect_error(state, "POST", fx->objects, "{\"class\":\"data\",\"attributes\":{}}", 403,
+	                 "not_active");
+	e2e_expect_error(state, "GET", fx->objects, NULL, 403, "not_active");
 }
 
 static void object_list_get_and_delete(void **state)
@@ -193,11 +178,7 @@ static void object_list_get_and_delete(void **state)
 	e2e_call_ok(fx->base.conn, "GET", target, NULL, 200, &ans);
 	assert_string_equal(e2e_str(e2e_obj(ans.json, "attributes"), "label"), "first");
 	e2e_answer_free(&ans);
-	e2e_call_ok(fx->base.conn, "DELETE", target, NULL, 204, &ans);
-	assert_null(ans.body);
-	e2e_answer_free(&ans);
-	expect_error(state, "GET", target, NULL, 404, "not_found");
-	expect_error(state, "DELETE", target, NULL, 404, "not_found");
+	e2e_delete_gone_ok(state, target);
 	e2e_call_ok(fx->base.conn, "GET", fx->objects, NULL, 200, &ans);
 	assert_int_equal(json_object_array_length(e2e_arr(ans.json, "objects")), 1);
 	e2e_answer_free(&ans);
@@ -205,9 +186,10 @@ static void object_list_get_and_delete(void **state)
 
 static void objects_of_an_unknown_softcard_are_not_found(void **state)
 {
-	expect_error(state, "GET",
-	             "/km/v1/protectiondomains/0000000000000000000000000000000000000000/objects",
-	             NULL, 404, "not_found");
+	e2e_expect_error(
+	    state, "GET",
+	    "/km/v1/protectiondomains/0000000000000000000000000000000000000000/objects", NULL, 404,
+	    "not_found");
 }
 
 int main(void)

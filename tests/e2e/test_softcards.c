@@ -11,11 +11,6 @@
 
 #define PASS "correct horse pass phrase"
 
-static struct direct_tls *conn_of(void **state)
-{
-	return ((struct e2e_fixture *)*state)->conn;
-}
-
 static bool is_lower_hex(const char *s, size_t len)
 {
 	if (strlen(s) != len)
@@ -37,20 +32,10 @@ static void assert_softcard(json_object *sc, const char *name, bool active)
 	assert_int_equal(e2e_bool(sc, "active"), active);
 }
 
-static void expect_error(void **state, const char *method, const char *target, const char *body,
-                         int status, const char *code)
-{
-	struct e2e_answer ans;
-
-	assert_int_equal(e2e_request(conn_of(state), method, target, NULL, body, &ans), 0);
-	e2e_assert_error(&ans, status, code);
-	e2e_answer_free(&ans);
-}
-
 static void health_answers_ok_and_version(void **state)
 {
 	struct e2e_answer ans;
-	json_object *h = e2e_call_ok(conn_of(state), "GET", "/health", NULL, 200, &ans);
+	json_object *h = e2e_call_ok(e2e_conn_of(state), "GET", "/health", NULL, 200, &ans);
 
 	e2e_assert_members(h, "status", "version", NULL);
 	assert_string_equal(e2e_str(h, "status"), "ok");
@@ -62,7 +47,7 @@ static void health_answers_ok_and_version(void **state)
 static void softcard_create_answers_201_inactive_softcard(void **state)
 {
 	struct e2e_answer ans;
-	json_object *sc = e2e_call_ok(conn_of(state), "POST", "/km/v1/protectiondomains",
+	json_object *sc = e2e_call_ok(e2e_conn_of(state), "POST", "/km/v1/protectiondomains",
 	                              "{\"type\":\"Softcard\",\"name\":\"alice_1-x\","
 	                              "\"passphrase\":\"" PASS "\"}",
 	                              201, &ans);
@@ -82,19 +67,20 @@ static void softcard_create_refuses_invalid_name(void **state)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(body, sizeof(body),
 		         "{\"type\":\"Softcard\",\"name\":\"%s\",\"passphrase\":\"p\"}", names[i]);
-		expect_error(state, "POST", "/km/v1/protectiondomains", body, 400, "invalid_name");
+		e2e_expect_error(state, "POST", "/km/v1/protectiondomains", body, 400,
+		                 "invalid_name");
 	}
 	memset(long_name, 'n', 65);
 	long_name[65] = '\0';
 	snprintf(body, sizeof(body), "{\"type\":\"Softcard\",\"name\":\"%s\",\"passphrase\":\"p\"}",
 	         long_name);
-	expect_error(state, "POST", "/km/v1/protectiondomains", body, 400, "invalid_name");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains", body, 400, "invalid_name");
 	/* 64 characters is still a name. */
 	long_name[64] = '\0';
 	snprintf(body, sizeof(body), "{\"type\":\"Softcard\",\"name\":\"%s\",\"passphrase\":\"p\"}",
 	         long_name);
 	struct e2e_answer ans;
-	e2e_call_ok(conn_of(state), "POST", "/km/v1/protectiondomains", body, 201, &ans);
+	e2e_call_ok(e2e_conn_of(state), "POST", "/km/v1/protectiondomains", body, 201, &ans);
 	e2e_answer_free(&ans);
 }
 
@@ -103,34 +89,36 @@ static void softcard_create_refuses_invalid_passphrase(void **state)
 	char body[1024];
 	char long_pass[258];
 
-	expect_error(state, "POST", "/km/v1/protectiondomains",
-	             "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":\"\"}", 400,
-	             "invalid_passphrase");
-	expect_error(state, "POST", "/km/v1/protectiondomains",
-	             "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":\"tab\\there\"}", 400,
-	             "invalid_passphrase");
-	expect_error(state, "POST", "/km/v1/protectiondomains",
-	             "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":\"caf\\u00e9\"}", 400,
-	             "invalid_passphrase");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains",
+	                 "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":\"\"}", 400,
+	                 "invalid_passphrase");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains",
+	                 "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":\"tab\\there\"}",
+	                 400, "invalid_passphrase");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains",
+	                 "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":\"caf\\u00e9\"}",
+	                 400, "invalid_passphrase");
 	memset(long_pass, 'p', 257);
 	long_pass[257] = '\0';
 	snprintf(body, sizeof(body), "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":\"%s\"}",
 	         long_pass);
-	expect_error(state, "POST", "/km/v1/protectiondomains", body, 400, "invalid_passphrase");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains", body, 400,
+	                 "invalid_passphrase");
 }
 
 static void softcard_create_refuses_other_type_missing_or_extra_members(void **state)
 {
-	expect_error(state, "POST", "/km/v1/protectiondomains",
-	             "{\"type\":\"Module\",\"name\":\"a\",\"passphrase\":\"p\"}", 400,
-	             "bad_request");
-	expect_error(state, "POST", "/km/v1/protectiondomains",
-	             "{\"name\":\"a\",\"passphrase\":\"p\"}", 400, "bad_request");
-	expect_error(state, "POST", "/km/v1/protectiondomains",
-	             "{\"type\":\"Softcard\",\"name\":\"a\"}", 400, "bad_request");
-	expect_error(state, "POST", "/km/v1/protectiondomains",
-	             "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":\"p\",\"pin\":\"1\"}",
-	             400, "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains",
+	                 "{\"type\":\"Module\",\"name\":\"a\",\"passphrase\":\"p\"}", 400,
+	                 "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains",
+	                 "{\"name\":\"a\",\"passphrase\":\"p\"}", 400, "bad_request");
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains",
+	                 "{\"type\":\"Softcard\",\"name\":\"a\"}", 400, "bad_request");
+	e2e_expect_error(
+	    state, "POST", "/km/v1/protectiondomains",
+	    "{\"type\":\"Softcard\",\"name\":\"a\",\"passphrase\":\"p\",\"pin\":\"1\"}", 400,
+	    "bad_request");
 }
 
 static void softcard_list_is_in_creation_order(void **state)
@@ -140,14 +128,14 @@ static void softcard_list_is_in_creation_order(void **state)
 	struct e2e_answer ans;
 	json_object *list, *arr;
 
-	list = e2e_call_ok(conn_of(state), "GET", "/km/v1/protectiondomains", NULL, 200, &ans);
+	list = e2e_call_ok(e2e_conn_of(state), "GET", "/km/v1/protectiondomains", NULL, 200, &ans);
 	e2e_assert_members(list, "protectiondomains", NULL);
 	assert_int_equal(json_object_array_length(e2e_arr(list, "protectiondomains")), 0);
 	e2e_answer_free(&ans);
 
 	for (size_t i = 0; i < 3; i++)
-		e2e_softcard_ok(conn_of(state), names[i], PASS, ids[i]);
-	list = e2e_call_ok(conn_of(state), "GET", "/km/v1/protectiondomains", NULL, 200, &ans);
+		e2e_softcard_ok(e2e_conn_of(state), names[i], PASS, ids[i]);
+	list = e2e_call_ok(e2e_conn_of(state), "GET", "/km/v1/protectiondomains", NULL, 200, &ans);
 	arr = e2e_arr(list, "protectiondomains");
 	assert_int_equal(json_object_array_length(arr), 3);
 	for (size_t i = 0; i < 3; i++) {
@@ -164,15 +152,17 @@ static void softcard_get_answers_softcard_or_not_found(void **state)
 	char id[41], target[128];
 	struct e2e_answer ans;
 
-	e2e_softcard_ok(conn_of(state), "bob", PASS, id);
+	e2e_softcard_ok(e2e_conn_of(state), "bob", PASS, id);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", id);
-	assert_softcard(e2e_call_ok(conn_of(state), "GET", target, NULL, 200, &ans), "bob", false);
+	assert_softcard(e2e_call_ok(e2e_conn_of(state), "GET", target, NULL, 200, &ans), "bob",
+	                false);
 	e2e_answer_free(&ans);
 
-	expect_error(state, "GET",
-	             "/km/v1/protectiondomains/0000000000000000000000000000000000000000", NULL, 404,
-	             "not_found");
-	expect_error(state, "GET", "/km/v1/protectiondomains/not-an-id", NULL, 404, "not_found");
+	e2e_expect_error(state, "GET",
+	                 "/km/v1/protectiondomains/0000000000000000000000000000000000000000", NULL,
+	                 404, "not_found");
+	e2e_expect_error(state, "GET", "/km/v1/protectiondomains/not-an-id", NULL, 404,
+	                 "not_found");
 }
 
 static void softcard_delete_answers_204_then_not_found(void **state)
@@ -181,14 +171,10 @@ static void softcard_delete_answers_204_then_not_found(void **state)
 	struct e2e_answer ans;
 	json_object *list;
 
-	e2e_softcard_ok(conn_of(state), "gone", PASS, id);
+	e2e_softcard_ok(e2e_conn_of(state), "gone", PASS, id);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", id);
-	e2e_call_ok(conn_of(state), "DELETE", target, NULL, 204, &ans);
-	assert_null(ans.body);
-	e2e_answer_free(&ans);
-	expect_error(state, "GET", target, NULL, 404, "not_found");
-	expect_error(state, "DELETE", target, NULL, 404, "not_found");
-	list = e2e_call_ok(conn_of(state), "GET", "/km/v1/protectiondomains", NULL, 200, &ans);
+	e2e_delete_gone_ok(state, target);
+	list = e2e_call_ok(e2e_conn_of(state), "GET", "/km/v1/protectiondomains", NULL, 200, &ans);
 	assert_int_equal(json_object_array_length(e2e_arr(list, "protectiondomains")), 0);
 	e2e_answer_free(&ans);
 }
@@ -198,17 +184,17 @@ static void softcard_delete_refuses_while_not_empty(void **state)
 	char sc[41], group[37], key[96], target[160];
 	struct e2e_answer ans;
 
-	e2e_ready_group_ok(conn_of(state), sc, group);
-	e2e_key_ok(conn_of(state), group, "k", 128, NULL, key);
+	e2e_ready_group_ok(e2e_conn_of(state), sc, group);
+	e2e_key_ok(e2e_conn_of(state), group, "k", 128, NULL, key);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", sc);
-	expect_error(state, "DELETE", target, NULL, 409, "not_empty");
+	e2e_expect_error(state, "DELETE", target, NULL, 409, "not_empty");
 
 	/* Emptied, it goes. */
 	snprintf(target, sizeof(target), "/%s", key);
-	e2e_call_ok(conn_of(state), "DELETE", target, NULL, 204, &ans);
+	e2e_call_ok(e2e_conn_of(state), "DELETE", target, NULL, 204, &ans);
 	e2e_answer_free(&ans);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", sc);
-	e2e_call_ok(conn_of(state), "DELETE", target, NULL, 204, &ans);
+	e2e_call_ok(e2e_conn_of(state), "DELETE", target, NULL, 204, &ans);
 	e2e_answer_free(&ans);
 }
 
@@ -217,14 +203,14 @@ static void softcard_delete_refuses_while_it_holds_an_object(void **state)
 	char sc[41], target[160];
 	struct e2e_answer ans;
 
-	e2e_softcard_ok(conn_of(state), "objs", PASS, sc);
-	e2e_activate_ok(conn_of(state), sc, PASS);
+	e2e_softcard_ok(e2e_conn_of(state), "objs", PASS, sc);
+	e2e_activate_ok(e2e_conn_of(state), sc, PASS);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/objects", sc);
-	e2e_call_ok(conn_of(state), "POST", target, "{\"class\":\"data\",\"attributes\":{}}", 201,
-	            &ans);
+	e2e_call_ok(e2e_conn_of(state), "POST", target, "{\"class\":\"data\",\"attributes\":{}}",
+	            201, &ans);
 	e2e_answer_free(&ans);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", sc);
-	expect_error(state, "DELETE", target, NULL, 409, "not_empty");
+	e2e_expect_error(state, "DELETE", target, NULL, 409, "not_empty");
 }
 
 static void activate_with_the_passphrase_answers_active(void **state)
@@ -233,16 +219,17 @@ static void activate_with_the_passphrase_answers_active(void **state)
 	struct e2e_answer ans;
 	json_object *sc;
 
-	e2e_softcard_ok(conn_of(state), "carol", PASS, id);
+	e2e_softcard_ok(e2e_conn_of(state), "carol", PASS, id);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/activate", id);
-	sc =
-	    e2e_call_ok(conn_of(state), "POST", target, "{\"passphrase\":\"" PASS "\"}", 200, &ans);
+	sc = e2e_call_ok(e2e_conn_of(state), "POST", target, "{\"passphrase\":\"" PASS "\"}", 200,
+	                 &ans);
 	assert_softcard(sc, "carol", true);
 	e2e_answer_free(&ans);
 
 	/* GET and list now say active, for this client. */
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", id);
-	assert_softcard(e2e_call_ok(conn_of(state), "GET", target, NULL, 200, &ans), "carol", true);
+	assert_softcard(e2e_call_ok(e2e_conn_of(state), "GET", target, NULL, 200, &ans), "carol",
+	                true);
 	e2e_answer_free(&ans);
 }
 
@@ -267,12 +254,14 @@ static void activate_refuses_wrong_passphrase(void **state)
 {
 	char id[41], target[160];
 
-	e2e_softcard_ok(conn_of(state), "dave", PASS, id);
+	e2e_softcard_ok(e2e_conn_of(state), "dave", PASS, id);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/activate", id);
-	expect_error(state, "POST", target, "{\"passphrase\":\"not it\"}", 403, "wrong_passphrase");
+	e2e_expect_error(state, "POST", target, "{\"passphrase\":\"not it\"}", 403,
+	                 "wrong_passphrase");
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", id);
 	struct e2e_answer ans;
-	assert_softcard(e2e_call_ok(conn_of(state), "GET", target, NULL, 200, &ans), "dave", false);
+	assert_softcard(e2e_call_ok(e2e_conn_of(state), "GET", target, NULL, 200, &ans), "dave",
+	                false);
 	e2e_answer_free(&ans);
 }
 
@@ -280,14 +269,15 @@ static void activate_refuses_unknown_softcard_and_bad_body(void **state)
 {
 	char id[41], target[160];
 
-	expect_error(state, "POST",
-	             "/km/v1/protectiondomains/0123456789012345678901234567890123456789/activate",
-	             "{\"passphrase\":\"x\"}", 404, "not_found");
-	e2e_softcard_ok(conn_of(state), "erin", PASS, id);
+	e2e_expect_error(
+	    state, "POST",
+	    "/km/v1/protectiondomains/0123456789012345678901234567890123456789/activate",
+	    "{\"passphrase\":\"x\"}", 404, "not_found");
+	e2e_softcard_ok(e2e_conn_of(state), "erin", PASS, id);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/activate", id);
-	expect_error(state, "POST", target, "{}", 400, "bad_request");
-	expect_error(state, "POST", target, "{\"passphrase\":\"" PASS "\",\"x\":1}", 400,
-	             "bad_request");
+	e2e_expect_error(state, "POST", target, "{}", 400, "bad_request");
+	e2e_expect_error(state, "POST", target, "{\"passphrase\":\"" PASS "\",\"x\":1}", 400,
+	                 "bad_request");
 }
 
 static void wrong_passphrase_is_answered_later_and_later(void **state)
@@ -295,21 +285,24 @@ static void wrong_passphrase_is_answered_later_and_later(void **state)
 	char id[41], target[160];
 	long long t0, first, second;
 
-	e2e_softcard_ok(conn_of(state), "slow", PASS, id);
+	e2e_softcard_ok(e2e_conn_of(state), "slow", PASS, id);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/activate", id);
 	t0 = e2e_now_ms();
-	expect_error(state, "POST", target, "{\"passphrase\":\"bad 1\"}", 403, "wrong_passphrase");
+	e2e_expect_error(state, "POST", target, "{\"passphrase\":\"bad 1\"}", 403,
+	                 "wrong_passphrase");
 	first = e2e_now_ms() - t0;
 	t0 = e2e_now_ms();
-	expect_error(state, "POST", target, "{\"passphrase\":\"bad 2\"}", 403, "wrong_passphrase");
+	e2e_expect_error(state, "POST", target, "{\"passphrase\":\"bad 2\"}", 403,
+	                 "wrong_passphrase");
 	second = e2e_now_ms() - t0;
 	fprintf(stderr, "e2e: wrong passphrase answers took %lld ms then %lld ms\n", first, second);
 	assert_true(second >= 1000);
 	/* A success resets the slow-down: the next failure is answered as
 	 * quickly as the first one was, sooner than the second. */
-	e2e_activate_ok(conn_of(state), id, PASS);
+	e2e_activate_ok(e2e_conn_of(state), id, PASS);
 	t0 = e2e_now_ms();
-	expect_error(state, "POST", target, "{\"passphrase\":\"bad 3\"}", 403, "wrong_passphrase");
+	e2e_expect_error(state, "POST", target, "{\"passphrase\":\"bad 3\"}", 403,
+	                 "wrong_passphrase");
 	assert_true(e2e_now_ms() - t0 < second - 500);
 }
 
@@ -318,20 +311,21 @@ static void deactivate_answers_inactive(void **state)
 	char id[41], target[160];
 	struct e2e_answer ans;
 
-	e2e_softcard_ok(conn_of(state), "frank", PASS, id);
-	e2e_activate_ok(conn_of(state), id, PASS);
+	e2e_softcard_ok(e2e_conn_of(state), "frank", PASS, id);
+	e2e_activate_ok(e2e_conn_of(state), id, PASS);
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/deactivate", id);
-	assert_softcard(e2e_call_ok(conn_of(state), "POST", target, NULL, 200, &ans), "frank",
+	assert_softcard(e2e_call_ok(e2e_conn_of(state), "POST", target, NULL, 200, &ans), "frank",
 	                false);
 	e2e_answer_free(&ans);
-	e2e_activate_ok(conn_of(state), id, PASS);
-	assert_softcard(e2e_call_ok(conn_of(state), "POST", target, "{}", 200, &ans), "frank",
+	e2e_activate_ok(e2e_conn_of(state), id, PASS);
+	assert_softcard(e2e_call_ok(e2e_conn_of(state), "POST", target, "{}", 200, &ans), "frank",
 	                false);
 	e2e_answer_free(&ans);
-	expect_error(state, "POST", target, "{\"passphrase\":\"x\"}", 400, "bad_request");
-	expect_error(state, "POST",
-	             "/km/v1/protectiondomains/0123456789012345678901234567890123456789/deactivate",
-	             NULL, 404, "not_found");
+	e2e_expect_error(state, "POST", target, "{\"passphrase\":\"x\"}", 400, "bad_request");
+	e2e_expect_error(
+	    state, "POST",
+	    "/km/v1/protectiondomains/0123456789012345678901234567890123456789/deactivate", NULL,
+	    404, "not_found");
 }
 
 int main(void)

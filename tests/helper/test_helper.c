@@ -19,22 +19,10 @@
 #include <cmocka.h>
 
 #include "tests/e2e/e2e.h"
+#include "tests/e2e/under_asan.h"
 #include "tests/helper/spawn.h"
 
-/* ASan's runtime makes syscalls (madvise, and clone+ptrace at exit) that
- * the helper's policy kills, and the helper binary of an ASan build carries
- * that runtime: every test that needs a confined helper skips there. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
+/* Every test that needs a confined helper skips in an ASan build. */
 #define SKIP_IF_CONFINEMENT_UNTESTABLE()                                                           \
 	do {                                                                                       \
 		if (UNDER_ASAN) {                                                                  \
@@ -610,21 +598,12 @@ int main(void)
 		cmocka_unit_test(test_forbidden_syscall_kills_helper),
 	};
 
-	signal(SIGPIPE, SIG_IGN);
 	helper_path = getenv("PKCS11WSOP_HELPER");
 	openat_path = getenv("PKCS11WSOP_HELPER_OPENAT");
 	if (helper_path == NULL || openat_path == NULL) {
 		printf("PKCS11WSOP_HELPER / PKCS11WSOP_HELPER_OPENAT not set: skipped\n");
 		return 77;
 	}
-	int rc = e2e_env_setup(&e2e_env);
-	if (rc == 1) {
-		printf("WSOPD or WSOP_PKI_SH not set: skipped\n");
-		return 77;
-	}
-	if (rc != 0)
-		return 1;
-	rc = cmocka_run_group_tests_name("helper", tests, suite_setup, suite_teardown);
-	e2e_env_teardown(&e2e_env);
-	return rc;
+	return e2e_main_group("helper", tests, sizeof(tests) / sizeof(tests[0]), suite_setup,
+	                      suite_teardown);
 }

@@ -2,10 +2,15 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 CK_FUNCTION_LIST *p11_fixture_open(void **handle)
 {
@@ -89,4 +94,54 @@ bool p11_helper_usable(void)
 {
 	const char *plain = getenv("PKCS11WSOP_TEST_PLAIN_HELPER");
 	return P11_CONFINED_HELPER_USABLE || (plain != NULL && strcmp(plain, "1") == 0);
+}
+
+int p11_fx_setup(struct p11_fx *fx)
+{
+	fx->f = p11_fixture_open(&fx->dl);
+	if (fx->f == NULL)
+		return -1;
+	if (!p11_helper_usable())
+		return 1;
+	if (e2e_server_start(&fx->srv, &e2e_env, NULL) != 0)
+		return -1;
+	fx->conn = e2e_connect_ok(&fx->srv, E2E_CLIENT);
+	return p11_fx_rewrite_config(fx);
+}
+
+int p11_fx_rewrite_config(struct p11_fx *fx)
+{
+	return p11_fixture_write_config(&fx->srv, e2e_env.dir, fx->config, sizeof(fx->config));
+}
+
+void p11_fx_teardown(struct p11_fx *fx)
+{
+	if (fx->conn != NULL)
+		direct_tls_close(fx->conn);
+	fx->conn = NULL;
+	if (fx->srv.pid > 0)
+		e2e_server_stop(&fx->srv, SIGTERM);
+	if (fx->dl != NULL)
+		dlclose(fx->dl);
+	fx->dl = NULL;
+	fx->f = NULL;
+}
+
+CK_SLOT_ID p11_slot_of(CK_FUNCTION_LIST *f, const char *name)
+{
+	CK_SLOT_ID slots[P11_MAX_SLOTS];
+	CK_ULONG n = 0;
+	CK_TOKEN_INFO ti;
+
+	assert_int_equal(f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	/* The second call writes n slots into a fixed array. */
+	assert_in_range(n, 0, P11_MAX_SLOTS);
+	assert_int_equal(f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	for (CK_ULONG i = 0; i < n; i++) {
+		assert_int_equal(f->C_GetTokenInfo(slots[i], &ti), CKR_OK);
+		if (memcmp(ti.label, name, strlen(name)) == 0 && ti.label[strlen(name)] == ' ')
+			return slots[i];
+	}
+	fail_msg("no token %s", name);
+	return 0;
 }

@@ -17,32 +17,66 @@
  *    code can still be run under the sanitizers by hand).
  *  - p11_count_children() counts the live and zombie children of this
  *    process (from /proc), to prove no helper is left behind.
+ *  - struct p11_fx is the group fixture of the module tests. p11_fx_setup()
+ *    loads the module into it; then, when p11_helper_usable(), starts wsopd,
+ *    connects to it as E2E_CLIENT and writes the config (above) into the
+ *    e2e temp dir. It returns 0 when all is up, 1 when only the module is
+ *    loaded (no usable helper), -1 on failure. p11_fx_teardown() undoes
+ *    whatever of it was done; p11_fx_rewrite_config() writes the config
+ *    again (after a wsopd restart, which may change the port).
+ *  - p11_slot_of() asserts that there are at most P11_MAX_SLOTS tokens and
+ *    that one's label is name (blank padded), and returns its slot.
+ *  - P11_SKIP_UNLESS(ok) skips the running cmocka test, saying why, when
+ *    the confined helper is not there (ok false); P11_NEED_HELPER() is that
+ *    for p11_helper_usable(). Both need cmocka.h in the including file.
+ *  - p11_main() is main() of a module test: e2e_main_group() with the
+ *    module's group fixture.
  */
 #ifndef PKCS11WSOP_TESTS_P11_FIXTURE_H
 #define PKCS11WSOP_TESTS_P11_FIXTURE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <p11-kit/pkcs11.h>
 
 #include "tests/e2e/e2e.h"
+#include "tests/e2e/under_asan.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define P11_CONFINED_HELPER_USABLE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define P11_CONFINED_HELPER_USABLE 0
-#endif
-#endif
-#ifndef P11_CONFINED_HELPER_USABLE
-#define P11_CONFINED_HELPER_USABLE 1
-#endif
+#define P11_CONFINED_HELPER_USABLE (!UNDER_ASAN)
+
+#define P11_MAX_SLOTS 64
+
+#define P11_SKIP_UNLESS(ok)                                                                        \
+	do {                                                                                       \
+		if (!(ok)) {                                                                       \
+			printf("skipped: the confined helper cannot run in a sanitizer build\n");  \
+			skip();                                                                    \
+		}                                                                                  \
+	} while (0)
+#define P11_NEED_HELPER() P11_SKIP_UNLESS(p11_helper_usable())
+
+struct p11_fx {
+	void *dl;
+	CK_FUNCTION_LIST *f;
+	struct e2e_server srv;
+	struct direct_tls *conn;
+	char config[E2E_PATH_MAX + 32];
+};
 
 CK_FUNCTION_LIST *p11_fixture_open(void **handle);
 int p11_fixture_write_config(const struct e2e_server *srv, const char *dir, char *path_out,
                              size_t cap);
 int p11_count_children(void);
 bool p11_helper_usable(void);
+
+int p11_fx_setup(struct p11_fx *fx);
+void p11_fx_teardown(struct p11_fx *fx);
+int p11_fx_rewrite_config(struct p11_fx *fx);
+CK_SLOT_ID p11_slot_of(CK_FUNCTION_LIST *f, const char *name);
+
+#define p11_main(name, tests, setup, teardown)                                                     \
+	e2e_main_group((name), (tests), sizeof(tests) / sizeof((tests)[0]), (setup), (teardown))
 
 #endif

@@ -19,74 +19,42 @@
 #define PIN_B "pass phrase B"
 
 static struct {
-	void *dl;
-	CK_FUNCTION_LIST *f;
-	struct e2e_server srv;
-	struct direct_tls *conn;
+	struct p11_fx p11;
 	char card_a[41], card_b[41];
-	char config[E2E_PATH_MAX + 32];
 } fx;
 
 static int group_setup(void **state)
 {
-	fx.f = p11_fixture_open(&fx.dl);
-	if (fx.f == NULL)
-		return -1;
-	if (!p11_helper_usable())
-		return 0;
-	if (e2e_server_start(&fx.srv, &e2e_env, NULL) != 0)
-		return -1;
-	fx.conn = e2e_connect_ok(&fx.srv, E2E_CLIENT);
-	e2e_softcard_ok(fx.conn, "cardA", PIN_A, fx.card_a);
-	e2e_softcard_ok(fx.conn, "cardB", PIN_B, fx.card_b);
-	return p11_fixture_write_config(&fx.srv, e2e_env.dir, fx.config, sizeof(fx.config));
+	(void)state;
+	int rc = p11_fx_setup(&fx.p11);
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	e2e_softcard_ok(fx.p11.conn, "cardA", PIN_A, fx.card_a);
+	e2e_softcard_ok(fx.p11.conn, "cardB", PIN_B, fx.card_b);
+	return 0;
 }
 
 static int group_teardown(void **state)
 {
-	if (fx.conn != NULL)
-		direct_tls_close(fx.conn);
-	if (fx.srv.pid > 0)
-		e2e_server_stop(&fx.srv, SIGTERM);
-	if (fx.dl != NULL)
-		dlclose(fx.dl);
+	(void)state;
+	p11_fx_teardown(&fx.p11);
 	return 0;
 }
 
-#define NEED_HELPER()                                                                              \
-	do {                                                                                       \
-		if (!p11_helper_usable()) {                                                        \
-			printf("skipped: the confined helper cannot run in a sanitizer build\n");  \
-			skip();                                                                    \
-		}                                                                                  \
-	} while (0)
-
 static void init_ok(void)
 {
-	assert_int_equal(fx.f->C_Initialize(NULL), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Initialize(NULL), CKR_OK);
 }
 
 static void fini_ok(void)
 {
-	assert_int_equal(fx.f->C_Finalize(NULL), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
 }
 
 /* The slot of the token whose label starts with name. */
 static CK_SLOT_ID slot_of(const char *name)
 {
-	CK_SLOT_ID slots[16];
-	CK_ULONG n = 16;
-	CK_TOKEN_INFO ti;
-
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
-	for (CK_ULONG i = 0; i < n; i++) {
-		assert_int_equal(fx.f->C_GetTokenInfo(slots[i], &ti), CKR_OK);
-		if (memcmp(ti.label, name, strlen(name)) == 0 && ti.label[strlen(name)] == ' ')
-			return slots[i];
-	}
-	fail_msg("no token %s", name);
-	return 0;
+	return p11_slot_of(fx.p11.f, name);
 }
 
 static bool server_says_active(const char *card)
@@ -94,7 +62,7 @@ static bool server_says_active(const char *card)
 	struct e2e_answer ans;
 	char target[128];
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", card);
-	json_object *sc = e2e_call_ok(fx.conn, "GET", target, NULL, 200, &ans);
+	json_object *sc = e2e_call_ok(fx.p11.conn, "GET", target, NULL, 200, &ans);
 	bool active = e2e_bool(sc, "active");
 	e2e_answer_free(&ans);
 	return active;
@@ -103,7 +71,7 @@ static bool server_says_active(const char *card)
 static CK_STATE session_state(CK_SESSION_HANDLE h)
 {
 	CK_SESSION_INFO si;
-	assert_int_equal(fx.f->C_GetSessionInfo(h, &si), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSessionInfo(h, &si), CKR_OK);
 	return si.state;
 }
 
@@ -111,7 +79,7 @@ static CK_STATE session_state(CK_SESSION_HANDLE h)
 
 static void function_list_is_complete_version_2_40(void **state)
 {
-	const CK_FUNCTION_LIST *f = fx.f;
+	const CK_FUNCTION_LIST *f = fx.p11.f;
 	assert_int_equal(f->version.major, 2);
 	assert_int_equal(f->version.minor, 40);
 	/* Every member after the version is a function pointer. */
@@ -144,14 +112,14 @@ static void initialize_refuses_bad_arguments(void **state)
 
 	memset(&args, 0, sizeof(args));
 	args.pReserved = &args;
-	assert_int_equal(fx.f->C_Initialize(&args), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_Initialize(&args), CKR_ARGUMENTS_BAD);
 	memset(&args, 0, sizeof(args));
 	args.CreateMutex = fake_create;
-	assert_int_equal(fx.f->C_Initialize(&args), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_Initialize(&args), CKR_ARGUMENTS_BAD);
 	args.flags = CKF_OS_LOCKING_OK;
-	assert_int_equal(fx.f->C_Initialize(&args), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_Initialize(&args), CKR_ARGUMENTS_BAD);
 	/* Still not initialized. */
-	assert_int_equal(fx.f->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
 }
 
 static void calls_before_initialize_are_refused(void **state)
@@ -159,14 +127,14 @@ static void calls_before_initialize_are_refused(void **state)
 	CK_INFO info;
 	CK_ULONG n = 0;
 	CK_SESSION_HANDLE h;
-	assert_int_equal(fx.f->C_GetInfo(&info), CKR_CRYPTOKI_NOT_INITIALIZED);
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_CRYPTOKI_NOT_INITIALIZED);
-	assert_int_equal(fx.f->C_OpenSession(1, CKF_SERIAL_SESSION, NULL, NULL, &h),
+	assert_int_equal(fx.p11.f->C_GetInfo(&info), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_OpenSession(1, CKF_SERIAL_SESSION, NULL, NULL, &h),
 	                 CKR_CRYPTOKI_NOT_INITIALIZED);
-	assert_int_equal(fx.f->C_Login(1, CKU_USER, (CK_UTF8CHAR_PTR) "x", 1),
+	assert_int_equal(fx.p11.f->C_Login(1, CKU_USER, (CK_UTF8CHAR_PTR) "x", 1),
 	                 CKR_CRYPTOKI_NOT_INITIALIZED);
-	assert_int_equal(fx.f->C_DigestInit(1, NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
-	assert_int_equal(fx.f->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_DigestInit(1, NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
 }
 
 static void initialize_without_config_is_general_error(void **state)
@@ -175,8 +143,8 @@ static void initialize_without_config_is_general_error(void **state)
 	char missing[E2E_PATH_MAX + 32];
 	snprintf(missing, sizeof(missing), "%s/no-such.cfg", e2e_env.dir);
 	setenv("PKCS11WSOP_CONF", missing, 1);
-	assert_int_equal(fx.f->C_Initialize(NULL), CKR_GENERAL_ERROR);
-	assert_int_equal(fx.f->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_Initialize(NULL), CKR_GENERAL_ERROR);
+	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
 	if (saved != NULL)
 		setenv("PKCS11WSOP_CONF", saved, 1);
 	else
@@ -188,12 +156,12 @@ static void initialize_without_config_is_general_error(void **state)
 
 static void initialize_twice_then_finalize(void **state)
 {
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	init_ok();
-	assert_int_equal(fx.f->C_Initialize(NULL), CKR_CRYPTOKI_ALREADY_INITIALIZED);
-	assert_int_equal(fx.f->C_Finalize(&fx), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_Initialize(NULL), CKR_CRYPTOKI_ALREADY_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_Finalize(&fx), CKR_ARGUMENTS_BAD);
 	fini_ok();
-	assert_int_equal(fx.f->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
 }
 
 static int app_mutexes_made;
@@ -227,38 +195,38 @@ static void initialize_with_app_mutexes_or_os_locking(void **state)
 	CK_C_INITIALIZE_ARGS args;
 	CK_ULONG n = 0;
 
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	memset(&args, 0, sizeof(args));
 	args.CreateMutex = app_create;
 	args.DestroyMutex = app_destroy;
 	args.LockMutex = app_lock;
 	args.UnlockMutex = app_unlock;
 	app_mutexes_made = 0;
-	assert_int_equal(fx.f->C_Initialize(&args), CKR_OK);
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Initialize(&args), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
 	assert_true(app_mutexes_made > 0);
 	fini_ok();
 
 	args.flags = CKF_OS_LOCKING_OK;
 	app_mutexes_made = 0;
-	assert_int_equal(fx.f->C_Initialize(&args), CKR_OK);
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Initialize(&args), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
 	assert_int_equal(app_mutexes_made, 0);
 	fini_ok();
 
 	memset(&args, 0, sizeof(args));
 	args.flags = CKF_OS_LOCKING_OK;
-	assert_int_equal(fx.f->C_Initialize(&args), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Initialize(&args), CKR_OK);
 	fini_ok();
 }
 
 static void get_info_names_library_and_version(void **state)
 {
 	CK_INFO info;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	init_ok();
-	assert_int_equal(fx.f->C_GetInfo(NULL), CKR_ARGUMENTS_BAD);
-	assert_int_equal(fx.f->C_GetInfo(&info), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetInfo(NULL), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_GetInfo(&info), CKR_OK);
 	assert_int_equal(info.cryptokiVersion.major, 2);
 	assert_int_equal(info.cryptokiVersion.minor, 40);
 	assert_memory_equal(info.libraryDescription, "pkcs11wsop                      ", 32);
@@ -270,8 +238,8 @@ static void get_info_names_library_and_version(void **state)
 
 static void functions_outside_the_manual_are_not_supported(void **state)
 {
-	CK_FUNCTION_LIST *f = fx.f;
-	NEED_HELPER();
+	CK_FUNCTION_LIST *f = fx.p11.f;
+	P11_NEED_HELPER();
 	init_ok();
 	assert_int_equal(f->C_InitToken(0, NULL, 0, NULL), CKR_FUNCTION_NOT_SUPPORTED);
 	assert_int_equal(f->C_InitPIN(0, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
@@ -335,16 +303,16 @@ static void slots_and_tokens_for_two_softcards(void **state)
 {
 	CK_SLOT_ID slots[4];
 	CK_ULONG n = 0;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	init_ok();
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, NULL, NULL), CKR_ARGUMENTS_BAD);
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, NULL, NULL), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
 	assert_int_equal(n, 2);
 	n = 1;
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, slots, &n), CKR_BUFFER_TOO_SMALL);
+	assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, slots, &n), CKR_BUFFER_TOO_SMALL);
 	assert_int_equal(n, 2);
 	n = 4;
-	assert_int_equal(fx.f->C_GetSlotList(CK_FALSE, slots, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSlotList(CK_FALSE, slots, &n), CKR_OK);
 	assert_int_equal(n, 2);
 	/* Opaque: not the indexes 0 and 1. */
 	assert_true(slots[0] > 1 && slots[1] > 1 && slots[0] != slots[1]);
@@ -358,7 +326,7 @@ static void slots_and_tokens_for_two_softcards(void **state)
 		char label[33];
 		memset(label, ' ', 32);
 		memcpy(label, labels[i], strlen(labels[i]));
-		assert_int_equal(fx.f->C_GetTokenInfo(ids[i], &ti), CKR_OK);
+		assert_int_equal(fx.p11.f->C_GetTokenInfo(ids[i], &ti), CKR_OK);
 		assert_memory_equal(ti.label, label, 32);
 		assert_memory_equal(ti.serialNumber, cards[i], 16);
 		assert_memory_equal(ti.model, "WSOP softcard   ", 16);
@@ -368,7 +336,7 @@ static void slots_and_tokens_for_two_softcards(void **state)
 		assert_int_equal(ti.ulMaxPinLen, 256);
 		assert_int_equal(ti.ulSessionCount, 0);
 		assert_int_equal(ti.ulTotalPublicMemory, CK_UNAVAILABLE_INFORMATION);
-		assert_int_equal(fx.f->C_GetSlotInfo(ids[i], &si), CKR_OK);
+		assert_int_equal(fx.p11.f->C_GetSlotInfo(ids[i], &si), CKR_OK);
 		assert_true(si.flags & CKF_TOKEN_PRESENT);
 		assert_false(si.flags & CKF_HW_SLOT);
 	}
@@ -381,10 +349,10 @@ static void slot_ids_are_stable_and_a_deleted_softcard_leaves(void **state)
 	CK_SLOT_ID slots[4];
 	CK_ULONG n = 0;
 	CK_TOKEN_INFO ti;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	init_ok();
 	CK_SLOT_ID a = slot_of("cardA"), b = slot_of("cardB");
-	e2e_softcard_ok(fx.conn, "cardC", "pass phrase C", card_c);
+	e2e_softcard_ok(fx.p11.conn, "cardC", "pass phrase C", card_c);
 	CK_SLOT_ID c = slot_of("cardC");
 	assert_int_equal(slot_of("cardA"), a);
 	assert_int_equal(slot_of("cardB"), b);
@@ -393,13 +361,13 @@ static void slot_ids_are_stable_and_a_deleted_softcard_leaves(void **state)
 	struct e2e_answer ans;
 	char target[128];
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", card_c);
-	e2e_call_ok(fx.conn, "DELETE", target, NULL, 204, &ans);
+	e2e_call_ok(fx.p11.conn, "DELETE", target, NULL, 204, &ans);
 	e2e_answer_free(&ans);
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
 	assert_int_equal(n, 2);
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
 	assert_true((slots[0] == a && slots[1] == b) || (slots[0] == b && slots[1] == a));
-	assert_int_equal(fx.f->C_GetTokenInfo(c, &ti), CKR_SLOT_ID_INVALID);
+	assert_int_equal(fx.p11.f->C_GetTokenInfo(c, &ti), CKR_SLOT_ID_INVALID);
 	fini_ok();
 
 	/* Derived from the softcard id: the same after a re-initialisation,
@@ -418,18 +386,18 @@ static void bad_slot_is_slot_id_invalid(void **state)
 	CK_ULONG n = 0;
 	CK_MECHANISM_INFO mi;
 	CK_SESSION_HANDLE h;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	init_ok();
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
 	CK_SLOT_ID bad = 0xdeadbeefUL;
-	assert_int_equal(fx.f->C_GetSlotInfo(bad, &si), CKR_SLOT_ID_INVALID);
-	assert_int_equal(fx.f->C_GetTokenInfo(bad, &ti), CKR_SLOT_ID_INVALID);
-	assert_int_equal(fx.f->C_GetMechanismList(bad, NULL, &n), CKR_SLOT_ID_INVALID);
-	assert_int_equal(fx.f->C_GetMechanismInfo(bad, CKM_AES_CBC, &mi), CKR_SLOT_ID_INVALID);
-	assert_int_equal(fx.f->C_OpenSession(bad, CKF_SERIAL_SESSION, NULL, NULL, &h),
+	assert_int_equal(fx.p11.f->C_GetSlotInfo(bad, &si), CKR_SLOT_ID_INVALID);
+	assert_int_equal(fx.p11.f->C_GetTokenInfo(bad, &ti), CKR_SLOT_ID_INVALID);
+	assert_int_equal(fx.p11.f->C_GetMechanismList(bad, NULL, &n), CKR_SLOT_ID_INVALID);
+	assert_int_equal(fx.p11.f->C_GetMechanismInfo(bad, CKM_AES_CBC, &mi), CKR_SLOT_ID_INVALID);
+	assert_int_equal(fx.p11.f->C_OpenSession(bad, CKF_SERIAL_SESSION, NULL, NULL, &h),
 	                 CKR_SLOT_ID_INVALID);
-	assert_int_equal(fx.f->C_CloseAllSessions(bad), CKR_SLOT_ID_INVALID);
-	assert_int_equal(fx.f->C_GetSlotInfo(0, &si), CKR_SLOT_ID_INVALID);
+	assert_int_equal(fx.p11.f->C_CloseAllSessions(bad), CKR_SLOT_ID_INVALID);
+	assert_int_equal(fx.p11.f->C_GetSlotInfo(0, &si), CKR_SLOT_ID_INVALID);
 	fini_ok();
 }
 
@@ -438,30 +406,30 @@ static void mechanisms_are_the_three_aes_ones(void **state)
 	CK_MECHANISM_TYPE list[8];
 	CK_ULONG n = 0;
 	CK_MECHANISM_INFO mi;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	init_ok();
 	CK_SLOT_ID s = slot_of("cardA");
-	assert_int_equal(fx.f->C_GetMechanismList(s, NULL, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetMechanismList(s, NULL, &n), CKR_OK);
 	assert_int_equal(n, 3);
 	n = 2;
-	assert_int_equal(fx.f->C_GetMechanismList(s, list, &n), CKR_BUFFER_TOO_SMALL);
+	assert_int_equal(fx.p11.f->C_GetMechanismList(s, list, &n), CKR_BUFFER_TOO_SMALL);
 	assert_int_equal(n, 3);
 	n = 8;
-	assert_int_equal(fx.f->C_GetMechanismList(s, list, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetMechanismList(s, list, &n), CKR_OK);
 	assert_int_equal(list[0], CKM_AES_CBC);
 	assert_int_equal(list[1], CKM_AES_CBC_PAD);
 	assert_int_equal(list[2], CKM_AES_KEY_GEN);
-	assert_int_equal(fx.f->C_GetMechanismInfo(s, CKM_AES_CBC, &mi), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetMechanismInfo(s, CKM_AES_CBC, &mi), CKR_OK);
 	assert_int_equal(mi.flags, CKF_ENCRYPT | CKF_DECRYPT);
 	assert_int_equal(mi.ulMinKeySize, 16);
 	assert_int_equal(mi.ulMaxKeySize, 32);
-	assert_int_equal(fx.f->C_GetMechanismInfo(s, CKM_AES_CBC_PAD, &mi), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetMechanismInfo(s, CKM_AES_CBC_PAD, &mi), CKR_OK);
 	assert_int_equal(mi.flags, CKF_ENCRYPT | CKF_DECRYPT);
-	assert_int_equal(fx.f->C_GetMechanismInfo(s, CKM_AES_KEY_GEN, &mi), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetMechanismInfo(s, CKM_AES_KEY_GEN, &mi), CKR_OK);
 	assert_int_equal(mi.flags, CKF_GENERATE);
-	assert_int_equal(fx.f->C_GetMechanismInfo(s, CKM_AES_ECB, &mi), CKR_MECHANISM_INVALID);
-	assert_int_equal(fx.f->C_GetMechanismInfo(s, CKM_RSA_PKCS, &mi), CKR_MECHANISM_INVALID);
-	assert_int_equal(fx.f->C_GetMechanismInfo(s, CKM_AES_CBC, NULL), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_GetMechanismInfo(s, CKM_AES_ECB, &mi), CKR_MECHANISM_INVALID);
+	assert_int_equal(fx.p11.f->C_GetMechanismInfo(s, CKM_RSA_PKCS, &mi), CKR_MECHANISM_INVALID);
+	assert_int_equal(fx.p11.f->C_GetMechanismInfo(s, CKM_AES_CBC, NULL), CKR_ARGUMENTS_BAD);
 	fini_ok();
 }
 
@@ -470,39 +438,40 @@ static void sessions_read_only_and_read_write(void **state)
 	CK_SESSION_HANDLE ro, rw, h;
 	CK_SESSION_INFO si;
 	CK_TOKEN_INFO ti;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	init_ok();
 	CK_SLOT_ID s = slot_of("cardA");
-	assert_int_equal(fx.f->C_OpenSession(s, 0, NULL, NULL, &h),
+	assert_int_equal(fx.p11.f->C_OpenSession(s, 0, NULL, NULL, &h),
 	                 CKR_SESSION_PARALLEL_NOT_SUPPORTED);
-	assert_int_equal(fx.f->C_OpenSession(s, CKF_SERIAL_SESSION, NULL, NULL, NULL),
+	assert_int_equal(fx.p11.f->C_OpenSession(s, CKF_SERIAL_SESSION, NULL, NULL, NULL),
 	                 CKR_ARGUMENTS_BAD);
-	assert_int_equal(fx.f->C_OpenSession(s, CKF_SERIAL_SESSION, NULL, NULL, &ro), CKR_OK);
+	assert_int_equal(fx.p11.f->C_OpenSession(s, CKF_SERIAL_SESSION, NULL, NULL, &ro), CKR_OK);
 	assert_int_equal(
-	    fx.f->C_OpenSession(s, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &rw), CKR_OK);
+	    fx.p11.f->C_OpenSession(s, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &rw),
+	    CKR_OK);
 	assert_true(ro != 0 && rw != 0 && ro != rw);
-	assert_int_equal(fx.f->C_GetSessionInfo(ro, &si), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSessionInfo(ro, &si), CKR_OK);
 	assert_int_equal(si.slotID, s);
 	assert_int_equal(si.state, CKS_RO_PUBLIC_SESSION);
 	assert_int_equal(si.flags, CKF_SERIAL_SESSION);
-	assert_int_equal(fx.f->C_GetSessionInfo(rw, &si), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSessionInfo(rw, &si), CKR_OK);
 	assert_int_equal(si.state, CKS_RW_PUBLIC_SESSION);
 	assert_int_equal(si.flags, CKF_SERIAL_SESSION | CKF_RW_SESSION);
-	assert_int_equal(fx.f->C_GetSessionInfo(rw, NULL), CKR_ARGUMENTS_BAD);
-	assert_int_equal(fx.f->C_GetTokenInfo(s, &ti), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSessionInfo(rw, NULL), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_GetTokenInfo(s, &ti), CKR_OK);
 	assert_int_equal(ti.ulSessionCount, 2);
 	assert_int_equal(ti.ulRwSessionCount, 1);
 
-	assert_int_equal(fx.f->C_CloseSession(ro), CKR_OK);
-	assert_int_equal(fx.f->C_CloseSession(ro), CKR_SESSION_HANDLE_INVALID);
-	assert_int_equal(fx.f->C_GetSessionInfo(ro, &si), CKR_SESSION_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_CloseSession(ro), CKR_OK);
+	assert_int_equal(fx.p11.f->C_CloseSession(ro), CKR_SESSION_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_GetSessionInfo(ro, &si), CKR_SESSION_HANDLE_INVALID);
 	/* Handles are never reused. */
-	assert_int_equal(fx.f->C_OpenSession(s, CKF_SERIAL_SESSION, NULL, NULL, &h), CKR_OK);
+	assert_int_equal(fx.p11.f->C_OpenSession(s, CKF_SERIAL_SESSION, NULL, NULL, &h), CKR_OK);
 	assert_true(h != ro && h != rw);
-	assert_int_equal(fx.f->C_CloseAllSessions(s), CKR_OK);
-	assert_int_equal(fx.f->C_GetSessionInfo(h, &si), CKR_SESSION_HANDLE_INVALID);
-	assert_int_equal(fx.f->C_GetSessionInfo(rw, &si), CKR_SESSION_HANDLE_INVALID);
-	assert_int_equal(fx.f->C_GetTokenInfo(s, &ti), CKR_OK);
+	assert_int_equal(fx.p11.f->C_CloseAllSessions(s), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSessionInfo(h, &si), CKR_SESSION_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_GetSessionInfo(rw, &si), CKR_SESSION_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_GetTokenInfo(s, &ti), CKR_OK);
 	assert_int_equal(ti.ulSessionCount, 0);
 	fini_ok();
 }
@@ -511,80 +480,83 @@ static void login_right_wrong_again_logout(void **state)
 {
 	CK_SESSION_HANDLE ro, rw, other;
 	char long_pin[258];
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	init_ok();
 	CK_SLOT_ID a = slot_of("cardA"), b = slot_of("cardB");
-	assert_int_equal(fx.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &ro), CKR_OK);
+	assert_int_equal(fx.p11.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &ro), CKR_OK);
 	assert_int_equal(
-	    fx.f->C_OpenSession(a, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &rw), CKR_OK);
-	assert_int_equal(fx.f->C_OpenSession(b, CKF_SERIAL_SESSION, NULL, NULL, &other), CKR_OK);
+	    fx.p11.f->C_OpenSession(a, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &rw),
+	    CKR_OK);
+	assert_int_equal(fx.p11.f->C_OpenSession(b, CKF_SERIAL_SESSION, NULL, NULL, &other),
+	                 CKR_OK);
 
-	assert_int_equal(fx.f->C_Logout(ro), CKR_USER_NOT_LOGGED_IN);
-	assert_int_equal(fx.f->C_Login(ro, CKU_USER, (CK_UTF8CHAR_PTR)PIN_B, strlen(PIN_B)),
+	assert_int_equal(fx.p11.f->C_Logout(ro), CKR_USER_NOT_LOGGED_IN);
+	assert_int_equal(fx.p11.f->C_Login(ro, CKU_USER, (CK_UTF8CHAR_PTR)PIN_B, strlen(PIN_B)),
 	                 CKR_PIN_INCORRECT);
-	assert_int_equal(fx.f->C_Login(ro, CKU_SO, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
+	assert_int_equal(fx.p11.f->C_Login(ro, CKU_SO, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
 	                 CKR_USER_TYPE_INVALID);
-	assert_int_equal(fx.f->C_Login(ro, 42, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
+	assert_int_equal(fx.p11.f->C_Login(ro, 42, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
 	                 CKR_USER_TYPE_INVALID);
 	assert_int_equal(
-	    fx.f->C_Login(ro, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
+	    fx.p11.f->C_Login(ro, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
 	    CKR_OPERATION_NOT_INITIALIZED);
-	assert_int_equal(fx.f->C_Login(ro, CKU_USER, (CK_UTF8CHAR_PTR) "", 0), CKR_PIN_LEN_RANGE);
-	memset(long_pin, 'p', sizeof(long_pin));
-	assert_int_equal(fx.f->C_Login(ro, CKU_USER, (CK_UTF8CHAR_PTR)long_pin, 257),
+	assert_int_equal(fx.p11.f->C_Login(ro, CKU_USER, (CK_UTF8CHAR_PTR) "", 0),
 	                 CKR_PIN_LEN_RANGE);
-	assert_int_equal(fx.f->C_Login(ro, CKU_USER, (CK_UTF8CHAR_PTR) "a\nb", 3),
+	memset(long_pin, 'p', sizeof(long_pin));
+	assert_int_equal(fx.p11.f->C_Login(ro, CKU_USER, (CK_UTF8CHAR_PTR)long_pin, 257),
+	                 CKR_PIN_LEN_RANGE);
+	assert_int_equal(fx.p11.f->C_Login(ro, CKU_USER, (CK_UTF8CHAR_PTR) "a\nb", 3),
 	                 CKR_PIN_INCORRECT);
-	assert_int_equal(fx.f->C_Login(ro, CKU_USER, NULL, 4), CKR_ARGUMENTS_BAD);
-	assert_int_equal(fx.f->C_Login(999999, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
+	assert_int_equal(fx.p11.f->C_Login(ro, CKU_USER, NULL, 4), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_Login(999999, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
 	                 CKR_SESSION_HANDLE_INVALID);
 	assert_int_equal(session_state(ro), CKS_RO_PUBLIC_SESSION);
 	assert_false(server_says_active(fx.card_a));
 
-	assert_int_equal(fx.f->C_Login(ro, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
+	assert_int_equal(fx.p11.f->C_Login(ro, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
 	                 CKR_OK);
 	assert_true(server_says_active(fx.card_a));
 	/* Per token, for every session of the application. */
 	assert_int_equal(session_state(ro), CKS_RO_USER_FUNCTIONS);
 	assert_int_equal(session_state(rw), CKS_RW_USER_FUNCTIONS);
 	assert_int_equal(session_state(other), CKS_RO_PUBLIC_SESSION);
-	assert_int_equal(fx.f->C_Login(rw, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
+	assert_int_equal(fx.p11.f->C_Login(rw, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
 	                 CKR_USER_ALREADY_LOGGED_IN);
 
-	assert_int_equal(fx.f->C_Logout(rw), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Logout(rw), CKR_OK);
 	assert_false(server_says_active(fx.card_a));
 	assert_int_equal(session_state(ro), CKS_RO_PUBLIC_SESSION);
 	assert_int_equal(session_state(rw), CKS_RW_PUBLIC_SESSION);
-	assert_int_equal(fx.f->C_Logout(ro), CKR_USER_NOT_LOGGED_IN);
+	assert_int_equal(fx.p11.f->C_Logout(ro), CKR_USER_NOT_LOGGED_IN);
 	fini_ok();
 }
 
 static void closing_the_last_session_logs_out(void **state)
 {
 	CK_SESSION_HANDLE h1, h2;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	init_ok();
 	CK_SLOT_ID a = slot_of("cardA");
-	assert_int_equal(fx.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &h1), CKR_OK);
-	assert_int_equal(fx.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &h2), CKR_OK);
-	assert_int_equal(fx.f->C_Login(h1, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
+	assert_int_equal(fx.p11.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &h1), CKR_OK);
+	assert_int_equal(fx.p11.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &h2), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Login(h1, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
 	                 CKR_OK);
-	assert_int_equal(fx.f->C_CloseSession(h1), CKR_OK);
+	assert_int_equal(fx.p11.f->C_CloseSession(h1), CKR_OK);
 	assert_int_equal(session_state(h2), CKS_RO_USER_FUNCTIONS);
 	assert_true(server_says_active(fx.card_a));
-	assert_int_equal(fx.f->C_CloseSession(h2), CKR_OK);
+	assert_int_equal(fx.p11.f->C_CloseSession(h2), CKR_OK);
 	assert_false(server_says_active(fx.card_a));
-	assert_int_equal(fx.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &h1), CKR_OK);
+	assert_int_equal(fx.p11.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &h1), CKR_OK);
 	assert_int_equal(session_state(h1), CKS_RO_PUBLIC_SESSION);
 
-	assert_int_equal(fx.f->C_Login(h1, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
+	assert_int_equal(fx.p11.f->C_Login(h1, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
 	                 CKR_OK);
-	assert_int_equal(fx.f->C_CloseAllSessions(a), CKR_OK);
+	assert_int_equal(fx.p11.f->C_CloseAllSessions(a), CKR_OK);
 	assert_false(server_says_active(fx.card_a));
 
 	/* C_Finalize logs out too. */
-	assert_int_equal(fx.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &h1), CKR_OK);
-	assert_int_equal(fx.f->C_Login(h1, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
+	assert_int_equal(fx.p11.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &h1), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Login(h1, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
 	                 CKR_OK);
 	fini_ok();
 	assert_false(server_says_active(fx.card_a));
@@ -594,17 +566,17 @@ static int child_after_fork(void)
 {
 	CK_ULONG n = 0;
 	CK_INFO info;
-	if (fx.f->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_CRYPTOKI_NOT_INITIALIZED)
+	if (fx.p11.f->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_CRYPTOKI_NOT_INITIALIZED)
 		return 10;
-	if (fx.f->C_GetInfo(&info) != CKR_CRYPTOKI_NOT_INITIALIZED)
+	if (fx.p11.f->C_GetInfo(&info) != CKR_CRYPTOKI_NOT_INITIALIZED)
 		return 11;
-	if (fx.f->C_Finalize(NULL) != CKR_CRYPTOKI_NOT_INITIALIZED)
+	if (fx.p11.f->C_Finalize(NULL) != CKR_CRYPTOKI_NOT_INITIALIZED)
 		return 12;
-	if (fx.f->C_Initialize(NULL) != CKR_OK)
+	if (fx.p11.f->C_Initialize(NULL) != CKR_OK)
 		return 13;
-	if (fx.f->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n != 2)
+	if (fx.p11.f->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n != 2)
 		return 14;
-	if (fx.f->C_Finalize(NULL) != CKR_OK)
+	if (fx.p11.f->C_Finalize(NULL) != CKR_OK)
 		return 15;
 	return 0;
 }
@@ -613,11 +585,12 @@ static void fork_children_are_refused_then_initialize_their_own(void **state)
 {
 	CK_SESSION_HANDLE h;
 	CK_ULONG n = 0;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	init_ok();
 	CK_SLOT_ID a = slot_of("cardA");
-	assert_int_equal(fx.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &h), CKR_OK);
-	assert_int_equal(fx.f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)), CKR_OK);
+	assert_int_equal(fx.p11.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &h), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN_A, strlen(PIN_A)),
+	                 CKR_OK);
 	for (int i = 0; i < 50; i++) {
 		fflush(NULL);
 		pid_t pid = fork();
@@ -628,12 +601,12 @@ static void fork_children_are_refused_then_initialize_their_own(void **state)
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			fail_msg("child %d: status 0x%x", i, status);
-		assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+		assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
 		assert_int_equal(n, 2);
 	}
 	/* The parent's session and login survived its children. */
 	assert_int_equal(session_state(h), CKS_RO_USER_FUNCTIONS);
-	assert_int_equal(fx.f->C_Logout(h), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Logout(h), CKR_OK);
 	fini_ok();
 }
 
@@ -649,15 +622,16 @@ static void *worker_main(void *arg)
 		CK_ULONG n = 0;
 		CK_SESSION_HANDLE h;
 		CK_SESSION_INFO si;
-		if (fx.f->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n != 2)
+		if (fx.p11.f->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n != 2)
 			w->failures++;
-		if (fx.f->C_OpenSession(w->slot, CKF_SERIAL_SESSION, NULL, NULL, &h) != CKR_OK) {
+		if (fx.p11.f->C_OpenSession(w->slot, CKF_SERIAL_SESSION, NULL, NULL, &h) !=
+		    CKR_OK) {
 			w->failures++;
 			continue;
 		}
-		if (fx.f->C_GetSessionInfo(h, &si) != CKR_OK || si.slotID != w->slot)
+		if (fx.p11.f->C_GetSessionInfo(h, &si) != CKR_OK || si.slotID != w->slot)
 			w->failures++;
-		if (fx.f->C_CloseSession(h) != CKR_OK)
+		if (fx.p11.f->C_CloseSession(h) != CKR_OK)
 			w->failures++;
 	}
 	return NULL;
@@ -667,7 +641,7 @@ static void many_threads_call_at_once(void **state)
 {
 	pthread_t threads[8];
 	struct worker workers[8];
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	init_ok();
 	CK_SLOT_ID a = slot_of("cardA"), b = slot_of("cardB");
 	for (int i = 0; i < 8; i++) {
@@ -685,13 +659,13 @@ static void many_threads_call_at_once(void **state)
 static void hundred_cycles_leave_no_helper_behind(void **state)
 {
 	CK_ULONG n = 0;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	int before = p11_count_children();
 	assert_true(before >= 0);
 	for (int i = 0; i < 100; i++) {
 		init_ok();
 		if (i % 10 == 0)
-			assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+			assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
 		assert_int_equal(p11_count_children(), before + 1);
 		fini_ok();
 		assert_int_equal(p11_count_children(), before);
@@ -720,15 +694,5 @@ int main(void)
 		cmocka_unit_test(many_threads_call_at_once),
 		cmocka_unit_test(hundred_cycles_leave_no_helper_behind),
 	};
-	signal(SIGPIPE, SIG_IGN);
-	int rc = e2e_env_setup(&e2e_env);
-	if (rc == 1) {
-		printf("p11: WSOPD or WSOP_PKI_SH not set: skipped\n");
-		return 77;
-	}
-	if (rc != 0)
-		return 1;
-	rc = cmocka_run_group_tests_name("p11", tests, group_setup, group_teardown);
-	e2e_env_teardown(&e2e_env);
-	return rc;
+	return p11_main("p11", tests, group_setup, group_teardown);
 }

@@ -16,12 +16,8 @@
 #define PIN "crypto pass phrase"
 
 static struct {
-	void *dl;
-	CK_FUNCTION_LIST *f;
-	struct e2e_server srv;
-	struct direct_tls *conn;
+	struct p11_fx p11;
 	char card[41], group[37];
-	char config[E2E_PATH_MAX + 32];
 	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE s;
 	char path[3][96]; /* 128, 192, 256 bits */
@@ -33,22 +29,16 @@ static struct {
 
 static const CK_BYTE iv0[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 
-#define NEED_HELPER()                                                                              \
-	do {                                                                                       \
-		if (!fx.ready) {                                                                   \
-			printf("skipped: the confined helper cannot run in a sanitizer build\n");  \
-			skip();                                                                    \
-		}                                                                                  \
-	} while (0)
+#define NEED_HELPER() P11_SKIP_UNLESS(fx.ready)
 
 static CK_OBJECT_HANDLE find_label(const char *label)
 {
 	CK_ATTRIBUTE t[] = { { CKA_LABEL, (void *)label, strlen(label) } };
 	CK_OBJECT_HANDLE h[2];
 	CK_ULONG n = 0;
-	assert_int_equal(fx.f->C_FindObjectsInit(fx.s, t, 1), CKR_OK);
-	assert_int_equal(fx.f->C_FindObjects(fx.s, h, 2, &n), CKR_OK);
-	assert_int_equal(fx.f->C_FindObjectsFinal(fx.s), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjectsInit(fx.s, t, 1), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjects(fx.s, h, 2, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjectsFinal(fx.s), CKR_OK);
 	assert_int_equal(n, 1);
 	return h[0];
 }
@@ -57,7 +47,7 @@ static CK_SLOT_ID first_slot(void)
 {
 	CK_SLOT_ID slots[8];
 	CK_ULONG n = 8;
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
 	assert_int_equal(n, 1);
 	return slots[0];
 }
@@ -71,40 +61,34 @@ static int setup_failed(const char *what, CK_RV rv)
 static int group_setup(void **state)
 {
 	(void)state;
-	fx.f = p11_fixture_open(&fx.dl);
-	if (fx.f == NULL)
-		return -1;
-	if (!p11_helper_usable())
-		return 0;
-	if (e2e_server_start(&fx.srv, &e2e_env, NULL) != 0)
-		return -1;
-	fx.conn = e2e_connect_ok(&fx.srv, E2E_CLIENT);
-	e2e_softcard_ok(fx.conn, "crypto", PIN, fx.card);
-	if (p11_fixture_write_config(&fx.srv, e2e_env.dir, fx.config, sizeof(fx.config)) != 0)
-		return -1;
-	CK_RV rv = fx.f->C_Initialize(NULL);
+	int up = p11_fx_setup(&fx.p11);
+	if (up != 0)
+		return up == 1 ? 0 : -1;
+	e2e_softcard_ok(fx.p11.conn, "crypto", PIN, fx.card);
+	CK_RV rv = fx.p11.f->C_Initialize(NULL);
 	if (rv != CKR_OK)
 		return setup_failed("C_Initialize", rv);
 	fx.slot = first_slot();
-	rv = fx.f->C_OpenSession(fx.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &fx.s);
+	rv = fx.p11.f->C_OpenSession(fx.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+	                             &fx.s);
 	if (rv != CKR_OK)
 		return setup_failed("C_OpenSession", rv);
-	rv = fx.f->C_Login(fx.s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, strlen(PIN));
+	rv = fx.p11.f->C_Login(fx.s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, strlen(PIN));
 	if (rv != CKR_OK)
 		return setup_failed("C_Login", rv);
 	/* Keys made through REST (so that the test knows their paths), found
 	 * through the module. The module's login activated the softcard for
 	 * this client certificate, which the REST connection shares. */
-	e2e_group_ok(fx.conn, "tests", fx.card, fx.group);
+	e2e_group_ok(fx.p11.conn, "tests", fx.card, fx.group);
 	static const int bits[3] = { 128, 192, 256 };
 	for (int i = 0; i < 3; i++) {
 		char label[16];
 		snprintf(label, sizeof(label), "k%d", bits[i]);
-		e2e_key_ok(fx.conn, fx.group, label, bits[i], NULL, fx.path[i]);
+		e2e_key_ok(fx.p11.conn, fx.group, label, bits[i], NULL, fx.path[i]);
 	}
-	e2e_key_ok(fx.conn, fx.group, "noenc", 128, ",\"encrypt\":false", fx.noenc_path);
+	e2e_key_ok(fx.p11.conn, fx.group, "noenc", 128, ",\"encrypt\":false", fx.noenc_path);
 	char nodec_path[96];
-	e2e_key_ok(fx.conn, fx.group, "nodec", 128, ",\"decrypt\":false", nodec_path);
+	e2e_key_ok(fx.p11.conn, fx.group, "nodec", 128, ",\"decrypt\":false", nodec_path);
 	for (int i = 0; i < 3; i++) {
 		char label[16];
 		snprintf(label, sizeof(label), "k%d", bits[i]);
@@ -119,7 +103,7 @@ static int group_setup(void **state)
 		{ CKA_PRIVATE, &yes, sizeof(yes) }, { CKA_LABEL, "data", 4 },
 		{ CKA_VALUE, "value", 5 },
 	};
-	rv = fx.f->C_CreateObject(fx.s, data, 5, &fx.data_obj);
+	rv = fx.p11.f->C_CreateObject(fx.s, data, 5, &fx.data_obj);
 	if (rv != CKR_OK)
 		return setup_failed("C_CreateObject", rv);
 	fx.ready = true;
@@ -130,13 +114,8 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	if (fx.ready)
-		fx.f->C_Finalize(NULL);
-	if (fx.conn != NULL)
-		direct_tls_close(fx.conn);
-	if (fx.srv.pid > 0)
-		e2e_server_stop(&fx.srv, SIGTERM);
-	if (fx.dl != NULL)
-		dlclose(fx.dl);
+		fx.p11.f->C_Finalize(NULL);
+	p11_fx_teardown(&fx.p11);
 	return 0;
 }
 
@@ -162,7 +141,7 @@ static size_t rest_encrypt(const char *path, bool pad, const CK_BYTE *in, size_t
 	snprintf(body, cap, "{\"key\":\"%s\",\"mechanism\":\"%s\",\"iv\":\"%s\",\"data\":\"%s\"}",
 	         path, pad ? "AES_CBC_PAD" : "AES_CBC", iv, data);
 	struct e2e_answer ans;
-	json_object *j = e2e_call_ok(fx.conn, "POST", "/crypto/v1/encrypt", body, 200, &ans);
+	json_object *j = e2e_call_ok(fx.p11.conn, "POST", "/crypto/v1/encrypt", body, 200, &ans);
 	size_t n = 0;
 	uint8_t *bytes = e2e_unb64(e2e_str(j, "data"), &n);
 	memcpy(out, bytes, n);
@@ -178,9 +157,9 @@ static CK_ULONG encrypt1(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE k, CK_MECHANISM_T
                          const CK_BYTE *in, CK_ULONG len, CK_BYTE *out, CK_ULONG cap)
 {
 	CK_MECHANISM m = mech(t);
-	assert_int_equal(fx.f->C_EncryptInit(s, &m, k), CKR_OK);
+	assert_int_equal(fx.p11.f->C_EncryptInit(s, &m, k), CKR_OK);
 	CK_ULONG n = cap;
-	assert_int_equal(fx.f->C_Encrypt(s, (CK_BYTE_PTR)in, len, out, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Encrypt(s, (CK_BYTE_PTR)in, len, out, &n), CKR_OK);
 	return n;
 }
 
@@ -189,7 +168,7 @@ static CK_ULONG multi(bool enc, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE k, CK_MECH
                       const CK_BYTE *in, CK_ULONG len, CK_ULONG part, CK_BYTE *out)
 {
 	CK_MECHANISM m = mech(t);
-	CK_FUNCTION_LIST *f = fx.f;
+	CK_FUNCTION_LIST *f = fx.p11.f;
 	assert_int_equal(enc ? f->C_EncryptInit(s, &m, k) : f->C_DecryptInit(s, &m, k), CKR_OK);
 	CK_ULONG total = 0;
 	for (CK_ULONG off = 0; off < len; off += part) {
@@ -238,9 +217,11 @@ static void round_trips_all_key_sizes_cross_checked_with_rest(void **state)
 					assert_memory_equal(back, plain, len);
 				}
 				CK_MECHANISM mm = mech(t);
-				assert_int_equal(fx.f->C_DecryptInit(fx.s, &mm, fx.key[k]), CKR_OK);
+				assert_int_equal(fx.p11.f->C_DecryptInit(fx.s, &mm, fx.key[k]),
+				                 CKR_OK);
 				CK_ULONG bl = sizeof(back);
-				assert_int_equal(fx.f->C_Decrypt(fx.s, ct, n, back, &bl), CKR_OK);
+				assert_int_equal(fx.p11.f->C_Decrypt(fx.s, ct, n, back, &bl),
+				                 CKR_OK);
 				assert_int_equal(bl, len);
 				assert_memory_equal(back, plain, len);
 			}
@@ -252,7 +233,7 @@ static void init_errors(void **state)
 {
 	(void)state;
 	NEED_HELPER();
-	CK_FUNCTION_LIST *f = fx.f;
+	CK_FUNCTION_LIST *f = fx.p11.f;
 	CK_MECHANISM m = mech(CKM_AES_ECB);
 	assert_int_equal(f->C_EncryptInit(fx.s, &m, fx.key[0]), CKR_MECHANISM_INVALID);
 	assert_int_equal(f->C_DecryptInit(fx.s, &m, fx.key[0]), CKR_MECHANISM_INVALID);
@@ -286,7 +267,7 @@ static void not_initialized(void **state)
 {
 	(void)state;
 	NEED_HELPER();
-	CK_FUNCTION_LIST *f = fx.f;
+	CK_FUNCTION_LIST *f = fx.p11.f;
 	CK_BYTE b[32] = { 0 };
 	CK_ULONG n = sizeof(b);
 	assert_int_equal(f->C_Encrypt(fx.s, b, 16, b, &n), CKR_OPERATION_NOT_INITIALIZED);
@@ -302,7 +283,7 @@ static void length_errors_end_the_operation(void **state)
 {
 	(void)state;
 	NEED_HELPER();
-	CK_FUNCTION_LIST *f = fx.f;
+	CK_FUNCTION_LIST *f = fx.p11.f;
 	CK_BYTE b[64] = { 0 }, out[80];
 	CK_ULONG n = sizeof(out);
 	CK_MECHANISM cbc = mech(CKM_AES_CBC), pad = mech(CKM_AES_CBC_PAD);
@@ -342,7 +323,7 @@ static void bad_padding_is_encrypted_data_invalid(void **state)
 {
 	(void)state;
 	NEED_HELPER();
-	CK_FUNCTION_LIST *f = fx.f;
+	CK_FUNCTION_LIST *f = fx.p11.f;
 	/* A last plaintext byte of 0 is never valid PKCS #7 padding. */
 	CK_BYTE plain[32] = { 0 }, ct[32], out[32];
 	CK_ULONG n = encrypt1(fx.s, fx.key[2], CKM_AES_CBC, plain, 32, ct, sizeof(ct));
@@ -365,7 +346,7 @@ static void length_queries_and_short_buffers_keep_the_operation(void **state)
 {
 	(void)state;
 	NEED_HELPER();
-	CK_FUNCTION_LIST *f = fx.f;
+	CK_FUNCTION_LIST *f = fx.p11.f;
 	CK_BYTE plain[40], ct[48], out[48];
 	fill(plain, sizeof(plain), 3);
 	CK_MECHANISM pad = mech(CKM_AES_CBC_PAD);
@@ -421,7 +402,7 @@ struct worker {
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
-	CK_FUNCTION_LIST *f = fx.f;
+	CK_FUNCTION_LIST *f = fx.p11.f;
 	CK_SESSION_HANDLE s;
 	if (f->C_OpenSession(fx.slot, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK) {
 		w->failures++;
@@ -467,7 +448,7 @@ static void generated_key_and_close_mid_operation(void **state)
 {
 	(void)state;
 	NEED_HELPER();
-	CK_FUNCTION_LIST *f = fx.f;
+	CK_FUNCTION_LIST *f = fx.p11.f;
 	CK_MECHANISM gen = { CKM_AES_KEY_GEN, NULL, 0 };
 	CK_ULONG len = 32;
 	CK_BBOOL yes = CK_TRUE;
@@ -509,9 +490,9 @@ static void data_above_the_server_limit(void **state)
 	                 n);
 	assert_memory_equal(back, ct, n);
 	CK_MECHANISM m = mech(CKM_AES_CBC_PAD);
-	assert_int_equal(fx.f->C_DecryptInit(fx.s, &m, fx.key[0]), CKR_OK);
+	assert_int_equal(fx.p11.f->C_DecryptInit(fx.s, &m, fx.key[0]), CKR_OK);
 	CK_ULONG b = len + 16;
-	assert_int_equal(fx.f->C_Decrypt(fx.s, ct, n, back, &b), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Decrypt(fx.s, ct, n, back, &b), CKR_OK);
 	assert_int_equal(b, len);
 	assert_memory_equal(back, plain, len);
 	free(plain);
@@ -525,22 +506,22 @@ static void key_deleted_after_init(void **state)
 	(void)state;
 	NEED_HELPER();
 	char path[96];
-	e2e_key_ok(fx.conn, fx.group, "doomed", 128, NULL, path);
+	e2e_key_ok(fx.p11.conn, fx.group, "doomed", 128, NULL, path);
 	CK_OBJECT_HANDLE k = find_label("doomed");
 	CK_MECHANISM m = mech(CKM_AES_CBC);
-	assert_int_equal(fx.f->C_EncryptInit(fx.s, &m, k), CKR_OK);
+	assert_int_equal(fx.p11.f->C_EncryptInit(fx.s, &m, k), CKR_OK);
 	char target[128];
 	snprintf(target, sizeof(target), "/%s", path);
 	struct e2e_answer ans;
-	assert_int_equal(e2e_request(fx.conn, "DELETE", target, "delete-doomed-key-1", NULL, &ans),
-	                 0);
+	assert_int_equal(
+	    e2e_request(fx.p11.conn, "DELETE", target, "delete-doomed-key-1", NULL, &ans), 0);
 	assert_int_equal(ans.status, 204);
 	e2e_answer_free(&ans);
 	CK_BYTE b[16] = { 0 }, out[16];
 	CK_ULONG n = sizeof(out);
-	assert_int_equal(fx.f->C_Encrypt(fx.s, b, 16, out, &n), CKR_KEY_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_Encrypt(fx.s, b, 16, out, &n), CKR_KEY_HANDLE_INVALID);
 	n = sizeof(out);
-	assert_int_equal(fx.f->C_Encrypt(fx.s, b, 16, out, &n), CKR_OPERATION_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_Encrypt(fx.s, b, 16, out, &n), CKR_OPERATION_NOT_INITIALIZED);
 }
 
 int main(void)
@@ -557,15 +538,5 @@ int main(void)
 		cmocka_unit_test(data_above_the_server_limit),
 		cmocka_unit_test(key_deleted_after_init),
 	};
-	signal(SIGPIPE, SIG_IGN);
-	int rc = e2e_env_setup(&e2e_env);
-	if (rc == 1) {
-		printf("p11_crypto: WSOPD or WSOP_PKI_SH not set: skipped\n");
-		return 77;
-	}
-	if (rc != 0)
-		return 1;
-	rc = cmocka_run_group_tests_name("p11_crypto", tests, group_setup, group_teardown);
-	e2e_env_teardown(&e2e_env);
-	return rc;
+	return p11_main("p11_crypto", tests, group_setup, group_teardown);
 }

@@ -22,11 +22,7 @@
 #define PIN "pass phrase"
 
 static struct {
-	void *dl;
-	CK_FUNCTION_LIST *f;
-	struct e2e_server srv;
-	struct direct_tls *conn;
-	char config[E2E_PATH_MAX + 32];
+	struct p11_fx p11;
 	unsigned cards;
 } fx;
 
@@ -35,36 +31,15 @@ static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 static int group_setup(void **state)
 {
 	(void)state;
-	fx.f = p11_fixture_open(&fx.dl);
-	if (fx.f == NULL)
-		return -1;
-	if (!p11_helper_usable())
-		return 0;
-	if (e2e_server_start(&fx.srv, &e2e_env, NULL) != 0)
-		return -1;
-	fx.conn = e2e_connect_ok(&fx.srv, E2E_CLIENT);
-	return p11_fixture_write_config(&fx.srv, e2e_env.dir, fx.config, sizeof(fx.config));
+	return p11_fx_setup(&fx.p11) < 0 ? -1 : 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	if (fx.conn != NULL)
-		direct_tls_close(fx.conn);
-	if (fx.srv.pid > 0)
-		e2e_server_stop(&fx.srv, SIGTERM);
-	if (fx.dl != NULL)
-		dlclose(fx.dl);
+	p11_fx_teardown(&fx.p11);
 	return 0;
 }
-
-#define NEED_HELPER()                                                                              \
-	do {                                                                                       \
-		if (!p11_helper_usable()) {                                                        \
-			printf("skipped: the confined helper cannot run in a sanitizer build\n");  \
-			skip();                                                                    \
-		}                                                                                  \
-	} while (0)
 
 /* A new softcard, the module initialised, a session on it (rw or not),
  * logged in when login. */
@@ -72,30 +47,16 @@ static CK_SESSION_HANDLE open_card(char name[32], bool rw, bool login)
 {
 	char id[41];
 	snprintf(name, 32, "objcard%u", ++fx.cards);
-	e2e_softcard_ok(fx.conn, name, PIN, id);
-	assert_int_equal(fx.f->C_Initialize(NULL), CKR_OK);
+	e2e_softcard_ok(fx.p11.conn, name, PIN, id);
+	assert_int_equal(fx.p11.f->C_Initialize(NULL), CKR_OK);
 
-	CK_SLOT_ID slots[64];
-	CK_ULONG n = 64;
-	CK_TOKEN_INFO ti;
-	CK_SLOT_ID slot = 0;
-	bool found = false;
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
-	for (CK_ULONG i = 0; i < n && !found; i++) {
-		assert_int_equal(fx.f->C_GetTokenInfo(slots[i], &ti), CKR_OK);
-		if (memcmp(ti.label, name, strlen(name)) == 0 && ti.label[strlen(name)] == ' ') {
-			slot = slots[i];
-			found = true;
-		}
-	}
-	assert_true(found);
+	CK_SLOT_ID slot = p11_slot_of(fx.p11.f, name);
 	CK_SESSION_HANDLE s;
 	CK_FLAGS flags = CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0);
-	assert_int_equal(fx.f->C_OpenSession(slot, flags, NULL, NULL, &s), CKR_OK);
+	assert_int_equal(fx.p11.f->C_OpenSession(slot, flags, NULL, NULL, &s), CKR_OK);
 	if (login)
 		assert_int_equal(
-		    fx.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, (CK_ULONG)strlen(PIN)),
+		    fx.p11.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, (CK_ULONG)strlen(PIN)),
 		    CKR_OK);
 	return s;
 }
@@ -103,13 +64,13 @@ static CK_SESSION_HANDLE open_card(char name[32], bool rw, bool login)
 static CK_SLOT_ID slot_of_session(CK_SESSION_HANDLE s)
 {
 	CK_SESSION_INFO si;
-	assert_int_equal(fx.f->C_GetSessionInfo(s, &si), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSessionInfo(s, &si), CKR_OK);
 	return si.slotID;
 }
 
 static void fini(void)
 {
-	assert_int_equal(fx.f->C_Finalize(NULL), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
 }
 
 #define ATTR(t, v)                                                                                 \
@@ -132,7 +93,7 @@ static CK_RV make_data(CK_SESSION_HANDLE s, const char *label, const char *value
 		ATTR_STR(CKA_LABEL, (char *)label),
 		ATTR_STR(CKA_VALUE, (char *)value),
 	};
-	return fx.f->C_CreateObject(s, t, sizeof(t) / sizeof(t[0]), h);
+	return fx.p11.f->C_CreateObject(s, t, sizeof(t) / sizeof(t[0]), h);
 }
 
 static CK_RV make_key(CK_SESSION_HANDLE s, CK_ULONG len, const char *label, const char *id,
@@ -145,7 +106,7 @@ static CK_RV make_key(CK_SESSION_HANDLE s, CK_ULONG len, const char *label, cons
 		ATTR(CKA_ENCRYPT, &yes),      ATTR(CKA_DECRYPT, &yes),
 		ATTR_STR(CKA_ID, (char *)id),
 	};
-	return fx.f->C_GenerateKey(s, &m, t, sizeof(t) / sizeof(t[0]), h);
+	return fx.p11.f->C_GenerateKey(s, &m, t, sizeof(t) / sizeof(t[0]), h);
 }
 
 /* Every handle a search with tmpl finds, in one call. */
@@ -153,9 +114,9 @@ static CK_ULONG find_all(CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK
                          CK_ULONG cap)
 {
 	CK_ULONG got = 0;
-	assert_int_equal(fx.f->C_FindObjectsInit(s, tmpl, n), CKR_OK);
-	assert_int_equal(fx.f->C_FindObjects(s, out, cap, &got), CKR_OK);
-	assert_int_equal(fx.f->C_FindObjectsFinal(s), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjectsInit(s, tmpl, n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjects(s, out, cap, &got), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjectsFinal(s), CKR_OK);
 	return got;
 }
 
@@ -206,7 +167,7 @@ static void free_cert(struct cert *c)
 static void create_data_object_reads_back(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_OBJECT_HANDLE h;
@@ -223,7 +184,7 @@ static void create_data_object_reads_back(void **state)
 		{ CKA_LABEL, label, sizeof(label) },
 		{ CKA_VALUE, value, sizeof(value) },
 	};
-	assert_int_equal(fx.f->C_GetAttributeValue(s, h, g, 6), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, h, g, 6), CKR_OK);
 	assert_int_equal(cls, CKO_DATA);
 	assert_int_equal(tok, CK_TRUE);
 	assert_int_equal(priv, CK_TRUE);
@@ -238,7 +199,7 @@ static void create_data_object_reads_back(void **state)
 static void create_certificate_from_real_der(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	struct cert c;
@@ -258,7 +219,7 @@ static void create_certificate_from_real_der(void **state)
 		{ CKA_SERIAL_NUMBER, c.serial, (CK_ULONG)c.serial_len },
 	};
 	CK_OBJECT_HANDLE h;
-	assert_int_equal(fx.f->C_CreateObject(s, t, 10, &h), CKR_OK);
+	assert_int_equal(fx.p11.f->C_CreateObject(s, t, 10, &h), CKR_OK);
 
 	CK_ATTRIBUTE g[] = {
 		{ CKA_VALUE, NULL, 0 },
@@ -266,7 +227,7 @@ static void create_certificate_from_real_der(void **state)
 		{ CKA_ISSUER, NULL, 0 },
 		{ CKA_SERIAL_NUMBER, NULL, 0 },
 	};
-	assert_int_equal(fx.f->C_GetAttributeValue(s, h, g, 4), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, h, g, 4), CKR_OK);
 	assert_int_equal(g[0].ulValueLen, c.der_len);
 	assert_int_equal(g[1].ulValueLen, c.subject_len);
 	assert_int_equal(g[2].ulValueLen, c.issuer_len);
@@ -274,7 +235,7 @@ static void create_certificate_from_real_der(void **state)
 	unsigned char *buf = malloc((size_t)c.der_len);
 	assert_non_null(buf);
 	g[0].pValue = buf;
-	assert_int_equal(fx.f->C_GetAttributeValue(s, h, g, 1), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, h, g, 1), CKR_OK);
 	assert_memory_equal(buf, c.der, (size_t)c.der_len);
 	free(buf);
 
@@ -290,7 +251,7 @@ static void create_certificate_from_real_der(void **state)
 static void template_rules_apply_through_the_module(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_OBJECT_HANDLE h;
@@ -298,26 +259,28 @@ static void template_rules_apply_through_the_module(void **state)
 	CK_ULONG vendor = 0;
 
 	CK_ATTRIBUTE no_class[] = { ATTR(CKA_TOKEN, &yes), ATTR(CKA_PRIVATE, &yes) };
-	assert_int_equal(fx.f->C_CreateObject(s, no_class, 2, &h), CKR_TEMPLATE_INCOMPLETE);
+	assert_int_equal(fx.p11.f->C_CreateObject(s, no_class, 2, &h), CKR_TEMPLATE_INCOMPLETE);
 	CK_ATTRIBUTE public_obj[] = { ATTR(CKA_CLASS, &data), ATTR(CKA_TOKEN, &yes),
 		                      ATTR(CKA_PRIVATE, &no) };
-	assert_int_equal(fx.f->C_CreateObject(s, public_obj, 3, &h), CKR_ATTRIBUTE_VALUE_INVALID);
+	assert_int_equal(fx.p11.f->C_CreateObject(s, public_obj, 3, &h),
+	                 CKR_ATTRIBUTE_VALUE_INVALID);
 	CK_ATTRIBUTE unknown[] = { ATTR(CKA_CLASS, &data), ATTR(CKA_TOKEN, &yes),
 		                   ATTR(CKA_PRIVATE, &yes), ATTR(CKA_VENDOR_DEFINED | 7, &vendor) };
-	assert_int_equal(fx.f->C_CreateObject(s, unknown, 4, &h), CKR_ATTRIBUTE_TYPE_INVALID);
+	assert_int_equal(fx.p11.f->C_CreateObject(s, unknown, 4, &h), CKR_ATTRIBUTE_TYPE_INVALID);
 	CK_CERTIFICATE_TYPE ct = CKC_X_509;
 	CK_ATTRIBUTE cert_no_subject[] = { ATTR(CKA_CLASS, &cert), ATTR(CKA_CERTIFICATE_TYPE, &ct),
 		                           ATTR(CKA_TOKEN, &yes), ATTR(CKA_PRIVATE, &yes),
 		                           ATTR_STR(CKA_VALUE, "x") };
-	assert_int_equal(fx.f->C_CreateObject(s, cert_no_subject, 5, &h), CKR_TEMPLATE_INCOMPLETE);
+	assert_int_equal(fx.p11.f->C_CreateObject(s, cert_no_subject, 5, &h),
+	                 CKR_TEMPLATE_INCOMPLETE);
 	CK_ATTRIBUTE data_with_key_attr[] = { ATTR(CKA_CLASS, &data), ATTR(CKA_TOKEN, &yes),
 		                              ATTR(CKA_PRIVATE, &yes), ATTR(CKA_ENCRYPT, &yes) };
-	assert_int_equal(fx.f->C_CreateObject(s, data_with_key_attr, 4, &h),
+	assert_int_equal(fx.p11.f->C_CreateObject(s, data_with_key_attr, 4, &h),
 	                 CKR_TEMPLATE_INCONSISTENT);
 	CK_ATTRIBUTE bad_bool[] = { ATTR(CKA_CLASS, &data),
 		                    { CKA_TOKEN, &vendor, sizeof(vendor) },
 		                    ATTR(CKA_PRIVATE, &yes) };
-	assert_int_equal(fx.f->C_CreateObject(s, bad_bool, 3, &h), CKR_ATTRIBUTE_VALUE_INVALID);
+	assert_int_equal(fx.p11.f->C_CreateObject(s, bad_bool, 3, &h), CKR_ATTRIBUTE_VALUE_INVALID);
 	/* Nothing was made. */
 	CK_OBJECT_HANDLE found[4];
 	assert_int_equal(find_all(s, NULL, 0, found, 4), 0);
@@ -327,7 +290,7 @@ static void template_rules_apply_through_the_module(void **state)
 static void key_creation_via_create_object_is_refused(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
@@ -339,29 +302,30 @@ static void key_creation_via_create_object_is_refused(void **state)
 		             ATTR(CKA_PRIVATE, &yes),
 		             { CKA_VALUE, value, sizeof(value) } };
 	CK_OBJECT_HANDLE h;
-	assert_int_equal(fx.f->C_CreateObject(s, t, 5, &h), CKR_ATTRIBUTE_VALUE_INVALID);
+	assert_int_equal(fx.p11.f->C_CreateObject(s, t, 5, &h), CKR_ATTRIBUTE_VALUE_INVALID);
 	fini();
 }
 
 static void read_only_session_cannot_create_generate_or_destroy(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE ro = open_card(name, false, true);
 	CK_OBJECT_HANDLE h, k;
 	assert_int_equal(make_data(ro, "d", "v", &h), CKR_SESSION_READ_ONLY);
 	assert_int_equal(make_key(ro, 16, "k", "i", &k), CKR_SESSION_READ_ONLY);
 	CK_SESSION_HANDLE rw;
-	assert_int_equal(fx.f->C_OpenSession(slot_of_session(ro),
-	                                     CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &rw),
+	assert_int_equal(fx.p11.f->C_OpenSession(slot_of_session(ro),
+	                                         CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+	                                         &rw),
 	                 CKR_OK);
 	assert_int_equal(make_data(rw, "d", "v", &h), CKR_OK);
-	assert_int_equal(fx.f->C_DestroyObject(ro, h), CKR_SESSION_READ_ONLY);
+	assert_int_equal(fx.p11.f->C_DestroyObject(ro, h), CKR_SESSION_READ_ONLY);
 	/* The read-only session still sees it. */
 	CK_ULONG len = 0;
 	CK_ATTRIBUTE g[] = { { CKA_VALUE, NULL, 0 } };
-	assert_int_equal(fx.f->C_GetAttributeValue(ro, h, g, 1), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(ro, h, g, 1), CKR_OK);
 	(void)len;
 	assert_int_equal(g[0].ulValueLen, 1);
 	fini();
@@ -370,16 +334,16 @@ static void read_only_session_cannot_create_generate_or_destroy(void **state)
 static void not_logged_in_cannot_create_generate_or_destroy(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, false);
 	CK_OBJECT_HANDLE h;
 	assert_int_equal(make_data(s, "d", "v", &h), CKR_USER_NOT_LOGGED_IN);
 	assert_int_equal(make_key(s, 16, "k", "i", &h), CKR_USER_NOT_LOGGED_IN);
-	assert_int_equal(fx.f->C_DestroyObject(s, 1), CKR_USER_NOT_LOGGED_IN);
+	assert_int_equal(fx.p11.f->C_DestroyObject(s, 1), CKR_USER_NOT_LOGGED_IN);
 	/* State before template: even a bad template says not logged in. */
 	CK_ATTRIBUTE empty[1];
-	assert_int_equal(fx.f->C_CreateObject(s, empty, 0, &h), CKR_USER_NOT_LOGGED_IN);
+	assert_int_equal(fx.p11.f->C_CreateObject(s, empty, 0, &h), CKR_USER_NOT_LOGGED_IN);
 	fini();
 }
 
@@ -388,7 +352,7 @@ static void not_logged_in_cannot_create_generate_or_destroy(void **state)
 static void generate_aes_16_24_32_and_20_is_key_size_range(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	const CK_ULONG sizes[] = { 16, 24, 32 };
@@ -402,7 +366,7 @@ static void generate_aes_16_24_32_and_20_is_key_size_range(void **state)
 		CK_ATTRIBUTE g[] = { ATTR(CKA_VALUE_LEN, &len),    ATTR(CKA_CLASS, &cls),
 			             ATTR(CKA_KEY_TYPE, &kt),      ATTR(CKA_SENSITIVE, &sens),
 			             ATTR(CKA_EXTRACTABLE, &extr), ATTR(CKA_LOCAL, &local) };
-		assert_int_equal(fx.f->C_GetAttributeValue(s, k, g, 6), CKR_OK);
+		assert_int_equal(fx.p11.f->C_GetAttributeValue(s, k, g, 6), CKR_OK);
 		assert_int_equal(len, sizes[i]);
 		assert_int_equal(cls, CKO_SECRET_KEY);
 		assert_int_equal(kt, CKK_AES);
@@ -416,7 +380,7 @@ static void generate_aes_16_24_32_and_20_is_key_size_range(void **state)
 	struct e2e_answer ans;
 	char target[160];
 	CK_TOKEN_INFO ti;
-	assert_int_equal(fx.f->C_GetTokenInfo(slot_of_session(s), &ti), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetTokenInfo(slot_of_session(s), &ti), CKR_OK);
 	(void)target;
 	(void)ans;
 	CK_OBJECT_CLASS sk = CKO_SECRET_KEY;
@@ -429,7 +393,7 @@ static void generate_aes_16_24_32_and_20_is_key_size_range(void **state)
 static void other_mechanism_or_a_parameter_is_refused(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_ULONG len = 16;
@@ -438,12 +402,12 @@ static void other_mechanism_or_a_parameter_is_refused(void **state)
 		             ATTR(CKA_ENCRYPT, &yes),   ATTR(CKA_DECRYPT, &yes) };
 	CK_OBJECT_HANDLE k;
 	CK_MECHANISM des = { CKM_DES3_KEY_GEN, NULL, 0 };
-	assert_int_equal(fx.f->C_GenerateKey(s, &des, t, 6, &k), CKR_MECHANISM_INVALID);
+	assert_int_equal(fx.p11.f->C_GenerateKey(s, &des, t, 6, &k), CKR_MECHANISM_INVALID);
 	unsigned char p[4] = { 0 };
 	CK_MECHANISM with_param = { CKM_AES_KEY_GEN, p, sizeof(p) };
-	assert_int_equal(fx.f->C_GenerateKey(s, &with_param, t, 6, &k),
+	assert_int_equal(fx.p11.f->C_GenerateKey(s, &with_param, t, 6, &k),
 	                 CKR_MECHANISM_PARAM_INVALID);
-	assert_int_equal(fx.f->C_GenerateKey(s, NULL, t, 6, &k), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_GenerateKey(s, NULL, t, 6, &k), CKR_ARGUMENTS_BAD);
 	fini();
 }
 
@@ -452,7 +416,7 @@ static void other_mechanism_or_a_parameter_is_refused(void **state)
 static void get_attribute_value_semantics(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_OBJECT_HANDLE k;
@@ -460,7 +424,7 @@ static void get_attribute_value_semantics(void **state)
 
 	/* Length query. */
 	CK_ATTRIBUTE q[] = { { CKA_LABEL, NULL, 0 } };
-	assert_int_equal(fx.f->C_GetAttributeValue(s, k, q, 1), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, k, q, 1), CKR_OK);
 	assert_int_equal(q[0].ulValueLen, 8);
 
 	/* Short buffer; the others still filled. */
@@ -469,7 +433,7 @@ static void get_attribute_value_semantics(void **state)
 	CK_ATTRIBUTE b[] = { { CKA_LABEL, small, sizeof(small) },
 		             ATTR(CKA_VALUE_LEN, &len),
 		             { CKA_ID, id, sizeof(id) } };
-	assert_int_equal(fx.f->C_GetAttributeValue(s, k, b, 3), CKR_BUFFER_TOO_SMALL);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, k, b, 3), CKR_BUFFER_TOO_SMALL);
 	assert_int_equal(b[0].ulValueLen, CK_UNAVAILABLE_INFORMATION);
 	assert_int_equal(len, 32);
 	assert_int_equal(b[2].ulValueLen, 3);
@@ -482,16 +446,17 @@ static void get_attribute_value_semantics(void **state)
 	CK_ATTRIBUTE v[] = { { CKA_VALUE, value, sizeof(value) },
 		             { CKA_VENDOR_DEFINED | 9, &vendor, sizeof(vendor) },
 		             ATTR(CKA_ENCRYPT, &enc) };
-	assert_int_equal(fx.f->C_GetAttributeValue(s, k, v, 3), CKR_ATTRIBUTE_SENSITIVE);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, k, v, 3), CKR_ATTRIBUTE_SENSITIVE);
 	assert_int_equal(v[0].ulValueLen, CK_UNAVAILABLE_INFORMATION);
 	assert_int_equal(v[1].ulValueLen, CK_UNAVAILABLE_INFORMATION);
 	assert_int_equal(enc, CK_TRUE);
 
 	CK_ATTRIBUTE u[] = { { CKA_VENDOR_DEFINED | 9, &vendor, sizeof(vendor) } };
-	assert_int_equal(fx.f->C_GetAttributeValue(s, k, u, 1), CKR_ATTRIBUTE_TYPE_INVALID);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, k, u, 1), CKR_ATTRIBUTE_TYPE_INVALID);
 
 	/* Unknown handle. */
-	assert_int_equal(fx.f->C_GetAttributeValue(s, k + 100000, q, 1), CKR_OBJECT_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, k + 100000, q, 1),
+	                 CKR_OBJECT_HANDLE_INVALID);
 	fini();
 }
 
@@ -500,7 +465,7 @@ static void get_attribute_value_semantics(void **state)
 static void find_by_class_label_id_and_key_type(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_OBJECT_HANDLE d1, d2, k1, k2;
@@ -535,22 +500,22 @@ static void find_by_class_label_id_and_key_type(void **state)
 static void find_in_pieces_of_one(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_OBJECT_HANDLE h[3];
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(make_data(s, "p", "v", &h[i]), CKR_OK);
-	assert_int_equal(fx.f->C_FindObjectsInit(s, NULL, 0), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjectsInit(s, NULL, 0), CKR_OK);
 	CK_OBJECT_HANDLE got[3];
 	CK_ULONG n;
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(fx.f->C_FindObjects(s, &got[i], 1, &n), CKR_OK);
+		assert_int_equal(fx.p11.f->C_FindObjects(s, &got[i], 1, &n), CKR_OK);
 		assert_int_equal(n, 1);
 	}
-	assert_int_equal(fx.f->C_FindObjects(s, got, 1, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjects(s, got, 1, &n), CKR_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(fx.f->C_FindObjectsFinal(s), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjectsFinal(s), CKR_OK);
 	for (int i = 0; i < 3; i++)
 		assert_true(got[i] == h[0] || got[i] == h[1] || got[i] == h[2]);
 	assert_true(got[0] != got[1] && got[1] != got[2] && got[0] != got[2]);
@@ -560,40 +525,40 @@ static void find_in_pieces_of_one(void **state)
 static void find_operation_active_and_not_initialized(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_OBJECT_HANDLE f[2];
 	CK_ULONG n;
-	assert_int_equal(fx.f->C_FindObjects(s, f, 2, &n), CKR_OPERATION_NOT_INITIALIZED);
-	assert_int_equal(fx.f->C_FindObjectsFinal(s), CKR_OPERATION_NOT_INITIALIZED);
-	assert_int_equal(fx.f->C_FindObjectsInit(s, NULL, 0), CKR_OK);
-	assert_int_equal(fx.f->C_FindObjectsInit(s, NULL, 0), CKR_OPERATION_ACTIVE);
-	assert_int_equal(fx.f->C_FindObjectsFinal(s), CKR_OK);
-	assert_int_equal(fx.f->C_FindObjectsFinal(s), CKR_OPERATION_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_FindObjects(s, f, 2, &n), CKR_OPERATION_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_FindObjectsFinal(s), CKR_OPERATION_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_FindObjectsInit(s, NULL, 0), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjectsInit(s, NULL, 0), CKR_OPERATION_ACTIVE);
+	assert_int_equal(fx.p11.f->C_FindObjectsFinal(s), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjectsFinal(s), CKR_OPERATION_NOT_INITIALIZED);
 	/* A session closed mid-search frees it (checked by the sanitizers). */
-	assert_int_equal(fx.f->C_FindObjectsInit(s, NULL, 0), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjectsInit(s, NULL, 0), CKR_OK);
 	fini();
 }
 
 static void private_objects_are_invisible_when_logged_out(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_OBJECT_HANDLE d, k;
 	assert_int_equal(make_data(s, "d", "v", &d), CKR_OK);
 	assert_int_equal(make_key(s, 16, "k", "i", &k), CKR_OK);
-	assert_int_equal(fx.f->C_Logout(s), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Logout(s), CKR_OK);
 	CK_OBJECT_HANDLE f[4];
 	assert_int_equal(find_all(s, NULL, 0, f, 4), 0);
 	CK_ATTRIBUTE q[] = { { CKA_LABEL, NULL, 0 } };
-	assert_int_equal(fx.f->C_GetAttributeValue(s, d, q, 1), CKR_OBJECT_HANDLE_INVALID);
-	assert_int_equal(fx.f->C_GetAttributeValue(s, k, q, 1), CKR_OBJECT_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, d, q, 1), CKR_OBJECT_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, k, q, 1), CKR_OBJECT_HANDLE_INVALID);
 	/* Logged in again, the same handles. */
-	assert_int_equal(fx.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, (CK_ULONG)strlen(PIN)),
-	                 CKR_OK);
+	assert_int_equal(
+	    fx.p11.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, (CK_ULONG)strlen(PIN)), CKR_OK);
 	assert_int_equal(find_all(s, NULL, 0, f, 4), 2);
 	assert_true((f[0] == d && f[1] == k) || (f[0] == k && f[1] == d));
 	fini();
@@ -602,7 +567,7 @@ static void private_objects_are_invisible_when_logged_out(void **state)
 static void handles_are_stable_across_searches(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_OBJECT_HANDLE d, k;
@@ -619,18 +584,18 @@ static void handles_are_stable_across_searches(void **state)
 static void destroy_removes_objects_and_keys(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_OBJECT_HANDLE d, k;
 	assert_int_equal(make_data(s, "d", "v", &d), CKR_OK);
 	assert_int_equal(make_key(s, 16, "k", "i", &k), CKR_OK);
-	assert_int_equal(fx.f->C_DestroyObject(s, d), CKR_OK);
-	assert_int_equal(fx.f->C_DestroyObject(s, d), CKR_OBJECT_HANDLE_INVALID);
-	assert_int_equal(fx.f->C_DestroyObject(s, k), CKR_OK);
-	assert_int_equal(fx.f->C_DestroyObject(s, 999999), CKR_OBJECT_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_DestroyObject(s, d), CKR_OK);
+	assert_int_equal(fx.p11.f->C_DestroyObject(s, d), CKR_OBJECT_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_DestroyObject(s, k), CKR_OK);
+	assert_int_equal(fx.p11.f->C_DestroyObject(s, 999999), CKR_OBJECT_HANDLE_INVALID);
 	CK_ATTRIBUTE q[] = { { CKA_LABEL, NULL, 0 } };
-	assert_int_equal(fx.f->C_GetAttributeValue(s, k, q, 1), CKR_OBJECT_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, k, q, 1), CKR_OBJECT_HANDLE_INVALID);
 	CK_OBJECT_HANDLE f[4];
 	assert_int_equal(find_all(s, NULL, 0, f, 4), 0);
 	fini();
@@ -638,22 +603,22 @@ static void destroy_removes_objects_and_keys(void **state)
 
 static CK_SESSION_HANDLE reopen(const char *name)
 {
-	assert_int_equal(fx.f->C_Initialize(NULL), CKR_OK);
+	assert_int_equal(fx.p11.f->C_Initialize(NULL), CKR_OK);
 	CK_SLOT_ID slots[64];
 	CK_ULONG n = 64;
 	CK_TOKEN_INFO ti;
-	assert_int_equal(fx.f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
 	for (CK_ULONG i = 0; i < n; i++) {
-		assert_int_equal(fx.f->C_GetTokenInfo(slots[i], &ti), CKR_OK);
+		assert_int_equal(fx.p11.f->C_GetTokenInfo(slots[i], &ti), CKR_OK);
 		if (memcmp(ti.label, name, strlen(name)) == 0 && ti.label[strlen(name)] == ' ') {
 			CK_SESSION_HANDLE s;
-			assert_int_equal(fx.f->C_OpenSession(slots[i],
-			                                     CKF_SERIAL_SESSION | CKF_RW_SESSION,
-			                                     NULL, NULL, &s),
-			                 CKR_OK);
 			assert_int_equal(
-			    fx.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, (CK_ULONG)strlen(PIN)),
+			    fx.p11.f->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION,
+			                            NULL, NULL, &s),
 			    CKR_OK);
+			assert_int_equal(fx.p11.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN,
+			                                   (CK_ULONG)strlen(PIN)),
+			                 CKR_OK);
 			return s;
 		}
 	}
@@ -664,7 +629,7 @@ static CK_SESSION_HANDLE reopen(const char *name)
 static void objects_persist_across_finalize_and_wsopd_restart(void **state)
 {
 	(void)state;
-	NEED_HELPER();
+	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_OBJECT_HANDLE d, k;
@@ -678,14 +643,13 @@ static void objects_persist_across_finalize_and_wsopd_restart(void **state)
 	assert_int_equal(find_all(s, q, 1, f, 4), 2);
 	fini();
 
-	direct_tls_close(fx.conn);
-	fx.conn = NULL;
-	assert_int_equal(e2e_server_stop(&fx.srv, SIGTERM), 0);
-	assert_int_equal(e2e_server_restart(&fx.srv, NULL), 0);
+	direct_tls_close(fx.p11.conn);
+	fx.p11.conn = NULL;
+	assert_int_equal(e2e_server_stop(&fx.p11.srv, SIGTERM), 0);
+	assert_int_equal(e2e_server_restart(&fx.p11.srv, NULL), 0);
 	/* The new process may listen on another port. */
-	assert_int_equal(
-	    p11_fixture_write_config(&fx.srv, e2e_env.dir, fx.config, sizeof(fx.config)), 0);
-	fx.conn = e2e_connect_ok(&fx.srv, E2E_CLIENT);
+	assert_int_equal(p11_fx_rewrite_config(&fx.p11), 0);
+	fx.p11.conn = e2e_connect_ok(&fx.p11.srv, E2E_CLIENT);
 	s = reopen(name);
 	assert_int_equal(find_all(s, q, 1, f, 4), 2);
 	/* A key generated afterwards lands in the same group. */
@@ -715,15 +679,5 @@ int main(void)
 		cmocka_unit_test(destroy_removes_objects_and_keys),
 		cmocka_unit_test(objects_persist_across_finalize_and_wsopd_restart),
 	};
-	signal(SIGPIPE, SIG_IGN);
-	int rc = e2e_env_setup(&e2e_env);
-	if (rc == 1) {
-		printf("p11_objects: WSOPD or WSOP_PKI_SH not set: skipped\n");
-		return 77;
-	}
-	if (rc != 0)
-		return 1;
-	rc = cmocka_run_group_tests_name("p11_objects", tests, group_setup, group_teardown);
-	e2e_env_teardown(&e2e_env);
-	return rc;
+	return p11_main("p11_objects", tests, group_setup, group_teardown);
 }

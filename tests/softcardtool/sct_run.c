@@ -74,6 +74,35 @@ void sct_config_write(struct sct_config *cfg, const struct e2e_server *srv, cons
 	assert_int_equal(setenv("PKCS11WSOP_CONF", cfg->path, 1), 0);
 }
 
+int sct_fixture_setup(void **state)
+{
+	struct sct_fixture *fx = calloc(1, sizeof(*fx));
+	if (fx == NULL || e2e_setup((void **)&fx->e2e) != 0) {
+		free(fx);
+		return -1;
+	}
+	sct_config_write(&fx->cfg, &fx->e2e->srv, NULL);
+	*state = fx;
+	return 0;
+}
+
+int sct_fixture_teardown(void **state, bool log_must_be_clean)
+{
+	struct sct_fixture *fx = *state;
+	if (fx == NULL)
+		return 0;
+	bool leaked = log_must_be_clean && sct_file_contains(fx->cfg.log, "pass phrase");
+	if (leaked || getenv("E2E_LOGS") != NULL) {
+		char *log = sct_slurp(fx->cfg.log);
+		fprintf(stderr, "---- %s ----\n%s", fx->cfg.log, log);
+		free(log);
+	}
+	int rc = e2e_teardown((void **)&fx->e2e);
+	free(fx);
+	*state = NULL;
+	return leaked ? -1 : rc;
+}
+
 static char *tmp_capture(int *fd)
 {
 	char *path = strdup("/tmp/sct-capture-XXXXXX");

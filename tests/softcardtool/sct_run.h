@@ -13,7 +13,13 @@
  *    captured; it kills the child after 60 s. sct_run_pty() does the same
  *    on a fresh pseudo-terminal, answering each prompt (text ending in
  *    ": ") with the next of answers.
- *  - Everything asserts with cmocka; nothing returns failure.
+ *  - sct_fixture_setup() is a cmocka setup: the e2e fixture (a fresh wsopd
+ *    and a connection) plus sct_config_write() for it, in a struct
+ *    sct_fixture put in *state. sct_fixture_teardown() undoes it (printing
+ *    the tool's log with E2E_LOGS=1) and returns e2e_teardown()'s verdict;
+ *    with log_must_be_clean it also fails, printing the log, when
+ *    "pass phrase" reached the tool's log.
+ *  - Everything else asserts with cmocka; nothing returns failure.
  */
 #ifndef PKCS11WSOP_TESTS_SCT_RUN_H
 #define PKCS11WSOP_TESTS_SCT_RUN_H
@@ -36,6 +42,14 @@ struct sct_result {
 };
 
 void sct_config_write(struct sct_config *cfg, const struct e2e_server *srv, const char *key_path);
+
+struct sct_fixture {
+	struct e2e_fixture *e2e;
+	struct sct_config cfg;
+};
+
+int sct_fixture_setup(void **state);
+int sct_fixture_teardown(void **state, bool log_must_be_clean);
 
 void sct_run(const char *const *argv, const char *input, struct sct_result *res);
 void sct_run_pty(const char *const *argv, const char *const *answers, struct sct_result *res);

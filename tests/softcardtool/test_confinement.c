@@ -40,18 +40,8 @@
 #include <p11-kit/pkcs11.h>
 
 #include "tests/e2e/e2e.h"
+#include "tests/e2e/under_asan.h"
 #include "tests/softcardtool/sct_run.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
 
 static char self_exe[PATH_MAX];
 
@@ -165,36 +155,9 @@ static int app_main(const char *mode)
 
 /* ---- the tests --------------------------------------------------------- */
 
-struct fixture {
-	struct e2e_fixture *e2e;
-	struct sct_config cfg;
-};
-
-static int setup(void **state)
-{
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	if (fx == NULL || e2e_setup((void **)&fx->e2e) != 0) {
-		free(fx);
-		return -1;
-	}
-	sct_config_write(&fx->cfg, &fx->e2e->srv, NULL);
-	*state = fx;
-	return 0;
-}
-
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-	if (fx == NULL)
-		return 0;
-	if (getenv("E2E_LOGS") != NULL) {
-		char *log = sct_slurp(fx->cfg.log);
-		fprintf(stderr, "---- %s ----\n%s", fx->cfg.log, log);
-		free(log);
-	}
-	int rc = e2e_teardown((void **)&fx->e2e);
-	free(fx);
-	return rc;
+	return sct_fixture_teardown(state, false);
 }
 
 static void run_app(const char *mode, struct sct_result *res)
@@ -207,7 +170,7 @@ static void run_app(const char *mode, struct sct_result *res)
 	assert_int_equal(sct_exit_code(res), 0);
 }
 
-static void dump_on_failure(const struct fixture *fx, const struct sct_result *res)
+static void dump_on_failure(const struct sct_fixture *fx, const struct sct_result *res)
 {
 	char *log = sct_slurp(fx->cfg.log);
 	fprintf(stderr, "app output:\n%s\n---- %s ----\n%s", res->out, fx->cfg.log, log);
@@ -216,7 +179,7 @@ static void dump_on_failure(const struct fixture *fx, const struct sct_result *r
 
 static void test_helper_runs_under_seccomp_with_no_new_privs(void **state)
 {
-	struct fixture *fx = *state;
+	struct sct_fixture *fx = *state;
 	struct sct_result res;
 	run_app("status", &res);
 	bool ok = strstr(res.out, "init 0x0\n") != NULL && strstr(res.out, " helper 0\n") == NULL &&
@@ -248,7 +211,7 @@ static bool pid_listed(const long *pids, size_t n, long pid)
 
 static void test_key_opened_by_helper_only(void **state)
 {
-	struct fixture *fx = *state;
+	struct sct_fixture *fx = *state;
 	const char *strace = find_strace();
 	if (strace == NULL) {
 		fprintf(stderr, "strace is not installed: key-opening test skipped\n");
@@ -304,7 +267,7 @@ static void test_key_opened_by_helper_only(void **state)
 
 static void test_helper_killed_by_seccomp_is_replaced(void **state)
 {
-	struct fixture *fx = *state;
+	struct sct_fixture *fx = *state;
 	const char *openat_helper = getenv("HELPER_OPENAT");
 	if (openat_helper == NULL || openat_helper[0] == '\0') {
 		fprintf(stderr, "HELPER_OPENAT not built: skipped\n");
@@ -333,7 +296,7 @@ static void test_helper_killed_by_seccomp_is_replaced(void **state)
 
 static void test_key_readable_by_others_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct sct_fixture *fx = *state;
 	char key[E2E_PATH_MAX + 64], src[E2E_PATH_MAX + 32];
 	snprintf(src, sizeof(src), "%s/client.key", fx->e2e->srv.env->pki);
 	snprintf(key, sizeof(key), "%s/open-client.key", fx->cfg.dir);
@@ -434,14 +397,15 @@ int main(int argc, char **argv)
 	self_exe[n] = '\0';
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_helper_runs_under_seccomp_with_no_new_privs,
-		                                setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_opened_by_helper_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_helper_killed_by_seccomp_is_replaced, setup,
+		                                sct_fixture_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_opened_by_helper_only, sct_fixture_setup,
 		                                teardown),
-		cmocka_unit_test_setup_teardown(test_key_readable_by_others_refused, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(test_killed_application_leaves_no_helper, setup,
-		                                teardown),
+		cmocka_unit_test_setup_teardown(test_helper_killed_by_seccomp_is_replaced,
+		                                sct_fixture_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_readable_by_others_refused,
+		                                sct_fixture_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_killed_application_leaves_no_helper,
+		                                sct_fixture_setup, teardown),
 	};
 	return e2e_main("confinement", tests, sizeof(tests) / sizeof(tests[0]));
 }

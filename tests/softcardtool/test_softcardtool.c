@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "tests/e2e/e2e.h"
+#include "tests/e2e/under_asan.h"
 #include "tests/softcardtool/sct_run.h"
 
 #define PASS  "pass phrase 1\n"
@@ -27,38 +28,10 @@
 
 static const char *tool;
 
-struct fixture {
-	struct e2e_fixture *e2e;
-	struct sct_config cfg;
-};
-
-static int setup(void **state)
-{
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	if (fx == NULL || e2e_setup((void **)&fx->e2e) != 0) {
-		free(fx);
-		return -1;
-	}
-	sct_config_write(&fx->cfg, &fx->e2e->srv, NULL);
-	*state = fx;
-	return 0;
-}
-
+/* No passphrase may reach the tool's (and helper's) log either. */
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-	if (fx == NULL)
-		return 0;
-	/* No passphrase may reach the tool's (and helper's) log either. */
-	bool leaked = sct_file_contains(fx->cfg.log, "pass phrase");
-	if (leaked || getenv("E2E_LOGS") != NULL) {
-		char *log = sct_slurp(fx->cfg.log);
-		fprintf(stderr, "---- %s ----\n%s", fx->cfg.log, log);
-		free(log);
-	}
-	int rc = e2e_teardown((void **)&fx->e2e);
-	free(fx);
-	return leaked ? -1 : rc;
+	return sct_fixture_teardown(state, true);
 }
 
 /* Runs the tool with up to 4 arguments; asserts the exit code. */
@@ -227,7 +200,7 @@ static void test_short_and_long_spellings(void **state)
 	sct_result_free(&res);
 }
 
-static void assert_no_softcards(struct fixture *fx)
+static void assert_no_softcards(struct sct_fixture *fx)
 {
 	struct e2e_answer ans;
 	json_object *body =
@@ -238,7 +211,7 @@ static void assert_no_softcards(struct fixture *fx)
 
 static void test_bad_name_refused_before_sending(void **state)
 {
-	struct fixture *fx = *state;
+	struct sct_fixture *fx = *state;
 	const char *bad[] = {
 		"--name=bad.name", "--name=has space",
 		"--name=x2345678901234567890123456789012345678901234567890123456789012345",
@@ -255,7 +228,7 @@ static void test_bad_name_refused_before_sending(void **state)
 
 static void test_bad_passphrase_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct sct_fixture *fx = *state;
 	struct sct_result res;
 	tool_run(&res, "tab\there\n", 1, "-g", "--name=card", NULL);
 	assert_error_line(&res, "invalid passphrase");
@@ -278,7 +251,7 @@ static void test_bad_passphrase_refused(void **state)
 
 static void test_terminal_mismatch_refused_without_echo(void **state)
 {
-	struct fixture *fx = *state;
+	struct sct_fixture *fx = *state;
 	const char *argv[] = { tool, "-g", "--name=ttycard", NULL };
 	struct sct_result res;
 
@@ -308,7 +281,7 @@ static void test_terminal_prompts_twice_and_creates(void **state)
 
 static void test_delete_non_empty_refused(void **state)
 {
-	struct fixture *fx = *state;
+	struct sct_fixture *fx = *state;
 	char card[41], group[37], key[96];
 	e2e_ready_group_ok(fx->e2e->conn, card, group);
 	e2e_key_ok(fx->e2e->conn, group, "k", 256, NULL, key);
@@ -341,7 +314,7 @@ static void test_delete_malformed_id(void **state)
 
 static void test_unreachable_server_fails(void **state)
 {
-	struct fixture *fx = *state;
+	struct sct_fixture *fx = *state;
 	assert_int_equal(e2e_server_stop(&fx->e2e->srv, SIGTERM) >= 0, 1);
 	struct sct_result res;
 	tool_run(&res, NULL, 1, "-l", NULL);
@@ -364,18 +337,7 @@ static void test_missing_config_fails(void **state)
 	free(copy);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, sct_fixture_setup, teardown)
 
 int main(void)
 {

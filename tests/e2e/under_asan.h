@@ -1,0 +1,23 @@
+/*
+ * UNDER_ASAN is 1 when this translation unit is built with AddressSanitizer
+ * (gcc says so with __SANITIZE_ADDRESS__, clang with __has_feature), else 0.
+ *
+ * Tests that run the real confined helper need to know: ASan's runtime makes
+ * syscalls (madvise, and clone+ptrace at exit) that the helper's seccomp
+ * policy kills, and the helper of an ASan build carries that runtime.
+ */
+#ifndef PKCS11WSOP_TESTS_UNDER_ASAN_H
+#define PKCS11WSOP_TESTS_UNDER_ASAN_H
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+#endif
