@@ -453,7 +453,7 @@ int main(void)
 		T(server_with_another_name_is_refused_as_name_mismatch),
 		T(lost_answer_of_a_create_is_retried_into_exactly_one_softcard),
 	};
-	if (UNDER_ASAN) {
+	if (confined_helper_unusable()) {
 		printf("backend: skipped under AddressSanitizer (the confined helper is killed "
 		       "by seccomp when ASan's runtime calls madvise)\n");
 		return 77;

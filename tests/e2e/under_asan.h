@@ -20,4 +20,17 @@
 #define UNDER_ASAN 0
 #endif
 
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* True when the real helper cannot run for this test: an ASan build whose
+ * environment does not hand it an unsanitized helper
+ * (PKCS11WSOP_TEST_PLAIN_HELPER=1, set by meson -Dtest_helper=PATH). */
+static inline bool confined_helper_unusable(void)
+{
+	const char *plain = getenv("PKCS11WSOP_TEST_PLAIN_HELPER");
+	return UNDER_ASAN && !(plain != NULL && strcmp(plain, "1") == 0);
+}
+
 #endif

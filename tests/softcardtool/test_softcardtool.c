@@ -370,7 +370,7 @@ int main(void)
 	    e2e_main("softcardtool", local_tests, sizeof(local_tests) / sizeof(local_tests[0]));
 	if (rc != 0)
 		return rc;
-	if (UNDER_ASAN) {
+	if (confined_helper_unusable()) {
 		printf("softcardtool: AddressSanitizer build: tests that need the confined "
 		       "helper skipped\n");
 		return 0;
