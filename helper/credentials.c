@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,17 +27,37 @@ static const char *ssl_reason(char *buf, size_t cap)
 	return buf;
 }
 
-int creds_check_key_mode(const char *path, mode_t mode, char *why, size_t why_cap)
+void creds_current_privs(struct creds_privs *out)
+{
+	out->egid = getegid();
+	out->set_group_id = getauxval(AT_SECURE) != 0 && out->egid != getgid();
+}
+
+int creds_check_key_mode(const char *path, mode_t mode, gid_t file_gid,
+                         const struct creds_privs *privs, char *why, size_t why_cap)
 {
 	if (!S_ISREG(mode)) {
 		snprintf(why, why_cap, "KEY %s is not a regular file", path);
 		return CHAN_E_CREDENTIALS;
 	}
-	if ((mode & (S_IRWXG | S_IRWXO)) != 0) {
-		snprintf(why, why_cap,
-		         "permissions %04o for KEY %s are too open: the private key must not be "
-		         "accessible by group or others (chmod 600)",
-		         (unsigned)(mode & 07777), path);
+	/* Group read is the whole point of a setgid install, and only there:
+	 * anywhere else it hands the key to every member of the group. */
+	mode_t group_allowed = 0;
+	if (privs->set_group_id && file_gid == privs->egid)
+		group_allowed = S_IRGRP;
+	if ((mode & S_IRWXO) != 0 || (mode & S_IRWXG & ~group_allowed) != 0) {
+		if (privs->set_group_id)
+			snprintf(why, why_cap,
+			         "permissions %04o (group %u) for KEY %s are too open: the "
+			         "private key may be readable only by its owner and by the "
+			         "helper's group %u (chown root:%u, chmod 640)",
+			         (unsigned)(mode & 07777), (unsigned)file_gid, path,
+			         (unsigned)privs->egid, (unsigned)privs->egid);
+		else
+			snprintf(why, why_cap,
+			         "permissions %04o for KEY %s are too open: the private key must "
+			         "not be accessible by group or others (chmod 600)",
+			         (unsigned)(mode & 07777), path);
 		return CHAN_E_CREDENTIALS;
 	}
 	return 0;
@@ -98,7 +119,9 @@ static int load_key(const char *path, EVP_PKEY **out, char *why, size_t why_cap)
 		close(fd);
 		return CHAN_E_CREDENTIALS;
 	}
-	int rc = creds_check_key_mode(path, st.st_mode, why, why_cap);
+	struct creds_privs privs;
+	creds_current_privs(&privs);
+	int rc = creds_check_key_mode(path, st.st_mode, st.st_gid, &privs, why, why_cap);
 	if (rc != 0) {
 		close(fd);
 		return rc;

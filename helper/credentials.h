@@ -11,12 +11,17 @@
  * bodies carry their length, so a cut answer is still noticed above us).
  *
  * The key file is refused, as ssh refuses one, when it is not a regular
- * file or when its mode grants any access to group or others; the check is
- * made on the opened file (fstat), so it holds for root too.
+ * file or when its mode grants any access to others, or write or execute
+ * to its group; the check is made on the opened file (fstat), so it holds
+ * for root too. Group READ is allowed in one case only: the helper runs
+ * set-group-id (installed setgid to a key group) and the file's group is
+ * that effective group. There the group is what keeps the key from the
+ * application's own account, so the group bit is the point, not a leak.
  */
 #ifndef PKCS11WSOP_HELPER_CREDENTIALS_H
 #define PKCS11WSOP_HELPER_CREDENTIALS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -34,8 +39,24 @@
  * why[why_cap], naming the file. Key bytes read are wiped. */
 int creds_load(const struct wsop_config *cfg, SSL_CTX **out, char *why, size_t why_cap);
 
-/* The key file rule on its own: 0 when mode is a regular file that group
- * and others cannot access, else CHAN_E_CREDENTIALS and the reason. */
-int creds_check_key_mode(const char *path, mode_t mode, char *why, size_t why_cap);
+/* What the key file rule needs to know about the running helper. */
+struct creds_privs {
+	/* Started set-group-id: AT_SECURE and an effective gid that is not the
+	 * real one (a setuid-only or capability start does not count). */
+	bool set_group_id;
+	/* The effective gid (the key group when set_group_id). */
+	gid_t egid;
+};
+
+/* The facts for this process: getauxval(AT_SECURE), getgid(), getegid(). */
+void creds_current_privs(struct creds_privs *out);
+
+/* The key file rule on its own, on the facts given (so that it can be
+ * tested without a setgid install): 0 when mode is a regular file that
+ * others cannot access and its group cannot write or execute, and that its
+ * group cannot read either unless privs->set_group_id and file_gid ==
+ * privs->egid; else CHAN_E_CREDENTIALS and the reason, naming path. */
+int creds_check_key_mode(const char *path, mode_t mode, gid_t file_gid,
+                         const struct creds_privs *privs, char *why, size_t why_cap);
 
 #endif

@@ -48,11 +48,22 @@ static bool channel_present(void)
 	return fstat(CHANNEL_FD, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+/* The one configuration a set-id helper reads. Only the test-only build
+ * pkcs11wsop-helper-privsep-test (never installed) defines
+ * HELPER_SYSTEM_CONF_PATH, so that tests/privsep can run a real setgid
+ * helper without writing under the prefix; the installed helper has no
+ * way to read any other file. */
+#ifdef HELPER_SYSTEM_CONF_PATH
+#define HELPER_SECURE_CONF_PATH HELPER_SYSTEM_CONF_PATH
+#else
+#define HELPER_SECURE_CONF_PATH PKCS11WSOP_CONF_PATH
+#endif
+
 /* Set-id helpers trust nothing the caller chose: only the built-in path. */
 static const char *config_path(int argc, char **argv)
 {
 	if (getauxval(AT_SECURE) != 0)
-		return PKCS11WSOP_CONF_PATH;
+		return HELPER_SECURE_CONF_PATH;
 	if (argc == 3 && strcmp(argv[1], "--config") == 0 && argv[2][0] != '\0')
 		return argv[2];
 	return NULL;
