@@ -259,8 +259,14 @@ static int start_backend(struct sct *t)
 	verbose(t, "starting the helper");
 	int rc = backend_open(&t->cfg, t->config_path, &t->be);
 	if (rc != 0) {
+		/* The backend says -EKEYREJECTED when the helper refused its
+		 * configuration or credentials (CERT, KEY, AUTH); strerror's
+		 * "Key was rejected by service" would mislead. */
 		say_error("cannot start the helper: %s (the log file %s has the cause)",
-		          strerror(-rc), t->cfg.logfilepath);
+		          rc == -EKEYREJECTED ? "it could not load the configuration or the client "
+		                                "credentials (CERT, KEY, AUTH)"
+		                              : strerror(-rc),
+		          t->cfg.logfilepath);
 		return EXIT_FAILED;
 	}
 	verbose(t, "helper started (pid %ld)", (long)backend_helper_pid(t->be));

@@ -297,12 +297,13 @@ expect "setgid helper refuses a key its group may write (0660)" '!' \
 chmod 0640 "$key"
 
 # The negative control: the same binary without the setgid bit runs with
-# the user's own groups and cannot read the key. softcardtool says only
-# that the helper failed and where the log is; with -v the log lines, which
+# the user's own groups and cannot read the key. softcardtool says that the
+# helper could not load its credentials and where the log is; with -v the log lines, which
 # name the key file, go to stderr too.
 key_denied="cannot open KEY ${key//./\\.}: Permission denied"
 expect "without setgid: softcardtool -l fails and points at the log" '!' \
-	"cannot start the helper" "log file ${dir//./\\.}/log/p11\\.log" -- \
+	"cannot start the helper: it could not load the configuration or the client credentials" \
+	"log file ${dir//./\\.}/log/p11\\.log" -- \
 	as_app "$plain" "$conf" "$sct" -l
 expect "without setgid: softcardtool -v -l names the key file it cannot open" '!' \
 	"$key_denied" -- \
