@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "bench/bench_report.h"
+#include "bench/bench_opts.h"
 #include "bench/bench_run.h"
 #include "tools/ck_common.h"
 #include "tools/ck_pin.h"
@@ -103,27 +104,6 @@ static int usage(FILE *out, int status)
 	return status;
 }
 
-static int usage_error(const char *what, const char *value)
-{
-	fprintf(stderr, PROG ": %s: '%s'\n", what, value);
-	return EXIT_USAGE;
-}
-
-/* A decimal number in [min, max]: 0, or -EINVAL. */
-static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -EINVAL;
-	*out = (unsigned long)v;
-	return 0;
-}
-
 static int parse_workload(const char *s, enum workload *out)
 {
 	for (size_t i = 0; i < sizeof(workload_names) / sizeof(workload_names[0]); i++) {
@@ -154,8 +134,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long v;
-	int c;
+	int c, r;
 
 	*o = (struct options){ .library = P11BENCH_DEFAULT_LIBRARY,
 		               .label = "p11bench",
@@ -172,58 +151,38 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'p':
 			if (strlen(optarg) > CK_PIN_MAX)
-				return usage_error("PIN too long", "...");
+				return bench_usage_error(PROG, "PIN too long", "...");
 			strcpy(o->pin, optarg);
 			o->pin_given = true;
 			break;
 		case 'L':
 			if (strlen(optarg) == 0 || strlen(optarg) > LABEL_MAX)
-				return usage_error("label must have 1-128 bytes", optarg);
+				return bench_usage_error(PROG, "label must have 1-128 bytes",
+				                         optarg);
 			o->label = optarg;
 			break;
 		case 'w':
 			if (parse_workload(optarg, &o->workload) != 0)
-				return usage_error("unknown workload", optarg);
+				return bench_usage_error(PROG, "unknown workload", optarg);
 			break;
 		case 's':
-			if (parse_ulong(optarg, 1, SIZE_MAX_ARG, &o->size) != 0)
-				return usage_error("size must be 1-16777216", optarg);
+			if (bench_parse_ulong(optarg, 1, SIZE_MAX_ARG, &o->size) != 0)
+				return bench_usage_error(PROG, "size must be 1-16777216", optarg);
 			break;
 		case 'P':
-			if (parse_ulong(optarg, 1, SIZE_MAX_ARG, &o->part) != 0)
-				return usage_error("part must be 1-16777216", optarg);
-			break;
-		case 'T':
-			if (parse_ulong(optarg, 1, BENCH_THREADS_MAX, &v) != 0)
-				return usage_error("threads must be 1-64", optarg);
-			o->plan.threads = (unsigned)v;
-			break;
-		case 'S':
-			if (parse_ulong(optarg, 1, BENCH_SECONDS_MAX, &v) != 0)
-				return usage_error("seconds must be 1-3600", optarg);
-			o->plan.seconds = (unsigned)v;
-			break;
-		case 'n':
-			if (parse_ulong(optarg, 1, BENCH_OPS_MAX, &v) != 0)
-				return usage_error("ops must be 1-100000000", optarg);
-			o->plan.ops = v;
-			break;
-		case 'W':
-			if (parse_ulong(optarg, 0, 1000000, &v) != 0)
-				return usage_error("warmup must be 0-1000000", optarg);
-			o->plan.warmup = (unsigned)v;
-			break;
-		case 'j':
-			o->json = true;
+			if (bench_parse_ulong(optarg, 1, SIZE_MAX_ARG, &o->part) != 0)
+				return bench_usage_error(PROG, "part must be 1-16777216", optarg);
 			break;
 		case 'h':
 			return usage(stdout, -1);
 		default:
-			return usage(stderr, EXIT_USAGE);
+			if ((r = bench_plan_option(PROG, c, optarg, &o->plan, &o->json)) == 1)
+				break;
+			return r != 0 ? r : usage(stderr, EXIT_USAGE);
 		}
 	}
 	if (optind != argc)
-		return usage_error("unexpected argument", argv[optind]);
+		return bench_usage_error(PROG, "unexpected argument", argv[optind]);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 
 #include "bench/bench_report.h"
+#include "bench/bench_opts.h"
 #include "bench/bench_run.h"
 #include "lib/wsop_client.h"
 #include "tools/direct_tls.h"
@@ -74,33 +75,13 @@ static int usage(FILE *out, int status)
 	return status;
 }
 
-static int usage_error(const char *what, const char *value)
-{
-	fprintf(stderr, PROG ": %s: '%s'\n", what, value);
-	return EXIT_USAGE;
-}
-
-static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -EINVAL;
-	*out = (unsigned long)v;
-	return 0;
-}
-
 static int parse_server(const char *s, struct options *o)
 {
 	const char *colon = strrchr(s, ':');
 	unsigned long port;
 
 	if (colon == NULL || colon == s || (size_t)(colon - s) >= sizeof(o->host) ||
-	    parse_ulong(colon + 1, 1, 65535, &port) != 0)
+	    bench_parse_ulong(colon + 1, 1, 65535, &port) != 0)
 		return -EINVAL;
 	memcpy(o->host, s, (size_t)(colon - s));
 	o->host[colon - s] = '\0';
@@ -128,8 +109,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long v;
-	int c;
+	int c, r;
 
 	*o = (struct options){ .label = "p11bench",
 		               .size = 64,
@@ -138,7 +118,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'a':
 			if (parse_server(optarg, o) != 0)
-				return usage_error("server must be HOST:PORT", optarg);
+				return bench_usage_error(PROG, "server must be HOST:PORT", optarg);
 			break;
 		case 'c':
 			o->cert = optarg;
@@ -151,60 +131,40 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'd':
 			if (!wsop_softcard_id_valid(optarg))
-				return usage_error("invalid softcard id", optarg);
+				return bench_usage_error(PROG, "invalid softcard id", optarg);
 			o->softcard = optarg;
 			break;
 		case 'p':
 			if (strlen(optarg) > PASS_MAX)
-				return usage_error("passphrase too long", "...");
+				return bench_usage_error(PROG, "passphrase too long", "...");
 			strcpy(o->pass, optarg);
 			o->pass_given = true;
 			break;
 		case 'L':
 			if (strlen(optarg) == 0 || strlen(optarg) > WSOP_LABEL_MAX)
-				return usage_error("invalid label", optarg);
+				return bench_usage_error(PROG, "invalid label", optarg);
 			o->label = optarg;
 			break;
 		case 'w':
 			if (strcmp(optarg, "encrypt") != 0 && strcmp(optarg, "decrypt") != 0)
-				return usage_error("workload must be encrypt or decrypt", optarg);
+				return bench_usage_error(
+				    PROG, "workload must be encrypt or decrypt", optarg);
 			o->decrypt = strcmp(optarg, "decrypt") == 0;
 			break;
 		case 's':
-			if (parse_ulong(optarg, 1, WSOP_CRYPTO_DATA_MAX - 16, &o->size) != 0)
-				return usage_error("size out of range", optarg);
-			break;
-		case 'T':
-			if (parse_ulong(optarg, 1, BENCH_THREADS_MAX, &v) != 0)
-				return usage_error("threads must be 1-64", optarg);
-			o->plan.threads = (unsigned)v;
-			break;
-		case 'S':
-			if (parse_ulong(optarg, 1, BENCH_SECONDS_MAX, &v) != 0)
-				return usage_error("seconds must be 1-3600", optarg);
-			o->plan.seconds = (unsigned)v;
-			break;
-		case 'n':
-			if (parse_ulong(optarg, 1, BENCH_OPS_MAX, &v) != 0)
-				return usage_error("ops must be 1-100000000", optarg);
-			o->plan.ops = v;
-			break;
-		case 'W':
-			if (parse_ulong(optarg, 0, 1000000, &v) != 0)
-				return usage_error("warmup must be 0-1000000", optarg);
-			o->plan.warmup = (unsigned)v;
-			break;
-		case 'j':
-			o->json = true;
+			if (bench_parse_ulong(optarg, 1, WSOP_CRYPTO_DATA_MAX - 16, &o->size) != 0)
+				return bench_usage_error(PROG, "size out of range", optarg);
 			break;
 		case 'h':
 			return usage(stdout, -1);
 		default:
-			return usage(stderr, EXIT_USAGE);
+			if ((r = bench_plan_option(PROG, c, optarg, &o->plan, &o->json)) == 1)
+				break;
+			return r != 0 ? r : usage(stderr, EXIT_USAGE);
 		}
 	}
 	if (optind != argc)
-		return usage_error("unexpected argument", argv[optind]);
+		return bench_usage_error(PROG, "unexpected argument", argv[optind]);
 	if (o->host[0] == '\0' || o->cert == NULL || o->key == NULL || o->ca == NULL ||
 	    o->softcard == NULL)
 		return usage(stderr, EXIT_USAGE);

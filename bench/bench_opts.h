@@ -1,0 +1,31 @@
+/*
+ * Command-line handling shared by p11bench and restbench: the options that
+ * describe the run (--threads, --seconds, --ops, --warmup, --json), and a
+ * strict decimal parser.
+ *
+ * Contract:
+ *  - bench_parse_ulong() accepts digits only (no sign, no blanks, no
+ *    overflow) within [min, max]: 0, or -EINVAL.
+ *  - bench_plan_option() handles one getopt result: the short codes 'T'
+ *    (threads), 'S' (seconds), 'n' (ops), 'W' (warmup) and 'j' (json).
+ *    Returns 1 when it handled opt, 0 when opt is not one of them, or
+ *    BENCH_EXIT_USAGE after printing "PROG: what: 'value'" on stderr.
+ */
+#ifndef PKCS11WSOP_BENCH_BENCH_OPTS_H
+#define PKCS11WSOP_BENCH_BENCH_OPTS_H
+
+#include <stdbool.h>
+
+#include "bench/bench_run.h"
+
+#define BENCH_EXIT_USAGE 2
+
+int bench_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+/* Prints "prog: what: 'value'" on stderr; returns BENCH_EXIT_USAGE. */
+int bench_usage_error(const char *prog, const char *what, const char *value);
+
+int bench_plan_option(const char *prog, int opt, const char *arg, struct bench_plan *plan,
+                      bool *json);
+
+#endif
