@@ -31,9 +31,9 @@
  * Errors (fatal): a bad or missing value, a line longer than
  * CONFIG_LINE_MAX, a file larger than CONFIG_FILE_MAX, a file that cannot be
  * read. Warnings (not fatal): an unknown directive, a directive given twice
- * (the last one wins), a file that every user may write. Every message names the source, the line and the
- * directive, e.g. "/etc/x.cfg:7: PORT: '70000' is not a port number (1-65535)".
- * The parser never prints; messages go to the caller's struct config_report.
+ * (the last one wins), a file that every user may write. Every message names the source, the line
+ * and the directive, e.g. "/etc/x.cfg:7: PORT: '70000' is not a port number (1-65535)". The parser
+ * never prints; messages go to the caller's struct config_report.
  */
 #ifndef PKCS11WSOP_CONF_CONFIG_H
 #define PKCS11WSOP_CONF_CONFIG_H

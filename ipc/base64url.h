@@ -22,7 +22,6 @@ int b64url_encode(const uint8_t *in, size_t n, char *out, size_t out_cap);
 /* Decodes text[0..text_len). Returns 0 and *out_len, -EINVAL on a character
  * outside the alphabet, an impossible length (len % 4 == 1) or non-zero
  * trailing bits, -ENOBUFS when out_cap < b64url_decoded_max(text_len). */
-int b64url_decode(const char *text, size_t text_len, uint8_t *out, size_t out_cap,
-		  size_t *out_len);
+int b64url_decode(const char *text, size_t text_len, uint8_t *out, size_t out_cap, size_t *out_len);
 
 #endif

@@ -52,11 +52,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_MAX_HEAD     8192      /* start line + header lines + CRLF CRLF */
-#define HTTP_MAX_HEADERS  32
-#define HTTP_MAX_BODY     (1u << 20) /* 1 MiB */
-#define HTTP_MAX_TARGET   1024
-#define HTTP_MAX_METHOD   15
+#define HTTP_MAX_HEAD    8192 /* start line + header lines + CRLF CRLF */
+#define HTTP_MAX_HEADERS 32
+#define HTTP_MAX_BODY    (1u << 20) /* 1 MiB */
+#define HTTP_MAX_TARGET  1024
+#define HTTP_MAX_METHOD  15
 
 /* Distinct from the other errors so that the server can answer 414. */
 #define HTTP_ERR_URI_TOO_LONG (-ENAMETOOLONG)
@@ -73,12 +73,12 @@ struct http_message {
 	/* response side */
 	int status;
 	/* both */
-	int minor_version;   /* 0 or 1 */
-	bool keep_alive;     /* from version and Connection header */
+	int minor_version; /* 0 or 1 */
+	bool keep_alive;   /* from version and Connection header */
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t header_count;
-	char *head;          /* owned copy of the header block */
-	uint8_t *body;       /* owned, NUL-terminated (not counted in body_len); NULL when empty */
+	char *head;    /* owned copy of the header block */
+	uint8_t *body; /* owned, NUL-terminated (not counted in body_len); NULL when empty */
 	size_t body_len;
 };
 
@@ -92,10 +92,9 @@ void http_message_clear(struct http_message *msg);
  * or a negative errno (see above). On error or 0 the message is left clear.
  * msg is overwritten without being freed first: clear a parsed message
  * before parsing into it again. The body is wiped by http_message_clear. */
-int http_parse_request(const uint8_t *data, size_t len, struct http_message *msg,
-		       size_t *consumed);
+int http_parse_request(const uint8_t *data, size_t len, struct http_message *msg, size_t *consumed);
 int http_parse_response(const uint8_t *data, size_t len, struct http_message *msg,
-			size_t *consumed);
+                        size_t *consumed);
 
 /* Case-insensitive header lookup; NULL when absent. */
 const char *http_header_get(const struct http_message *msg, const char *name);
@@ -104,11 +103,11 @@ const char *http_header_get(const struct http_message *msg, const char *name);
  * that the caller frees. Content-Length is always written. extra headers are
  * written as given (names and values must not contain CR or LF: -EINVAL). */
 int http_format_request(const char *method, const char *target, const char *host,
-			const struct http_header *extra, size_t extra_count,
-			const uint8_t *body, size_t body_len, uint8_t **out, size_t *out_len);
+                        const struct http_header *extra, size_t extra_count, const uint8_t *body,
+                        size_t body_len, uint8_t **out, size_t *out_len);
 int http_format_response(int status, bool keep_alive, const struct http_header *extra,
-			 size_t extra_count, const uint8_t *body, size_t body_len,
-			 uint8_t **out, size_t *out_len);
+                         size_t extra_count, const uint8_t *body, size_t body_len, uint8_t **out,
+                         size_t *out_len);
 
 /* Standard reason phrase ("Not Found"...), "Unknown" for others. */
 const char *http_reason(int status);
