@@ -696,6 +696,12 @@ static bool text_is_softcard_id(const char *s, size_t n)
 	return wsop_softcard_id_valid(s);
 }
 
+static bool text_is_activation(const char *s, size_t n)
+{
+	(void)n;
+	return wsop_activation_token_valid(s);
+}
+
 static bool text_is_uuid(const char *s, size_t n)
 {
 	(void)n;
@@ -1095,13 +1101,16 @@ static void put_softcard(struct jw *w, const void *in)
 	jw_text(w, "name", s->name, sizeof(s->name));
 	jw_int(w, "created", s->created);
 	jw_bool(w, "active", s->active);
+	if (s->activation[0] != '\0')
+		jw_text(w, "activation", s->activation, sizeof(s->activation));
 	jw_close(w, '}');
 }
 
 static int get_softcard(struct json_object *obj, void *outp, const char *ctx,
                         struct wsop_json_error *err)
 {
-	static const char *const members[] = { "id", "type", "name", "created", "active" };
+	static const char *const members[] = { "id",      "type",   "name",
+		                               "created", "active", "activation" };
 	struct wsop_softcard *out = outp;
 	int rc;
 
@@ -1111,7 +1120,9 @@ static int get_softcard(struct json_object *obj, void *outp, const char *ctx,
 	    (rc = get_fixed(obj, "type", "Softcard", ctx, err)) ||
 	    (rc = get_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
 	                   WSOP_JSON_EINVALID_NAME, NULL, ctx, err)) ||
-	    (rc = get_created(obj, &out->created, ctx, err)))
+	    (rc = get_created(obj, &out->created, ctx, err)) ||
+	    (rc = get_text(obj, "activation", false, out->activation, WSOP_ACTIVATION_MAX,
+	                   text_is_activation, WSOP_JSON_EBAD_VALUE, NULL, ctx, err)))
 		return rc;
 	return get_bool(obj, "active", true, false, &out->active, ctx, err);
 }

@@ -107,6 +107,10 @@ struct wsop_softcard {
 	char name[WSOP_NAME_MAX + 1];
 	int64_t created;
 	bool active;
+	/* The answer of activate only: the new activation's token (opaque,
+	 * wsop_activation_token_valid; a secret: wipe it). "" elsewhere, and
+	 * then not encoded. */
+	char activation[WSOP_ACTIVATION_MAX + 1];
 };
 
 /* Request: {"type":"Softcard","name","passphrase"}. Decoder order of

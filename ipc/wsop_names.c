@@ -41,6 +41,11 @@ bool wsop_idempotency_key_valid(const char *s)
 	return name_shape(s, WSOP_IDEMPOTENCY_KEY_MAX);
 }
 
+bool wsop_activation_token_valid(const char *s)
+{
+	return name_shape(s, WSOP_ACTIVATION_MAX);
+}
+
 bool wsop_passphrase_valid(const char *s, size_t len)
 {
 	if (!s || len == 0 || len > WSOP_PASSPHRASE_MAX)

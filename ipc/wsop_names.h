@@ -31,6 +31,11 @@
 #define WSOP_IDEMPOTENCY_KEY_MAX 64
 #define WSOP_DATE_LEN            8 /* YYYYMMDD */
 #define WSOP_JSON_MAX_DEPTH      8
+/* An activation token (answer of activate, then the X-WSOP-Activation
+ * header of every request that needs the softcard active): opaque to the
+ * client, 1..512 of [A-Za-z0-9_-]. */
+#define WSOP_ACTIVATION_MAX    512
+#define WSOP_ACTIVATION_HEADER "X-WSOP-Activation"
 /* An answer of AES_CBC_PAD encryption may be one block longer than its
  * request data. */
 #define WSOP_CRYPTO_ANSWER_MAX (WSOP_CRYPTO_DATA_MAX + 16)
@@ -63,6 +68,9 @@ bool wsop_uuid_valid(const char *s);
 
 /* 1..64 characters of [A-Za-z0-9_-] (the softcard name alphabet). */
 bool wsop_idempotency_key_valid(const char *s);
+
+/* An activation token's shape: 1..WSOP_ACTIVATION_MAX of [A-Za-z0-9_-]. */
+bool wsop_activation_token_valid(const char *s);
 
 /* Exactly 8 digits YYYYMMDD naming a real Gregorian date, year 0001..9999
  * (leap years counted). */

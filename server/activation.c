@@ -1,21 +1,28 @@
-/* In-memory activation state, key cache and slow-down; see activation.h. */
+/* Activations, key cache and slow-down; see activation.h. */
 #include "server/activation.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 /* The slow-down table holds one entry per client in a failing streak; past
  * this many such clients a newcomer simply gets the longest delay. */
 #define FAILURE_TABLE_MAX 4096
 #define DELAY_CAP_MS      8000u
 
-struct client_ref {
-	struct client_ref *next;
-	char id[65];
+/* One activation seen lately: its token's hash, id, client and expiry. */
+struct live {
+	struct live *next;
+	uint8_t hash[SHA256_DIGEST_LENGTH];
+	uint8_t id[ACT_TOKEN_ID_LEN];
+	uint8_t client_fp[ACT_TOKEN_FP_LEN];
+	int64_t expires;   /* wall clock, seconds */
+	int64_t last_used; /* monotonic, seconds */
 };
 
 struct key_entry {
@@ -29,7 +36,7 @@ struct softcard_entry {
 	struct softcard_entry *next;
 	char id[41];
 	struct keywrap_kek kek;
-	struct client_ref *clients;
+	struct live *lives;
 	struct key_entry *keys;
 };
 
@@ -44,8 +51,26 @@ struct activation {
 	struct softcard_entry *cards;
 	struct failure_entry *failures;
 	size_t failure_count;
+	size_t live_count;
 	uint64_t generation;
+	uint64_t ended; /* bumped by every end/forget: see admit() */
+	struct act_token_key token_key;
+	int64_t ttl_s, idle_s;
+	activation_revoked_fn *revoked;
+	void *revoked_ctx;
+	/* The sweeper. */
+	pthread_t sweeper;
+	pthread_cond_t wake;
+	bool sweeper_started, stopping;
 };
+
+static int64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
 
 static void copy_id(char *dst, size_t cap, const char *src)
 {
@@ -60,12 +85,14 @@ static void free_key(struct key_entry *k)
 	OPENSSL_clear_free(k, sizeof(*k));
 }
 
-static void free_card(struct softcard_entry *sc)
+/* Callers hold the lock; counts the activations it frees. */
+static void free_card(struct activation *act, struct softcard_entry *sc)
 {
-	while (sc->clients != NULL) {
-		struct client_ref *c = sc->clients;
-		sc->clients = c->next;
-		free(c);
+	while (sc->lives != NULL) {
+		struct live *l = sc->lives;
+		sc->lives = l->next;
+		OPENSSL_clear_free(l, sizeof(*l));
+		act->live_count--;
 	}
 	while (sc->keys != NULL) {
 		struct key_entry *k = sc->keys;
@@ -74,38 +101,7 @@ static void free_card(struct softcard_entry *sc)
 	}
 	keywrap_kek_wipe(&sc->kek);
 	OPENSSL_clear_free(sc, sizeof(*sc));
-}
-
-int activation_create(struct activation **out)
-{
-	struct activation *act = calloc(1, sizeof(*act));
-
-	if (act == NULL)
-		return -ENOMEM;
-	if (pthread_mutex_init(&act->lock, NULL) != 0) {
-		free(act);
-		return -ENOMEM;
-	}
-	*out = act;
-	return 0;
-}
-
-void activation_destroy(struct activation *act)
-{
-	if (act == NULL)
-		return;
-	while (act->cards != NULL) {
-		struct softcard_entry *sc = act->cards;
-		act->cards = sc->next;
-		free_card(sc);
-	}
-	while (act->failures != NULL) {
-		struct failure_entry *f = act->failures;
-		act->failures = f->next;
-		free(f);
-	}
-	pthread_mutex_destroy(&act->lock);
-	free(act);
+	act->generation++;
 }
 
 /* Callers hold the lock. */
@@ -118,90 +114,332 @@ static struct softcard_entry **find_card(struct activation *act, const char *sof
 	return p;
 }
 
-static struct client_ref **find_client(struct softcard_entry *sc, const char *client_id)
+static struct live **find_live_hash(struct softcard_entry *sc, const uint8_t *hash)
 {
-	struct client_ref **p = &sc->clients;
+	struct live **p = &sc->lives;
 
-	while (*p != NULL && strcmp((*p)->id, client_id) != 0)
+	while (*p != NULL && CRYPTO_memcmp((*p)->hash, hash, SHA256_DIGEST_LENGTH) != 0)
 		p = &(*p)->next;
 	return p;
 }
 
-static bool card_active_for(struct softcard_entry *sc, const char *client_id)
+/* Drops expired and idle activations, and the softcards left with none. */
+static void sweep_locked(struct activation *act)
 {
-	return sc != NULL && *find_client(sc, client_id) != NULL;
+	int64_t wall = (int64_t)time(NULL);
+	int64_t mono = mono_now();
+
+	for (struct softcard_entry **sp = &act->cards; *sp != NULL;) {
+		struct softcard_entry *sc = *sp;
+		for (struct live **lp = &sc->lives; *lp != NULL;) {
+			struct live *l = *lp;
+			if (wall >= l->expires || mono - l->last_used >= act->idle_s) {
+				*lp = l->next;
+				OPENSSL_clear_free(l, sizeof(*l));
+				act->live_count--;
+			} else {
+				lp = &l->next;
+			}
+		}
+		if (sc->lives == NULL) {
+			*sp = sc->next;
+			free_card(act, sc);
+		} else {
+			sp = &sc->next;
+		}
+	}
 }
 
-bool activation_is_active(struct activation *act, const char *softcard_id, const char *client_id)
+void activation_sweep(struct activation *act)
 {
-	bool active;
-
 	pthread_mutex_lock(&act->lock);
-	active = card_active_for(*find_card(act, softcard_id), client_id);
+	sweep_locked(act);
 	pthread_mutex_unlock(&act->lock);
-	return active;
 }
 
-int activation_activate(struct activation *act, const char *softcard_id, const char *client_id,
-                        const struct keywrap_kek *kek)
+/* Wakes often enough that an idle activation leaves memory within a
+ * fraction of the idle time (and at least every 30 s). */
+static void *sweeper_main(void *arg)
 {
-	struct softcard_entry **slot;
-	struct softcard_entry *sc;
-	struct client_ref *c;
-	int rc = 0;
+	struct activation *act = arg;
+	int64_t period = act->idle_s / 4;
 
+	if (period < 1)
+		period = 1;
+	if (period > 30)
+		period = 30;
 	pthread_mutex_lock(&act->lock);
-	slot = find_card(act, softcard_id);
-	sc = *slot;
+	while (!act->stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += (time_t)period;
+		(void)pthread_cond_timedwait(&act->wake, &act->lock, &until);
+		if (!act->stopping)
+			sweep_locked(act);
+	}
+	pthread_mutex_unlock(&act->lock);
+	return NULL;
+}
+
+int activation_create(const struct keywrap_master *master, int64_t ttl_s, int64_t idle_s,
+                      activation_revoked_fn *revoked, void *revoked_ctx, struct activation **out)
+{
+	struct activation *act;
+	pthread_condattr_t ca;
+
+	if (master == NULL || ttl_s < 1 || idle_s < 1 || out == NULL)
+		return -EINVAL;
+	act = calloc(1, sizeof(*act));
+	if (act == NULL)
+		return -ENOMEM;
+	act->ttl_s = ttl_s;
+	act->idle_s = idle_s;
+	act->revoked = revoked;
+	act->revoked_ctx = revoked_ctx;
+	if (act_token_key_derive(master, &act->token_key) != ACT_TOKEN_OK) {
+		free(act);
+		return -EIO;
+	}
+	if (pthread_mutex_init(&act->lock, NULL) != 0)
+		goto fail_key;
+	if (pthread_condattr_init(&ca) != 0)
+		goto fail_mutex;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&act->wake, &ca) != 0) {
+		pthread_condattr_destroy(&ca);
+		goto fail_mutex;
+	}
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&act->sweeper, NULL, sweeper_main, act) != 0) {
+		pthread_cond_destroy(&act->wake);
+		goto fail_mutex;
+	}
+	act->sweeper_started = true;
+	*out = act;
+	return 0;
+fail_mutex:
+	pthread_mutex_destroy(&act->lock);
+fail_key:
+	act_token_key_wipe(&act->token_key);
+	free(act);
+	return -ENOMEM;
+}
+
+void activation_destroy(struct activation *act)
+{
+	if (act == NULL)
+		return;
+	if (act->sweeper_started) {
+		pthread_mutex_lock(&act->lock);
+		act->stopping = true;
+		pthread_cond_signal(&act->wake);
+		pthread_mutex_unlock(&act->lock);
+		pthread_join(act->sweeper, NULL);
+		pthread_cond_destroy(&act->wake);
+	}
+	while (act->cards != NULL) {
+		struct softcard_entry *sc = act->cards;
+		act->cards = sc->next;
+		free_card(act, sc);
+	}
+	while (act->failures != NULL) {
+		struct failure_entry *f = act->failures;
+		act->failures = f->next;
+		free(f);
+	}
+	act_token_key_wipe(&act->token_key);
+	pthread_mutex_destroy(&act->lock);
+	free(act);
+}
+
+/* Records an activation under the lock; the softcard entry is made from
+ * kek when absent. */
+static int add_live_locked(struct activation *act, const uint8_t hash[SHA256_DIGEST_LENGTH],
+                           const struct act_claims *c)
+{
+	struct softcard_entry **slot = find_card(act, c->softcard_id);
+	struct softcard_entry *sc = *slot;
+	struct live *l;
+
+	if (sc != NULL && *find_live_hash(sc, hash) != NULL)
+		return 0;
+	if (act->live_count >= ACTIVATION_LIVE_MAX)
+		return -ENOSPC;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return -ENOMEM;
 	if (sc == NULL) {
 		sc = calloc(1, sizeof(*sc));
 		if (sc == NULL) {
-			rc = -ENOMEM;
-			goto out;
+			free(l);
+			return -ENOMEM;
 		}
-		copy_id(sc->id, sizeof(sc->id), softcard_id);
-		memcpy(&sc->kek, kek, sizeof(sc->kek));
-		*slot = sc;
+		copy_id(sc->id, sizeof(sc->id), c->softcard_id);
+		memcpy(&sc->kek, &c->kek, sizeof(sc->kek));
+		sc->next = act->cards;
+		act->cards = sc;
 	}
-	if (*find_client(sc, client_id) != NULL)
-		goto out;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		/* A card entry with no client must not keep its KEK. */
-		if (sc->clients == NULL) {
-			*slot = sc->next;
-			free_card(sc);
-		}
-		rc = -ENOMEM;
-		goto out;
+	memcpy(l->hash, hash, sizeof(l->hash));
+	memcpy(l->id, c->id, sizeof(l->id));
+	memcpy(l->client_fp, c->client_fp, sizeof(l->client_fp));
+	l->expires = c->expires;
+	l->last_used = mono_now();
+	l->next = sc->lives;
+	sc->lives = l;
+	act->live_count++;
+	return 0;
+}
+
+static void token_hash(const char *token, uint8_t hash[SHA256_DIGEST_LENGTH])
+{
+	SHA256((const unsigned char *)token, strlen(token), hash);
+}
+
+int activation_issue(struct activation *act, const char *softcard_id,
+                     const uint8_t client_fp[ACT_TOKEN_FP_LEN], const struct keywrap_kek *kek,
+                     char token[ACT_TOKEN_TEXT_LEN + 1], int64_t *expires)
+{
+	uint8_t hash[SHA256_DIGEST_LENGTH];
+	struct act_claims c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if (act_token_new_id(c.id) != ACT_TOKEN_OK)
+		return -EIO;
+	copy_id(c.softcard_id, sizeof(c.softcard_id), softcard_id);
+	memcpy(c.client_fp, client_fp, sizeof(c.client_fp));
+	c.issued = (int64_t)time(NULL);
+	c.expires = c.issued + act->ttl_s;
+	memcpy(&c.kek, kek, sizeof(c.kek));
+	rc = act_token_seal(&act->token_key, &c, token, ACT_TOKEN_TEXT_LEN + 1) == ACT_TOKEN_OK
+	         ? 0
+	         : -EIO;
+	if (rc == 0) {
+		token_hash(token, hash);
+		pthread_mutex_lock(&act->lock);
+		rc = add_live_locked(act, hash, &c);
+		pthread_mutex_unlock(&act->lock);
+		*expires = c.expires;
 	}
-	copy_id(c->id, sizeof(c->id), client_id);
-	c->next = sc->clients;
-	sc->clients = c;
-out:
-	pthread_mutex_unlock(&act->lock);
+	if (rc != 0)
+		OPENSSL_cleanse(token, ACT_TOKEN_TEXT_LEN + 1);
+	act_claims_wipe(&c);
 	return rc;
 }
 
-void activation_deactivate(struct activation *act, const char *softcard_id, const char *client_id)
+/* The fast path: the token is in memory for this softcard and client. */
+static bool lookup_locked(struct activation *act, const uint8_t *hash, const char *softcard_id,
+                          const uint8_t *client_fp, struct keywrap_kek *kek, uint8_t *id,
+                          int64_t *expires)
+{
+	struct softcard_entry *sc = *find_card(act, softcard_id);
+	struct live *l;
+
+	if (sc == NULL)
+		return false;
+	l = *find_live_hash(sc, hash);
+	if (l == NULL || CRYPTO_memcmp(l->client_fp, client_fp, ACT_TOKEN_FP_LEN) != 0 ||
+	    (int64_t)time(NULL) >= l->expires)
+		return false;
+	l->last_used = mono_now();
+	if (kek != NULL)
+		memcpy(kek, &sc->kek, sizeof(*kek));
+	if (id != NULL)
+		memcpy(id, l->id, ACT_TOKEN_ID_LEN);
+	if (expires != NULL)
+		*expires = l->expires;
+	return true;
+}
+
+/* The slow path: opens the token, asks the revocation source, and admits
+ * it to memory unless an activation ended meanwhile (then asks again, as
+ * that one may have been this very token). */
+static int admit(struct activation *act, const char *token, const uint8_t *hash,
+                 const char *softcard_id, const uint8_t *client_fp, uint64_t ended,
+                 struct keywrap_kek *kek, uint8_t *id, int64_t *expires)
+{
+	struct act_claims c;
+	int rc = act_token_open(&act->token_key, token, strlen(token), softcard_id, client_fp,
+	                        (int64_t)time(NULL), &c);
+
+	if (rc != ACT_TOKEN_OK)
+		return rc == ACT_TOKEN_ERR ? -EIO : -EACCES;
+	for (;;) {
+		int revoked = act->revoked != NULL ? act->revoked(act->revoked_ctx, c.id) : 0;
+		if (revoked != 0) {
+			rc = revoked > 0 ? -EACCES : -EIO;
+			break;
+		}
+		pthread_mutex_lock(&act->lock);
+		if (act->ended != ended) {
+			ended = act->ended;
+			pthread_mutex_unlock(&act->lock);
+			continue;
+		}
+		rc = add_live_locked(act, hash, &c);
+		if (rc == 0 && !lookup_locked(act, hash, softcard_id, client_fp, kek, id, expires))
+			rc = -EACCES;
+		pthread_mutex_unlock(&act->lock);
+		break;
+	}
+	act_claims_wipe(&c);
+	return rc;
+}
+
+static int check(struct activation *act, const char *token, const char *softcard_id,
+                 const uint8_t *client_fp, struct keywrap_kek *kek, uint8_t *id, int64_t *expires)
+{
+	uint8_t hash[SHA256_DIGEST_LENGTH];
+	uint64_t ended;
+	bool found;
+
+	if (token == NULL || strnlen(token, ACT_TOKEN_TEXT_LEN + 1) != ACT_TOKEN_TEXT_LEN)
+		return -EACCES;
+	token_hash(token, hash);
+	pthread_mutex_lock(&act->lock);
+	found = lookup_locked(act, hash, softcard_id, client_fp, kek, id, expires);
+	ended = act->ended;
+	pthread_mutex_unlock(&act->lock);
+	if (found)
+		return 0;
+	return admit(act, token, hash, softcard_id, client_fp, ended, kek, id, expires);
+}
+
+int activation_check(struct activation *act, const char *token, const char *softcard_id,
+                     const uint8_t client_fp[ACT_TOKEN_FP_LEN], struct keywrap_kek *kek)
+{
+	return check(act, token, softcard_id, client_fp, kek, NULL, NULL);
+}
+
+int activation_identify(struct activation *act, const char *token, const char *softcard_id,
+                        const uint8_t client_fp[ACT_TOKEN_FP_LEN], uint8_t id[ACT_TOKEN_ID_LEN],
+                        int64_t *expires)
+{
+	return check(act, token, softcard_id, client_fp, NULL, id, expires);
+}
+
+void activation_end(struct activation *act, const char *softcard_id,
+                    const uint8_t id[ACT_TOKEN_ID_LEN])
 {
 	struct softcard_entry **slot;
-	struct client_ref **cp;
 
 	pthread_mutex_lock(&act->lock);
+	act->ended++;
 	slot = find_card(act, softcard_id);
 	if (*slot != NULL) {
-		cp = find_client(*slot, client_id);
-		if (*cp != NULL) {
-			struct client_ref *c = *cp;
-			*cp = c->next;
-			free(c);
+		struct softcard_entry *sc = *slot;
+		for (struct live **lp = &sc->lives; *lp != NULL; lp = &(*lp)->next) {
+			if (CRYPTO_memcmp((*lp)->id, id, ACT_TOKEN_ID_LEN) == 0) {
+				struct live *l = *lp;
+				*lp = l->next;
+				OPENSSL_clear_free(l, sizeof(*l));
+				act->live_count--;
+				break;
+			}
 		}
-		if ((*slot)->clients == NULL) {
-			struct softcard_entry *sc = *slot;
+		if (sc->lives == NULL) {
 			*slot = sc->next;
-			free_card(sc);
-			act->generation++;
+			free_card(act, sc);
 		}
 	}
 	pthread_mutex_unlock(&act->lock);
@@ -212,30 +450,24 @@ void activation_forget_softcard(struct activation *act, const char *softcard_id)
 	struct softcard_entry **slot;
 
 	pthread_mutex_lock(&act->lock);
+	act->ended++;
 	slot = find_card(act, softcard_id);
 	if (*slot != NULL) {
 		struct softcard_entry *sc = *slot;
 		*slot = sc->next;
-		free_card(sc);
-		act->generation++;
+		free_card(act, sc);
 	}
 	pthread_mutex_unlock(&act->lock);
 }
 
-int activation_get_kek(struct activation *act, const char *softcard_id, const char *client_id,
-                       struct keywrap_kek *out)
+size_t activation_live_count(struct activation *act)
 {
-	struct softcard_entry *sc;
-	int rc = -EACCES;
+	size_t n;
 
 	pthread_mutex_lock(&act->lock);
-	sc = *find_card(act, softcard_id);
-	if (card_active_for(sc, client_id)) {
-		memcpy(out, &sc->kek, sizeof(*out));
-		rc = 0;
-	}
+	n = act->live_count;
 	pthread_mutex_unlock(&act->lock);
-	return rc;
+	return n;
 }
 
 uint64_t activation_generation(struct activation *act)
@@ -249,22 +481,18 @@ uint64_t activation_generation(struct activation *act)
 }
 
 int activation_key_lookup(struct activation *act, const char *group_id, const char *key_id,
-                          const char *client_id, struct cached_key *out)
+                          struct cached_key *out)
 {
 	int rc = -ENOENT;
 
 	pthread_mutex_lock(&act->lock);
 	for (struct softcard_entry *sc = act->cards; sc != NULL && rc == -ENOENT; sc = sc->next) {
 		for (struct key_entry *k = sc->keys; k != NULL; k = k->next) {
-			if (strcmp(k->key_id, key_id) != 0 || strcmp(k->group_id, group_id) != 0)
-				continue;
-			if (card_active_for(sc, client_id)) {
+			if (strcmp(k->key_id, key_id) == 0 && strcmp(k->group_id, group_id) == 0) {
 				memcpy(out, &k->key, sizeof(*out));
 				rc = 0;
-			} else {
-				rc = -EACCES;
+				break;
 			}
-			break;
 		}
 	}
 	pthread_mutex_unlock(&act->lock);

@@ -1,20 +1,39 @@
 /*
- * Activation state of wsopd, in memory only (a restart deactivates all):
- *  - which client (certificate hash) has which softcard active;
- *  - per softcard active for at least one client: its KEK and a cache of
- *    its unwrapped AES keys, so that encrypt/decrypt of a cached key never
- *    touches the database; all of it wiped when the last client
- *    deactivates, when the softcard is deleted, and at shutdown;
- *  - the wrong-passphrase slow-down per client.
+ * Activation state of wsopd. One activation is one successful activate
+ * (one C_Login of one process): it is named by a random id and carried by
+ * the sealed activation token (activation_token.h) that the client sends
+ * back on every request needing the softcard active. Ending one
+ * activation (deactivate with its token) ends only that one.
+ *
+ * In memory, per softcard with at least one live activation: its KEK, a
+ * cache of its unwrapped AES keys (encrypt/decrypt of a cached key never
+ * touches the database) and the activations seen lately, keyed by the
+ * SHA-256 of their token text so that checking a known token is a hash
+ * and a lookup. An activation is dropped from memory when it expires, when
+ * it is ended, or when unused for the idle time; the softcard's KEK and
+ * keys are wiped when none is left. A later request with a token that is
+ * still valid (also after a restart) re-opens it and brings the KEK back,
+ * so neither the client nor the server keeps the passphrase.
+ *
+ * A token is valid for a request when it opens under this server's master
+ * key, names the softcard the request is about and the client certificate
+ * of the connection, has not expired, and its id is not revoked: the
+ * revocation source (the store) is asked whenever a token is not in
+ * memory.
+ *
+ * Also here: the wrong-passphrase slow-down per client.
  *
  * Contract:
- *  - One mutex guards everything; no function blocks or sleeps while
- *    holding it, and secrets leave only as copies into caller buffers,
- *    which the caller wipes (keywrap_kek_wipe / OPENSSL_cleanse).
+ *  - One mutex guards everything; no function blocks, sleeps or calls the
+ *    revocation source while holding it. Secrets leave only as copies into
+ *    caller buffers, which the caller wipes (keywrap_kek_wipe,
+ *    OPENSSL_cleanse). A background thread sweeps idle and expired
+ *    activations every few seconds.
  *  - Ids are NUL-terminated: softcard ids 40 hex, client ids 64 hex,
- *    group/key ids uuid text.
- *  - Results: 0, -ENOENT (not there), -EACCES (not active for this
- *    client), -ENOMEM.
+ *    group/key ids uuid text; client_fp is the raw 32-byte SHA-256.
+ *  - Results: 0, -ENOENT (not there), -EACCES (no valid activation),
+ *    -ENOSPC (too many live activations), -EIO (the revocation source
+ *    failed), -ENOMEM.
  */
 #ifndef WSOPD_ACTIVATION_H
 #define WSOPD_ACTIVATION_H
@@ -23,9 +42,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/activation_token.h"
 #include "server/keywrap.h"
 
+#define ACTIVATION_TTL_DEFAULT  28800 /* 8 hours */
+#define ACTIVATION_IDLE_DEFAULT 900   /* 15 minutes */
+/* Live activations in memory at most (a bound on memory, not on logins:
+ * past it a new activation is refused until others end or go idle). */
+#define ACTIVATION_LIVE_MAX 65536
+
 struct activation;
+
+/* Asked whether an activation id was revoked: 1 revoked, 0 not, < 0 the
+ * answer is unknown (the request is then refused with -EIO). */
+typedef int activation_revoked_fn(void *ctx, const uint8_t id[ACT_TOKEN_ID_LEN]);
 
 /* A cached AES key as handed to a caller (who wipes it after use). */
 struct cached_key {
@@ -35,41 +65,59 @@ struct cached_key {
 	bool encrypt, decrypt;
 };
 
-int activation_create(struct activation **out);
-/* Wipes every KEK and key, frees everything. NULL is fine. */
+/* ttl_s: lifetime of a new token (seconds, >= 1); idle_s: an activation
+ * unused that long leaves memory (>= 1). The token key is derived from
+ * master here. revoked may be NULL (nothing is ever revoked). */
+int activation_create(const struct keywrap_master *master, int64_t ttl_s, int64_t idle_s,
+                      activation_revoked_fn *revoked, void *revoked_ctx, struct activation **out);
+/* Stops the sweeper, wipes every KEK, key and token hash. NULL is fine. */
 void activation_destroy(struct activation *act);
 
-bool activation_is_active(struct activation *act, const char *softcard_id, const char *client_id);
+/* A new activation of softcard_id for client_fp, whose passphrase was just
+ * verified and gave kek: its token text (ACT_TOKEN_TEXT_LEN characters
+ * and a NUL) goes to token; *expires is its absolute expiry. */
+int activation_issue(struct activation *act, const char *softcard_id,
+                     const uint8_t client_fp[ACT_TOKEN_FP_LEN], const struct keywrap_kek *kek,
+                     char token[ACT_TOKEN_TEXT_LEN + 1], int64_t *expires);
 
-/* Marks softcard_id active for client_id. The KEK is copied when the
- * softcard is not cached yet (the caller wipes its own copy). */
-int activation_activate(struct activation *act, const char *softcard_id, const char *client_id,
-                        const struct keywrap_kek *kek);
+/* 0 when token (NULL: none given) is valid for softcard_id and client_fp;
+ * then, when kek is not NULL, a copy of the softcard's KEK goes there. */
+int activation_check(struct activation *act, const char *token, const char *softcard_id,
+                     const uint8_t client_fp[ACT_TOKEN_FP_LEN], struct keywrap_kek *kek);
 
-/* Removes the client's activation; the last one wipes the softcard's KEK
- * and keys. Deactivating what is not active is not an error. */
-void activation_deactivate(struct activation *act, const char *softcard_id, const char *client_id);
+/* Like activation_check, and gives the activation's id and expiry (for
+ * recording its revocation before activation_end). */
+int activation_identify(struct activation *act, const char *token, const char *softcard_id,
+                        const uint8_t client_fp[ACT_TOKEN_FP_LEN], uint8_t id[ACT_TOKEN_ID_LEN],
+                        int64_t *expires);
 
-/* Forgets a deleted softcard entirely (every client, KEK and keys). */
+/* Ends activation id of softcard_id in memory; the last one wipes the
+ * softcard's KEK and keys. A token being admitted at the same moment is
+ * checked against the revocation source again. */
+void activation_end(struct activation *act, const char *softcard_id,
+                    const uint8_t id[ACT_TOKEN_ID_LEN]);
+
+/* Forgets a deleted softcard entirely (activations, KEK and keys). */
 void activation_forget_softcard(struct activation *act, const char *softcard_id);
 
-/* A copy of the KEK when the softcard is active for client_id. */
-int activation_get_kek(struct activation *act, const char *softcard_id, const char *client_id,
-                       struct keywrap_kek *out);
+/* Live activations in memory (for tests and logs). */
+size_t activation_live_count(struct activation *act);
+/* Drops what is expired or idle now (the sweeper calls it; tests too). */
+void activation_sweep(struct activation *act);
 
-/* The cache generation: bumped whenever a key is forgotten, so that a key
- * read from the database before a delete is not cached after it. */
+/* The cache generation: bumped whenever a key is forgotten or a softcard
+ * leaves memory, so that a key read from the database before then is not
+ * cached after it. */
 uint64_t activation_generation(struct activation *act);
 
-/* Looks up a cached key. 0 with *out filled when cached and its softcard is
- * active for client_id; -EACCES when cached but not active for this client;
- * -ENOENT when not cached. */
+/* Looks up a cached key: 0 with *out filled, -ENOENT when not cached.
+ * The caller then checks the request's token for out->softcard_id. */
 int activation_key_lookup(struct activation *act, const char *group_id, const char *key_id,
-                          const char *client_id, struct cached_key *out);
+                          struct cached_key *out);
 
-/* Caches a key of softcard key->softcard_id, if that softcard is still
- * active for someone and the generation is still `generation`
- * (otherwise silently does nothing and returns 0). */
+/* Caches a key of softcard key->softcard_id, if that softcard is still in
+ * memory and the generation is still `generation` (otherwise silently
+ * does nothing and returns 0). */
 int activation_key_insert(struct activation *act, uint64_t generation, const char *group_id,
                           const char *key_id, const struct cached_key *key);
 

@@ -6,7 +6,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int app_open(struct app *app, const char *store_dir, char *err, size_t err_cap)
+/* The activation table asks the store whether an activation was ended. */
+static int revoked_in_store(void *ctx, const uint8_t id[ACT_TOKEN_ID_LEN])
+{
+	int r = store_revoked_check(ctx, id);
+
+	if (r == STORE_OK)
+		return 1;
+	return r == STORE_NOT_FOUND ? 0 : -1;
+}
+
+int app_open(struct app *app, const char *store_dir, unsigned activation_ttl,
+             unsigned activation_idle, char *err, size_t err_cap)
 {
 	struct stat st;
 	int rc;
@@ -30,9 +41,10 @@ int app_open(struct app *app, const char *store_dir, char *err, size_t err_cap)
 		keywrap_master_wipe(&app->master);
 		return -EIO;
 	}
-	rc = activation_create(&app->act);
+	rc = activation_create(&app->master, activation_ttl, activation_idle, revoked_in_store,
+	                       app->store, &app->act);
 	if (rc != 0) {
-		snprintf(err, err_cap, "out of memory");
+		snprintf(err, err_cap, "cannot set up the activation table: %s", strerror(-rc));
 		store_close(app->store);
 		keywrap_master_wipe(&app->master);
 		return rc;

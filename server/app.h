@@ -21,8 +21,10 @@ struct app {
 	struct activation *act;
 };
 
-/* 0, or a negative value with a one-line reason in err. */
-int app_open(struct app *app, const char *store_dir, char *err, size_t err_cap);
+/* 0, or a negative value with a one-line reason in err. activation_ttl
+ * and activation_idle (seconds, >= 1) go to the activation table. */
+int app_open(struct app *app, const char *store_dir, unsigned activation_ttl,
+             unsigned activation_idle, char *err, size_t err_cap);
 void app_close(struct app *app);
 
 #endif

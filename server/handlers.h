@@ -6,7 +6,9 @@
  * already checked for its shape by the router); the handler answers
  * through resp (reply.h), never fails silently, and never logs a secret or
  * a body. Checks run in one order everywhere: the resource named by the
- * path (404), then the body (400), then activation (403).
+ * path (404), then the body (400), then activation (403); before all of
+ * them, the router answers a known Idempotency-Key of a mutating request
+ * with its recorded answer.
  */
 #ifndef WSOPD_HANDLERS_H
 #define WSOPD_HANDLERS_H
@@ -60,10 +62,15 @@ bool load_softcard(struct app *app, const char *id, struct store_softcard *out,
 /* The group named by id, or answers 404 not_found / 500 and returns false. */
 bool load_group(struct app *app, const char *id, struct store_group *out,
                 struct wsop_response *resp);
-/* True when softcard_id is active for the client, else answers
- * 403 not_active and returns false. */
+/* The request's activation token (X-WSOP-Activation), or NULL. */
+const char *request_activation(const struct wsop_request *req);
+
+/* True when the request carries a valid activation of softcard_id for
+ * this client (and then, when kek is not NULL, the softcard's KEK is
+ * copied there for the caller to wipe); else answers 403 not_active (500
+ * or 503 when the check itself could not be made) and returns false. */
 bool require_active(struct app *app, const struct wsop_request *req, const char *softcard_id,
-                    struct wsop_response *resp);
+                    struct keywrap_kek *kek, struct wsop_response *resp);
 
 /* Store rows to answer structs; the answer may point into the row's
  * memory (keep the row alive while encoding). */

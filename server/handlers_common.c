@@ -1,6 +1,7 @@
 /* Helpers shared by the endpoint handlers; see handlers.h. */
 #include "server/handlers.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "conf/log.h"
@@ -57,12 +58,30 @@ bool load_group(struct app *app, const char *id, struct store_group *out,
 	return false;
 }
 
-bool require_active(struct app *app, const struct wsop_request *req, const char *softcard_id,
-                    struct wsop_response *resp)
+const char *request_activation(const struct wsop_request *req)
 {
-	if (activation_is_active(app->act, softcard_id, req->client_id))
+	return http_header_get(req->http, WSOP_ACTIVATION_HEADER);
+}
+
+bool require_active(struct app *app, const struct wsop_request *req, const char *softcard_id,
+                    struct keywrap_kek *kek, struct wsop_response *resp)
+{
+	int r =
+	    activation_check(app->act, request_activation(req), softcard_id, req->client_fp, kek);
+
+	if (r == 0)
 		return true;
-	reply_error(resp, 403, "not_active", "the softcard is not active for this client");
+	if (r == -EIO) {
+		wlog(WLOG_ERROR, "cannot check an activation of softcard %s", softcard_id);
+		reply_error(resp, 500, "internal", "activation check failed");
+	} else if (r == -ENOSPC) {
+		reply_error(resp, 503, "busy", "too many live activations");
+	} else if (r == -ENOMEM) {
+		reply_error(resp, 500, "internal", "out of memory");
+	} else {
+		reply_error(resp, 403, "not_active",
+		            "no valid activation of this softcard for this client");
+	}
 	return false;
 }
 
@@ -81,7 +100,8 @@ void softcard_answer(struct app *app, const struct wsop_request *req,
 	copy_text(out->id, sizeof(out->id), row->id);
 	copy_text(out->name, sizeof(out->name), row->name);
 	out->created = row->created;
-	out->active = activation_is_active(app->act, row->id, req->client_id);
+	out->active =
+	    activation_check(app->act, request_activation(req), row->id, req->client_fp, NULL) == 0;
 }
 
 void reply_softcard(struct app *app, const struct wsop_request *req,

@@ -36,11 +36,8 @@ static bool load_key(struct app *app, const struct wsop_request *req, const char
 		reply_store_failure(resp, r, "reading a key");
 		return false;
 	}
-	if (activation_get_kek(app->act, row.softcard_id, req->client_id, &kek) != 0) {
-		reply_error(resp, 403, "not_active",
-		            "the key's softcard is not active for this client");
+	if (!require_active(app, req, row.softcard_id, &kek, resp))
 		return false;
-	}
 	memset(ck, 0, sizeof(*ck));
 	r = keywrap_unwrap(&kek, row.softcard_id, row.id, wrapped, wrapped_len, ck->key,
 	                   sizeof(ck->key), &ck->key_len);
@@ -70,15 +67,14 @@ static bool resolve_key(struct app *app, const struct wsop_request *req, const c
 		reply_error(resp, 404, "unknown_key", "no key at that path");
 		return false;
 	}
-	r = activation_key_lookup(app->act, group_id, key_id, req->client_id, ck);
-	if (r == 0)
+	r = activation_key_lookup(app->act, group_id, key_id, ck);
+	if (r != 0)
+		return load_key(app, req, group_id, key_id, ck, resp);
+	/* Cached: the request must still carry an activation of its softcard. */
+	if (require_active(app, req, ck->softcard_id, NULL, resp))
 		return true;
-	if (r == -EACCES) {
-		reply_error(resp, 403, "not_active",
-		            "the key's softcard is not active for this client");
-		return false;
-	}
-	return load_key(app, req, group_id, key_id, ck, resp);
+	OPENSSL_cleanse(ck, sizeof(*ck));
+	return false;
 }
 
 static void reply_cipher_error(int r, struct wsop_response *resp)

@@ -17,7 +17,7 @@ static bool load_active_group(struct app *app, const struct wsop_request *req, c
                               struct store_group *group, struct wsop_response *resp)
 {
 	return load_group(app, id, group, resp) &&
-	       require_active(app, req, group->softcard_id, resp);
+	       require_active(app, req, group->softcard_id, NULL, resp);
 }
 
 static void reply_key(const struct store_key *row, int status, struct wsop_response *resp)
@@ -88,25 +88,23 @@ static void row_from_request(const struct wsop_key_generate_req *in, const struc
 	/* The decoder refuses true for the others. */
 }
 
-/* Draws and wraps a new key for row (whose id it sets). On success the
- * clear key is left in *clear for the cache; the caller wipes it. */
-static int make_key(struct app *app, const struct wsop_request *req, struct store_key *row,
-                    struct cached_key *clear, uint8_t *wrapped, size_t *wrapped_len)
+/* Draws and wraps a new key for row (whose id it sets) under kek, which
+ * it wipes. On success the clear key is left in *clear for the cache; the
+ * caller wipes it. */
+static int make_key(struct keywrap_kek *kek, struct store_key *row, struct cached_key *clear,
+                    uint8_t *wrapped, size_t *wrapped_len)
 {
-	struct keywrap_kek kek;
 	int r;
 
 	memset(clear, 0, sizeof(*clear));
-	if (activation_get_kek(app->act, row->softcard_id, req->client_id, &kek) != 0)
-		return -EACCES;
 	clear->key_len = row->size_bits / 8;
 	r = store_new_uuid(row->id);
 	if (r == STORE_OK)
 		r = keywrap_generate_key(clear->key, clear->key_len);
 	if (r == KEYWRAP_OK)
-		r = keywrap_wrap(&kek, row->softcard_id, row->id, clear->key, clear->key_len,
+		r = keywrap_wrap(kek, row->softcard_id, row->id, clear->key, clear->key_len,
 		                 wrapped, KEYWRAP_WRAPPED_MAX, wrapped_len);
-	keywrap_kek_wipe(&kek);
+	keywrap_kek_wipe(kek);
 	if (r != KEYWRAP_OK) {
 		OPENSSL_cleanse(clear, sizeof(*clear));
 		return -EIO;
@@ -125,6 +123,7 @@ void handle_key_generate(struct app *app, const struct wsop_request *req,
 	struct store_group group;
 	struct store_key row;
 	struct cached_key clear;
+	struct keywrap_kek kek;
 	uint8_t wrapped[KEYWRAP_WRAPPED_MAX];
 	size_t wrapped_len = 0;
 	size_t len;
@@ -139,15 +138,10 @@ void handle_key_generate(struct app *app, const struct wsop_request *req,
 		return;
 	row_from_request(&in, &group, &row);
 	wsop_key_generate_req_free(&in);
-	if (!require_active(app, req, group.softcard_id, resp))
-		return;
 	generation = activation_generation(app->act);
-	r = make_key(app, req, &row, &clear, wrapped, &wrapped_len);
-	if (r == -EACCES) {
-		/* Deactivated between the check and now. */
-		reply_error(resp, 403, "not_active", "the softcard is not active for this client");
+	if (!require_active(app, req, group.softcard_id, &kek, resp))
 		return;
-	}
+	r = make_key(&kek, &row, &clear, wrapped, &wrapped_len);
 	if (r != 0) {
 		reply_error(resp, 500, "internal", "key generation failed");
 		return;

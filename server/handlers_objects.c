@@ -13,7 +13,7 @@ static bool load_active_softcard(struct app *app, const struct wsop_request *req
 {
 	struct store_softcard sc;
 
-	return load_softcard(app, id, &sc, resp) && require_active(app, req, id, resp);
+	return load_softcard(app, id, &sc, resp) && require_active(app, req, id, NULL, resp);
 }
 
 static void reply_object(const struct store_object *row, int status, struct wsop_response *resp)
@@ -117,7 +117,7 @@ void handle_object_create(struct app *app, const struct wsop_request *req,
 	r = wsop_json_decode_object_create_req(text, len, &in, &err);
 	if (decode_failed(r, &err, resp))
 		return;
-	if (!require_active(app, req, params[0], resp))
+	if (!require_active(app, req, params[0], NULL, resp))
 		goto out;
 	row_from_request(&in, params[0], &row);
 	if (txn_begin(app, req, resp))

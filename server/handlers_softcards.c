@@ -2,6 +2,7 @@
  * deactivate. */
 #include "server/handlers.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,7 +135,10 @@ static void activate(struct app *app, const struct wsop_request *req, const char
 	struct wsop_activate_req in;
 	struct wsop_json_error err;
 	struct store_softcard row;
+	struct wsop_softcard sc;
 	struct keywrap_kek kek;
+	int64_t expires = 0;
+	char *answer = NULL;
 	size_t len;
 	const char *text = body_text(req, &len);
 	int r;
@@ -144,6 +148,8 @@ static void activate(struct app *app, const struct wsop_request *req, const char
 	r = wsop_json_decode_activate_req(text, len, &in, &err);
 	if (decode_failed(r, &err, resp))
 		return;
+	/* The passphrase is checked at every activation: a token is never
+	 * a way around it. */
 	r = keywrap_softcard_unlock(&app->master, in.passphrase, strlen(in.passphrase), row.id,
 	                            row.salt, row.verifier, row.verifier_len, &kek);
 	wsop_activate_req_cleanse(&in);
@@ -159,25 +165,57 @@ static void activate(struct app *app, const struct wsop_request *req, const char
 		return;
 	}
 	activation_note_success(app->act, req->client_id);
-	r = activation_activate(app->act, row.id, req->client_id, &kek);
+	softcard_answer(app, req, &row, &sc);
+	r = activation_issue(app->act, row.id, req->client_fp, &kek, sc.activation, &expires);
 	keywrap_kek_wipe(&kek);
-	if (r != 0) {
-		reply_error(resp, 500, "internal", "out of memory");
+	if (r == -ENOSPC) {
+		reply_error(resp, 503, "busy", "too many live activations");
 		return;
 	}
-	reply_softcard(app, req, &row, 200, resp);
+	if (r != 0) {
+		reply_error(resp, 500, "internal", "cannot issue an activation");
+		return;
+	}
+	sc.active = true;
+	r = wsop_json_encode_softcard(&sc, &answer, &len);
+	OPENSSL_cleanse(sc.activation, sizeof(sc.activation));
+	reply_json(resp, 200, r, answer, len);
+	if (resp->status == 200)
+		wlog(WLOG_INFO, "softcard %s activated until %lld", row.id, (long long)expires);
 }
 
 void handle_softcard_activate(struct app *app, const struct wsop_request *req,
                               const char *const params[HANDLER_PARAM_MAX],
                               struct wsop_response *resp)
 {
-	/* The effect is in memory, and key derivation must not run under
-	 * the store lock: no transaction, only the idempotent record. */
-	if (idem_replay_only(app, req, resp))
-		return;
+	/* Not recorded for Idempotency-Key (see router.c): a repeat makes
+	 * another activation, and the unused one goes idle. */
 	activate(app, req, params[0], resp);
-	idem_record_only(app, req, resp);
+}
+
+/* Ends the activation the request carries, if it is a valid one of this
+ * softcard for this client: recorded as revoked in the store first (so a
+ * restart keeps it ended), then dropped from memory. Without a valid
+ * token there is nothing of this client's to end. */
+static int deactivate(struct app *app, const struct wsop_request *req, const char *softcard_id)
+{
+	uint8_t id[ACT_TOKEN_ID_LEN];
+	int64_t expires = 0;
+	int r = activation_identify(app->act, request_activation(req), softcard_id, req->client_fp,
+	                            id, &expires);
+
+	if (r == -EACCES)
+		return 0;
+	if (r != 0)
+		return r;
+	r = store_revoked_add(app->store, id, expires);
+	if (r != STORE_OK) {
+		wlog(WLOG_ERROR, "cannot record an ended activation: %s", store_result_name(r));
+		return -EIO;
+	}
+	activation_end(app->act, softcard_id, id);
+	wlog(WLOG_INFO, "softcard %s: one activation ended", softcard_id);
+	return 0;
 }
 
 void handle_softcard_deactivate(struct app *app, const struct wsop_request *req,
@@ -188,13 +226,22 @@ void handle_softcard_deactivate(struct app *app, const struct wsop_request *req,
 	struct store_softcard row;
 	size_t len;
 	const char *text = body_text(req, &len);
+	struct wsop_softcard sc;
+	char *answer = NULL;
+	int r;
 
-	if (idem_replay_only(app, req, resp))
-		return;
-	if (load_softcard(app, params[0], &row, resp) &&
-	    !decode_failed(wsop_json_decode_empty(text, len, &err), &err, resp)) {
-		activation_deactivate(app->act, row.id, req->client_id);
-		reply_softcard(app, req, &row, 200, resp);
+	if (!load_softcard(app, params[0], &row, resp) ||
+	    decode_failed(wsop_json_decode_empty(text, len, &err), &err, resp))
+		goto out;
+	if (deactivate(app, req, row.id) != 0) {
+		reply_error(resp, 500, "internal", "cannot end the activation");
+		goto out;
 	}
+	/* The token just ended must not make the answer say "active". */
+	softcard_answer(app, req, &row, &sc);
+	sc.active = false;
+	r = wsop_json_encode_softcard(&sc, &answer, &len);
+	reply_json(resp, 200, r, answer, len);
+out:
 	idem_record_only(app, req, resp);
 }

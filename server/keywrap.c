@@ -46,13 +46,11 @@ static bool is_key_len(size_t n)
 	return n == 16 || n == 24 || n == 32;
 }
 
-/* AES-256-GCM in one direction over one message. For decryption `tag` is
- * the expected tag and a mismatch returns KEYWRAP_ERR_TAMPERED; the
- * caller cleanses out on any failure. */
-static int gcm_run(bool encrypt, const uint8_t key[KEYWRAP_KEK_LEN],
-                   const uint8_t nonce[KEYWRAP_NONCE_LEN], const uint8_t *aad1, size_t aad1_len,
-                   const uint8_t *aad2, size_t aad2_len, const uint8_t *in, size_t in_len,
-                   uint8_t *out, uint8_t tag[KEYWRAP_TAG_LEN])
+/* See keywrap.h. */
+int keywrap_gcm(bool encrypt, const uint8_t key[KEYWRAP_KEK_LEN],
+                const uint8_t nonce[KEYWRAP_NONCE_LEN], const uint8_t *aad1, size_t aad1_len,
+                const uint8_t *aad2, size_t aad2_len, const uint8_t *in, size_t in_len,
+                uint8_t *out, uint8_t tag[KEYWRAP_TAG_LEN])
 {
 	int rc = KEYWRAP_ERR_CRYPTO;
 	int n = 0;
@@ -305,6 +303,25 @@ int keywrap_derive_kek(const struct keywrap_master *master, const char *passphra
 	return rc;
 }
 
+int keywrap_derive_subkey(const struct keywrap_master *master, const char *label,
+                          uint8_t out[KEYWRAP_KEK_LEN])
+{
+	if (master == NULL || label == NULL || label[0] == '\0' || out == NULL)
+		return KEYWRAP_ERR_ARG;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)master->key,
+		                                  KEYWRAP_MASTER_LEN),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)label,
+		                                  strlen(label)),
+		OSSL_PARAM_construct_end(),
+	};
+	int rc = kdf_derive("HKDF", params, out, KEYWRAP_KEK_LEN);
+	if (rc != KEYWRAP_OK)
+		OPENSSL_cleanse(out, KEYWRAP_KEK_LEN);
+	return rc;
+}
+
 void keywrap_kek_wipe(struct keywrap_kek *kek)
 {
 	if (kek != NULL)
@@ -322,9 +339,10 @@ int keywrap_make_verifier(const struct keywrap_kek *kek, const char *softcard_id
 		return KEYWRAP_ERR_ARG;
 	if (RAND_bytes(out, KEYWRAP_NONCE_LEN) != 1)
 		return KEYWRAP_ERR_CRYPTO;
-	int rc = gcm_run(true, kek->key, out, (const uint8_t *)softcard_id, KEYWRAP_SOFTCARD_ID_LEN,
-	                 NULL, 0, (const uint8_t *)KEYWRAP_VERIFIER_TEXT, VERIFIER_TEXT_LEN,
-	                 out + KEYWRAP_NONCE_LEN, out + KEYWRAP_NONCE_LEN + VERIFIER_TEXT_LEN);
+	int rc =
+	    keywrap_gcm(true, kek->key, out, (const uint8_t *)softcard_id, KEYWRAP_SOFTCARD_ID_LEN,
+	                NULL, 0, (const uint8_t *)KEYWRAP_VERIFIER_TEXT, VERIFIER_TEXT_LEN,
+	                out + KEYWRAP_NONCE_LEN, out + KEYWRAP_NONCE_LEN + VERIFIER_TEXT_LEN);
 	if (rc != KEYWRAP_OK)
 		OPENSSL_cleanse(out, KEYWRAP_VERIFIER_LEN);
 	return rc;
@@ -339,9 +357,9 @@ int keywrap_check_verifier(const struct keywrap_kek *kek, const char *softcard_i
 	uint8_t text[VERIFIER_TEXT_LEN];
 	uint8_t tag[KEYWRAP_TAG_LEN];
 	memcpy(tag, verifier + KEYWRAP_NONCE_LEN + VERIFIER_TEXT_LEN, KEYWRAP_TAG_LEN);
-	int rc = gcm_run(false, kek->key, verifier, (const uint8_t *)softcard_id,
-	                 KEYWRAP_SOFTCARD_ID_LEN, NULL, 0, verifier + KEYWRAP_NONCE_LEN,
-	                 VERIFIER_TEXT_LEN, text, tag);
+	int rc = keywrap_gcm(false, kek->key, verifier, (const uint8_t *)softcard_id,
+	                     KEYWRAP_SOFTCARD_ID_LEN, NULL, 0, verifier + KEYWRAP_NONCE_LEN,
+	                     VERIFIER_TEXT_LEN, text, tag);
 	if (rc == KEYWRAP_ERR_TAMPERED)
 		rc = KEYWRAP_ERR_WRONG_PASSPHRASE;
 	/* The tag already authenticates the text; comparing it as well keeps
@@ -420,9 +438,9 @@ int keywrap_wrap(const struct keywrap_kek *kek, const char *softcard_id, const c
 		return KEYWRAP_ERR_BUFFER;
 	if (RAND_bytes(wrapped, KEYWRAP_NONCE_LEN) != 1)
 		return KEYWRAP_ERR_CRYPTO;
-	int rc = gcm_run(true, kek->key, wrapped, (const uint8_t *)key_id, id_len,
-	                 (const uint8_t *)softcard_id, KEYWRAP_SOFTCARD_ID_LEN, key, key_len,
-	                 wrapped + KEYWRAP_NONCE_LEN, wrapped + KEYWRAP_NONCE_LEN + key_len);
+	int rc = keywrap_gcm(true, kek->key, wrapped, (const uint8_t *)key_id, id_len,
+	                     (const uint8_t *)softcard_id, KEYWRAP_SOFTCARD_ID_LEN, key, key_len,
+	                     wrapped + KEYWRAP_NONCE_LEN, wrapped + KEYWRAP_NONCE_LEN + key_len);
 	if (rc != KEYWRAP_OK) {
 		OPENSSL_cleanse(wrapped, KEYWRAP_WRAPPED_LEN(key_len));
 		return rc;
@@ -449,9 +467,9 @@ int keywrap_unwrap(const struct keywrap_kek *kek, const char *softcard_id, const
 		return KEYWRAP_ERR_BUFFER;
 	uint8_t tag[KEYWRAP_TAG_LEN];
 	memcpy(tag, wrapped + KEYWRAP_NONCE_LEN + n, KEYWRAP_TAG_LEN);
-	int rc = gcm_run(false, kek->key, wrapped, (const uint8_t *)key_id, id_len,
-	                 (const uint8_t *)softcard_id, KEYWRAP_SOFTCARD_ID_LEN,
-	                 wrapped + KEYWRAP_NONCE_LEN, n, key, tag);
+	int rc = keywrap_gcm(false, kek->key, wrapped, (const uint8_t *)key_id, id_len,
+	                     (const uint8_t *)softcard_id, KEYWRAP_SOFTCARD_ID_LEN,
+	                     wrapped + KEYWRAP_NONCE_LEN, n, key, tag);
 	if (rc != KEYWRAP_OK) {
 		OPENSSL_cleanse(key, n);
 		return rc;

@@ -25,6 +25,7 @@
 #ifndef PKCS11WSOP_SERVER_KEYWRAP_H
 #define PKCS11WSOP_SERVER_KEYWRAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +87,21 @@ int keywrap_derive_kek(const struct keywrap_master *master, const char *passphra
                        size_t passphrase_len, const uint8_t salt[KEYWRAP_SALT_LEN],
                        const char *softcard_id, struct keywrap_kek *out);
 void keywrap_kek_wipe(struct keywrap_kek *kek);
+
+/* A 32-byte key for another purpose than softcards, bound to the master
+ * key alone: HKDF-SHA256(ikm = master key, info = label). Each purpose has
+ * its own label (the activation token's is "wsopd activation token v1"). */
+int keywrap_derive_subkey(const struct keywrap_master *master, const char *label,
+                          uint8_t out[KEYWRAP_KEK_LEN]);
+
+/* AES-256-GCM over one message: in[0..in_len) to out (same length), with
+ * aad1 || aad2 as additional data (either may be empty). Encrypting
+ * writes the tag; decrypting checks it and returns KEYWRAP_ERR_TAMPERED on
+ * a mismatch. The caller cleanses out on any failure. */
+int keywrap_gcm(bool encrypt, const uint8_t key[KEYWRAP_KEK_LEN],
+                const uint8_t nonce[KEYWRAP_NONCE_LEN], const uint8_t *aad1, size_t aad1_len,
+                const uint8_t *aad2, size_t aad2_len, const uint8_t *in, size_t in_len,
+                uint8_t *out, uint8_t tag[KEYWRAP_TAG_LEN]);
 
 /* Writes the KEYWRAP_VERIFIER_LEN-byte verifier of a freshly derived KEK. */
 int keywrap_make_verifier(const struct keywrap_kek *kek, const char *softcard_id,

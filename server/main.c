@@ -50,7 +50,8 @@ static int run(const struct wsopd_options *opt)
 		wlog(WLOG_ERROR, "cannot set up signal handling");
 		return EXIT_FAILURE;
 	}
-	if (app_open(&app, opt->store_dir, err, sizeof(err)) != 0) {
+	if (app_open(&app, opt->store_dir, opt->activation_ttl, opt->activation_idle, err,
+	             sizeof(err)) != 0) {
 		wlog(WLOG_ERROR, "%s", err);
 		close(signal_fd);
 		return EXIT_FAILURE;

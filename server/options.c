@@ -20,6 +20,10 @@ static const char usage_text[] =
     "  --threads N         requests processed at once, 1-256 (default 4)\n"
     "  --max-clients N     open connections at most, 1-4096 (default 64)\n"
     "  --log-level N       0 none .. 6 trace (default 4, info)\n"
+    "  --activation-ttl S  seconds an activation (one login) lasts at most,\n"
+    "                      60-2592000 (default 28800, 8 hours)\n"
+    "  --activation-idle S seconds an unused activation keeps the softcard's\n"
+    "                      keys in memory, 1-86400 (default 900)\n"
     "  --help              show this help and exit\n"
     "  --version           show the version and exit\n";
 
@@ -88,6 +92,8 @@ enum long_only_ids {
 	OPT_THREADS,
 	OPT_MAX_CLIENTS,
 	OPT_LOG_LEVEL,
+	OPT_ACTIVATION_TTL,
+	OPT_ACTIVATION_IDLE,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -101,6 +107,8 @@ static const struct option long_options[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "activation-ttl", required_argument, NULL, OPT_ACTIVATION_TTL },
+	{ "activation-idle", required_argument, NULL, OPT_ACTIVATION_IDLE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -157,6 +165,18 @@ static enum options_result apply(int id, const char *arg, struct wsopd_options *
 			            arg);
 		out->log_level = (int)v;
 		return OPTIONS_RUN;
+	case OPT_ACTIVATION_TTL:
+		if (parse_uint(arg, WSOPD_ACTIVATION_TTL_MIN, WSOPD_ACTIVATION_TTL_MAX,
+		               &out->activation_ttl) != 0)
+			return fail(err, err_cap,
+			            "--activation-ttl: '%s' is not a number from 60 to 2592000",
+			            arg);
+		return OPTIONS_RUN;
+	case OPT_ACTIVATION_IDLE:
+		if (parse_uint(arg, 1, WSOPD_ACTIVATION_IDLE_MAX, &out->activation_idle) != 0)
+			return fail(err, err_cap,
+			            "--activation-idle: '%s' is not a number from 1 to 86400", arg);
+		return OPTIONS_RUN;
 	case OPT_HELP:
 		return OPTIONS_HELP;
 	case OPT_VERSION:
@@ -177,6 +197,8 @@ enum options_result options_parse(int argc, char **argv, struct wsopd_options *o
 	out->threads = WSOPD_DEFAULT_THREADS;
 	out->max_clients = WSOPD_DEFAULT_MAX_CLIENTS;
 	out->log_level = WSOPD_DEFAULT_LOG_LEVEL;
+	out->activation_ttl = WSOPD_DEFAULT_ACTIVATION_TTL;
+	out->activation_idle = WSOPD_DEFAULT_ACTIVATION_IDLE;
 	err[0] = '\0';
 
 	/* getopt prints its own complaints unless told not to; we want one

@@ -19,6 +19,12 @@
 #define WSOPD_DEFAULT_LOG_LEVEL   4
 #define WSOPD_MAX_THREADS         256
 #define WSOPD_MAX_CLIENTS_LIMIT   4096
+/* Activation tokens: lifetime and idle time in memory, seconds. */
+#define WSOPD_DEFAULT_ACTIVATION_TTL  28800
+#define WSOPD_DEFAULT_ACTIVATION_IDLE 900
+#define WSOPD_ACTIVATION_TTL_MIN      60
+#define WSOPD_ACTIVATION_TTL_MAX      2592000 /* 30 days */
+#define WSOPD_ACTIVATION_IDLE_MAX     86400
 
 struct wsopd_options {
 	char host[256]; /* without brackets */
@@ -30,6 +36,8 @@ struct wsopd_options {
 	unsigned threads;
 	unsigned max_clients;
 	int log_level;
+	unsigned activation_ttl;  /* seconds */
+	unsigned activation_idle; /* seconds */
 };
 
 enum options_result {

@@ -8,37 +8,44 @@
 #include "ipc/wsop_names.h"
 #include "server/handlers.h"
 #include "server/reply.h"
+#include "server/txn.h"
 
 struct route {
 	const char *method;
 	const char *pattern; /* "{softcard}" and "{uuid}" match one id segment */
 	handler_fn *fn;
 	bool query_ok;
+	/* Mutating: a request whose Idempotency-Key is known gets the
+	 * recorded answer before the handler runs, whatever has changed
+	 * since (activation, restart, the resource itself). Activate is
+	 * not: its answer carries a token that must not be written to disk,
+	 * and a repeat only makes another activation. */
+	bool idem;
 };
 
 #define PD "/km/v1/protectiondomains"
 #define GR "/km/v1/groups"
 
 static const struct route routes[] = {
-	{ "GET", "/health", handle_health, false },
-	{ "GET", PD, handle_softcard_list, false },
-	{ "POST", PD, handle_softcard_create, false },
-	{ "GET", PD "/{softcard}", handle_softcard_get, false },
-	{ "DELETE", PD "/{softcard}", handle_softcard_delete, false },
-	{ "POST", PD "/{softcard}/activate", handle_softcard_activate, false },
-	{ "POST", PD "/{softcard}/deactivate", handle_softcard_deactivate, false },
-	{ "GET", PD "/{softcard}/objects", handle_object_list, false },
-	{ "POST", PD "/{softcard}/objects", handle_object_create, false },
-	{ "GET", PD "/{softcard}/objects/{uuid}", handle_object_get, false },
-	{ "DELETE", PD "/{softcard}/objects/{uuid}", handle_object_delete, false },
-	{ "GET", GR, handle_group_list, true },
-	{ "POST", GR, handle_group_create, false },
-	{ "GET", GR "/{uuid}/keys", handle_key_list, false },
-	{ "POST", GR "/{uuid}/keys", handle_key_generate, false },
-	{ "GET", GR "/{uuid}/keys/{uuid}", handle_key_get, false },
-	{ "DELETE", GR "/{uuid}/keys/{uuid}", handle_key_delete, false },
-	{ "POST", "/crypto/v1/encrypt", handle_encrypt, false },
-	{ "POST", "/crypto/v1/decrypt", handle_decrypt, false },
+	{ "GET", "/health", handle_health, false, false },
+	{ "GET", PD, handle_softcard_list, false, false },
+	{ "POST", PD, handle_softcard_create, false, true },
+	{ "GET", PD "/{softcard}", handle_softcard_get, false, false },
+	{ "DELETE", PD "/{softcard}", handle_softcard_delete, false, true },
+	{ "POST", PD "/{softcard}/activate", handle_softcard_activate, false, false },
+	{ "POST", PD "/{softcard}/deactivate", handle_softcard_deactivate, false, true },
+	{ "GET", PD "/{softcard}/objects", handle_object_list, false, false },
+	{ "POST", PD "/{softcard}/objects", handle_object_create, false, true },
+	{ "GET", PD "/{softcard}/objects/{uuid}", handle_object_get, false, false },
+	{ "DELETE", PD "/{softcard}/objects/{uuid}", handle_object_delete, false, true },
+	{ "GET", GR, handle_group_list, true, false },
+	{ "POST", GR, handle_group_create, false, true },
+	{ "GET", GR "/{uuid}/keys", handle_key_list, false, false },
+	{ "POST", GR "/{uuid}/keys", handle_key_generate, false, true },
+	{ "GET", GR "/{uuid}/keys/{uuid}", handle_key_get, false, false },
+	{ "DELETE", GR "/{uuid}/keys/{uuid}", handle_key_delete, false, true },
+	{ "POST", "/crypto/v1/encrypt", handle_encrypt, false, false },
+	{ "POST", "/crypto/v1/decrypt", handle_decrypt, false, false },
 };
 
 #define ID_BUF (WSOP_SOFTCARD_ID_LEN + 1)
@@ -124,6 +131,8 @@ void router_handle(struct app *app, struct wsop_request *req, struct wsop_respon
 			reply_error(resp, 400, "bad_request", "this path takes no query");
 			return;
 		}
+		if (r->idem && idem_replay_only(app, req, resp))
+			return;
 		r->fn(app, req, param_ptrs, resp);
 		return;
 	}

@@ -168,7 +168,16 @@ static int migrate(struct store *st)
 		if (rc == STORE_OK)
 			rc = write_version(st, 1);
 	}
-	/* Later versions add their step here: if (version < 2) ... */
+	/* Version 2: activations ended before their expiry (deactivate). */
+	if (rc == STORE_OK && version < 2) {
+		rc = exec_const(st->db, "CREATE TABLE revoked ("
+		                        " id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
+		                        " expires INTEGER NOT NULL);"
+		                        "CREATE INDEX revoked_expires ON revoked(expires);");
+		if (rc == STORE_OK)
+			rc = write_version(st, 2);
+	}
+	/* Later versions add their step here: if (version < 3) ... */
 	if (rc == STORE_OK)
 		rc = exec_const(st->db, "COMMIT");
 	if (rc != STORE_OK)

@@ -9,6 +9,7 @@
  *   store_cards.c  softcards and groups
  *   store_items.c  keys and objects
  *   idem.c         idempotency records
+ *   store_revoked.c revoked activations
  *   store_priv.h   internal header shared by them (not for callers)
  *
  * Contract:
@@ -56,26 +57,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_DB_FILE         "wsopd.db"
-#define STORE_SCHEMA_VERSION  1
-#define STORE_SOFTCARD_ID_LEN 40
-#define STORE_UUID_LEN        36
-#define STORE_NAME_MAX        64
-#define STORE_SALT_LEN        16
-#define STORE_VERIFIER_MAX    128
-#define STORE_WRAPPED_MAX     128
-#define STORE_LABEL_MAX       256  /* label, application */
-#define STORE_ID_ATTR_MAX     256  /* CKA_ID, object id, serial number */
-#define STORE_DN_MAX          4096 /* subject, issuer */
-#define STORE_VALUE_MAX       65536
-#define STORE_DATE_LEN        8  /* CK_DATE text YYYYMMDD */
-#define STORE_CERT_TYPE_MAX   16 /* "x509" */
-#define STORE_IDEM_KEY_MAX    64
-#define STORE_IDEM_METHOD_MAX 15
-#define STORE_IDEM_PATH_MAX   1024
-#define STORE_IDEM_BODY_MAX   (1u << 20)
-#define STORE_IDEM_TTL        600 /* seconds an idempotent answer is replayed */
-#define STORE_CLIENT_FP_LEN   32  /* SHA-256 of the client certificate DER */
+#define STORE_DB_FILE           "wsopd.db"
+#define STORE_SCHEMA_VERSION    2
+#define STORE_SOFTCARD_ID_LEN   40
+#define STORE_UUID_LEN          36
+#define STORE_NAME_MAX          64
+#define STORE_SALT_LEN          16
+#define STORE_VERIFIER_MAX      128
+#define STORE_WRAPPED_MAX       128
+#define STORE_LABEL_MAX         256  /* label, application */
+#define STORE_ID_ATTR_MAX       256  /* CKA_ID, object id, serial number */
+#define STORE_DN_MAX            4096 /* subject, issuer */
+#define STORE_VALUE_MAX         65536
+#define STORE_DATE_LEN          8  /* CK_DATE text YYYYMMDD */
+#define STORE_CERT_TYPE_MAX     16 /* "x509" */
+#define STORE_IDEM_KEY_MAX      64
+#define STORE_IDEM_METHOD_MAX   15
+#define STORE_IDEM_PATH_MAX     1024
+#define STORE_IDEM_BODY_MAX     (1u << 20)
+#define STORE_IDEM_TTL          600 /* seconds an idempotent answer is replayed */
+#define STORE_CLIENT_FP_LEN     32  /* SHA-256 of the client certificate DER */
+#define STORE_ACTIVATION_ID_LEN 16  /* random id of one activation */
 
 enum store_result {
 	STORE_OK = 0,
@@ -270,6 +272,16 @@ int store_idem_record(struct store *st, const uint8_t client_fp[STORE_CLIENT_FP_
 /* Deletes every expired record. */
 int store_idem_purge(struct store *st);
 void store_idem_answer_clear(struct store_idem_answer *a);
+
+/* ---- revoked activations ------------------------------------------------------ */
+
+/* Records that activation id was ended (deactivate) and must be refused
+ * until `expires` (seconds since the epoch, the token's own expiry), also
+ * after a restart. Recording it twice is fine. Also purges the records
+ * whose expiry has passed by the store clock. */
+int store_revoked_add(struct store *st, const uint8_t id[STORE_ACTIVATION_ID_LEN], int64_t expires);
+/* STORE_OK when id is recorded as revoked, STORE_NOT_FOUND when not. */
+int store_revoked_check(struct store *st, const uint8_t id[STORE_ACTIVATION_ID_LEN]);
 
 const char *store_result_name(int result);
 

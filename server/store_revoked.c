@@ -1,0 +1,58 @@
+/*
+ * Revoked activations: the ids of activation tokens ended by deactivate,
+ * kept until the token's own expiry so that a restart does not bring them
+ * back. See store.h.
+ */
+#include "store_priv.h"
+
+int store_revoked_add(struct store *st, const uint8_t id[STORE_ACTIVATION_ID_LEN], int64_t expires)
+{
+	if (st == NULL || id == NULL)
+		return STORE_ERR_ARG;
+	sqlite3_stmt *stmt = NULL;
+	store_lock(st);
+	int rc = store_savepoint(st);
+	if (rc != STORE_OK) {
+		store_unlock(st);
+		return rc;
+	}
+	rc = store_prepare(st, "DELETE FROM revoked WHERE expires <= ?1", &stmt);
+	if (rc == STORE_OK)
+		rc = store_bind_int(stmt, 1, store_now(st));
+	if (rc == STORE_OK)
+		rc = store_step_done(stmt);
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (rc == STORE_OK)
+		rc = store_prepare(
+		    st, "INSERT OR IGNORE INTO revoked (id, expires) VALUES (?1, ?2)", &stmt);
+	if (rc == STORE_OK)
+		rc = store_bind_blob(stmt, 1, id, STORE_ACTIVATION_ID_LEN);
+	if (rc == STORE_OK)
+		rc = store_bind_int(stmt, 2, expires);
+	if (rc == STORE_OK)
+		rc = store_step_done(stmt);
+	sqlite3_finalize(stmt);
+	if (rc == STORE_OK)
+		rc = store_release(st);
+	if (rc != STORE_OK)
+		store_rollback_to(st);
+	store_unlock(st);
+	return rc;
+}
+
+int store_revoked_check(struct store *st, const uint8_t id[STORE_ACTIVATION_ID_LEN])
+{
+	if (st == NULL || id == NULL)
+		return STORE_ERR_ARG;
+	sqlite3_stmt *stmt = NULL;
+	store_lock(st);
+	int rc = store_prepare(st, "SELECT 1 FROM revoked WHERE id = ?1", &stmt);
+	if (rc == STORE_OK)
+		rc = store_bind_blob(stmt, 1, id, STORE_ACTIVATION_ID_LEN);
+	if (rc == STORE_OK)
+		rc = store_step_row(st, stmt);
+	sqlite3_finalize(stmt);
+	store_unlock(st);
+	return rc;
+}
