@@ -252,6 +252,10 @@ static int note_header(const uint8_t *name, size_t name_len, const uint8_t *valu
 		info->has_transfer_encoding = true;
 	} else if (token_is(name, name_len, "connection")) {
 		note_connection(value, value_len, info);
+	} else if (token_is(name, name_len, "x-wsop-activation") &&
+	           value_len > HTTP_MAX_ACTIVATION) {
+		/* Bounded here so that no layer above ever holds more. */
+		return -EMSGSIZE;
 	}
 	return 0;
 }

@@ -30,7 +30,8 @@
  *      not part of WSOP and are -EBADMSG) SP reason (may be empty).
  *      Content-Length: digits only after trimming blanks; repeated headers
  *      must agree; any digit string above HTTP_MAX_BODY is -E2BIG.
- *      Transfer-Encoding in any form is -ENOTSUP.
+ *      Transfer-Encoding in any form is -ENOTSUP. An X-WSOP-Activation
+ *      value (blanks trimmed) over HTTP_MAX_ACTIVATION is -EMSGSIZE.
  *      A request without Content-Length has an empty body. A response
  *      without it is -EBADMSG, except 204 and 304 whose body is always
  *      empty (their Content-Length, if any, is checked but not used).
@@ -57,6 +58,9 @@
 #define HTTP_MAX_BODY    (1u << 20) /* 1 MiB */
 #define HTTP_MAX_TARGET  1024
 #define HTTP_MAX_METHOD  15
+/* X-WSOP-Activation (the activation token): a longer value is -EMSGSIZE
+ * (431), like an oversized head. Equal to WSOP_ACTIVATION_MAX. */
+#define HTTP_MAX_ACTIVATION 512
 
 /* Distinct from the other errors so that the server can answer 414. */
 #define HTTP_ERR_URI_TOO_LONG (-ENAMETOOLONG)

@@ -34,7 +34,7 @@
 /* An activation token (answer of activate, then the X-WSOP-Activation
  * header of every request that needs the softcard active): opaque to the
  * client, 1..512 of [A-Za-z0-9_-]. */
-#define WSOP_ACTIVATION_MAX    512
+#define WSOP_ACTIVATION_MAX    512 /* = HTTP_MAX_ACTIVATION */
 #define WSOP_ACTIVATION_HEADER "X-WSOP-Activation"
 /* An answer of AES_CBC_PAD encryption may be one block longer than its
  * request data. */

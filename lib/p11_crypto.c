@@ -47,12 +47,14 @@
 #include "lib/p11_cbc_stream.h"
 #include "lib/p11_errors.h"
 #include "lib/p11_module.h"
+#include "lib/p11_slots.h"
 #include "lib/p11_objstore.h"
 #include "lib/p11_sessions.h"
 #include "lib/wsop_client.h"
 
 struct p11_crypt_op {
 	char key[WSOP_KEY_PATH_LEN + 1];
+	struct p11_slot *slot; /* whose activation the requests carry */
 	struct p11_cbc_stream stream;
 };
 
@@ -80,13 +82,13 @@ static CK_RV server_call(void *ctx, bool encrypt, bool pad, const uint8_t iv[P11
 	req.data.data = (uint8_t *)(uintptr_t)in;
 	req.data.len = in_len;
 
-	struct wsop_client *c = p11_client_acquire();
+	struct wsop_client *c = p11_slot_client(op->slot);
 	if (c == NULL)
 		return CKR_HOST_MEMORY;
 	struct wsop_crypto_answer ans;
 	int rc = encrypt ? wsop_encrypt(c, &req, &ans) : wsop_decrypt(c, &req, &ans);
 	CK_RV rv = p11_call_result(encrypt ? "encrypt" : "decrypt", rc, c);
-	p11_client_release(c);
+	p11_slot_client_release(op->slot, c);
 	if (rv == CKR_DATA_LEN_RANGE && !encrypt)
 		rv = CKR_ENCRYPTED_DATA_LEN_RANGE;
 	if (rv != CKR_OK)
@@ -158,6 +160,7 @@ static CK_RV crypt_init(const char *fn, bool encrypt, CK_SESSION_HANDLE h, CK_ME
 	}
 	if (rv == CKR_OK) {
 		memcpy(op->key, ref.path, sizeof(op->key));
+		op->slot = slot;
 		op->key[sizeof(op->key) - 1] = '\0';
 		p11_cbc_init(&op->stream, encrypt, pad, m->pParameter);
 		*cur = op;

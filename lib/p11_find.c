@@ -136,14 +136,14 @@ static CK_RV search(struct p11_slot *slot, const struct p11_find_template *tmpl,
 	if (!logged_in)
 		return CKR_OK;
 
-	struct wsop_client *c = p11_client_acquire();
+	struct wsop_client *c = p11_slot_client(slot);
 	if (c == NULL)
 		return CKR_HOST_MEMORY;
 	struct collect col = { .slot = slot, .tmpl = tmpl, .op = op };
 	CK_RV rv = list_keys(c, &col, softcard_id);
 	if (rv == CKR_OK)
 		rv = list_objects(c, &col, softcard_id);
-	p11_client_release(c);
+	p11_slot_client_release(slot, c);
 	/* Only a complete listing says what no longer exists. */
 	if (rv == CKR_OK)
 		p11_objstore_prune(slot, col.seen, col.nseen);

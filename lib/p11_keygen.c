@@ -112,7 +112,7 @@ static CK_RV generate(struct p11_slot *slot, const struct wsop_key_generate_req 
 	memcpy(softcard_id, slot->softcard_id, sizeof(softcard_id));
 	p11_table_unlock();
 
-	struct wsop_client *c = p11_client_acquire();
+	struct wsop_client *c = p11_slot_client(slot);
 	if (c == NULL)
 		return CKR_HOST_MEMORY;
 	char idem[WSOP_IDEMPOTENCY_KEY_LEN + 1];
@@ -139,7 +139,7 @@ static CK_RV generate(struct p11_slot *slot, const struct wsop_key_generate_req 
 		rv = p11_call_result("generating a key", rc, c);
 		break;
 	}
-	p11_client_release(c);
+	p11_slot_client_release(slot, c);
 	if (rv != CKR_OK)
 		return rv;
 

@@ -1,7 +1,12 @@
 /*
  * C_Login and C_Logout. Logging in activates the token's softcard with the
- * PIN as its passphrase; logging out deactivates it. Login state is the
- * token's, shared by every session of the application.
+ * PIN as its passphrase; the server answers with an activation token of
+ * this login alone, which the library keeps in memory (never the PIN) and
+ * sends with every request about that softcard. Logging out deactivates
+ * that one activation: other processes with the same client certificate
+ * stay logged in. Login state is the application process's, shared by
+ * every session of it; the server refusing the token later (expired, or
+ * the softcard deleted) logs the process out (p11_slot_client_release).
  *
  * Choices where the standard leaves room:
  *  - CKU_SO: a softcard has no security officer -> CKR_USER_TYPE_INVALID.
@@ -17,6 +22,8 @@
  */
 #include <stdbool.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "ipc/wsop_names.h"
 #include "lib/p11_errors.h"
@@ -51,6 +58,7 @@ static CK_RV activate(struct p11_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
 	struct wsop_softcard answer;
 
+	memset(&answer, 0, sizeof(answer));
 	p11_table_lock();
 	memcpy(softcard_id, slot->softcard_id, sizeof(softcard_id));
 	p11_table_unlock();
@@ -60,7 +68,14 @@ static CK_RV activate(struct p11_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 		return CKR_HOST_MEMORY;
 	int rc = wsop_softcard_activate(c, softcard_id, (const char *)pin, len, NULL, &answer);
 	CK_RV rv = p11_call_result("activating softcard", rc, c);
+	(void)wsop_client_set_activation(c, NULL);
 	p11_client_release(c);
+	/* A server that gives no token cannot be used past this login. */
+	if (rv == CKR_OK && answer.activation[0] == '\0')
+		rv = CKR_DEVICE_ERROR;
+	if (rv == CKR_OK)
+		rv = p11_slot_login(slot, answer.activation);
+	OPENSSL_cleanse(answer.activation, sizeof(answer.activation));
 	return rv;
 }
 
@@ -89,11 +104,6 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 		rv = check_pin(pPin, ulPinLen);
 	if (rv == CKR_OK)
 		rv = activate(slot, pPin, ulPinLen);
-	if (rv == CKR_OK) {
-		p11_table_lock();
-		slot->logged_in = true;
-		p11_table_unlock();
-	}
 	p11_mutex_unlock(slot->login_lock);
 	return p11_return("C_Login", hSession, rv);
 }

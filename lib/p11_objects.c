@@ -63,14 +63,14 @@ static CK_RV create(struct p11_slot *slot, const struct wsop_object_create_req *
 	char idem[WSOP_IDEMPOTENCY_KEY_LEN + 1];
 	if (wsop_idempotency_key_new(idem) != 0)
 		return CKR_FUNCTION_FAILED;
-	struct wsop_client *c = p11_client_acquire();
+	struct wsop_client *c = p11_slot_client(slot);
 	if (c == NULL)
 		return CKR_HOST_MEMORY;
 	struct wsop_object made;
 	memset(&made, 0, sizeof(made));
 	int rc = wsop_object_create(c, softcard_id, req, idem, &made);
 	CK_RV rv = p11_call_result("creating an object", rc, c);
-	p11_client_release(c);
+	p11_slot_client_release(slot, c);
 	if (rv != CKR_OK)
 		return rv;
 	struct p11_object o;
@@ -106,14 +106,14 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_
 }
 
 /* Deletes o on the server; 404 means it is gone already. */
-static CK_RV delete_on_server(const struct p11_slot *slot, const struct p11_object *o)
+static CK_RV delete_on_server(struct p11_slot *slot, const struct p11_object *o)
 {
 	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
 	softcard_of(slot, softcard_id);
 	char idem[WSOP_IDEMPOTENCY_KEY_LEN + 1];
 	if (wsop_idempotency_key_new(idem) != 0)
 		return CKR_FUNCTION_FAILED;
-	struct wsop_client *c = p11_client_acquire();
+	struct wsop_client *c = p11_slot_client(slot);
 	if (c == NULL)
 		return CKR_HOST_MEMORY;
 	int rc;
@@ -123,7 +123,7 @@ static CK_RV delete_on_server(const struct p11_slot *slot, const struct p11_obje
 		rc = wsop_object_delete(c, softcard_id, o->object.id, idem);
 	CK_RV rv =
 	    rc == 404 ? CKR_OBJECT_HANDLE_INVALID : p11_call_result("destroying an object", rc, c);
-	p11_client_release(c);
+	p11_slot_client_release(slot, c);
 	return rv;
 }
 

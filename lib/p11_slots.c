@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "build_config.h"
 #include "lib/p11_errors.h"
@@ -53,9 +57,50 @@ static CK_SLOT_ID slot_id_for(const char *softcard_id)
 	}
 }
 
+/* The token's page: private, kept out of swap when allowed, and zero in a
+ * fork()ed child, so a child never holds its parent's activation. */
+static char *token_page_new(void)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, len, MADV_WIPEONFORK) != 0) {
+		/* No such kernel feature: better no login than a token that
+		 * survives into every child. */
+		munmap(p, len);
+		return NULL;
+	}
+	(void)mlock(p, len);
+	return p;
+}
+
+static void token_page_free(char *p)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (p == NULL)
+		return;
+	OPENSSL_cleanse(p, WSOP_ACTIVATION_MAX + 1);
+	munlock(p, len);
+	munmap(p, len);
+}
+
+/* Under the table lock: the slot is logged out, its token wiped. */
+static void logout_locked(struct p11_slot *slot)
+{
+	token_page_free(slot->activation);
+	slot->activation = NULL;
+	slot->logged_in = false;
+}
+
 void p11_slots_free(bool abandon)
 {
 	for (size_t i = 0; i < tab.count; i++) {
+		/* In a child the page reads as zeros already; unmapping it is
+		 * safe either way. */
+		token_page_free(tab.items[i]->activation);
 		if (abandon)
 			p11_mutex_abandon(tab.items[i]->login_lock);
 		else
@@ -271,6 +316,54 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 	return CKR_OK;
 }
 
+CK_RV p11_slot_login(struct p11_slot *slot, const char *token)
+{
+	char *page = token_page_new();
+
+	if (page == NULL)
+		return CKR_HOST_MEMORY;
+	snprintf(page, WSOP_ACTIVATION_MAX + 1, "%s", token);
+	p11_table_lock();
+	token_page_free(slot->activation);
+	slot->activation = page;
+	slot->logged_in = true;
+	p11_table_unlock();
+	return CKR_OK;
+}
+
+struct wsop_client *p11_slot_client(struct p11_slot *slot)
+{
+	struct wsop_client *c = p11_client_acquire();
+
+	if (c == NULL)
+		return NULL;
+	p11_table_lock();
+	/* The token was valid when stored: setting it cannot fail. */
+	(void)wsop_client_set_activation(c, slot->activation);
+	p11_table_unlock();
+	return c;
+}
+
+void p11_slot_client_release(struct p11_slot *slot, struct wsop_client *c)
+{
+	const char *carried = wsop_client_activation(c);
+
+	if (carried != NULL && wsop_client_last_status(c) == 403 &&
+	    strcmp(wsop_client_error(c)->code, "not_active") == 0) {
+		p11_table_lock();
+		if (slot->activation != NULL && strcmp(slot->activation, carried) == 0) {
+			logout_locked(slot);
+			wlog(WLOG_WARNING,
+			     "softcard %s: the server no longer accepts this login "
+			     "(expired or ended): logged out",
+			     slot->softcard_id);
+		}
+		p11_table_unlock();
+	}
+	(void)wsop_client_set_activation(c, NULL);
+	p11_client_release(c);
+}
+
 CK_RV p11_slot_deactivate(struct p11_slot *slot)
 {
 	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
@@ -280,16 +373,16 @@ CK_RV p11_slot_deactivate(struct p11_slot *slot)
 	p11_table_unlock();
 
 	struct wsop_softcard answer;
-	struct wsop_client *c = p11_client_acquire();
+	struct wsop_client *c = p11_slot_client(slot);
 	if (c == NULL)
 		return CKR_HOST_MEMORY;
 	int rc = wsop_softcard_deactivate(c, softcard_id, NULL, &answer);
 	CK_RV rv = p11_call_result("deactivating softcard", rc, c);
-	p11_client_release(c);
+	p11_slot_client_release(slot, c);
 	/* A softcard that is already inactive, or gone, is logged out. */
 	if (rv == CKR_OK || rv == CKR_USER_NOT_LOGGED_IN || rv == CKR_TOKEN_NOT_PRESENT) {
 		p11_table_lock();
-		slot->logged_in = false;
+		logout_locked(slot);
 		p11_table_unlock();
 		rv = CKR_OK;
 	}

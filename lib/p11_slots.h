@@ -30,12 +30,18 @@
 
 #include "ipc/wsop_names.h"
 
+struct wsop_client;
+
 struct p11_slot {
 	CK_SLOT_ID id;
 	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
 	char name[WSOP_NAME_MAX + 1];
 	bool present;
 	bool logged_in;
+	/* While logged in: this process's activation token, on a page of its
+	 * own that a fork()ed child sees zeroed (MADV_WIPEONFORK) and that is
+	 * wiped and unmapped at logout; NULL otherwise. Never logged. */
+	char *activation;
 	/* The softcard's "pkcs11" key group once C_GenerateKey has found or
 	 * made it ("" before), so later generations cost one round trip. */
 	char key_group[WSOP_UUID_LEN + 1];
@@ -57,8 +63,23 @@ void p11_slots_logout_all(void);
  * any_known, a slot whose softcard disappeared is found too. */
 struct p11_slot *p11_slot_find_locked(CK_SLOT_ID id, bool any_known);
 
-/* Ends the login of slot on the server (deactivate) and clears its login
- * state; the caller holds slot->login_lock, not the table lock. */
+/* Ends the login of slot on the server (deactivate with its token) and
+ * clears its login state; the caller holds slot->login_lock, not the table
+ * lock. */
 CK_RV p11_slot_deactivate(struct p11_slot *slot);
+
+/* Records a successful activation: token becomes the slot's, the slot is
+ * logged in. CKR_HOST_MEMORY when no page can be had (then nothing
+ * changes). The caller holds slot->login_lock. */
+CK_RV p11_slot_login(struct p11_slot *slot, const char *token);
+
+/* A client for a request about slot's softcard: it carries the slot's
+ * activation token, if any. NULL only when memory is short. */
+struct wsop_client *p11_slot_client(struct p11_slot *slot);
+/* Gives the client back. When its last answer was 403 not_active to the
+ * token it carried (expired, revoked, or the softcard forgotten), and the
+ * slot still holds that token, the slot is logged out here, so that the
+ * caller's CKR_USER_NOT_LOGGED_IN is true and a new C_Login works. */
+void p11_slot_client_release(struct p11_slot *slot, struct wsop_client *c);
 
 #endif

@@ -83,6 +83,23 @@ void wsop_client_set_transport(struct wsop_client *c, const struct wsop_transpor
 	}
 }
 
+int wsop_client_set_activation(struct wsop_client *c, const char *token)
+{
+	if (!c)
+		return -EINVAL;
+	if (token && token[0] != '\0' && !wsop_activation_token_valid(token))
+		return -EINVAL;
+	OPENSSL_cleanse(c->activation, sizeof(c->activation));
+	if (token)
+		memcpy(c->activation, token, strlen(token) + 1);
+	return 0;
+}
+
+const char *wsop_client_activation(const struct wsop_client *c)
+{
+	return c && c->activation[0] != '\0' ? c->activation : NULL;
+}
+
 bool wsop_client_broken(const struct wsop_client *c)
 {
 	return !c || c->broken;
@@ -184,7 +201,7 @@ static int read_answer(struct wsop_client *c, struct http_message *answer)
 int wsop_call(struct wsop_client *c, const char *method, const char *path, const char *json_body,
               size_t len, const char *idempotency_key, struct http_message *answer)
 {
-	struct http_header extra[3];
+	struct http_header extra[4];
 	size_t n_extra = 0;
 	uint8_t *req = NULL;
 	size_t req_len = 0;
@@ -213,6 +230,8 @@ int wsop_call(struct wsop_client *c, const char *method, const char *path, const
 		extra[n_extra++] = (struct http_header){ "Content-Type", "application/json" };
 	if (idempotency_key)
 		extra[n_extra++] = (struct http_header){ "Idempotency-Key", idempotency_key };
+	if (c->activation[0] != '\0')
+		extra[n_extra++] = (struct http_header){ WSOP_ACTIVATION_HEADER, c->activation };
 	int rc = http_format_request(method, path, c->host, extra, n_extra,
 	                             (const uint8_t *)json_body, len, &req, &req_len);
 	if (rc)

@@ -278,9 +278,12 @@ int wsop_softcard_activate(struct wsop_client *c, const char *softcard_id, const
 		              .want_status = 200,
 		              .decode = dec_softcard,
 		              .out = out,
-		              .out_size = sizeof(*out) };
+		              .out_size = sizeof(*out),
+		              .secret_answer = true };
 	rc = exchange(c, &x);
 	OPENSSL_clear_free(body, body_len);
+	if (rc == 0 && wsop_client_set_activation(c, out->activation) != 0)
+		rc = -EPROTO;
 	return rc;
 }
 
@@ -304,7 +307,10 @@ int wsop_softcard_deactivate(struct wsop_client *c, const char *softcard_id,
 		              .decode = dec_softcard,
 		              .out = out,
 		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	rc = exchange(c, &x);
+	if (rc == 0)
+		(void)wsop_client_set_activation(c, NULL);
+	return rc;
 }
 
 /* ---- groups -------------------------------------------------------------- */

@@ -33,6 +33,13 @@
  *    random one. A caller that retries passes the same key again. Encrypt
  *    and decrypt carry none: they change nothing, and a key would make the
  *    server keep their answer.
+ *  - Activation: a successful wsop_softcard_activate makes the answer's
+ *    token the client's activation (also left in out->activation), sent as
+ *    X-WSOP-Activation on every later request until
+ *    wsop_client_set_activation changes it; a successful
+ *    wsop_softcard_deactivate sends it, which ends that activation on the
+ *    server, and clears it. One client carries one token at a time: a
+ *    caller with several softcards sets the right one before each call.
  *  - Passphrases and crypto data are wiped (OPENSSL_cleanse) from every
  *    buffer the client lets go of; they are never logged.
  */
@@ -45,6 +52,7 @@
 
 #include "ipc/http.h"
 #include "ipc/wsop_json.h"
+#include "ipc/wsop_names.h"
 #include "lib/wsop_transport.h"
 
 #define WSOP_CLIENT_HOST_MAX   255
@@ -60,6 +68,7 @@ struct wsop_client {
 	bool broken;
 	int last_status;
 	struct wsop_json_error error;
+	char activation[WSOP_ACTIVATION_MAX + 1]; /* "" when none; a secret */
 	uint8_t *rbuf; /* received bytes not yet consumed */
 	size_t rlen, rcap;
 };
@@ -75,6 +84,13 @@ void wsop_client_free(struct wsop_client *c);
  * bytes of the old one. */
 void wsop_client_set_transport(struct wsop_client *c, const struct wsop_transport *t);
 bool wsop_client_broken(const struct wsop_client *c);
+
+/* Sets the activation token sent with every request (NULL or "" sends
+ * none). The previous one is wiped. -EINVAL when token is not
+ * wsop_activation_token_valid (nothing changes then). */
+int wsop_client_set_activation(struct wsop_client *c, const char *token);
+/* The token the client sends, or NULL when none. */
+const char *wsop_client_activation(const struct wsop_client *c);
 
 /* The error body of the last call that answered >= 300 (or the decoder's
  * verdict after -EPROTO); code "" when none. */

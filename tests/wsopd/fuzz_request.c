@@ -2,11 +2,14 @@
  * libFuzzer target: bytes as one HTTP request from a TLS client, through
  * the same parser, router and handlers as wsopd, against a real store in a
  * scratch folder. A softcard, group and key with fixed ids exist and are
- * active for the fuzzing client, so that seeds can reach every handler.
+ * active for the fuzzing client, so that seeds can reach every handler: a
+ * request whose X-WSOP-Activation is "fuzz" carries that activation's
+ * token instead (any other value is fuzzed as it is).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -23,7 +26,10 @@
 
 static struct app app;
 static char scratch[] = "/tmp/wsopd-fuzz-XXXXXX";
+static char token[ACT_TOKEN_TEXT_LEN + 1];
 static const char client_id[] = "f00df00df00df00df00df00df00df00df00df00df00df00df00df00df00df00d";
+
+static uint8_t client_fp[ACT_TOKEN_FP_LEN];
 
 static int seed_store(void)
 {
@@ -42,6 +48,7 @@ static int seed_store(void)
 	uint8_t wrapped[KEYWRAP_WRAPPED_MAX];
 	size_t wrapped_len = 0;
 	struct keywrap_kek kek;
+	int64_t expires;
 
 	if (keywrap_softcard_setup(&app.master, FUZZ_PASS, strlen(FUZZ_PASS), FUZZ_SOFTCARD,
 	                           sc.salt, verifier, &kek) != KEYWRAP_OK)
@@ -53,7 +60,7 @@ static int seed_store(void)
 	    keywrap_wrap(&kek, FUZZ_SOFTCARD, FUZZ_KEY, key, sizeof(key), wrapped, sizeof(wrapped),
 	                 &wrapped_len) != KEYWRAP_OK ||
 	    store_key_insert(app.store, &k, wrapped, wrapped_len) != STORE_OK ||
-	    activation_activate(app.act, FUZZ_SOFTCARD, client_id, &kek) != 0) {
+	    activation_issue(app.act, FUZZ_SOFTCARD, client_fp, &kek, token, &expires) != 0) {
 		keywrap_kek_wipe(&kek);
 		return -1;
 	}
@@ -80,7 +87,8 @@ static void setup(void)
 {
 	char err[256];
 
-	if (mkdtemp(scratch) == NULL || app_open(&app, scratch, err, sizeof(err)) != 0 ||
+	memset(client_fp, 0xf0, sizeof(client_fp));
+	if (mkdtemp(scratch) == NULL || app_open(&app, scratch, 3600, 900, err, sizeof(err)) != 0 ||
 	    seed_store() != 0) {
 		fprintf(stderr, "fuzz_request: setup failed in %s\n", scratch);
 		abort();
@@ -105,11 +113,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	http_message_init(&msg);
 	if (http_parse_request(data, size, &msg, &used) != 1)
 		return 0;
+	for (size_t i = 0; i < msg.header_count; i++) {
+		if (strcasecmp(msg.headers[i].name, "X-WSOP-Activation") == 0 &&
+		    strcmp(msg.headers[i].value, "fuzz") == 0)
+			msg.headers[i].value = token;
+	}
 	reply_init(&resp);
 	req.http = &msg;
 	req.client_id = client_id;
 	req.client_cn = "fuzz";
-	memset(req.client_fp, 0xf0, sizeof(req.client_fp));
+	memcpy(req.client_fp, client_fp, sizeof(req.client_fp));
 	router_handle(&app, &req, &resp);
 	/* Every answer is a status with an optional JSON body. */
 	if (resp.status < 200 || resp.status > 599)

@@ -1,10 +1,12 @@
 /* cmocka tests of wsopd's command line and activation table. */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -85,95 +87,147 @@ static void test_options_refusals(void **state)
 	assert_int_equal(parse(&o, err, 2, version), OPTIONS_VERSION);
 }
 
-static void test_activation_per_client(void **state)
-{
-	struct activation *act;
-	struct keywrap_kek kek, out;
+/* A revocation source the tests control: one revoked id at most. */
+struct revoked_set {
+	bool any;
+	uint8_t id[ACT_TOKEN_ID_LEN];
+};
 
+static int revoked_fn(void *ctx, const uint8_t id[ACT_TOKEN_ID_LEN])
+{
+	struct revoked_set *r = ctx;
+
+	return r->any && memcmp(r->id, id, ACT_TOKEN_ID_LEN) == 0;
+}
+
+static struct activation *make_table(struct revoked_set *revoked, int64_t idle)
+{
+	struct keywrap_master master;
+	struct activation *act = NULL;
+
+	memset(&master, 0x33, sizeof(master));
+	assert_int_equal(activation_create(&master, 3600, idle, revoked_fn, revoked, &act), 0);
+	return act;
+}
+
+static void test_activation_per_token(void **state)
+{
+	struct revoked_set revoked = { 0 };
+	struct activation *act = make_table(&revoked, 900);
+	uint8_t fp1[ACT_TOKEN_FP_LEN], fp2[ACT_TOKEN_FP_LEN], id[ACT_TOKEN_ID_LEN];
+	char t1[ACT_TOKEN_TEXT_LEN + 1], t2[ACT_TOKEN_TEXT_LEN + 1];
+	struct keywrap_kek kek, out;
+	int64_t expires = 0;
+
+	memset(fp1, 1, sizeof(fp1));
+	memset(fp2, 2, sizeof(fp2));
 	memset(&kek, 0x5a, sizeof(kek));
-	assert_int_equal(activation_create(&act), 0);
-	assert_false(activation_is_active(act, SC1, CL1));
-	assert_int_equal(activation_activate(act, SC1, CL1, &kek), 0);
-	assert_true(activation_is_active(act, SC1, CL1));
-	assert_false(activation_is_active(act, SC1, CL2));
-	assert_false(activation_is_active(act, SC2, CL1));
-	assert_int_equal(activation_get_kek(act, SC1, CL1, &out), 0);
+	assert_int_equal(activation_check(act, NULL, SC1, fp1, NULL), -EACCES);
+	/* Two activations of one softcard by one client (two processes). */
+	assert_int_equal(activation_issue(act, SC1, fp1, &kek, t1, &expires), 0);
+	assert_true(expires > 0);
+	assert_int_equal(activation_issue(act, SC1, fp1, &kek, t2, &expires), 0);
+	assert_string_not_equal(t1, t2);
+	assert_int_equal(activation_live_count(act), 2);
+	assert_int_equal(activation_check(act, t1, SC1, fp1, &out), 0);
 	assert_memory_equal(&out, &kek, sizeof(kek));
-	assert_int_equal(activation_get_kek(act, SC1, CL2, &out), -EACCES);
-	activation_deactivate(act, SC1, CL2); /* not active: no effect */
-	assert_true(activation_is_active(act, SC1, CL1));
-	activation_deactivate(act, SC1, CL1);
-	assert_false(activation_is_active(act, SC1, CL1));
-	assert_int_equal(activation_get_kek(act, SC1, CL1, &out), -EACCES);
+	assert_int_equal(activation_check(act, t1, SC1, fp2, NULL), -EACCES);
+	assert_int_equal(activation_check(act, t1, SC2, fp1, NULL), -EACCES);
+	assert_int_equal(activation_check(act, "short", SC1, fp1, NULL), -EACCES);
+
+	/* Ending one leaves the other, and its keys, alive. */
+	assert_int_equal(activation_identify(act, t1, SC1, fp1, id, &expires), 0);
+	revoked.any = true;
+	memcpy(revoked.id, id, sizeof(id));
+	activation_end(act, SC1, id);
+	assert_int_equal(activation_check(act, t1, SC1, fp1, NULL), -EACCES);
+	assert_int_equal(activation_check(act, t2, SC1, fp1, &out), 0);
+	assert_memory_equal(&out, &kek, sizeof(kek));
+	assert_int_equal(activation_live_count(act), 1);
+	activation_destroy(act);
+
+	/* A new table (a restart) takes t2 back, KEK included, not t1. */
+	act = make_table(&revoked, 900);
+	assert_int_equal(activation_live_count(act), 0);
+	assert_int_equal(activation_check(act, t1, SC1, fp1, NULL), -EACCES);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(activation_check(act, t2, SC1, fp1, &out), 0);
+	assert_memory_equal(&out, &kek, sizeof(kek));
 	activation_destroy(act);
 }
 
-static void test_key_cache_lives_while_any_client_active(void **state)
+static void test_idle_activation_leaves_memory(void **state)
 {
-	struct activation *act;
-	struct keywrap_kek kek;
+	struct revoked_set revoked = { 0 };
+	struct activation *act = make_table(&revoked, 1);
+	uint8_t fp[ACT_TOKEN_FP_LEN];
+	char t[ACT_TOKEN_TEXT_LEN + 1];
+	struct keywrap_kek kek, out;
 	struct cached_key key, got;
+	int64_t expires;
 
-	memset(&kek, 1, sizeof(kek));
+	memset(fp, 1, sizeof(fp));
+	memset(&kek, 0x5a, sizeof(kek));
 	memset(&key, 0, sizeof(key));
 	memcpy(key.softcard_id, SC1, sizeof(key.softcard_id));
-	memset(key.key, 0xab, 16);
 	key.key_len = 16;
-	key.encrypt = true;
-	assert_int_equal(activation_create(&act), 0);
-	/* Not cached when nobody has the softcard active. */
+	assert_int_equal(activation_issue(act, SC1, fp, &kek, t, &expires), 0);
 	assert_int_equal(activation_key_insert(act, activation_generation(act), G1, K1, &key), 0);
-	assert_int_equal(activation_key_lookup(act, G1, K1, CL1, &got), -ENOENT);
-
-	assert_int_equal(activation_activate(act, SC1, CL1, &kek), 0);
-	assert_int_equal(activation_activate(act, SC1, CL2, &kek), 0);
-	assert_int_equal(activation_key_insert(act, activation_generation(act), G1, K1, &key), 0);
-	assert_int_equal(activation_key_lookup(act, G1, K1, CL1, &got), 0);
-	assert_memory_equal(got.key, key.key, 16);
-	assert_true(got.encrypt);
-	assert_false(got.decrypt);
-
-	activation_deactivate(act, SC1, CL1);
-	assert_int_equal(activation_key_lookup(act, G1, K1, CL1, &got), -EACCES);
-	assert_int_equal(activation_key_lookup(act, G1, K1, CL2, &got), 0);
-	activation_deactivate(act, SC1, CL2);
-	assert_int_equal(activation_key_lookup(act, G1, K1, CL2, &got), -ENOENT);
+	assert_int_equal(activation_key_lookup(act, G1, K1, &got), 0);
+	/* Unused past the idle time: keys and KEK leave memory. */
+	for (int i = 0; i < 40 && activation_live_count(act) > 0; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(activation_live_count(act), 0);
+	assert_int_equal(activation_key_lookup(act, G1, K1, &got), -ENOENT);
+	/* The token is still valid and brings the KEK back. */
+	assert_int_equal(activation_check(act, t, SC1, fp, &out), 0);
+	assert_memory_equal(&out, &kek, sizeof(kek));
 	activation_destroy(act);
 }
 
 static void test_key_forget_and_stale_generation(void **state)
 {
-	struct activation *act;
+	struct revoked_set revoked = { 0 };
+	struct activation *act = make_table(&revoked, 900);
+	uint8_t fp[ACT_TOKEN_FP_LEN];
+	char t[ACT_TOKEN_TEXT_LEN + 1];
 	struct keywrap_kek kek;
 	struct cached_key key, got;
+	int64_t expires;
 	uint64_t gen;
 
+	memset(fp, 1, sizeof(fp));
 	memset(&kek, 1, sizeof(kek));
 	memset(&key, 0, sizeof(key));
 	memcpy(key.softcard_id, SC1, sizeof(key.softcard_id));
 	key.key_len = 32;
-	assert_int_equal(activation_create(&act), 0);
-	assert_int_equal(activation_activate(act, SC1, CL1, &kek), 0);
+	/* Not cached when the softcard is not in memory. */
 	assert_int_equal(activation_key_insert(act, activation_generation(act), G1, K1, &key), 0);
+	assert_int_equal(activation_key_lookup(act, G1, K1, &got), -ENOENT);
+	assert_int_equal(activation_issue(act, SC1, fp, &kek, t, &expires), 0);
+	assert_int_equal(activation_key_insert(act, activation_generation(act), G1, K1, &key), 0);
+	assert_int_equal(activation_key_lookup(act, G1, K1, &got), 0);
 	activation_key_forget(act, G1, K1);
-	assert_int_equal(activation_key_lookup(act, G1, K1, CL1, &got), -ENOENT);
+	assert_int_equal(activation_key_lookup(act, G1, K1, &got), -ENOENT);
 
 	/* A key read before a delete must not be cached after it. */
 	gen = activation_generation(act);
 	activation_key_forget(act, G1, K1);
 	assert_int_equal(activation_key_insert(act, gen, G1, K1, &key), 0);
-	assert_int_equal(activation_key_lookup(act, G1, K1, CL1, &got), -ENOENT);
+	assert_int_equal(activation_key_lookup(act, G1, K1, &got), -ENOENT);
 
 	activation_forget_softcard(act, SC1);
-	assert_false(activation_is_active(act, SC1, CL1));
+	assert_int_equal(activation_live_count(act), 0);
 	activation_destroy(act);
 }
 
 static void test_wrong_passphrase_delays(void **state)
 {
-	struct activation *act;
+	struct revoked_set revoked = { 0 };
+	struct activation *act = make_table(&revoked, 900);
 
-	assert_int_equal(activation_create(&act), 0);
 	assert_int_equal(activation_note_failure(act, CL1), 1000);
 	assert_int_equal(activation_note_failure(act, CL1), 2000);
 	assert_int_equal(activation_note_failure(act, CL2), 1000);
@@ -193,8 +247,8 @@ int main(void)
 		cmocka_unit_test(test_options_defaults),
 		cmocka_unit_test(test_options_listen_forms),
 		cmocka_unit_test(test_options_refusals),
-		cmocka_unit_test(test_activation_per_client),
-		cmocka_unit_test(test_key_cache_lives_while_any_client_active),
+		cmocka_unit_test(test_activation_per_token),
+		cmocka_unit_test(test_idle_activation_leaves_memory),
 		cmocka_unit_test(test_key_forget_and_stale_generation),
 		cmocka_unit_test(test_wrong_passphrase_delays),
 	};
