@@ -69,7 +69,7 @@ struct wsop_client {
 	int last_status;
 	struct wsop_json_error error;
 	char activation[WSOP_ACTIVATION_MAX + 1]; /* "" when none; a secret */
-	uint8_t *rbuf; /* received bytes not yet consumed */
+	uint8_t *rbuf;                            /* received bytes not yet consumed */
 	size_t rlen, rcap;
 };
 

@@ -17,9 +17,10 @@ struct route {
 	bool query_ok;
 	/* Mutating: a request whose Idempotency-Key is known gets the
 	 * recorded answer before the handler runs, whatever has changed
-	 * since (activation, restart, the resource itself). Activate is
-	 * not: its answer carries a token that must not be written to disk,
-	 * and a repeat only makes another activation. */
+	 * since (activation, restart, the resource itself). Activate records
+	 * no answer (its token must not be written to disk; a repeat makes
+	 * another activation), so for it this only refuses a key used with
+	 * another path. */
 	bool idem;
 };
 
@@ -32,7 +33,7 @@ static const struct route routes[] = {
 	{ "POST", PD, handle_softcard_create, false, true },
 	{ "GET", PD "/{softcard}", handle_softcard_get, false, false },
 	{ "DELETE", PD "/{softcard}", handle_softcard_delete, false, true },
-	{ "POST", PD "/{softcard}/activate", handle_softcard_activate, false, false },
+	{ "POST", PD "/{softcard}/activate", handle_softcard_activate, false, true },
 	{ "POST", PD "/{softcard}/deactivate", handle_softcard_deactivate, false, true },
 	{ "GET", PD "/{softcard}/objects", handle_object_list, false, false },
 	{ "POST", PD "/{softcard}/objects", handle_object_create, false, true },

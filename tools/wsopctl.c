@@ -38,7 +38,8 @@ static const char usage_text[] =
     "  softcard-create NAME               passphrase: one line on stdin\n"
     "  softcard-list\n"
     "  softcard-delete ID\n"
-    "  activate ID                        passphrase: one line on stdin\n"
+    "  activate ID                        passphrase: one line on stdin; prints the\n"
+    "                                     softcard, then \"activation TOKEN\"\n"
     "  deactivate ID\n"
     "  group-create NAME SOFTCARD_ID\n"
     "  key-generate GROUP_ID LABEL BITS   BITS: 128, 192 or 256\n"
@@ -52,10 +53,12 @@ static const char usage_text[] =
     "  --key FILE          client private key (PEM)\n"
     "  --ca FILE           CA certificate(s) the server must chain to (PEM)\n"
     "  --timeout MS        per-answer timeout (default 30000)\n"
+    "  --activation TOKEN  the activation token to send (default: $WSOPCTL_ACTIVATION;\n"
+    "                      prefer the variable: a command line is visible to others)\n"
     "  --help              this text\n";
 
 struct ctl {
-	const char *server, *cert, *key, *ca;
+	const char *server, *cert, *key, *ca, *activation;
 	int timeout_ms;
 	char host[256];
 	char port[8];
@@ -153,6 +156,8 @@ static int connect_server(struct ctl *ctl)
 		return EXIT_REFUSED;
 	}
 	ctl->client_ready = true;
+	/* Checked when the options were read. */
+	(void)wsop_client_set_activation(&ctl->client, ctl->activation);
 	return 0;
 }
 
@@ -350,6 +355,8 @@ static int cmd_activate(struct ctl *ctl, char **args)
 	if (rc != 0)
 		return report(ctl, "activate", rc);
 	print_softcard(&sc);
+	printf("activation %s\n", sc.activation);
+	OPENSSL_cleanse(sc.activation, sizeof(sc.activation));
 	return 0;
 }
 
@@ -555,6 +562,8 @@ static int parse_options(int argc, char **argv, struct ctl *ctl)
 			slot = &ctl->key;
 		else if (strcmp(opt, "--ca") == 0)
 			slot = &ctl->ca;
+		else if (strcmp(opt, "--activation") == 0)
+			slot = &ctl->activation;
 		else if (strcmp(opt, "--timeout") != 0) {
 			usage_error("unknown option %s", opt);
 			return -1;
@@ -583,6 +592,13 @@ static int parse_options(int argc, char **argv, struct ctl *ctl)
 	}
 	if (split_server(ctl) != 0) {
 		usage_error("invalid --server '%s' (HOST:PORT)", ctl->server);
+		return -1;
+	}
+	if (ctl->activation == NULL)
+		ctl->activation = getenv("WSOPCTL_ACTIVATION");
+	if (ctl->activation != NULL && ctl->activation[0] != '\0' &&
+	    !wsop_activation_token_valid(ctl->activation)) {
+		usage_error("%s", "invalid activation token (1-512 of A-Za-z0-9_-)");
 		return -1;
 	}
 	if (i >= argc) {

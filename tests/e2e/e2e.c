@@ -508,17 +508,73 @@ int e2e_raw(struct direct_tls *conn, const void *bytes, size_t len, struct e2e_a
 	return e2e_read_answer(conn, ans, 15000);
 }
 
+/* The activation token each connection carries, as a client process
+ * would: taken from a successful activate, dropped by a successful
+ * deactivate, sent as X-WSOP-Activation on every request. */
+#define TOKEN_TABLE 64
+static struct {
+	const struct direct_tls *conn;
+	char token[WSOP_ACTIVATION_MAX + 1];
+} tokens[TOKEN_TABLE];
+static pthread_mutex_t tokens_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void e2e_set_activation(const struct direct_tls *conn, const char *token)
+{
+	size_t free_slot = TOKEN_TABLE;
+
+	pthread_mutex_lock(&tokens_lock);
+	for (size_t i = 0; i < TOKEN_TABLE; i++) {
+		if (tokens[i].conn == conn) {
+			tokens[i].conn = NULL;
+			tokens[i].token[0] = '\0';
+		}
+		if (tokens[i].conn == NULL && free_slot == TOKEN_TABLE)
+			free_slot = i;
+	}
+	if (token != NULL && token[0] != '\0' && free_slot < TOKEN_TABLE) {
+		tokens[free_slot].conn = conn;
+		snprintf(tokens[free_slot].token, sizeof(tokens[free_slot].token), "%s", token);
+	}
+	pthread_mutex_unlock(&tokens_lock);
+}
+
+bool e2e_activation_of(const struct direct_tls *conn, char out[WSOP_ACTIVATION_MAX + 1])
+{
+	bool found = false;
+
+	out[0] = '\0';
+	pthread_mutex_lock(&tokens_lock);
+	for (size_t i = 0; i < TOKEN_TABLE && !found; i++) {
+		if (tokens[i].conn == conn) {
+			memcpy(out, tokens[i].token, WSOP_ACTIVATION_MAX + 1);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&tokens_lock);
+	return found;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+
+	return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
 int e2e_request(struct direct_tls *conn, const char *method, const char *target,
                 const char *idem_key, const char *body, struct e2e_answer *ans)
 {
 	size_t body_len = body != NULL ? strlen(body) : 0;
+	char token[WSOP_ACTIVATION_MAX + 1];
+	bool has_token = e2e_activation_of(conn, token);
 	char head[2048];
-	int n = snprintf(head, sizeof(head),
-	                 "%s %s HTTP/1.1\r\nHost: localhost\r\nContent-Length: %zu\r\n%s%s%s%s\r\n",
-	                 method, target, body_len,
-	                 body != NULL ? "Content-Type: application/json\r\n" : "",
-	                 idem_key != NULL ? "Idempotency-Key: " : "",
-	                 idem_key != NULL ? idem_key : "", idem_key != NULL ? "\r\n" : "");
+	int n = snprintf(
+	    head, sizeof(head),
+	    "%s %s HTTP/1.1\r\nHost: localhost\r\nContent-Length: %zu\r\n%s%s%s%s%s%s%s\r\n",
+	    method, target, body_len, body != NULL ? "Content-Type: application/json\r\n" : "",
+	    idem_key != NULL ? "Idempotency-Key: " : "", idem_key != NULL ? idem_key : "",
+	    idem_key != NULL ? "\r\n" : "", has_token ? WSOP_ACTIVATION_HEADER ": " : "",
+	    has_token ? token : "", has_token ? "\r\n" : "");
 	char *req;
 	int rc;
 
@@ -533,6 +589,14 @@ int e2e_request(struct direct_tls *conn, const char *method, const char *target,
 		memcpy(req + n, body, body_len);
 	rc = e2e_raw(conn, req, (size_t)n + body_len, ans);
 	free(req);
+	if (rc == 0 && ans->status == 200 && strcmp(method, "POST") == 0) {
+		json_object *t = NULL;
+		if (ends_with(target, "/activate") && ans->json != NULL &&
+		    json_object_object_get_ex(ans->json, "activation", &t))
+			e2e_set_activation(conn, json_object_get_string(t));
+		else if (ends_with(target, "/deactivate"))
+			e2e_set_activation(conn, NULL);
+	}
 	return rc;
 }
 

@@ -30,6 +30,7 @@
 
 #include <json-c/json.h>
 
+#include "ipc/wsop_names.h"
 #include "tools/direct_tls.h"
 
 #define E2E_PATH_MAX 512
@@ -105,14 +106,21 @@ int e2e_read_answer(struct direct_tls *conn, struct e2e_answer *ans, int timeout
 /* Sends raw bytes, then reads one answer. */
 int e2e_raw(struct direct_tls *conn, const void *bytes, size_t len, struct e2e_answer *ans);
 /* Sends a well-formed request (Host, Content-Length, Content-Type when a
- * body is given, Idempotency-Key when idem_key is not NULL) and reads one
- * answer. body may be NULL. */
+ * body is given, Idempotency-Key when idem_key is not NULL, and the
+ * connection's activation token when it has one) and reads one answer.
+ * body may be NULL. A 200 to POST .../activate gives the connection the
+ * answer's token; a 200 to POST .../deactivate drops it. */
 int e2e_request(struct direct_tls *conn, const char *method, const char *target,
                 const char *idem_key, const char *body, struct e2e_answer *ans);
 void e2e_answer_free(struct e2e_answer *ans);
 
 /* e2e_request() that asserts the transport worked and the status is
  * expected; returns the answer's JSON (owned by ans). */
+/* The activation token conn carries (see e2e_request): set (NULL or ""
+ * drops it) and read (false and "" when none). */
+void e2e_set_activation(const struct direct_tls *conn, const char *token);
+bool e2e_activation_of(const struct direct_tls *conn, char out[WSOP_ACTIVATION_MAX + 1]);
+
 json_object *e2e_call_ok(struct direct_tls *conn, const char *method, const char *target,
                          const char *body, int expected_status, struct e2e_answer *ans);
 

@@ -229,6 +229,7 @@ static void typed_client_retry_with_the_same_key_makes_one_object(void **state)
 struct task {
 	struct e2e_task base; /* first: e2e_run_tasks() reads it */
 	const char *key_path;
+	const char *token; /* the activation of the main client */
 	uint8_t plain[48];
 	uint8_t expected[48];
 };
@@ -253,6 +254,8 @@ static void *encrypt_task(void *arg)
 		direct_tls_close(conn);
 		return NULL;
 	}
+	/* Every connection of the process carries its activation. */
+	(void)wsop_client_set_activation(&client, t->token);
 	for (int i = 0; i < PER_TASK; i++) {
 		struct wsop_crypto_req req;
 		struct wsop_crypto_answer ans;
@@ -293,6 +296,7 @@ static void concurrent_typed_clients_all_get_correct_answers(void **state)
 		memset(&tasks[i], 0, sizeof(tasks[i]));
 		tasks[i].base.srv = &((struct e2e_fixture *)*state)->srv;
 		tasks[i].key_path = key.path;
+		tasks[i].token = wsop_client_activation(c);
 		for (size_t j = 0; j < sizeof(tasks[i].plain); j++)
 			tasks[i].plain[j] = (uint8_t)(i ^ (j * 13));
 		memset(&req, 0, sizeof(req));

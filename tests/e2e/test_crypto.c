@@ -288,6 +288,7 @@ static void decrypt_refuses_bad_padding(void **state)
 struct task {
 	struct e2e_task base; /* first: e2e_run_tasks() reads it */
 	const char *key;
+	char token[WSOP_ACTIVATION_MAX + 1]; /* the activation each connection carries */
 	uint8_t plain[32];
 	uint8_t expected[32];
 };
@@ -310,6 +311,7 @@ static void *encrypt_task(void *arg)
 		free(b64);
 		return NULL;
 	}
+	e2e_set_activation(conn, t->token);
 	for (int i = 0; i < PER_TASK; i++) {
 		struct e2e_answer ans;
 		char body[256];
@@ -329,6 +331,7 @@ static void *encrypt_task(void *arg)
 		}
 		e2e_answer_free(&ans);
 	}
+	e2e_set_activation(conn, NULL);
 	direct_tls_close(conn);
 	free(b64);
 	return NULL;
@@ -348,6 +351,7 @@ static void concurrent_clients_all_get_correct_answers(void **state)
 		memset(&tasks[i], 0, sizeof(tasks[i]));
 		tasks[i].base.srv = &fx->base.srv;
 		tasks[i].key = key;
+		assert_true(e2e_activation_of(fx->base.conn, tasks[i].token));
 		for (size_t j = 0; j < sizeof(tasks[i].plain); j++)
 			tasks[i].plain[j] = (uint8_t)(i * 31 + j);
 		ct = crypto_ok(fx->base.conn, "encrypt", key, "AES_CBC", tasks[i].plain,

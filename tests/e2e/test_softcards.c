@@ -24,7 +24,16 @@ static bool is_lower_hex(const char *s, size_t len)
 
 static void assert_softcard(json_object *sc, const char *name, bool active)
 {
-	e2e_assert_members(sc, "id", "type", "name", "created", "active", NULL);
+	json_object *token = NULL;
+
+	/* Only the answer of activate carries the new activation's token. */
+	if (json_object_object_get_ex(sc, "activation", &token)) {
+		e2e_assert_members(sc, "id", "type", "name", "created", "active", "activation",
+		                   NULL);
+		assert_true(wsop_activation_token_valid(json_object_get_string(token)));
+	} else {
+		e2e_assert_members(sc, "id", "type", "name", "created", "active", NULL);
+	}
 	assert_true(is_lower_hex(e2e_str(sc, "id"), 40));
 	assert_string_equal(e2e_str(sc, "type"), "Softcard");
 	assert_string_equal(e2e_str(sc, "name"), name);
@@ -250,6 +259,77 @@ static void activation_belongs_to_the_client_certificate(void **state)
 	direct_tls_close(other);
 }
 
+/* Two processes with one client certificate: each activation is its own,
+ * and ending one leaves the other working. */
+static void one_activation_per_activate(void **state)
+{
+	struct e2e_fixture *fx = *state;
+	struct direct_tls *second = e2e_connect_ok(&fx->srv, E2E_CLIENT);
+	char id[41], group[37], target[160];
+	char t1[WSOP_ACTIVATION_MAX + 1], t2[WSOP_ACTIVATION_MAX + 1];
+	struct e2e_answer ans;
+
+	e2e_softcard_ok(fx->conn, "twice", PASS, id);
+	e2e_activate_ok(fx->conn, id, PASS);
+	e2e_activate_ok(second, id, PASS);
+	assert_true(e2e_activation_of(fx->conn, t1));
+	assert_true(e2e_activation_of(second, t2));
+	assert_string_not_equal(t1, t2);
+	e2e_group_ok(fx->conn, "g", id, group);
+	snprintf(target, sizeof(target), "/km/v1/groups/%s/keys", group);
+	e2e_call_ok(second, "GET", target, NULL, 200, &ans);
+	e2e_answer_free(&ans);
+
+	/* The first ends its own; the second still works. */
+	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/deactivate", id);
+	e2e_call_ok(fx->conn, "POST", target, "{}", 200, &ans);
+	e2e_answer_free(&ans);
+	snprintf(target, sizeof(target), "/km/v1/groups/%s/keys", group);
+	e2e_call_ok(second, "GET", target, NULL, 200, &ans);
+	e2e_answer_free(&ans);
+	/* The ended token, sent again, is refused; so is none at all. */
+	e2e_set_activation(fx->conn, t1);
+	assert_int_equal(e2e_request(fx->conn, "GET", target, NULL, NULL, &ans), 0);
+	e2e_assert_error(&ans, 403, "not_active");
+	e2e_answer_free(&ans);
+	e2e_set_activation(fx->conn, NULL);
+	assert_int_equal(e2e_request(fx->conn, "GET", target, NULL, NULL, &ans), 0);
+	e2e_assert_error(&ans, 403, "not_active");
+	e2e_answer_free(&ans);
+	/* A token is not valid for another softcard. */
+	e2e_set_activation(fx->conn, t2);
+	e2e_softcard_ok(fx->conn, "other", PASS, id);
+	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/objects", id);
+	assert_int_equal(e2e_request(fx->conn, "GET", target, NULL, NULL, &ans), 0);
+	e2e_assert_error(&ans, 403, "not_active");
+	e2e_answer_free(&ans);
+	e2e_set_activation(fx->conn, NULL);
+	e2e_set_activation(second, NULL);
+	direct_tls_close(second);
+}
+
+/* A stolen token is of no use over another client certificate. */
+static void token_is_bound_to_the_client_certificate(void **state)
+{
+	struct e2e_fixture *fx = *state;
+	struct direct_tls *other = e2e_connect_ok(&fx->srv, E2E_CLIENT2);
+	char id[41], token[WSOP_ACTIVATION_MAX + 1], target[160];
+	struct e2e_answer ans;
+
+	e2e_softcard_ok(fx->conn, "bound", PASS, id);
+	e2e_activate_ok(fx->conn, id, PASS);
+	assert_true(e2e_activation_of(fx->conn, token));
+	e2e_set_activation(other, token);
+	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/objects", id);
+	assert_int_equal(e2e_request(other, "GET", target, NULL, NULL, &ans), 0);
+	e2e_assert_error(&ans, 403, "not_active");
+	e2e_answer_free(&ans);
+	e2e_call_ok(fx->conn, "GET", target, NULL, 200, &ans);
+	e2e_answer_free(&ans);
+	e2e_set_activation(other, NULL);
+	direct_tls_close(other);
+}
+
 static void activate_refuses_wrong_passphrase(void **state)
 {
 	char id[41], target[160];
@@ -344,6 +424,8 @@ int main(void)
 		T(softcard_delete_refuses_while_it_holds_an_object),
 		T(activate_with_the_passphrase_answers_active),
 		T(activation_belongs_to_the_client_certificate),
+		T(one_activation_per_activate),
+		T(token_is_bound_to_the_client_certificate),
 		T(activate_refuses_wrong_passphrase),
 		T(activate_refuses_unknown_softcard_and_bad_body),
 		T(wrong_passphrase_is_answered_later_and_later),

@@ -81,13 +81,23 @@ ctl softcard-list | grep -q "^$sc alice inactive " || fail "softcard-list"
 
 expect_in "nope
 " 1 "^wsopctl: wrong_passphrase: " ctl activate "$sc"
-printf 'a pass phrase\n' | ctl activate "$sc" | grep -q " active " || fail "activate"
+printf 'a pass phrase\n' | ctl activate "$sc" >"$work/activated" || fail "activate"
+grep -q " active " "$work/activated" || fail "activate: $(cat "$work/activated")"
+token=$(awk '$1 == "activation" {print $2}' "$work/activated")
+[ ${#token} -gt 100 ] || fail "activate printed no token"
+WSOPCTL_ACTIVATION=$token
+export WSOPCTL_ACTIVATION
 
 group=$(ctl group-create keys "$sc" | awk '{print $1}')
 [ ${#group} -eq 36 ] || fail "group-create printed '$group'"
 key=$(ctl key-generate "$group" k1 256 | awk '{print $1}')
 case $key in km/v1/groups/"$group"/keys/*) ;; *) fail "key-generate printed '$key'" ;; esac
 [ "$(ctl key-list "$group")" = "$key 256 k1" ] || fail "key-list"
+# Without the token, nothing that needs the softcard active works.
+(
+	unset WSOPCTL_ACTIVATION
+	expect 1 "^wsopctl: not_active: " ctl key-list "$group"
+) || exit 1
 
 iv=000102030405060708090a0b0c0d0e0f
 for mech in AES_CBC AES_CBC_PAD; do
@@ -110,7 +120,12 @@ expect 1 "refused" "$wsopctl" --server "localhost:1" --cert "$work/pki/client.cr
 expect 1 "wsopctl: " "$wsopctl" --server "localhost:$port" --cert "$work/pki/other-client.crt" \
 	--key "$work/pki/other-client.key" --ca "$work/pki/ca.crt" health
 
+# The option overrides the variable.
+expect 1 "^wsopctl: not_active: " ctl --activation AAAA key-list "$group"
 ctl deactivate "$sc" | grep -q " inactive " || fail "deactivate"
+# The ended activation's token is refused from now on.
+expect 1 "^wsopctl: not_active: " ctl key-list "$group"
+unset WSOPCTL_ACTIVATION
 expect 1 "^wsopctl: not_active: " ctl key-list "$group"
 
 printf 'other pass\n' | ctl softcard-create bob >/dev/null
