@@ -5,8 +5,9 @@
  * thread. p50(p11bench) - p50(restbench) is the cost of the module and
  * its helper hop.
  *
- * It activates the softcard (the activation belongs to the client
- * certificate, so use the one the module uses), finds the key by label
+ * It activates the softcard once and every thread's connection carries
+ * that activation's token, as the threads of one process would; it finds
+ * the key by label
  * among the softcard's groups (p11bench's key), or makes a group
  * "restbench" and a key in it.
  */
@@ -44,6 +45,7 @@ struct options {
 struct shared {
 	const struct options *opt;
 	char key_path[WSOP_KEY_PATH_LEN + 1];
+	char activation[WSOP_ACTIVATION_MAX + 1]; /* the token every thread sends */
 };
 
 struct thread_ctx {
@@ -257,6 +259,7 @@ static int thread_init(void *shared, unsigned index, void **ctx, char *err, size
 		return -1;
 	}
 	t->client_ready = true;
+	(void)wsop_client_set_activation(&t->client, sh->activation);
 	snprintf(t->req.key, sizeof(t->req.key), "%s", sh->key_path);
 	t->req.mechanism = WSOP_MECH_AES_CBC_PAD;
 	memcpy(t->req.iv, bench_iv, sizeof(bench_iv));
@@ -387,6 +390,9 @@ static int prepare(struct options *o, struct shared *sh)
 		rc = find_key(&c, o, sh->key_path, sizeof(sh->key_path), err, sizeof(err));
 	if (rc == 0 && sh->key_path[0] == '\0')
 		rc = make_key(&c, o, sh->key_path, sizeof(sh->key_path), err, sizeof(err));
+	if (rc == 0)
+		memcpy(sh->activation, sc.activation, sizeof(sh->activation));
+	OPENSSL_cleanse(sc.activation, sizeof(sc.activation));
 	if (rc != 0)
 		fprintf(stderr, PROG ": %s\n", err);
 	wsop_client_free(&c);
@@ -416,6 +422,7 @@ int main(int argc, char **argv)
 		.thread_done = thread_done,
 	};
 	rc = bench_run(&wl, &o.plan, &res);
+	OPENSSL_cleanse(sh.activation, sizeof(sh.activation));
 	if (rc != 0) {
 		fprintf(stderr, PROG ": %s%s%s\n", strerror(-rc), res.first_error[0] ? ": " : "",
 		        res.first_error);

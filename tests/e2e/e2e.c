@@ -318,18 +318,23 @@ void e2e_server_dump_log(const struct e2e_server *srv)
 	fclose(f);
 }
 
-bool e2e_server_log_contains(const struct e2e_server *srv, const char *text)
+int e2e_server_log_count(const struct e2e_server *srv, const char *text)
 {
 	FILE *f = fopen(srv->log_path, "r");
 	char line[4096];
-	bool found = false;
+	int count = 0;
 
 	if (f == NULL)
-		return false;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, text) != NULL;
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		count += strstr(line, text) != NULL;
 	fclose(f);
-	return found;
+	return count;
+}
+
+bool e2e_server_log_contains(const struct e2e_server *srv, const char *text)
+{
+	return e2e_server_log_count(srv, text) > 0;
 }
 
 int e2e_connect(const struct e2e_server *srv, enum e2e_identity who, int tls_max,

@@ -93,6 +93,8 @@ int e2e_server_stop(struct e2e_server *srv, int sig);
 void e2e_server_dump_log(const struct e2e_server *srv);
 /* True when the log contains text. */
 bool e2e_server_log_contains(const struct e2e_server *srv, const char *text);
+/* How many lines of the server's log contain text. */
+int e2e_server_log_count(const struct e2e_server *srv, const char *text);
 
 /* Connects as who; 0 or the negative errno of direct_tls_connect (reason in
  * err). tls_max: 0 for the default, else the highest version offered. */

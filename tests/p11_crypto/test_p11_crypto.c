@@ -77,8 +77,9 @@ static int group_setup(void **state)
 	if (rv != CKR_OK)
 		return setup_failed("C_Login", rv);
 	/* Keys made through REST (so that the test knows their paths), found
-	 * through the module. The module's login activated the softcard for
-	 * this client certificate, which the REST connection shares. */
+	 * through the module. The REST connection activates the softcard for
+	 * itself: the module's login is the module's alone. */
+	e2e_activate_ok(fx.p11.conn, fx.card, PIN);
 	e2e_group_ok(fx.p11.conn, "tests", fx.card, fx.group);
 	static const int bits[3] = { 128, 192, 256 };
 	for (int i = 0; i < 3; i++) {
