@@ -107,10 +107,41 @@ static int clamp_level(int level)
 	return level;
 }
 
+/* fork() while another thread logs would leave the child's copy of the
+ * lock (or of localtime's or syslog's own locks, taken under it) held by
+ * a thread that does not exist there, and the child's first line (or
+ * wlog_open) would wait forever. So fork waits for the lock (prepare), and
+ * the child starts with a fresh one: re-initialised, since the owner
+ * recorded in a held rwlock is the parent's thread. */
+static void fork_prepare(void)
+{
+	pthread_rwlock_wrlock(&lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_rwlock_unlock(&lock);
+}
+
+static void fork_child(void)
+{
+	static const pthread_rwlock_t fresh = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+	memcpy(&lock, &fresh, sizeof(lock));
+}
+
+static void register_fork_handlers(void)
+{
+	(void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 void wlog_open(const struct wlog_config *cfg)
 {
+	static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 	int saved_errno = errno;
 	int level;
+
+	pthread_once(&fork_once, register_fork_handlers);
 
 	/* The level is left as it was until the new sinks are in place: a
 	 * writer that read it meanwhile waits on the lock and then writes to
@@ -209,15 +240,17 @@ static void emit(int level, unsigned long session, const char *fmt, va_list ap)
 	int hlen, mlen;
 	size_t len;
 
-	if (localtime_r(&now, &tm) != NULL)
-		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-
 	pthread_rwlock_rdlock(&lock);
 	if (level > atomic_load(&current_level)) {
 		pthread_rwlock_unlock(&lock);
 		errno = saved_errno;
 		return;
 	}
+	/* Under the lock, like every C library call here that takes a lock
+	 * of its own (localtime's, syslog's): fork waits for the lock, so a
+	 * child never inherits one of those held (see fork_prepare). */
+	if (localtime_r(&now, &tm) != NULL)
+		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
 	if (level == WLOG_TRACE)
 		hlen = snprintf(line, HEADER_MAX, "[%s] TRACE %s %d %d %lu: ", stamp, sinks.ident,
 		                (int)getpid(), (int)gettid(), session);

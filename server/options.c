@@ -21,7 +21,7 @@ static const char usage_text[] =
     "  --max-clients N     open connections at most, 1-4096 (default 64)\n"
     "  --log-level N       0 none .. 6 trace (default 4, info)\n"
     "  --activation-ttl S  seconds an activation (one login) lasts at most,\n"
-    "                      60-2592000 (default 28800, 8 hours)\n"
+    "                      1-2592000 (default 28800, 8 hours)\n"
     "  --activation-idle S seconds an unused activation keeps the softcard's\n"
     "                      keys in memory, 1-86400 (default 900)\n"
     "  --help              show this help and exit\n"
@@ -169,7 +169,7 @@ static enum options_result apply(int id, const char *arg, struct wsopd_options *
 		if (parse_uint(arg, WSOPD_ACTIVATION_TTL_MIN, WSOPD_ACTIVATION_TTL_MAX,
 		               &out->activation_ttl) != 0)
 			return fail(err, err_cap,
-			            "--activation-ttl: '%s' is not a number from 60 to 2592000",
+			            "--activation-ttl: '%s' is not a number from 1 to 2592000",
 			            arg);
 		return OPTIONS_RUN;
 	case OPT_ACTIVATION_IDLE:

@@ -22,7 +22,7 @@
 /* Activation tokens: lifetime and idle time in memory, seconds. */
 #define WSOPD_DEFAULT_ACTIVATION_TTL  28800
 #define WSOPD_DEFAULT_ACTIVATION_IDLE 900
-#define WSOPD_ACTIVATION_TTL_MIN      60
+#define WSOPD_ACTIVATION_TTL_MIN      1
 #define WSOPD_ACTIVATION_TTL_MAX      2592000 /* 30 days */
 #define WSOPD_ACTIVATION_IDLE_MAX     86400
 
