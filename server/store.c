@@ -170,10 +170,11 @@ static int migrate(struct store *st)
 	}
 	/* Version 2: activations ended before their expiry (deactivate). */
 	if (rc == STORE_OK && version < 2) {
-		rc = exec_const(st->db, "CREATE TABLE revoked ("
-		                        " id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
-		                        " expires INTEGER NOT NULL);"
-		                        "CREATE INDEX revoked_expires ON revoked(expires);");
+		rc = exec_const(st->db,
+		                "CREATE TABLE IF NOT EXISTS revoked ("
+		                " id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
+		                " expires INTEGER NOT NULL);"
+		                "CREATE INDEX IF NOT EXISTS revoked_expires ON revoked(expires);");
 		if (rc == STORE_OK)
 			rc = write_version(st, 2);
 	}

@@ -377,7 +377,13 @@ int e2e_connect(const struct e2e_server *srv, enum e2e_identity who, int tls_max
 			cfg.security_level = 0;
 		}
 	}
-	return direct_tls_connect(&cfg, out, err, err_cap);
+	int rc = direct_tls_connect(&cfg, out, err, err_cap);
+
+	/* A new connection never carries the token of a closed one that had
+	 * the same address. */
+	if (rc == 0)
+		e2e_set_activation(*out, NULL);
+	return rc;
 }
 
 struct direct_tls *e2e_connect_ok(const struct e2e_server *srv, enum e2e_identity who)

@@ -174,6 +174,125 @@ static void same_idempotency_key_gives_the_same_answer_and_one_object(void **sta
 	direct_tls_close(again);
 }
 
+/* One mutating request: sends it with key, expects status, keeps the answer
+ * body (caller frees) to compare with the retry's. */
+static char *mutate(struct direct_tls *conn, const char *method, const char *target,
+                    const char *key, const char *body, int status)
+{
+	struct e2e_answer ans;
+	char *kept;
+
+	assert_int_equal(e2e_request(conn, method, target, key, body, &ans), 0);
+	if (ans.status != status)
+		fprintf(stderr, "e2e: %s %s -> %d %s\n", method, target, ans.status,
+		        ans.body != NULL ? ans.body : "");
+	assert_int_equal(ans.status, status);
+	kept = strdup(ans.body != NULL ? ans.body : "");
+	assert_non_null(kept);
+	e2e_answer_free(&ans);
+	return kept;
+}
+
+struct retry_step {
+	const char *method;
+	char target[256];
+	const char *key, *body;
+	int status;
+	char *answer;
+};
+
+static void add_step(struct retry_step *steps, size_t *n, const char *method, const char *target,
+                     const char *key, const char *body, int status)
+{
+	struct retry_step *st = &steps[(*n)++];
+
+	memset(st, 0, sizeof(*st));
+	st->method = method;
+	snprintf(st->target, sizeof(st->target), "%s", target);
+	st->key = key;
+	st->body = body;
+	st->status = status;
+}
+
+/* A retried mutation whose first attempt took effect gets the answer of
+ * that attempt, whatever changed since: here a SIGKILL and restart of
+ * wsopd, and the retry carries no activation (or an ended one). */
+static void retried_mutations_get_their_answer_after_a_restart(void **state)
+{
+	static const char key_body[] =
+	    "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"r\"}}";
+	static const char obj_body[] = "{\"class\":\"data\",\"attributes\":{\"label\":\"o\"}}";
+	static const char sc_body[] = "{\"type\":\"Softcard\",\"name\":\"retry\","
+	                              "\"passphrase\":\"p\"}";
+	struct e2e_fixture *fx = fx_of(state);
+	char sc[41], group[37], other[41], keys[128], objects[160], target[256];
+	char ended[WSOP_ACTIVATION_MAX + 1], kept[WSOP_ACTIVATION_MAX + 1];
+	struct retry_step steps[7];
+	size_t n = 0;
+	struct e2e_answer ans;
+	char *first;
+
+	e2e_ready_group_ok(fx->conn, sc, group);
+	e2e_softcard_ok(fx->conn, "doomed", PASS, other);
+	snprintf(keys, sizeof(keys), "/km/v1/groups/%s/keys", group);
+	snprintf(objects, sizeof(objects), "/km/v1/protectiondomains/%s/objects", sc);
+	/* A key and an object made without a key, to be deleted with one. */
+	first = mutate(fx->conn, "POST", keys, NULL, key_body, 201);
+	json_object *made = json_tokener_parse(first);
+	snprintf(target, sizeof(target), "/%s", e2e_str(made, "path"));
+	json_object_put(made);
+	free(first);
+	add_step(steps, &n, "DELETE", target, "retry-key-delete", NULL, 204);
+	first = mutate(fx->conn, "POST", objects, NULL, obj_body, 201);
+	made = json_tokener_parse(first);
+	snprintf(target, sizeof(target), "%s/%s", objects, e2e_str(made, "id"));
+	json_object_put(made);
+	free(first);
+	add_step(steps, &n, "DELETE", target, "retry-object-delete", NULL, 204);
+	add_step(steps, &n, "POST", keys, "retry-key-create", key_body, 201);
+	add_step(steps, &n, "POST", objects, "retry-object-create", obj_body, 201);
+	add_step(steps, &n, "POST", "/km/v1/protectiondomains", "retry-softcard-create", sc_body,
+	         201);
+	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", other);
+	add_step(steps, &n, "DELETE", target, "retry-softcard-delete", NULL, 204);
+	/* Last: deactivate ends the activation the connection carries. A
+	 * second activation stays alive across the restart. */
+	e2e_activate_ok(fx->conn, sc, E2E_READY_PASS);
+	assert_true(e2e_activation_of(fx->conn, kept));
+	e2e_set_activation(fx->conn, NULL);
+	e2e_activate_ok(fx->conn, sc, E2E_READY_PASS);
+	assert_true(e2e_activation_of(fx->conn, ended));
+	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/deactivate", sc);
+	add_step(steps, &n, "POST", target, "retry-deactivate", "{}", 200);
+	for (size_t i = 0; i < n; i++)
+		steps[i].answer = mutate(fx->conn, steps[i].method, steps[i].target, steps[i].key,
+		                         steps[i].body, steps[i].status);
+
+	restart(fx, SIGKILL);
+	for (size_t i = 0; i < n; i++) {
+		/* No activation at all, then the ended one. */
+		for (int with = 0; with < 2; with++) {
+			e2e_set_activation(fx->conn, with ? ended : NULL);
+			char *again = mutate(fx->conn, steps[i].method, steps[i].target,
+			                     steps[i].key, steps[i].body, steps[i].status);
+			assert_string_equal(again, steps[i].answer);
+			free(again);
+		}
+		free(steps[i].answer);
+	}
+	/* Exactly one key was made by the retried creation (plus none). */
+	e2e_set_activation(fx->conn, kept);
+	e2e_call_ok(fx->conn, "GET", keys, NULL, 200, &ans);
+	assert_int_equal(json_object_array_length(e2e_arr(ans.json, "keys")), 1);
+	e2e_answer_free(&ans);
+	/* The ended activation stays ended after the restart. */
+	e2e_set_activation(fx->conn, ended);
+	assert_int_equal(e2e_request(fx->conn, "GET", keys, NULL, NULL, &ans), 0);
+	e2e_assert_error(&ans, 403, "not_active");
+	e2e_answer_free(&ans);
+	e2e_set_activation(fx->conn, NULL);
+}
+
 static void same_idempotency_key_elsewhere_is_a_conflict(void **state)
 {
 	struct e2e_fixture *fx = fx_of(state);
@@ -252,6 +371,7 @@ int main(void)
 		T(everything_persists_across_a_clean_restart),
 		T(acknowledged_create_survives_kill_9),
 		T(same_idempotency_key_gives_the_same_answer_and_one_object),
+		T(retried_mutations_get_their_answer_after_a_restart),
 		T(same_idempotency_key_elsewhere_is_a_conflict),
 		T(idempotency_keys_belong_to_their_client),
 		T(malformed_idempotency_key_is_bad_request),

@@ -784,9 +784,54 @@ static void newer_schema_refused(void **state)
 	/* Put it back so that teardown has a store to close. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(
-	    sqlite3_exec(db, "UPDATE schema_version SET version = 1", NULL, NULL, NULL), SQLITE_OK);
+	    sqlite3_exec(db, "UPDATE schema_version SET version = 2", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f);
+}
+
+/* A store of version 1 (before revocations) is upgraded in place. */
+static void version_1_store_gains_the_revoked_table(void **state)
+{
+	struct fixture *f = *state;
+	char path[4200];
+	sqlite3 *db = NULL;
+	uint8_t id[STORE_ACTIVATION_ID_LEN];
+
+	store_close(f->st);
+	f->st = NULL;
+	snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_DB_FILE);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "DROP TABLE revoked; UPDATE schema_version SET version = 1",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+	memset(id, 7, sizeof(id));
+	assert_int_equal(store_revoked_check(f->st, id), STORE_NOT_FOUND);
+	assert_int_equal(store_revoked_add(f->st, id, f->now + 10), STORE_OK);
+	assert_int_equal(store_revoked_check(f->st, id), STORE_OK);
+}
+
+/* Revocations last until their expiry, across a reopen, then go. */
+static void revocations_persist_until_expiry(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[STORE_ACTIVATION_ID_LEN], b[STORE_ACTIVATION_ID_LEN];
+
+	memset(a, 1, sizeof(a));
+	memset(b, 2, sizeof(b));
+	assert_int_equal(store_revoked_add(f->st, a, f->now + 10), STORE_OK);
+	assert_int_equal(store_revoked_add(f->st, a, f->now + 10), STORE_OK);
+	reopen(f);
+	assert_int_equal(store_revoked_check(f->st, a), STORE_OK);
+	assert_int_equal(store_revoked_check(f->st, b), STORE_NOT_FOUND);
+	/* Adding another after a's expiry purges a. */
+	f->now += 10;
+	assert_int_equal(store_revoked_add(f->st, b, f->now + 10), STORE_OK);
+	assert_int_equal(store_revoked_check(f->st, a), STORE_NOT_FOUND);
+	assert_int_equal(store_revoked_check(f->st, b), STORE_OK);
+	assert_int_equal(store_revoked_add(NULL, b, 0), STORE_ERR_ARG);
 }
 
 static void journal_is_wal(void **state)
@@ -849,6 +894,8 @@ int main(void)
 		T(concurrent_workers_all_commit),
 		T(everything_survives_reopen),
 		T(newer_schema_refused),
+		T(version_1_store_gains_the_revoked_table),
+		T(revocations_persist_until_expiry),
 		T(journal_is_wal),
 		cmocka_unit_test(open_in_missing_directory_fails),
 		cmocka_unit_test(result_names_are_distinct),
