@@ -171,9 +171,10 @@ static void logout_if_idle(struct p11_slot *slot)
 	p11_table_unlock();
 	if (idle && p11_slot_deactivate(slot) != CKR_OK) {
 		/* The server could not be told; the application's view is
-		 * what the standard says, logged out. */
+		 * what the standard says, logged out. The activation then
+		 * ends by itself (idle in memory, expired for good). */
 		p11_table_lock();
-		slot->logged_in = false;
+		p11_slot_logout_locked(slot);
 		p11_table_unlock();
 	}
 	p11_mutex_unlock(slot->login_lock);

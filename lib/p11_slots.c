@@ -87,8 +87,7 @@ static void token_page_free(char *p)
 	munmap(p, len);
 }
 
-/* Under the table lock: the slot is logged out, its token wiped. */
-static void logout_locked(struct p11_slot *slot)
+void p11_slot_logout_locked(struct p11_slot *slot)
 {
 	token_page_free(slot->activation);
 	slot->activation = NULL;
@@ -352,7 +351,7 @@ void p11_slot_client_release(struct p11_slot *slot, struct wsop_client *c)
 	    strcmp(wsop_client_error(c)->code, "not_active") == 0) {
 		p11_table_lock();
 		if (slot->activation != NULL && strcmp(slot->activation, carried) == 0) {
-			logout_locked(slot);
+			p11_slot_logout_locked(slot);
 			wlog(WLOG_WARNING,
 			     "softcard %s: the server no longer accepts this login "
 			     "(expired or ended): logged out",
@@ -382,7 +381,7 @@ CK_RV p11_slot_deactivate(struct p11_slot *slot)
 	/* A softcard that is already inactive, or gone, is logged out. */
 	if (rv == CKR_OK || rv == CKR_USER_NOT_LOGGED_IN || rv == CKR_TOKEN_NOT_PRESENT) {
 		p11_table_lock();
-		logout_locked(slot);
+		p11_slot_logout_locked(slot);
 		p11_table_unlock();
 		rv = CKR_OK;
 	}

@@ -73,6 +73,10 @@ CK_RV p11_slot_deactivate(struct p11_slot *slot);
  * changes). The caller holds slot->login_lock. */
 CK_RV p11_slot_login(struct p11_slot *slot, const char *token);
 
+/* Under p11_table_lock(): the slot is logged out here (token wiped and
+ * unmapped), without telling the server. */
+void p11_slot_logout_locked(struct p11_slot *slot);
+
 /* A client for a request about slot's softcard: it carries the slot's
  * activation token, if any. NULL only when memory is short. */
 struct wsop_client *p11_slot_client(struct p11_slot *slot);

@@ -657,6 +657,30 @@ static void make_head_of(struct text *t, size_t head_len)
 	assert_int_equal(t->len, head_len);
 }
 
+/* The activation token header is bounded on its own, blanks trimmed. */
+static void activation_header_limit(void **state)
+{
+	struct text t = { NULL, 0 };
+
+	(void)state;
+	text_add(&t, "GET / HTTP/1.1\r\nX-WSOP-Activation:  ");
+	text_add_repeat(&t, 'a', HTTP_MAX_ACTIVATION);
+	text_add(&t, " \r\n\r\n");
+	assert_int_equal(req_result(t.s), 1);
+	text_free(&t);
+	text_add(&t, "GET / HTTP/1.1\r\nx-wsop-activation: ");
+	text_add_repeat(&t, 'a', HTTP_MAX_ACTIVATION + 1);
+	text_add(&t, "\r\n\r\n");
+	assert_int_equal(req_result(t.s), -EMSGSIZE);
+	text_free(&t);
+	/* Other headers may be longer. */
+	text_add(&t, "GET / HTTP/1.1\r\nX-Other: ");
+	text_add_repeat(&t, 'a', HTTP_MAX_ACTIVATION + 1);
+	text_add(&t, "\r\n\r\n");
+	assert_int_equal(req_result(t.s), 1);
+	text_free(&t);
+}
+
 static void head_size_limit(void **state)
 {
 	struct text t = { NULL, 0 };
@@ -1098,6 +1122,7 @@ int main(void)
 		cmocka_unit_test(content_length_limit),
 		cmocka_unit_test(transfer_encoding_is_not_supported),
 		cmocka_unit_test(head_size_limit),
+		cmocka_unit_test(activation_header_limit),
 		cmocka_unit_test(header_count_limit),
 		cmocka_unit_test(keep_alive_matrix),
 		cmocka_unit_test(format_request_round_trip),

@@ -145,6 +145,23 @@ static void softcard_struct_round_trip(void **state)
 	assert_string_equal(out.name, in.name);
 	assert_int_equal(out.created, in.created);
 	assert_true(out.active);
+	assert_string_equal(out.activation, "");
+	assert_null(strstr(text, "activation"));
+	free(text);
+
+	/* The answer of activate carries its token; a bad one is refused. */
+	memset(in.activation, 'T', 222);
+	assert_int_equal(wsop_json_encode_softcard(&in, &text, &len), 0);
+	assert_int_equal(wsop_json_decode_softcard(text, len, &out, &err), 0);
+	assert_string_equal(out.activation, in.activation);
+	free(text);
+	in.activation[5] = '.';
+	assert_int_equal(wsop_json_encode_softcard(&in, &text, &len), 0);
+	assert_int_not_equal(wsop_json_decode_softcard(text, len, &out, &err), 0);
+	free(text);
+	memset(in.activation, 'T', WSOP_ACTIVATION_MAX);
+	assert_int_equal(wsop_json_encode_softcard(&in, &text, &len), 0);
+	assert_int_equal(wsop_json_decode_softcard(text, len, &out, &err), 0);
 	free(text);
 }
 
