@@ -42,6 +42,24 @@ static void seal(const struct act_token_key *k, const struct act_claims *c, char
 	assert_int_equal(strlen(text), ACT_TOKEN_TEXT_LEN);
 }
 
+/* What every test starts from: a key, claims, and those claims sealed. */
+struct tok_fx {
+	struct act_token_key k;
+	struct act_claims c, out;
+	char text[ACT_TOKEN_TEXT_LEN + 2];
+};
+
+static int setup(void **state)
+{
+	static struct tok_fx fx;
+
+	fx.k = key_of(1);
+	claims_of(&fx.c);
+	seal(&fx.k, &fx.c, fx.text);
+	*state = &fx;
+	return 0;
+}
+
 static int open_at(const struct act_token_key *k, const char *text, const char *sc,
                    const uint8_t *fp, int64_t now, struct act_claims *out)
 {
@@ -50,124 +68,109 @@ static int open_at(const struct act_token_key *k, const char *text, const char *
 
 static void round_trip_gives_the_claims_back(void **state)
 {
-	struct act_token_key k = key_of(1);
-	struct act_claims c, out;
-	char text[ACT_TOKEN_TEXT_LEN + 1], again[ACT_TOKEN_TEXT_LEN + 1];
+	struct tok_fx *f = *state;
+	char again[ACT_TOKEN_TEXT_LEN + 1];
 
-	(void)state;
-	claims_of(&c);
-	seal(&k, &c, text);
-	assert_int_equal(open_at(&k, text, SC1, c.client_fp, NOW, &out), ACT_TOKEN_OK);
-	assert_memory_equal(out.id, c.id, sizeof(c.id));
-	assert_string_equal(out.softcard_id, SC1);
-	assert_memory_equal(out.client_fp, c.client_fp, sizeof(c.client_fp));
-	assert_int_equal(out.issued, NOW);
-	assert_int_equal(out.expires, NOW + 100);
-	assert_memory_equal(out.kek.key, c.kek.key, sizeof(c.kek.key));
+	assert_int_equal(open_at(&f->k, f->text, SC1, f->c.client_fp, NOW, &f->out), ACT_TOKEN_OK);
+	assert_memory_equal(f->out.id, f->c.id, sizeof(f->c.id));
+	assert_string_equal(f->out.softcard_id, SC1);
+	assert_memory_equal(f->out.client_fp, f->c.client_fp, sizeof(f->c.client_fp));
+	assert_int_equal(f->out.issued, NOW);
+	assert_int_equal(f->out.expires, NOW + 100);
+	assert_memory_equal(f->out.kek.key, f->c.kek.key, sizeof(f->c.kek.key));
 	/* A fresh nonce each time: the same claims never seal the same. */
-	seal(&k, &c, again);
-	assert_string_not_equal(text, again);
+	seal(&f->k, &f->c, again);
+	assert_string_not_equal(f->text, again);
 	/* Nothing of the KEK shows in the text. */
-	assert_null(strstr(text, "S0tLS0tLS0t"));
-	act_claims_wipe(&out);
+	assert_null(strstr(f->text, "S0tLS0tLS0t"));
+	act_claims_wipe(&f->out);
 }
 
 static void every_altered_character_is_refused(void **state)
 {
-	struct act_token_key k = key_of(1);
-	struct act_claims c, out;
-	char text[ACT_TOKEN_TEXT_LEN + 1];
+	struct tok_fx *f = *state;
 
-	(void)state;
-	claims_of(&c);
-	seal(&k, &c, text);
 	for (size_t i = 0; i < ACT_TOKEN_TEXT_LEN; i++) {
-		char saved = text[i];
-		text[i] = saved == 'A' ? 'B' : 'A';
-		int r = open_at(&k, text, SC1, c.client_fp, NOW, &out);
+		char saved = f->text[i];
+		f->text[i] = saved == 'A' ? 'B' : 'A';
+		int r = open_at(&f->k, f->text, SC1, f->c.client_fp, NOW, &f->out);
 		/* The last character carries padding bits: changing them is
 		 * malformed rather than forged. */
 		assert_true(r == ACT_TOKEN_FORGED || r == ACT_TOKEN_MALFORMED);
-		assert_int_equal(out.expires, 0);
-		text[i] = saved;
+		assert_int_equal(f->out.expires, 0);
+		f->text[i] = saved;
 	}
-	assert_int_equal(open_at(&k, text, SC1, c.client_fp, NOW, &out), ACT_TOKEN_OK);
+	assert_int_equal(open_at(&f->k, f->text, SC1, f->c.client_fp, NOW, &f->out), ACT_TOKEN_OK);
 }
 
 static void other_client_softcard_or_master_key_is_refused(void **state)
 {
-	struct act_token_key k = key_of(1), other = key_of(2);
-	struct act_claims c, out;
+	struct tok_fx *f = *state;
+	struct act_token_key other = key_of(2);
 	uint8_t fp[ACT_TOKEN_FP_LEN];
-	char text[ACT_TOKEN_TEXT_LEN + 1];
 
-	(void)state;
-	claims_of(&c);
-	seal(&k, &c, text);
-	memcpy(fp, c.client_fp, sizeof(fp));
+	memcpy(fp, f->c.client_fp, sizeof(fp));
 	fp[31] ^= 1;
-	assert_int_equal(open_at(&k, text, SC1, fp, NOW, &out), ACT_TOKEN_FORGED);
-	assert_int_equal(open_at(&k, text, SC2, c.client_fp, NOW, &out), ACT_TOKEN_FORGED);
-	assert_int_equal(open_at(&other, text, SC1, c.client_fp, NOW, &out), ACT_TOKEN_FORGED);
-	assert_int_equal(open_at(&k, text, SC1, c.client_fp, NOW, &out), ACT_TOKEN_OK);
+	assert_int_equal(open_at(&f->k, f->text, SC1, fp, NOW, &f->out), ACT_TOKEN_FORGED);
+	assert_int_equal(open_at(&f->k, f->text, SC2, f->c.client_fp, NOW, &f->out),
+	                 ACT_TOKEN_FORGED);
+	assert_int_equal(open_at(&other, f->text, SC1, f->c.client_fp, NOW, &f->out),
+	                 ACT_TOKEN_FORGED);
+	assert_int_equal(open_at(&f->k, f->text, SC1, f->c.client_fp, NOW, &f->out), ACT_TOKEN_OK);
 }
 
 static void expired_is_refused_at_its_second(void **state)
 {
-	struct act_token_key k = key_of(1);
-	struct act_claims c, out;
-	char text[ACT_TOKEN_TEXT_LEN + 1];
+	struct tok_fx *f = *state;
 
-	(void)state;
-	claims_of(&c);
-	seal(&k, &c, text);
-	assert_int_equal(open_at(&k, text, SC1, c.client_fp, NOW + 99, &out), ACT_TOKEN_OK);
-	assert_int_equal(open_at(&k, text, SC1, c.client_fp, NOW + 100, &out), ACT_TOKEN_EXPIRED);
-	assert_int_equal(out.expires, 0);
-	assert_int_equal(open_at(&k, text, SC1, c.client_fp, INT64_MAX, &out), ACT_TOKEN_EXPIRED);
+	assert_int_equal(open_at(&f->k, f->text, SC1, f->c.client_fp, NOW + 99, &f->out),
+	                 ACT_TOKEN_OK);
+	assert_int_equal(open_at(&f->k, f->text, SC1, f->c.client_fp, NOW + 100, &f->out),
+	                 ACT_TOKEN_EXPIRED);
+	assert_int_equal(f->out.expires, 0);
+	assert_int_equal(open_at(&f->k, f->text, SC1, f->c.client_fp, INT64_MAX, &f->out),
+	                 ACT_TOKEN_EXPIRED);
 }
 
 static void malformed_text_is_refused_before_decryption(void **state)
 {
-	struct act_token_key k = key_of(1);
-	struct act_claims c, out;
-	char text[ACT_TOKEN_TEXT_LEN + 2];
+	struct tok_fx *f = *state;
 
-	(void)state;
-	claims_of(&c);
-	seal(&k, &c, text);
 	/* One character short, one too many, a character outside base64url,
 	 * another version byte. */
-	assert_int_equal(
-	    act_token_open(&k, text, ACT_TOKEN_TEXT_LEN - 1, SC1, c.client_fp, NOW, &out),
-	    ACT_TOKEN_MALFORMED);
-	text[ACT_TOKEN_TEXT_LEN] = 'A';
-	text[ACT_TOKEN_TEXT_LEN + 1] = '\0';
-	assert_int_equal(open_at(&k, text, SC1, c.client_fp, NOW, &out), ACT_TOKEN_MALFORMED);
-	text[ACT_TOKEN_TEXT_LEN] = '\0';
-	text[10] = '=';
-	assert_int_equal(open_at(&k, text, SC1, c.client_fp, NOW, &out), ACT_TOKEN_MALFORMED);
-	seal(&k, &c, text);
-	text[0] = 'B'; /* the first 6 bits are the version's */
-	assert_int_equal(open_at(&k, text, SC1, c.client_fp, NOW, &out), ACT_TOKEN_MALFORMED);
-	assert_int_equal(act_token_open(&k, NULL, 0, SC1, c.client_fp, NOW, &out),
+	assert_int_equal(act_token_open(&f->k, f->text, ACT_TOKEN_TEXT_LEN - 1, SC1, f->c.client_fp,
+	                                NOW, &f->out),
 	                 ACT_TOKEN_MALFORMED);
-	assert_int_equal(act_token_open(&k, "", 0, SC1, c.client_fp, NOW, &out),
+	f->text[ACT_TOKEN_TEXT_LEN] = 'A';
+	f->text[ACT_TOKEN_TEXT_LEN + 1] = '\0';
+	assert_int_equal(open_at(&f->k, f->text, SC1, f->c.client_fp, NOW, &f->out),
+	                 ACT_TOKEN_MALFORMED);
+	f->text[ACT_TOKEN_TEXT_LEN] = '\0';
+	f->text[10] = '=';
+	assert_int_equal(open_at(&f->k, f->text, SC1, f->c.client_fp, NOW, &f->out),
+	                 ACT_TOKEN_MALFORMED);
+	seal(&f->k, &f->c, f->text);
+	f->text[0] = 'B'; /* the first 6 bits are the version's */
+	assert_int_equal(open_at(&f->k, f->text, SC1, f->c.client_fp, NOW, &f->out),
+	                 ACT_TOKEN_MALFORMED);
+	assert_int_equal(act_token_open(&f->k, NULL, 0, SC1, f->c.client_fp, NOW, &f->out),
+	                 ACT_TOKEN_MALFORMED);
+	assert_int_equal(act_token_open(&f->k, "", 0, SC1, f->c.client_fp, NOW, &f->out),
 	                 ACT_TOKEN_MALFORMED);
 	/* Caller errors. */
-	assert_int_equal(open_at(&k, text, "not-a-softcard", c.client_fp, NOW, &out),
+	assert_int_equal(open_at(&f->k, f->text, "not-a-softcard", f->c.client_fp, NOW, &f->out),
 	                 ACT_TOKEN_ERR);
-	assert_int_equal(act_token_seal(&k, &c, text, ACT_TOKEN_TEXT_LEN), ACT_TOKEN_ERR);
+	assert_int_equal(act_token_seal(&f->k, &f->c, f->text, ACT_TOKEN_TEXT_LEN), ACT_TOKEN_ERR);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(round_trip_gives_the_claims_back),
-		cmocka_unit_test(every_altered_character_is_refused),
-		cmocka_unit_test(other_client_softcard_or_master_key_is_refused),
-		cmocka_unit_test(expired_is_refused_at_its_second),
-		cmocka_unit_test(malformed_text_is_refused_before_decryption),
+		cmocka_unit_test_setup(round_trip_gives_the_claims_back, setup),
+		cmocka_unit_test_setup(every_altered_character_is_refused, setup),
+		cmocka_unit_test_setup(other_client_softcard_or_master_key_is_refused, setup),
+		cmocka_unit_test_setup(expired_is_refused_at_its_second, setup),
+		cmocka_unit_test_setup(malformed_text_is_refused_before_decryption, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
