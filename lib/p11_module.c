@@ -257,9 +257,11 @@ void p11_client_release(struct wsop_client *c)
 
 CK_RV p11_return(const char *function, CK_SESSION_HANDLE session, CK_RV rv)
 {
+	/* CKR_BUFFER_TOO_SMALL is half of the standard's two-call length
+	 * protocol, not a failure. */
 	if (rv != CKR_OK)
-		wlog(WLOG_ERROR, "%s (session %lu): %s", function, (unsigned long)session,
-		     ckr_name(rv));
+		wlog(rv == CKR_BUFFER_TOO_SMALL ? WLOG_DEBUG : WLOG_ERROR, "%s (session %lu): %s",
+		     function, (unsigned long)session, ckr_name(rv));
 	return rv;
 }
 
