@@ -89,6 +89,7 @@ static const struct {
 	{ "unknown_key", 404 },
 	{ "method_not_allowed", 405 },
 	{ "not_empty", 409 },
+	{ "name_taken", 409 },
 	{ "too_large", 413 },
 	{ "uri_too_long", 414 },
 	{ "idempotency_conflict", 422 },

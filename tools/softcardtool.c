@@ -374,6 +374,12 @@ static int do_generate(struct sct *t, const char *pass, size_t pass_len)
 		connection_failed(t, "generate", rc);
 		return EXIT_FAILED;
 	}
+	if (rc == 409 && strcmp(wsop_client_error(t->client)->code, "name_taken") == 0) {
+		say_error("a softcard named '%s' exists already: the name is the token label, "
+		          "so each must be unique; choose another name",
+		          t->name);
+		return EXIT_FAILED;
+	}
 	if (rc > 0) {
 		server_refused(t, "generate", rc);
 		return EXIT_FAILED;
