@@ -379,6 +379,67 @@ static void slot_ids_are_stable_and_a_deleted_softcard_leaves(void **state)
 	fini_ok();
 }
 
+/* The id a softcard's slot gets: its first 7 hex digits above 2^28. */
+static CK_SLOT_ID derived_slot_id(const char *card)
+{
+	char digits[8];
+	memcpy(digits, card, 7);
+	digits[7] = '\0';
+	return (CK_SLOT_ID)strtoul(digits, NULL, 16) | 0x10000000UL;
+}
+
+/* A slot id printed by another process (Java's "slot =", pkcs11test -s),
+ * or kept across C_Finalize, is used without a C_GetSlotList first. */
+static void known_slot_id_works_without_a_slot_list(void **state)
+{
+	CK_SLOT_INFO si;
+	CK_TOKEN_INFO ti;
+	CK_MECHANISM_INFO mi;
+	CK_SESSION_HANDLE h;
+	CK_ULONG n = 0;
+	P11_NEED_HELPER();
+	init_ok();
+	CK_SLOT_ID a = slot_of("cardA");
+	fini_ok();
+	assert_int_equal(a, derived_slot_id(fx.card_a));
+
+	init_ok();
+	assert_int_equal(fx.p11.f->C_GetTokenInfo(a, &ti), CKR_OK);
+	assert_memory_equal(ti.label, "cardA ", 6);
+	assert_int_equal(fx.p11.f->C_GetSlotInfo(a, &si), CKR_OK);
+	fini_ok();
+	init_ok();
+	assert_int_equal(fx.p11.f->C_GetMechanismList(a, NULL, &n), CKR_OK);
+	fini_ok();
+	init_ok();
+	assert_int_equal(fx.p11.f->C_GetMechanismInfo(a, CKM_AES_CBC, &mi), CKR_OK);
+	fini_ok();
+	init_ok();
+	assert_int_equal(fx.p11.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &h), CKR_OK);
+	assert_int_equal(fx.p11.f->C_CloseAllSessions(a), CKR_OK);
+	/* A softcard made after this process listed the slots. */
+	char card_d[41];
+	e2e_softcard_ok(fx.p11.conn, "cardD", "pass phrase D", card_d);
+	CK_SLOT_ID d = derived_slot_id(card_d);
+	if (d != a && d != slot_of("cardB")) {
+		assert_int_equal(fx.p11.f->C_GetTokenInfo(d, &ti), CKR_OK);
+		assert_memory_equal(ti.label, "cardD ", 6);
+	}
+	/* An id of our shape that names no softcard is still invalid. */
+	CK_SLOT_ID none = 0x10000000UL;
+	while (none == a || none == d || none == slot_of("cardB"))
+		none++;
+	assert_int_equal(fx.p11.f->C_GetTokenInfo(none, &ti), CKR_SLOT_ID_INVALID);
+	assert_int_equal(fx.p11.f->C_OpenSession(none, CKF_SERIAL_SESSION, NULL, NULL, &h),
+	                 CKR_SLOT_ID_INVALID);
+	struct e2e_answer ans;
+	char target[128];
+	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", card_d);
+	e2e_call_ok(fx.p11.conn, "DELETE", target, NULL, 204, &ans);
+	e2e_answer_free(&ans);
+	fini_ok();
+}
+
 static void bad_slot_is_slot_id_invalid(void **state)
 {
 	CK_SLOT_INFO si;
@@ -685,6 +746,7 @@ int main(void)
 		cmocka_unit_test(functions_outside_the_manual_are_not_supported),
 		cmocka_unit_test(slots_and_tokens_for_two_softcards),
 		cmocka_unit_test(slot_ids_are_stable_and_a_deleted_softcard_leaves),
+		cmocka_unit_test(known_slot_id_works_without_a_slot_list),
 		cmocka_unit_test(bad_slot_is_slot_id_invalid),
 		cmocka_unit_test(mechanisms_are_the_three_aes_ones),
 		cmocka_unit_test(sessions_read_only_and_read_write),
