@@ -215,16 +215,6 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 	return unsupported("C_DeriveKey", hSession);
 }
 
-CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULONG ulSeedLen)
-{
-	return unsupported("C_SeedRandom", hSession);
-}
-
-CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR RandomData, CK_ULONG ulRandomLen)
-{
-	return unsupported("C_GenerateRandom", hSession);
-}
-
 /* The standard's fixed answer, so it is not logged as a failure. */
 static CK_RV not_parallel(const char *function, CK_SESSION_HANDLE session)
 {

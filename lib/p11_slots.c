@@ -269,9 +269,10 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 	p11_pad(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), P11_MANUFACTURER);
 	p11_pad(pInfo->model, sizeof(pInfo->model), "WSOP softcard");
 	p11_pad(pInfo->serialNumber, sizeof(pInfo->serialNumber), serial);
-	/* No CKF_RNG (C_GenerateRandom is not offered), no clock, no
+	/* CKF_RNG: C_GenerateRandom asks the server's generator. No clock, no
 	 * protected authentication path: the PIN is the passphrase. */
-	pInfo->flags = CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED;
+	pInfo->flags =
+	    CKF_RNG | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED;
 	pInfo->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
 	pInfo->ulSessionCount = copy.sessions;
 	pInfo->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;

@@ -280,8 +280,6 @@ static void functions_outside_the_manual_are_not_supported(void **state)
 	assert_int_equal(f->C_UnwrapKey(0, NULL, 0, NULL, 0, NULL, 0, NULL),
 	                 CKR_FUNCTION_NOT_SUPPORTED);
 	assert_int_equal(f->C_DeriveKey(0, NULL, 0, NULL, 0, NULL), CKR_FUNCTION_NOT_SUPPORTED);
-	assert_int_equal(f->C_SeedRandom(0, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
-	assert_int_equal(f->C_GenerateRandom(0, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
 	assert_int_equal(f->C_GetFunctionStatus(0), CKR_FUNCTION_NOT_PARALLEL);
 	assert_int_equal(f->C_CancelFunction(0), CKR_FUNCTION_NOT_PARALLEL);
 	assert_int_equal(f->C_WaitForSlotEvent(0, NULL, NULL), CKR_FUNCTION_NOT_SUPPORTED);
@@ -330,7 +328,7 @@ static void slots_and_tokens_for_two_softcards(void **state)
 		assert_memory_equal(ti.label, label, 32);
 		assert_memory_equal(ti.serialNumber, cards[i], 16);
 		assert_memory_equal(ti.model, "WSOP softcard   ", 16);
-		assert_int_equal(ti.flags, CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED |
+		assert_int_equal(ti.flags, CKF_RNG | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED |
 		                               CKF_TOKEN_INITIALIZED);
 		assert_int_equal(ti.ulMinPinLen, 1);
 		assert_int_equal(ti.ulMaxPinLen, 256);
@@ -437,6 +435,36 @@ static void known_slot_id_works_without_a_slot_list(void **state)
 	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", card_d);
 	e2e_call_ok(fx.p11.conn, "DELETE", target, NULL, 204, &ans);
 	e2e_answer_free(&ans);
+	fini_ok();
+}
+
+/* From the server's generator; any session, logged in or not. */
+static void generate_random_asks_the_server(void **state)
+{
+	CK_SESSION_HANDLE h;
+	CK_TOKEN_INFO ti;
+	static CK_BYTE a[200000], b[200000];
+	P11_NEED_HELPER();
+	init_ok();
+	CK_SLOT_ID slot = slot_of("cardA");
+	assert_int_equal(fx.p11.f->C_GetTokenInfo(slot, &ti), CKR_OK);
+	assert_true(ti.flags & CKF_RNG);
+	assert_int_equal(fx.p11.f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &h), CKR_OK);
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	/* More than one answer's worth: served in pieces. */
+	assert_int_equal(fx.p11.f->C_GenerateRandom(h, a, sizeof(a)), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GenerateRandom(h, b, 16), CKR_OK);
+	assert_memory_not_equal(a, b, 16);
+	/* The tail of a multi-piece request is filled too. */
+	static const CK_BYTE zero[64];
+	assert_memory_not_equal(a + sizeof(a) - 64, zero, 64);
+	assert_int_equal(fx.p11.f->C_GenerateRandom(h, NULL, 0), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GenerateRandom(h, NULL, 16), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_GenerateRandom(999999, a, 16), CKR_SESSION_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_SeedRandom(h, a, 16), CKR_RANDOM_SEED_NOT_SUPPORTED);
+	assert_int_equal(fx.p11.f->C_SeedRandom(999999, a, 16), CKR_SESSION_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_CloseSession(h), CKR_OK);
 	fini_ok();
 }
 
@@ -747,6 +775,7 @@ int main(void)
 		cmocka_unit_test(slots_and_tokens_for_two_softcards),
 		cmocka_unit_test(slot_ids_are_stable_and_a_deleted_softcard_leaves),
 		cmocka_unit_test(known_slot_id_works_without_a_slot_list),
+		cmocka_unit_test(generate_random_asks_the_server),
 		cmocka_unit_test(bad_slot_is_slot_id_invalid),
 		cmocka_unit_test(mechanisms_are_the_three_aes_ones),
 		cmocka_unit_test(sessions_read_only_and_read_write),
