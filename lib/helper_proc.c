@@ -3,17 +3,26 @@
  * and exec the child runs only async-signal-safe calls: the application may
  * have other threads holding locks (malloc's included) at the moment of
  * the fork.
+ *
+ * The helper ends when its channel reaches end of file, that is when no
+ * process holds the library's end any more. That end is close-on-exec, and
+ * every fork of the application closes it in the child (the atfork handler
+ * below), so the application's death alone closes it, whichever of its
+ * threads started the helper and whatever children it left running. No
+ * parent-death signal is used: it follows the thread that forked, not the
+ * process, and would kill the helper when that thread ends.
  */
 #include "lib/helper_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +36,67 @@
 /* Fds the child parks its two descriptors on while it rebuilds 0..3; high
  * enough that dup2 onto 0..3 cannot clobber them. */
 #define PARK_FD 10
+
+/* The library's ends of the live helpers' channels, as fd + 1 (0: free
+ * slot), so that a forked child can close them without a lock. */
+#define MAX_CHANNELS 64
+static atomic_int open_channels[MAX_CHANNELS];
+/* Held from socketpair() to the registration of the new channel; a fork
+ * waits for it (atfork prepare), so no child ever inherits an end that is
+ * not yet in the table. */
+static pthread_mutex_t channel_gate = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void gate_prepare(void)
+{
+	pthread_mutex_lock(&channel_gate);
+}
+
+static void gate_parent(void)
+{
+	pthread_mutex_unlock(&channel_gate);
+}
+
+/* In every child of fork(), the helper's own before exec included: stores
+ * and close() only, so async-signal-safe. The parent keeps its ends. */
+static void gate_child(void)
+{
+	channel_gate = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	for (size_t i = 0; i < MAX_CHANNELS; i++) {
+		int v = atomic_exchange(&open_channels[i], 0);
+		if (v > 0)
+			close(v - 1);
+	}
+}
+
+static void register_atfork(void)
+{
+	(void)pthread_atfork(gate_prepare, gate_parent, gate_child);
+}
+
+/* Returns false when the table is full (the end then stays open in
+ * children forked while the helper lives: logged). */
+static bool channel_add(int fd)
+{
+	for (size_t i = 0; i < MAX_CHANNELS; i++) {
+		int expect = 0;
+		if (atomic_compare_exchange_strong(&open_channels[i], &expect, fd + 1))
+			return true;
+	}
+	return false;
+}
+
+/* Removed before the close, so that a child forked in between never
+ * closes a number the parent has reused. */
+static void channel_close(int fd)
+{
+	for (size_t i = 0; i < MAX_CHANNELS; i++) {
+		int expect = fd + 1;
+		if (atomic_compare_exchange_strong(&open_channels[i], &expect, 0))
+			break;
+	}
+	close(fd);
+}
 
 const char *helper_proc_path(void)
 {
@@ -43,11 +113,9 @@ static long mono_ms(void)
 }
 
 /* Only async-signal-safe calls from here to execve. */
-static void child_exec(pid_t parent, int chan, int devnull, bool logstdout, const char *path,
-                       char *const argv[], char *const envp[])
+static void child_exec(int chan, int devnull, bool logstdout, const char *path, char *const argv[],
+                       char *const envp[])
 {
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-		_exit(127);
 	int c = fcntl(chan, F_DUPFD, PARK_FD);
 	int n = fcntl(devnull, F_DUPFD, PARK_FD);
 	if (c < 0 || n < 0)
@@ -90,7 +158,7 @@ void helper_proc_reap(struct helper_proc *hp, int grace_ms)
 		return;
 	if (hp->chan >= 0) {
 		/* EOF on its channel is the helper's signal to exit. */
-		close(hp->chan);
+		channel_close(hp->chan);
 		hp->chan = -1;
 	}
 	if (hp->pid <= 0)
@@ -183,28 +251,37 @@ int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
 		wlog(WLOG_ERROR, "cannot open /dev/null: %s", strerror(e));
 		return -e;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-		int e = errno;
+	pthread_once(&atfork_once, register_atfork);
+	pthread_mutex_lock(&channel_gate);
+	int rc = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
+	int e = errno;
+	bool listed = rc == 0 && channel_add(sv[0]);
+	pthread_mutex_unlock(&channel_gate);
+	if (rc != 0) {
 		wlog(WLOG_ERROR, "cannot create the helper channel: %s", strerror(e));
 		close(devnull);
 		return -e;
 	}
-	pid_t parent = getpid();
+	if (!listed)
+		wlog(WLOG_WARNING,
+		     "%d helper channels open: children forked from now on keep "
+		     "this one open",
+		     MAX_CHANNELS);
 	pid_t pid = fork();
 	if (pid == 0)
-		child_exec(parent, sv[1], devnull, logstdout, path, argv, envp);
-	int e = errno;
+		child_exec(sv[1], devnull, logstdout, path, argv, envp);
+	e = errno;
 	close(sv[1]);
 	close(devnull);
 	if (pid < 0) {
 		wlog(WLOG_ERROR, "cannot start the helper: fork: %s", strerror(e));
-		close(sv[0]);
+		channel_close(sv[0]);
 		return -e;
 	}
 	hp->pid = pid;
 	hp->chan = sv[0];
 	wlog(WLOG_DEBUG, "started helper %s as pid %d", path, (int)pid);
-	int rc = await_ready(hp, timeout_ms);
+	rc = await_ready(hp, timeout_ms);
 	if (rc) {
 		if (rc == -ETIMEDOUT || rc == -EPROTO)
 			helper_proc_kill(hp);
