@@ -43,7 +43,7 @@ struct event_loop_options {
 	bool openat_armed;
 };
 
-/* Returns the helper's exit status (0 or 1). */
+/* opt is required (hosts, port). Returns the helper's exit status (0 or 1). */
 int event_loop_run(SSL_CTX *ctx, int chan, const struct event_loop_options *opt);
 
 #endif
