@@ -511,7 +511,7 @@ static void test_blocking_socket_does_not_stall_the_helper(void **state)
 	assert_int_equal(chan_send(h.chan, &f, fd, WAIT_MS), 0);
 	close(fd);
 	assert_int_equal(helper_write(&h, CHAN_T_PING, 0, 2, 0, NULL, 0), 0);
-	assert_int_equal(helper_read(&h, frame_buf, &f, 2000), 0);
+	assert_int_equal(helper_read(&h, frame_buf, &f, WAIT_MS), 0);
 	assert_int_equal(f.type, CHAN_T_PONG);
 	assert_int_equal(f.id, 2);
 	uint32_t conn = connect_ok(&h, 3);
