@@ -267,6 +267,10 @@ int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
 		     "%d helper channels open: children forked from now on keep "
 		     "this one open",
 		     MAX_CHANNELS);
+	/* A fork by another thread from here to the close of sv[1] below still
+	 * copies the helper's end (not listed: our own child needs it). That
+	 * child then only delays our noticing a dead helper, which TIMEOUT
+	 * bounds; it never keeps the helper alive. */
 	pid_t pid = fork();
 	if (pid == 0)
 		child_exec(sv[1], devnull, logstdout, path, argv, envp);
