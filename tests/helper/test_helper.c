@@ -22,6 +22,7 @@
 
 #include "tests/e2e/e2e.h"
 #include "tests/e2e/under_asan.h"
+#include "tests/helper/proc_status.h"
 #include "tests/helper/rogue_tls.h"
 #include "tests/helper/spawn.h"
 
@@ -201,20 +202,7 @@ static void health_ok(struct helper_proc *h, uint32_t conn, uint32_t id)
 
 static void read_proc_status(pid_t pid, const char *field, char *out, size_t cap)
 {
-	char path[64], line[256];
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	out[0] = '\0';
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, field, strlen(field)) == 0 && line[strlen(field)] == ':') {
-			const char *v = line + strlen(field) + 1;
-			v += strspn(v, " \t");
-			snprintf(out, cap, "%.*s", (int)strcspn(v, "\n"), v);
-		}
-	}
-	fclose(f);
+	assert_true(proc_status_field(pid, field, out, cap));
 }
 
 static bool log_contains(const char *config, const char *text)

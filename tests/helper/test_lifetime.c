@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/helper/proc_status.h"
 #include "tests/p11/p11_fixture.h"
 
 #define PIN "pass phrase L"
@@ -167,6 +168,14 @@ static void helper_outlives_the_thread_that_started_it(void **state)
 	assert_int_equal(r.rv, CKR_OK);
 	pid_t helper = r.helper;
 	assert_true(helper > 0);
+	if (geteuid() == 0) {
+		/* A root application's helper keeps no capability. */
+		char v[64];
+		proc_status_field(helper, "CapEff", v, sizeof(v));
+		assert_string_equal(v, "0000000000000000");
+		proc_status_field(helper, "CapBnd", v, sizeof(v));
+		assert_string_equal(v, "0000000000000000");
+	}
 	/* A parent-death signal tied to that thread would have landed by now. */
 	nap_ms(300);
 	assert_true(alive(helper));

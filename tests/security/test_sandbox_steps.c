@@ -12,10 +12,10 @@
 #include "child.h"
 #include "security/sandbox.h"
 #include "security/seccomp_policy.h"
+#include "tests/helper/proc_status.h"
 
 #include <errno.h>
 #include <grp.h>
-#include <stdio.h>
 #include <fcntl.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -256,27 +256,6 @@ static void test_null_stdio_fills_closed_stdio_with_dev_null(void **state)
 
 /* ---- privileges ------------------------------------------------------------ */
 
-/* The value of a /proc/self/status field, e.g. "CapEff" -> "0000...". */
-static bool status_field(const char *field, char *out, size_t cap)
-{
-	char line[256];
-	bool found = false;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (f == NULL)
-		return false;
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		size_t n = strlen(field);
-		if (strncmp(line, field, n) == 0 && line[n] == ':') {
-			const char *v = line + n + 1 + strspn(line + n + 1, " \t");
-			snprintf(out, cap, "%.*s", (int)strcspn(v, "\n"), v);
-			found = true;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 /* After the drop: every set empty, no root id, no group. Exit codes 10+. */
 static void expect_nothing_left(void)
 {
@@ -284,14 +263,17 @@ static void expect_nothing_left(void)
 	char v[128];
 
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
-		if (!status_field(sets[i], v, sizeof(v)) || strcmp(v, "0000000000000000") != 0)
+		if (!proc_status_field(0, sets[i], v, sizeof(v)) ||
+		    strcmp(v, "0000000000000000") != 0)
 			_exit(10 + (int)i);
 	}
-	if (!status_field("Uid", v, sizeof(v)) || strcmp(v, "65534\t65534\t65534\t65534") != 0)
+	if (!proc_status_field(0, "Uid", v, sizeof(v)) ||
+	    strcmp(v, "65534\t65534\t65534\t65534") != 0)
 		_exit(20);
-	if (!status_field("Gid", v, sizeof(v)) || strcmp(v, "65534\t65534\t65534\t65534") != 0)
+	if (!proc_status_field(0, "Gid", v, sizeof(v)) ||
+	    strcmp(v, "65534\t65534\t65534\t65534") != 0)
 		_exit(21);
-	if (!status_field("Groups", v, sizeof(v)) || v[0] != '\0')
+	if (!proc_status_field(0, "Groups", v, sizeof(v)) || v[0] != '\0')
 		_exit(22);
 }
 
@@ -346,7 +328,7 @@ static void body_drop_as_user(void *arg)
 		_exit(2);
 	if (sandbox_drop_privileges(65534, 65534, &p) != 0 || p.changed_ids)
 		_exit(3);
-	if (!status_field("CapEff", v, sizeof(v)) || strcmp(v, "0000000000000000") != 0)
+	if (!proc_status_field(0, "CapEff", v, sizeof(v)) || strcmp(v, "0000000000000000") != 0)
 		_exit(4);
 	_exit(0);
 }
