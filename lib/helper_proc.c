@@ -6,9 +6,10 @@
  *
  * The helper ends when its channel reaches end of file, that is when no
  * process holds the library's end any more. That end is close-on-exec, and
- * every fork of the application closes it in the child (the atfork handler
- * below), so the application's death alone closes it, whichever of its
- * threads started the helper and whatever children it left running. No
+ * every fork of the application closes it in the child (the atfork handlers
+ * and the table below), so the application's death alone closes it,
+ * whichever of its threads started the helper and whatever children it
+ * left running. No
  * parent-death signal is used: it follows the thread that forked, not the
  * process, and would kill the helper when that thread ends.
  */
@@ -19,7 +20,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,35 +37,47 @@
  * enough that dup2 onto 0..3 cannot clobber them. */
 #define PARK_FD 10
 
-/* The library's ends of the live helpers' channels, as fd + 1 (0: free
- * slot), so that a forked child can close them without a lock. */
-#define MAX_CHANNELS 64
-static atomic_int open_channels[MAX_CHANNELS];
-/* Held from socketpair() to the registration of the new channel; a fork
- * waits for it (atfork prepare), so no child ever inherits an end that is
- * not yet in the table. */
-static pthread_mutex_t channel_gate = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * The descriptors no forked child may keep: the library's end of every live
+ * channel (else a child that outlives the application would keep its
+ * helper alive), and, while a helper is being started, that helper's own
+ * end and /dev/null, which only the child of the starting thread (the
+ * helper-to-be) keeps. fork_gate guards the table, and every fork holds it
+ * from its prepare to its parent handler, so a child always inherits a
+ * table that matches its descriptors exactly.
+ */
+#define MAX_LISTED 64
+struct listed_fd {
+	int fd_plus1; /* 0: free slot */
+	bool starters_child_keeps;
+	pthread_t starter;
+};
+static struct listed_fd listed[MAX_LISTED];
+static pthread_mutex_t fork_gate = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void gate_prepare(void)
 {
-	pthread_mutex_lock(&channel_gate);
+	pthread_mutex_lock(&fork_gate);
 }
 
 static void gate_parent(void)
 {
-	pthread_mutex_unlock(&channel_gate);
+	pthread_mutex_unlock(&fork_gate);
 }
 
-/* In every child of fork(), the helper's own before exec included: stores
- * and close() only, so async-signal-safe. The parent keeps its ends. */
+/* In every child of fork(), the helper's own before exec included: plain
+ * loads, stores and close(), so async-signal-safe. The child's thread is a
+ * copy of the forking one, so pthread_self() tells the starter's child. */
 static void gate_child(void)
 {
-	channel_gate = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
-	for (size_t i = 0; i < MAX_CHANNELS; i++) {
-		int v = atomic_exchange(&open_channels[i], 0);
-		if (v > 0)
-			close(v - 1);
+	fork_gate = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	for (size_t i = 0; i < MAX_LISTED; i++) {
+		struct listed_fd *l = &listed[i];
+		if (l->fd_plus1 > 0 &&
+		    !(l->starters_child_keeps && pthread_equal(l->starter, pthread_self())))
+			close(l->fd_plus1 - 1);
+		l->fd_plus1 = 0;
 	}
 }
 
@@ -74,28 +86,31 @@ static void register_atfork(void)
 	(void)pthread_atfork(gate_prepare, gate_parent, gate_child);
 }
 
-/* Returns false when the table is full (the end then stays open in
- * children forked while the helper lives: logged). */
-static bool channel_add(int fd)
+/* With fork_gate held. False when the table is full. */
+static bool list_add(int fd, bool starters_child_keeps)
 {
-	for (size_t i = 0; i < MAX_CHANNELS; i++) {
-		int expect = 0;
-		if (atomic_compare_exchange_strong(&open_channels[i], &expect, fd + 1))
+	for (size_t i = 0; i < MAX_LISTED; i++) {
+		if (listed[i].fd_plus1 == 0) {
+			listed[i] =
+			    (struct listed_fd){ fd + 1, starters_child_keeps, pthread_self() };
 			return true;
+		}
 	}
 	return false;
 }
 
-/* Removed before the close, so that a child forked in between never
- * closes a number the parent has reused. */
-static void channel_close(int fd)
+/* Closes fd and takes it off the table, with no fork in between. */
+static void list_close(int fd)
 {
-	for (size_t i = 0; i < MAX_CHANNELS; i++) {
-		int expect = fd + 1;
-		if (atomic_compare_exchange_strong(&open_channels[i], &expect, 0))
-			break;
-	}
+	pthread_mutex_lock(&fork_gate);
 	close(fd);
+	for (size_t i = 0; i < MAX_LISTED; i++) {
+		if (listed[i].fd_plus1 == fd + 1) {
+			listed[i].fd_plus1 = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fork_gate);
 }
 
 const char *helper_proc_path(void)
@@ -158,7 +173,7 @@ void helper_proc_reap(struct helper_proc *hp, int grace_ms)
 		return;
 	if (hp->chan >= 0) {
 		/* EOF on its channel is the helper's signal to exit. */
-		channel_close(hp->chan);
+		list_close(hp->chan);
 		hp->chan = -1;
 	}
 	if (hp->pid <= 0)
@@ -245,41 +260,40 @@ int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
 	if (tzv && snprintf(tz, sizeof(tz), "TZ=%s", tzv) < (int)sizeof(tz))
 		envp[0] = tz;
 
-	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0) {
-		int e = errno;
-		wlog(WLOG_ERROR, "cannot open /dev/null: %s", strerror(e));
-		return -e;
-	}
 	pthread_once(&atfork_once, register_atfork);
-	pthread_mutex_lock(&channel_gate);
-	int rc = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
+	pthread_mutex_lock(&fork_gate);
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int e = errno;
-	bool listed = rc == 0 && channel_add(sv[0]);
-	pthread_mutex_unlock(&channel_gate);
-	if (rc != 0) {
-		wlog(WLOG_ERROR, "cannot create the helper channel: %s", strerror(e));
+	int rc = devnull < 0 ? -1 : socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
+	if (devnull >= 0 && rc != 0) {
+		e = errno;
 		close(devnull);
+	}
+	bool listed_ok = rc == 0 && list_add(sv[0], false);
+	if (rc == 0) {
+		(void)list_add(sv[1], true);
+		(void)list_add(devnull, true);
+	}
+	pthread_mutex_unlock(&fork_gate);
+	if (rc != 0) {
+		wlog(WLOG_ERROR, "cannot create the helper channel: %s%s",
+		     devnull < 0 ? "/dev/null: " : "", strerror(e));
 		return -e;
 	}
-	if (!listed)
+	if (!listed_ok)
 		wlog(WLOG_WARNING,
-		     "%d helper channels open: children forked from now on keep "
-		     "this one open",
-		     MAX_CHANNELS);
-	/* A fork by another thread from here to the close of sv[1] below still
-	 * copies the helper's end (not listed: our own child needs it). That
-	 * child then only delays our noticing a dead helper, which TIMEOUT
-	 * bounds; it never keeps the helper alive. */
+		     "%d descriptors listed: children forked from now on keep this "
+		     "helper's channel open",
+		     MAX_LISTED);
 	pid_t pid = fork();
 	if (pid == 0)
 		child_exec(sv[1], devnull, logstdout, path, argv, envp);
 	e = errno;
-	close(sv[1]);
-	close(devnull);
+	list_close(sv[1]);
+	list_close(devnull);
 	if (pid < 0) {
 		wlog(WLOG_ERROR, "cannot start the helper: fork: %s", strerror(e));
-		channel_close(sv[0]);
+		list_close(sv[0]);
 		return -e;
 	}
 	hp->pid = pid;

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -184,6 +186,82 @@ static void helper_outlives_the_thread_that_started_it(void **state)
 	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
 }
 
+/* True when this process holds an AF_UNIX SOCK_SEQPACKET socket, the kind
+ * that only the helper channels are here. */
+static bool holds_a_channel(void)
+{
+	for (int fd = 0; fd < 1024; fd++) {
+		int type = 0;
+		socklen_t len = sizeof(type);
+		struct sockaddr_storage at;
+		socklen_t at_len = sizeof(at);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+		    type == SOCK_SEQPACKET &&
+		    getsockname(fd, (struct sockaddr *)&at, &at_len) == 0 &&
+		    at.ss_family == AF_UNIX)
+			return true;
+	}
+	return false;
+}
+
+/* Forks children that report whether they inherited a channel end. */
+static struct {
+	atomic_bool stop;
+	atomic_int forks;
+	atomic_int leaks;
+} forker;
+
+static void *fork_all_along(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&forker.stop)) {
+		int status = 0;
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(holds_a_channel() ? 1 : 0);
+		if (pid < 0 || waitpid(pid, &status, 0) != pid)
+			continue;
+		atomic_fetch_add(&forker.forks, 1);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			atomic_fetch_add(&forker.leaks, 1);
+	}
+	return NULL;
+}
+
+/* A child forked by the application (no exec) holds no end of any helper
+ * channel: neither of a running helper, nor of one being started while it
+ * forked; else it could keep a helper alive after the application died. */
+static void forked_children_hold_no_channel_end(void **state)
+{
+	(void)state;
+	pthread_t t;
+	int status = 0;
+
+	P11_NEED_HELPER();
+	assert_int_equal(fx.p11.f->C_Initialize(NULL), CKR_OK);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(holds_a_channel() ? 1 : 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
+
+	/* Forks racing the start of helpers. */
+	atomic_store(&forker.stop, false);
+	assert_int_equal(pthread_create(&t, NULL, fork_all_along, NULL), 0);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(fx.p11.f->C_Initialize(NULL), CKR_OK);
+		assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
+	}
+	atomic_store(&forker.stop, true);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	print_message("%d children forked during 10 helper starts, %d with a channel end\n",
+	              atomic_load(&forker.forks), atomic_load(&forker.leaks));
+	assert_true(atomic_load(&forker.forks) > 0);
+	assert_int_equal(atomic_load(&forker.leaks), 0);
+}
+
 /* The application: initializes, optionally forks a child that stays,
  * reports "helper child" on the pipe, then waits to be killed. Runs in a
  * forked process, so it exits with a code instead of asserting. */
@@ -274,6 +352,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(helper_outlives_the_thread_that_started_it),
+		cmocka_unit_test(forked_children_hold_no_channel_end),
 		cmocka_unit_test(helper_ends_when_the_application_is_killed),
 		cmocka_unit_test(helper_ends_when_the_application_is_killed_leaving_a_child),
 	};
