@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -111,10 +110,11 @@ static bool take_openat_marker(const char *cfg_path)
 #endif
 }
 
-/* Steps 2-6 of security/POLICY.md. Returns 0 or the helper's exit status. */
+/* Steps 2-7 of security/POLICY.md. Returns 0 or the helper's exit status. */
 static int confine(int log_fd)
 {
 	struct sandbox_report report;
+	struct sandbox_privs privs;
 	char why[256];
 	int keep[] = { 0, 1, 2, CHANNEL_FD, log_fd };
 	int rc = sandbox_clear_environment();
@@ -127,6 +127,15 @@ static int confine(int log_fd)
 		snprintf(why, sizeof(why), "cannot prepare confinement: %s", strerror(-rc));
 		return startup_failed(CHAN_E_INTERNAL, why);
 	}
+	rc = sandbox_drop_privileges(HELPER_DROP_UID, HELPER_DROP_GID, &privs);
+	if (rc != 0) {
+		snprintf(why, sizeof(why), "cannot drop privileges at step %s: %s",
+		         privs.failed_step, strerror(-rc));
+		return startup_failed(CHAN_E_INTERNAL, why);
+	}
+	if (privs.changed_ids)
+		wlog(WLOG_INFO, "helper: started as root, now uid %u gid %u", HELPER_DROP_UID,
+		     HELPER_DROP_GID);
 	rc = sandbox_confine(&report);
 	if (rc != 0) {
 		snprintf(why, sizeof(why), "confinement failed at step %s: %s",
@@ -150,13 +159,10 @@ int main(int argc, char **argv)
 		                       "(fd 3 is not its channel)\n");
 		return 1;
 	}
-	/* The library set the parent-death signal before exec, but exec of a
-	 * set-id helper clears it: set it again (prctl is not allowed once
-	 * confined). Had the application died in between, the end of file on
-	 * the channel ends us instead. (No getppid() == 1 test: an application
-	 * may itself be pid 1 in a container.) */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
-		return 1;
+	/* No parent-death signal: it would follow the application thread that
+	 * started us, not the application. The end of file on the channel,
+	 * which only the application process holds (helper_proc.h), is what
+	 * ends us when it dies. */
 	/* A write to a server that hung up must fail with EPIPE, not kill us;
 	 * the handler cannot be changed once confined. */
 	signal(SIGPIPE, SIG_IGN);
@@ -175,7 +181,12 @@ int main(int argc, char **argv)
 		return startup_failed((uint32_t)code, why);
 	wlog(WLOG_INFO, "helper: credentials loaded (CERT %s, KEY %s, AUTH %s)", cfg.cert, cfg.key,
 	     cfg.auth);
-	struct event_loop_options opt = { .openat_armed = take_openat_marker(path) };
+	/* The servers CONNECT may name: the configured HOST and PORT only. */
+	const char *hosts[] = { cfg.host };
+	struct event_loop_options opt = { .hosts = hosts,
+		                          .n_hosts = sizeof(hosts) / sizeof(hosts[0]),
+		                          .port = cfg.port,
+		                          .openat_armed = take_openat_marker(path) };
 	int rc = confine(log_fd);
 	if (rc != 0)
 		return rc;
