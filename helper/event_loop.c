@@ -138,7 +138,7 @@ static void drive_handshake(struct loop *lp, struct conn *c)
 		return;
 	}
 	if (step == TLS_STEP_DONE) {
-		wlog(WLOG_INFO, "connection %u to %s: TLS handshake done (%s, %s)", c->handle,
+		wlog(WLOG_DEBUG, "connection %u to %s: TLS handshake done (%s, %s)", c->handle,
 		     c->host, tls_conn_protocol(&c->tls), tls_conn_cipher(&c->tls));
 		check_sent(
 		    lp, reply_connected(lp->chan, c->op_id, c->handle, tls_conn_protocol(&c->tls)));
@@ -504,7 +504,7 @@ int event_loop_run(SSL_CTX *ctx, int chan, const struct event_loop_options *opt)
 	} while (rc > 0);
 	close_all(&lp);
 	if (rc == 0) {
-		wlog(WLOG_INFO, "helper: the library closed the channel; exiting");
+		wlog(WLOG_DEBUG, "helper: the library closed the channel; exiting");
 		return 0;
 	}
 	return 1;

@@ -24,15 +24,16 @@
 
 #define CHANNEL_FD 3
 
-/* Everything that goes wrong before READY ends here: the log (when open),
- * stderr (useful when run by hand; /dev/null under the library), and an
- * ERROR frame with id 0 so that the library can say why. */
+/* Everything that goes wrong before READY ends here: stderr (useful when
+ * run by hand; /dev/null under the library) and an ERROR frame with id 0,
+ * from which the library writes the one ERROR line of the event. The log
+ * gets it at DEBUG only, so that one failure is not three lines. */
 static int startup_failed(uint32_t code, const char *text)
 {
 	char clean[CHAN_ERROR_TEXT_MAX + 1];
 
 	reply_clean_text(clean, sizeof(clean), text);
-	wlog(WLOG_ERROR, "helper: %s", clean);
+	wlog(WLOG_DEBUG, "helper: %s", clean);
 	dprintf(STDERR_FILENO, "pkcs11wsop-helper: %s\n", clean);
 	(void)reply_error(CHANNEL_FD, 0, 0, code, clean);
 	return 1;
@@ -134,7 +135,7 @@ static int confine(int log_fd)
 		return startup_failed(CHAN_E_INTERNAL, why);
 	}
 	if (privs.changed_ids)
-		wlog(WLOG_INFO, "helper: started as root, now uid %u gid %u", HELPER_DROP_UID,
+		wlog(WLOG_DEBUG, "helper: started as root, now uid %u gid %u", HELPER_DROP_UID,
 		     HELPER_DROP_GID);
 	rc = sandbox_confine(&report);
 	if (rc != 0) {
@@ -142,7 +143,7 @@ static int confine(int log_fd)
 		         report.failed_step != NULL ? report.failed_step : "?", strerror(-rc));
 		return startup_failed(CHAN_E_INTERNAL, why);
 	}
-	wlog(WLOG_INFO, "helper: confinement applied (seccomp allowlist, %u rules, %s)",
+	wlog(WLOG_DEBUG, "helper: confinement applied (seccomp allowlist, %u rules, %s)",
 	     report.rules, report.arch);
 	return 0;
 }
@@ -179,7 +180,7 @@ int main(int argc, char **argv)
 	int code = creds_load(&cfg, &ctx, why, sizeof(why));
 	if (code != 0)
 		return startup_failed((uint32_t)code, why);
-	wlog(WLOG_INFO, "helper: credentials loaded (CERT %s, KEY %s, AUTH %s)", cfg.cert, cfg.key,
+	wlog(WLOG_DEBUG, "helper: credentials loaded (CERT %s, KEY %s, AUTH %s)", cfg.cert, cfg.key,
 	     cfg.auth);
 	/* The servers CONNECT may name: the configured HOST and PORT only. */
 	const char *hosts[] = { cfg.host };

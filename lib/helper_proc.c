@@ -150,9 +150,15 @@ static void child_exec(int chan, int devnull, bool logstdout, const char *path, 
 	_exit(127);
 }
 
+/* A helper that said why it could not start was logged then, at ERROR; its
+ * exit is the same event, so it is only a DEBUG line. */
 static void log_exit(pid_t pid, int status, const char *error)
 {
 	const char *sep = error[0] ? ": " : "";
+	if (error[0] != '\0' && WIFEXITED(status)) {
+		wlog(WLOG_DEBUG, "helper %d exited with status %d", (int)pid, WEXITSTATUS(status));
+		return;
+	}
 	if (WIFSIGNALED(status))
 		wlog(WLOG_ERROR, "helper %d died (signal %d)%s%s", (int)pid, WTERMSIG(status), sep,
 		     error);
@@ -221,7 +227,7 @@ static int await_ready(struct helper_proc *hp, int timeout_ms)
 		struct chan_ready r;
 		rc = chan_ready_parse(&f, &r);
 		if (rc == 0)
-			wlog(WLOG_INFO, "helper %d ready: %s", (int)hp->pid, r.text);
+			wlog(WLOG_DEBUG, "helper %d ready: %s", (int)hp->pid, r.text);
 		else
 			rc = -EPROTO;
 	} else if (f.type == CHAN_T_ERROR) {

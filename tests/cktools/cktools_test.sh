@@ -158,6 +158,15 @@ if [ "$backend" = pkcs11wsop ]; then
 	check "config_warnings_in_module_log" 0 "WARNING.*configuration: .*unknown directive 'LOGLEVLE' ignored" \
 		"WARNING.*configuration: .*unknown directive 'loglevel' ignored" -- cat "$log"
 
+	# At the default level a tool run is two lines: initialized, finalized.
+	quiet_conf=$work/quiet.cfg quiet_log=$work/quiet.log
+	sed -e 's/^LOGLEVEL .*/LOGLEVEL 4/' -e "s|^LOGFILEPATH .*|LOGFILEPATH $quiet_log|" \
+		"$good_conf" >"$quiet_conf"
+	PKCS11WSOP_CONF=$quiet_conf "$ckinfo" --library "$MODULE" >/dev/null 2>&1
+	check "default_level_run_is_two_lines" 0 "^2\$" -- sh -c 'wc -l <"$1"' sh "$quiet_log"
+	check "default_level_lines" 0 "INFO .*initialized \(config" "INFO .*finalized" \
+		-- cat "$quiet_log"
+
 	dead_conf=$work/dead.cfg
 	sed "s/^PORT .*/PORT $(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')/" \
 		"$good_conf" >"$dead_conf"
