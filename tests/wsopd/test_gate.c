@@ -1,0 +1,204 @@
+/* cmocka tests of wsopd's handshake budget and its fair share per source
+ * address (server/gate.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "server/gate.h"
+
+static struct gate_source v4(const char *text)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(4433) };
+	struct gate_source src;
+
+	assert_int_equal(inet_pton(AF_INET, text, &sa.sin_addr), 1);
+	gate_source_of((const struct sockaddr *)&sa, sizeof(sa), &src);
+	return src;
+}
+
+static struct gate_source v6(const char *text)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(4433) };
+	struct gate_source src;
+
+	assert_int_equal(inet_pton(AF_INET6, text, &sa.sin6_addr), 1);
+	gate_source_of((const struct sockaddr *)&sa, sizeof(sa), &src);
+	return src;
+}
+
+static bool same(struct gate_source a, struct gate_source b)
+{
+	return a.len == b.len && memcmp(a.bytes, b.bytes, a.len) == 0;
+}
+
+/* Enters a handshake that must be admitted without evicting anybody. */
+static int enter_ok(struct gate *g, struct gate_source src, int64_t since, void *owner)
+{
+	void *evicted = (void *)1;
+	int index = gate_enter(g, &src, since, owner, &evicted);
+
+	assert_true(index >= 0);
+	assert_null(evicted);
+	return index;
+}
+
+static void test_sources(void **state)
+{
+	struct sockaddr_un_like {
+		sa_family_t family;
+	} other = { AF_UNIX };
+	struct gate_source unknown;
+
+	assert_int_equal(v4("192.0.2.1").len, 4);
+	assert_false(same(v4("192.0.2.1"), v4("192.0.2.2")));
+	/* One IPv6 /64 is one source; another /64 is another. */
+	assert_int_equal(v6("2001:db8:1:2::1").len, 8);
+	assert_true(same(v6("2001:db8:1:2::1"), v6("2001:db8:1:2:ffff::9")));
+	assert_false(same(v6("2001:db8:1:2::1"), v6("2001:db8:1:3::1")));
+	assert_true(same(v6("::ffff:192.0.2.1"), v4("192.0.2.1")));
+	/* A family we do not know, or a short address: all such alike. */
+	gate_source_of((const struct sockaddr *)&other, sizeof(other), &unknown);
+	assert_int_equal(unknown.len, 0);
+}
+
+static void test_budget_without_contention(void **state)
+{
+	struct gate g;
+	struct gate_source a = v4("192.0.2.1");
+	void *evicted;
+	int idx[3];
+
+	assert_int_equal(gate_init(&g, 0), -EINVAL);
+	assert_int_equal(gate_init(&g, 3), 0);
+	for (int i = 0; i < 3; i++)
+		idx[i] = enter_ok(&g, a, i, NULL);
+	assert_int_equal(gate_count(&g, &a), 3);
+	/* Full, and the newcomer's own address holds everything. */
+	assert_int_equal(gate_enter(&g, &a, 10, NULL, &evicted), -EBUSY);
+	assert_null(evicted);
+	gate_leave(&g, idx[1]);
+	gate_leave(&g, idx[1]); /* twice: harmless */
+	gate_leave(&g, -1);
+	gate_leave(&g, 1000);
+	assert_int_equal(gate_count(&g, &a), 2);
+	enter_ok(&g, a, 11, NULL);
+	gate_free(&g);
+}
+
+static void test_one_address_gives_way_to_another(void **state)
+{
+	struct gate g;
+	struct gate_source a = v4("192.0.2.1"), b = v4("198.51.100.7");
+	int owners[4];
+	void *evicted;
+	int index;
+
+	assert_int_equal(gate_init(&g, 4), 0);
+	/* Entered out of order: the oldest is the one with since 1. */
+	enter_ok(&g, a, 3, &owners[0]);
+	enter_ok(&g, a, 1, &owners[1]);
+	enter_ok(&g, a, 4, &owners[2]);
+	enter_ok(&g, a, 2, &owners[3]);
+	index = gate_enter(&g, &b, 5, NULL, &evicted);
+	assert_true(index >= 0);
+	assert_ptr_equal(evicted, &owners[1]);
+	assert_int_equal(gate_count(&g, &a), 3);
+	assert_int_equal(gate_count(&g, &b), 1);
+	/* a 3, b 1: b may take one more (3 >= 1 + 2), then 2 and 2 is even. */
+	assert_true(gate_enter(&g, &b, 6, NULL, &evicted) >= 0);
+	assert_ptr_equal(evicted, &owners[3]);
+	assert_int_equal(gate_enter(&g, &b, 7, NULL, &evicted), -EBUSY);
+	assert_int_equal(gate_enter(&g, &a, 7, NULL, &evicted), -EBUSY);
+	gate_free(&g);
+}
+
+static void test_many_addresses_share_evenly(void **state)
+{
+	struct gate g;
+	struct gate_source a = v4("192.0.2.1"), b = v4("192.0.2.2");
+	struct gate_source c = v4("192.0.2.3"), d = v4("192.0.2.4"), e = v4("192.0.2.5");
+	int oldest_a, oldest_b;
+	void *evicted;
+
+	assert_int_equal(gate_init(&g, 4), 0);
+	enter_ok(&g, a, 2, &oldest_a);
+	enter_ok(&g, a, 3, NULL);
+	enter_ok(&g, b, 1, &oldest_b);
+	enter_ok(&g, b, 4, NULL);
+	/* a and b hold 2 each: the oldest among them goes (b's). */
+	assert_true(gate_enter(&g, &c, 5, NULL, &evicted) >= 0);
+	assert_ptr_equal(evicted, &oldest_b);
+	assert_true(gate_enter(&g, &d, 6, NULL, &evicted) >= 0);
+	assert_ptr_equal(evicted, &oldest_a);
+	/* One each: nobody has two more than a newcomer. */
+	assert_int_equal(gate_count(&g, &a) + gate_count(&g, &b), 2);
+	assert_int_equal(gate_enter(&g, &e, 7, NULL, &evicted), -EBUSY);
+	gate_free(&g);
+}
+
+/* a enters once more; then a newcomer from other evicts a's oldest and
+ * leaves again: one more evicted entry lingers. Returns the evicted
+ * entry's index (its owner is its index + 1, as a pointer). */
+static int evict_one_of(struct gate *g, struct gate_source a, struct gate_source other,
+                        int64_t since)
+{
+	void *evicted;
+	int index = enter_ok(g, a, since, (void *)(intptr_t)(since + 1));
+	int newcomer = gate_enter(g, &other, since + 1, NULL, &evicted);
+
+	(void)index;
+	assert_true(newcomer >= 0);
+	assert_non_null(evicted);
+	gate_leave(g, newcomer);
+	for (unsigned i = 0; i < g->cap; i++)
+		if (g->entries[i].used && g->entries[i].owner == evicted)
+			return (int)i;
+	fail();
+	return -1;
+}
+
+static void test_evicted_entries_linger_until_left(void **state)
+{
+	struct gate g;
+	struct gate_source a = v4("192.0.2.1"), b = v4("198.51.100.1");
+	void *evicted;
+	int gone[2];
+
+	assert_int_equal(gate_init(&g, 2), 0);
+	enter_ok(&g, a, 0, (void *)(intptr_t)1);
+	gone[0] = evict_one_of(&g, a, b, 10);
+	gone[1] = evict_one_of(&g, a, b, 20);
+	enter_ok(&g, a, 30, NULL);
+	/* a holds both places, so b could take one, but the two evicted
+	 * entries are still owned by their threads: no free entry. */
+	assert_int_equal(gate_count(&g, &a), 2);
+	assert_int_equal(g.active, 2);
+	assert_int_equal(gate_enter(&g, &b, 40, NULL, &evicted), -EBUSY);
+	/* An evicted entry that leaves frees an entry, not a place. */
+	gate_leave(&g, gone[0]);
+	assert_int_equal(g.active, 2);
+	assert_true(gate_enter(&g, &b, 41, NULL, &evicted) >= 0);
+	assert_non_null(evicted);
+	gate_leave(&g, gone[1]);
+	gate_free(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_budget_without_contention),
+		cmocka_unit_test(test_one_address_gives_way_to_another),
+		cmocka_unit_test(test_many_addresses_share_evenly),
+		cmocka_unit_test(test_evicted_entries_linger_until_left),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
