@@ -2,6 +2,7 @@
 #include "server/gate.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,11 @@ int gate_init(struct gate *g, unsigned max)
 	if (max == 0)
 		return -EINVAL;
 	g->entries = calloc((size_t)max * 2, sizeof(*g->entries));
-	if (g->entries == NULL)
+	g->order = calloc((size_t)max * 2, sizeof(*g->order));
+	if (g->entries == NULL || g->order == NULL) {
+		gate_free(g);
 		return -ENOMEM;
+	}
 	g->cap = max * 2;
 	g->max = max;
 	return 0;
@@ -22,6 +26,7 @@ int gate_init(struct gate *g, unsigned max)
 void gate_free(struct gate *g)
 {
 	free(g->entries);
+	free(g->order);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -66,28 +71,56 @@ unsigned gate_count(const struct gate *g, const struct gate_source *src)
 	return n;
 }
 
-/* The oldest handshake of the source with the most in progress, if that
- * source has at least two more than src; -1 otherwise. Quadratic in the
- * budget, and only run when the budget is full. */
-static int pick_victim(const struct gate *g, const struct gate_source *src)
+/* qsort_r order: by source, then oldest first. */
+static int by_source_then_age(const void *pa, const void *pb, void *arg)
 {
-	unsigned mine = gate_count(g, src);
-	unsigned most = 0;
-	int victim = -1;
+	const struct gate_entry *entries = arg;
+	const struct gate_entry *a = &entries[*(const unsigned *)pa];
+	const struct gate_entry *b = &entries[*(const unsigned *)pb];
+	int c = (int)a->src.len - (int)b->src.len;
 
-	for (unsigned i = 0; i < g->cap; i++) {
-		const struct gate_entry *e = &g->entries[i];
-		unsigned n;
+	if (c == 0)
+		c = memcmp(a->src.bytes, b->src.bytes, a->src.len);
+	if (c == 0)
+		c = (a->since_ms > b->since_ms) - (a->since_ms < b->since_ms);
+	return c;
+}
 
-		if (!counts(e))
-			continue;
-		n = gate_count(g, &e->src);
-		if (n > most || (n == most && e->since_ms < g->entries[victim].since_ms)) {
-			most = n;
-			victim = (int)i;
+/* Works out the largest share and its oldest entry (among equal shares,
+ * the one whose oldest entry is the oldest). */
+static void find_largest_share(struct gate *g)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < g->cap; i++)
+		if (counts(&g->entries[i]))
+			g->order[n++] = i;
+	qsort_r(g->order, n, sizeof(*g->order), by_source_then_age, g->entries);
+	g->most = 0;
+	g->oldest_of_most = -1;
+	for (unsigned start = 0, end; start < n; start = end) {
+		const struct gate_entry *first = &g->entries[g->order[start]];
+
+		for (end = start + 1;
+		     end < n && same_source(&g->entries[g->order[end]].src, &first->src); end++)
+			;
+		if (end - start > g->most ||
+		    (end - start == g->most &&
+		     first->since_ms < g->entries[g->oldest_of_most].since_ms)) {
+			g->most = end - start;
+			g->oldest_of_most = (int)g->order[start];
 		}
 	}
-	return most >= mine + 2 ? victim : -1;
+	g->share_known = true;
+}
+
+/* The oldest handshake of the source with the most in progress, if that
+ * source has at least two more than src; -1 otherwise. */
+static int pick_victim(struct gate *g, const struct gate_source *src)
+{
+	if (!g->share_known)
+		find_largest_share(g);
+	return g->most >= gate_count(g, src) + 2 ? g->oldest_of_most : -1;
 }
 
 int gate_enter(struct gate *g, const struct gate_source *src, int64_t since_ms, void *owner,
@@ -108,11 +141,13 @@ int gate_enter(struct gate *g, const struct gate_source *src, int64_t since_ms, 
 			return -EBUSY;
 		g->entries[victim].evicted = true;
 		g->active--;
+		g->share_known = false;
 		*evicted = g->entries[victim].owner;
 	}
 	g->entries[slot] =
 	    (struct gate_entry){ .used = true, .since_ms = since_ms, .src = *src, .owner = owner };
 	g->active++;
+	g->share_known = false;
 	return slot;
 }
 
@@ -123,7 +158,9 @@ void gate_leave(struct gate *g, int index)
 	if (index < 0 || (unsigned)index >= g->cap || !g->entries[index].used)
 		return;
 	e = &g->entries[index];
-	if (!e->evicted)
+	if (!e->evicted) {
 		g->active--;
+		g->share_known = false;
+	}
 	memset(e, 0, sizeof(*e));
 }

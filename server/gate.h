@@ -24,6 +24,8 @@
  *  - A source is an IPv4 address or the /64 prefix of an IPv6 address
  *    (what one host can easily hold); an IPv4-mapped IPv6 address is its
  *    IPv4 address.
+ *  - Cost: O(max) per call, plus O(max log max) once after each change
+ *    when the budget is full.
  *  - Not thread-safe: the caller holds one lock around every call.
  */
 #ifndef WSOPD_GATE_H
@@ -51,6 +53,13 @@ struct gate {
 	unsigned cap;    /* 2 * max: room for the evicted that linger */
 	unsigned max;    /* handshakes that count at once */
 	unsigned active; /* used and not evicted */
+	/* The largest share and its oldest entry, worked out (by sorting,
+	 * O(n log n)) when the budget is full and kept until the next change,
+	 * so that many refused newcomers cost O(n) each. */
+	unsigned *order;
+	bool share_known;
+	unsigned most;
+	int oldest_of_most;
 };
 
 /* 0, -EINVAL (max 0) or -ENOMEM. */

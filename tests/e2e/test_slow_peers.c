@@ -338,12 +338,46 @@ static void idle_keep_alive_outlives_the_head_deadline(void **state)
 	stop_ok(&srv);
 }
 
+static void stop_ends_handshakes_in_progress_and_waiting(void **state)
+{
+	/* A deadline far away: the stop must not wait for it. */
+	static const char *const args[] = { "--max-handshakes", "2", "--handshake-timeout", "30",
+		                            NULL };
+	struct e2e_server srv;
+	int fds[4];
+	long long t0, took;
+	int status;
+
+	(void)state;
+	assert_int_equal(e2e_server_start(&srv, &e2e_env, args), 0);
+	/* Two handshakes in progress, two connections waiting for a place. */
+	for (int i = 0; i < 4; i++) {
+		fds[i] = connect_from(&srv, DRIP_SOURCE);
+		assert_true(fds[i] >= 0);
+		assert_int_equal(send(fds[i], client_hello, 1, MSG_NOSIGNAL), 1);
+	}
+	sleep_ms(300);
+	t0 = e2e_now_ms();
+	status = e2e_server_stop(&srv, SIGTERM);
+	took = e2e_now_ms() - t0;
+	fprintf(stderr, "e2e: wsopd stopped in %lld ms with handshakes in progress\n", took);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		e2e_server_dump_log(&srv);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(took < 5000);
+	for (int i = 0; i < 4; i++) {
+		assert_true(closed_within(fds[i], 1000));
+		close(fds[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(drip_handshakes_neither_lock_out_clients_nor_outlive_the_deadline),
 		cmocka_unit_test(slow_request_head_is_cut_at_the_head_deadline),
 		cmocka_unit_test(idle_keep_alive_outlives_the_head_deadline),
+		cmocka_unit_test(stop_ends_handshakes_in_progress_and_waiting),
 	};
 
 	return e2e_main("e2e_slow_peers", tests, sizeof(tests) / sizeof(tests[0]));

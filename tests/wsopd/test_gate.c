@@ -190,6 +190,75 @@ static void test_evicted_entries_linger_until_left(void **state)
 	gate_free(&g);
 }
 
+/* The fair-share rule written the slow, obvious way: the source with the
+ * most counting entries (ties: the one with the oldest entry) gives its
+ * oldest entry up if it has at least two more than src. */
+static void *naive_victim(const struct gate *g, const struct gate_source *src)
+{
+	unsigned most = 0;
+	int victim = -1;
+
+	for (unsigned i = 0; i < g->cap; i++) {
+		const struct gate_entry *e = &g->entries[i];
+		unsigned n;
+
+		if (!e->used || e->evicted)
+			continue;
+		n = gate_count(g, &e->src);
+		if (n > most || (n == most && e->since_ms < g->entries[victim].since_ms)) {
+			most = n;
+			victim = (int)i;
+		}
+	}
+	return victim >= 0 && most >= gate_count(g, src) + 2 ? g->entries[victim].owner : NULL;
+}
+
+static void test_matches_the_obvious_rule(void **state)
+{
+	static const char *const addrs[] = { "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4",
+		                             "192.0.2.5" };
+	int owners[200];
+	int index_of[200];
+	struct gate g;
+	unsigned seed = 12345;
+	int evictions = 0, refusals = 0;
+
+	assert_int_equal(gate_init(&g, 8), 0);
+	for (int step = 0; step < 200; step++) {
+		struct gate_source src;
+		void *expected = NULL, *evicted;
+		int index;
+
+		seed = seed * 1103515245u + 12345u;
+		src = v4(addrs[(seed >> 16) % 4 == 0 ? 0 : (seed >> 8) % 5]);
+		/* Now and then a handshake ends (evicted ones too). */
+		if ((seed >> 20) % 3 == 0) {
+			for (int k = 0; k < step; k++) {
+				if (index_of[k] >= 0) {
+					gate_leave(&g, index_of[k]);
+					index_of[k] = -1;
+					break;
+				}
+			}
+		}
+		if (g.active >= g.max)
+			expected = naive_victim(&g, &src);
+		index = gate_enter(&g, &src, step, &owners[step], &evicted);
+		index_of[step] = index;
+		if (index >= 0)
+			assert_ptr_equal(evicted, expected);
+		else
+			assert_null(evicted);
+		assert_true(g.active <= g.max);
+		evictions += evicted != NULL;
+		refusals += index < 0;
+	}
+	/* The sequence went through both outcomes, many times. */
+	assert_true(evictions >= 10);
+	assert_true(refusals >= 10);
+	gate_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_one_address_gives_way_to_another),
 		cmocka_unit_test(test_many_addresses_share_evenly),
 		cmocka_unit_test(test_evicted_entries_linger_until_left),
+		cmocka_unit_test(test_matches_the_obvious_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
