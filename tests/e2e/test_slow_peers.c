@@ -294,6 +294,13 @@ static long long trickle(struct direct_tls *conn, const char *text, int gap_ms, 
 	return -1;
 }
 
+/* A server with the test's limits and a client connected to it. */
+static struct direct_tls *start_and_connect(struct e2e_server *srv)
+{
+	assert_int_equal(e2e_server_start(srv, &e2e_env, server_args), 0);
+	return e2e_connect_ok(srv, E2E_CLIENT);
+}
+
 static void slow_request_head_is_cut_at_the_head_deadline(void **state)
 {
 	static const char head[] =
@@ -303,8 +310,7 @@ static void slow_request_head_is_cut_at_the_head_deadline(void **state)
 	long long after;
 
 	(void)state;
-	assert_int_equal(e2e_server_start(&srv, &e2e_env, server_args), 0);
-	conn = e2e_connect_ok(&srv, E2E_CLIENT);
+	conn = start_and_connect(&srv);
 	after = trickle(conn, head, 250, DEADLINE_MS + MARGIN_MS + 1000);
 	if (after < 0)
 		fprintf(stderr, "e2e: a trickled request head was not cut within %d ms\n",
@@ -325,8 +331,7 @@ static void idle_keep_alive_outlives_the_head_deadline(void **state)
 	struct e2e_answer ans;
 
 	(void)state;
-	assert_int_equal(e2e_server_start(&srv, &e2e_env, server_args), 0);
-	conn = e2e_connect_ok(&srv, E2E_CLIENT);
+	conn = start_and_connect(&srv);
 	e2e_call_ok(conn, "GET", "/health", NULL, 200, &ans);
 	e2e_answer_free(&ans);
 	/* Idle for longer than both deadlines: that is the idle timeout's

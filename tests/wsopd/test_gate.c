@@ -13,23 +13,20 @@
 
 #include "server/gate.h"
 
-static struct gate_source v4(const char *text)
+/* The source of an address given as text (IPv6 when it has a ':'). */
+static struct gate_source source(const char *text)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(4433) };
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	bool six = strchr(text, ':') != NULL;
 	struct gate_source src;
 
-	assert_int_equal(inet_pton(AF_INET, text, &sa.sin_addr), 1);
-	gate_source_of((const struct sockaddr *)&sa, sizeof(sa), &src);
-	return src;
-}
-
-static struct gate_source v6(const char *text)
-{
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(4433) };
-	struct gate_source src;
-
-	assert_int_equal(inet_pton(AF_INET6, text, &sa.sin6_addr), 1);
-	gate_source_of((const struct sockaddr *)&sa, sizeof(sa), &src);
+	ss.ss_family = six ? AF_INET6 : AF_INET;
+	assert_int_equal(
+	    inet_pton(ss.ss_family, text, six ? (void *)&in6->sin6_addr : (void *)&in->sin_addr),
+	    1);
+	gate_source_of((const struct sockaddr *)&ss, six ? sizeof(*in6) : sizeof(*in), &src);
 	return src;
 }
 
@@ -56,13 +53,13 @@ static void test_sources(void **state)
 	} other = { AF_UNIX };
 	struct gate_source unknown;
 
-	assert_int_equal(v4("192.0.2.1").len, 4);
-	assert_false(same(v4("192.0.2.1"), v4("192.0.2.2")));
+	assert_int_equal(source("192.0.2.1").len, 4);
+	assert_false(same(source("192.0.2.1"), source("192.0.2.2")));
 	/* One IPv6 /64 is one source; another /64 is another. */
-	assert_int_equal(v6("2001:db8:1:2::1").len, 8);
-	assert_true(same(v6("2001:db8:1:2::1"), v6("2001:db8:1:2:ffff::9")));
-	assert_false(same(v6("2001:db8:1:2::1"), v6("2001:db8:1:3::1")));
-	assert_true(same(v6("::ffff:192.0.2.1"), v4("192.0.2.1")));
+	assert_int_equal(source("2001:db8:1:2::1").len, 8);
+	assert_true(same(source("2001:db8:1:2::1"), source("2001:db8:1:2:ffff::9")));
+	assert_false(same(source("2001:db8:1:2::1"), source("2001:db8:1:3::1")));
+	assert_true(same(source("::ffff:192.0.2.1"), source("192.0.2.1")));
 	/* A family we do not know, or a short address: all such alike. */
 	gate_source_of((const struct sockaddr *)&other, sizeof(other), &unknown);
 	assert_int_equal(unknown.len, 0);
@@ -71,7 +68,7 @@ static void test_sources(void **state)
 static void test_budget_without_contention(void **state)
 {
 	struct gate g;
-	struct gate_source a = v4("192.0.2.1");
+	struct gate_source a = source("192.0.2.1");
 	void *evicted;
 	int idx[3];
 
@@ -95,7 +92,7 @@ static void test_budget_without_contention(void **state)
 static void test_one_address_gives_way_to_another(void **state)
 {
 	struct gate g;
-	struct gate_source a = v4("192.0.2.1"), b = v4("198.51.100.7");
+	struct gate_source a = source("192.0.2.1"), b = source("198.51.100.7");
 	int owners[4];
 	void *evicted;
 	int index;
@@ -122,8 +119,9 @@ static void test_one_address_gives_way_to_another(void **state)
 static void test_many_addresses_share_evenly(void **state)
 {
 	struct gate g;
-	struct gate_source a = v4("192.0.2.1"), b = v4("192.0.2.2");
-	struct gate_source c = v4("192.0.2.3"), d = v4("192.0.2.4"), e = v4("192.0.2.5");
+	struct gate_source a = source("192.0.2.1"), b = source("192.0.2.2");
+	struct gate_source c = source("192.0.2.3"), d = source("192.0.2.4"),
+	                   e = source("192.0.2.5");
 	int oldest_a, oldest_b;
 	void *evicted;
 
@@ -167,7 +165,7 @@ static int evict_one_of(struct gate *g, struct gate_source a, struct gate_source
 static void test_evicted_entries_linger_until_left(void **state)
 {
 	struct gate g;
-	struct gate_source a = v4("192.0.2.1"), b = v4("198.51.100.1");
+	struct gate_source a = source("192.0.2.1"), b = source("198.51.100.1");
 	void *evicted;
 	int gone[2];
 
@@ -230,7 +228,7 @@ static void test_matches_the_obvious_rule(void **state)
 		int index;
 
 		seed = seed * 1103515245u + 12345u;
-		src = v4(addrs[(seed >> 16) % 4 == 0 ? 0 : (seed >> 8) % 5]);
+		src = source(addrs[(seed >> 16) % 4 == 0 ? 0 : (seed >> 8) % 5]);
 		/* Now and then a handshake ends (evicted ones too). */
 		if ((seed >> 20) % 3 == 0) {
 			for (int k = 0; k < step; k++) {
