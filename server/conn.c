@@ -430,19 +430,20 @@ void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t ac
 	enum conn_admit admit;
 
 	snprintf(c.cn, sizeof(c.cn), "-");
+	reason[0] = '\0';
 	c.ssl = SSL_new(env->tls);
-	if (c.ssl == NULL || SSL_set_fd(c.ssl, fd) != 1) {
+	if (c.ssl == NULL || SSL_set_fd(c.ssl, fd) != 1)
 		wlog(WLOG_ERROR, "cannot set up TLS for %s", peer);
-	} else if (handshake(&c, accepted_ms + env->handshake_ms, reason, sizeof(reason)) != 0) {
-		wlog(WLOG_WARNING, "TLS handshake with %s failed: %s", peer, reason);
-	} else if (tls_client_identity(c.ssl, c.client_fp, c.client_id, c.cn) != 0) {
-		wlog(WLOG_WARNING, "refused %s: no client certificate after the handshake", peer);
-	} else {
-		verified = true;
-	}
+	else if (handshake(&c, accepted_ms + env->handshake_ms, reason, sizeof(reason)) == 0)
+		verified = tls_client_identity(c.ssl, c.client_fp, c.client_id, c.cn) == 0;
 	/* Always called, and before close(fd): until then the server may shut
 	 * this socket down to end the handshake. */
 	admit = env->handshake_done(arg, verified);
+	if (reason[0] != '\0')
+		wlog(admit == CONN_EVICTED ? WLOG_DEBUG : WLOG_WARNING,
+		     "TLS handshake with %s failed: %s", peer, reason);
+	else if (c.ssl != NULL && !verified)
+		wlog(WLOG_WARNING, "refused %s: no client certificate after the handshake", peer);
 	if (verified) {
 		wlog(WLOG_DEBUG, "TLS connection from %s (cn=%s, %s)", peer, c.cn,
 		     SSL_get_version(c.ssl));

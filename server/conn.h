@@ -49,6 +49,9 @@ enum conn_admit {
 	CONN_SERVE, /* serve its requests */
 	CONN_BUSY,  /* answer 503 busy once, then close */
 	CONN_DROP,  /* close at once */
+	/* The handshake failed because the server ended it to make room
+	 * (and said so in its log): close without another warning. */
+	CONN_EVICTED,
 };
 
 struct conn_env {

@@ -36,6 +36,7 @@ enum job_state { JOB_WAITING, JOB_HANDSHAKE, JOB_CLIENT, JOB_BUSY, JOB_DONE };
 struct conn_job {
 	struct server *srv;
 	enum job_state state; /* changed under srv->lock */
+	bool evicted;         /* its handshake was ended to make room (lock) */
 	int gate_index;       /* while JOB_HANDSHAKE */
 	int fd;
 	int64_t accepted_ms;
@@ -76,7 +77,9 @@ static enum conn_admit handshake_done(void *arg, bool verified)
 		/* Full pipe: the accept loop is already woken. */
 	}
 	job->state = JOB_DONE;
-	if (verified && srv->clients < srv->max_clients) {
+	if (!verified && job->evicted) {
+		admit = CONN_EVICTED;
+	} else if (verified && srv->clients < srv->max_clients) {
 		srv->clients++;
 		job->state = JOB_CLIENT;
 		admit = CONN_SERVE;
@@ -141,8 +144,9 @@ static bool admit(struct server *srv, struct conn_job *job)
 		srv->open++;
 	}
 	if (evicted != NULL) {
-		const struct conn_job *old = evicted;
+		struct conn_job *old = evicted;
 
+		old->evicted = true;
 		/* The victim's thread wakes up to an ended handshake. Its socket
 		 * is still open: it is closed only after handshake_done(), which
 		 * needs this lock. */
@@ -178,8 +182,8 @@ static bool admit(struct server *srv, struct conn_job *job)
 
 static void refuse_waiting(struct conn_job *job, bool waited)
 {
-	wlog(WLOG_WARNING, "refused %s: --max-handshakes TLS handshakes in progress%s", job->peer,
-	     waited ? ", waited " STR(WAIT_MS) " ms" : " and as many connections waiting");
+	wlog(WLOG_WARNING, "refused %s: every --max-handshakes place taken%s", job->peer,
+	     waited ? " for " STR(WAIT_MS) " ms" : ", and every place to wait for one");
 	drop_job(job);
 }
 
