@@ -25,11 +25,6 @@
 /* Authenticated connections over --max-clients get a 503 busy from at most
  * this many at once; beyond that they are just closed. */
 #define BUSY_THREADS_MAX 4
-/* How long an accepted connection may wait for room in the handshake
- * budget before it is closed. */
-#define WAIT_MS 1000
-#define STR(x)  STR_(x)
-#define STR_(x) #x
 
 enum job_state { JOB_WAITING, JOB_HANDSHAKE, JOB_CLIENT, JOB_BUSY, JOB_DONE };
 
@@ -183,12 +178,12 @@ static bool admit(struct server *srv, struct conn_job *job)
 static void refuse_waiting(struct conn_job *job, bool waited)
 {
 	wlog(WLOG_WARNING, "refused %s: every --max-handshakes place taken%s", job->peer,
-	     waited ? " for " STR(WAIT_MS) " ms" : ", and every place to wait for one");
+	     waited ? " until its handshake deadline" : ", and every place to wait for one");
 	drop_job(job);
 }
 
 /* Gives the waiting connections the places that came free, oldest first,
- * and closes those that waited WAIT_MS. */
+ * and closes those whose handshake deadline has passed while waiting. */
 static void admit_waiting(struct server *srv)
 {
 	int64_t now = conn_now_ms();
@@ -199,7 +194,7 @@ static void admit_waiting(struct server *srv)
 
 		if (admit(srv, job))
 			continue;
-		if (now - job->accepted_ms >= WAIT_MS) {
+		if (now - job->accepted_ms >= srv->env.handshake_ms) {
 			refuse_waiting(job, true);
 			continue;
 		}
@@ -256,7 +251,7 @@ static int poll_timeout(const struct server *srv)
 
 	if (srv->waiting_count == 0)
 		return -1;
-	left = srv->waiting[0]->accepted_ms + WAIT_MS - conn_now_ms();
+	left = srv->waiting[0]->accepted_ms + srv->env.handshake_ms - conn_now_ms();
 	return left < 0 ? 0 : (int)left;
 }
 
@@ -288,7 +283,9 @@ static int server_init(struct server *srv, const struct server_config *cfg, sem_
 	rc = gate_init(&srv->gate, cfg->max_handshakes);
 	if (rc != 0)
 		return rc;
-	srv->waiting_cap = cfg->max_handshakes;
+	/* Room for a burst of as many clients as may be served at once. */
+	srv->waiting_cap =
+	    cfg->max_clients > cfg->max_handshakes ? cfg->max_clients : cfg->max_handshakes;
 	srv->waiting = calloc(srv->waiting_cap, sizeof(*srv->waiting));
 	if (srv->waiting == NULL || pipe2(srv->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
 		rc = srv->waiting == NULL ? -ENOMEM : -errno;

@@ -6,8 +6,9 @@
  *  - max_handshakes TLS handshakes in progress at once, shared fairly
  *    between source addresses (gate.h), each ended handshake_timeout_s
  *    after the accept. A connection that finds no room waits (accepted,
- *    no thread yet) for up to 1 s in a waiting room of as many places,
- *    then is closed; when the room is full it is closed at once.
+ *    no thread yet) for a place in a waiting room of max(max_clients,
+ *    max_handshakes) places, at most until that deadline, then is closed;
+ *    when the room is full it is closed at once.
  *  - max_clients connections whose handshake succeeded with a verified
  *    client certificate: only they are served. Beyond that, a few at once
  *    are answered 503 busy, the rest closed (with a warning).

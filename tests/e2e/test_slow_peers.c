@@ -343,6 +343,39 @@ static void idle_keep_alive_outlives_the_head_deadline(void **state)
 	stop_ok(&srv);
 }
 
+#define BURST 48
+
+static void *burst_call(void *arg)
+{
+	struct task *t = arg;
+
+	call_once(t);
+	return NULL;
+}
+
+/* The handshake budget must not turn a burst of clients from one host
+ * (below --max-clients) away: those over it wait for a place. */
+static void burst_of_clients_from_one_address_is_served(void **state)
+{
+	static const char *const args[] = { "--max-handshakes", "2", NULL };
+	struct task tasks[BURST];
+	struct e2e_server srv;
+	int served = 0;
+
+	(void)state;
+	assert_int_equal(e2e_server_start(&srv, &e2e_env, args), 0);
+	memset(tasks, 0, sizeof(tasks));
+	for (size_t i = 0; i < BURST; i++)
+		tasks[i].base.srv = &srv;
+	assert_int_equal(e2e_run_tasks(burst_call, tasks, BURST, sizeof(tasks[0]),
+	                               "one new connection and GET /health at once"),
+	                 0);
+	for (size_t i = 0; i < BURST; i++)
+		served += tasks[i].connections;
+	assert_int_equal(served, BURST);
+	stop_ok(&srv);
+}
+
 static void stop_ends_handshakes_in_progress_and_waiting(void **state)
 {
 	/* A deadline far away: the stop must not wait for it. */
@@ -382,6 +415,7 @@ int main(void)
 		cmocka_unit_test(drip_handshakes_neither_lock_out_clients_nor_outlive_the_deadline),
 		cmocka_unit_test(slow_request_head_is_cut_at_the_head_deadline),
 		cmocka_unit_test(idle_keep_alive_outlives_the_head_deadline),
+		cmocka_unit_test(burst_of_clients_from_one_address_is_served),
 		cmocka_unit_test(stop_ends_handshakes_in_progress_and_waiting),
 	};
 
