@@ -205,7 +205,9 @@ static void admit_waiting(struct server *srv)
 	pthread_mutex_unlock(&srv->lock);
 }
 
-static void accept_one(struct server *srv, int listen_fd)
+/* Accepts one connection and admits it, queues it or closes it; true when
+ * it was queued. */
+static bool accept_one(struct server *srv, int listen_fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -219,13 +221,13 @@ static void accept_one(struct server *srv, int listen_fd)
 			/* Do not spin on a full table: let connections end. */
 			usleep(100 * 1000);
 		}
-		return; /* EAGAIN, ECONNABORTED, EINTR...: nothing to do */
+		return false; /* EAGAIN, ECONNABORTED, EINTR...: nothing to do */
 	}
 	job = calloc(1, sizeof(*job));
 	if (job == NULL) {
 		wlog(WLOG_ERROR, "refused %s: out of memory", peer);
 		close(fd);
-		return;
+		return false;
 	}
 	*job = (struct conn_job){
 		.srv = srv, .fd = fd, .gate_index = -1, .accepted_ms = conn_now_ms()
@@ -233,14 +235,15 @@ static void accept_one(struct server *srv, int listen_fd)
 	memcpy(job->peer, peer, sizeof(job->peer));
 	gate_source_of((const struct sockaddr *)&ss, len, &job->src);
 	if (admit(srv, job))
-		return;
+		return false;
 	if (srv->waiting_count == srv->waiting_cap) {
 		refuse_waiting(job, false);
-		return;
+		return false;
 	}
 	pthread_mutex_lock(&srv->lock);
 	srv->waiting[srv->waiting_count++] = job;
 	pthread_mutex_unlock(&srv->lock);
+	return true;
 }
 
 /* How long poll() may sleep: until the oldest waiting connection's time
@@ -367,8 +370,10 @@ int server_run(const struct server_config *cfg)
 		if (r > 0 && (p[2].revents & POLLIN))
 			clear_wake(srv.wake[0]);
 		admit_waiting(&srv);
-		if (r > 0 && (p[0].revents & POLLIN))
-			accept_one(&srv, cfg->listen_fd);
+		/* A handshake that ended while the newcomer was being queued
+		 * saw nobody waiting and woke nobody: look again. */
+		if (r > 0 && (p[0].revents & POLLIN) && accept_one(&srv, cfg->listen_fd))
+			admit_waiting(&srv);
 	}
 
 	close(cfg->listen_fd);
