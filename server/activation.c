@@ -353,7 +353,8 @@ static bool lookup_locked(struct activation *act, const uint8_t *hash, const cha
 
 /* The slow path: opens the token, asks the revocation source, and admits
  * it to memory unless an activation ended meanwhile (then asks again, as
- * that one may have been this very token). */
+ * that one may have been this very token). Each round that repeats saw
+ * another deactivate finish, so it ends as soon as one passes without. */
 static int admit(struct activation *act, const char *token, const uint8_t *hash,
                  const char *softcard_id, const uint8_t *client_fp, uint64_t ended,
                  struct keywrap_kek *kek, uint8_t *id, int64_t *expires)

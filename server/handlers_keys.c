@@ -1,5 +1,5 @@
 /* AES keys of a group: list, generate, get, delete. Every one needs the
- * group's softcard active for the asking client. */
+ * group's softcard active: a valid activation token in the request. */
 #include "server/handlers.h"
 
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include "server/reply.h"
 #include "server/txn.h"
 
-/* Group named by the path, and its softcard active for this client. */
+/* Group named by the path, and a valid activation of its softcard. */
 static bool load_active_group(struct app *app, const struct wsop_request *req, const char *id,
                               struct store_group *group, struct wsop_response *resp)
 {

@@ -1,5 +1,5 @@
 /* Data objects and certificates of a softcard: list, create, get, delete.
- * Every one needs the softcard active for the asking client. */
+ * Every one needs a valid activation token of the softcard in the request. */
 #include "server/handlers.h"
 
 #include <stdlib.h>
