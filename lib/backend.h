@@ -60,6 +60,9 @@
 #include "conf/config.h"
 #include "lib/wsop_client.h"
 
+/* Server connections one process holds at most (see backend_acquire). */
+#define BACKEND_MAX_CONNS 16
+
 struct backend;
 
 /* config_path is the file cfg was read from; the helper is told to read

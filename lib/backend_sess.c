@@ -78,6 +78,7 @@ void backend_sess_put(struct backend *be, struct hsess *s)
 
 void backend_sess_fail(struct backend *be, struct hsess *s, bool hung)
 {
+	hung = hung || chan_mux_hung(s->mux);
 	pthread_mutex_lock(&be->lock);
 	if (s->failed) {
 		pthread_mutex_unlock(&be->lock);
