@@ -105,10 +105,10 @@ static int group_teardown(void **state)
 
 #define NEED_HELPER() P11_SKIP_UNLESS(fx.ready)
 
-/* Lines of the server's log holding text. */
-static unsigned server_log_count(const char *text)
+/* Lines of the log at path holding text. */
+static unsigned log_count(const char *path, const char *text)
 {
-	FILE *f = fopen(fx.p11.srv.log_path, "r");
+	FILE *f = fopen(path, "r");
 	assert_non_null(f);
 	char line[4096];
 	unsigned n = 0;
@@ -116,6 +116,16 @@ static unsigned server_log_count(const char *text)
 		n += strstr(line, text) != NULL;
 	fclose(f);
 	return n;
+}
+
+static unsigned server_log_count(const char *text)
+{
+	return log_count(fx.p11.srv.log_path, text);
+}
+
+static bool log_has(const char *path, const char *text)
+{
+	return log_count(path, text) > 0;
 }
 
 enum { ENC_THREADS = 100, ENC_ROUNDS = 10 };
@@ -215,29 +225,34 @@ static pid_t helper_child(void)
 struct killer {
 	pthread_t th;
 	atomic_bool stop;
-	unsigned kills;
+	atomic_uint kills;
 };
 
-/* SIGKILLs the helper every 150 ms, whatever it is doing. */
+/* SIGKILLs the helper every 200 ms, whatever it is doing: a call lives
+ * through MAXRETRIES (5) kills, far more than it can meet in that time. */
 static void *killer_main(void *arg)
 {
 	struct killer *k = arg;
 	while (!atomic_load(&k->stop)) {
-		struct timespec ts = { 0, 150 * 1000 * 1000 };
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 		pid_t pid = helper_child();
 		if (pid > 0 && kill(pid, SIGKILL) == 0)
-			k->kills++;
+			atomic_fetch_add(&k->kills, 1);
 	}
 	return NULL;
 }
 
-enum { KILL_THREADS = 4, KILL_KEYS = 12 };
+/* Keys are generated until the helper was killed KILL_MIN times (at most
+ * KILL_KEYS per thread); destroying as many meets about as many kills. */
+enum { KILL_THREADS = 4, KILL_KEYS = 400, KILL_MIN = 8 };
 
 struct key_worker {
 	pthread_t th;
 	int index;
 	bool destroy;
+	const atomic_uint *kills;
+	int n; /* keys generated */
 	CK_OBJECT_HANDLE h[KILL_KEYS];
 	CK_RV rv[KILL_KEYS];
 };
@@ -253,7 +268,12 @@ static void *key_worker_main(void *arg)
 	CK_SESSION_HANDLE s;
 	CK_RV rv =
 	    fx.p11.f->C_OpenSession(fx.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
-	for (int i = 0; i < KILL_KEYS; i++) {
+	int n = w->destroy ? w->n : KILL_KEYS;
+	for (int i = 0; i < n; i++) {
+		if (!w->destroy && atomic_load(w->kills) >= KILL_MIN) {
+			n = i;
+			break;
+		}
 		if (rv != CKR_OK) {
 			w->rv[i] = rv;
 			continue;
@@ -266,6 +286,7 @@ static void *key_worker_main(void *arg)
 			w->rv[i] = generate(s, label, &w->h[i]);
 		}
 	}
+	w->n = n;
 	if (rv == CKR_OK)
 		fx.p11.f->C_CloseSession(s);
 	return NULL;
@@ -274,31 +295,63 @@ static void *key_worker_main(void *arg)
 /* Runs every worker (generating or destroying) while the killer kills. */
 static unsigned run_under_kills(struct key_worker *w, bool destroy)
 {
-	struct killer k = { .kills = 0 };
+	struct killer k;
 	atomic_init(&k.stop, false);
+	atomic_init(&k.kills, 0);
 	assert_int_equal(pthread_create(&k.th, NULL, killer_main, &k), 0);
 	for (int t = 0; t < KILL_THREADS; t++) {
 		w[t].index = t;
 		w[t].destroy = destroy;
+		w[t].kills = &k.kills;
 		assert_int_equal(pthread_create(&w[t].th, NULL, key_worker_main, &w[t]), 0);
 	}
 	for (int t = 0; t < KILL_THREADS; t++)
 		pthread_join(w[t].th, NULL);
 	atomic_store(&k.stop, true);
 	pthread_join(k.th, NULL);
-	return k.kills;
+	return atomic_load(&k.kills);
 }
 
-/* How many objects the server has with this label (through the module,
- * whose search lists the server's keys). */
-static CK_ULONG count_label(const char *label)
+/* The labels of every key on the server (through the module, whose search
+ * lists the server's keys), as one string of "label\n" lines. */
+static char *server_labels(void)
 {
-	CK_ATTRIBUTE t[] = { { CKA_LABEL, (void *)label, strlen(label) } };
-	CK_OBJECT_HANDLE h[4];
-	CK_ULONG n = 0;
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof(cls) } };
+	size_t cap = 64 * 1024, len = 0;
+	char *all = calloc(1, cap);
+	assert_non_null(all);
 	assert_int_equal(fx.p11.f->C_FindObjectsInit(fx.s, t, 1), CKR_OK);
-	assert_int_equal(fx.p11.f->C_FindObjects(fx.s, h, 4, &n), CKR_OK);
+	for (;;) {
+		CK_OBJECT_HANDLE h[64];
+		CK_ULONG n = 0;
+		assert_int_equal(fx.p11.f->C_FindObjects(fx.s, h, 64, &n), CKR_OK);
+		if (n == 0)
+			break;
+		for (CK_ULONG i = 0; i < n; i++) {
+			char label[64];
+			CK_ATTRIBUTE a = { CKA_LABEL, label, sizeof(label) - 1 };
+			assert_int_equal(fx.p11.f->C_GetAttributeValue(fx.s, h[i], &a, 1), CKR_OK);
+			label[a.ulValueLen] = '\0';
+			if (len + a.ulValueLen + 2 > cap) {
+				cap *= 2;
+				all = realloc(all, cap);
+				assert_non_null(all);
+			}
+			len += (size_t)sprintf(all + len, "%s\n", label);
+		}
+	}
 	assert_int_equal(fx.p11.f->C_FindObjectsFinal(fx.s), CKR_OK);
+	return all;
+}
+
+static unsigned count_label(const char *all, const char *label)
+{
+	char line[40];
+	snprintf(line, sizeof(line), "%s\n", label);
+	unsigned n = 0;
+	for (const char *p = all; (p = strstr(p, line)) != NULL; p += strlen(line))
+		n += p == all || p[-1] == '\n';
 	return n;
 }
 
@@ -309,36 +362,47 @@ static void killed_helper_never_fails_a_call_that_took_effect(void **state)
 	static struct key_worker w[KILL_THREADS];
 	memset(w, 0, sizeof(w));
 	unsigned kills = run_under_kills(w, false);
+	char *labels = server_labels();
 	int failed = 0;
 	for (int t = 0; t < KILL_THREADS; t++)
-		for (int i = 0; i < KILL_KEYS; i++) {
+		for (int i = 0; i < w[t].n; i++) {
 			char label[32];
 			label_of(t, i, label);
-			CK_ULONG n = count_label(label);
+			unsigned n = count_label(labels, label);
 			if (w[t].rv[i] != CKR_OK || n != 1) {
-				fprintf(stderr, "%s: C_GenerateKey 0x%lx, %lu on the server\n",
-				        label, (unsigned long)w[t].rv[i], (unsigned long)n);
+				fprintf(stderr, "%s: C_GenerateKey 0x%lx, %u on the server\n",
+				        label, (unsigned long)w[t].rv[i], n);
 				failed++;
 			}
 		}
-	fprintf(stderr, "generate: %u helper kills, %d wrong\n", kills, failed);
-	assert_true(kills > 0);
-	assert_int_equal(failed, 0);
-
-	kills = run_under_kills(w, true);
+	int made = 0;
 	for (int t = 0; t < KILL_THREADS; t++)
-		for (int i = 0; i < KILL_KEYS; i++) {
+		made += w[t].n;
+	fprintf(stderr, "generate: %d keys, %u helper kills, %d wrong\n", made, kills, failed);
+	assert_true(kills >= KILL_MIN);
+	assert_int_equal(failed, 0);
+	/* Requests were with a helper when it was killed, and sent again. */
+	char log[E2E_PATH_MAX + 16];
+	snprintf(log, sizeof(log), "%s/p11.log", e2e_env.dir);
+	assert_true(log_has(log, "failed: helper died (attempt 1 of 6)"));
+
+	free(labels);
+	kills = run_under_kills(w, true);
+	labels = server_labels();
+	for (int t = 0; t < KILL_THREADS; t++)
+		for (int i = 0; i < w[t].n; i++) {
 			char label[32];
 			label_of(t, i, label);
-			CK_ULONG n = count_label(label);
+			unsigned n = count_label(labels, label);
 			if (w[t].rv[i] != CKR_OK || n != 0) {
-				fprintf(stderr, "%s: C_DestroyObject 0x%lx, %lu on the server\n",
-				        label, (unsigned long)w[t].rv[i], (unsigned long)n);
+				fprintf(stderr, "%s: C_DestroyObject 0x%lx, %u on the server\n",
+				        label, (unsigned long)w[t].rv[i], n);
 				failed++;
 			}
 		}
+	free(labels);
 	fprintf(stderr, "destroy: %u helper kills, %d wrong\n", kills, failed);
-	assert_true(kills > 0);
+	assert_true(kills >= 2);
 	assert_int_equal(failed, 0);
 }
 
