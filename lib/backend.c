@@ -36,14 +36,13 @@ int backend_open(const struct wsop_config *cfg, const char *config_path, struct 
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	int rc = pthread_cond_init(&be->conn_freed, &ca);
+	int rc = pthread_cond_init(&be->changed, &ca);
 	pthread_condattr_destroy(&ca);
 	if (rc) {
 		free(be);
 		return -rc;
 	}
 	pthread_mutex_init(&be->lock, NULL);
-	pthread_mutex_init(&be->spawn_lock, NULL);
 
 	/* Start the helper now, so that a configuration it cannot use fails
 	 * here rather than at the first request. */
@@ -86,7 +85,7 @@ int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **ou
 		}
 		struct timespec ts = { (time_t)(deadline_ms / 1000),
 			               (long)(deadline_ms % 1000) * 1000000 };
-		pthread_cond_timedwait(&be->conn_freed, &be->lock, &ts);
+		pthread_cond_timedwait(&be->changed, &be->lock, &ts);
 	}
 	pthread_mutex_unlock(&be->lock);
 	struct pconn *pc = calloc(1, sizeof(*pc));
@@ -96,7 +95,7 @@ int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **ou
 		free(pc);
 		pthread_mutex_lock(&be->lock);
 		be->n_conns--;
-		pthread_cond_signal(&be->conn_freed);
+		pthread_cond_broadcast(&be->changed);
 		pthread_mutex_unlock(&be->lock);
 		return -ENOMEM;
 	}
@@ -121,7 +120,7 @@ static void conn_put(struct backend *be, struct bconn *bc)
 			at = &(*at)->next;
 	pc->next = *at;
 	*at = pc;
-	pthread_cond_signal(&be->conn_freed);
+	pthread_cond_broadcast(&be->changed);
 	pthread_mutex_unlock(&be->lock);
 }
 
@@ -162,8 +161,7 @@ void backend_close(struct backend *be)
 	}
 	backend_sess_put(be, cur);
 	pthread_mutex_destroy(&be->lock);
-	pthread_mutex_destroy(&be->spawn_lock);
-	pthread_cond_destroy(&be->conn_freed);
+	pthread_cond_destroy(&be->changed);
 	OPENSSL_cleanse(be, sizeof(*be));
 	free(be);
 }

@@ -4,8 +4,9 @@
  *
  * Locking: be->lock guards be->cur, both idle lists, the connection count
  * and every session's refs and failed flag; it is never held while waiting
- * for the helper or the server. be->spawn_lock serialises starting a new
- * helper. A struct bconn, and the struct pconn it holds, are used by one
+ * for the helper or the server. be->spawning makes one thread at a time
+ * start a new helper; be->changed (CLOCK_MONOTONIC) wakes those waiting for
+ * it or for a connection slot. A struct bconn, and the struct pconn it holds, are used by one
  * thread at a time (the one that acquired the bconn).
  */
 #ifndef PKCS11WSOP_LIB_BACKEND_PRIV_H
@@ -62,8 +63,8 @@ struct backend {
 	struct wsop_config cfg;
 	char config_path[CONFIG_PATH_MAX];
 	pthread_mutex_t lock;
-	pthread_mutex_t spawn_lock;
-	pthread_cond_t conn_freed; /* a slot went back to idle_conns */
+	pthread_cond_t changed; /* a helper started, a slot went back to idle_conns */
+	bool spawning;
 	struct hsess *cur;
 	struct bconn *idle;
 	unsigned n_idle;
@@ -76,7 +77,8 @@ struct backend {
 int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **out);
 
 /* A referenced, live session, starting a helper when there is none (its
- * READY awaited at most timeout_ms). Returns 0 or the negative errno of
+ * READY awaited at most timeout_ms; another thread's start awaited no
+ * longer either). Returns 0, -ETIMEDOUT or the negative errno of
  * helper_proc_spawn. */
 int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out);
 void backend_sess_put(struct backend *be, struct hsess *s);

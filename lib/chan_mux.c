@@ -96,13 +96,8 @@ void chan_mux_forget(struct chan_mux *m)
 
 static void kill_locked(struct chan_mux *m, const char *why)
 {
-	if (!m->dead) {
-		if (why && why[0])
-			snprintf(m->death, sizeof(m->death), "%s", why);
-		/* Wakes a leader blocked reading the channel: its poll sees
-		 * the end at once instead of at its own deadline. */
-		(void)shutdown(m->fd, SHUT_RDWR);
-	}
+	if (!m->dead && why && why[0])
+		snprintf(m->death, sizeof(m->death), "%s", why);
 	m->dead = true;
 	pthread_cond_broadcast(&m->cv);
 }
@@ -118,6 +113,12 @@ void chan_mux_kill(struct chan_mux *m, const char *why)
 {
 	pthread_mutex_lock(&m->mu);
 	kill_locked(m, why);
+	/* Wakes a leader blocked reading the channel: its poll sees the end
+	 * at once instead of at its own deadline. (Not done when the mux finds
+	 * the helper hung itself: a helper that saw the end could exit on its
+	 * own before the caller's SIGKILL, and the log would not say how it
+	 * ended.) */
+	(void)shutdown(m->fd, SHUT_RDWR);
 	pthread_mutex_unlock(&m->mu);
 }
 

@@ -33,7 +33,7 @@
  *  - An answer that arrives after its caller gave up is dropped; a late
  *    CONNECTED is answered with a CLOSE so the helper frees the connection.
  *  - Once dead, a mux stays dead; every waiter is woken.
- *  - The mux does not own the fd, but shuts it down when it dies.
+ *  - The mux does not own the fd; chan_mux_kill() shuts it down.
  */
 #ifndef PKCS11WSOP_LIB_CHAN_MUX_H
 #define PKCS11WSOP_LIB_CHAN_MUX_H
