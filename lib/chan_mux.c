@@ -104,8 +104,13 @@ static void kill_locked(struct chan_mux *m, const char *why)
 
 static void hung_locked(struct chan_mux *m)
 {
-	if (!m->dead)
+	if (!m->dead) {
 		m->hung = true;
+		/* Wakes a leader blocked reading (so every waiter hears of it
+		 * now); the helper sees no end of file, so it cannot exit on
+		 * its own before the caller kills it. */
+		(void)shutdown(m->fd, SHUT_RD);
+	}
 	kill_locked(m, "helper does not answer");
 }
 
