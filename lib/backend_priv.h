@@ -49,9 +49,10 @@ struct bconn {
 	struct wsop_client client;
 	struct pconn *pc; /* NULL until the first request */
 	/* the current request */
-	uint8_t *req;
+	uint8_t *req; /* kept until the answer is read, wiped then */
 	size_t req_len;
 	int64_t deadline_ms;
+	unsigned retries; /* of the current request */
 	bool eof;
 	/* DATA received and not yet handed to the client: inside pc->fbuf */
 	const uint8_t *pend;

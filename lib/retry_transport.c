@@ -184,6 +184,10 @@ static int ensure_conn(struct bconn *bc, bool *fresh, struct attempt *a)
 		if (rc) {
 			pc->sess = NULL;
 			a->err = rc;
+			/* One that died before it was ready (killed, crashed) is
+			 * started again within the retries; one that refused its
+			 * credentials or configuration would only refuse again. */
+			a->retryable = a->at_once = rc == -ECHILD;
 			snprintf(a->cause, sizeof(a->cause), "the helper could not be started");
 			return rc;
 		}
@@ -205,7 +209,9 @@ static int ensure_conn(struct bconn *bc, bool *fresh, struct attempt *a)
 	/* The helper has its own duplicate now (or never will). */
 	close(fd);
 	if (rc) {
-		channel_failure(bc, rc, rc != -EPIPE, a);
+		/* Whatever became of the helper, the request itself has not
+		 * been sent: no retry is counted for it. */
+		channel_failure(bc, rc, false, a);
 		return a->err;
 	}
 	if (ans.type == CHAN_T_CONNECTED && ans.conn != 0) {
@@ -329,7 +335,6 @@ static bool retry_busy(struct bconn *bc, unsigned retries)
 static int exchange(struct bconn *bc)
 {
 	const struct wsop_config *cfg = &bc->be->cfg;
-	unsigned retries = 0;
 	bool replaced_stale = false;
 
 	for (;;) {
@@ -341,9 +346,9 @@ static int exchange(struct bconn *bc)
 		if (rc == 0)
 			return 0;
 		if (a.busy) {
-			if (!retry_busy(bc, retries))
+			if (!retry_busy(bc, bc->retries))
 				return 0; /* the client reads the 503 */
-			retries++;
+			bc->retries++;
 			continue;
 		}
 		bool reuse_failed = !fresh && a.stale;
@@ -361,8 +366,8 @@ static int exchange(struct bconn *bc)
 		if (a.err == -EPIPE)
 			a.err = -ECONNABORTED;
 		wlog(WLOG_ERROR, "request to %s:%u failed: %s (attempt %u of %u)", cfg->host,
-		     cfg->port, a.cause, retries + 1, cfg->maxretries + 1);
-		if (!a.retryable || retries >= cfg->maxretries)
+		     cfg->port, a.cause, bc->retries + 1, cfg->maxretries + 1);
+		if (!a.retryable || bc->retries >= cfg->maxretries)
 			return a.err;
 		int64_t delay = a.at_once ? 0 : (int64_t)cfg->retrydelay * 1000;
 		if (left_ms(bc) <= delay) {
@@ -371,7 +376,7 @@ static int exchange(struct bconn *bc)
 			return a.err;
 		}
 		sleep_ms(delay);
-		retries++;
+		bc->retries++;
 	}
 }
 
@@ -390,6 +395,7 @@ static int t_send_all(void *ctx, const uint8_t *data, size_t len)
 	bc->eof = false;
 	bc->pend = NULL;
 	bc->pend_len = 0;
+	bc->retries = 0;
 	int rc = 0;
 	if (!bc->pc) {
 		/* Wait for one of the process's connection slots. */
@@ -401,7 +407,10 @@ static int t_send_all(void *ctx, const uint8_t *data, size_t len)
 	}
 	if (rc == 0)
 		rc = exchange(bc);
-	retry_transport_clear(bc);
+	/* The copy is kept (wiped on the next request or at release) in
+	 * case the helper dies while the answer is read: see t_recv_some. */
+	if (rc)
+		retry_transport_clear(bc);
 	return rc;
 }
 
@@ -422,6 +431,26 @@ static ssize_t recv_failed(struct bconn *bc, int err, const char *cause)
 	wlog(WLOG_ERROR, "reading the answer from %s:%u failed: %s", cfg->host, cfg->port, cause);
 	retry_transport_drop(bc, true);
 	return err;
+}
+
+/* The helper died while part of the answer had arrived: the server acted
+ * (or will), so the same bytes, with the same Idempotency-Key, are sent
+ * again on a new helper while retries and time remain; the server answers
+ * the same way and the client reads that answer from its start. */
+static int restart(struct bconn *bc, const char *cause)
+{
+	const struct wsop_config *cfg = &bc->be->cfg;
+	if (!bc->req || bc->retries >= cfg->maxretries || left_ms(bc) <= 0)
+		return -ECONNABORTED;
+	wlog(WLOG_ERROR, "reading the answer from %s:%u failed: %s (attempt %u of %u)", cfg->host,
+	     cfg->port, cause, bc->retries + 1, cfg->maxretries + 1);
+	retry_transport_drop(bc, false);
+	bc->retries++;
+	bc->eof = false;
+	int rc = exchange(bc);
+	if (rc)
+		retry_transport_clear(bc);
+	return rc;
 }
 
 static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
@@ -459,6 +488,8 @@ static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 	if (rc) {
 		struct attempt a = { .err = rc };
 		channel_failure(bc, rc, true, &a);
+		if (a.err == -ECONNABORTED && restart(bc, a.cause) == 0)
+			return -ERESTART;
 		return recv_failed(bc, a.err, a.cause);
 	}
 	switch (ans.type) {

@@ -337,6 +337,27 @@ static void forked_child_forgets_the_backend(void **state)
 	backend_close(be);
 }
 
+/* The helper dies after the first bytes of the answer: the request is sent
+ * again (same bytes) on a new helper and the whole answer read anew. */
+static void helper_dying_mid_answer_is_replaced_and_the_answer_read_again(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	struct wsop_config cfg = f->cfg;
+	cfg.maxretries = 1;
+	assert_int_equal(backend_open(&cfg, f->cfg_path, &be), 0);
+	/* The marker is read when a helper starts: kill the first one, so
+	 * that the call starts one in split mode. */
+	touch(f, "split", true);
+	pid_t first = backend_helper_pid(be);
+	assert_int_equal(kill(first, SIGKILL), 0);
+	assert_int_equal(backend_util_health(be), 0);
+	assert_true(backend_util_log_contains(f->log_path, "reading the answer from"));
+	assert_true(backend_util_log_contains(f->log_path, "helper died (attempt 1 of 2)"));
+	backend_close(be);
+	touch(f, "split", false);
+}
+
 int main(void)
 {
 	fake_helper = getenv("FAKE_HELPER");
@@ -351,6 +372,7 @@ int main(void)
 		T(helper_that_cannot_load_credentials_fails_open_with_its_cause),
 		T(missing_helper_binary_fails_open),
 		T(hung_helper_is_killed_and_replaced),
+		T(helper_dying_mid_answer_is_replaced_and_the_answer_read_again),
 		T(refused_connection_is_logged_and_returned),
 		T(stale_keepalive_connection_is_replaced_without_a_retry),
 		T(forked_child_forgets_the_backend),
