@@ -63,6 +63,15 @@ static void pconn_free(struct pconn *pc)
 	free(pc);
 }
 
+bool backend_wait_changed(struct backend *be, int64_t deadline_ms)
+{
+	if (chan_mux_now_ms() >= deadline_ms)
+		return false;
+	struct timespec ts = { (time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000 };
+	pthread_cond_timedwait(&be->changed, &be->lock, &ts);
+	return true;
+}
+
 int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **out)
 {
 	pthread_mutex_lock(&be->lock);
@@ -79,13 +88,10 @@ int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **ou
 			be->n_conns++;
 			break;
 		}
-		if (chan_mux_now_ms() >= deadline_ms) {
+		if (!backend_wait_changed(be, deadline_ms)) {
 			pthread_mutex_unlock(&be->lock);
 			return -ETIMEDOUT;
 		}
-		struct timespec ts = { (time_t)(deadline_ms / 1000),
-			               (long)(deadline_ms % 1000) * 1000000 };
-		pthread_cond_timedwait(&be->changed, &be->lock, &ts);
 	}
 	pthread_mutex_unlock(&be->lock);
 	struct pconn *pc = calloc(1, sizeof(*pc));

@@ -73,6 +73,10 @@ struct backend {
 	unsigned n_conns;         /* slots in existence, <= BACKEND_MAX_CONNS */
 };
 
+/* With be->lock held: waits for be->changed until deadline_ms; false once
+ * that has passed (the lock still held). */
+bool backend_wait_changed(struct backend *be, int64_t deadline_ms);
+
 /* A connection slot for bc's request, waiting for one to be released
  * until deadline_ms: 0, -ETIMEDOUT or -ENOMEM. */
 int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **out);

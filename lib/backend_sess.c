@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "conf/log.h"
 #include "lib/backend_priv.h"
@@ -37,13 +36,10 @@ int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out)
 	/* Threads arriving while a helper starts wait for that one instead of
 	 * each starting their own, but never past their own deadline. */
 	while (!be->cur && be->spawning) {
-		if (chan_mux_now_ms() >= deadline_ms) {
+		if (!backend_wait_changed(be, deadline_ms)) {
 			pthread_mutex_unlock(&be->lock);
 			return -ETIMEDOUT;
 		}
-		struct timespec ts = { (time_t)(deadline_ms / 1000),
-			               (long)(deadline_ms % 1000) * 1000000 };
-		pthread_cond_timedwait(&be->changed, &be->lock, &ts);
 	}
 	struct hsess *s = be->cur;
 	if (s) {

@@ -10,7 +10,6 @@
  *    exactly one key per successful C_GenerateKey and none after the
  *    C_DestroyObject calls.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -196,35 +195,6 @@ static void hundred_threads_share_a_bounded_pool(void **state)
 	assert_true(opened <= BACKEND_MAX_CONNS);
 }
 
-/* The pid of this process's helper (a child named pkcs11wsop-helper), 0
- * when none. */
-static pid_t helper_child(void)
-{
-	DIR *d = opendir("/proc");
-	pid_t me = getpid(), found = 0;
-	assert_non_null(d);
-	for (struct dirent *e; found == 0 && (e = readdir(d)) != NULL;) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		char path[300], buf[512];
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		FILE *f = fopen(path, "r");
-		if (f == NULL)
-			continue;
-		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[len] = '\0';
-		const char *close = strrchr(buf, ')');
-		char st;
-		int ppid;
-		if (strstr(buf, "(pkcs11wsop-hel") != NULL && close != NULL &&
-		    sscanf(close + 1, " %c %d", &st, &ppid) == 2 && ppid == me && st != 'Z')
-			found = (pid_t)atoi(e->d_name);
-	}
-	closedir(d);
-	return found;
-}
-
 struct killer {
 	pthread_t th;
 	atomic_bool stop;
@@ -242,7 +212,7 @@ static void *killer_main(void *arg)
 	while (!atomic_load(&k->stop)) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
-		pid_t pid = helper_child();
+		pid_t pid = p11_helper_child();
 		if (pid != seen) {
 			seen = pid;
 			since = e2e_now_ms();
