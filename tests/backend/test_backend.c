@@ -333,20 +333,27 @@ static void killed_helper_is_replaced_on_the_next_call(void **state)
 	close_opened(&o);
 }
 
+/* Opens a backend with TIMEOUT 2 (and retries), makes one call so that a
+ * connection is pooled, then stops its helper; returns the helper's pid. */
+static pid_t open_and_stop_helper(struct e2e_fixture *fx, const char *name, struct opened *o)
+{
+	struct tcfg t = {
+		.port = port_of(&fx->srv), .maxretries = 3, .retrydelay = 0, .timeout = 2
+	};
+	open_ok(name, &t, o);
+	assert_int_equal(backend_util_health(o->be), 0);
+	pid_t helper = backend_helper_pid(o->be);
+	assert_int_equal(kill(helper, SIGSTOP), 0);
+	assert_true(wait_stopped(helper));
+	return helper;
+}
+
 /* A call while the helper is stopped: -ETIMEDOUT within TIMEOUT (plus a
  * scheduling margin), the helper is then replaced and calls work again. */
 static void stopped_helper_call_returns_within_timeout(void **state)
 {
-	struct e2e_fixture *fx = *state;
-	struct tcfg t = {
-		.port = port_of(&fx->srv), .maxretries = 3, .retrydelay = 0, .timeout = 2
-	};
 	struct opened o;
-	open_ok("stopped_helper", &t, &o);
-	assert_int_equal(backend_util_health(o.be), 0);
-	pid_t helper = backend_helper_pid(o.be);
-	assert_int_equal(kill(helper, SIGSTOP), 0);
-	assert_true(wait_stopped(helper));
+	pid_t helper = open_and_stop_helper(*state, "stopped_helper", &o);
 	long long t0 = e2e_now_ms();
 	int rc = backend_util_health(o.be);
 	long long took = e2e_now_ms() - t0;
@@ -398,16 +405,8 @@ static void *big_send_worker(void *arg)
  * call still ends within TIMEOUT of its own start. */
 static void stopped_helper_does_not_hold_senders_past_their_deadline(void **state)
 {
-	struct e2e_fixture *fx = *state;
-	struct tcfg t = {
-		.port = port_of(&fx->srv), .maxretries = 3, .retrydelay = 0, .timeout = 2
-	};
 	struct opened o;
-	open_ok("send_lock", &t, &o);
-	assert_int_equal(backend_util_health(o.be), 0);
-	pid_t helper = backend_helper_pid(o.be);
-	assert_int_equal(kill(helper, SIGSTOP), 0);
-	assert_true(wait_stopped(helper));
+	pid_t helper = open_and_stop_helper(*state, "send_lock", &o);
 	enum { N = 8 };
 	pthread_t th[N];
 	struct big_sender w[N];
