@@ -256,8 +256,9 @@ static bool wait_stopped(pid_t pid)
 	return false;
 }
 
-/* One call against the stopped server: -ETIMEDOUT within TIMEOUT + 1 s
- * (the deadline is what is under test, so its upper bound is asserted). */
+/* One call against the stopped server: -ETIMEDOUT within TIMEOUT (2 s)
+ * and a scheduling margin (the deadline is what is under test, so its
+ * upper bound is asserted). */
 static void assert_times_out_while_stopped(struct e2e_fixture *fx, struct backend *be)
 {
 	assert_int_equal(kill(fx->srv.pid, SIGSTOP), 0);
@@ -267,7 +268,7 @@ static void assert_times_out_while_stopped(struct e2e_fixture *fx, struct backen
 	long long took = e2e_now_ms() - t0;
 	kill(fx->srv.pid, SIGCONT);
 	assert_int_equal(rc, -ETIMEDOUT);
-	assert_true(took <= 3000);
+	assert_true(took <= 2000 + 300);
 }
 
 static void stopped_server_call_returns_within_timeout(void **state)
@@ -321,8 +322,8 @@ static void killed_helper_is_replaced_on_the_next_call(void **state)
 	pid_t first = backend_helper_pid(o.be);
 	assert_true(first > 0);
 	assert_int_equal(kill(first, SIGKILL), 0);
-	/* Killed between calls (a kill during a call fails that call with
-	 * -ECONNABORTED, as documented). */
+	/* Killed between calls (a kill during a call is retried within
+	 * that call: tests/p11/test_p11_transport.c). */
 	assert_true(wait_ended(first));
 	assert_int_equal(backend_util_health(o.be), 0);
 	pid_t second = backend_helper_pid(o.be);
