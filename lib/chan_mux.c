@@ -190,8 +190,9 @@ static void timed_wait_locked(struct chan_mux *m, int64_t deadline_ms)
 }
 
 /* Sends f (id already set) with mu held on entry and on return, waiting
- * for the send role and for room in the channel until deadline_ms. Returns 0, -ETIMEDOUT (nothing
- * sent), -EPIPE (the channel is dead) or -EINVAL. */
+ * for the send role and for room in the channel until deadline_ms.
+ * Returns 0, -ETIMEDOUT (nothing sent), -EPIPE (the channel is dead) or
+ * -EINVAL. */
 static int send_locked(struct chan_mux *m, struct chan_frame *f, int fd, int64_t deadline_ms)
 {
 	while (m->sending && !m->dead) {
