@@ -250,10 +250,10 @@ static void silent_helper_is_found_hung_within_the_deadline(void **state)
 	pthread_join(a, NULL);
 	pthread_join(b, NULL);
 	assert_int_equal(first.rc, -ETIMEDOUT);
-	assert_true(first.ended_ms - first.deadline_ms < 200);
+	assert_true(first.ended_ms - first.deadline_ms < 300);
 	assert_true(chan_mux_hung(fx->mux));
 	assert_int_equal(later.rc, -ECONNABORTED);
-	assert_true(later.ended_ms - first.deadline_ms < 200);
+	assert_true(later.ended_ms - first.deadline_ms < 300);
 }
 
 /* Answers every PING with a PONG, nothing else, until the channel ends. */
@@ -280,7 +280,7 @@ static void live_helper_without_an_answer_is_not_hung(void **state)
 	struct caller c = { .mux = fx->mux, .deadline_ms = chan_mux_now_ms() + 1500, .len = 16 };
 	call_thread(&c);
 	assert_int_equal(c.rc, -ETIMEDOUT);
-	assert_true(c.ended_ms - c.deadline_ms < 200);
+	assert_true(c.ended_ms - c.deadline_ms < 300);
 	assert_false(chan_mux_hung(fx->mux));
 	assert_false(chan_mux_dead(fx->mux));
 	shutdown(fx->sv[1], SHUT_RDWR);
@@ -307,7 +307,7 @@ static void full_channel_holds_no_sender_past_its_deadline(void **state)
 		pthread_join(th[i], NULL);
 		/* -EPIPE: found dead (hung) before its frame went out. */
 		assert_true(c[i].rc == -ETIMEDOUT || c[i].rc == -ECONNABORTED || c[i].rc == -EPIPE);
-		assert_true(c[i].ended_ms - c[i].deadline_ms < 200);
+		assert_true(c[i].ended_ms - c[i].deadline_ms < 300);
 	}
 }
 
