@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "conf/log.h"
+#include "lib/busy_answer.h"
 #include "lib/tcp_connect.h"
 
 /* A CLOSE waits at most this long for room in the channel (never past
@@ -232,13 +233,6 @@ static int ensure_conn(struct bconn *bc, bool *fresh, struct attempt *a)
 		         chan_type_name(ans.type));
 	}
 	return a->err;
-}
-
-/* "HTTP/1.x 503": the server refused the request before doing anything. */
-static bool busy_answer(const uint8_t *p, uint32_t n)
-{
-	return n >= 13 && memcmp(p, "HTTP/1.", 7) == 0 && memcmp(p + 8, " 503", 4) == 0 &&
-	       (p[12] == ' ' || p[12] == '\r');
 }
 
 /* Sends the request; the last chunk asks for the first answer bytes. */
