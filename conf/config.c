@@ -353,6 +353,12 @@ int config_load_file(const char *path, struct wsop_config *out, struct config_re
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
+		if (rc == -ENOENT)
+			return fail(
+			    report, rc,
+			    "cannot open %s: %s; start from example_pkcs11wsop.cfg "
+			    "in the same folder (or set PKCS11WSOP_CONF to the file to use)",
+			    path, strerror(-rc));
 		return fail(report, rc, "cannot open %s: %s", path, strerror(-rc));
 	}
 	if (fstat(fd, &st) != 0) {
@@ -408,7 +414,10 @@ int config_check_connection(const struct wsop_config *cfg, struct config_report 
 		{ "AUTH", FIELD(auth) },
 	};
 
-	report_reset(report);
+	/* The warnings of the load that came before stay: only the error is
+	 * this call's. */
+	if (report != NULL)
+		report->error[0] = '\0';
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
 		if (((const char *)cfg + needed[i].offset)[0] == '\0')
 			return fail(report, -EINVAL,

@@ -114,7 +114,8 @@ int config_parse(const char *source_name, const char *text, size_t len, struct w
 int config_load_file(const char *path, struct wsop_config *out, struct config_report *report);
 
 /* HOST, CERT, KEY and AUTH are needed to reach the server. Returns 0, or
- * -EINVAL naming the first missing one in report->error (report may be NULL). */
+ * -EINVAL naming the first missing one in report->error (report may be NULL).
+ * The report's warnings (from config_load_file) are kept. */
 int config_check_connection(const struct wsop_config *cfg, struct config_report *report);
 
 /* Maps the LOG* directives onto a logger configuration. The strings of *out

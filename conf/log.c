@@ -77,8 +77,10 @@ static void report_open_failure(const char *path, int err)
 	if (strcmp(failed_path, path) == 0)
 		return;
 	snprintf(failed_path, sizeof(failed_path), "%s", path);
-	n = snprintf(msg, sizeof(msg), "%s: cannot open log file %s: %s\n", sinks.ident, path,
-	             strerror(err));
+	n = snprintf(msg, sizeof(msg),
+	             "%s: cannot open log file %s: %s; set LOGFILEPATH in the configuration "
+	             "to a file this user may write\n",
+	             sinks.ident, path, strerror(err));
 	if (n > 0)
 		write_all(STDERR_FILENO, msg,
 		          (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);

@@ -12,6 +12,7 @@
 
 #include "conf/log.h"
 #include "helper/reply.h"
+#include "helper/server_socket.h"
 #include "helper/tls_conn.h"
 #include "ipc/channel.h"
 
@@ -46,6 +47,9 @@ struct loop {
 	int chan;
 	bool failed; /* an answer could not be sent: stop */
 	bool openat_armed;
+	const char *const *hosts;
+	size_t n_hosts;
+	unsigned port;
 	uint32_t next_handle;
 	struct conn conns[EVENT_LOOP_MAX_CONNS];
 	uint8_t frame[CHAN_MAX_FRAME];
@@ -134,7 +138,7 @@ static void drive_handshake(struct loop *lp, struct conn *c)
 		return;
 	}
 	if (step == TLS_STEP_DONE) {
-		wlog(WLOG_INFO, "connection %u to %s: TLS handshake done (%s, %s)", c->handle,
+		wlog(WLOG_DEBUG, "connection %u to %s: TLS handshake done (%s, %s)", c->handle,
 		     c->host, tls_conn_protocol(&c->tls), tls_conn_cipher(&c->tls));
 		check_sent(
 		    lp, reply_connected(lp->chan, c->op_id, c->handle, tls_conn_protocol(&c->tls)));
@@ -225,24 +229,49 @@ static void drive(struct loop *lp, struct conn *c)
 	}
 }
 
+/* The configured host that the library named, or NULL: the name checked
+ * in the certificate always comes from the helper's configuration. */
+static const char *configured_host(const struct loop *lp, const char *named)
+{
+	for (size_t i = 0; i < lp->n_hosts; i++) {
+		if (strcmp(lp->hosts[i], named) == 0)
+			return lp->hosts[i];
+	}
+	return NULL;
+}
+
+/* Refuses a CONNECT before any TLS byte: closes fd, logs, answers. */
+static void refuse_connect(struct loop *lp, const struct chan_frame *f, int fd, uint32_t code,
+                           const char *text)
+{
+	close(fd);
+	wlog(WLOG_ERROR, "helper: CONNECT refused: %s", text);
+	check_sent(lp, reply_error(lp->chan, f->id, 0, code, text));
+}
+
 static void on_connect(struct loop *lp, const struct chan_frame *f, int fd)
 {
 	struct tls_failure why;
-	char host[CHAN_HOST_MAX + 1];
+	char named[CHAN_HOST_MAX + 1];
 	struct conn *c = free_slot(lp);
 
-	if (chan_payload_text(f, host, sizeof(host)) != 0) {
-		close(fd);
-		check_sent(lp,
-		           reply_error(lp->chan, f->id, 0, CHAN_E_BAD_REQUEST, "bad host name"));
+	if (chan_payload_text(f, named, sizeof(named)) != 0) {
+		refuse_connect(lp, f, fd, CHAN_E_BAD_REQUEST, "bad host name");
+		return;
+	}
+	const char *host = configured_host(lp, named);
+	if (host == NULL) {
+		snprintf(why.text, sizeof(why.text), "'%s' is not a configured server", named);
+		refuse_connect(lp, f, fd, CHAN_E_BAD_REQUEST, why.text);
+		return;
+	}
+	int code = server_socket_prepare(fd, lp->port, why.text, sizeof(why.text));
+	if (code != 0) {
+		refuse_connect(lp, f, fd, (uint32_t)code, why.text);
 		return;
 	}
 	if (c == NULL) {
-		close(fd);
-		wlog(WLOG_ERROR, "connection to %s refused: %u connections already open", host,
-		     EVENT_LOOP_MAX_CONNS);
-		check_sent(lp, reply_error(lp->chan, f->id, 0, CHAN_E_LIMIT,
-		                           "the helper's connection table is full"));
+		refuse_connect(lp, f, fd, CHAN_E_LIMIT, "the helper's connection table is full");
 		return;
 	}
 	if (tls_conn_start(&c->tls, lp->ctx, fd, host, &why) != 0) {
@@ -252,7 +281,7 @@ static void on_connect(struct loop *lp, const struct chan_frame *f, int fd)
 		return;
 	}
 	c->handle = new_handle(lp);
-	memcpy(c->host, host, sizeof(c->host));
+	snprintf(c->host, sizeof(c->host), "%s", host);
 	c->op = OP_HANDSHAKE;
 	c->op_id = f->id;
 	wlog(WLOG_DEBUG, "connection %u to %s: TLS handshake started", c->handle, host);
@@ -465,14 +494,17 @@ int event_loop_run(SSL_CTX *ctx, int chan, const struct event_loop_options *opt)
 	lp.ctx = ctx;
 	lp.chan = chan;
 	lp.next_handle = 1;
-	lp.openat_armed = opt != NULL && opt->openat_armed;
+	lp.openat_armed = opt->openat_armed;
+	lp.hosts = opt->hosts;
+	lp.n_hosts = opt->n_hosts;
+	lp.port = opt->port;
 
 	do {
 		rc = round_once(&lp);
 	} while (rc > 0);
 	close_all(&lp);
 	if (rc == 0) {
-		wlog(WLOG_INFO, "helper: the library closed the channel; exiting");
+		wlog(WLOG_DEBUG, "helper: the library closed the channel; exiting");
 		return 0;
 	}
 	return 1;

@@ -11,6 +11,11 @@
  * it). The handshake and a SEND with REPLY_DATA wait without a deadline of
  * their own; RECV honours its timeout_ms (ERROR TIMEOUT).
  *
+ * CONNECT is served only for a host of the helper's own configuration on
+ * a TCP socket connected to its PORT (see struct event_loop_options and
+ * server_socket.h): the library chooses among the configured servers, it
+ * never names one. A refusal is ERROR BAD_REQUEST, conn 0.
+ *
  * The loop runs until the channel ends: EOF returns 0; a frame that
  * chan_recv() refuses, or an answer that cannot be sent, returns 1. In
  * both cases every connection is closed first and nothing is answered.
@@ -19,18 +24,26 @@
 #define PKCS11WSOP_HELPER_EVENT_LOOP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <openssl/ssl.h>
 
 #define EVENT_LOOP_MAX_CONNS 128
 
 struct event_loop_options {
+	/* The servers a CONNECT may name (today the configuration's one HOST)
+	 * and their PORT. A CONNECT naming another host, or whose socket's peer
+	 * port is another, is refused before any TLS byte is sent; the server
+	 * certificate is verified against the configured name. */
+	const char *const *hosts;
+	size_t n_hosts;
+	unsigned port;
 	/* Test builds only (HELPER_TEST_OPENAT): on the first SEND, try an
 	 * openat() that the sandbox must punish. Ignored otherwise. */
 	bool openat_armed;
 };
 
-/* Returns the helper's exit status (0 or 1). */
+/* opt is required (hosts, port). Returns the helper's exit status (0 or 1). */
 int event_loop_run(SSL_CTX *ctx, int chan, const struct event_loop_options *opt);
 
 #endif

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,15 +24,16 @@
 
 #define CHANNEL_FD 3
 
-/* Everything that goes wrong before READY ends here: the log (when open),
- * stderr (useful when run by hand; /dev/null under the library), and an
- * ERROR frame with id 0 so that the library can say why. */
+/* Everything that goes wrong before READY ends here: stderr (useful when
+ * run by hand; /dev/null under the library) and an ERROR frame with id 0,
+ * from which the library writes the one ERROR line of the event. The log
+ * gets it at DEBUG only, so that one failure is not three lines. */
 static int startup_failed(uint32_t code, const char *text)
 {
 	char clean[CHAN_ERROR_TEXT_MAX + 1];
 
 	reply_clean_text(clean, sizeof(clean), text);
-	wlog(WLOG_ERROR, "helper: %s", clean);
+	wlog(WLOG_DEBUG, "helper: %s", clean);
 	dprintf(STDERR_FILENO, "pkcs11wsop-helper: %s\n", clean);
 	(void)reply_error(CHANNEL_FD, 0, 0, code, clean);
 	return 1;
@@ -111,10 +111,11 @@ static bool take_openat_marker(const char *cfg_path)
 #endif
 }
 
-/* Steps 2-6 of security/POLICY.md. Returns 0 or the helper's exit status. */
+/* Steps 2-7 of security/POLICY.md. Returns 0 or the helper's exit status. */
 static int confine(int log_fd)
 {
 	struct sandbox_report report;
+	struct sandbox_privs privs;
 	char why[256];
 	int keep[] = { 0, 1, 2, CHANNEL_FD, log_fd };
 	int rc = sandbox_clear_environment();
@@ -127,13 +128,22 @@ static int confine(int log_fd)
 		snprintf(why, sizeof(why), "cannot prepare confinement: %s", strerror(-rc));
 		return startup_failed(CHAN_E_INTERNAL, why);
 	}
+	rc = sandbox_drop_privileges(HELPER_DROP_UID, HELPER_DROP_GID, &privs);
+	if (rc != 0) {
+		snprintf(why, sizeof(why), "cannot drop privileges at step %s: %s",
+		         privs.failed_step, strerror(-rc));
+		return startup_failed(CHAN_E_INTERNAL, why);
+	}
+	if (privs.changed_ids)
+		wlog(WLOG_DEBUG, "helper: started as root, now uid %u gid %u", HELPER_DROP_UID,
+		     HELPER_DROP_GID);
 	rc = sandbox_confine(&report);
 	if (rc != 0) {
 		snprintf(why, sizeof(why), "confinement failed at step %s: %s",
 		         report.failed_step != NULL ? report.failed_step : "?", strerror(-rc));
 		return startup_failed(CHAN_E_INTERNAL, why);
 	}
-	wlog(WLOG_INFO, "helper: confinement applied (seccomp allowlist, %u rules, %s)",
+	wlog(WLOG_DEBUG, "helper: confinement applied (seccomp allowlist, %u rules, %s)",
 	     report.rules, report.arch);
 	return 0;
 }
@@ -150,13 +160,10 @@ int main(int argc, char **argv)
 		                       "(fd 3 is not its channel)\n");
 		return 1;
 	}
-	/* The library set the parent-death signal before exec, but exec of a
-	 * set-id helper clears it: set it again (prctl is not allowed once
-	 * confined). Had the application died in between, the end of file on
-	 * the channel ends us instead. (No getppid() == 1 test: an application
-	 * may itself be pid 1 in a container.) */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
-		return 1;
+	/* No parent-death signal: it would follow the application thread that
+	 * started us, not the application. The end of file on the channel,
+	 * which only the application process holds (helper_proc.h), is what
+	 * ends us when it dies. */
 	/* A write to a server that hung up must fail with EPIPE, not kill us;
 	 * the handler cannot be changed once confined. */
 	signal(SIGPIPE, SIG_IGN);
@@ -173,9 +180,14 @@ int main(int argc, char **argv)
 	int code = creds_load(&cfg, &ctx, why, sizeof(why));
 	if (code != 0)
 		return startup_failed((uint32_t)code, why);
-	wlog(WLOG_INFO, "helper: credentials loaded (CERT %s, KEY %s, AUTH %s)", cfg.cert, cfg.key,
+	wlog(WLOG_DEBUG, "helper: credentials loaded (CERT %s, KEY %s, AUTH %s)", cfg.cert, cfg.key,
 	     cfg.auth);
-	struct event_loop_options opt = { .openat_armed = take_openat_marker(path) };
+	/* The servers CONNECT may name: the configured HOST and PORT only. */
+	const char *hosts[] = { cfg.host };
+	struct event_loop_options opt = { .hosts = hosts,
+		                          .n_hosts = sizeof(hosts) / sizeof(hosts[0]),
+		                          .port = cfg.port,
+		                          .openat_armed = take_openat_marker(path) };
 	int rc = confine(log_fd);
 	if (rc != 0)
 		return rc;

@@ -89,6 +89,7 @@ static const struct {
 	{ "unknown_key", 404 },
 	{ "method_not_allowed", 405 },
 	{ "not_empty", 409 },
+	{ "name_taken", 409 },
 	{ "too_large", 413 },
 	{ "uri_too_long", 414 },
 	{ "idempotency_conflict", 422 },
@@ -2025,4 +2026,45 @@ int wsop_json_decode_crypto_answer(const char *text, size_t len, struct wsop_cry
                                    struct wsop_json_error *err)
 {
 	return decode_body(&crypto_answer_codec, text, len, out, err);
+}
+
+static void put_random_req(struct jw *w, const void *in)
+{
+	const struct wsop_random_req *r = in;
+	jw_open(w, NULL, '{');
+	jw_int(w, "length", (int64_t)r->length);
+	jw_close(w, '}');
+}
+
+static int get_random_req(struct json_object *obj, void *outp, const char *ctx,
+                          struct wsop_json_error *err)
+{
+	static const char *const members[] = { "length" };
+	struct wsop_random_req *out = outp;
+	int64_t v;
+	int rc = check_members(obj, members, ARRAY_LEN(members), ctx, err);
+	if (rc)
+		return rc;
+	rc = get_int(obj, "length", 1, WSOP_RANDOM_MAX, &v, ctx, err);
+	if (rc)
+		return rc;
+	out->length = (size_t)v;
+	return 0;
+}
+
+static const struct codec random_req_codec = {
+	.size = sizeof(struct wsop_random_req),
+	.put = put_random_req,
+	.get = get_random_req,
+};
+
+int wsop_json_encode_random_req(const struct wsop_random_req *in, char **out, size_t *out_len)
+{
+	return encode_body(&random_req_codec, in, out, out_len);
+}
+
+int wsop_json_decode_random_req(const char *text, size_t len, struct wsop_random_req *out,
+                                struct wsop_json_error *err)
+{
+	return decode_body(&random_req_codec, text, len, out, err);
 }

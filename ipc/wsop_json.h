@@ -282,6 +282,13 @@ struct wsop_crypto_answer {
 	struct wsop_bytes data;
 };
 
+/* Request of POST /crypto/v1/random: {"length"}, 1..WSOP_RANDOM_MAX
+ * (anything else: ETYPE). The answer is a struct wsop_crypto_answer of
+ * exactly that many bytes. */
+struct wsop_random_req {
+	size_t length;
+};
+
 /* ---- codec ------------------------------------------------------------- */
 
 int wsop_json_encode_health(const struct wsop_health *in, char **out, size_t *out_len);
@@ -346,6 +353,10 @@ int wsop_json_encode_crypto_answer(const struct wsop_crypto_answer *in, char **o
                                    size_t *out_len);
 int wsop_json_decode_crypto_answer(const char *text, size_t len, struct wsop_crypto_answer *out,
                                    struct wsop_json_error *err);
+
+int wsop_json_encode_random_req(const struct wsop_random_req *in, char **out, size_t *out_len);
+int wsop_json_decode_random_req(const char *text, size_t len, struct wsop_random_req *out,
+                                struct wsop_json_error *err);
 
 /* The body of deactivate: len 0, or an empty object ("{}", whitespace
  * allowed). Anything else fails as the decoders above do. */

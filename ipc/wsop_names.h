@@ -27,6 +27,7 @@
 #define WSOP_DN_MAX              4096   /* binary DER subject / issuer */
 #define WSOP_OBJECT_VALUE_MAX    65536  /* binary */
 #define WSOP_CRYPTO_DATA_MAX     262144 /* binary, request data */
+#define WSOP_RANDOM_MAX          65536  /* bytes of one random answer */
 #define WSOP_IV_LEN              16
 #define WSOP_IDEMPOTENCY_KEY_MAX 64
 #define WSOP_DATE_LEN            8 /* YYYYMMDD */

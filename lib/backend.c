@@ -184,8 +184,9 @@ static void forget_note(struct hsess *s, struct hsess **list)
 
 /* In a forked child: the locks may be held by threads that do not exist
  * here, so nothing is locked, nothing sent, nobody signalled or reaped.
- * Sessions reachable only from clients that other threads of the parent
- * had acquired are out of reach; their fds are close-on-exec. */
+ * The channels were already closed by helper_proc's atfork handler (so
+ * that the parent's helpers see end of file when the parent dies); their
+ * numbers may be reused by now, so they are not closed again here. */
 void backend_forget(struct backend *be)
 {
 	if (!be)
@@ -207,8 +208,6 @@ void backend_forget(struct backend *be)
 	}
 	while (sessions) {
 		struct hsess *next = sessions->forget_next;
-		if (sessions->proc.chan >= 0)
-			close(sessions->proc.chan);
 		chan_mux_forget(sessions->mux);
 		free(sessions);
 		sessions = next;

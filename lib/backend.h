@@ -61,8 +61,9 @@
  *    ("connection refused", "timed out", "unknown CA", "certificate
  *    expired", "server name mismatch", "helper died (signal 31)"...).
  *  - Fork: in a child, backend_forget() drops the backend without writing
- *    to the channel or signalling the parent's helper (it closes the
- *    child's copies of the fds and frees memory). The parent is unaffected.
+ *    to the channel or signalling the parent's helper (the child's copies
+ *    of the channels were closed at the fork, see helper_proc.h; it frees
+ *    memory). The parent is unaffected.
  *  - Thread-safe; no lock is held while waiting for the server.
  */
 #ifndef PKCS11WSOP_LIB_BACKEND_H

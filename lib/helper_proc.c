@@ -3,17 +3,26 @@
  * and exec the child runs only async-signal-safe calls: the application may
  * have other threads holding locks (malloc's included) at the moment of
  * the fork.
+ *
+ * The helper ends when its channel reaches end of file, that is when no
+ * process holds the library's end any more. That end is close-on-exec, and
+ * every fork of the application closes it in the child (the atfork handlers
+ * and the table below), so the application's death alone closes it,
+ * whichever of its threads started the helper and whatever children it
+ * left running. No
+ * parent-death signal is used: it follows the thread that forked, not the
+ * process, and would kill the helper when that thread ends.
  */
 #include "lib/helper_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +36,82 @@
 /* Fds the child parks its two descriptors on while it rebuilds 0..3; high
  * enough that dup2 onto 0..3 cannot clobber them. */
 #define PARK_FD 10
+
+/*
+ * The descriptors no forked child may keep: the library's end of every live
+ * channel (else a child that outlives the application would keep its
+ * helper alive), and, while a helper is being started, that helper's own
+ * end and /dev/null, which only the child of the starting thread (the
+ * helper-to-be) keeps. fork_gate guards the table, and every fork holds it
+ * from its prepare to its parent handler, so a child always inherits a
+ * table that matches its descriptors exactly.
+ */
+#define MAX_LISTED 64
+struct listed_fd {
+	int fd_plus1; /* 0: free slot */
+	bool starters_child_keeps;
+	pthread_t starter;
+};
+static struct listed_fd listed[MAX_LISTED];
+static pthread_mutex_t fork_gate = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void gate_prepare(void)
+{
+	pthread_mutex_lock(&fork_gate);
+}
+
+static void gate_parent(void)
+{
+	pthread_mutex_unlock(&fork_gate);
+}
+
+/* In every child of fork(), the helper's own before exec included: plain
+ * loads, stores and close(), so async-signal-safe. The child's thread is a
+ * copy of the forking one, so pthread_self() tells the starter's child. */
+static void gate_child(void)
+{
+	fork_gate = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	for (size_t i = 0; i < MAX_LISTED; i++) {
+		struct listed_fd *l = &listed[i];
+		if (l->fd_plus1 > 0 &&
+		    !(l->starters_child_keeps && pthread_equal(l->starter, pthread_self())))
+			close(l->fd_plus1 - 1);
+		l->fd_plus1 = 0;
+	}
+}
+
+static void register_atfork(void)
+{
+	(void)pthread_atfork(gate_prepare, gate_parent, gate_child);
+}
+
+/* With fork_gate held. False when the table is full. */
+static bool list_add(int fd, bool starters_child_keeps)
+{
+	for (size_t i = 0; i < MAX_LISTED; i++) {
+		if (listed[i].fd_plus1 == 0) {
+			listed[i] =
+			    (struct listed_fd){ fd + 1, starters_child_keeps, pthread_self() };
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Closes fd and takes it off the table, with no fork in between. */
+static void list_close(int fd)
+{
+	pthread_mutex_lock(&fork_gate);
+	close(fd);
+	for (size_t i = 0; i < MAX_LISTED; i++) {
+		if (listed[i].fd_plus1 == fd + 1) {
+			listed[i].fd_plus1 = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fork_gate);
+}
 
 const char *helper_proc_path(void)
 {
@@ -43,11 +128,9 @@ static long mono_ms(void)
 }
 
 /* Only async-signal-safe calls from here to execve. */
-static void child_exec(pid_t parent, int chan, int devnull, bool logstdout, const char *path,
-                       char *const argv[], char *const envp[])
+static void child_exec(int chan, int devnull, bool logstdout, const char *path, char *const argv[],
+                       char *const envp[])
 {
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-		_exit(127);
 	int c = fcntl(chan, F_DUPFD, PARK_FD);
 	int n = fcntl(devnull, F_DUPFD, PARK_FD);
 	if (c < 0 || n < 0)
@@ -67,9 +150,15 @@ static void child_exec(pid_t parent, int chan, int devnull, bool logstdout, cons
 	_exit(127);
 }
 
+/* A helper that said why it could not start was logged then, at ERROR; its
+ * exit is the same event, so it is only a DEBUG line. */
 static void log_exit(pid_t pid, int status, const char *error)
 {
 	const char *sep = error[0] ? ": " : "";
+	if (error[0] != '\0' && WIFEXITED(status)) {
+		wlog(WLOG_DEBUG, "helper %d exited with status %d", (int)pid, WEXITSTATUS(status));
+		return;
+	}
 	if (WIFSIGNALED(status))
 		wlog(WLOG_ERROR, "helper %d died (signal %d)%s%s", (int)pid, WTERMSIG(status), sep,
 		     error);
@@ -90,7 +179,7 @@ void helper_proc_reap(struct helper_proc *hp, int grace_ms)
 		return;
 	if (hp->chan >= 0) {
 		/* EOF on its channel is the helper's signal to exit. */
-		close(hp->chan);
+		list_close(hp->chan);
 		hp->chan = -1;
 	}
 	if (hp->pid <= 0)
@@ -138,7 +227,7 @@ static int await_ready(struct helper_proc *hp, int timeout_ms)
 		struct chan_ready r;
 		rc = chan_ready_parse(&f, &r);
 		if (rc == 0)
-			wlog(WLOG_INFO, "helper %d ready: %s", (int)hp->pid, r.text);
+			wlog(WLOG_DEBUG, "helper %d ready: %s", (int)hp->pid, r.text);
 		else
 			rc = -EPROTO;
 	} else if (f.type == CHAN_T_ERROR) {
@@ -177,34 +266,46 @@ int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
 	if (tzv && snprintf(tz, sizeof(tz), "TZ=%s", tzv) < (int)sizeof(tz))
 		envp[0] = tz;
 
+	pthread_once(&atfork_once, register_atfork);
+	pthread_mutex_lock(&fork_gate);
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0) {
-		int e = errno;
-		wlog(WLOG_ERROR, "cannot open /dev/null: %s", strerror(e));
-		return -e;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-		int e = errno;
-		wlog(WLOG_ERROR, "cannot create the helper channel: %s", strerror(e));
+	int e = errno;
+	int rc = devnull < 0 ? -1 : socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
+	if (devnull >= 0 && rc != 0) {
+		e = errno;
 		close(devnull);
+	}
+	bool listed_ok = rc == 0 && list_add(sv[0], false);
+	if (rc == 0) {
+		(void)list_add(sv[1], true);
+		(void)list_add(devnull, true);
+	}
+	pthread_mutex_unlock(&fork_gate);
+	if (rc != 0) {
+		wlog(WLOG_ERROR, "cannot create the helper channel: %s%s",
+		     devnull < 0 ? "/dev/null: " : "", strerror(e));
 		return -e;
 	}
-	pid_t parent = getpid();
+	if (!listed_ok)
+		wlog(WLOG_WARNING,
+		     "%d descriptors listed: children forked from now on keep this "
+		     "helper's channel open",
+		     MAX_LISTED);
 	pid_t pid = fork();
 	if (pid == 0)
-		child_exec(parent, sv[1], devnull, logstdout, path, argv, envp);
-	int e = errno;
-	close(sv[1]);
-	close(devnull);
+		child_exec(sv[1], devnull, logstdout, path, argv, envp);
+	e = errno;
+	list_close(sv[1]);
+	list_close(devnull);
 	if (pid < 0) {
 		wlog(WLOG_ERROR, "cannot start the helper: fork: %s", strerror(e));
-		close(sv[0]);
+		list_close(sv[0]);
 		return -e;
 	}
 	hp->pid = pid;
 	hp->chan = sv[0];
 	wlog(WLOG_DEBUG, "started helper %s as pid %d", path, (int)pid);
-	int rc = await_ready(hp, timeout_ms);
+	rc = await_ready(hp, timeout_ms);
 	if (rc) {
 		if (rc == -ETIMEDOUT || rc == -EPROTO)
 			helper_proc_kill(hp);

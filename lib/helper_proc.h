@@ -12,7 +12,13 @@
  *    its credentials), -ECHILD (it exited or died first), -EPROTO (it sent
  *    something else), or the errno of socketpair/fork.
  *  - The channel fd (hp->chan) is close-on-exec in this process, so other
- *    programs the application starts never inherit it.
+ *    programs the application starts never inherit it, and every child the
+ *    application forks closes its copy at once (pthread_atfork): the helper
+ *    exits on the end of file of its channel, so it ends with the
+ *    application process (not with the thread that started it) even when
+ *    children of the application outlive it. There is no parent-death
+ *    signal. Consequence for forked children: the helper_proc structs they
+ *    inherit name closed fds and must not be used (backend_forget).
  *  - helper_proc_reap() waits for the helper to end: up to grace_ms on its own,
  *    then SIGKILL. It logs how it ended when it did not exit 0, and is
  *    idempotent (pid 0 afterwards, so a recycled pid is never signalled).

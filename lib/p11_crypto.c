@@ -20,9 +20,10 @@
  *    bytes; above, the stream splits them); updates send whole blocks only,
  *    and one that completes no block makes none.
  *  - Errors end the operation, except size queries, CKR_BUFFER_TOO_SMALL
- *    and CKR_OPERATION_ACTIVE from mixing (the stream's *done). Argument
- *    errors (CKR_ARGUMENTS_BAD) found before the session is taken leave no
- *    trace, as nothing was looked at.
+ *    and CKR_OPERATION_ACTIVE from mixing (the stream's *done). That
+ *    includes CKR_ARGUMENTS_BAD on a session with the operation active
+ *    (v2.40 5.2: a call that fails for any other reason terminates it); on
+ *    a session without one, or no session, CKR_ARGUMENTS_BAD still wins.
  *  - Server codes: the one table (lib/p11_errors.c), except that in
  *    decryption a length complaint (bad_data_length, too_large) is about
  *    the ciphertext: CKR_ENCRYPTED_DATA_LEN_RANGE. A key deleted since Init
@@ -166,7 +167,7 @@ static CK_RV crypt_init(const char *fn, bool encrypt, CK_SESSION_HANDLE h, CK_ME
 	return p11_return(fn, h, rv);
 }
 
-enum crypt_step { STEP_ONESHOT, STEP_UPDATE, STEP_FINAL };
+enum crypt_step { STEP_NONE, STEP_ONESHOT, STEP_UPDATE, STEP_FINAL };
 
 /* One call on the active operation of its kind; ends it when the stream
  * says the operation is over. */
@@ -179,22 +180,28 @@ static CK_RV crypt_step(const char *fn, bool encrypt, enum crypt_step step, CK_S
 	P11_TRACE(h, "%s(%lu bytes in, %s %lu)", fn, (unsigned long)in_len,
 	          out == NULL ? "size query, had" : "room",
 	          out_len != NULL ? (unsigned long)*out_len : 0UL);
-	if (out_len == NULL || (step != STEP_FINAL && in == NULL && in_len != 0))
-		return p11_return(fn, h, CKR_ARGUMENTS_BAD);
+	bool bad_args = out_len == NULL || (step != STEP_FINAL && in == NULL && in_len != 0);
 	struct p11_slot *slot;
 	struct p11_session_ops *ops;
 	rv = p11_session_take(h, &slot, NULL, &ops);
 	if (rv != CKR_OK)
-		return p11_return(fn, h, rv);
+		return p11_return(fn, h, bad_args ? CKR_ARGUMENTS_BAD : rv);
 	struct p11_crypt_op **cur = slot_of_kind(ops, encrypt);
 	struct p11_crypt_op *op = *cur;
 	if (op == NULL) {
 		p11_session_release(ops);
-		return p11_return(fn, h, CKR_OPERATION_NOT_INITIALIZED);
+		return p11_return(fn, h,
+		                  bad_args ? CKR_ARGUMENTS_BAD : CKR_OPERATION_NOT_INITIALIZED);
 	}
 	const struct p11_cbc_server srv = { server_call, op, WSOP_CRYPTO_DATA_MAX };
 	bool done = true;
+	if (bad_args) {
+		rv = CKR_ARGUMENTS_BAD;
+		step = STEP_NONE;
+	}
 	switch (step) {
+	case STEP_NONE:
+		break;
 	case STEP_ONESHOT:
 		rv = p11_cbc_oneshot(&op->stream, &srv, in, in_len, out, out_len, &done);
 		break;

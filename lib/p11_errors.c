@@ -39,6 +39,7 @@ static const struct code_map code_table[] = {
 	{ "bad_attribute", CKR_ATTRIBUTE_VALUE_INVALID },
 	{ "invalid_name", CKR_ATTRIBUTE_VALUE_INVALID },
 	{ "not_empty", CKR_ACTION_PROHIBITED },
+	{ "name_taken", CKR_ACTION_PROHIBITED },
 	{ "too_large", CKR_DATA_LEN_RANGE },
 	{ "bad_http", CKR_GENERAL_ERROR },
 	{ "bad_request", CKR_GENERAL_ERROR },

@@ -4,8 +4,8 @@
  * The table is complete (PKCS #11 v2.40): every entry is a function. Those
  * the manual does not list answer CKR_FUNCTION_NOT_SUPPORTED once the
  * module is initialized (CKR_CRYPTOKI_NOT_INITIALIZED before, and in a
- * forked child). That includes the legacy C_GetFunctionStatus and
- * C_CancelFunction, for one uniform rule.
+ * forked child). The legacy C_GetFunctionStatus and C_CancelFunction
+ * answer CKR_FUNCTION_NOT_PARALLEL, as v2.40 says they always do.
  */
 #include <stddef.h>
 
@@ -215,24 +215,24 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 	return unsupported("C_DeriveKey", hSession);
 }
 
-CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULONG ulSeedLen)
+/* The standard's fixed answer, so it is not logged as a failure. */
+static CK_RV not_parallel(const char *function, CK_SESSION_HANDLE session)
 {
-	return unsupported("C_SeedRandom", hSession);
-}
-
-CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR RandomData, CK_ULONG ulRandomLen)
-{
-	return unsupported("C_GenerateRandom", hSession);
+	CK_RV rv = p11_enter();
+	if (rv != CKR_OK)
+		return rv;
+	P11_TRACE(session, "%s()", function);
+	return CKR_FUNCTION_NOT_PARALLEL;
 }
 
 CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE hSession)
 {
-	return unsupported("C_GetFunctionStatus", hSession);
+	return not_parallel(__func__, hSession);
 }
 
 CK_RV C_CancelFunction(CK_SESSION_HANDLE hSession)
 {
-	return unsupported("C_CancelFunction", hSession);
+	return not_parallel(__func__, hSession);
 }
 
 CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR pReserved)

@@ -22,12 +22,15 @@ static const struct {
 };
 #define MECHANISM_COUNT (sizeof(mechanisms) / sizeof(mechanisms[0]))
 
-static bool slot_valid(CK_SLOT_ID id)
+static CK_RV slot_check(CK_SLOT_ID id)
 {
+	CK_RV rv = p11_slot_learn(id);
+	if (rv != CKR_OK)
+		return rv;
 	p11_table_lock();
 	bool ok = p11_slot_find_locked(id, false) != NULL;
 	p11_table_unlock();
-	return ok;
+	return ok ? CKR_OK : CKR_SLOT_ID_INVALID;
 }
 
 CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList,
@@ -39,8 +42,9 @@ CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList
 	P11_TRACE(0, "C_GetMechanismList(slot=%lu)", (unsigned long)slotID);
 	if (pulCount == NULL)
 		return p11_return("C_GetMechanismList", 0, CKR_ARGUMENTS_BAD);
-	if (!slot_valid(slotID))
-		return p11_return("C_GetMechanismList", 0, CKR_SLOT_ID_INVALID);
+	rv = slot_check(slotID);
+	if (rv != CKR_OK)
+		return p11_return("C_GetMechanismList", 0, rv);
 	if (pMechanismList != NULL && *pulCount < MECHANISM_COUNT)
 		rv = CKR_BUFFER_TOO_SMALL;
 	else if (pMechanismList != NULL)
@@ -59,8 +63,9 @@ CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM
 	          (unsigned long)type);
 	if (pInfo == NULL)
 		return p11_return("C_GetMechanismInfo", 0, CKR_ARGUMENTS_BAD);
-	if (!slot_valid(slotID))
-		return p11_return("C_GetMechanismInfo", 0, CKR_SLOT_ID_INVALID);
+	rv = slot_check(slotID);
+	if (rv != CKR_OK)
+		return p11_return("C_GetMechanismInfo", 0, rv);
 	for (size_t i = 0; i < MECHANISM_COUNT; i++) {
 		if (mechanisms[i].type == type) {
 			pInfo->ulMinKeySize = AES_KEY_MIN;

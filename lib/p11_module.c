@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -67,9 +68,37 @@ static void drop_inherited(void)
 	inherited = false;
 }
 
+/* The configuration is read before the log it configures can be opened, so
+ * its warnings wait here; a few are enough to point at the file. */
+#define HELD_WARNINGS_MAX 8
+struct held_warnings {
+	unsigned count;
+	char text[HELD_WARNINGS_MAX][CONFIG_MSG_MAX];
+};
+
+static void hold_warning(void *ctx, const char *msg)
+{
+	struct held_warnings *held = ctx;
+
+	if (held->count < HELD_WARNINGS_MAX)
+		snprintf(held->text[held->count], sizeof(held->text[0]), "%s", msg);
+	held->count++;
+}
+
+static void log_held_warnings(const struct held_warnings *held)
+{
+	unsigned shown = held->count < HELD_WARNINGS_MAX ? held->count : HELD_WARNINGS_MAX;
+
+	for (unsigned i = 0; i < shown; i++)
+		wlog(WLOG_WARNING, "configuration: %s", held->text[i]);
+	if (held->count > shown)
+		wlog(WLOG_WARNING, "configuration: %u more warning(s) not shown",
+		     held->count - shown);
+}
+
 /* Logging is not configured yet: say it through the default sinks (the
  * logger itself reports once on stderr if even those cannot be opened). */
-static void log_config_failure(const char *path, const char *why)
+static void log_config_failure(const char *path, const char *why, const struct held_warnings *held)
 {
 	struct wsop_config defaults;
 	struct wlog_config wcfg;
@@ -77,18 +106,24 @@ static void log_config_failure(const char *path, const char *why)
 	config_set_defaults(&defaults);
 	config_to_wlog(&defaults, "pkcs11wsop", &wcfg);
 	wlog_open(&wcfg);
+	if (held != NULL)
+		log_held_warnings(held);
 	wlog(WLOG_ERROR, "C_Initialize: configuration %s: %s", path, why);
 	wlog_close();
 }
 
 static CK_RV load_config(void)
 {
+	static struct held_warnings held; /* under init_lock */
 	struct config_report report;
 	const char *path = config_default_path();
 
 	memset(&report, 0, sizeof(report));
+	held.count = 0;
+	report.on_warning = hold_warning;
+	report.ctx = &held;
 	if (strlen(path) >= sizeof(g.config_path)) {
-		log_config_failure(path, "path too long");
+		log_config_failure(path, "path too long", NULL);
 		return CKR_GENERAL_ERROR;
 	}
 	strcpy(g.config_path, path);
@@ -96,16 +131,15 @@ static CK_RV load_config(void)
 	if (rc == 0)
 		rc = config_check_connection(&g.cfg, &report);
 	if (rc != 0) {
-		log_config_failure(path, report.error[0] != '\0' ? report.error : strerror(-rc));
+		log_config_failure(path, report.error[0] != '\0' ? report.error : strerror(-rc),
+		                   &held);
 		return CKR_GENERAL_ERROR;
 	}
 
 	struct wlog_config wcfg;
 	config_to_wlog(&g.cfg, "pkcs11wsop", &wcfg);
 	wlog_open(&wcfg);
-	if (report.warnings > 0)
-		wlog(WLOG_WARNING, "%s (%u configuration warning(s) in all)", report.first_warning,
-		     report.warnings);
+	log_held_warnings(&held);
 	return CKR_OK;
 }
 
@@ -223,9 +257,11 @@ void p11_client_release(struct wsop_client *c)
 
 CK_RV p11_return(const char *function, CK_SESSION_HANDLE session, CK_RV rv)
 {
+	/* CKR_BUFFER_TOO_SMALL is half of the standard's two-call length
+	 * protocol, not a failure. */
 	if (rv != CKR_OK)
-		wlog(WLOG_ERROR, "%s (session %lu): %s", function, (unsigned long)session,
-		     ckr_name(rv));
+		wlog(rv == CKR_BUFFER_TOO_SMALL ? WLOG_DEBUG : WLOG_ERROR, "%s (session %lu): %s",
+		     function, (unsigned long)session, ckr_name(rv));
 	return rv;
 }
 

@@ -192,6 +192,9 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 	if ((flags & CKF_SERIAL_SESSION) == 0)
 		return p11_return("C_OpenSession", 0, CKR_SESSION_PARALLEL_NOT_SUPPORTED);
 
+	rv = p11_slot_learn(slotID);
+	if (rv != CKR_OK)
+		return p11_return("C_OpenSession", 0, rv);
 	struct p11_session *s = session_new();
 	if (s == NULL)
 		return p11_return("C_OpenSession", 0, CKR_HOST_MEMORY);
@@ -259,6 +262,9 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 	if (rv != CKR_OK)
 		return rv;
 	P11_TRACE(0, "C_CloseAllSessions(slot=%lu)", (unsigned long)slotID);
+	rv = p11_slot_learn(slotID);
+	if (rv != CKR_OK)
+		return p11_return("C_CloseAllSessions", 0, rv);
 
 	bool last = false;
 	p11_table_lock();

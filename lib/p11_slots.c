@@ -34,6 +34,9 @@ CK_RV p11_slots_reset(void)
  * re-initialisation, so an id printed by one tool run works in the next.
  * Two softcards whose ids share those digits (one chance in 2^28 per pair)
  * are told apart by probing upwards. */
+#define SLOT_ID_FIRST 0x10000000UL
+#define SLOT_ID_LAST  0x1fffffffUL
+
 static CK_SLOT_ID slot_id_for(const char *softcard_id)
 {
 	CK_SLOT_ID id = 0;
@@ -42,14 +45,14 @@ static CK_SLOT_ID slot_id_for(const char *softcard_id)
 		unsigned digit = c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
 		id = id << 4 | digit;
 	}
-	id |= 0x10000000UL;
+	id |= SLOT_ID_FIRST;
 	for (;;) {
 		bool taken = false;
 		for (size_t i = 0; i < tab.count && !taken; i++)
 			taken = tab.items[i]->id == id;
 		if (!taken)
 			return id;
-		id = id == 0x1fffffffUL ? 0x10000000UL : id + 1;
+		id = id == SLOT_ID_LAST ? SLOT_ID_FIRST : id + 1;
 	}
 }
 
@@ -152,6 +155,17 @@ static CK_RV refresh(void)
 	return rv;
 }
 
+CK_RV p11_slot_learn(CK_SLOT_ID id)
+{
+	/* Any other number is not ours: no round trip to say so. */
+	if (id < SLOT_ID_FIRST || id > SLOT_ID_LAST)
+		return CKR_OK;
+	p11_table_lock();
+	bool known = p11_slot_find_locked(id, false) != NULL;
+	p11_table_unlock();
+	return known ? CKR_OK : refresh();
+}
+
 CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
 {
 	CK_RV rv = p11_enter();
@@ -200,6 +214,9 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 	P11_TRACE(0, "C_GetSlotInfo(slot=%lu)", (unsigned long)slotID);
 	if (pInfo == NULL)
 		return p11_return("C_GetSlotInfo", 0, CKR_ARGUMENTS_BAD);
+	rv = p11_slot_learn(slotID);
+	if (rv != CKR_OK)
+		return p11_return("C_GetSlotInfo", 0, rv);
 
 	char desc[WSOP_NAME_MAX + 32];
 	p11_table_lock();
@@ -230,6 +247,9 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 	P11_TRACE(0, "C_GetTokenInfo(slot=%lu)", (unsigned long)slotID);
 	if (pInfo == NULL)
 		return p11_return("C_GetTokenInfo", 0, CKR_ARGUMENTS_BAD);
+	rv = p11_slot_learn(slotID);
+	if (rv != CKR_OK)
+		return p11_return("C_GetTokenInfo", 0, rv);
 
 	struct p11_slot copy;
 	p11_table_lock();
@@ -249,9 +269,10 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 	p11_pad(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), P11_MANUFACTURER);
 	p11_pad(pInfo->model, sizeof(pInfo->model), "WSOP softcard");
 	p11_pad(pInfo->serialNumber, sizeof(pInfo->serialNumber), serial);
-	/* No CKF_RNG (C_GenerateRandom is not offered), no clock, no
+	/* CKF_RNG: C_GenerateRandom asks the server's generator. No clock, no
 	 * protected authentication path: the PIN is the passphrase. */
-	pInfo->flags = CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED;
+	pInfo->flags =
+	    CKF_RNG | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED;
 	pInfo->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
 	pInfo->ulSessionCount = copy.sessions;
 	pInfo->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;

@@ -53,6 +53,13 @@ void p11_slots_free(bool abandon);
 /* Deactivates every logged-in token (C_Finalize); failures are logged. */
 void p11_slots_logout_all(void);
 
+/* Not under the table lock: when id has the shape of our slot ids but no
+ * present slot has it (an id printed by another process, or kept across
+ * C_Finalize/C_Initialize), lists the softcards once (one round trip) so
+ * that the p11_slot_find_locked() that follows knows it. CKR_OK whether or
+ * not the id then exists; the listing's error when it failed. */
+CK_RV p11_slot_learn(CK_SLOT_ID id);
+
 /* Under p11_table_lock(): the present slot with that id, or NULL. With
  * any_known, a slot whose softcard disappeared is found too. */
 struct p11_slot *p11_slot_find_locked(CK_SLOT_ID id, bool any_known);

@@ -563,3 +563,32 @@ int wsop_decrypt(struct wsop_client *c, const struct wsop_crypto_req *req,
 {
 	return crypto(c, "/crypto/v1/decrypt", req, out);
 }
+
+int wsop_random(struct wsop_client *c, size_t length, struct wsop_crypto_answer *out)
+{
+	char *body = NULL;
+	size_t body_len = 0;
+
+	if (!c || !out || length == 0 || length > WSOP_RANDOM_MAX)
+		return -EINVAL;
+	const struct wsop_random_req req = { .length = length };
+	int rc = wsop_json_encode_random_req(&req, &body, &body_len);
+	if (rc)
+		return rc;
+	struct exchange x = { .method = "POST",
+		              .path = "/crypto/v1/random",
+		              .body = body,
+		              .body_len = body_len,
+		              .want_status = 200,
+		              .decode = dec_crypto_answer,
+		              .out = out,
+		              .out_size = sizeof(*out),
+		              .secret_answer = true };
+	rc = exchange(c, &x);
+	free(body);
+	if (rc == 0 && out->data.len != length) {
+		wsop_crypto_answer_free(out);
+		return -EPROTO;
+	}
+	return rc;
+}

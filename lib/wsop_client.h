@@ -144,4 +144,9 @@ int wsop_encrypt(struct wsop_client *c, const struct wsop_crypto_req *req,
 int wsop_decrypt(struct wsop_client *c, const struct wsop_crypto_req *req,
                  struct wsop_crypto_answer *out);
 
+/* POST /crypto/v1/random: length (1..WSOP_RANDOM_MAX) bytes from the
+ * server's generator in out->data (exactly length, else -EPROTO);
+ * wsop_crypto_answer_free wipes them. */
+int wsop_random(struct wsop_client *c, size_t length, struct wsop_crypto_answer *out);
+
 #endif

@@ -7,6 +7,7 @@
  *   sandbox_clear_environment();              environment is TZ only
  *   sandbox_null_stdio();                     fds 0-2 point at /dev/null
  *   sandbox_close_fds_except(keep, n);        keep = channel, log fd, 0-2
+ *   sandbox_drop_privileges(uid, gid, &p);    no capability; root leaves uid 0
  *   sandbox_confine(&report);                 no new files, sockets, processes
  *
  * After sandbox_confine() returns 0 the process can only use the syscalls of
@@ -22,7 +23,9 @@
 #ifndef PKCS11WSOP_SECURITY_SANDBOX_H
 #define PKCS11WSOP_SECURITY_SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* What sandbox_confine() did, for the helper's log. Every field is filled on
  * success and on failure. */
@@ -48,6 +51,30 @@ struct sandbox_report {
  * report may be NULL.
  */
 int sandbox_confine(struct sandbox_report *report);
+
+/* What sandbox_drop_privileges() did, for the helper's log. */
+struct sandbox_privs {
+	bool changed_ids;        /* it ran as root and now runs as uid/gid */
+	const char *failed_step; /* NULL on success */
+};
+
+/*
+ * Gives up every privilege the process was started with, for good:
+ *   1. the capability bounding set emptied (when it holds CAP_SETPCAP, as
+ *      root does; without it no capability can be regained anyway once
+ *      no_new_privs is set and exec is forbidden);
+ *   2. the ambient set cleared;
+ *   3. when any of its uids is 0: no supplementary groups, then real,
+ *      effective and saved gid set to gid and uid to uid (which must not
+ *      be 0);
+ *   4. effective, permitted and inheritable sets emptied (capset), then
+ *      checked empty, and no uid left at 0.
+ * Needs no file and no NSS (ids are numbers), and must run before
+ * sandbox_confine() (prctl, set*id and capset are not in the allowlist).
+ * Fds already open (log file, channel) stay usable. Returns 0 or a negative
+ * errno with out->failed_step set; the caller must then exit.
+ */
+int sandbox_drop_privileges(uid_t uid, gid_t gid, struct sandbox_privs *out);
 
 /*
  * Closes every fd except the n fds in keep (any order, duplicates and

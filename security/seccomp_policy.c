@@ -8,9 +8,9 @@
 /*
  * The whole allowlist. The helper reaches this point with its credentials
  * loaded, its SSL_CTX built and every fd closed but its channel and log fd;
- * from then on it receives connected TCP fds by SCM_RIGHTS, runs TLS on them
- * and writes log lines. Nothing below opens a file, creates a socket or a
- * process, or changes credentials. Rows naming a syscall that the running
+ * from then on it receives connected TCP fds by SCM_RIGHTS, checks their peer
+ * port, makes them non-blocking, runs TLS on them and writes log lines. Nothing below opens a file,
+ * creates a socket or a process, or changes credentials. Rows naming a syscall that the running
  * architecture lacks (poll and time on aarch64) are skipped at load time.
  */
 // clang-format off
@@ -32,6 +32,11 @@ static const struct seccomp_policy_row policy_rows[] = {
 	    "event loop over the channel and the TLS fds, with a timeout (x86_64)"),
 	ROW(ppoll, POLICY_ARGS_ANY,
 	    "the same wait where poll does not exist (aarch64) or libc maps it"),
+	ROW(getpeername, POLICY_ARGS_ANY,
+	    "a CONNECT's socket must be TCP/IP and connected to the configured PORT"),
+	ROW(fcntl, POLICY_ARGS_SETFL_NONBLOCK,
+	    "a CONNECT's socket is made non-blocking by the helper itself (F_SETFL O_NONBLOCK "
+	    "only), so that a blocking fd from the application cannot stall the event loop"),
 	ROW(lseek, POLICY_ARGS_ANY,
 	    "stdio position checks on an already-open fd; cannot reach a new file"),
 	ROW(fstat, POLICY_ARGS_ANY, "stdio sizes its buffer from an open fd's type on first use"),
@@ -110,6 +115,10 @@ static int add_row(scmp_filter_ctx ctx, const struct seccomp_policy_row *row)
 	case POLICY_ARGS_AT_EMPTY_PATH:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, row->syscall_nr, 1,
 		                        SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
+	case POLICY_ARGS_SETFL_NONBLOCK:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, row->syscall_nr, 2,
+		                        SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, F_SETFL),
+		                        SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu, O_NONBLOCK));
 	}
 	return -EINVAL;
 }

@@ -19,6 +19,10 @@ enum seccomp_policy_args {
 	POLICY_ARGS_PROT_NO_EXEC,
 	/* arg 3 (flags) must contain AT_EMPTY_PATH: the fstat(fd) form. */
 	POLICY_ARGS_AT_EMPTY_PATH,
+	/* arg 1 (cmd) F_SETFL and arg 2 exactly O_NONBLOCK (low 32 bits of
+	 * both: they are ints): make a received socket non-blocking, and
+	 * nothing else fcntl can do. */
+	POLICY_ARGS_SETFL_NONBLOCK,
 };
 
 struct seccomp_policy_row {

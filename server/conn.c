@@ -19,8 +19,7 @@
 #include "server/router.h"
 #include "server/tls.h"
 
-#define HANDSHAKE_TIMEOUT_MS 10000
-#define BUSY_TIMEOUT_MS      2000
+#define BUSY_TIMEOUT_MS 2000
 /* After refusing a request we read and discard what the client still
  * sends for a moment, so that our answer is not lost to a TCP reset. */
 #define DRAIN_TIMEOUT_MS 1000
@@ -41,7 +40,7 @@ struct conn {
 	size_t cap;
 };
 
-static int64_t now_ms(void)
+int64_t conn_now_ms(void)
 {
 	struct timespec ts;
 
@@ -57,15 +56,6 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-static void set_io_timeout(int fd, int ms)
-{
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-
-	/* Best effort: without it, poll() deadlines still bound most waits. */
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
 static bool stop_requested(const struct conn *c)
 {
 	struct pollfd p = { .fd = c->env->stop_fd, .events = POLLIN };
@@ -73,25 +63,52 @@ static bool stop_requested(const struct conn *c)
 	return poll(&p, 1, 0) > 0;
 }
 
-/* 1 readable, -ETIMEDOUT, -ECANCELED (server stopping), -errno. */
-static int wait_input(const struct conn *c, int timeout_ms, bool watch_stop)
+/* Waits until the socket is ready for events, at the latest until the
+ * deadline (conn_now_ms() time): 1 ready, -ETIMEDOUT, -ECANCELED (server
+ * stopping, only when watch_stop), -errno. */
+static int wait_fd(const struct conn *c, short events, int64_t deadline, bool watch_stop)
 {
 	struct pollfd p[2] = {
-		{ .fd = c->fd, .events = POLLIN },
+		{ .fd = c->fd, .events = events },
 		{ .fd = c->env->stop_fd, .events = POLLIN },
 	};
-	int r;
 
-	do {
-		r = poll(p, watch_stop ? 2 : 1, timeout_ms);
-	} while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	if (r == 0)
-		return -ETIMEDOUT;
-	if (watch_stop && (p[1].revents & POLLIN))
-		return -ECANCELED;
-	return 1;
+	for (;;) {
+		int64_t left = deadline - conn_now_ms();
+		int r;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(p, watch_stop ? 2 : 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (watch_stop && (p[1].revents & POLLIN))
+			return -ECANCELED;
+		return 1;
+	}
+}
+
+/* After an SSL call returned ret <= 0 on the non-blocking socket: waits
+ * for what OpenSSL wants and returns 1 to retry the call; 0 when the peer
+ * closed; else a negative errno. The error queue is left for the caller. */
+static int ssl_wait(const struct conn *c, int ret, int64_t deadline, bool watch_stop)
+{
+	switch (SSL_get_error(c->ssl, ret)) {
+	case SSL_ERROR_WANT_READ:
+		return wait_fd(c, POLLIN, deadline, watch_stop);
+	case SSL_ERROR_WANT_WRITE:
+		return wait_fd(c, POLLOUT, deadline, watch_stop);
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		return ERR_peek_error() == 0 ? 0 : -EPROTO;
+	default:
+		return -EPROTO;
+	}
 }
 
 /* Grows the buffer towards BUF_MAX; the old copy is wiped, not just freed. */
@@ -116,43 +133,51 @@ static int grow(struct conn *c)
 	return 0;
 }
 
-/* Reads more bytes: >0 read, 0 EOF, negative errno (-ETIMEDOUT, -ECANCELED...). */
-static int read_some(struct conn *c, int timeout_ms, bool idle)
+/* Reads more bytes before the deadline: >0 read, 0 EOF, negative errno
+ * (-ETIMEDOUT, -ECANCELED when watch_stop and the server stops...). */
+static int read_some(struct conn *c, int64_t deadline, bool watch_stop)
 {
 	int r;
 
-	if (timeout_ms <= 0)
-		return -ETIMEDOUT;
-	if (SSL_pending(c->ssl) == 0) {
-		r = wait_input(c, timeout_ms, idle);
-		if (r < 0)
-			return r;
-	}
 	if (c->len == c->cap) {
 		r = grow(c);
 		if (r < 0)
 			return r;
 	}
 	size_t want = c->cap - c->len;
-	r = SSL_read(c->ssl, c->buf + c->len, want > INT32_MAX ? INT32_MAX : (int)want);
-	if (r > 0) {
-		c->len += (size_t)r;
-		return r;
+	for (;;) {
+		r = SSL_read(c->ssl, c->buf + c->len, want > INT32_MAX ? INT32_MAX : (int)want);
+		if (r > 0) {
+			c->len += (size_t)r;
+			return r;
+		}
+		r = ssl_wait(c, r, deadline, watch_stop);
+		if (r != 1) {
+			ERR_clear_error();
+			return r;
+		}
 	}
-	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		return -ETIMEDOUT;
-	case SSL_ERROR_SYSCALL:
-		if (ERR_peek_error() == 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : 0;
-		ERR_clear_error();
-		return -EPROTO;
-	default:
-		ERR_clear_error();
-		return -EPROTO;
+}
+
+/* Writes all of data within CONN_REQUEST_TIMEOUT_MS: 0 or negative errno. */
+static int write_all(struct conn *c, const uint8_t *data, size_t len)
+{
+	int64_t deadline = conn_now_ms() + CONN_REQUEST_TIMEOUT_MS;
+	int r;
+
+	if (len > INT32_MAX)
+		return -EMSGSIZE;
+	for (;;) {
+		/* Without SSL_MODE_ENABLE_PARTIAL_WRITE this returns only when
+		 * everything is written; a retry passes the same arguments. */
+		r = SSL_write(c->ssl, data, (int)len);
+		if (r > 0)
+			return 0;
+		r = ssl_wait(c, r, deadline, false);
+		if (r != 1) {
+			ERR_clear_error();
+			return r < 0 ? r : -EPIPE;
+		}
 	}
 }
 
@@ -172,28 +197,23 @@ static int send_response(struct conn *c, const struct wsop_response *resp, bool 
 	                         resp->body_len, &out, &out_len);
 	if (r != 0)
 		return r;
-	r = out_len > INT32_MAX ? -EMSGSIZE : SSL_write(c->ssl, out, (int)out_len);
+	r = write_all(c, out, out_len);
 	OPENSSL_clear_free(out, out_len);
-	if (r <= 0) {
-		ERR_clear_error();
-		return -EIO;
-	}
-	return 0;
+	return r;
 }
 
 /* Discards what the client still sends, for a moment, before we close. */
 static void drain(struct conn *c)
 {
 	uint8_t scratch[4096];
-	int64_t end = now_ms() + DRAIN_TIMEOUT_MS;
+	int64_t end = conn_now_ms() + DRAIN_TIMEOUT_MS;
 	size_t total = 0;
 
 	(void)SSL_shutdown(c->ssl);
 	ERR_clear_error();
 	(void)shutdown(c->fd, SHUT_WR);
 	while (total < DRAIN_MAX_BYTES) {
-		int left = (int)(end - now_ms());
-		if (left <= 0 || wait_input(c, left, false) < 0)
+		if (wait_fd(c, POLLIN, end, false) < 0)
 			return;
 		ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
 		if (n <= 0)
@@ -241,7 +261,7 @@ static void consume(struct conn *c, size_t used)
 static void log_exchange(const struct conn *c, const struct http_message *msg,
                          const struct wsop_response *resp, int64_t start)
 {
-	double ms = (double)(now_ms() - start);
+	double ms = (double)(conn_now_ms() - start);
 
 	wlog(WLOG_INFO, "%s %s %d cn=%s peer=%s %.0f ms", msg->method, msg->target, resp->status,
 	     c->cn, c->peer, ms);
@@ -255,7 +275,7 @@ static bool handle(struct conn *c, struct http_message *msg)
 {
 	struct wsop_request req = { 0 };
 	struct wsop_response resp;
-	int64_t start = now_ms();
+	int64_t start = conn_now_ms();
 	bool keep;
 	int r;
 
@@ -297,10 +317,21 @@ static void refuse_malformed(struct conn *c, int rc)
 	reply_free(&resp);
 }
 
+/* The deadline of the request that started at start: its head must be
+ * complete within env->head_ms, the whole of it within
+ * CONN_REQUEST_TIMEOUT_MS. */
+static int64_t request_deadline(const struct conn *c, int64_t start)
+{
+	bool head_done = c->len >= 4 && memmem(c->buf, c->len, "\r\n\r\n", 4) != NULL;
+
+	return start + (head_done ? CONN_REQUEST_TIMEOUT_MS : c->env->head_ms);
+}
+
 static void request_loop(struct conn *c)
 {
 	struct http_message msg;
 	int64_t request_start = 0;
+	int64_t idle_since = conn_now_ms();
 	size_t used = 0;
 	int r;
 
@@ -320,22 +351,28 @@ static void request_loop(struct conn *c)
 				consume(c, used);
 				if (!keep)
 					return;
-				request_start = now_ms();
+				request_start = idle_since = conn_now_ms();
 				continue;
 			}
 		}
-		bool idle = c->len == 0;
-		int timeout = idle ? CONN_IDLE_TIMEOUT_MS
-		                   : (int)(request_start + CONN_REQUEST_TIMEOUT_MS - now_ms());
-		r = read_some(c, timeout, idle);
-		if (r > 0) {
-			if (idle)
-				request_start = now_ms();
-			continue;
+		if (c->len == 0 && !SSL_has_pending(c->ssl)) {
+			/* Idle: a request starts with its first byte on the wire,
+			 * even one of a TLS record not yet whole. */
+			r = wait_fd(c, POLLIN, idle_since + CONN_IDLE_TIMEOUT_MS, true);
+			if (r < 0) {
+				/* Stopping, or the end of a keep-alive connection. */
+				wlog(WLOG_DEBUG, "closing idle connection %s (cn=%s)", c->peer,
+				     c->cn);
+				return;
+			}
+			request_start = conn_now_ms();
 		}
-		if (r == -ECANCELED || idle) {
-			/* Stopping, or the end of a keep-alive connection. */
-			wlog(WLOG_DEBUG, "closing idle connection %s (cn=%s)", c->peer, c->cn);
+		r = read_some(c, request_deadline(c, request_start), false);
+		if (r > 0)
+			continue;
+		if (c->len == 0 && r != -ETIMEDOUT) {
+			/* Closed between requests, cleanly or not. */
+			wlog(WLOG_DEBUG, "connection closed by %s (cn=%s)", c->peer, c->cn);
 			return;
 		}
 		wlog(WLOG_WARNING, "dropping %s (cn=%s): %s with %zu bytes of a request unread",
@@ -345,58 +382,81 @@ static void request_loop(struct conn *c)
 	}
 }
 
-void conn_serve(const struct conn_env *env, int fd, const char *peer)
+/* Runs the handshake until it ends or the deadline: 0 done, or negative
+ * (reason written). */
+static int handshake(struct conn *c, int64_t deadline, char *reason, size_t cap)
+{
+	for (;;) {
+		int ret = SSL_accept(c->ssl);
+		int r;
+
+		if (ret == 1)
+			return 0;
+		r = ssl_wait(c, ret, deadline, true);
+		if (r == 1)
+			continue;
+		if (r == -ETIMEDOUT)
+			snprintf(reason, cap, "not done within %d ms of the accept (timed out)",
+			         c->env->handshake_ms);
+		else if (r == -ECANCELED)
+			snprintf(reason, cap, "server stopping");
+		else
+			tls_failure_reason(c->ssl, ret, reason, cap);
+		ERR_clear_error();
+		return r < 0 ? r : -EPROTO;
+	}
+}
+
+/* Over --max-clients: one 503 busy answer as soon as anything arrives,
+ * or nothing if the client says nothing for a moment. */
+static void refuse_busy(struct conn *c)
+{
+	struct wsop_response resp;
+
+	reply_init(&resp);
+	reply_error(&resp, 503, "busy", "too many clients, try again later");
+	if (wait_fd(c, POLLIN, conn_now_ms() + BUSY_TIMEOUT_MS, true) == 1 &&
+	    send_response(c, &resp, false) == 0)
+		drain(c);
+	reply_free(&resp);
+}
+
+void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t accepted_ms,
+                void *arg)
 {
 	struct conn c = { .env = env, .fd = fd, .peer = peer };
 	char reason[256];
-	int r;
+	bool verified = false;
+	enum conn_admit admit;
 
-	set_io_timeout(fd, HANDSHAKE_TIMEOUT_MS);
+	snprintf(c.cn, sizeof(c.cn), "-");
+	reason[0] = '\0';
 	c.ssl = SSL_new(env->tls);
-	if (c.ssl == NULL || SSL_set_fd(c.ssl, fd) != 1) {
+	if (c.ssl == NULL || SSL_set_fd(c.ssl, fd) != 1)
 		wlog(WLOG_ERROR, "cannot set up TLS for %s", peer);
-		goto out;
-	}
-	r = SSL_accept(c.ssl);
-	if (r != 1) {
-		tls_failure_reason(c.ssl, r, reason, sizeof(reason));
-		wlog(WLOG_WARNING, "TLS handshake with %s failed: %s", peer, reason);
-		goto out;
-	}
-	if (tls_client_identity(c.ssl, c.client_fp, c.client_id, c.cn) != 0) {
+	else if (handshake(&c, accepted_ms + env->handshake_ms, reason, sizeof(reason)) == 0)
+		verified = tls_client_identity(c.ssl, c.client_fp, c.client_id, c.cn) == 0;
+	/* Always called, and before close(fd): until then the server may shut
+	 * this socket down to end the handshake. */
+	admit = env->handshake_done(arg, verified);
+	if (reason[0] != '\0')
+		wlog(admit == CONN_EVICTED ? WLOG_DEBUG : WLOG_WARNING,
+		     "TLS handshake with %s failed: %s", peer, reason);
+	else if (c.ssl != NULL && !verified)
 		wlog(WLOG_WARNING, "refused %s: no client certificate after the handshake", peer);
-		goto out;
+	if (verified) {
+		wlog(WLOG_DEBUG, "TLS connection from %s (cn=%s, %s)", peer, c.cn,
+		     SSL_get_version(c.ssl));
+		if (admit == CONN_SERVE) {
+			request_loop(&c);
+			(void)SSL_shutdown(c.ssl);
+		} else if (admit == CONN_BUSY) {
+			refuse_busy(&c);
+		}
 	}
-	wlog(WLOG_DEBUG, "TLS connection from %s (cn=%s, %s)", peer, c.cn, SSL_get_version(c.ssl));
-	set_io_timeout(fd, CONN_REQUEST_TIMEOUT_MS);
-	request_loop(&c);
-	(void)SSL_shutdown(c.ssl);
-out:
 	ERR_clear_error();
 	SSL_free(c.ssl);
 	if (c.buf != NULL)
 		OPENSSL_clear_free(c.buf, c.cap);
-	close(fd);
-}
-
-void conn_refuse_busy(const struct conn_env *env, int fd, const char *peer)
-{
-	struct conn c = { .env = env, .fd = fd, .peer = peer };
-	struct wsop_response resp;
-
-	reply_init(&resp);
-	snprintf(c.cn, sizeof(c.cn), "-");
-	set_io_timeout(fd, BUSY_TIMEOUT_MS);
-	c.ssl = SSL_new(env->tls);
-	if (c.ssl == NULL || SSL_set_fd(c.ssl, fd) != 1 || SSL_accept(c.ssl) != 1)
-		goto out;
-	reply_error(&resp, 503, "busy", "too many clients, try again later");
-	/* Answer as soon as anything arrives (or give up quietly). */
-	if (wait_input(&c, BUSY_TIMEOUT_MS, false) == 1 && send_response(&c, &resp, false) == 0)
-		drain(&c);
-out:
-	reply_free(&resp);
-	ERR_clear_error();
-	SSL_free(c.ssl);
 	close(fd);
 }

@@ -4,9 +4,19 @@
  * answer, repeat while keep-alive holds.
  *
  * Contract:
- *  - Timeouts: the handshake and each request must complete within
- *    CONN_REQUEST_TIMEOUT_MS; an idle keep-alive connection is closed after
- *    CONN_IDLE_TIMEOUT_MS. A write that stalls that long also closes it.
+ *  - The socket is non-blocking and every wait is a poll() against an
+ *    absolute deadline, so a peer that trickles bytes cannot stretch it:
+ *      the TLS handshake ends within env->handshake_ms of the accept;
+ *      a request head within env->head_ms of its first byte, the whole
+ *      request within CONN_REQUEST_TIMEOUT_MS;
+ *      an answer is written within CONN_REQUEST_TIMEOUT_MS;
+ *      an idle keep-alive connection is closed after CONN_IDLE_TIMEOUT_MS.
+ *  - env->handshake_done(arg, verified) is called exactly once, when the
+ *    handshake has ended (verified: it succeeded with a verified client
+ *    certificate) and before the socket is closed; its answer says whether
+ *    the connection is served, answered 503 busy (whatever the request,
+ *    then closed) or closed at once. A handshake also ends early when the
+ *    socket is shut down by somebody else or env->stop_fd becomes readable.
  *  - Codec errors are answered (400 bad_http, 413 too_large,
  *    414 uri_too_long, 431 header_too_large) and the connection closed.
  *  - At most env->slots requests are processed at once (a semaphore
@@ -24,6 +34,8 @@
 #define WSOPD_CONN_H
 
 #include <semaphore.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <openssl/ssl.h>
 
@@ -32,17 +44,32 @@
 #define CONN_IDLE_TIMEOUT_MS    30000
 #define CONN_REQUEST_TIMEOUT_MS 30000
 
+/* What becomes of a connection once its handshake has ended. */
+enum conn_admit {
+	CONN_SERVE, /* serve its requests */
+	CONN_BUSY,  /* answer 503 busy once, then close */
+	CONN_DROP,  /* close at once */
+	/* The handshake failed because the server ended it to make room
+	 * (and said so in its log): close without another warning. */
+	CONN_EVICTED,
+};
+
 struct conn_env {
 	SSL_CTX *tls;
 	struct app *app;
 	sem_t *slots;
 	int stop_fd;
+	int handshake_ms;
+	int head_ms;
+	enum conn_admit (*handshake_done)(void *arg, bool verified);
 };
 
-void conn_serve(const struct conn_env *env, int fd, const char *peer);
+/* fd: a connected, non-blocking socket accepted at accepted_ms
+ * (conn_now_ms()); arg is passed to env->handshake_done. */
+void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t accepted_ms,
+                void *arg);
 
-/* For a connection over --max-clients: a short handshake (a few seconds
- * at most), one 503 busy answer whatever the request, close. Closes fd. */
-void conn_refuse_busy(const struct conn_env *env, int fd, const char *peer);
+/* Monotonic milliseconds, the clock of every deadline above. */
+int64_t conn_now_ms(void);
 
 #endif

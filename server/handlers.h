@@ -41,6 +41,7 @@ handler_fn handle_object_get;
 handler_fn handle_object_delete;
 handler_fn handle_encrypt;
 handler_fn handle_decrypt;
+handler_fn handle_random;
 
 /* ---- shared helpers (handlers_common.c) ---- */
 

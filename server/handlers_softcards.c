@@ -82,6 +82,11 @@ void handle_softcard_create(struct app *app, const struct wsop_request *req,
 	if (txn_begin(app, req, resp))
 		return;
 	r = store_softcard_create(app->store, &row);
+	if (r == STORE_NAME_TAKEN) {
+		txn_abort(app);
+		reply_error(resp, 409, "name_taken", "a softcard with that name exists already");
+		return;
+	}
 	if (r != STORE_OK) {
 		txn_abort(app);
 		reply_store_failure(resp, r, "creating a softcard");

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +26,22 @@ void listener_format_addr(const void *sa, unsigned sa_len, char out[LISTENER_ADD
 		snprintf(out, LISTENER_ADDR_MAX, "[%s]:%s", host, serv);
 	else
 		snprintf(out, LISTENER_ADDR_MAX, "%s:%s", host, serv);
+}
+
+int listener_accept(int listen_fd, struct sockaddr_storage *ss, socklen_t *ss_len,
+                    char peer[LISTENER_ADDR_MAX])
+{
+	int one = 1;
+	int fd;
+
+	*ss_len = sizeof(*ss);
+	fd = accept4(listen_fd, (struct sockaddr *)ss, ss_len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	/* Best effort: a socket without it still works, only slower. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	listener_format_addr(ss, *ss_len, peer);
+	return fd;
 }
 
 static int bind_one(const struct addrinfo *ai, int backlog)

@@ -38,7 +38,11 @@ static int setup_signals(void)
 
 static int run(const struct wsopd_options *opt)
 {
-	struct server_config cfg = { .threads = opt->threads, .max_clients = opt->max_clients };
+	struct server_config cfg = { .threads = opt->threads,
+		                     .max_clients = opt->max_clients,
+		                     .max_handshakes = opt->max_handshakes,
+		                     .handshake_timeout_s = opt->handshake_timeout_s,
+		                     .head_timeout_s = opt->head_timeout_s };
 	struct app app;
 	char err[512];
 	char bound[LISTENER_ADDR_MAX];
@@ -67,8 +71,10 @@ static int run(const struct wsopd_options *opt)
 	}
 	cfg.app = &app;
 	cfg.signal_fd = signal_fd;
-	wlog(WLOG_INFO, "wsopd %s: store %s, %u request threads, up to %u clients",
-	     PKCS11WSOP_VERSION, opt->store_dir, opt->threads, opt->max_clients);
+	wlog(WLOG_INFO,
+	     "wsopd %s: store %s, %u request threads, up to %u clients and %u TLS handshakes",
+	     PKCS11WSOP_VERSION, opt->store_dir, opt->threads, opt->max_clients,
+	     opt->max_handshakes);
 	/* Tests parse this exact line to find the port. */
 	wlog(WLOG_INFO, "listening on %s", bound);
 	if (server_run(&cfg) == 0)

@@ -18,7 +18,12 @@ static const char usage_text[] =
     "  --ca FILE           CA certificates that client certificates must chain to\n"
     "  --store DIR         folder of the database and the master key\n"
     "  --threads N         requests processed at once, 1-256 (default 4)\n"
-    "  --max-clients N     open connections at most, 1-4096 (default 64)\n"
+    "  --max-clients N     clients with a verified certificate served at once,\n"
+    "                      1-4096 (default 64)\n"
+    "  --max-handshakes N  TLS handshakes in progress at once, 1-1024 (default 16)\n"
+    "  --handshake-timeout S  seconds a TLS handshake may take, 1-60 (default 5)\n"
+    "  --head-timeout S    seconds a request head may take from its first byte,\n"
+    "                      1-60 (default 5)\n"
     "  --log-level N       0 none .. 6 trace (default 4, info)\n"
     "  --help              show this help and exit\n"
     "  --version           show the version and exit\n";
@@ -87,6 +92,9 @@ enum long_only_ids {
 	OPT_STORE,
 	OPT_THREADS,
 	OPT_MAX_CLIENTS,
+	OPT_MAX_HANDSHAKES,
+	OPT_HANDSHAKE_TIMEOUT,
+	OPT_HEAD_TIMEOUT,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -100,6 +108,9 @@ static const struct option long_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "max-handshakes", required_argument, NULL, OPT_MAX_HANDSHAKES },
+	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
+	{ "head-timeout", required_argument, NULL, OPT_HEAD_TIMEOUT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -151,6 +162,24 @@ static enum options_result apply(int id, const char *arg, struct wsopd_options *
 			return fail(err, err_cap,
 			            "--max-clients: '%s' is not a number from 1 to 4096", arg);
 		return OPTIONS_RUN;
+	case OPT_MAX_HANDSHAKES:
+		if (parse_uint(arg, 1, WSOPD_MAX_HANDSHAKES_LIMIT, &out->max_handshakes) != 0)
+			return fail(err, err_cap,
+			            "--max-handshakes: '%s' is not a number from 1 to 1024", arg);
+		return OPTIONS_RUN;
+	case OPT_HANDSHAKE_TIMEOUT:
+		if (parse_uint(arg, 1, WSOPD_MAX_TIMEOUT_S, &out->handshake_timeout_s) != 0)
+			return fail(
+			    err, err_cap,
+			    "--handshake-timeout: '%s' is not a number of seconds from 1 to 60",
+			    arg);
+		return OPTIONS_RUN;
+	case OPT_HEAD_TIMEOUT:
+		if (parse_uint(arg, 1, WSOPD_MAX_TIMEOUT_S, &out->head_timeout_s) != 0)
+			return fail(err, err_cap,
+			            "--head-timeout: '%s' is not a number of seconds from 1 to 60",
+			            arg);
+		return OPTIONS_RUN;
 	case OPT_LOG_LEVEL:
 		if (parse_uint(arg, 0, 6, &v) != 0)
 			return fail(err, err_cap, "--log-level: '%s' is not a number from 0 to 6",
@@ -176,6 +205,9 @@ enum options_result options_parse(int argc, char **argv, struct wsopd_options *o
 	(void)options_split_listen(WSOPD_DEFAULT_LISTEN, out->host, sizeof(out->host), &out->port);
 	out->threads = WSOPD_DEFAULT_THREADS;
 	out->max_clients = WSOPD_DEFAULT_MAX_CLIENTS;
+	out->max_handshakes = WSOPD_DEFAULT_MAX_HANDSHAKES;
+	out->handshake_timeout_s = WSOPD_DEFAULT_HANDSHAKE_S;
+	out->head_timeout_s = WSOPD_DEFAULT_HEAD_S;
 	out->log_level = WSOPD_DEFAULT_LOG_LEVEL;
 	err[0] = '\0';
 

@@ -13,12 +13,17 @@
 
 #include <stddef.h>
 
-#define WSOPD_DEFAULT_LISTEN      "127.0.0.1:18001"
-#define WSOPD_DEFAULT_THREADS     4
-#define WSOPD_DEFAULT_MAX_CLIENTS 64
-#define WSOPD_DEFAULT_LOG_LEVEL   4
-#define WSOPD_MAX_THREADS         256
-#define WSOPD_MAX_CLIENTS_LIMIT   4096
+#define WSOPD_DEFAULT_LISTEN         "127.0.0.1:18001"
+#define WSOPD_DEFAULT_THREADS        4
+#define WSOPD_DEFAULT_MAX_CLIENTS    64
+#define WSOPD_DEFAULT_MAX_HANDSHAKES 16
+#define WSOPD_DEFAULT_HANDSHAKE_S    5
+#define WSOPD_DEFAULT_HEAD_S         5
+#define WSOPD_DEFAULT_LOG_LEVEL      4
+#define WSOPD_MAX_THREADS            256
+#define WSOPD_MAX_CLIENTS_LIMIT      4096
+#define WSOPD_MAX_HANDSHAKES_LIMIT   1024
+#define WSOPD_MAX_TIMEOUT_S          60
 
 struct wsopd_options {
 	char host[256]; /* without brackets */
@@ -29,6 +34,9 @@ struct wsopd_options {
 	const char *store_dir;
 	unsigned threads;
 	unsigned max_clients;
+	unsigned max_handshakes;      /* TLS handshakes in progress at once */
+	unsigned handshake_timeout_s; /* total, from the accept */
+	unsigned head_timeout_s;      /* a request head, from its first byte */
 	int log_level;
 };
 

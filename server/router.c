@@ -39,6 +39,7 @@ static const struct route routes[] = {
 	{ "DELETE", GR "/{uuid}/keys/{uuid}", handle_key_delete, false },
 	{ "POST", "/crypto/v1/encrypt", handle_encrypt, false },
 	{ "POST", "/crypto/v1/decrypt", handle_decrypt, false },
+	{ "POST", "/crypto/v1/random", handle_random, false },
 };
 
 #define ID_BUF (WSOP_SOFTCARD_ID_LEN + 1)

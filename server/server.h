@@ -2,16 +2,27 @@
  * wsopd's accept loop and threading model.
  *
  * One thread (the caller of server_run) accepts; each accepted connection
- * gets its own thread (conn_serve) up to max_clients open connections, so
- * an idle keep-alive client never holds up anybody else; beyond that, new
- * connections are accepted and closed at once (with a warning). Request
- * processing itself is bounded by `threads` (a semaphore), so at most that
- * many handlers run at once, whatever the number of connections.
+ * gets its own thread (conn_serve). Two budgets bound them:
+ *  - max_handshakes TLS handshakes in progress at once, shared fairly
+ *    between source addresses (gate.h), each ended handshake_timeout_s
+ *    after the accept. A connection that finds no room waits (accepted,
+ *    no thread yet) for a place in a waiting room of max(max_clients,
+ *    max_handshakes) places, at most until that deadline, then is closed;
+ *    when the room is full it is closed at once.
+ *  - max_clients connections whose handshake succeeded with a verified
+ *    client certificate: only they are served. Beyond that, a few at once
+ *    are answered 503 busy, the rest closed (with a warning).
+ * So strangers who open connections and send nothing, or a byte now and
+ * then, can never take the places of clients with a certificate, and an
+ * idle keep-alive client never holds up anybody else. Request processing
+ * itself is bounded by `threads` (a semaphore), so at most that many
+ * handlers run at once, whatever the number of connections.
  *
  * Shutdown: when signal_fd (a signalfd for SIGTERM/SIGINT) becomes
  * readable, the listening socket is closed, every connection thread is
  * told to stop (idle ones close at once, busy ones after their current
- * answer) and server_run returns 0 once they have all ended.
+ * answer), connections waiting for a handshake place are closed, handshakes
+ * in progress end, and server_run returns 0 once they have all ended.
  */
 #ifndef WSOPD_SERVER_H
 #define WSOPD_SERVER_H
@@ -27,6 +38,9 @@ struct server_config {
 	int signal_fd; /* readable on SIGTERM/SIGINT */
 	unsigned threads;
 	unsigned max_clients;
+	unsigned max_handshakes;
+	unsigned handshake_timeout_s;
+	unsigned head_timeout_s;
 };
 
 /* 0 after a clean shutdown; a negative errno when the loop cannot run. */

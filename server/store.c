@@ -406,6 +406,8 @@ const char *store_result_name(int result)
 		return "already exists";
 	case STORE_IDEM_CONFLICT:
 		return "idempotency key used for another request";
+	case STORE_NAME_TAKEN:
+		return "name already used";
 	case STORE_ERR_ARG:
 		return "bad argument";
 	case STORE_ERR_NOMEM:

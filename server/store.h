@@ -83,6 +83,7 @@ enum store_result {
 	STORE_NOT_EMPTY = 2,     /* softcard still has keys or objects -> 409 */
 	STORE_EXISTS = 3,        /* id already used / idempotency key already recorded */
 	STORE_IDEM_CONFLICT = 4, /* idempotency key used with another method/path -> 422 */
+	STORE_NAME_TAKEN = 5,    /* another softcard already has that name -> 409 */
 	STORE_ERR_ARG = -1,      /* NULL, bad id shape, over a length limit */
 	STORE_ERR_NOMEM = -2,
 	STORE_ERR_DB = -3,      /* SQLite failure (I/O, corruption, ...) */
@@ -207,7 +208,9 @@ bool store_is_uuid(const char *s);
 /* ---- softcards ------------------------------------------------------------- */
 
 /* Inserts sc (id, name, salt, verifier); fills sc->id if empty and
- * sc->created. STORE_EXISTS when the id is taken. */
+ * sc->created. STORE_EXISTS when the id is taken, STORE_NAME_TAKEN when
+ * another softcard has the name (the name is the token label, which
+ * clients select tokens by). */
 int store_softcard_create(struct store *st, struct store_softcard *sc);
 int store_softcard_get(struct store *st, const char *id, struct store_softcard *out);
 int store_softcard_list(struct store *st, struct store_softcard **out, size_t *count);

@@ -52,8 +52,20 @@ int store_softcard_create(struct store *st, struct store_softcard *sc)
 	}
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
+	int rc = store_prepare_texts(st, &stmt, "SELECT 1 FROM softcards WHERE name = ?1", sc->name,
+	                             NULL);
+	if (rc == STORE_OK) {
+		rc = store_step_row(st, stmt);
+		rc = rc == STORE_OK ? STORE_NAME_TAKEN : rc == STORE_NOT_FOUND ? STORE_OK : rc;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (rc != STORE_OK) {
+		store_unlock(st);
+		return rc;
+	}
 	sc->created = store_now(st);
-	int rc = store_prepare(
+	rc = store_prepare(
 	    st, "INSERT INTO softcards (" SOFTCARD_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)", &stmt);
 	if (rc == STORE_OK)
 		rc = store_bind_text(stmt, 1, sc->id);

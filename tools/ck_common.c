@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ck_wsop_hint.h"
+
 #ifndef CK_DEFAULT_LIBRARY
 #error "CK_DEFAULT_LIBRARY must be defined by the build"
 #endif
@@ -27,6 +29,7 @@ int ck_fail(const char *prog, const char *function, CK_RV rv)
 		fprintf(stderr, "%s: %s: %s (0x%lx)\n", prog, function, name, (unsigned long)rv);
 	else
 		fprintf(stderr, "%s: %s: %s\n", prog, function, name);
+	ck_wsop_hint_print(prog);
 	return -1;
 }
 
@@ -73,6 +76,7 @@ int ck_module_open(struct ck_module *mod, const char *prog, const char *path)
 		ck_module_close(mod);
 		return -1;
 	}
+	ck_wsop_hint_prepare(prog, path);
 	args.flags = CKF_OS_LOCKING_OK;
 	rv = mod->fn->C_Initialize(&args);
 	if (rv != CKR_OK) {

@@ -203,18 +203,25 @@ static int check_inputs(const struct sct *t)
 	return 0;
 }
 
+/* Configuration warnings are shown whatever -v says: a misspelt directive
+ * silently ignored is the kind of mistake a user must hear about. */
+static void print_config_warning(void *ctx, const char *msg)
+{
+	(void)ctx;
+	say_error("warning: %s", msg);
+}
+
 static int load_config(struct sct *t)
 {
 	struct config_report report;
 	memset(&report, 0, sizeof(report));
+	report.on_warning = print_config_warning;
 	t->config_path = config_default_path();
 	int rc = config_load_file(t->config_path, &t->cfg, &report);
 	if (rc != 0) {
 		say_error("%s", report.error[0] != '\0' ? report.error : strerror(-rc));
 		return EXIT_FAILED;
 	}
-	if (report.warnings > 0 && t->verbose)
-		verbose(t, "warning: %s", report.first_warning);
 	rc = config_check_connection(&t->cfg, &report);
 	if (rc != 0) {
 		say_error("%s", report.error);
@@ -365,6 +372,12 @@ static int do_generate(struct sct *t, const char *pass, size_t pass_len)
 	int rc = wsop_softcard_create(t->client, t->name, pass, pass_len, NULL, &card);
 	if (rc < 0) {
 		connection_failed(t, "generate", rc);
+		return EXIT_FAILED;
+	}
+	if (rc == 409 && strcmp(wsop_client_error(t->client)->code, "name_taken") == 0) {
+		say_error("a softcard named '%s' exists already: the name is the token label, "
+		          "so each must be unique; choose another name",
+		          t->name);
 		return EXIT_FAILED;
 	}
 	if (rc > 0) {

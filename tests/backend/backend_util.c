@@ -26,6 +26,19 @@ bool backend_util_log_contains(const char *path, const char *text)
 	return found;
 }
 
+unsigned backend_util_log_count(const char *path, const char *level, const char *text)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char line[4096];
+	unsigned n = 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, level) != NULL && strstr(line, text) != NULL;
+	fclose(f);
+	return n;
+}
+
 int backend_util_health(struct backend *be)
 {
 	struct wsop_client *c = backend_acquire(be);

@@ -6,6 +6,8 @@
  *  - backend_util_log_contains() is true when a line of the log at path
  *    holds text; when it does not, it says so on stderr. A missing log
  *    holds nothing.
+ *  - backend_util_log_count() counts the lines of the log at path that
+ *    hold both level (e.g. " ERROR ") and text.
  *  - backend_util_health() makes one GET /health on a client acquired
  *    from be (asserted), releases it, and returns wsop_health()'s value;
  *    a success must report status "ok".
@@ -19,6 +21,7 @@
 #include "lib/backend.h"
 
 bool backend_util_log_contains(const char *path, const char *text);
+unsigned backend_util_log_count(const char *path, const char *level, const char *text);
 int backend_util_health(struct backend *be);
 unsigned backend_util_count_fds(void);
 

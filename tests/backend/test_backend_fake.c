@@ -251,7 +251,10 @@ static void helper_that_cannot_load_credentials_fails_open_with_its_cause(void *
 	touch(f, "fail", true);
 	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), -EKEYREJECTED);
 	assert_null(be);
-	assert_true(backend_util_log_contains(f->log_path, "mode 0644 is too open"));
+	/* One failure, one ERROR line naming its cause. */
+	assert_int_equal(backend_util_log_count(f->log_path, " ERROR ", "mode 0644 is too open"),
+	                 1);
+	assert_int_equal(backend_util_log_count(f->log_path, " ERROR ", "helper"), 1);
 	assert_true(backend_util_log_contains(f->log_path, "exited with status 1"));
 }
 

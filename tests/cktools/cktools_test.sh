@@ -144,4 +144,40 @@ check "cklist_wrong_pin_fails" 1 "^cklist: C_Login: CKR_PIN_INCORRECT\$" \
 check "cklist_pin_options_exclusive" 2 "exclude each other" \
 	-- "$cklist" --library "$MODULE" --pin 1 --no-login
 
+# What a user of our module sees when something is wrong: configuration
+# warnings on stderr (and each in the module's log), the log and the file to
+# look at after a failed call, a non-zero exit whenever a needed call failed.
+if [ "$backend" = pkcs11wsop ]; then
+	good_conf=$PKCS11WSOP_CONF
+	typo_conf=$work/typo.cfg
+	{ cat "$good_conf"; printf 'LOGLEVLE 6\nloglevel 6\nPORT=18001\n'; } >"$typo_conf"
+	check "config_warnings_on_stderr" 0 "^ckinfo: warning: .*typo\.cfg:[0-9]+: unknown directive 'LOGLEVLE' ignored" \
+		"^ckinfo: warning: .*unknown directive 'loglevel' ignored" "^ckinfo: warning: .*'PORT=18001'" \
+		"label: $LABEL\$" -- env PKCS11WSOP_CONF="$typo_conf" "$ckinfo" --library "$MODULE"
+	log=$(awk '$1 == "LOGFILEPATH" { print $2 }' "$good_conf")
+	check "config_warnings_in_module_log" 0 "WARNING.*configuration: .*unknown directive 'LOGLEVLE' ignored" \
+		"WARNING.*configuration: .*unknown directive 'loglevel' ignored" -- cat "$log"
+
+	# At the default level a tool run is two lines: initialized, finalized.
+	quiet_conf=$work/quiet.cfg quiet_log=$work/quiet.log
+	sed -e 's/^LOGLEVEL .*/LOGLEVEL 4/' -e "s|^LOGFILEPATH .*|LOGFILEPATH $quiet_log|" \
+		"$good_conf" >"$quiet_conf"
+	PKCS11WSOP_CONF=$quiet_conf "$ckinfo" --library "$MODULE" >/dev/null 2>&1
+	check "default_level_run_is_two_lines" 0 "^2\$" -- sh -c 'wc -l <"$1"' sh "$quiet_log"
+	check "default_level_lines" 0 "INFO .*initialized \(config" "INFO .*finalized" \
+		-- cat "$quiet_log"
+
+	dead_conf=$work/dead.cfg
+	sed "s/^PORT .*/PORT $(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')/" \
+		"$good_conf" >"$dead_conf"
+	check "server_down_fails_and_points_at_log" 1 "^ckinfo: C_GetSlotList: CKR_" \
+		"^ckinfo: the module's log $log says why \(configuration $dead_conf\)\$" \
+		-- env PKCS11WSOP_CONF="$dead_conf" "$ckinfo" --library "$MODULE"
+	check "cklist_server_down_fails" 1 "^cklist: C_GetSlotList: CKR_" "the module's log" \
+		-- env PKCS11WSOP_CONF="$dead_conf" "$cklist" --library "$MODULE" --no-login
+	check "missing_config_fails_and_points_at_it" 1 "^ckinfo: C_Initialize: CKR_GENERAL_ERROR\$" \
+		"configuration $work/none\.cfg\)\$" \
+		-- env PKCS11WSOP_CONF="$work/none.cfg" "$ckinfo" --library "$MODULE"
+fi
+
 [ $failures -eq 0 ] || { echo "$failures failed"; exit 1; }

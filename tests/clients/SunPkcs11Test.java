@@ -51,6 +51,7 @@ public final class SunPkcs11Test {
 		Provider base = Security.getProvider("SunPKCS11");
 		check(base != null, "SunPKCS11 provider present", null);
 		Provider p = base.configure(args[0]);
+		String label = args[2];
 		Security.addProvider(p);
 		check(p.getName().equals("SunPKCS11-pkcs11wsop"), "provider configured", p.getName());
 
@@ -101,9 +102,9 @@ public final class SunPkcs11Test {
 		// The KeyStore maps labels when it is loaded: load again to see the new key.
 		ks.load(null, args[1].toCharArray());
 		List<String> aliases = Collections.list(ks.aliases());
-		check(aliases.contains("javakey"), "KeyStore lists the key by its label", aliases.toString());
-		check(ks.isKeyEntry("javakey"), "javakey is a key entry", null);
-		java.security.Key again = ks.getKey("javakey", null);
+		check(aliases.contains(label), "KeyStore lists the key by its label", aliases.toString());
+		check(ks.isKeyEntry(label), label + " is a key entry", null);
+		java.security.Key again = ks.getKey(label, null);
 		check(again instanceof SecretKey && again.getAlgorithm().equals("AES"), "KeyStore.getKey gives the AES key",
 		      String.valueOf(again));
 		if (again instanceof SecretKey) {

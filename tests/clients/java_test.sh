@@ -6,7 +6,8 @@
 # The provider configuration makes generated AES keys fit our template
 # policy: token and private (the manual requires both), sensitive and not
 # extractable (the must-be-true/false lists), encrypt and decrypt (required)
-# and a label (required; "javakey", hex, as SunPKCS11 wants byte values).
+# and a label (required; given in hex, as SunPKCS11 wants byte values).
+# It runs twice: the token chosen by slotListIndex, then by its slot id.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=harness.sh
@@ -14,20 +15,32 @@ here=$(cd "$(dirname "$0")" && pwd)
 harness_need openjdk-17-jdk-headless java javac
 harness_up javatest
 
-cat >"$WORK/sunpkcs11.cfg" <<-CFG
-	name = pkcs11wsop
-	library = $MODULE
-	slotListIndex = 0
-	attributes(generate, CKO_SECRET_KEY, CKK_AES) = {
-	  CKA_TOKEN = true
-	  CKA_PRIVATE = true
-	  CKA_SENSITIVE = true
-	  CKA_EXTRACTABLE = false
-	  CKA_ENCRYPT = true
-	  CKA_DECRYPT = true
-	  CKA_LABEL = 0h$(printf 'javakey' | od -An -tx1 | tr -d ' \n')
-	}
-CFG
+# write_cfg FILE SELECTOR LABEL: a provider configuration choosing the token
+# by SELECTOR ("slotListIndex = 0" or "slot = ID") and labelling generated
+# keys LABEL.
+write_cfg() {
+	cat >"$1" <<-CFG
+		name = pkcs11wsop
+		library = $MODULE
+		$2
+		attributes(generate, CKO_SECRET_KEY, CKK_AES) = {
+		  CKA_TOKEN = true
+		  CKA_PRIVATE = true
+		  CKA_SENSITIVE = true
+		  CKA_EXTRACTABLE = false
+		  CKA_ENCRYPT = true
+		  CKA_DECRYPT = true
+		  CKA_LABEL = 0h$(printf '%s' "$3" | od -An -tx1 | tr -d ' \n')
+		}
+	CFG
+}
 mkdir "$WORK/classes"
 javac -d "$WORK/classes" "$here/SunPkcs11Test.java" || { echo "Bail out! javac failed"; exit 1; }
-java -cp "$WORK/classes" SunPkcs11Test "$WORK/sunpkcs11.cfg" "$PIN"
+write_cfg "$WORK/by-index.cfg" "slotListIndex = 0" javakey
+java -cp "$WORK/classes" SunPkcs11Test "$WORK/by-index.cfg" "$PIN" javakey || exit 1
+# The slot id the way a deployment writes it down: derived from the softcard
+# id (its first 7 hex digits above 2^28), the same in every process, and used
+# by Java without a slot list of its own first.
+slot_id=$((0x${SOFTCARD_ID:0:7} | 0x10000000))
+write_cfg "$WORK/by-id.cfg" "slot = $slot_id" javaslot
+java -cp "$WORK/classes" SunPkcs11Test "$WORK/by-id.cfg" "$PIN" javaslot

@@ -78,5 +78,10 @@ expect "encrypt-aes-cbc-partial-block" 1 "CKR_DATA_LEN_RANGE" \
 	-- "${login[@]}" --encrypt --label aes128 -m AES-CBC --iv "$iv" --input-file "$WORK/plain45" \
 	--output-file "$WORK/cipher-bad"
 expect "delete-data-object" 0 -- "${login[@]}" --delete-object --type data --label data1
+# The token's self-test: random numbers come from the server's generator.
+expect "self-test" 0 "C_GenerateRandom" "seems to be OK" "No errors" -- "${login[@]}" --test
+expect "generate-random" 0 -- "${p11[@]}" --generate-random 40 --output-file "$WORK/random40"
+size=$(stat -c %s "$WORK/random40" 2>/dev/null || echo 0)
+[ "$size" -eq 40 ] && ok "random-is-40-bytes" || not_ok "random-is-40-bytes (got $size)"
 expect "data-object-gone" 0 "!label: +'data1'" "label: +aes256" -- "${login[@]}" --list-objects
 harness_finish

@@ -555,11 +555,14 @@ static void world_writable_file_warns(void **state)
 static void missing_file_is_a_clear_error(void **state)
 {
 	struct fixture *f = *state;
-	char path[128], want[256];
+	char path[128], want[384];
 
 	snprintf(path, sizeof(path), "%s/pkcs11wsop.cfg", f->dir);
 	assert_int_equal(config_load_file(path, &f->cfg, &f->rep), -ENOENT);
-	snprintf(want, sizeof(want), "cannot open %s: No such file or directory", path);
+	snprintf(want, sizeof(want),
+	         "cannot open %s: No such file or directory; start from example_pkcs11wsop.cfg in "
+	         "the same folder (or set PKCS11WSOP_CONF to the file to use)",
+	         path);
 	assert_string_equal(f->rep.error, want);
 
 	assert_int_equal(config_load_file(f->dir, &f->cfg, &f->rep), -EISDIR);
@@ -697,6 +700,22 @@ static void example_config_is_valid(void **state)
 	assert_int_equal(f->cfg.timeout, d.timeout);
 }
 
+/* The library checks the connection directives after loading the file; the
+ * load's warnings must still be there to be logged. */
+static void connection_check_keeps_the_warnings(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "HOST h\nCERT c\nKEY k\nAUTH a\nLOGLEVLE 6\nloglevel 6\n"), 0);
+	assert_int_equal(f->rep.warnings, 2);
+	assert_int_equal(config_check_connection(&f->cfg, &f->rep), 0);
+	assert_int_equal(f->rep.warnings, 2);
+	assert_string_equal(f->rep.first_warning, "t.cfg:5: unknown directive 'LOGLEVLE' ignored");
+	f->cfg.host[0] = '\0';
+	assert_int_equal(config_check_connection(&f->cfg, &f->rep), -EINVAL);
+	assert_int_equal(f->rep.warnings, 2);
+}
+
 static void connection_needs_host_cert_key_auth(void **state)
 {
 	struct fixture *f = *state;
@@ -792,6 +811,8 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(default_path_follows_environment, setup, teardown),
 		cmocka_unit_test_setup_teardown(example_config_is_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(connection_check_keeps_the_warnings, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(connection_needs_host_cert_key_auth, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(maps_to_logger_configuration, setup, teardown),

@@ -385,14 +385,17 @@ static void open_bad_path_twice(void *arg)
 static void open_failure_is_reported_once(void **state)
 {
 	struct fixture *f = *state;
-	char tmp[160], bad[160], want[256];
+	char tmp[160], bad[160], want[384];
 	char *s;
 
 	snprintf(tmp, sizeof(tmp), "%s/stderr", f->dir);
 	snprintf(bad, sizeof(bad), "%s/no/such/dir/x.log", f->dir);
 	s = capture_fd(STDERR_FILENO, tmp, open_bad_path_twice, bad);
-	snprintf(want, sizeof(want),
-	         "pkcs11wsop: cannot open log file %s: No such file or directory\n", bad);
+	snprintf(
+	    want, sizeof(want),
+	    "pkcs11wsop: cannot open log file %s: No such file or directory; set LOGFILEPATH in "
+	    "the configuration to a file this user may write\n",
+	    bad);
 	assert_string_equal(s, want);
 	free(s);
 }

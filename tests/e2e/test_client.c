@@ -221,8 +221,11 @@ static void typed_client_retry_with_the_same_key_makes_one_object(void **state)
 	assert_int_equal(wsop_softcard_list(c, &list), 0);
 	assert_int_equal(list.count, 1);
 	wsop_softcard_list_free(&list);
-	/* Without a key, a second create is a second softcard. */
-	assert_int_equal(wsop_softcard_create(c, "once", PASS, strlen(PASS), NULL, &b), 0);
+	/* Without a key, a second create is a second request: refused, as the
+	 * name is taken. */
+	assert_int_equal(wsop_softcard_create(c, "once", PASS, strlen(PASS), NULL, &b), 409);
+	assert_string_equal(wsop_client_error(c)->code, "name_taken");
+	assert_int_equal(wsop_softcard_create(c, "twice", PASS, strlen(PASS), NULL, &b), 0);
 	assert_string_not_equal(a.id, b.id);
 }
 

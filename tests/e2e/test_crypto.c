@@ -293,6 +293,39 @@ struct task {
 };
 
 /* No cmocka assertions in threads: each task counts its own failures. */
+/* The generator needs no softcard: any client with a certificate. */
+static void random_answers_exactly_the_length_asked(void **state)
+{
+	struct e2e_answer a, b;
+	size_t na = 0, nb = 0;
+	json_object *ja = e2e_call_ok(e2e_conn_of(state), "POST", "/crypto/v1/random",
+	                              "{\"length\":32}", 200, &a);
+	json_object *jb = e2e_call_ok(e2e_conn_of(state), "POST", "/crypto/v1/random",
+	                              "{\"length\":32}", 200, &b);
+	e2e_assert_members(ja, "data", NULL);
+	uint8_t *ra = e2e_unb64(e2e_str(ja, "data"), &na);
+	uint8_t *rb = e2e_unb64(e2e_str(jb, "data"), &nb);
+	assert_int_equal(na, 32);
+	assert_int_equal(nb, 32);
+	assert_memory_not_equal(ra, rb, 32);
+	free(ra);
+	free(rb);
+	e2e_answer_free(&a);
+	e2e_answer_free(&b);
+
+	json_object *jc = e2e_call_ok(e2e_conn_of(state), "POST", "/crypto/v1/random",
+	                              "{\"length\":65536}", 200, &a);
+	uint8_t *rc = e2e_unb64(e2e_str(jc, "data"), &na);
+	assert_int_equal(na, 65536);
+	free(rc);
+	e2e_answer_free(&a);
+	e2e_expect_error(state, "POST", "/crypto/v1/random", "{\"length\":0}", 400, "bad_request");
+	e2e_expect_error(state, "POST", "/crypto/v1/random", "{\"length\":65537}", 400,
+	                 "bad_request");
+	e2e_expect_error(state, "POST", "/crypto/v1/random", "{}", 400, "bad_request");
+	e2e_expect_error(state, "GET", "/crypto/v1/random", NULL, 405, "method_not_allowed");
+}
+
 static void *encrypt_task(void *arg)
 {
 	struct task *t = arg;
@@ -374,6 +407,7 @@ int main(void)
 		T(crypto_refuses_bad_data_length),
 		T(crypto_takes_data_up_to_its_limit),
 		T(decrypt_refuses_bad_padding),
+		T(random_answers_exactly_the_length_asked),
 		T(concurrent_clients_all_get_correct_answers),
 #undef T
 	};

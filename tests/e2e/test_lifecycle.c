@@ -204,17 +204,20 @@ static void same_idempotency_key_elsewhere_is_a_conflict(void **state)
 static void idempotency_keys_belong_to_their_client(void **state)
 {
 	static const char body[] = "{\"type\":\"Softcard\",\"name\":\"mine\",\"passphrase\":\"p\"}";
+	static const char body2[] =
+	    "{\"type\":\"Softcard\",\"name\":\"theirs\",\"passphrase\":\"p\"}";
 	struct e2e_fixture *fx = fx_of(state);
 	struct direct_tls *other = e2e_connect_ok(&fx->srv, E2E_CLIENT2);
 	struct e2e_answer a, b;
 
 	assert_int_equal(
 	    e2e_request(fx->conn, "POST", "/km/v1/protectiondomains", "same", body, &a), 0);
-	assert_int_equal(e2e_request(other, "POST", "/km/v1/protectiondomains", "same", body, &b),
+	assert_int_equal(e2e_request(other, "POST", "/km/v1/protectiondomains", "same", body2, &b),
 	                 0);
 	assert_int_equal(a.status, 201);
 	assert_int_equal(b.status, 201);
 	assert_string_not_equal(e2e_str(a.json, "id"), e2e_str(b.json, "id"));
+	assert_string_equal(e2e_str(b.json, "name"), "theirs");
 	e2e_answer_free(&a);
 	e2e_answer_free(&b);
 	direct_tls_close(other);

@@ -58,6 +58,24 @@ static void softcard_create_answers_201_inactive_softcard(void **state)
 	e2e_answer_free(&ans);
 }
 
+/* The name is the token label: two softcards of one name would make a
+ * label-selected token ambiguous. */
+static void softcard_create_refuses_a_name_in_use(void **state)
+{
+	static const char body[] =
+	    "{\"type\":\"Softcard\",\"name\":\"twin\",\"passphrase\":\"" PASS "\"}";
+	struct e2e_answer ans;
+
+	e2e_call_ok(e2e_conn_of(state), "POST", "/km/v1/protectiondomains", body, 201, &ans);
+	e2e_answer_free(&ans);
+	e2e_expect_error(state, "POST", "/km/v1/protectiondomains", body, 409, "name_taken");
+	/* Names differ by case: "Twin" is another label. */
+	e2e_call_ok(e2e_conn_of(state), "POST", "/km/v1/protectiondomains",
+	            "{\"type\":\"Softcard\",\"name\":\"Twin\",\"passphrase\":\"" PASS "\"}", 201,
+	            &ans);
+	e2e_answer_free(&ans);
+}
+
 static void softcard_create_refuses_invalid_name(void **state)
 {
 	static const char *const names[] = { "", "a b", "caf\\u00e9", "a/b", "x.y" };
@@ -334,6 +352,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, e2e_setup, e2e_teardown)
 		T(health_answers_ok_and_version),
 		T(softcard_create_answers_201_inactive_softcard),
+		T(softcard_create_refuses_a_name_in_use),
 		T(softcard_create_refuses_invalid_name),
 		T(softcard_create_refuses_invalid_passphrase),
 		T(softcard_create_refuses_other_type_missing_or_extra_members),

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -22,10 +21,8 @@
 
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
 static void child_exec(const char *exe, char *const argv[], char *const envp[], int chan,
-                       int devnull, pid_t parent)
+                       int devnull)
 {
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-		_exit(126);
 	if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
 		_exit(126);
 	if (chan == 3) {
@@ -66,10 +63,9 @@ int helper_spawn(const char *exe, const char *config_path, struct helper_proc *o
 		close(devnull);
 		return err;
 	}
-	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0)
-		child_exec(exe, argv, envp, sv[1], devnull, parent);
+		child_exec(exe, argv, envp, sv[1], devnull);
 	int err = pid < 0 ? -errno : 0;
 	close(sv[1]);
 	close(devnull);

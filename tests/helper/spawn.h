@@ -2,8 +2,9 @@
  * Starting the helper exactly as the library does (helper/README.md):
  * fork + exec, the channel on fd 3 (one end of a SOCK_SEQPACKET
  * socketpair), fds 0-2 on /dev/null, every other fd closed, an environment
- * holding TZ only, PR_SET_PDEATHSIG, and only async-signal-safe calls
- * between fork and exec. Plus the small channel helpers the tests use.
+ * holding TZ only, no parent-death signal (the helper ends on the end of
+ * file of its channel), and only async-signal-safe calls between fork and
+ * exec. Plus the small channel helpers the tests use.
  */
 #ifndef PKCS11WSOP_TESTS_HELPER_SPAWN_H
 #define PKCS11WSOP_TESTS_HELPER_SPAWN_H

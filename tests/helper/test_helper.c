@@ -2,8 +2,10 @@
  * The confined helper, run as the library runs it, against a real wsopd:
  * one test per behaviour of helper/README.md.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,6 +22,8 @@
 
 #include "tests/e2e/e2e.h"
 #include "tests/e2e/under_asan.h"
+#include "tests/helper/proc_status.h"
+#include "tests/helper/rogue_tls.h"
 #include "tests/helper/spawn.h"
 
 /* Every test that needs a confined helper skips in an ASan build. */
@@ -41,10 +45,11 @@ static const char *helper_path;
 static const char *openat_path;
 static uint8_t frame_buf[CHAN_MAX_FRAME];
 
-/* Writes a configuration into the test dir; cert/key/auth are PKI basenames
- * (or absolute paths). Returns its path (static). */
-static const char *write_config(const char *name, const char *cert, const char *key,
-                                const char *auth)
+/* Writes a configuration for HOST host and PORT port into the test dir;
+ * cert/key/auth are PKI basenames (or absolute paths). Returns its path
+ * (static). */
+static const char *write_config_at(const char *name, const char *host, const char *port,
+                                   const char *cert, const char *key, const char *auth)
 {
 	static char path[E2E_PATH_MAX + 128];
 	char dir[E2E_PATH_MAX + 64];
@@ -63,11 +68,18 @@ static const char *write_config(const char *name, const char *cert, const char *
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fprintf(f,
-	        "HOST localhost\nPORT %s\nCERT %s\nKEY %s\nAUTH %s\nLOGLEVEL 6\n"
+	        "HOST %s\nPORT %s\nCERT %s\nKEY %s\nAUTH %s\nLOGLEVEL 6\n"
 	        "LOGFILEPATH %s/helper.log\n",
-	        server.port, full[0], full[1], full[2], dir);
+	        host, port, full[0], full[1], full[2], dir);
 	assert_int_equal(fclose(f), 0);
 	return path;
+}
+
+/* The same for the shared server, as "localhost". */
+static const char *write_config(const char *name, const char *cert, const char *key,
+                                const char *auth)
+{
+	return write_config_at(name, "localhost", server.port, cert, key, auth);
 }
 
 static const char *default_config(void)
@@ -190,20 +202,7 @@ static void health_ok(struct helper_proc *h, uint32_t conn, uint32_t id)
 
 static void read_proc_status(pid_t pid, const char *field, char *out, size_t cap)
 {
-	char path[64], line[256];
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	out[0] = '\0';
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, field, strlen(field)) == 0 && line[strlen(field)] == ':') {
-			const char *v = line + strlen(field) + 1;
-			v += strspn(v, " \t");
-			snprintf(out, cap, "%.*s", (int)strcspn(v, "\n"), v);
-		}
-	}
-	fclose(f);
+	assert_true(proc_status_field(pid, field, out, cap));
 }
 
 static bool log_contains(const char *config, const char *text)
@@ -390,6 +389,9 @@ static void test_close(void **state)
 	helper_stop(&h);
 }
 
+/* The certificate is checked against the configured HOST: a server of
+ * the right CA for another name (on PORT) fails, for a name and for an
+ * address literal (checked against the IP SANs). */
 static void test_server_name_mismatch(void **state)
 {
 	struct helper_proc h;
@@ -399,18 +401,154 @@ static void test_server_name_mismatch(void **state)
 
 	SKIP_IF_CONFINEMENT_UNTESTABLE();
 	assert_int_equal(e2e_server_start_as(&wrong, &e2e_env, "wrong-name-server", NULL), 0);
-	const char *config = default_config();
+	const char *config = write_config_at("mismatch", "localhost", wrong.port, "client.crt",
+	                                     "client.key", "ca.crt");
 	start_ready(helper_path, config, &h);
 	assert_int_equal(try_connect(&h, wrong.port, "localhost", 1, &conn, &e), CHAN_T_ERROR);
 	assert_int_equal(e.code, CHAN_E_TLS_NAME_MISMATCH);
-	/* an address literal is checked against the IP SANs: the right server
-	 * names 127.0.0.1, the wrong one does not */
+	helper_stop(&h);
+	assert_true(log_contains(config, "TLS handshake failed"));
+
+	start_ready(helper_path,
+	            write_config_at("ip-right", "127.0.0.1", server.port, "client.crt",
+	                            "client.key", "ca.crt"),
+	            &h);
 	assert_int_equal(try_connect(&h, server.port, "127.0.0.1", 2, &conn, &e), CHAN_T_CONNECTED);
+	helper_stop(&h);
+	start_ready(helper_path,
+	            write_config_at("ip-wrong", "127.0.0.1", wrong.port, "client.crt", "client.key",
+	                            "ca.crt"),
+	            &h);
 	assert_int_equal(try_connect(&h, wrong.port, "127.0.0.1", 3, &conn, &e), CHAN_T_ERROR);
 	assert_int_equal(e.code, CHAN_E_TLS_NAME_MISMATCH);
 	helper_stop(&h);
 	(void)e2e_server_stop(&wrong, SIGTERM);
-	assert_true(log_contains(config, "TLS handshake failed"));
+}
+
+/* The application hands the helper the socket and names the host, and it
+ * is not trusted: here it connects to its own server, which holds a
+ * certificate of the AUTH CA for another name, and names that name. The
+ * helper verifies against its own HOST and PORT only, so it refuses
+ * before any TLS byte, never offering the client certificate. */
+static void test_connect_to_another_server_is_refused(void **state)
+{
+	struct rogue_tls rogue;
+	struct helper_proc h;
+	struct chan_error_info e;
+	uint32_t conn = 0;
+	char cert[E2E_PATH_MAX + 32], key[E2E_PATH_MAX + 32], ca[E2E_PATH_MAX + 32];
+
+	SKIP_IF_CONFINEMENT_UNTESTABLE();
+	snprintf(cert, sizeof(cert), "%s/wrong-name-server.crt", e2e_env.pki);
+	snprintf(key, sizeof(key), "%s/wrong-name-server.key", e2e_env.pki);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", e2e_env.pki);
+	assert_int_equal(rogue_tls_start(&rogue, cert, key, ca), 0);
+	const char *config =
+	    write_config_at("rogue", "localhost", rogue.port, "client.crt", "client.key", "ca.crt");
+	start_ready(helper_path, config, &h);
+
+	/* the name in the rogue certificate: refused, not a byte sent */
+	assert_int_equal(try_connect(&h, rogue.port, "other.invalid", 1, &conn, &e), CHAN_T_ERROR);
+	assert_int_equal(e.code, CHAN_E_BAD_REQUEST);
+	assert_int_equal(rogue_tls_wait_done(&rogue, 1, WAIT_MS), 1);
+	assert_int_equal(atomic_load(&rogue.hellos), 0);
+
+	/* HOST on a socket to that server: the certificate does not name it */
+	assert_int_equal(try_connect(&h, rogue.port, "localhost", 2, &conn, &e), CHAN_T_ERROR);
+	assert_int_equal(e.code, CHAN_E_TLS_NAME_MISMATCH);
+	assert_int_equal(rogue_tls_wait_done(&rogue, 2, WAIT_MS), 2);
+	assert_int_equal(atomic_load(&rogue.hellos), 1);
+	assert_int_equal(atomic_load(&rogue.handshakes), 0);
+	assert_int_equal(atomic_load(&rogue.client_certs), 0);
+
+	/* the genuine server for HOST, but not on PORT */
+	assert_int_equal(try_connect(&h, server.port, "localhost", 3, &conn, &e), CHAN_T_ERROR);
+	assert_int_equal(e.code, CHAN_E_BAD_REQUEST);
+	assert_non_null(strstr(e.text, rogue.port));
+	helper_stop(&h);
+	rogue_tls_stop(&rogue);
+	assert_true(log_contains(config, "'other.invalid' is not a configured server"));
+}
+
+/* A blocking socket (a CONNECT frame may carry any fd) to a server that
+ * never answers the handshake: the helper makes it non-blocking itself,
+ * so the channel and other connections go on being served. */
+static void test_blocking_socket_does_not_stall_the_helper(void **state)
+{
+	struct helper_proc h;
+	struct chan_frame f = {
+		.type = CHAN_T_CONNECT, .id = 1, .payload = (const uint8_t *)"localhost", .len = 9
+	};
+	struct sockaddr_in at = { .sin_family = AF_INET };
+
+	SKIP_IF_CONFINEMENT_UNTESTABLE();
+	/* Same port as the server (the helper checks PORT), another loopback
+	 * address; never accepted: the kernel completes TCP, nobody speaks. */
+	at.sin_port = htons((uint16_t)atoi(server.port));
+	at.sin_addr.s_addr = htonl(0x7f000002);
+	int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(silent >= 0);
+	assert_int_equal(bind(silent, (struct sockaddr *)&at, sizeof(at)), 0);
+	assert_int_equal(listen(silent, 4), 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&at, sizeof(at)), 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+
+	start_ready(helper_path, default_config(), &h);
+	assert_int_equal(chan_send(h.chan, &f, fd, WAIT_MS), 0);
+	close(fd);
+	assert_int_equal(helper_write(&h, CHAN_T_PING, 0, 2, 0, NULL, 0), 0);
+	assert_int_equal(helper_read(&h, frame_buf, &f, WAIT_MS), 0);
+	assert_int_equal(f.type, CHAN_T_PONG);
+	assert_int_equal(f.id, 2);
+	uint32_t conn = connect_ok(&h, 3);
+	health_ok(&h, conn, 10);
+	/* The silent server goes away: the pending handshake fails. */
+	close(silent);
+	expect_frame(&h, &f, CHAN_T_ERROR, 1);
+	helper_stop(&h);
+	assert_true(WIFEXITED(h.status) && WEXITSTATUS(h.status) == 0);
+}
+
+/* Started by root (as the application may be), the helper keeps no
+ * capability and no root id once it has loaded its credentials. */
+static void test_root_start_leaves_no_privilege(void **state)
+{
+	static const char *const sets[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+	struct helper_proc h;
+	char v[128], ids[64];
+	const char *uid = getenv("PKCS11WSOP_HELPER_UID");
+	const char *gid = getenv("PKCS11WSOP_HELPER_GID");
+
+	SKIP_IF_CONFINEMENT_UNTESTABLE();
+	if (getuid() != 0 || geteuid() != 0) {
+		print_message("skipped: the drop from root is tested only when run as root\n");
+		skip();
+	}
+	assert_non_null(uid);
+	assert_non_null(gid);
+	const char *config = default_config();
+	start_ready(helper_path, config, &h);
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		read_proc_status(h.pid, sets[i], v, sizeof(v));
+		print_message("%s: %s\n", sets[i], v);
+		assert_string_equal(v, "0000000000000000");
+	}
+	snprintf(ids, sizeof(ids), "%s\t%s\t%s\t%s", uid, uid, uid, uid);
+	read_proc_status(h.pid, "Uid", v, sizeof(v));
+	assert_string_equal(v, ids);
+	snprintf(ids, sizeof(ids), "%s\t%s\t%s\t%s", gid, gid, gid, gid);
+	read_proc_status(h.pid, "Gid", v, sizeof(v));
+	assert_string_equal(v, ids);
+	read_proc_status(h.pid, "Groups", v, sizeof(v));
+	assert_string_equal(v, "");
+	/* and it still works: the log fd, the key in memory, TLS */
+	uint32_t conn = connect_ok(&h, 1);
+	health_ok(&h, conn, 2);
+	helper_stop(&h);
+	assert_true(WIFEXITED(h.status) && WEXITSTATUS(h.status) == 0);
+	assert_true(log_contains(config, "started as root, now uid"));
 }
 
 static void test_unknown_ca(void **state)
@@ -589,6 +727,9 @@ int main(void)
 		cmocka_unit_test(test_recv_timeout),
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_server_name_mismatch),
+		cmocka_unit_test(test_connect_to_another_server_is_refused),
+		cmocka_unit_test(test_blocking_socket_does_not_stall_the_helper),
+		cmocka_unit_test(test_root_start_leaves_no_privilege),
 		cmocka_unit_test(test_unknown_ca),
 		cmocka_unit_test(test_expired_client_certificate),
 		cmocka_unit_test(test_key_readable_by_others_refused),

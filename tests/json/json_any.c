@@ -23,6 +23,7 @@ const char *const json_any_names[JA_COUNT] = {
 	"crypto_req",
 	"crypto_answer",
 	"empty",
+	"random_req",
 };
 
 /* One case per body: decode into a local, encode, free. */
@@ -69,6 +70,7 @@ int json_any_recode(enum json_any_kind kind, const char *text, size_t len, char 
 		RECODE(JA_CRYPTO_REQ, struct wsop_crypto_req, crypto_req, wsop_crypto_req_free(&v))
 		RECODE(JA_CRYPTO_ANSWER, struct wsop_crypto_answer, crypto_answer,
 		       wsop_crypto_answer_free(&v))
+		RECODE(JA_RANDOM_REQ, struct wsop_random_req, random_req, (void)0)
 	case JA_EMPTY:
 		rc = wsop_json_decode_empty(text, len, err);
 		if (rc)

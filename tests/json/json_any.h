@@ -30,6 +30,7 @@ enum json_any_kind {
 	JA_CRYPTO_REQ,
 	JA_CRYPTO_ANSWER,
 	JA_EMPTY,
+	JA_RANDOM_REQ,
 	JA_COUNT
 };
 

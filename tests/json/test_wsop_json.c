@@ -254,6 +254,23 @@ static void crypto_struct_round_trip(void **state)
 	free(text);
 }
 
+static void random_requests_are_bounded(void **state)
+{
+	(void)state;
+	expect_recode(JA_RANDOM_REQ, "{\"length\":1}", "{\"length\":1}");
+	expect_recode(JA_RANDOM_REQ, "{ \"length\" : 65536 }", "{\"length\":65536}");
+	static const char *const bad[] = {
+		"{\"length\":0}",      "{\"length\":65537}", "{\"length\":-1}",
+		"{\"length\":\"16\"}", "{\"length\":1.5}",   "{\"length\":99999999999999999999}",
+		"{\"length\":true}",   "{\"length\":null}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_refusal(JA_RANDOM_REQ, bad[i], WSOP_JSON_ETYPE, "bad_request");
+	expect_refusal(JA_RANDOM_REQ, "{}", WSOP_JSON_EMISSING, "bad_request");
+	expect_refusal(JA_RANDOM_REQ, "{\"length\":1,\"seed\":1}", WSOP_JSON_EUNKNOWN_MEMBER,
+	               "bad_request");
+}
+
 static void passphrase_structs_are_wiped(void **state)
 {
 	struct wsop_softcard_create_req r;
@@ -738,6 +755,7 @@ int main(void)
 		cmocka_unit_test(key_attributes_not_allowed_are_bad_attribute),
 		cmocka_unit_test(object_attributes_of_the_other_class_are_bad_attribute),
 		cmocka_unit_test(crypto_requests_get_their_own_codes),
+		cmocka_unit_test(random_requests_are_bounded),
 		cmocka_unit_test(duplicate_members_keep_the_last_value),
 		cmocka_unit_test(empty_body_or_empty_object),
 		cmocka_unit_test(codes_map_to_statuses),

@@ -280,10 +280,8 @@ static void functions_outside_the_manual_are_not_supported(void **state)
 	assert_int_equal(f->C_UnwrapKey(0, NULL, 0, NULL, 0, NULL, 0, NULL),
 	                 CKR_FUNCTION_NOT_SUPPORTED);
 	assert_int_equal(f->C_DeriveKey(0, NULL, 0, NULL, 0, NULL), CKR_FUNCTION_NOT_SUPPORTED);
-	assert_int_equal(f->C_SeedRandom(0, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
-	assert_int_equal(f->C_GenerateRandom(0, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
-	assert_int_equal(f->C_GetFunctionStatus(0), CKR_FUNCTION_NOT_SUPPORTED);
-	assert_int_equal(f->C_CancelFunction(0), CKR_FUNCTION_NOT_SUPPORTED);
+	assert_int_equal(f->C_GetFunctionStatus(0), CKR_FUNCTION_NOT_PARALLEL);
+	assert_int_equal(f->C_CancelFunction(0), CKR_FUNCTION_NOT_PARALLEL);
 	assert_int_equal(f->C_WaitForSlotEvent(0, NULL, NULL), CKR_FUNCTION_NOT_SUPPORTED);
 
 	/* The object and crypto functions check their session and state. */
@@ -330,7 +328,7 @@ static void slots_and_tokens_for_two_softcards(void **state)
 		assert_memory_equal(ti.label, label, 32);
 		assert_memory_equal(ti.serialNumber, cards[i], 16);
 		assert_memory_equal(ti.model, "WSOP softcard   ", 16);
-		assert_int_equal(ti.flags, CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED |
+		assert_int_equal(ti.flags, CKF_RNG | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED |
 		                               CKF_TOKEN_INITIALIZED);
 		assert_int_equal(ti.ulMinPinLen, 1);
 		assert_int_equal(ti.ulMaxPinLen, 256);
@@ -376,6 +374,97 @@ static void slot_ids_are_stable_and_a_deleted_softcard_leaves(void **state)
 	assert_int_equal(slot_of("cardA"), a);
 	assert_int_equal(slot_of("cardB"), b);
 	assert_true(a >= 0x10000000UL && b >= 0x10000000UL);
+	fini_ok();
+}
+
+/* The id a softcard's slot gets: its first 7 hex digits above 2^28. */
+static CK_SLOT_ID derived_slot_id(const char *card)
+{
+	char digits[8];
+	memcpy(digits, card, 7);
+	digits[7] = '\0';
+	return (CK_SLOT_ID)strtoul(digits, NULL, 16) | 0x10000000UL;
+}
+
+/* A slot id printed by another process (Java's "slot =", pkcs11test -s),
+ * or kept across C_Finalize, is used without a C_GetSlotList first. */
+static void known_slot_id_works_without_a_slot_list(void **state)
+{
+	CK_SLOT_INFO si;
+	CK_TOKEN_INFO ti;
+	CK_MECHANISM_INFO mi;
+	CK_SESSION_HANDLE h;
+	CK_ULONG n = 0;
+	P11_NEED_HELPER();
+	init_ok();
+	CK_SLOT_ID a = slot_of("cardA");
+	fini_ok();
+	assert_int_equal(a, derived_slot_id(fx.card_a));
+
+	init_ok();
+	assert_int_equal(fx.p11.f->C_GetTokenInfo(a, &ti), CKR_OK);
+	assert_memory_equal(ti.label, "cardA ", 6);
+	assert_int_equal(fx.p11.f->C_GetSlotInfo(a, &si), CKR_OK);
+	fini_ok();
+	init_ok();
+	assert_int_equal(fx.p11.f->C_GetMechanismList(a, NULL, &n), CKR_OK);
+	fini_ok();
+	init_ok();
+	assert_int_equal(fx.p11.f->C_GetMechanismInfo(a, CKM_AES_CBC, &mi), CKR_OK);
+	fini_ok();
+	init_ok();
+	assert_int_equal(fx.p11.f->C_OpenSession(a, CKF_SERIAL_SESSION, NULL, NULL, &h), CKR_OK);
+	assert_int_equal(fx.p11.f->C_CloseAllSessions(a), CKR_OK);
+	/* A softcard made after this process listed the slots. */
+	char card_d[41];
+	e2e_softcard_ok(fx.p11.conn, "cardD", "pass phrase D", card_d);
+	CK_SLOT_ID d = derived_slot_id(card_d);
+	if (d != a && d != slot_of("cardB")) {
+		assert_int_equal(fx.p11.f->C_GetTokenInfo(d, &ti), CKR_OK);
+		assert_memory_equal(ti.label, "cardD ", 6);
+	}
+	/* An id of our shape that names no softcard is still invalid. */
+	CK_SLOT_ID none = 0x10000000UL;
+	while (none == a || none == d || none == slot_of("cardB"))
+		none++;
+	assert_int_equal(fx.p11.f->C_GetTokenInfo(none, &ti), CKR_SLOT_ID_INVALID);
+	assert_int_equal(fx.p11.f->C_OpenSession(none, CKF_SERIAL_SESSION, NULL, NULL, &h),
+	                 CKR_SLOT_ID_INVALID);
+	struct e2e_answer ans;
+	char target[128];
+	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s", card_d);
+	e2e_call_ok(fx.p11.conn, "DELETE", target, NULL, 204, &ans);
+	e2e_answer_free(&ans);
+	fini_ok();
+}
+
+/* From the server's generator; any session, logged in or not. */
+static void generate_random_asks_the_server(void **state)
+{
+	CK_SESSION_HANDLE h;
+	CK_TOKEN_INFO ti;
+	static CK_BYTE a[200000], b[200000];
+	P11_NEED_HELPER();
+	init_ok();
+	CK_SLOT_ID slot = slot_of("cardA");
+	assert_int_equal(fx.p11.f->C_GetTokenInfo(slot, &ti), CKR_OK);
+	assert_true(ti.flags & CKF_RNG);
+	assert_int_equal(fx.p11.f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &h), CKR_OK);
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	/* More than one answer's worth: served in pieces. */
+	assert_int_equal(fx.p11.f->C_GenerateRandom(h, a, sizeof(a)), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GenerateRandom(h, b, 16), CKR_OK);
+	assert_memory_not_equal(a, b, 16);
+	/* The tail of a multi-piece request is filled too. */
+	static const CK_BYTE zero[64];
+	assert_memory_not_equal(a + sizeof(a) - 64, zero, 64);
+	assert_int_equal(fx.p11.f->C_GenerateRandom(h, NULL, 0), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GenerateRandom(h, NULL, 16), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_GenerateRandom(999999, a, 16), CKR_SESSION_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_SeedRandom(h, a, 16), CKR_RANDOM_SEED_NOT_SUPPORTED);
+	assert_int_equal(fx.p11.f->C_SeedRandom(999999, a, 16), CKR_SESSION_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_CloseSession(h), CKR_OK);
 	fini_ok();
 }
 
@@ -685,6 +774,8 @@ int main(void)
 		cmocka_unit_test(functions_outside_the_manual_are_not_supported),
 		cmocka_unit_test(slots_and_tokens_for_two_softcards),
 		cmocka_unit_test(slot_ids_are_stable_and_a_deleted_softcard_leaves),
+		cmocka_unit_test(known_slot_id_works_without_a_slot_list),
+		cmocka_unit_test(generate_random_asks_the_server),
 		cmocka_unit_test(bad_slot_is_slot_id_invalid),
 		cmocka_unit_test(mechanisms_are_the_three_aes_ones),
 		cmocka_unit_test(sessions_read_only_and_read_write),

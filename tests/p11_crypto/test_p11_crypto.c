@@ -319,6 +319,50 @@ static void length_errors_end_the_operation(void **state)
 	assert_int_equal(f->C_EncryptFinal(fx.s, out, &n), CKR_OPERATION_NOT_INITIALIZED);
 }
 
+/* v2.40 5.2: a call that fails for a reason other than a short buffer or a
+ * length query ends the operation, bad arguments included. */
+static void bad_arguments_end_the_operation(void **state)
+{
+	(void)state;
+	NEED_HELPER();
+	CK_FUNCTION_LIST *f = fx.p11.f;
+	CK_BYTE b[32] = { 0 }, out[64];
+	CK_ULONG n;
+	CK_MECHANISM cbc = mech(CKM_AES_CBC);
+	for (int enc = 0; enc <= 1; enc++) {
+		CK_RV (*init)
+		(CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) =
+		    enc ? f->C_EncryptInit : f->C_DecryptInit;
+		CK_RV (*oneshot)
+		(CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) =
+		    enc ? f->C_Encrypt : f->C_Decrypt;
+		CK_RV (*update)
+		(CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) =
+		    enc ? f->C_EncryptUpdate : f->C_DecryptUpdate;
+		CK_RV (*final)
+		(CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG_PTR) =
+		    enc ? f->C_EncryptFinal : f->C_DecryptFinal;
+
+		assert_int_equal(init(fx.s, &cbc, fx.key[0]), CKR_OK);
+		n = sizeof(out);
+		assert_int_equal(oneshot(fx.s, NULL, 16, out, &n), CKR_ARGUMENTS_BAD);
+		assert_int_equal(init(fx.s, &cbc, fx.key[0]), CKR_OK);
+		assert_int_equal(oneshot(fx.s, b, 16, out, NULL), CKR_ARGUMENTS_BAD);
+		assert_int_equal(init(fx.s, &cbc, fx.key[0]), CKR_OK);
+		n = sizeof(out);
+		assert_int_equal(update(fx.s, NULL, 16, out, &n), CKR_ARGUMENTS_BAD);
+		assert_int_equal(init(fx.s, &cbc, fx.key[0]), CKR_OK);
+		n = sizeof(out);
+		assert_int_equal(update(fx.s, b, 16, out, &n), CKR_OK);
+		assert_int_equal(final(fx.s, out, NULL), CKR_ARGUMENTS_BAD);
+		n = sizeof(out);
+		assert_int_equal(final(fx.s, out, &n), CKR_OPERATION_NOT_INITIALIZED);
+		/* Nothing active, or no such session: the argument error still wins. */
+		assert_int_equal(oneshot(fx.s, NULL, 16, out, &n), CKR_ARGUMENTS_BAD);
+		assert_int_equal(oneshot(999999, NULL, 16, out, &n), CKR_ARGUMENTS_BAD);
+	}
+}
+
 static void bad_padding_is_encrypted_data_invalid(void **state)
 {
 	(void)state;
@@ -531,6 +575,7 @@ int main(void)
 		cmocka_unit_test(init_errors),
 		cmocka_unit_test(not_initialized),
 		cmocka_unit_test(length_errors_end_the_operation),
+		cmocka_unit_test(bad_arguments_end_the_operation),
 		cmocka_unit_test(bad_padding_is_encrypted_data_invalid),
 		cmocka_unit_test(length_queries_and_short_buffers_keep_the_operation),
 		cmocka_unit_test(eight_sessions_in_eight_threads),

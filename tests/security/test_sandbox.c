@@ -133,6 +133,43 @@ static void test_confined_child_runs_the_allowed_workload(void **state)
 	assert_memory_equal(buf, "ok ", 3);
 }
 
+/* A CONNECT's socket: the helper asks its peer and makes it non-blocking. */
+static void body_socket_preparation(void *arg)
+{
+	(void)arg;
+	struct sockaddr_in at = { .sin_family = AF_INET };
+	socklen_t len = sizeof(at);
+	at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || s < 0 || bind(l, (struct sockaddr *)&at, sizeof(at)) != 0 ||
+	    listen(l, 1) != 0 || getsockname(l, (struct sockaddr *)&at, &len) != 0 ||
+	    connect(s, (struct sockaddr *)&at, sizeof(at)) != 0)
+		_exit(5);
+	unsigned short port = at.sin_port;
+	child_confine();
+	len = sizeof(at);
+	memset(&at, 0, sizeof(at));
+	if (getpeername(s, (struct sockaddr *)&at, &len) != 0 || at.sin_port != port)
+		_exit(6);
+	if (fcntl(s, F_SETFL, O_NONBLOCK) != 0)
+		_exit(7);
+	char byte;
+	if (read(s, &byte, 1) != -1 || errno != EAGAIN)
+		_exit(8);
+	_exit(0);
+}
+
+static void test_confined_child_prepares_a_received_socket(void **state)
+{
+	(void)state;
+	SKIP_UNDER_ASAN();
+	int status = child_run(body_socket_preparation, NULL);
+	if (!child_exited_with(status, 0))
+		print_error("child status 0x%x\n", (unsigned)status);
+	assert_true(child_exited_with(status, 0));
+}
+
 /* ---- what kills ----------------------------------------------------------- */
 
 static void expect_killed(void (*forbidden)(void *))
@@ -171,6 +208,11 @@ KILL_TEST(socketpair, socketpair(AF_UNIX, SOCK_STREAM, 0, (int *)scratch))
 KILL_TEST(execve, execl("/bin/true", "true", (char *)NULL))
 KILL_TEST(execveat, syscall(SYS_execveat, AT_FDCWD, "/bin/true", NULL, NULL, 0))
 KILL_TEST(fork, fork())
+/* fcntl is allowed only as F_SETFL with exactly O_NONBLOCK. */
+KILL_TEST(fcntl_getfl, fcntl(0, F_GETFL))
+KILL_TEST(fcntl_setfl_async, fcntl(0, F_SETFL, O_NONBLOCK | O_ASYNC))
+KILL_TEST(fcntl_dupfd, fcntl(0, F_DUPFD, 10))
+KILL_TEST(fcntl_setown, fcntl(0, F_SETOWN, 1))
 KILL_TEST(vfork, syscall(SYS_vfork))
 KILL_TEST(clone3, syscall(SYS_clone3, NULL, (size_t)0))
 KILL_TEST(ptrace, ptrace(PTRACE_TRACEME, 0, NULL, NULL))
@@ -539,6 +581,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_confined_child_runs_the_allowed_workload),
+		cmocka_unit_test(test_confined_child_prepares_a_received_socket),
+		cmocka_unit_test(test_confined_fcntl_getfl_is_killed),
+		cmocka_unit_test(test_confined_fcntl_setfl_async_is_killed),
+		cmocka_unit_test(test_confined_fcntl_dupfd_is_killed),
+		cmocka_unit_test(test_confined_fcntl_setown_is_killed),
 		cmocka_unit_test(test_confined_openat_is_killed),
 		cmocka_unit_test(test_confined_openat_of_dev_null_is_killed),
 		cmocka_unit_test(test_confined_openat2_is_killed),

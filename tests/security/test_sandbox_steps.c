@@ -1,7 +1,8 @@
 /*
  * The steps around confinement: closing fds (and the fallbacks used where
- * close_range is refused), clearing the environment, filling stdio, and
- * pinning the time zone so that time conversion stays file-free.
+ * close_range is refused), clearing the environment, filling stdio,
+ * pinning the time zone so that time conversion stays file-free, and
+ * giving up every capability and, when root, uid and gid 0.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +12,10 @@
 #include "child.h"
 #include "security/sandbox.h"
 #include "security/seccomp_policy.h"
+#include "tests/helper/proc_status.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -251,6 +254,91 @@ static void test_null_stdio_fills_closed_stdio_with_dev_null(void **state)
 	assert_true(child_exited_with(child_run(body_null_stdio, NULL), 0));
 }
 
+/* ---- privileges ------------------------------------------------------------ */
+
+/* After the drop: every set empty, no root id, no group. Exit codes 10+. */
+static void expect_nothing_left(void)
+{
+	static const char *const sets[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+	char v[128];
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		if (!proc_status_field(0, sets[i], v, sizeof(v)) ||
+		    strcmp(v, "0000000000000000") != 0)
+			_exit(10 + (int)i);
+	}
+	if (!proc_status_field(0, "Uid", v, sizeof(v)) ||
+	    strcmp(v, "65534\t65534\t65534\t65534") != 0)
+		_exit(20);
+	if (!proc_status_field(0, "Gid", v, sizeof(v)) ||
+	    strcmp(v, "65534\t65534\t65534\t65534") != 0)
+		_exit(21);
+	if (!proc_status_field(0, "Groups", v, sizeof(v)) || v[0] != '\0')
+		_exit(22);
+}
+
+static void body_drop_as_root(void *arg)
+{
+	struct sandbox_privs p;
+	/* With SECBIT_NO_SETUID_FIXUP leaving uid 0 keeps the capability
+	 * sets: only the explicit capset empties them then. */
+	if (arg != NULL && prctl(PR_SET_SECUREBITS, 1L << 2, 0L, 0L, 0L) != 0)
+		_exit(2);
+	if (sandbox_drop_privileges(65534, 65534, &p) != 0 || !p.changed_ids ||
+	    p.failed_step != NULL)
+		_exit(3);
+	expect_nothing_left();
+	/* and no way back */
+	if (setresuid(0, 0, 0) == 0 || setgroups(0, NULL) == 0)
+		_exit(4);
+	_exit(0);
+}
+
+static void run_drop_as_root(void *arg)
+{
+	if (geteuid() != 0) {
+		print_message("skipped: the drop from root needs root\n");
+		skip();
+	}
+	int status = child_run(body_drop_as_root, arg);
+	if (!child_exited_with(status, 0))
+		print_error("child status 0x%x\n", (unsigned)status);
+	assert_true(child_exited_with(status, 0));
+}
+
+static void test_drop_privileges_as_root_leaves_none(void **state)
+{
+	(void)state;
+	run_drop_as_root(NULL);
+}
+
+static void test_drop_privileges_clears_sets_that_setuid_would_keep(void **state)
+{
+	(void)state;
+	run_drop_as_root("no setuid fixup");
+}
+
+/* Not root: the ids stay, and the call succeeds without privilege. */
+static void body_drop_as_user(void *arg)
+{
+	(void)arg;
+	struct sandbox_privs p;
+	char v[128];
+	if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0)
+		_exit(2);
+	if (sandbox_drop_privileges(65534, 65534, &p) != 0 || p.changed_ids)
+		_exit(3);
+	if (!proc_status_field(0, "CapEff", v, sizeof(v)) || strcmp(v, "0000000000000000") != 0)
+		_exit(4);
+	_exit(0);
+}
+
+static void test_drop_privileges_as_a_user_succeeds(void **state)
+{
+	(void)state;
+	assert_true(child_exited_with(child_run(body_drop_as_user, NULL), 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +353,9 @@ int main(void)
 		cmocka_unit_test(test_overlong_tz_falls_back_to_the_system_zone),
 		cmocka_unit_test(test_localtime_with_tz_unset_and_no_pin_is_killed),
 		cmocka_unit_test(test_null_stdio_fills_closed_stdio_with_dev_null),
+		cmocka_unit_test(test_drop_privileges_as_root_leaves_none),
+		cmocka_unit_test(test_drop_privileges_clears_sets_that_setuid_would_keep),
+		cmocka_unit_test(test_drop_privileges_as_a_user_succeeds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

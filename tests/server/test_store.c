@@ -199,7 +199,12 @@ static void softcard_bad_fields_refused(void **state)
 	snprintf(sc.id, sizeof(sc.id), "0123456789abcdef0123456789abcdef01234567");
 	assert_int_equal(store_softcard_create(f->st, &sc), STORE_OK);
 	dup = sc;
+	snprintf(dup.name, sizeof(dup.name), "y");
 	assert_int_equal(store_softcard_create(f->st, &dup), STORE_EXISTS);
+	/* Another id with a name in use: the name is the token label. */
+	dup = sc;
+	dup.id[0] = '\0';
+	assert_int_equal(store_softcard_create(f->st, &dup), STORE_NAME_TAKEN);
 }
 
 static void softcard_with_key_or_object_not_deleted(void **state)

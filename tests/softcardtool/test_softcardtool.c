@@ -171,6 +171,22 @@ static void test_manual_command_lines(void **state)
 	sct_result_free(&res);
 }
 
+static void test_duplicate_name_refused(void **state)
+{
+	(void)state;
+	char id[41];
+	generate_ok("twincard", id);
+	struct sct_result res;
+	tool_run(&res, PASS, 1, "-g", "--name=twincard", NULL);
+	assert_error_line(&res, "a softcard named 'twincard' exists already");
+	sct_result_free(&res);
+	tool_run(&res, NULL, 0, "-l", NULL);
+	char line[128];
+	snprintf(line, sizeof(line), "%s  twincard\n", id);
+	assert_string_equal(res.out, line);
+	sct_result_free(&res);
+}
+
 static void test_short_and_long_spellings(void **state)
 {
 	(void)state;
@@ -359,11 +375,9 @@ int main(void)
 	/* These need the confined helper, which an ASan build cannot run: its
 	 * runtime calls madvise, which the seccomp policy kills. */
 	const struct CMUnitTest server_tests[] = {
-		T(test_manual_command_lines),
-		T(test_short_and_long_spellings),
-		T(test_terminal_prompts_twice_and_creates),
-		T(test_delete_non_empty_refused),
-		T(test_delete_unknown_id),
+		T(test_manual_command_lines),     T(test_short_and_long_spellings),
+		T(test_duplicate_name_refused),   T(test_terminal_prompts_twice_and_creates),
+		T(test_delete_non_empty_refused), T(test_delete_unknown_id),
 		T(test_unreachable_server_fails),
 	};
 	int rc =

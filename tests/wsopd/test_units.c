@@ -34,6 +34,9 @@ static void test_options_defaults(void **state)
 	assert_int_equal(o.port, 18001);
 	assert_int_equal(o.threads, 4);
 	assert_int_equal(o.max_clients, 64);
+	assert_int_equal(o.max_handshakes, 16);
+	assert_int_equal(o.handshake_timeout_s, 5);
+	assert_int_equal(o.head_timeout_s, 5);
 	assert_int_equal(o.log_level, 4);
 	assert_string_equal(o.store_dir, "s");
 }
@@ -83,6 +86,36 @@ static void test_options_refusals(void **state)
 	assert_int_equal(parse(&o, err, 2, novalue), OPTIONS_ERROR);
 	assert_int_equal(parse(&o, err, 2, help), OPTIONS_HELP);
 	assert_int_equal(parse(&o, err, 2, version), OPTIONS_VERSION);
+}
+
+static void test_options_connection_limits(void **state)
+{
+	struct wsopd_options o;
+	char err[256];
+	char *set[] = { "wsopd", "--cert",
+		        "c",     "--key",
+		        "k",     "--ca",
+		        "a",     "--store",
+		        "s",     "--max-handshakes",
+		        "1024",  "--handshake-timeout",
+		        "1",     "--head-timeout",
+		        "60",    NULL };
+	static const char *const bad[][2] = {
+		{ "--max-handshakes", "0" },    { "--max-handshakes", "1025" },
+		{ "--handshake-timeout", "0" }, { "--handshake-timeout", "61" },
+		{ "--head-timeout", "0" },      { "--head-timeout", "5s" },
+	};
+
+	assert_int_equal(parse(&o, err, 15, set), OPTIONS_RUN);
+	assert_int_equal(o.max_handshakes, 1024);
+	assert_int_equal(o.handshake_timeout_s, 1);
+	assert_int_equal(o.head_timeout_s, 60);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "wsopd", (char *)bad[i][0], (char *)bad[i][1], NULL };
+
+		assert_int_equal(parse(&o, err, 3, argv), OPTIONS_ERROR);
+		assert_non_null(strstr(err, bad[i][0]));
+	}
 }
 
 static void test_activation_per_client(void **state)
@@ -193,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_options_defaults),
 		cmocka_unit_test(test_options_listen_forms),
 		cmocka_unit_test(test_options_refusals),
+		cmocka_unit_test(test_options_connection_limits),
 		cmocka_unit_test(test_activation_per_client),
 		cmocka_unit_test(test_key_cache_lives_while_any_client_active),
 		cmocka_unit_test(test_key_forget_and_stale_generation),

@@ -1,0 +1,44 @@
+/* Checks and prepares a CONNECT's socket; see server_socket.h. */
+#include "helper/server_socket.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ipc/channel.h"
+
+int server_socket_prepare(int fd, unsigned port, char *why, size_t cap)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	unsigned got;
+
+	memset(&peer, 0, sizeof(peer));
+	if (getpeername(fd, (struct sockaddr *)&peer, &len) != 0) {
+		snprintf(why, cap, "the socket is not connected: %s", strerror(errno));
+		return CHAN_E_BAD_REQUEST;
+	}
+	if (peer.ss_family == AF_INET)
+		got = ntohs(((const struct sockaddr_in *)&peer)->sin_port);
+	else if (peer.ss_family == AF_INET6)
+		got = ntohs(((const struct sockaddr_in6 *)&peer)->sin6_port);
+	else {
+		snprintf(why, cap, "the socket is not a TCP/IP socket (family %d)",
+		         (int)peer.ss_family);
+		return CHAN_E_BAD_REQUEST;
+	}
+	if (got != port) {
+		snprintf(why, cap, "the socket is connected to port %u, not to PORT %u", got, port);
+		return CHAN_E_BAD_REQUEST;
+	}
+	/* Exactly O_NONBLOCK: the sandbox allows F_SETFL with that value only.
+	 * It also clears O_ASYNC and O_APPEND, which a socket never needs. */
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+		snprintf(why, cap, "cannot make the socket non-blocking: %s", strerror(errno));
+		return CHAN_E_IO;
+	}
+	return 0;
+}

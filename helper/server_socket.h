@@ -1,0 +1,23 @@
+/*
+ * The TCP socket that arrives with a CONNECT, checked and made ready before
+ * the helper runs TLS on it.
+ *
+ * The application is not trusted by the helper: it may hand over any fd.
+ * The helper therefore checks that the socket is a connected TCP/IP socket
+ * whose peer port is the configured PORT (getpeername), and makes it
+ * non-blocking itself (fcntl F_SETFL O_NONBLOCK, the one form the sandbox
+ * allows), so that a blocking fd cannot stall the event loop. Which server
+ * name the certificate must carry is decided by the caller from the
+ * helper's own configuration, never from the frame.
+ */
+#ifndef PKCS11WSOP_HELPER_SERVER_SOCKET_H
+#define PKCS11WSOP_HELPER_SERVER_SOCKET_H
+
+#include <stddef.h>
+
+/* Returns 0, or an enum chan_error with the cause in why[cap]:
+ * CHAN_E_BAD_REQUEST for a socket that is not TCP/IP, not connected, or
+ * connected to another port; CHAN_E_IO when fcntl fails. Leaves fd open. */
+int server_socket_prepare(int fd, unsigned port, char *why, size_t cap);
+
+#endif
