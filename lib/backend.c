@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -15,8 +16,9 @@
 #include "conf/log.h"
 #include "lib/backend_priv.h"
 
-/* Idle connections kept beyond this are closed: a burst of threads should
- * not pin server connections forever. */
+/* Idle clients kept beyond this are freed: a burst of threads should not
+ * pin memory forever. (Server connections are bounded apart from this, by
+ * BACKEND_MAX_CONNS.) */
 #define POOL_IDLE_MAX 32
 
 int backend_open(const struct wsop_config *cfg, const char *config_path, struct backend **out)
@@ -31,13 +33,21 @@ int backend_open(const struct wsop_config *cfg, const char *config_path, struct 
 		return -ENOMEM;
 	be->cfg = *cfg;
 	strcpy(be->config_path, config_path);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	int rc = pthread_cond_init(&be->changed, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc) {
+		free(be);
+		return -rc;
+	}
 	pthread_mutex_init(&be->lock, NULL);
-	pthread_mutex_init(&be->spawn_lock, NULL);
 
 	/* Start the helper now, so that a configuration it cannot use fails
 	 * here rather than at the first request. */
 	struct hsess *s;
-	int rc = backend_sess_get(be, (int)cfg->timeout * 1000, &s);
+	rc = backend_sess_get(be, (int)cfg->timeout * 1000, &s);
 	if (rc) {
 		backend_close(be);
 		return rc;
@@ -47,12 +57,83 @@ int backend_open(const struct wsop_config *cfg, const char *config_path, struct 
 	return 0;
 }
 
-static void bconn_free(struct bconn *bc, bool say_close)
+static void pconn_free(struct pconn *pc)
 {
-	retry_transport_drop(bc, say_close);
+	free(pc->fbuf);
+	free(pc);
+}
+
+bool backend_wait_changed(struct backend *be, int64_t deadline_ms)
+{
+	if (chan_mux_now_ms() >= deadline_ms)
+		return false;
+	struct timespec ts = { (time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000 };
+	pthread_cond_timedwait(&be->changed, &be->lock, &ts);
+	return true;
+}
+
+int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **out)
+{
+	pthread_mutex_lock(&be->lock);
+	for (;;) {
+		struct pconn *pc = be->idle_conns;
+		if (pc) {
+			be->idle_conns = pc->next;
+			pthread_mutex_unlock(&be->lock);
+			pc->next = NULL;
+			*out = pc;
+			return 0;
+		}
+		if (be->n_conns < BACKEND_MAX_CONNS) {
+			be->n_conns++;
+			break;
+		}
+		if (!backend_wait_changed(be, deadline_ms)) {
+			pthread_mutex_unlock(&be->lock);
+			return -ETIMEDOUT;
+		}
+	}
+	pthread_mutex_unlock(&be->lock);
+	struct pconn *pc = calloc(1, sizeof(*pc));
+	if (pc)
+		pc->fbuf = malloc(CHAN_MAX_FRAME);
+	if (!pc || !pc->fbuf) {
+		free(pc);
+		pthread_mutex_lock(&be->lock);
+		be->n_conns--;
+		pthread_cond_broadcast(&be->changed);
+		pthread_mutex_unlock(&be->lock);
+		return -ENOMEM;
+	}
+	*out = pc;
+	return 0;
+}
+
+/* Gives bc's slot back: connected slots are reused first, so that the
+ * process keeps as few server connections open as its load needs. */
+static void conn_put(struct backend *be, struct bconn *bc)
+{
+	struct pconn *pc = bc->pc;
+	if (!pc)
+		return;
+	bc->pc = NULL;
+	bc->pend = NULL;
+	bc->pend_len = 0;
+	pthread_mutex_lock(&be->lock);
+	struct pconn **at = &be->idle_conns;
+	if (!pc->handle)
+		while (*at)
+			at = &(*at)->next;
+	pc->next = *at;
+	*at = pc;
+	pthread_cond_broadcast(&be->changed);
+	pthread_mutex_unlock(&be->lock);
+}
+
+static void bconn_free(struct bconn *bc)
+{
 	retry_transport_clear(bc);
 	wsop_client_free(&bc->client);
-	free(bc->fbuf);
 	free(bc);
 }
 
@@ -64,19 +145,29 @@ void backend_close(struct backend *be)
 	struct bconn *list = be->idle;
 	be->idle = NULL;
 	be->n_idle = 0;
+	struct pconn *conns = be->idle_conns;
+	be->idle_conns = NULL;
 	struct hsess *cur = be->cur;
 	be->cur = NULL;
 	pthread_mutex_unlock(&be->lock);
 	while (list) {
 		struct bconn *next = list->next;
+		bconn_free(list);
+		list = next;
+	}
+	struct bconn tmp = { .be = be };
+	while (conns) {
+		struct pconn *next = conns->next;
 		/* No CLOSE frames: the helper drops every connection when its
 		 * channel closes. */
-		bconn_free(list, false);
-		list = next;
+		tmp.pc = conns;
+		retry_transport_drop(&tmp, false);
+		pconn_free(conns);
+		conns = next;
 	}
 	backend_sess_put(be, cur);
 	pthread_mutex_destroy(&be->lock);
-	pthread_mutex_destroy(&be->spawn_lock);
+	pthread_cond_destroy(&be->changed);
 	OPENSSL_cleanse(be, sizeof(*be));
 	free(be);
 }
@@ -105,12 +196,15 @@ void backend_forget(struct backend *be)
 	struct bconn *bc = be->idle;
 	while (bc) {
 		struct bconn *next = bc->next;
-		forget_note(bc->sess, &sessions);
-		retry_transport_clear(bc);
-		wsop_client_free(&bc->client);
-		free(bc->fbuf);
-		free(bc);
+		bconn_free(bc);
 		bc = next;
+	}
+	struct pconn *pc = be->idle_conns;
+	while (pc) {
+		struct pconn *next = pc->next;
+		forget_note(pc->sess, &sessions);
+		pconn_free(pc);
+		pc = next;
 	}
 	while (sessions) {
 		struct hsess *next = sessions->forget_next;
@@ -140,16 +234,10 @@ struct wsop_client *backend_acquire(struct backend *be)
 	bc = calloc(1, sizeof(*bc));
 	if (!bc)
 		return NULL;
-	bc->fbuf = malloc(CHAN_MAX_FRAME);
-	if (!bc->fbuf) {
-		free(bc);
-		return NULL;
-	}
 	bc->be = be;
 	struct wsop_transport t;
 	retry_transport_bind(bc, &t);
 	if (wsop_client_init(&bc->client, &t, be->cfg.host, (int)be->cfg.timeout * 1000) != 0) {
-		free(bc->fbuf);
 		free(bc);
 		return NULL;
 	}
@@ -175,6 +263,7 @@ void backend_release(struct backend *be, struct wsop_client *c)
 		retry_transport_bind(bc, &t);
 		wsop_client_set_transport(c, &t);
 	}
+	conn_put(be, bc);
 	pthread_mutex_lock(&be->lock);
 	bool keep = be->n_idle < POOL_IDLE_MAX;
 	if (keep) {
@@ -184,7 +273,7 @@ void backend_release(struct backend *be, struct wsop_client *c)
 	}
 	pthread_mutex_unlock(&be->lock);
 	if (!keep)
-		bconn_free(bc, true);
+		bconn_free(bc);
 }
 
 pid_t backend_helper_pid(const struct backend *be)

@@ -15,30 +15,44 @@
  *    HOST, connects TCP (TCP_NODELAY, non-blocking) to HOST:PORT and passes the
  *    connected fd with SCM_RIGHTS; the helper runs the TLS handshake
  *    (verifying the server against AUTH and HOST) and then carries bytes.
- *  - backend_acquire() hands the calling thread a wsop_client bound to a
- *    pooled connection of its own (connected lazily, on first use), so many
- *    threads have requests in flight at once; backend_release() gives it
- *    back. A client is used by one thread at a time.
+ *  - backend_acquire() hands the calling thread a wsop_client; its first
+ *    request takes one of the process's BACKEND_MAX_CONNS connection slots
+ *    (waiting, within that request's deadline, for another thread to
+ *    release one) and keeps it until backend_release(). A slot's TLS
+ *    connection is opened lazily and kept for the next thread, so however
+ *    many threads call, the process never holds more than
+ *    BACKEND_MAX_CONNS server connections (16: well under wsopd's default
+ *    --max-clients of 64, so several processes fit, and beyond what one
+ *    helper's single event loop and a server's worker threads turn into
+ *    throughput). A client is used by one thread at a time.
  *  - Retries: a request whose connection failed (refused, reset, closed,
  *    TLS failure) before any byte of its answer arrived is sent again on a
  *    new connection, up to MAXRETRIES times, RETRYDELAY seconds apart,
  *    with the same bytes (so the same Idempotency-Key: a retry never
  *    creates or deletes twice). A stale keep-alive connection found closed
- *    on first use is replaced at once and does not count as a retry.
- *    A retry is only started when RETRYDELAY still fits before the
- *    deadline; otherwise the call ends with the last failure's errno.
+ *    on first use, or a helper found dead before the request reached it,
+ *    is replaced at once and does not count as a retry. A request the
+ *    helper died with (before any answer byte) is sent again at once on a
+ *    new helper, counted as a retry: with the same Idempotency-Key the
+ *    server does it once, so a call reports failure only when retries or
+ *    time ran out. A "503 busy" answer (the server refused the request
+ *    before doing anything) is retried after a short back-off (100 ms
+ *    doubling to 1 s, with jitter), counted as a retry; when retries or
+ *    time run out, the 503 answer itself is returned. A retry is only
+ *    started when its delay still fits before the deadline; otherwise the
+ *    call ends with the last failure.
  *  - Deadlines: every wsop_client call made through a client returns
- *    within TIMEOUT seconds of its start (-ETIMEDOUT otherwise). A helper
- *    that does not answer a PING within a second after a timeout, or that
- *    died, is killed, reaped and replaced by a new one on the next call;
- *    requests in flight on the old one fail with -ECONNABORTED (so only
- *    a hung helper can stretch a call to TIMEOUT + 1 s). A helper found
- *    dead before a request reached it is replaced within that call.
+ *    within TIMEOUT seconds of its start (-ETIMEDOUT otherwise), waiting
+ *    for a connection slot and starting a helper included (name resolution
+ *    of HOST excepted, see tcp_connect.h). A helper that stops answering is
+ *    recognised within that time (chan_mux.h), killed, reaped and replaced
+ *    on the next call; other requests in flight on it are retried on the
+ *    new one as above.
  *  - Errors of a call, besides wsop_client.h's: -ECONNREFUSED,
  *    -EHOSTUNREACH (also: HOST does not resolve), -ETIMEDOUT,
  *    -EKEYREJECTED (TLS verification or the client credentials failed),
  *    -ECONNRESET (the connection broke), -ECONNABORTED (the helper died
- *    with the request), -EMFILE (the helper's connection table is full),
+ *    with the request, and retries ran out), -EMFILE (the helper's connection table is full),
  *    -EIO (the helper refused or failed). After any failed call (or an
  *    answer with "Connection: close") the client answers -ENOTCONN, as
  *    wsop_client.h says, until it is released: release it and acquire
@@ -61,6 +75,9 @@
 #include "conf/config.h"
 #include "lib/wsop_client.h"
 
+/* Server connections one process holds at most (see backend_acquire). */
+#define BACKEND_MAX_CONNS 16
+
 struct backend;
 
 /* config_path is the file cfg was read from; the helper is told to read
@@ -77,7 +94,9 @@ void backend_close(struct backend *be);
 void backend_forget(struct backend *be);
 
 /* A client for this thread's next calls; NULL only on allocation failure.
- * Calls through it follow the retry and deadline rules above. */
+ * Calls through it follow the retry and deadline rules above. A thread
+ * must not hold two clients at once: the second could wait for a slot the
+ * first one holds. */
 struct wsop_client *backend_acquire(struct backend *be);
 void backend_release(struct backend *be, struct wsop_client *c);
 

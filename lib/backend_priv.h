@@ -2,10 +2,12 @@
  * Internals shared by backend.c (lifetime, pool, helper sessions) and
  * retry_transport.c (one request's road: connect, send, retry, read).
  *
- * Locking: be->lock guards be->cur, the idle pool and every session's refs
- * and failed flag; it is never held while waiting for the helper or the
- * server. be->spawn_lock serialises starting a new helper. A struct bconn
- * is used by one thread at a time (the one that acquired it).
+ * Locking: be->lock guards be->cur, both idle lists, the connection count
+ * and every session's refs and failed flag; it is never held while waiting
+ * for the helper or the server. be->spawning makes one thread at a time
+ * start a new helper; be->changed (CLOCK_MONOTONIC) wakes those waiting for
+ * it or for a connection slot. A struct bconn, and the struct pconn it holds, are used by one
+ * thread at a time (the one that acquired the bconn).
  */
 #ifndef PKCS11WSOP_LIB_BACKEND_PRIV_H
 #define PKCS11WSOP_LIB_BACKEND_PRIV_H
@@ -31,21 +33,30 @@ struct hsess {
 	bool forgotten;
 };
 
-/* A pooled TLS connection handle and the client bound to it. */
+/* One of the BACKEND_MAX_CONNS connection slots: a TLS connection held by
+ * the helper for us (or none yet), and the buffer its answers land in. */
+struct pconn {
+	struct hsess *sess; /* NULL until connected */
+	uint32_t handle;    /* the helper's connection handle, 0 when none */
+	uint8_t *fbuf;      /* CHAN_MAX_FRAME bytes for answers from the helper */
+	struct pconn *next;
+};
+
+/* A client handed to a thread, and the connection slot it holds from its
+ * first request until it is released. */
 struct bconn {
 	struct backend *be;
 	struct wsop_client client;
-	struct hsess *sess; /* NULL until connected */
-	uint32_t handle;    /* the helper's connection handle, 0 when none */
+	struct pconn *pc; /* NULL until the first request */
 	/* the current request */
-	uint8_t *req;
+	uint8_t *req; /* kept until the answer is read, wiped then */
 	size_t req_len;
 	int64_t deadline_ms;
+	unsigned retries; /* of the current request */
 	bool eof;
-	/* DATA received and not yet handed to the client: inside fbuf */
+	/* DATA received and not yet handed to the client: inside pc->fbuf */
 	const uint8_t *pend;
 	uint32_t pend_len;
-	uint8_t *fbuf; /* CHAN_MAX_FRAME bytes for answers from the helper */
 	struct bconn *next;
 };
 
@@ -53,14 +64,26 @@ struct backend {
 	struct wsop_config cfg;
 	char config_path[CONFIG_PATH_MAX];
 	pthread_mutex_t lock;
-	pthread_mutex_t spawn_lock;
+	pthread_cond_t changed; /* a helper started, a slot went back to idle_conns */
+	bool spawning;
 	struct hsess *cur;
 	struct bconn *idle;
 	unsigned n_idle;
+	struct pconn *idle_conns; /* connected ones first */
+	unsigned n_conns;         /* slots in existence, <= BACKEND_MAX_CONNS */
 };
 
+/* With be->lock held: waits for be->changed until deadline_ms; false once
+ * that has passed (the lock still held). */
+bool backend_wait_changed(struct backend *be, int64_t deadline_ms);
+
+/* A connection slot for bc's request, waiting for one to be released
+ * until deadline_ms: 0, -ETIMEDOUT or -ENOMEM. */
+int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **out);
+
 /* A referenced, live session, starting a helper when there is none (its
- * READY awaited at most timeout_ms). Returns 0 or the negative errno of
+ * READY awaited at most timeout_ms; another thread's start awaited no
+ * longer either). Returns 0, -ETIMEDOUT or the negative errno of
  * helper_proc_spawn. */
 int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out);
 void backend_sess_put(struct backend *be, struct hsess *s);
@@ -70,8 +93,9 @@ void backend_sess_fail(struct backend *be, struct hsess *s, bool hung);
 
 /* The transport of bc's client (retry_transport.c). */
 void retry_transport_bind(struct bconn *bc, struct wsop_transport *t);
-/* Forgets bc's connection: CLOSE to the helper when say_close and it is
- * alive, then drops the session reference. */
+/* Forgets the connection of bc's slot: CLOSE to the helper (not waiting
+ * for its answer) when say_close and it is alive, then drops the session
+ * reference. The slot stays with bc. */
 void retry_transport_drop(struct bconn *bc, bool say_close);
 /* Wipes and frees the request copy. */
 void retry_transport_clear(struct bconn *bc);

@@ -31,28 +31,35 @@ static int sess_start(struct backend *be, int timeout_ms, struct hsess **out)
 
 int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out)
 {
-	/* spawn_lock first, so that threads arriving while a helper starts
-	 * wait for that one instead of each starting their own. */
-	pthread_mutex_lock(&be->spawn_lock);
+	int64_t deadline_ms = chan_mux_now_ms() + timeout_ms;
 	pthread_mutex_lock(&be->lock);
+	/* Threads arriving while a helper starts wait for that one instead of
+	 * each starting their own, but never past their own deadline. */
+	while (!be->cur && be->spawning) {
+		if (!backend_wait_changed(be, deadline_ms)) {
+			pthread_mutex_unlock(&be->lock);
+			return -ETIMEDOUT;
+		}
+	}
 	struct hsess *s = be->cur;
 	if (s) {
 		s->refs++;
 		pthread_mutex_unlock(&be->lock);
-		pthread_mutex_unlock(&be->spawn_lock);
 		*out = s;
 		return 0;
 	}
+	be->spawning = true;
 	pthread_mutex_unlock(&be->lock);
 	int rc = sess_start(be, timeout_ms, &s);
+	pthread_mutex_lock(&be->lock);
+	be->spawning = false;
 	if (rc == 0) {
-		pthread_mutex_lock(&be->lock);
 		s->refs = 2; /* the backend's and the caller's */
 		be->cur = s;
-		pthread_mutex_unlock(&be->lock);
 		*out = s;
 	}
-	pthread_mutex_unlock(&be->spawn_lock);
+	pthread_cond_broadcast(&be->changed);
+	pthread_mutex_unlock(&be->lock);
 	return rc;
 }
 
@@ -78,6 +85,7 @@ void backend_sess_put(struct backend *be, struct hsess *s)
 
 void backend_sess_fail(struct backend *be, struct hsess *s, bool hung)
 {
+	hung = hung || chan_mux_hung(s->mux);
 	pthread_mutex_lock(&be->lock);
 	if (s->failed) {
 		pthread_mutex_unlock(&be->lock);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "conf/log.h"
@@ -24,14 +25,31 @@ struct waiter {
 struct chan_mux {
 	int fd;
 	pthread_mutex_t mu; /* everything below */
-	pthread_cond_t cv;
-	pthread_mutex_t send_mu; /* one sendmsg at a time keeps ids in order */
-	bool reading;            /* a waiter holds the receive role */
+	pthread_cond_t cv;  /* an answer, a death, the end of a send */
+	/* One sendmsg at a time keeps ids in order. A flag rather than a
+	 * mutex: a sender blocked on a full channel must not keep the others
+	 * waiting past their own deadlines. */
+	bool sending;
+	bool reading; /* a waiter holds the receive role */
 	bool dead;
+	bool hung;          /* killed because the helper stopped answering */
+	int64_t last_rx_ms; /* when the helper last sent a frame */
+	bool probe_pending; /* a PING sent since then, at probe_ms */
+	int64_t probe_ms;
 	char death[CHAN_ERROR_TEXT_MAX + 1];
 	uint32_t next_id;
 	struct waiter *waiters;
 };
+
+/* Liveness, within the callers' deadlines: a waiter whose deadline is less
+ * than PROBE_LEAD_MS away sends a PING unless the helper sent something in
+ * the last PROBE_GAP_MS; a PING unanswered for HUNG_MS when a deadline
+ * passes (or a send that found the channel full for HUNG_MS) means the
+ * helper's loop has stopped. A live helper answers a PING in microseconds;
+ * half a second leaves room for a loaded machine. */
+#define PROBE_LEAD_MS 1000
+#define PROBE_GAP_MS  100
+#define HUNG_MS       500
 
 int64_t chan_mux_now_ms(void)
 {
@@ -55,9 +73,9 @@ int chan_mux_new(int fd, struct chan_mux **out)
 		return -rc;
 	}
 	pthread_mutex_init(&m->mu, NULL);
-	pthread_mutex_init(&m->send_mu, NULL);
 	m->fd = fd;
 	m->next_id = 1;
+	m->last_rx_ms = chan_mux_now_ms();
 	*out = m;
 	return 0;
 }
@@ -68,7 +86,6 @@ void chan_mux_free(struct chan_mux *m)
 		return;
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
-	pthread_mutex_destroy(&m->send_mu);
 	free(m);
 }
 
@@ -85,11 +102,37 @@ static void kill_locked(struct chan_mux *m, const char *why)
 	pthread_cond_broadcast(&m->cv);
 }
 
+static void hung_locked(struct chan_mux *m)
+{
+	if (!m->dead) {
+		m->hung = true;
+		/* Wakes a leader blocked reading (so every waiter hears of it
+		 * now); the helper sees no end of file, so it cannot exit on
+		 * its own before the caller kills it. */
+		(void)shutdown(m->fd, SHUT_RD);
+	}
+	kill_locked(m, "helper does not answer");
+}
+
 void chan_mux_kill(struct chan_mux *m, const char *why)
 {
 	pthread_mutex_lock(&m->mu);
 	kill_locked(m, why);
+	/* Wakes a leader blocked reading the channel: its poll sees the end
+	 * at once instead of at its own deadline. (Not done when the mux finds
+	 * the helper hung itself: a helper that saw the end could exit on its
+	 * own before the caller's SIGKILL, and the log would not say how it
+	 * ended.) */
+	(void)shutdown(m->fd, SHUT_RDWR);
 	pthread_mutex_unlock(&m->mu);
+}
+
+bool chan_mux_hung(struct chan_mux *m)
+{
+	pthread_mutex_lock(&m->mu);
+	bool h = m->hung;
+	pthread_mutex_unlock(&m->mu);
+	return h;
 }
 
 bool chan_mux_dead(struct chan_mux *m)
@@ -134,16 +177,64 @@ static uint32_t new_id_locked(struct chan_mux *m)
 	}
 }
 
+static int wait_ms_until(int64_t deadline_ms)
+{
+	int64_t left = deadline_ms - chan_mux_now_ms();
+	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+static void timed_wait_locked(struct chan_mux *m, int64_t deadline_ms)
+{
+	struct timespec ts = { (time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000 };
+	pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+}
+
+/* Sends f (id already set) with mu held on entry and on return, waiting
+ * for the send role and for room in the channel until deadline_ms.
+ * Returns 0, -ETIMEDOUT (nothing sent), -EPIPE (the channel is dead) or
+ * -EINVAL. */
+static int send_locked(struct chan_mux *m, struct chan_frame *f, int fd, int64_t deadline_ms)
+{
+	while (m->sending && !m->dead) {
+		if (chan_mux_now_ms() >= deadline_ms)
+			return -ETIMEDOUT;
+		timed_wait_locked(m, deadline_ms);
+	}
+	if (m->dead)
+		return -EPIPE;
+	m->sending = true;
+	pthread_mutex_unlock(&m->mu);
+	int64_t t0 = chan_mux_now_ms();
+	int rc = chan_send(m->fd, f, fd, wait_ms_until(deadline_ms));
+	int64_t waited = chan_mux_now_ms() - t0;
+	pthread_mutex_lock(&m->mu);
+	m->sending = false;
+	pthread_cond_broadcast(&m->cv);
+	if (rc == -ETIMEDOUT && waited >= HUNG_MS)
+		hung_locked(m); /* it has not read its channel for that long */
+	else if (rc && rc != -EINVAL && rc != -ETIMEDOUT)
+		kill_locked(m, "helper closed the channel");
+	if (rc && rc != -EINVAL && rc != -ETIMEDOUT)
+		rc = -EPIPE;
+	return rc;
+}
+
+int chan_mux_post(struct chan_mux *m, struct chan_frame *f, int timeout_ms)
+{
+	if (!m || !f)
+		return -EINVAL;
+	pthread_mutex_lock(&m->mu);
+	f->id = new_id_locked(m);
+	int rc = send_locked(m, f, -1, chan_mux_now_ms() + timeout_ms);
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
+
 /* Nobody waits for this CONNECTED any more: give the handle back. */
 static void close_orphan(struct chan_mux *m, uint32_t conn)
 {
-	pthread_mutex_lock(&m->mu);
-	uint32_t id = new_id_locked(m);
-	pthread_mutex_unlock(&m->mu);
-	struct chan_frame f = { .type = CHAN_T_CLOSE, .id = id, .conn = conn };
-	pthread_mutex_lock(&m->send_mu);
-	(void)chan_send(m->fd, &f, -1, 100);
-	pthread_mutex_unlock(&m->send_mu);
+	struct chan_frame f = { .type = CHAN_T_CLOSE, .conn = conn };
+	(void)chan_mux_post(m, &f, 100);
 }
 
 /* One receive step by the leader, mu not held. rbuf is the leader's own
@@ -155,8 +246,14 @@ static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms)
 	uint32_t orphan_conn = 0;
 
 	pthread_mutex_lock(&m->mu);
+	if (rc >= 0) {
+		m->last_rx_ms = chan_mux_now_ms();
+		m->probe_pending = false;
+	}
 	if (rc == -ETIMEDOUT || rc == -EINTR) {
 		/* nothing arrived */
+	} else if (m->dead) {
+		/* killed while reading (the shutdown woke us) */
 	} else if (rc < 0) {
 		kill_locked(m, rc == -EPIPE ? "helper closed the channel" : "invalid frame");
 		if (rc != -EPIPE)
@@ -186,6 +283,27 @@ static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms)
 		close_orphan(m, orphan_conn);
 }
 
+/* Near a deadline with no sign of life from the helper lately: PING it
+ * (the answer, like any frame, counts as life; nobody waits for it).
+ * Returns when the caller should look again. mu held. */
+static int64_t probe_locked(struct chan_mux *m, int64_t now, int64_t deadline_ms)
+{
+	if (m->probe_pending)
+		return deadline_ms;
+	if (now - m->last_rx_ms < PROBE_GAP_MS)
+		return m->last_rx_ms + PROBE_GAP_MS;
+	if (m->sending)
+		return deadline_ms; /* woken when the send ends */
+	struct chan_frame ping = { .type = CHAN_T_PING, .id = new_id_locked(m) };
+	int rc = send_locked(m, &ping, -1, now);
+	/* A channel too full to take a PING is as telling as no PONG. */
+	if (rc == 0 || rc == -ETIMEDOUT) {
+		m->probe_pending = true;
+		m->probe_ms = now;
+	}
+	return now;
+}
+
 static int wait_answer(struct chan_mux *m, struct waiter *me, int64_t deadline_ms)
 {
 	pthread_mutex_lock(&m->mu);
@@ -197,22 +315,30 @@ static int wait_answer(struct chan_mux *m, struct waiter *me, int64_t deadline_m
 			pthread_mutex_unlock(&m->mu);
 			return -ECONNABORTED;
 		}
-		int64_t left = deadline_ms - chan_mux_now_ms();
-		if (left <= 0) {
+		int64_t now = chan_mux_now_ms();
+		if (now >= deadline_ms) {
+			if (m->probe_pending && now - m->probe_ms >= HUNG_MS)
+				hung_locked(m);
 			unlink_locked(m, me);
 			pthread_mutex_unlock(&m->mu);
 			return -ETIMEDOUT;
 		}
+		int64_t wake = deadline_ms - PROBE_LEAD_MS;
+		if (now >= wake) {
+			wake = probe_locked(m, now, deadline_ms);
+			if (wake <= now)
+				continue;
+		}
+		if (wake > deadline_ms)
+			wake = deadline_ms;
 		if (!m->reading) {
 			m->reading = true;
 			pthread_mutex_unlock(&m->mu);
-			lead_once(m, me->buf, left > INT32_MAX ? INT32_MAX : (int)left);
+			lead_once(m, me->buf, wait_ms_until(wake));
 			pthread_mutex_lock(&m->mu);
 			continue;
 		}
-		struct timespec ts = { (time_t)(deadline_ms / 1000),
-			               (long)(deadline_ms % 1000) * 1000000 };
-		pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+		timed_wait_locked(m, wake);
 	}
 	unlink_locked(m, me);
 	pthread_mutex_unlock(&m->mu);
@@ -235,23 +361,13 @@ int chan_mux_call(struct chan_mux *m, struct chan_frame *req, int fd, int64_t de
 	req->id = me.id;
 	me.next = m->waiters;
 	m->waiters = &me;
-	pthread_mutex_unlock(&m->mu);
-
-	int64_t left = deadline_ms - chan_mux_now_ms();
-	pthread_mutex_lock(&m->send_mu);
-	int rc =
-	    chan_send(m->fd, req, fd, left <= 0 ? 0 : (int)(left > INT32_MAX ? INT32_MAX : left));
-	pthread_mutex_unlock(&m->send_mu);
+	int rc = send_locked(m, req, fd, deadline_ms);
 	if (rc) {
-		pthread_mutex_lock(&m->mu);
 		unlink_locked(m, &me);
-		if (rc != -EINVAL && rc != -ETIMEDOUT)
-			kill_locked(m, "helper closed the channel");
 		pthread_mutex_unlock(&m->mu);
-		if (rc == -EINVAL || rc == -ETIMEDOUT)
-			return rc;
-		return -EPIPE;
+		return rc;
 	}
+	pthread_mutex_unlock(&m->mu);
 	rc = wait_answer(m, &me, deadline_ms);
 	if (rc)
 		return rc;

@@ -18,11 +18,22 @@
  *    Returns 0, -ETIMEDOUT, -EPIPE (the channel is dead and req never
  *    reached the helper), -ECONNABORTED (req was sent, then the channel
  *    died: the helper closed it, sent an invalid frame or a channel-level
- *    ERROR, or chan_mux_kill was called), -EINVAL.
+ *    ERROR, or chan_mux_kill was called), -EINVAL. Nothing waits past
+ *    deadline_ms: not the send (the send role is a flag with a timed wait,
+ *    not a mutex, so a sender stuck on a full channel holds nobody past
+ *    their own deadline), not the answer.
+ *  - Liveness within the deadline: in the last second before a waiter's
+ *    deadline, unless the helper sent a frame in the last 100 ms, a PING
+ *    goes out (one at a time per channel; its PONG is just a sign of life).
+ *    When a deadline passes with that PING unanswered for 500 ms, or a
+ *    send found the channel full for 500 ms, the helper is hung: the mux
+ *    dies (chan_mux_hung() true afterwards) and every other waiter gets
+ *    -ECONNABORTED at once, so the caller can kill the helper and retry
+ *    on a new one. The caller whose deadline passed gets -ETIMEDOUT.
  *  - An answer that arrives after its caller gave up is dropped; a late
  *    CONNECTED is answered with a CLOSE so the helper frees the connection.
  *  - Once dead, a mux stays dead; every waiter is woken.
- *  - The mux does not own the fd.
+ *  - The mux does not own the fd; chan_mux_kill() shuts it down.
  */
 #ifndef PKCS11WSOP_LIB_CHAN_MUX_H
 #define PKCS11WSOP_LIB_CHAN_MUX_H
@@ -43,9 +54,16 @@ void chan_mux_forget(struct chan_mux *m);
 int chan_mux_call(struct chan_mux *m, struct chan_frame *req, int fd, int64_t deadline_ms,
                   uint8_t *buf, struct chan_frame *ans);
 
-/* Marks the mux dead and wakes every waiter (-ECONNABORTED). */
+/* Sends f (a CLOSE) without waiting for its answer, which is dropped.
+ * Waits at most timeout_ms for the channel. 0, -ETIMEDOUT, -EPIPE. */
+int chan_mux_post(struct chan_mux *m, struct chan_frame *f, int timeout_ms);
+
+/* Marks the mux dead, shuts the channel down (so a reader wakes at once)
+ * and wakes every waiter (-ECONNABORTED). */
 void chan_mux_kill(struct chan_mux *m, const char *why);
 bool chan_mux_dead(struct chan_mux *m);
+/* Dead because the helper stopped answering (see above). */
+bool chan_mux_hung(struct chan_mux *m);
 /* Text of the channel-level ERROR that killed it, or "" (copied). */
 void chan_mux_death_text(struct chan_mux *m, char *out, size_t cap);
 

@@ -9,12 +9,19 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "conf/log.h"
+#include "lib/busy_answer.h"
 #include "lib/tcp_connect.h"
 
-/* A helper must answer a liveness probe (PING or CLOSE) within this. */
-#define PROBE_MS 1000
+/* A CLOSE waits at most this long for room in the channel (never past
+ * the call's deadline); its answer is not waited for. */
+#define CLOSE_SEND_MS 100
+/* After a 503 busy: 100 ms, doubling, at most 1 s, plus up to half again
+ * at random so that many waiting clients do not come back together. */
+#define BUSY_BACKOFF_MS     100
+#define BUSY_BACKOFF_MAX_MS 1000
 /* RECV asks the helper to give up this much before our own deadline, so
  * its TIMEOUT answer arrives before we stop waiting. */
 #define RECV_MARGIN_MS 200
@@ -24,6 +31,8 @@ struct attempt {
 	int err;        /* negative errno */
 	bool retryable; /* the connection failed before any answer byte */
 	bool stale;     /* could be a pooled connection the server dropped */
+	bool at_once;   /* retry without RETRYDELAY: the helper failed, not the network */
+	bool busy;      /* the server answered 503 (bc->pend holds the answer) */
 	char cause[CHAN_ERROR_TEXT_MAX + 64];
 };
 
@@ -100,42 +109,26 @@ static int64_t left_ms(const struct bconn *bc)
 	return bc->deadline_ms - chan_mux_now_ms();
 }
 
-/* After a wait for the helper ran out: is it still there? A connection
- * handle is closed as the probe (it must go anyway: its stream is at an
- * unknown point); without one, PING. No answer within PROBE_MS: hung. */
-static void probe_after_timeout(struct bconn *bc)
+static int close_wait_ms(const struct bconn *bc)
 {
-	struct hsess *s = bc->sess;
-	if (!s)
-		return;
-	struct chan_frame req = { .type = bc->handle ? CHAN_T_CLOSE : CHAN_T_PING,
-		                  .conn = bc->handle };
-	struct chan_frame ans;
-	int rc = chan_mux_call(s->mux, &req, -1, chan_mux_now_ms() + PROBE_MS, bc->fbuf, &ans);
-	if (rc == -ETIMEDOUT)
-		backend_sess_fail(bc->be, s, true);
-	else if (rc == -EPIPE || rc == -ECONNABORTED)
-		backend_sess_fail(bc->be, s, false);
-	bc->handle = 0;
+	int64_t left = left_ms(bc);
+	return left <= 0 ? 0 : left < CLOSE_SEND_MS ? (int)left : CLOSE_SEND_MS;
 }
 
 void retry_transport_drop(struct bconn *bc, bool say_close)
 {
-	struct hsess *s = bc->sess;
-	if (!s)
-		return;
-	if (say_close && bc->handle && !chan_mux_dead(s->mux)) {
-		struct chan_frame req = { .type = CHAN_T_CLOSE, .conn = bc->handle };
-		struct chan_frame ans;
-		int rc =
-		    chan_mux_call(s->mux, &req, -1, chan_mux_now_ms() + PROBE_MS, bc->fbuf, &ans);
-		if (rc == -ETIMEDOUT)
-			backend_sess_fail(bc->be, s, true);
-	}
-	bc->handle = 0;
-	bc->sess = NULL;
+	struct pconn *pc = bc->pc;
 	bc->pend = NULL;
 	bc->pend_len = 0;
+	if (!pc || !pc->sess)
+		return;
+	struct hsess *s = pc->sess;
+	if (say_close && pc->handle && !chan_mux_dead(s->mux)) {
+		struct chan_frame req = { .type = CHAN_T_CLOSE, .conn = pc->handle };
+		(void)chan_mux_post(s->mux, &req, close_wait_ms(bc));
+	}
+	pc->handle = 0;
+	pc->sess = NULL;
 	backend_sess_put(bc->be, s);
 }
 
@@ -147,43 +140,55 @@ void retry_transport_clear(struct bconn *bc)
 	bc->req_len = 0;
 }
 
-/* A helper call that failed at the channel level: note it in a. */
+/* A helper call that failed at the channel level: note it in a. A hung
+ * helper (chan_mux.h) is killed here; a dead one reaped. */
 static void channel_failure(struct bconn *bc, int rc, bool sent, struct attempt *a)
 {
-	struct hsess *s = bc->sess;
+	struct hsess *s = bc->pc->sess;
+	bool hung = chan_mux_hung(s->mux);
 	if (rc == -ETIMEDOUT) {
-		probe_after_timeout(bc);
+		if (hung)
+			backend_sess_fail(bc->be, s, true);
 		a->err = -ETIMEDOUT;
-		snprintf(a->cause, sizeof(a->cause), "timed out");
+		snprintf(a->cause, sizeof(a->cause), "%s",
+		         hung ? "timed out (the helper stopped answering)" : "timed out");
 		return;
 	}
-	backend_sess_fail(bc->be, s, false);
+	backend_sess_fail(bc->be, s, hung);
 	/* A request that never reached the helper is safe to send on a new
-	 * one at once; one the dead helper had is reported. */
+	 * one. So is one the dead helper had: it is sent again with the same
+	 * bytes, so the same Idempotency-Key, and the server does it once. */
 	a->err = sent ? -ECONNABORTED : -EPIPE;
+	a->retryable = true;
+	a->at_once = true;
 	a->stale = !sent;
-	snprintf(a->cause, sizeof(a->cause), "helper died");
+	snprintf(a->cause, sizeof(a->cause), "%s", hung ? "helper hung" : "helper died");
 }
 
 /* TCP connect + CONNECT, when bc has no live connection. */
 static int ensure_conn(struct bconn *bc, bool *fresh, struct attempt *a)
 {
-	if (bc->sess && chan_mux_dead(bc->sess->mux))
+	struct pconn *pc = bc->pc;
+	if (pc->sess && chan_mux_dead(pc->sess->mux))
 		retry_transport_drop(bc, false);
-	if (bc->handle) {
+	if (pc->handle) {
 		*fresh = false;
 		return 0;
 	}
 	*fresh = true;
-	if (!bc->sess) {
+	if (!pc->sess) {
 		int64_t left = left_ms(bc);
 		int rc = left <= 0
 		             ? -ETIMEDOUT
 		             : backend_sess_get(bc->be, left > INT32_MAX ? INT32_MAX : (int)left,
-		                                &bc->sess);
+		                                &pc->sess);
 		if (rc) {
-			bc->sess = NULL;
+			pc->sess = NULL;
 			a->err = rc;
+			/* One that died before it was ready (killed, crashed) is
+			 * started again within the retries; one that refused its
+			 * credentials or configuration would only refuse again. */
+			a->retryable = a->at_once = rc == -ECHILD;
 			snprintf(a->cause, sizeof(a->cause), "the helper could not be started");
 			return rc;
 		}
@@ -201,18 +206,20 @@ static int ensure_conn(struct bconn *bc, bool *fresh, struct attempt *a)
 		                  .payload = (const uint8_t *)cfg->host,
 		                  .len = (uint32_t)strlen(cfg->host) };
 	struct chan_frame ans;
-	rc = chan_mux_call(bc->sess->mux, &req, fd, bc->deadline_ms, bc->fbuf, &ans);
+	rc = chan_mux_call(pc->sess->mux, &req, fd, bc->deadline_ms, pc->fbuf, &ans);
 	/* The helper has its own duplicate now (or never will). */
 	close(fd);
 	if (rc) {
-		channel_failure(bc, rc, rc != -EPIPE, a);
+		/* Whatever became of the helper, the request itself has not
+		 * been sent: no retry is counted for it. */
+		channel_failure(bc, rc, false, a);
 		return a->err;
 	}
 	if (ans.type == CHAN_T_CONNECTED && ans.conn != 0) {
 		char proto[CHAN_PROTO_MAX + 1];
 		if (chan_payload_text(&ans, proto, sizeof(proto)) != 0)
 			proto[0] = '\0';
-		bc->handle = ans.conn;
+		pc->handle = ans.conn;
 		wlog(WLOG_DEBUG, "connected to %s:%u (%s), handle %u", cfg->host, cfg->port, proto,
 		     ans.conn);
 		return 0;
@@ -231,6 +238,7 @@ static int ensure_conn(struct bconn *bc, bool *fresh, struct attempt *a)
 /* Sends the request; the last chunk asks for the first answer bytes. */
 static int send_request(struct bconn *bc, struct attempt *a)
 {
+	struct pconn *pc = bc->pc;
 	size_t off = 0;
 	while (off < bc->req_len) {
 		size_t n = bc->req_len - off;
@@ -239,11 +247,11 @@ static int send_request(struct bconn *bc, struct attempt *a)
 		bool last = off + n == bc->req_len;
 		struct chan_frame req = { .type = CHAN_T_SEND,
 			                  .flags = last ? CHAN_F_REPLY_DATA : 0,
-			                  .conn = bc->handle,
+			                  .conn = pc->handle,
 			                  .payload = bc->req + off,
 			                  .len = (uint32_t)n };
 		struct chan_frame ans;
-		int rc = chan_mux_call(bc->sess->mux, &req, -1, bc->deadline_ms, bc->fbuf, &ans);
+		int rc = chan_mux_call(pc->sess->mux, &req, -1, bc->deadline_ms, pc->fbuf, &ans);
 		if (rc) {
 			channel_failure(bc, rc, rc != -EPIPE, a);
 			return a->err;
@@ -254,7 +262,12 @@ static int send_request(struct bconn *bc, struct attempt *a)
 		if (ans.type == CHAN_T_DATA && last) {
 			bc->pend = ans.payload;
 			bc->pend_len = ans.len;
-			return 0;
+			if (!busy_answer(ans.payload, ans.len))
+				return 0;
+			a->err = -EBUSY;
+			a->busy = true;
+			snprintf(a->cause, sizeof(a->cause), "server busy (503)");
+			return a->err;
 		}
 		if (ans.type == CHAN_T_EOF) {
 			a->err = -ECONNRESET;
@@ -279,11 +292,43 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
+static int64_t busy_backoff_ms(unsigned retries)
+{
+	int64_t ms = BUSY_BACKOFF_MS << (retries < 4 ? retries : 4);
+	if (ms > BUSY_BACKOFF_MAX_MS)
+		ms = BUSY_BACKOFF_MAX_MS;
+	uint16_t r = 0;
+	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+		r = 0;
+	return ms + (int64_t)r % (ms / 2 + 1);
+}
+
+/* A 503 busy: true when the request is to be sent again (after the back-off),
+ * false when the answer goes to the client as it is. */
+static bool retry_busy(struct bconn *bc, unsigned retries)
+{
+	const struct wsop_config *cfg = &bc->be->cfg;
+	int64_t backoff = busy_backoff_ms(retries);
+	if (retries >= cfg->maxretries || left_ms(bc) <= backoff) {
+		wlog(WLOG_ERROR,
+		     "%s:%u is busy (503 busy, too many clients): giving up after %u attempts",
+		     cfg->host, cfg->port, retries + 1);
+		return false;
+	}
+	wlog(WLOG_WARNING,
+	     "%s:%u is busy (503 busy, too many clients): trying again in %lld ms (attempt %u of "
+	     "%u)",
+	     cfg->host, cfg->port, (long long)backoff, retries + 1, cfg->maxretries + 1);
+	/* The server closes a refused connection. */
+	retry_transport_drop(bc, true);
+	sleep_ms(backoff);
+	return true;
+}
+
 /* One request, with the retry policy. */
 static int exchange(struct bconn *bc)
 {
 	const struct wsop_config *cfg = &bc->be->cfg;
-	unsigned retries = 0;
 	bool replaced_stale = false;
 
 	for (;;) {
@@ -294,8 +339,14 @@ static int exchange(struct bconn *bc)
 			rc = send_request(bc, &a);
 		if (rc == 0)
 			return 0;
+		if (a.busy) {
+			if (!retry_busy(bc, bc->retries))
+				return 0; /* the client reads the 503 */
+			bc->retries++;
+			continue;
+		}
 		bool reuse_failed = !fresh && a.stale;
-		retry_transport_drop(bc, a.err != -ETIMEDOUT && bc->handle != 0);
+		retry_transport_drop(bc, true);
 		if (a.err == -EPIPE || (reuse_failed && !replaced_stale && a.retryable)) {
 			/* A keep-alive connection the server dropped, or a
 			 * helper that died between calls: not the request's
@@ -309,17 +360,17 @@ static int exchange(struct bconn *bc)
 		if (a.err == -EPIPE)
 			a.err = -ECONNABORTED;
 		wlog(WLOG_ERROR, "request to %s:%u failed: %s (attempt %u of %u)", cfg->host,
-		     cfg->port, a.cause, retries + 1, cfg->maxretries + 1);
-		if (!a.retryable || retries >= cfg->maxretries)
+		     cfg->port, a.cause, bc->retries + 1, cfg->maxretries + 1);
+		if (!a.retryable || bc->retries >= cfg->maxretries)
 			return a.err;
-		int64_t delay = (int64_t)cfg->retrydelay * 1000;
+		int64_t delay = a.at_once ? 0 : (int64_t)cfg->retrydelay * 1000;
 		if (left_ms(bc) <= delay) {
 			wlog(WLOG_ERROR, "request to %s:%u: no time left for a retry within %u s",
 			     cfg->host, cfg->port, cfg->timeout);
 			return a.err;
 		}
 		sleep_ms(delay);
-		retries++;
+		bc->retries++;
 	}
 }
 
@@ -338,8 +389,22 @@ static int t_send_all(void *ctx, const uint8_t *data, size_t len)
 	bc->eof = false;
 	bc->pend = NULL;
 	bc->pend_len = 0;
-	int rc = exchange(bc);
-	retry_transport_clear(bc);
+	bc->retries = 0;
+	int rc = 0;
+	if (!bc->pc) {
+		/* Wait for one of the process's connection slots. */
+		rc = backend_conn_take(bc->be, bc->deadline_ms, &bc->pc);
+		if (rc == -ETIMEDOUT)
+			wlog(WLOG_ERROR,
+			     "request to %s:%u: timed out waiting for one of the %u connections",
+			     bc->be->cfg.host, bc->be->cfg.port, BACKEND_MAX_CONNS);
+	}
+	if (rc == 0)
+		rc = exchange(bc);
+	/* The copy is kept (wiped on the next request or at release) in
+	 * case the helper dies while the answer is read: see t_recv_some. */
+	if (rc)
+		retry_transport_clear(bc);
 	return rc;
 }
 
@@ -358,8 +423,28 @@ static ssize_t recv_failed(struct bconn *bc, int err, const char *cause)
 {
 	const struct wsop_config *cfg = &bc->be->cfg;
 	wlog(WLOG_ERROR, "reading the answer from %s:%u failed: %s", cfg->host, cfg->port, cause);
-	retry_transport_drop(bc, err != -ETIMEDOUT && err != -ECONNABORTED);
+	retry_transport_drop(bc, true);
 	return err;
+}
+
+/* The helper died while part of the answer had arrived: the server acted
+ * (or will), so the same bytes, with the same Idempotency-Key, are sent
+ * again on a new helper while retries and time remain; the server answers
+ * the same way and the client reads that answer from its start. */
+static int restart(struct bconn *bc, const char *cause)
+{
+	const struct wsop_config *cfg = &bc->be->cfg;
+	if (!bc->req || bc->retries >= cfg->maxretries || left_ms(bc) <= 0)
+		return -ECONNABORTED;
+	wlog(WLOG_ERROR, "reading the answer from %s:%u failed: %s (attempt %u of %u)", cfg->host,
+	     cfg->port, cause, bc->retries + 1, cfg->maxretries + 1);
+	retry_transport_drop(bc, false);
+	bc->retries++;
+	bc->eof = false;
+	int rc = exchange(bc);
+	if (rc)
+		retry_transport_clear(bc);
+	return rc;
 }
 
 static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
@@ -371,7 +456,8 @@ static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 		return hand_out(bc, buf, cap);
 	if (bc->eof)
 		return 0;
-	if (!bc->sess || !bc->handle)
+	struct pconn *pc = bc->pc;
+	if (!pc || !pc->sess || !pc->handle)
 		return -ENOTCONN;
 	int64_t left = left_ms(bc);
 	if (timeout_ms < left)
@@ -389,13 +475,15 @@ static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 	if (chan_recv_args_encode(&ra, args) != 0)
 		return -EINVAL;
 	struct chan_frame req = {
-		.type = CHAN_T_RECV, .conn = bc->handle, .payload = args, .len = sizeof(args)
+		.type = CHAN_T_RECV, .conn = pc->handle, .payload = args, .len = sizeof(args)
 	};
 	struct chan_frame ans;
-	int rc = chan_mux_call(bc->sess->mux, &req, -1, chan_mux_now_ms() + left, bc->fbuf, &ans);
+	int rc = chan_mux_call(pc->sess->mux, &req, -1, chan_mux_now_ms() + left, pc->fbuf, &ans);
 	if (rc) {
 		struct attempt a = { .err = rc };
 		channel_failure(bc, rc, true, &a);
+		if (a.err == -ECONNABORTED && restart(bc, a.cause) == 0)
+			return -ERESTART;
 		return recv_failed(bc, a.err, a.cause);
 	}
 	switch (ans.type) {

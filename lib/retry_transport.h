@@ -5,16 +5,22 @@
  *  - send_all keeps a copy of the request (wiped afterwards: it may hold a
  *    passphrase) and sends it with SEND + REPLY_DATA, so a request whose
  *    answer fits one DATA frame costs one round trip to the helper;
+ *  - the first request of a client takes a connection slot
+ *    (backend_conn_take), waiting within its deadline;
  *  - a failure before any byte of the answer (refused, reset, closed, TLS)
  *    sends the same bytes again on a new connection, MAXRETRIES times,
  *    RETRYDELAY seconds apart; a pooled connection found dead on first use
- *    is replaced once without counting;
- *  - all of it within TIMEOUT seconds of the call's start;
+ *    is replaced once without counting; a request the helper died with is
+ *    sent again at once on a new helper (counted); a "503 busy" answer is
+ *    sent again after a short back-off (counted), and returned as it is
+ *    when retries or time run out;
+ *  - all of it within TIMEOUT seconds of the call's start; a helper found
+ *    hung (chan_mux.h) is killed;
  *  - recv_some hands out buffered DATA and asks the helper (RECV) for more.
  * Errors a call can end with, besides the client's own: -ECONNREFUSED,
  * -ETIMEDOUT, -EHOSTUNREACH, -EKEYREJECTED (TLS verification or credentials
  * failed), -ECONNRESET (the connection broke), -ECONNABORTED (the helper
- * died while the request was with it), -EIO (the helper refused or failed).
+ * died while the request was with it, and retries ran out), -EIO (the helper refused or failed).
  */
 #ifndef PKCS11WSOP_LIB_RETRY_TRANSPORT_H
 #define PKCS11WSOP_LIB_RETRY_TRANSPORT_H

@@ -188,6 +188,12 @@ static int read_answer(struct wsop_client *c, struct http_message *answer)
 			return -ETIMEDOUT;
 		ssize_t got = c->transport.recv_some(c->transport.ctx, c->rbuf + c->rlen,
 		                                     c->rcap - c->rlen, (int)left);
+		if (got == -ERESTART) {
+			/* The request was sent again: its answer starts over. */
+			OPENSSL_cleanse(c->rbuf, c->rlen);
+			c->rlen = 0;
+			continue;
+		}
 		if (got == 0)
 			return -ECONNRESET;
 		if (got < 0)

@@ -7,7 +7,11 @@
  *  - send_all writes all len bytes or fails: 0 or a negative errno.
  *  - recv_some waits at most timeout_ms for at least one byte and returns
  *    how many it stored in buf[0..cap) (> 0), 0 at a clean end of stream,
- *    or a negative errno (-ETIMEDOUT when the wait ran out).
+ *    or a negative errno (-ETIMEDOUT when the wait ran out). -ERESTART
+ *    means the transport sent the request again on a new connection (the
+ *    old one broke while the answer was read, and repeating the request
+ *    is safe): the bytes of this answer received so far are void, and the
+ *    answer is read again from its start.
  *  - Neither callback is called concurrently for one ctx.
  */
 #ifndef PKCS11WSOP_LIB_WSOP_TRANSPORT_H

@@ -7,9 +7,13 @@
  * (its environment is empty, as the contract says):
  *   CONFIG.fail  send a channel-level ERROR (CREDENTIALS) and exit 1
  *   CONFIG.hang  send READY, then read frames and never answer
+ *   CONFIG.split answer the first request with its first 10 bytes only,
+ *                then die (SIGKILL) on the RECV for the rest, removing
+ *                the marker so that the next helper behaves
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,7 @@
 static int conns[CONNS_MAX + 1]; /* handle -> fd, 0 unused */
 static uint8_t rbuf[CHAN_MAX_FRAME];
 static uint8_t data[CHAN_MAX_PAYLOAD];
+static char split_path[4200]; /* "" unless in split mode */
 
 static bool marker(const char *cfg, const char *suffix)
 {
@@ -84,7 +89,7 @@ static void on_send(const struct chan_frame *f)
 		off += (uint32_t)w;
 	}
 	if (f->flags & CHAN_F_REPLY_DATA)
-		read_answer(f->id, f->conn, CHAN_MAX_PAYLOAD, -1);
+		read_answer(f->id, f->conn, split_path[0] ? 10 : CHAN_MAX_PAYLOAD, -1);
 	else
 		answer(CHAN_T_SENT, f->id, f->conn, NULL, 0);
 }
@@ -113,6 +118,8 @@ int main(int argc, char **argv)
 	if (chan_ready_encode((uint32_t)getpid(), "fake helper", ready, sizeof(ready), &len) != 0)
 		return 2;
 	bool hang = marker(cfg, "hang"); /* before READY: the test removes it then */
+	if (marker(cfg, "split"))
+		snprintf(split_path, sizeof(split_path), "%s.split", cfg);
 	answer(CHAN_T_READY, 0, 0, ready, len);
 	for (;;) {
 		struct chan_frame f;
@@ -141,6 +148,10 @@ int main(int argc, char **argv)
 			} else if (f.type == CHAN_T_SEND) {
 				on_send(&f);
 			} else if (f.type == CHAN_T_RECV) {
+				if (split_path[0]) {
+					unlink(split_path);
+					raise(SIGKILL);
+				}
 				if (chan_recv_args_parse(&f, &ra) != 0)
 					return 3;
 				read_answer(f.id, f.conn, ra.max_bytes, (int)ra.timeout_ms);

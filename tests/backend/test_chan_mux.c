@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -66,6 +68,7 @@ struct pinger {
 	struct chan_mux *mux;
 	int rc;
 	uint16_t type;
+	atomic_bool done;
 };
 
 static void *ping_thread(void *arg)
@@ -77,6 +80,7 @@ static void *ping_thread(void *arg)
 	if (p->rc == 0)
 		p->type = ans.type;
 	free(buf);
+	atomic_store(&p->done, true);
 	return NULL;
 }
 
@@ -133,18 +137,24 @@ static void no_answer_times_out_and_a_late_connected_is_closed(void **state)
 	uint32_t late = f.id;
 	helper_answer(fx->sv[1], CHAN_T_CONNECTED, late, 42, "TLSv1.3", 7);
 	struct pinger p = { .mux = fx->mux, .rc = -1 };
+	atomic_init(&p.done, false);
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, ping_thread, &p), 0);
-	bool saw_close = false, saw_ping = false;
-	while (!saw_close || !saw_ping) {
-		assert_int_equal(helper_read(fx->sv[1], hbuf, &f, &got_fd), 0);
+	/* PINGs (the pinger's, and maybe the mux's own liveness probe) are
+	 * answered until the CLOSE came and the pinger has its PONG. */
+	bool saw_close = false;
+	while (!saw_close || !atomic_load(&p.done)) {
+		int rc =
+		    chan_recv(fx->sv[1], hbuf, CHAN_MAX_FRAME, CHAN_TO_HELPER, &f, &got_fd, 100);
+		if (rc == -ETIMEDOUT)
+			continue;
+		assert_int_equal(rc, 0);
 		if (f.type == CHAN_T_CLOSE) {
 			assert_int_equal(f.conn, 42);
 			saw_close = true;
 			helper_answer(fx->sv[1], CHAN_T_CLOSED, f.id, 42, NULL, 0);
 		} else {
 			assert_int_equal(f.type, CHAN_T_PING);
-			saw_ping = true;
 			helper_answer(fx->sv[1], CHAN_T_PONG, f.id, 0, NULL, 0);
 		}
 	}
@@ -200,6 +210,107 @@ static void channel_error_kills_the_mux_with_its_text(void **state)
 	free(buf);
 }
 
+/* A waiter on a helper that reads nothing ends at its deadline and finds
+ * the helper hung (its PING went unanswered); another waiter with a later
+ * deadline is woken at once with -ECONNABORTED. */
+struct caller {
+	struct chan_mux *mux;
+	int64_t deadline_ms;
+	int64_t ended_ms;
+	int rc;
+	uint32_t len; /* payload of a SEND; 0 sends a PING */
+};
+
+static void *call_thread(void *arg)
+{
+	struct caller *c = arg;
+	uint8_t *buf = malloc(CHAN_MAX_FRAME);
+	uint8_t *payload = calloc(1, c->len + 1);
+	struct chan_frame req = { .type = c->len ? CHAN_T_SEND : CHAN_T_PING,
+		                  .conn = c->len ? 7 : 0,
+		                  .payload = c->len ? payload : NULL,
+		                  .len = c->len },
+	                  ans;
+	c->rc = buf && payload ? chan_mux_call(c->mux, &req, -1, c->deadline_ms, buf, &ans) : -1;
+	c->ended_ms = chan_mux_now_ms();
+	free(payload);
+	free(buf);
+	return NULL;
+}
+
+static void silent_helper_is_found_hung_within_the_deadline(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t t0 = chan_mux_now_ms();
+	struct caller first = { .mux = fx->mux, .deadline_ms = t0 + 1500 };
+	struct caller later = { .mux = fx->mux, .deadline_ms = t0 + 8000 };
+	pthread_t a, b;
+	assert_int_equal(pthread_create(&a, NULL, call_thread, &first), 0);
+	assert_int_equal(pthread_create(&b, NULL, call_thread, &later), 0);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	assert_int_equal(first.rc, -ETIMEDOUT);
+	assert_true(first.ended_ms - first.deadline_ms < 300);
+	assert_true(chan_mux_hung(fx->mux));
+	assert_int_equal(later.rc, -ECONNABORTED);
+	assert_true(later.ended_ms - first.deadline_ms < 300);
+}
+
+/* Answers every PING with a PONG, nothing else, until the channel ends. */
+static void *pong_only_helper(void *arg)
+{
+	int fd = *(int *)arg;
+	uint8_t *buf = malloc(CHAN_MAX_FRAME);
+	struct chan_frame f;
+	int got_fd;
+	while (buf && chan_recv(fd, buf, CHAN_MAX_FRAME, CHAN_TO_HELPER, &f, &got_fd, 5000) == 0)
+		if (f.type == CHAN_T_PING) {
+			struct chan_frame pong = { .type = CHAN_T_PONG, .id = f.id };
+			(void)chan_send(fd, &pong, -1, 1000);
+		}
+	free(buf);
+	return NULL;
+}
+
+static void live_helper_without_an_answer_is_not_hung(void **state)
+{
+	struct fixture *fx = *state;
+	pthread_t h;
+	assert_int_equal(pthread_create(&h, NULL, pong_only_helper, &fx->sv[1]), 0);
+	struct caller c = { .mux = fx->mux, .deadline_ms = chan_mux_now_ms() + 1500, .len = 16 };
+	call_thread(&c);
+	assert_int_equal(c.rc, -ETIMEDOUT);
+	assert_true(c.ended_ms - c.deadline_ms < 300);
+	assert_false(chan_mux_hung(fx->mux));
+	assert_false(chan_mux_dead(fx->mux));
+	shutdown(fx->sv[1], SHUT_RDWR);
+	pthread_join(h, NULL);
+}
+
+/* Nobody reads the channel: big SENDs fill it, and the threads that come
+ * later queue for the send role. Each ends by its own deadline. */
+static void full_channel_holds_no_sender_past_its_deadline(void **state)
+{
+	struct fixture *fx = *state;
+	enum { SENDERS = 8 };
+	struct caller c[SENDERS];
+	pthread_t th[SENDERS];
+	for (int i = 0; i < SENDERS; i++) {
+		c[i] = (struct caller){ .mux = fx->mux,
+			                .deadline_ms = chan_mux_now_ms() + 700,
+			                .len = CHAN_MAX_PAYLOAD };
+		assert_int_equal(pthread_create(&th[i], NULL, call_thread, &c[i]), 0);
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	for (int i = 0; i < SENDERS; i++) {
+		pthread_join(th[i], NULL);
+		/* -EPIPE: found dead (hung) before its frame went out. */
+		assert_true(c[i].rc == -ETIMEDOUT || c[i].rc == -ECONNABORTED || c[i].rc == -EPIPE);
+		assert_true(c[i].ended_ms - c[i].deadline_ms < 300);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +319,9 @@ int main(void)
 		T(no_answer_times_out_and_a_late_connected_is_closed),
 		T(closed_channel_aborts_waiters_and_refuses_new_calls),
 		T(channel_error_kills_the_mux_with_its_text),
+		T(silent_helper_is_found_hung_within_the_deadline),
+		T(live_helper_without_an_answer_is_not_hung),
+		T(full_channel_holds_no_sender_past_its_deadline),
 	};
 	return cmocka_run_group_tests_name("chan_mux", tests, NULL, NULL);
 }

@@ -60,12 +60,15 @@ int p11_fixture_write_config(const struct e2e_server *srv, const char *dir, char
 	return setenv("PKCS11WSOP_CONF", path_out, 1);
 }
 
-int p11_count_children(void)
+/* Children of this process, live or zombie, whose command name starts
+ * with comm ("" for any): how many, and the pid of a live one (0 if none). */
+static int scan_children(const char *comm, pid_t *live)
 {
 	DIR *d = opendir("/proc");
 	int n = 0;
 	pid_t me = getpid();
 
+	*live = 0;
 	if (d == NULL)
 		return -1;
 	for (struct dirent *e; (e = readdir(d)) != NULL;) {
@@ -80,14 +83,34 @@ int p11_count_children(void)
 		fclose(f);
 		buf[len] = '\0';
 		/* "pid (comm) state ppid ...": comm may hold blanks. */
+		const char *open = strchr(buf, '(');
 		const char *close = strrchr(buf, ')');
 		char state;
 		int ppid;
-		if (close != NULL && sscanf(close + 1, " %c %d", &state, &ppid) == 2 && ppid == me)
-			n++;
+		if (open == NULL || close == NULL ||
+		    sscanf(close + 1, " %c %d", &state, &ppid) != 2 || ppid != me ||
+		    strncmp(open + 1, comm, strlen(comm)) != 0)
+			continue;
+		n++;
+		if (state != 'Z')
+			*live = (pid_t)atoi(e->d_name);
 	}
 	closedir(d);
 	return n;
+}
+
+int p11_count_children(void)
+{
+	pid_t live;
+	return scan_children("", &live);
+}
+
+pid_t p11_helper_child(void)
+{
+	pid_t live;
+	/* The kernel keeps 15 characters of the command name. */
+	scan_children("pkcs11wsop-help", &live);
+	return live;
 }
 
 bool p11_helper_usable(void)

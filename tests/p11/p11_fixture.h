@@ -16,7 +16,8 @@
  *    $PKCS11WSOP_HELPER is an unsanitized build (so that the module's own
  *    code can still be run under the sanitizers by hand).
  *  - p11_count_children() counts the live and zombie children of this
- *    process (from /proc), to prove no helper is left behind.
+ *    process (from /proc), to prove no helper is left behind;
+ *    p11_helper_child() is the pid of a live child helper (0 when none).
  *  - struct p11_fx is the group fixture of the module tests. p11_fx_setup()
  *    loads the module into it; then, when p11_helper_usable(), starts wsopd,
  *    connects to it as E2E_CLIENT and writes the config (above) into the
@@ -38,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <p11-kit/pkcs11.h>
 
@@ -69,6 +71,7 @@ CK_FUNCTION_LIST *p11_fixture_open(void **handle);
 int p11_fixture_write_config(const struct e2e_server *srv, const char *dir, char *path_out,
                              size_t cap);
 int p11_count_children(void);
+pid_t p11_helper_child(void);
 bool p11_helper_usable(void);
 
 int p11_fx_setup(struct p11_fx *fx);
