@@ -1,0 +1,195 @@
+/*
+ * Searches over a token whose listing is larger than one HTTP answer may
+ * be (ipc/README.md: 1 MiB), through the real module, the real helper and
+ * a real wsopd: 2,500 AES keys and 20 data objects of 64 KiB. Also the
+ * server's pages themselves: bounded in count and bytes, keyset-chained,
+ * without object values.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tests/p11/p11_fixture.h"
+
+#define PIN      "pass phrase"
+#define NKEYS    2500
+#define NDATA    20
+#define DATA_LEN 65536
+/* The server's page bounds (ipc/README.md). */
+#define PAGE_MAX_ITEMS 1000
+#define PAGE_MAX_BYTES (512 * 1024)
+
+static struct {
+	struct p11_fx p11;
+	char softcard[41];
+	char group[37];
+	CK_SLOT_ID slot;
+} fx;
+
+/* Byte i of data object n. */
+static unsigned char data_byte(unsigned n, size_t i)
+{
+	return (unsigned char)((i * 31u + n * 7u + (i >> 8)) & 0xff);
+}
+
+static void seed_keys(void)
+{
+	char target[128], body[256];
+	snprintf(target, sizeof(target), "/km/v1/groups/%s/keys", fx.group);
+	for (unsigned i = 0; i < NKEYS; i++) {
+		struct e2e_answer ans;
+		snprintf(body, sizeof(body),
+		         "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"key%u\"}}",
+		         i);
+		e2e_call_ok(fx.p11.conn, "POST", target, body, 201, &ans);
+		e2e_answer_free(&ans);
+	}
+}
+
+static void seed_data(void)
+{
+	char target[128];
+	unsigned char *value = malloc(DATA_LEN);
+	size_t cap = DATA_LEN * 2;
+	char *body = malloc(cap);
+	assert_non_null(value);
+	assert_non_null(body);
+	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/objects", fx.softcard);
+	for (unsigned n = 0; n < NDATA; n++) {
+		struct e2e_answer ans;
+		for (size_t i = 0; i < DATA_LEN; i++)
+			value[i] = data_byte(n, i);
+		char *b64 = e2e_b64(value, DATA_LEN);
+		snprintf(body, cap, "{\"class\":\"data\",\"attributes\":{\"label\":\"data%u\",\"value\":\"%s\"}}",
+		         n, b64);
+		free(b64);
+		e2e_call_ok(fx.p11.conn, "POST", target, body, 201, &ans);
+		e2e_answer_free(&ans);
+	}
+	free(body);
+	free(value);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	int r = p11_fx_setup(&fx.p11);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	e2e_softcard_ok(fx.p11.conn, "bigcard", PIN, fx.softcard);
+	e2e_activate_ok(fx.p11.conn, fx.softcard, PIN);
+	e2e_group_ok(fx.p11.conn, "pkcs11", fx.softcard, fx.group);
+	seed_keys();
+	seed_data();
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	p11_fx_teardown(&fx.p11);
+	return 0;
+}
+
+static CK_SESSION_HANDLE login(void)
+{
+	CK_SESSION_HANDLE s;
+	assert_int_equal(fx.p11.f->C_Initialize(NULL), CKR_OK);
+	CK_SLOT_ID slot = p11_slot_of(fx.p11.f, "bigcard");
+	assert_int_equal(fx.p11.f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_OK);
+	assert_int_equal(
+	    fx.p11.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, (CK_ULONG)strlen(PIN)), CKR_OK);
+	return s;
+}
+
+/* Every handle of a search, fetched 97 at a time; *out is malloc'd. */
+static CK_ULONG find_all(CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                         CK_OBJECT_HANDLE **out)
+{
+	CK_ULONG total = 0, got = 0, cap = NKEYS + NDATA + 100;
+	CK_OBJECT_HANDLE *h = calloc(cap, sizeof(*h));
+	assert_non_null(h);
+	assert_int_equal(fx.p11.f->C_FindObjectsInit(s, tmpl, n), CKR_OK);
+	do {
+		CK_ULONG want = cap - total < 97 ? cap - total : 97;
+		assert_int_equal(fx.p11.f->C_FindObjects(s, h + total, want, &got), CKR_OK);
+		total += got;
+	} while (got > 0 && total < cap);
+	assert_int_equal(fx.p11.f->C_FindObjectsFinal(s), CKR_OK);
+	*out = h;
+	return total;
+}
+
+static int cmp_handle(const void *a, const void *b)
+{
+	CK_OBJECT_HANDLE x = *(const CK_OBJECT_HANDLE *)a, y = *(const CK_OBJECT_HANDLE *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void search_finds_every_key_and_data_object(void **state)
+{
+	(void)state;
+	P11_NEED_HELPER();
+	CK_SESSION_HANDLE s = login();
+	CK_OBJECT_HANDLE *h;
+	CK_ULONG n = find_all(s, NULL, 0, &h);
+	assert_int_equal(n, NKEYS + NDATA);
+	/* Each once. */
+	qsort(h, n, sizeof(*h), cmp_handle);
+	for (CK_ULONG i = 1; i < n; i++)
+		assert_true(h[i] != h[i - 1]);
+	free(h);
+
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_ATTRIBUTE by_class[] = { { CKA_CLASS, &cls, sizeof(cls) } };
+	assert_int_equal(find_all(s, by_class, 1, &h), NDATA);
+	free(h);
+	cls = CKO_SECRET_KEY;
+	assert_int_equal(find_all(s, by_class, 1, &h), NKEYS);
+	free(h);
+	CK_ATTRIBUTE by_label[] = { { CKA_LABEL, "key1234", 7 } };
+	assert_int_equal(find_all(s, by_label, 1, &h), 1);
+	free(h);
+	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
+}
+
+static void data_values_read_back(void **state)
+{
+	(void)state;
+	P11_NEED_HELPER();
+	CK_SESSION_HANDLE s = login();
+	unsigned char *buf = malloc(DATA_LEN);
+	assert_non_null(buf);
+	for (unsigned n = 0; n < NDATA; n += 7) {
+		char label[16];
+		snprintf(label, sizeof(label), "data%u", n);
+		CK_ATTRIBUTE by_label[] = { { CKA_LABEL, label, (CK_ULONG)strlen(label) } };
+		CK_OBJECT_HANDLE *h;
+		assert_int_equal(find_all(s, by_label, 1, &h), 1);
+		CK_ATTRIBUTE v = { CKA_VALUE, NULL, 0 };
+		assert_int_equal(fx.p11.f->C_GetAttributeValue(s, h[0], &v, 1), CKR_OK);
+		assert_int_equal(v.ulValueLen, DATA_LEN);
+		v.pValue = buf;
+		assert_int_equal(fx.p11.f->C_GetAttributeValue(s, h[0], &v, 1), CKR_OK);
+		assert_int_equal(v.ulValueLen, DATA_LEN);
+		for (size_t i = 0; i < DATA_LEN; i++)
+			if (buf[i] != data_byte(n, i))
+				fail_msg("data%u byte %zu differs", n, i);
+		free(h);
+	}
+	free(buf);
+	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(search_finds_every_key_and_data_object),
+		cmocka_unit_test(data_values_read_back),
+	};
+	return p11_main("p11_paging", tests, group_setup, group_teardown);
+}
