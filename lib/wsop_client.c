@@ -442,6 +442,35 @@ int wsop_key_delete(struct wsop_client *c, const char *group_id, const char *key
 	return exchange(c, &x);
 }
 
+/* The query of a page: "?limit=N" and "&after=ID" when after is given. */
+static int page_query(char *buf, size_t cap, const char *after, size_t limit)
+{
+	if (after && after[0] && !wsop_uuid_valid(after))
+		return -EINVAL;
+	if (limit == 0 || limit > WSOP_PAGE_MAX_ITEMS)
+		limit = WSOP_PAGE_MAX_ITEMS;
+	int n = after && after[0] ? snprintf(buf, cap, "?limit=%zu&after=%s", limit, after)
+	                          : snprintf(buf, cap, "?limit=%zu", limit);
+	return n < 0 || (size_t)n >= cap ? -EINVAL : 0;
+}
+
+int wsop_key_list_page(struct wsop_client *c, const char *group_id, const char *after, size_t limit,
+                       struct wsop_key_list *out)
+{
+	char path[PATH_MAX_LEN], query[96];
+	if (!c || !out || !wsop_uuid_valid(group_id) ||
+	    page_query(query, sizeof(query), after, limit))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/km/v1/groups/%s/keys%s", group_id, query);
+	struct exchange x = { .method = "GET",
+		              .path = path,
+		              .want_status = 200,
+		              .decode = dec_key_list,
+		              .out = out,
+		              .out_size = sizeof(*out) };
+	return exchange(c, &x);
+}
+
 /* ---- objects ------------------------------------------------------------- */
 
 int wsop_object_create(struct wsop_client *c, const char *softcard_id,
@@ -481,6 +510,23 @@ int wsop_object_list(struct wsop_client *c, const char *softcard_id, struct wsop
 	if (!c || !out || !wsop_softcard_id_valid(softcard_id))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/objects", softcard_id);
+	struct exchange x = { .method = "GET",
+		              .path = path,
+		              .want_status = 200,
+		              .decode = dec_object_list,
+		              .out = out,
+		              .out_size = sizeof(*out) };
+	return exchange(c, &x);
+}
+
+int wsop_object_list_page(struct wsop_client *c, const char *softcard_id, const char *after,
+                          size_t limit, struct wsop_object_list *out)
+{
+	char path[PATH_MAX_LEN], query[96];
+	if (!c || !out || !wsop_softcard_id_valid(softcard_id) ||
+	    page_query(query, sizeof(query), after, limit))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/objects%s", softcard_id, query);
 	struct exchange x = { .method = "GET",
 		              .path = path,
 		              .want_status = 200,

@@ -65,6 +65,10 @@ static const char schema_v1[] =
     " PRIMARY KEY (client, key));"
     "CREATE INDEX idempotency_created ON idempotency(created);";
 
+static const char paging_indexes[] =
+    "CREATE INDEX IF NOT EXISTS keys_group_id ON keys(group_id, id);"
+    "CREATE INDEX IF NOT EXISTS objects_softcard_id ON objects(softcard_id, id);";
+
 /* ---- clock ------------------------------------------------------------- */
 
 void store_set_clock(struct store *st, int64_t (*fn)(void *arg), void *arg)
@@ -168,6 +172,11 @@ static int migrate(struct store *st)
 		if (rc == STORE_OK)
 			rc = write_version(st, 1);
 	}
+	/* The paged listings walk keys and objects in id order: indexes that
+	 * any version-1 store gets (they change no table, so older wsopd
+	 * binaries still open the file). */
+	if (rc == STORE_OK)
+		rc = exec_const(st->db, paging_indexes);
 	/* Later versions add their step here: if (version < 2) ... */
 	if (rc == STORE_OK)
 		rc = exec_const(st->db, "COMMIT");

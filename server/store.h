@@ -43,6 +43,11 @@
  *  - An id of the wrong shape passed to get/delete/list (e.g. straight from
  *    a URL) is answered STORE_NOT_FOUND (or an empty list), never an error;
  *    a malformed id given for an insert is STORE_ERR_ARG.
+ *  - Pages (store_key_page, store_object_page) are in id order: the rows
+ *    whose id is greater than `after` (NULL or "" for the first page; an
+ *    id that no longer exists is fine), at most `limit` (>= 1) of them,
+ *    and *more says whether rows follow. Keyset paging: a row inserted or
+ *    deleted meanwhile never shifts another page.
  *  - Lists are in creation order. Lists return a malloc'd array (NULL when
  *    empty) that the caller frees with free(), or with store_object_list_free
  *    for objects (they own heap fields).
@@ -160,6 +165,10 @@ struct store_object {
 	struct store_attr serial_number;    /* binary, <= 256 */
 	struct store_attr start_date;       /* text, 0 or 8 bytes */
 	struct store_attr end_date;         /* text, 0 or 8 bytes */
+	/* A page without values: value.present is false and these say
+	 * whether there is one and its length. */
+	bool value_omitted;
+	size_t value_len;
 };
 
 /* An idempotent answer as recorded. body is malloc'd (NULL when empty),
@@ -237,6 +246,9 @@ int store_key_get(struct store *st, const char *group_id, const char *key_id, st
                   uint8_t *wrapped, size_t wrapped_cap, size_t *wrapped_len);
 int store_key_list(struct store *st, const char *group_id, struct store_key **out, size_t *count);
 int store_key_delete(struct store *st, const char *group_id, const char *key_id);
+/* A page of the keys of a group (see "Pages" above). */
+int store_key_page(struct store *st, const char *group_id, const char *after, size_t limit,
+                   struct store_key **out, size_t *count, bool *more);
 
 /* ---- objects --------------------------------------------------------------- */
 
@@ -248,6 +260,13 @@ int store_object_get(struct store *st, const char *softcard_id, const char *obje
 int store_object_list(struct store *st, const char *softcard_id, struct store_object **out,
                       size_t *count);
 int store_object_delete(struct store *st, const char *softcard_id, const char *object_id);
+/* A page of the objects of a softcard (see "Pages" above). with_values
+ * false: no value is read (value_omitted, value_len say what there is).
+ * with_values true: the page also ends after the row that brings the sum
+ * of the values read past max_value_bytes. Free with store_object_list_free. */
+int store_object_page(struct store *st, const char *softcard_id, const char *after, size_t limit,
+                      bool with_values, size_t max_value_bytes, struct store_object **out,
+                      size_t *count, bool *more);
 /* Frees the attribute data of an object filled by get/list. */
 void store_object_clear(struct store_object *o);
 void store_object_list_free(struct store_object *list, size_t count);

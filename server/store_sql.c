@@ -235,3 +235,33 @@ int store_read_rows(struct store *st, sqlite3_stmt *stmt, size_t elem_size, stor
 		++*count;
 	}
 }
+
+int store_read_page(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
+                    size_t limit, size_t (*row_bytes)(const void *row), size_t max_bytes,
+                    void **items, size_t *count, bool *more)
+{
+	size_t cap = 0, bytes = 0;
+	*more = false;
+	for (;;) {
+		int s = sqlite3_step(stmt);
+		if (s == SQLITE_DONE)
+			return STORE_OK;
+		if (s != SQLITE_ROW)
+			return store_errcode(st);
+		if (*count >= limit || (row_bytes != NULL && bytes > max_bytes)) {
+			*more = true;
+			return STORE_OK;
+		}
+		int rc = store_list_grow(items, elem_size, *count, &cap);
+		if (rc != STORE_OK)
+			return rc;
+		void *row = (unsigned char *)*items + *count * elem_size;
+		memset(row, 0, elem_size);
+		rc = read(stmt, row);
+		if (rc != STORE_OK)
+			return rc;
+		++*count;
+		if (row_bytes != NULL)
+			bytes += row_bytes(row);
+	}
+}
