@@ -134,7 +134,7 @@ struct wsop_activate_req {
  * "Paging"): at most WSOP_PAGE_MAX_ITEMS items and WSOP_PAGE_MAX_BYTES of
  * JSON each, in id order; "next" (the last id of the page) says that more
  * follow. Both bounds keep a page far below HTTP_MAX_BODY (1 MiB). */
-#define WSOP_PAGE_MAX_ITEMS 1000
+#define WSOP_PAGE_MAX_ITEMS 500
 #define WSOP_PAGE_MAX_BYTES (512u * 1024)
 
 /* Answer: {"protectiondomains":[softcard, ...]}. */

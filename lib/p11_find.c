@@ -8,8 +8,8 @@
  *  - Logged in, C_FindObjectsInit lists the token once: the keys of every
  *    group of the softcard (not only the module's "pkcs11" group: keys
  *    other tools made there are the token's too) and its data objects and
- *    certificates, page after page (ipc/README.md, "Paging": up to 1,000
- *    per round trip), all pages before it returns. Matches are fixed at
+ *    certificates, page after page (ipc/README.md, "Paging": up to 500
+ *    per round trip, WSOP_PAGE_MAX_ITEMS), all pages before it returns. Matches are fixed at
  *    C_FindObjectsInit: the search is a snapshot, as in SoftHSMv2, and as
  *    applications expect (they may destroy what they find while they
  *    iterate). A template that names CKA_CLASS lists only the keys or only

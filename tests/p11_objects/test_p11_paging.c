@@ -20,7 +20,7 @@
 #define NDATA    20
 #define DATA_LEN 65536
 /* The server's page bounds (ipc/README.md). */
-#define PAGE_MAX_ITEMS 1000
+#define PAGE_MAX_ITEMS 500
 #define PAGE_MAX_BYTES (512 * 1024)
 
 static struct {
@@ -42,9 +42,9 @@ static void seed_keys(void)
 	snprintf(target, sizeof(target), "/km/v1/groups/%s/keys", fx.group);
 	for (unsigned i = 0; i < NKEYS; i++) {
 		struct e2e_answer ans;
-		snprintf(body, sizeof(body),
-		         "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"key%u\"}}",
-		         i);
+		snprintf(
+		    body, sizeof(body),
+		    "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"key%u\"}}", i);
 		e2e_call_ok(fx.p11.conn, "POST", target, body, 201, &ans);
 		e2e_answer_free(&ans);
 	}
@@ -64,8 +64,10 @@ static void seed_data(void)
 		for (size_t i = 0; i < DATA_LEN; i++)
 			value[i] = data_byte(n, i);
 		char *b64 = e2e_b64(value, DATA_LEN);
-		snprintf(body, cap, "{\"class\":\"data\",\"attributes\":{\"label\":\"data%u\",\"value\":\"%s\"}}",
-		         n, b64);
+		snprintf(
+		    body, cap,
+		    "{\"class\":\"data\",\"attributes\":{\"label\":\"data%u\",\"value\":\"%s\"}}",
+		    n, b64);
 		free(b64);
 		e2e_call_ok(fx.p11.conn, "POST", target, body, 201, &ans);
 		e2e_answer_free(&ans);
@@ -185,11 +187,127 @@ static void data_values_read_back(void **state)
 	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
 }
 
+/* GET target; asserts 200 and a page within the bounds. */
+static json_object *get_page(const char *target, struct e2e_answer *ans)
+{
+	json_object *j = e2e_call_ok(fx.p11.conn, "GET", target, NULL, 200, ans);
+	assert_true(ans->body_len <= PAGE_MAX_BYTES);
+	return j;
+}
+
+/* Walks every page of base with ?limit=limit; returns the items seen and
+ * checks that ids only grow, that "next" is the last id of its page and
+ * that every page but the last is full (these items are small). */
+static size_t walk(const char *base, const char *member, unsigned limit, size_t *pages)
+{
+	char target[256], after[37] = "", last[37] = "";
+	size_t seen = 0;
+	*pages = 0;
+	for (;;) {
+		struct e2e_answer ans;
+		if (after[0])
+			snprintf(target, sizeof(target), "%s?after=%s&limit=%u", base, after,
+			         limit);
+		else
+			snprintf(target, sizeof(target), "%s?limit=%u", base, limit);
+		json_object *j = get_page(target, &ans);
+		json_object *arr = e2e_arr(j, member);
+		size_t n = json_object_array_length(arr);
+		assert_true(n <= limit && n <= PAGE_MAX_ITEMS);
+		assert_true(n > 0 || *pages == 0);
+		for (size_t i = 0; i < n; i++) {
+			const char *id = e2e_str(json_object_array_get_idx(arr, i), "id");
+			assert_true(strcmp(id, last) > 0);
+			snprintf(last, sizeof(last), "%s", id);
+		}
+		seen += n;
+		++*pages;
+		json_object *next;
+		if (!json_object_object_get_ex(j, "next", &next)) {
+			e2e_answer_free(&ans);
+			return seen;
+		}
+		assert_int_equal(n, limit < PAGE_MAX_ITEMS ? limit : PAGE_MAX_ITEMS);
+		assert_string_equal(json_object_get_string(next), last);
+		snprintf(after, sizeof(after), "%s", last);
+		e2e_answer_free(&ans);
+	}
+}
+
+static void server_pages_are_bounded_and_chained(void **state)
+{
+	(void)state;
+	P11_NEED_HELPER();
+	char keys[128], objects[128], target[256];
+	struct e2e_answer ans;
+	size_t pages;
+	snprintf(keys, sizeof(keys), "/km/v1/groups/%s/keys", fx.group);
+	snprintf(objects, sizeof(objects), "/km/v1/protectiondomains/%s/objects", fx.softcard);
+	e2e_activate_ok(fx.p11.conn, fx.softcard, PIN);
+
+	assert_int_equal(walk(keys, "keys", PAGE_MAX_ITEMS, &pages), NKEYS);
+	assert_int_equal(pages, (NKEYS + PAGE_MAX_ITEMS - 1) / PAGE_MAX_ITEMS);
+	assert_int_equal(walk(keys, "keys", 999, &pages), NKEYS);
+	assert_int_equal(pages, (NKEYS + PAGE_MAX_ITEMS - 1) / PAGE_MAX_ITEMS);
+	assert_int_equal(walk(keys, "keys", 333, &pages), NKEYS);
+	assert_int_equal(pages, (NKEYS + 332) / 333);
+	/* Over the maximum is the maximum. */
+	snprintf(target, sizeof(target), "%s?limit=5000", keys);
+	assert_int_equal(json_object_array_length(e2e_arr(get_page(target, &ans), "keys")),
+	                 PAGE_MAX_ITEMS);
+	e2e_answer_free(&ans);
+	/* No query: the first page, with where to go on. */
+	json_object *j = get_page(keys, &ans);
+	assert_int_equal(json_object_array_length(e2e_arr(j, "keys")), PAGE_MAX_ITEMS);
+	assert_true(json_object_object_get_ex(j, "next", NULL));
+	e2e_answer_free(&ans);
+	/* After the last id there is nothing, and no "next". */
+	snprintf(target, sizeof(target), "%s?after=ffffffff-ffff-4fff-bfff-ffffffffffff", keys);
+	j = get_page(target, &ans);
+	assert_int_equal(json_object_array_length(e2e_arr(j, "keys")), 0);
+	e2e_assert_members(j, "keys", NULL);
+	e2e_answer_free(&ans);
+	const char *bad[] = { "?limit=0", "?after=xyz", "?limit=1&limit=2", "?page=2", "?" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(target, sizeof(target), "%s%s", keys, bad[i]);
+		assert_int_equal(e2e_request(fx.p11.conn, "GET", target, NULL, NULL, &ans), 0);
+		e2e_assert_error(&ans, 400, "bad_request");
+		e2e_answer_free(&ans);
+	}
+
+	/* Paged objects carry no values, only their length. */
+	assert_int_equal(walk(objects, "objects", 7, &pages), NDATA);
+	assert_int_equal(pages, 3);
+	snprintf(target, sizeof(target), "%s?limit=100", objects);
+	j = get_page(target, &ans);
+	json_object *arr = e2e_arr(j, "objects");
+	assert_int_equal(json_object_array_length(arr), NDATA);
+	for (size_t i = 0; i < NDATA; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		assert_int_equal(e2e_int(o, "value_len"), DATA_LEN);
+		assert_false(json_object_object_get_ex(e2e_obj(o, "attributes"), "value", NULL));
+	}
+	e2e_answer_free(&ans);
+	/* Without a query, values as before, so the page is cut by bytes. */
+	j = get_page(objects, &ans);
+	arr = e2e_arr(j, "objects");
+	size_t first = json_object_array_length(arr);
+	assert_in_range(first, 1, NDATA - 1);
+	assert_true(json_object_object_get_ex(
+	    e2e_obj(json_object_array_get_idx(arr, 0), "attributes"), "value", NULL));
+	assert_false(
+	    json_object_object_get_ex(json_object_array_get_idx(arr, 0), "value_len", NULL));
+	assert_string_equal(e2e_str(j, "next"),
+	                    e2e_str(json_object_array_get_idx(arr, first - 1), "id"));
+	e2e_answer_free(&ans);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(search_finds_every_key_and_data_object),
 		cmocka_unit_test(data_values_read_back),
+		cmocka_unit_test(server_pages_are_bounded_and_chained),
 	};
 	return p11_main("p11_paging", tests, group_setup, group_teardown);
 }

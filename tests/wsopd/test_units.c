@@ -1,4 +1,4 @@
-/* cmocka tests of wsopd's command line and activation table. */
+/* cmocka tests of wsopd's command line, activation table and list queries. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 
 #include "server/activation.h"
 #include "server/options.h"
+#include "server/paging.h"
 
 #define SC1 "0123456789abcdef0123456789abcdef01234567"
 #define SC2 "fedcba9876543210fedcba9876543210fedcba98"
@@ -187,6 +188,67 @@ static void test_wrong_passphrase_delays(void **state)
 	activation_destroy(act);
 }
 
+static void expect_bad_query(const char *query)
+{
+	struct page_query q;
+	const char *why = NULL;
+	memset(&q, 0x5a, sizeof(q));
+	if (page_query_parse(query, &q, &why) != -EINVAL)
+		fail_msg("query '%s' was accepted", query);
+	assert_non_null(why);
+	assert_int_equal(q.limit, 0);
+}
+
+static void test_page_query(void **state)
+{
+	(void)state;
+	struct page_query q;
+	const char *why;
+
+	/* No query: the first page of the legacy form. */
+	assert_int_equal(page_query_parse(NULL, &q, &why), 0);
+	assert_true(q.legacy);
+	assert_int_equal(q.limit, WSOP_PAGE_MAX_ITEMS);
+	assert_string_equal(q.after, "");
+
+	assert_int_equal(page_query_parse("limit=1", &q, &why), 0);
+	assert_false(q.legacy);
+	assert_int_equal(q.limit, 1);
+	assert_int_equal(page_query_parse("after=" K1 "&limit=0007", &q, &why), 0);
+	assert_int_equal(q.limit, 7);
+	assert_string_equal(q.after, K1);
+	assert_int_equal(page_query_parse("after=" K1, &q, &why), 0);
+	assert_int_equal(q.limit, WSOP_PAGE_MAX_ITEMS);
+	/* Over the maximum is the maximum, however many digits (up to 20). */
+	assert_int_equal(page_query_parse("limit=1001", &q, &why), 0);
+	assert_int_equal(q.limit, WSOP_PAGE_MAX_ITEMS);
+	assert_int_equal(page_query_parse("limit=99999999999999999999", &q, &why), 0);
+	assert_int_equal(q.limit, WSOP_PAGE_MAX_ITEMS);
+
+	/* limit 0 would never advance. */
+	expect_bad_query("limit=0");
+	expect_bad_query("limit=000");
+	expect_bad_query("limit=");
+	expect_bad_query("limit=-1");
+	expect_bad_query("limit=+1");
+	expect_bad_query("limit=1e3");
+	expect_bad_query("limit=999999999999999999999");
+	expect_bad_query("limit=1&limit=2");
+	expect_bad_query("after=" K1 "&after=" K1);
+	expect_bad_query("after=");
+	expect_bad_query("after=not-an-id");
+	expect_bad_query("after=" SC1);
+	expect_bad_query("after=00000000-0000-0000-0000-0000000000A1");
+	expect_bad_query("after=" K1 "0");
+	expect_bad_query("");
+	expect_bad_query("&");
+	expect_bad_query("limit=1&");
+	expect_bad_query("limit");
+	expect_bad_query("offset=5");
+	expect_bad_query("protectiondomain=" SC1);
+	assert_int_equal(page_query_parse("limit=1", NULL, &why), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_key_cache_lives_while_any_client_active),
 		cmocka_unit_test(test_key_forget_and_stale_generation),
 		cmocka_unit_test(test_wrong_passphrase_delays),
+		cmocka_unit_test(test_page_query),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
