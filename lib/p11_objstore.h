@@ -58,8 +58,10 @@ CK_RV p11_objstore_reset(void);
 void p11_objstore_free(void);
 
 /* The handle of obj on slot: the existing one when the same server object
- * is known (its cached attributes are refreshed), else a new one holding a
- * deep copy. CKR_OK, CKR_HOST_MEMORY (also when the table is full). */
+ * is known (its cached attributes are kept: token objects do not change;
+ * only a value the entry lacks and obj has is taken), else a new one
+ * holding a deep copy. CKR_OK, CKR_HOST_MEMORY (also when the table is
+ * full). */
 CK_RV p11_objstore_put(const struct p11_slot *slot, const struct p11_object *obj,
                        CK_OBJECT_HANDLE *out);
 
