@@ -46,12 +46,15 @@ void handle_key_list(struct app *app, const struct wsop_request *req,
 	bool more = false;
 	int r;
 
-	if (!load_active_group(app, req, params[0], &group, resp))
+	/* The path (404), the query (400), activation (403). */
+	if (!load_group(app, params[0], &group, resp))
 		return;
 	if (page_query_parse(req->query, &q, &why) != 0) {
 		reply_error(resp, 400, "bad_request", why);
 		return;
 	}
+	if (!require_active(app, req, group.softcard_id, resp))
+		return;
 	r = store_key_page(app->store, params[0], q.after, q.limit, &rows, &count, &more);
 	if (r != STORE_OK) {
 		reply_store_failure(resp, r, "listing keys");

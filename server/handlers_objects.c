@@ -33,6 +33,7 @@ void handle_object_list(struct app *app, const struct wsop_request *req,
                         const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp)
 {
 	struct wsop_object_list list = { 0 };
+	struct store_softcard sc;
 	struct page_query q;
 	struct store_object *rows = NULL;
 	const char *why;
@@ -41,12 +42,15 @@ void handle_object_list(struct app *app, const struct wsop_request *req,
 	bool more = false;
 	int r;
 
-	if (!load_active_softcard(app, req, params[0], resp))
+	/* The path (404), the query (400), activation (403). */
+	if (!load_softcard(app, params[0], &sc, resp))
 		return;
 	if (page_query_parse(req->query, &q, &why) != 0) {
 		reply_error(resp, 400, "bad_request", why);
 		return;
 	}
+	if (!require_active(app, req, params[0], resp))
+		return;
 	/* Values only in the form of clients older than paging; a new
 	 * client fetches a value with GET .../objects/{o} when it needs it. */
 	r = store_object_page(app->store, params[0], q.after, q.limit, q.legacy,

@@ -821,6 +821,87 @@ static void result_names_are_distinct(void **state)
 			assert_string_not_equal(store_result_name(a), store_result_name(b));
 }
 
+/* Pages walk the rows in id order, whatever the limit, and "more" is
+ * true exactly when rows follow. */
+static void key_and_object_pages(void **state)
+{
+	struct fixture *f = *state;
+	struct store_softcard sc;
+	struct store_group g;
+	struct store_key keys[7], *page = NULL;
+	size_t n = 0;
+	bool more = true;
+	make_softcard(f->st, "pages", &sc);
+	make_group(f->st, sc.id, &g);
+	for (int i = 0; i < 7; i++)
+		make_key(f->st, &g, "k", &keys[i]);
+
+	for (size_t limit = 1; limit <= 8; limit++) {
+		char after[STORE_UUID_LEN + 1] = "";
+		size_t seen = 0;
+		do {
+			assert_int_equal(
+			    store_key_page(f->st, g.id, after, limit, &page, &n, &more), STORE_OK);
+			assert_true(n <= limit);
+			for (size_t i = 0; i < n; i++) {
+				assert_true(strcmp(page[i].id, after) > 0);
+				memcpy(after, page[i].id, sizeof(after));
+			}
+			seen += n;
+			assert_int_equal(more, seen < 7);
+			free(page);
+		} while (more);
+		assert_int_equal(seen, 7);
+	}
+	/* After an id that is not there (deleted, or never was). */
+	assert_int_equal(store_key_page(f->st, g.id, "ffffffff-ffff-4fff-bfff-ffffffffffff", 5,
+	                                &page, &n, &more),
+	                 STORE_OK);
+	assert_int_equal(n, 0);
+	assert_false(more);
+	assert_null(page);
+	assert_int_equal(store_key_page(f->st, g.id, NULL, 0, &page, &n, &more), STORE_ERR_ARG);
+	assert_int_equal(store_key_page(f->st, g.id, "nope", 1, &page, &n, &more), STORE_ERR_ARG);
+	assert_int_equal(store_key_page(f->st, "nope", NULL, 1, &page, &n, &more), STORE_OK);
+	assert_int_equal(n, 0);
+
+	/* Objects: without values only their length; with values the page
+	 * stops once they pass the byte budget. */
+	static uint8_t value[1000];
+	for (int i = 0; i < 4; i++) {
+		struct store_object o;
+		memset(&o, 0, sizeof(o));
+		snprintf(o.softcard_id, sizeof(o.softcard_id), "%s", sc.id);
+		o.cls = STORE_OBJECT_DATA;
+		if (i > 0)
+			set_attr(&o.value, value, sizeof(value));
+		assert_int_equal(store_object_insert(f->st, &o), STORE_OK);
+	}
+	struct store_object *objs = NULL;
+	assert_int_equal(store_object_page(f->st, sc.id, NULL, 10, false, 0, &objs, &n, &more),
+	                 STORE_OK);
+	assert_int_equal(n, 4);
+	assert_false(more);
+	size_t with_value = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert_false(objs[i].value.present);
+		assert_null(objs[i].value.data);
+		if (objs[i].value_omitted) {
+			with_value++;
+			assert_int_equal(objs[i].value_len, sizeof(value));
+		}
+	}
+	assert_int_equal(with_value, 3);
+	store_object_list_free(objs, n);
+	assert_int_equal(store_object_page(f->st, sc.id, NULL, 10, true, 1500, &objs, &n, &more),
+	                 STORE_OK);
+	assert_true(more);
+	assert_in_range(n, 2, 3);
+	for (size_t i = 0; i < n; i++)
+		assert_false(objs[i].value_omitted);
+	store_object_list_free(objs, n);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -836,6 +917,7 @@ int main(void)
 		T(group_of_unknown_softcard_refused),
 		T(key_insert_get_list_delete),
 		T(key_bound_to_its_groups_softcard),
+		T(key_and_object_pages),
 		T(object_attributes_round_trip),
 		T(object_bounds_and_owner_checked),
 		T(idempotent_answer_replayed_for_same_request),
