@@ -183,7 +183,58 @@ static void data_values_read_back(void **state)
 				fail_msg("data%u byte %zu differs", n, i);
 		free(h);
 	}
+	/* A search by value reads the objects whose value has its length. */
+	for (size_t i = 0; i < DATA_LEN; i++)
+		buf[i] = data_byte(5, i);
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_ATTRIBUTE by_value[] = { { CKA_CLASS, &cls, sizeof(cls) },
+		                    { CKA_VALUE, buf, DATA_LEN } };
+	CK_OBJECT_HANDLE *h;
+	assert_int_equal(find_all(s, by_value, 2, &h), 1);
+	char label[16];
+	CK_ATTRIBUTE l = { CKA_LABEL, label, sizeof(label) };
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, h[0], &l, 1), CKR_OK);
+	assert_int_equal(l.ulValueLen, 5);
+	assert_memory_equal(label, "data5", 5);
+	free(h);
 	free(buf);
+	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
+}
+
+/* An object destroyed by someone else after the search listed it: reading
+ * its value finds it gone. */
+static void value_of_an_object_deleted_meanwhile_is_handle_invalid(void **state)
+{
+	(void)state;
+	P11_NEED_HELPER();
+	char target[256];
+	struct e2e_answer ans;
+	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/objects", fx.softcard);
+	e2e_activate_ok(fx.p11.conn, fx.softcard, PIN);
+	e2e_call_ok(fx.p11.conn, "POST", target,
+	            "{\"class\":\"data\",\"attributes\":{\"label\":\"gone\",\"value\":\"AQID\"}}",
+	            201, &ans);
+	snprintf(target + strlen(target), sizeof(target) - strlen(target), "/%s",
+	         e2e_str(ans.json, "id"));
+	e2e_answer_free(&ans);
+
+	CK_SESSION_HANDLE s = login();
+	CK_ATTRIBUTE by_label[] = { { CKA_LABEL, "gone", 4 } };
+	CK_OBJECT_HANDLE *h;
+	assert_int_equal(find_all(s, by_label, 1, &h), 1);
+	e2e_call_ok(fx.p11.conn, "DELETE", target, NULL, 204, &ans);
+	e2e_answer_free(&ans);
+	unsigned char v[3];
+	CK_ATTRIBUTE len_only = { CKA_VALUE, NULL, 0 };
+	/* Its length is known from the listing. */
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, h[0], &len_only, 1), CKR_OK);
+	assert_int_equal(len_only.ulValueLen, 3);
+	CK_ATTRIBUTE value = { CKA_VALUE, v, sizeof(v) };
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, h[0], &value, 1),
+	                 CKR_OBJECT_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_GetAttributeValue(s, h[0], &len_only, 1),
+	                 CKR_OBJECT_HANDLE_INVALID);
+	free(h);
 	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
 }
 
@@ -308,6 +359,7 @@ int main(void)
 		cmocka_unit_test(search_finds_every_key_and_data_object),
 		cmocka_unit_test(data_values_read_back),
 		cmocka_unit_test(server_pages_are_bounded_and_chained),
+		cmocka_unit_test(value_of_an_object_deleted_meanwhile_is_handle_invalid),
 	};
 	return p11_main("p11_paging", tests, group_setup, group_teardown);
 }
