@@ -138,6 +138,19 @@ static int dec_crypto_answer(const char *t, size_t n, void *out, struct wsop_jso
 	return wsop_json_decode_crypto_answer(t, n, out, e);
 }
 
+/* A GET whose 200 answer decodes with dec into out (a list). */
+static int get_list(struct wsop_client *c, const char *path, decode_fn dec, void *out,
+                    size_t out_size)
+{
+	struct exchange x = { .method = "GET",
+		              .path = path,
+		              .want_status = 200,
+		              .decode = dec,
+		              .out = out,
+		              .out_size = out_size };
+	return exchange(c, &x);
+}
+
 /* ---- health -------------------------------------------------------------- */
 
 int wsop_health(struct wsop_client *c, struct wsop_health *out)
@@ -352,13 +365,7 @@ int wsop_group_list(struct wsop_client *c, const char *softcard_id, struct wsop_
 		snprintf(path, sizeof(path), "/km/v1/groups?protectiondomain=%s", softcard_id);
 	else
 		snprintf(path, sizeof(path), "/km/v1/groups");
-	struct exchange x = { .method = "GET",
-		              .path = path,
-		              .want_status = 200,
-		              .decode = dec_group_list,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return get_list(c, path, dec_group_list, out, sizeof(*out));
 }
 
 /* ---- keys ---------------------------------------------------------------- */
@@ -400,13 +407,7 @@ int wsop_key_list(struct wsop_client *c, const char *group_id, struct wsop_key_l
 	if (!c || !out || !wsop_uuid_valid(group_id))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/km/v1/groups/%s/keys", group_id);
-	struct exchange x = { .method = "GET",
-		              .path = path,
-		              .want_status = 200,
-		              .decode = dec_key_list,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return get_list(c, path, dec_key_list, out, sizeof(*out));
 }
 
 int wsop_key_get(struct wsop_client *c, const char *group_id, const char *key_id,
@@ -462,13 +463,7 @@ int wsop_key_list_page(struct wsop_client *c, const char *group_id, const char *
 	    page_query(query, sizeof(query), after, limit))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/km/v1/groups/%s/keys%s", group_id, query);
-	struct exchange x = { .method = "GET",
-		              .path = path,
-		              .want_status = 200,
-		              .decode = dec_key_list,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return get_list(c, path, dec_key_list, out, sizeof(*out));
 }
 
 /* ---- objects ------------------------------------------------------------- */
@@ -510,13 +505,7 @@ int wsop_object_list(struct wsop_client *c, const char *softcard_id, struct wsop
 	if (!c || !out || !wsop_softcard_id_valid(softcard_id))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/objects", softcard_id);
-	struct exchange x = { .method = "GET",
-		              .path = path,
-		              .want_status = 200,
-		              .decode = dec_object_list,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return get_list(c, path, dec_object_list, out, sizeof(*out));
 }
 
 int wsop_object_list_page(struct wsop_client *c, const char *softcard_id, const char *after,
@@ -527,13 +516,7 @@ int wsop_object_list_page(struct wsop_client *c, const char *softcard_id, const 
 	    page_query(query, sizeof(query), after, limit))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/objects%s", softcard_id, query);
-	struct exchange x = { .method = "GET",
-		              .path = path,
-		              .want_status = 200,
-		              .decode = dec_object_list,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return get_list(c, path, dec_object_list, out, sizeof(*out));
 }
 
 int wsop_object_get(struct wsop_client *c, const char *softcard_id, const char *object_id,

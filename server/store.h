@@ -48,9 +48,10 @@
  *    id that no longer exists is fine), at most `limit` (>= 1) of them,
  *    and *more says whether rows follow. Keyset paging: a row inserted or
  *    deleted meanwhile never shifts another page.
- *  - Lists are in creation order. Lists return a malloc'd array (NULL when
- *    empty) that the caller frees with free(), or with store_object_list_free
- *    for objects (they own heap fields).
+ *  - Lists (softcards, groups) are in creation order. Lists and pages
+ *    return a malloc'd array (NULL when empty) that the caller frees with
+ *    free(), or with store_object_list_free for objects (they own heap
+ *    fields).
  *  - The store never logs secrets; it does not see any except the wrapped
  *    (encrypted) key values.
  */
@@ -244,7 +245,6 @@ int store_key_insert(struct store *st, struct store_key *k, const uint8_t *wrapp
  * always suffices). */
 int store_key_get(struct store *st, const char *group_id, const char *key_id, struct store_key *out,
                   uint8_t *wrapped, size_t wrapped_cap, size_t *wrapped_len);
-int store_key_list(struct store *st, const char *group_id, struct store_key **out, size_t *count);
 int store_key_delete(struct store *st, const char *group_id, const char *key_id);
 /* A page of the keys of a group (see "Pages" above). */
 int store_key_page(struct store *st, const char *group_id, const char *after, size_t limit,
@@ -257,8 +257,6 @@ int store_key_page(struct store *st, const char *group_id, const char *after, si
 int store_object_insert(struct store *st, struct store_object *o);
 int store_object_get(struct store *st, const char *softcard_id, const char *object_id,
                      struct store_object *out);
-int store_object_list(struct store *st, const char *softcard_id, struct store_object **out,
-                      size_t *count);
 int store_object_delete(struct store *st, const char *softcard_id, const char *object_id);
 /* A page of the objects of a softcard (see "Pages" above). with_values
  * false: no value is read (value_omitted, value_len say what there is).

@@ -131,34 +131,6 @@ int store_key_get(struct store *st, const char *group_id, const char *key_id, st
 	return rc;
 }
 
-int store_key_list(struct store *st, const char *group_id, struct store_key **out, size_t *count)
-{
-	if (st == NULL || group_id == NULL || out == NULL || count == NULL)
-		return STORE_ERR_ARG;
-	*out = NULL;
-	*count = 0;
-	if (!store_is_uuid(group_id))
-		return STORE_OK;
-	struct store_key *items = NULL;
-	size_t n = 0;
-	sqlite3_stmt *stmt = NULL;
-	store_lock(st);
-	int rc = store_prepare_texts(
-	    st, &stmt, "SELECT " KEY_COLUMNS " FROM keys WHERE group_id = ?1 ORDER BY rowid",
-	    group_id, NULL);
-	if (rc == STORE_OK)
-		rc = store_read_rows(st, stmt, sizeof(*items), read_key, (void **)&items, &n);
-	sqlite3_finalize(stmt);
-	store_unlock(st);
-	if (rc != STORE_OK) {
-		free(items);
-		return rc;
-	}
-	*out = items;
-	*count = n;
-	return STORE_OK;
-}
-
 /* Binds the page parameters ?2 (after) and ?3 (limit + 1: one row more
  * tells whether the page is the last). */
 static int bind_page(sqlite3_stmt *stmt, const char *after, size_t limit)
@@ -383,36 +355,6 @@ int store_object_get(struct store *st, const char *softcard_id, const char *obje
 	sqlite3_finalize(stmt);
 	store_unlock(st);
 	return rc;
-}
-
-int store_object_list(struct store *st, const char *softcard_id, struct store_object **out,
-                      size_t *count)
-{
-	if (st == NULL || softcard_id == NULL || out == NULL || count == NULL)
-		return STORE_ERR_ARG;
-	*out = NULL;
-	*count = 0;
-	if (!store_is_softcard_id(softcard_id))
-		return STORE_OK;
-	struct store_object *items = NULL;
-	size_t n = 0;
-	sqlite3_stmt *stmt = NULL;
-	store_lock(st);
-	int rc = store_prepare_texts(st, &stmt,
-	                             "SELECT " OBJECT_COLUMNS " FROM objects"
-	                             " WHERE softcard_id = ?1 ORDER BY rowid",
-	                             softcard_id, NULL);
-	if (rc == STORE_OK)
-		rc = store_read_rows(st, stmt, sizeof(*items), read_object, (void **)&items, &n);
-	sqlite3_finalize(stmt);
-	store_unlock(st);
-	if (rc != STORE_OK) {
-		store_object_list_free(items, n);
-		return rc;
-	}
-	*out = items;
-	*count = n;
-	return STORE_OK;
 }
 
 /* OBJECT_COLUMNS with NULL for the value, then the value's length. */

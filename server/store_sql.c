@@ -4,6 +4,7 @@
 #include "store_priv.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,23 +218,8 @@ int store_list_grow(void **items, size_t elem_size, size_t count, size_t *cap)
 int store_read_rows(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
                     void **items, size_t *count)
 {
-	size_t cap = 0;
-	for (;;) {
-		int s = sqlite3_step(stmt);
-		if (s == SQLITE_DONE)
-			return STORE_OK;
-		if (s != SQLITE_ROW)
-			return store_errcode(st);
-		int rc = store_list_grow(items, elem_size, *count, &cap);
-		if (rc != STORE_OK)
-			return rc;
-		void *row = (unsigned char *)*items + *count * elem_size;
-		memset(row, 0, elem_size);
-		rc = read(stmt, row);
-		if (rc != STORE_OK)
-			return rc;
-		++*count;
-	}
+	bool more;
+	return store_read_page(st, stmt, elem_size, read, SIZE_MAX, NULL, 0, items, count, &more);
 }
 
 int store_read_page(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
