@@ -8,13 +8,15 @@
  *  - Logged in, C_FindObjectsInit lists the token once: the keys of every
  *    group of the softcard (not only the module's "pkcs11" group: keys
  *    other tools made there are the token's too) and its data objects and
- *    certificates, page after page (ipc/README.md, "Paging": up to 500
- *    per round trip, WSOP_PAGE_MAX_ITEMS), all pages before it returns. Matches are fixed at
- *    C_FindObjectsInit: the search is a snapshot, as in SoftHSMv2, and as
- *    applications expect (they may destroy what they find while they
- *    iterate). A template that names CKA_CLASS lists only the keys or only
- *    the objects. Each listed object gets its stable handle from the
- *    object table (lib/p11_objstore.h), which also forgets objects of the
+ *    certificates, page after page (ipc/README.md, "Paging": up to
+ *    WSOP_PAGE_MAX_ITEMS, 500, a round trip), all pages before it returns.
+ *    Matches are fixed at C_FindObjectsInit: the search is a snapshot, as
+ *    in SoftHSMv2, and as applications expect (they may destroy what they
+ *    find while they iterate); stopping at the first page that fills the
+ *    caller's first C_FindObjects would give up that promise for a search
+ *    that still costs a whole listing when it finds nothing. A template
+ *    that names CKA_CLASS lists only the keys or only the objects. Each listed object gets its
+ * stable handle from the object table (lib/p11_objstore.h), which also forgets objects of the
  *    listed kind that the server no longer lists.
  *  - Listings carry no values of data objects and certificates: a template
  *    with a CKA_VALUE of the same length as an object's value fetches that
@@ -128,13 +130,19 @@ static CK_RV list_group_keys(struct wsop_client *c, struct collect *col, const c
 
 static CK_RV list_keys(struct wsop_client *c, struct collect *col, const char *softcard_id)
 {
-	struct wsop_group_list groups;
-	memset(&groups, 0, sizeof(groups));
-	int rc = wsop_group_list(c, softcard_id, &groups);
-	CK_RV rv = p11_call_result("listing key groups", rc, c);
-	for (size_t g = 0; rv == CKR_OK && g < groups.count; g++)
-		rv = list_group_keys(c, col, groups.items[g].id);
-	wsop_group_list_free(&groups);
+	char after[WSOP_UUID_LEN + 1] = "";
+	CK_RV rv = CKR_OK;
+	do {
+		struct wsop_group_list groups;
+		int rc = wsop_group_list_page(c, softcard_id, after, 0, &groups);
+		rv = p11_call_result("listing key groups", rc, c);
+		for (size_t g = 0; rv == CKR_OK && g < groups.count; g++)
+			rv = list_group_keys(c, col, groups.items[g].id);
+		if (rv == CKR_OK && groups.next[0] != '\0' && strcmp(groups.next, after) == 0)
+			rv = p11_call_result("listing key groups", -EPROTO, c);
+		memcpy(after, groups.next, sizeof(after));
+		wsop_group_list_free(&groups);
+	} while (rv == CKR_OK && after[0] != '\0');
 	return rv;
 }
 

@@ -138,6 +138,18 @@ static int dec_crypto_answer(const char *t, size_t n, void *out, struct wsop_jso
 	return wsop_json_decode_crypto_answer(t, n, out, e);
 }
 
+/* The query of a page: "?limit=N" and "&after=ID" when after is given. */
+static int page_query(char *buf, size_t cap, const char *after, size_t limit)
+{
+	if (after && after[0] && !wsop_uuid_valid(after))
+		return -EINVAL;
+	if (limit == 0 || limit > WSOP_PAGE_MAX_ITEMS)
+		limit = WSOP_PAGE_MAX_ITEMS;
+	int n = after && after[0] ? snprintf(buf, cap, "?limit=%zu&after=%s", limit, after)
+	                          : snprintf(buf, cap, "?limit=%zu", limit);
+	return n < 0 || (size_t)n >= cap ? -EINVAL : 0;
+}
+
 /* A GET whose 200 answer decodes with dec into out (a list). */
 static int get_list(struct wsop_client *c, const char *path, decode_fn dec, void *out,
                     size_t out_size)
@@ -368,6 +380,21 @@ int wsop_group_list(struct wsop_client *c, const char *softcard_id, struct wsop_
 	return get_list(c, path, dec_group_list, out, sizeof(*out));
 }
 
+int wsop_group_list_page(struct wsop_client *c, const char *softcard_id, const char *after,
+                         size_t limit, struct wsop_group_list *out)
+{
+	char path[PATH_MAX_LEN], query[96];
+	if (!c || !out || (softcard_id && !wsop_softcard_id_valid(softcard_id)) ||
+	    page_query(query, sizeof(query), after, limit))
+		return -EINVAL;
+	if (softcard_id)
+		snprintf(path, sizeof(path), "/km/v1/groups%s&protectiondomain=%s", query,
+		         softcard_id);
+	else
+		snprintf(path, sizeof(path), "/km/v1/groups%s", query);
+	return get_list(c, path, dec_group_list, out, sizeof(*out));
+}
+
 /* ---- keys ---------------------------------------------------------------- */
 
 int wsop_key_generate(struct wsop_client *c, const char *group_id,
@@ -441,18 +468,6 @@ int wsop_key_delete(struct wsop_client *c, const char *group_id, const char *key
 		.method = "DELETE", .path = path, .idempotency_key = key, .want_status = 204
 	};
 	return exchange(c, &x);
-}
-
-/* The query of a page: "?limit=N" and "&after=ID" when after is given. */
-static int page_query(char *buf, size_t cap, const char *after, size_t limit)
-{
-	if (after && after[0] && !wsop_uuid_valid(after))
-		return -EINVAL;
-	if (limit == 0 || limit > WSOP_PAGE_MAX_ITEMS)
-		limit = WSOP_PAGE_MAX_ITEMS;
-	int n = after && after[0] ? snprintf(buf, cap, "?limit=%zu&after=%s", limit, after)
-	                          : snprintf(buf, cap, "?limit=%zu", limit);
-	return n < 0 || (size_t)n >= cap ? -EINVAL : 0;
 }
 
 int wsop_key_list_page(struct wsop_client *c, const char *group_id, const char *after, size_t limit,

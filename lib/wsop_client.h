@@ -115,7 +115,12 @@ int wsop_softcard_deactivate(struct wsop_client *c, const char *softcard_id,
 /* Key groups. softcard_id may be NULL in wsop_group_list: all groups. */
 int wsop_group_create(struct wsop_client *c, const char *name, const char *softcard_id,
                       const char *idempotency_key, struct wsop_group *out);
+/* The first page in the form without limit or after (ipc/README.md,
+ * "Paging"); out->next is not "" when more groups follow. */
 int wsop_group_list(struct wsop_client *c, const char *softcard_id, struct wsop_group_list *out);
+/* One page, as wsop_key_list_page. */
+int wsop_group_list_page(struct wsop_client *c, const char *softcard_id, const char *after,
+                         size_t limit, struct wsop_group_list *out);
 
 /* AES keys. */
 int wsop_key_generate(struct wsop_client *c, const char *group_id,

@@ -49,7 +49,7 @@ void handle_key_list(struct app *app, const struct wsop_request *req,
 	/* The path (404), the query (400), activation (403). */
 	if (!load_group(app, params[0], &group, resp))
 		return;
-	if (page_query_parse(req->query, &q, &why) != 0) {
+	if (page_query_parse(req->query, NULL, NULL, 0, &q, &why) != 0) {
 		reply_error(resp, 400, "bad_request", why);
 		return;
 	}

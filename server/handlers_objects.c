@@ -45,7 +45,7 @@ void handle_object_list(struct app *app, const struct wsop_request *req,
 	/* The path (404), the query (400), activation (403). */
 	if (!load_softcard(app, params[0], &sc, resp))
 		return;
-	if (page_query_parse(req->query, &q, &why) != 0) {
+	if (page_query_parse(req->query, NULL, NULL, 0, &q, &why) != 0) {
 		reply_error(resp, 400, "bad_request", why);
 		return;
 	}

@@ -24,9 +24,17 @@ static size_t parse_limit(const char *s, size_t n)
 	return v > WSOP_PAGE_MAX_ITEMS ? WSOP_PAGE_MAX_ITEMS : v;
 }
 
+/* What one parse has seen and where the extra member goes. */
+struct parse {
+	bool seen_limit, seen_after, seen_extra;
+	const char *extra;
+	char *extra_value;
+	size_t extra_cap;
+};
+
 /* One "name=value" member of length n. */
-static int take_member(const char *m, size_t n, bool *seen_limit, bool *seen_after,
-                       struct page_query *out, const char **why)
+static int take_member(const char *m, size_t n, struct parse *ps, struct page_query *out,
+                       const char **why)
 {
 	const char *eq = memchr(m, '=', n);
 	if (eq == NULL) {
@@ -38,16 +46,17 @@ static int take_member(const char *m, size_t n, bool *seen_limit, bool *seen_aft
 	size_t vlen = n - name_len - 1;
 	if (name_len == 5 && memcmp(m, "limit", 5) == 0) {
 		out->limit = parse_limit(v, vlen);
-		if (*seen_limit || out->limit == 0) {
-			*why = *seen_limit ? "limit given twice" : "limit must be a number from 1";
+		if (ps->seen_limit || out->limit == 0) {
+			*why =
+			    ps->seen_limit ? "limit given twice" : "limit must be a number from 1";
 			return -EINVAL;
 		}
-		*seen_limit = true;
+		ps->seen_limit = true;
 		return 0;
 	}
 	if (name_len == 5 && memcmp(m, "after", 5) == 0) {
-		if (*seen_after || vlen != WSOP_UUID_LEN) {
-			*why = *seen_after ? "after given twice" : "after must be an id";
+		if (ps->seen_after || vlen != WSOP_UUID_LEN) {
+			*why = ps->seen_after ? "after given twice" : "after must be an id";
 			return -EINVAL;
 		}
 		memcpy(out->after, v, vlen);
@@ -56,40 +65,51 @@ static int take_member(const char *m, size_t n, bool *seen_limit, bool *seen_aft
 			*why = "after must be an id";
 			return -EINVAL;
 		}
-		*seen_after = true;
+		ps->seen_after = true;
 		return 0;
 	}
-	*why = "the only query members are limit and after";
+	if (ps->extra != NULL && name_len == strlen(ps->extra) &&
+	    memcmp(m, ps->extra, name_len) == 0) {
+		if (ps->seen_extra || vlen == 0 || vlen >= ps->extra_cap) {
+			*why = ps->seen_extra ? "a query member given twice"
+			                      : "a query value out of bounds";
+			return -EINVAL;
+		}
+		memcpy(ps->extra_value, v, vlen);
+		ps->extra_value[vlen] = '\0';
+		ps->seen_extra = true;
+		return 0;
+	}
+	*why = "an unknown query member";
 	return -EINVAL;
 }
 
-int page_query_parse(const char *query, struct page_query *out, const char **why)
+int page_query_parse(const char *query, const char *extra, char *extra_value, size_t extra_cap,
+                     struct page_query *out, const char **why)
 {
-	bool seen_limit = false, seen_after = false;
+	struct parse ps = { .extra = extra, .extra_value = extra_value, .extra_cap = extra_cap };
 	static const char *none;
 
 	if (why == NULL)
 		why = &none;
 	*why = NULL;
-	if (out == NULL)
+	if (out == NULL || (extra != NULL && (extra_value == NULL || extra_cap < 2)))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
+	if (extra != NULL)
+		extra_value[0] = '\0';
 	out->limit = WSOP_PAGE_MAX_ITEMS;
-	if (query == NULL) {
-		out->legacy = true;
-		return 0;
-	}
-	const char *p = query;
-	for (;;) {
+	for (const char *p = query; p != NULL;) {
 		const char *end = strchrnul(p, '&');
-		int rc = take_member(p, (size_t)(end - p), &seen_limit, &seen_after, out, why);
+		int rc = take_member(p, (size_t)(end - p), &ps, out, why);
 		if (rc != 0) {
 			memset(out, 0, sizeof(*out));
+			if (extra != NULL)
+				extra_value[0] = '\0';
 			return rc;
 		}
-		if (*end == '\0')
-			break;
-		p = end + 1;
+		p = *end == '\0' ? NULL : end + 1;
 	}
+	out->legacy = !ps.seen_limit && !ps.seen_after;
 	return 0;
 }

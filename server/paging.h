@@ -1,10 +1,14 @@
 /*
  * The query of a list request (ipc/README.md, "Paging"):
- * [limit=N][&after=<uuid>], in any order, each at most once.
+ * [limit=N][&after=<uuid>][&<extra>=<value>], in any order, each at most
+ * once; extra is one more member the caller names (NULL: none).
  *
  * Contract:
- *  - query NULL (the target has no '?'): the first page in the form of
- *    clients older than paging (legacy true, limit WSOP_PAGE_MAX_ITEMS).
+ *  - Neither limit nor after (query NULL, or only the extra member): the
+ *    first page in the form of clients older than paging (legacy true,
+ *    limit WSOP_PAGE_MAX_ITEMS).
+ *  - extra: its value (1 to extra_cap - 1 bytes, no '&') is copied to
+ *    extra_value; absent, extra_value is "". The caller judges the value.
  *  - limit: 1-20 decimal digits; 0 is refused (a page of nothing would
  *    never advance), more than WSOP_PAGE_MAX_ITEMS means the maximum.
  *    Absent: the maximum.
@@ -30,6 +34,7 @@ struct page_query {
 	bool legacy;                   /* no query at all */
 };
 
-int page_query_parse(const char *query, struct page_query *out, const char **why);
+int page_query_parse(const char *query, const char *extra, char *extra_value, size_t extra_cap,
+                     struct page_query *out, const char **why);
 
 #endif

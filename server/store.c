@@ -66,6 +66,7 @@ static const char schema_v1[] =
     "CREATE INDEX idempotency_created ON idempotency(created);";
 
 static const char paging_indexes[] =
+    "CREATE INDEX IF NOT EXISTS groups_softcard_id ON groups(softcard_id, id);"
     "CREATE INDEX IF NOT EXISTS keys_group_id ON keys(group_id, id);"
     "CREATE INDEX IF NOT EXISTS objects_softcard_id ON objects(softcard_id, id);";
 
@@ -172,7 +173,7 @@ static int migrate(struct store *st)
 		if (rc == STORE_OK)
 			rc = write_version(st, 1);
 	}
-	/* The paged listings walk keys and objects in id order: indexes that
+	/* The paged listings walk groups, keys and objects in id order: indexes that
 	 * any version-1 store gets (they change no table, so older wsopd
 	 * binaries still open the file). */
 	if (rc == STORE_OK)

@@ -43,12 +43,12 @@
  *  - An id of the wrong shape passed to get/delete/list (e.g. straight from
  *    a URL) is answered STORE_NOT_FOUND (or an empty list), never an error;
  *    a malformed id given for an insert is STORE_ERR_ARG.
- *  - Pages (store_key_page, store_object_page) are in id order: the rows
+ *  - Pages (store_group_page, store_key_page, store_object_page) are in id order: the rows
  *    whose id is greater than `after` (NULL or "" for the first page; an
  *    id that no longer exists is fine), at most `limit` (>= 1) of them,
  *    and *more says whether rows follow. Keyset paging: a row inserted or
  *    deleted meanwhile never shifts another page.
- *  - Lists (softcards, groups) are in creation order. Lists and pages
+ *  - The list of softcards is in creation order. Lists and pages
  *    return a malloc'd array (NULL when empty) that the caller frees with
  *    free(), or with store_object_list_free for objects (they own heap
  *    fields).
@@ -230,9 +230,10 @@ int store_softcard_delete(struct store *st, const char *id);
 /* STORE_NOT_FOUND when g->softcard_id does not exist. */
 int store_group_create(struct store *st, struct store_group *g);
 int store_group_get(struct store *st, const char *id, struct store_group *out);
-/* softcard_id NULL: all groups. */
-int store_group_list(struct store *st, const char *softcard_id, struct store_group **out,
-                     size_t *count);
+/* A page of the groups of a softcard, or of all groups when softcard_id
+ * is NULL (see "Pages" above). */
+int store_group_page(struct store *st, const char *softcard_id, const char *after, size_t limit,
+                     struct store_group **out, size_t *count, bool *more);
 
 /* ---- keys ------------------------------------------------------------------ */
 

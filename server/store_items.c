@@ -131,27 +131,11 @@ int store_key_get(struct store *st, const char *group_id, const char *key_id, st
 	return rc;
 }
 
-/* Binds the page parameters ?2 (after) and ?3 (limit + 1: one row more
- * tells whether the page is the last). */
-static int bind_page(sqlite3_stmt *stmt, const char *after, size_t limit)
-{
-	int rc = store_bind_text(stmt, 2, after != NULL ? after : "");
-	if (rc == STORE_OK)
-		rc = store_bind_int(stmt, 3, (int64_t)limit + 1);
-	return rc;
-}
-
-static bool page_args_ok(const char *after, size_t limit)
-{
-	return limit > 0 && limit < INT32_MAX &&
-	       (after == NULL || after[0] == '\0' || store_is_uuid(after));
-}
-
 int store_key_page(struct store *st, const char *group_id, const char *after, size_t limit,
                    struct store_key **out, size_t *count, bool *more)
 {
 	if (st == NULL || group_id == NULL || out == NULL || count == NULL || more == NULL ||
-	    !page_args_ok(after, limit))
+	    !store_page_args_ok(after, limit))
 		return STORE_ERR_ARG;
 	*out = NULL;
 	*count = 0;
@@ -167,7 +151,7 @@ int store_key_page(struct store *st, const char *group_id, const char *after, si
 	                             " AND id > ?2 ORDER BY id LIMIT ?3",
 	                             group_id, NULL);
 	if (rc == STORE_OK)
-		rc = bind_page(stmt, after, limit);
+		rc = store_bind_page(stmt, after, limit);
 	if (rc == STORE_OK)
 		rc = store_read_page(st, stmt, sizeof(*items), read_key, limit, NULL, 0,
 		                     (void **)&items, &n, more);
@@ -373,7 +357,7 @@ int store_object_page(struct store *st, const char *softcard_id, const char *aft
                       size_t *count, bool *more)
 {
 	if (st == NULL || softcard_id == NULL || out == NULL || count == NULL || more == NULL ||
-	    !page_args_ok(after, limit))
+	    !store_page_args_ok(after, limit))
 		return STORE_ERR_ARG;
 	*out = NULL;
 	*count = 0;
@@ -393,7 +377,7 @@ int store_object_page(struct store *st, const char *softcard_id, const char *aft
 	                                           " ORDER BY id LIMIT ?3",
 	                             softcard_id, NULL);
 	if (rc == STORE_OK)
-		rc = bind_page(stmt, after, limit);
+		rc = store_bind_page(stmt, after, limit);
 	if (rc == STORE_OK)
 		rc = store_read_page(st, stmt, sizeof(*items), read_object, limit,
 		                     with_values ? object_value_bytes : NULL, max_value_bytes,

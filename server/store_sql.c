@@ -251,3 +251,17 @@ int store_read_page(struct store *st, sqlite3_stmt *stmt, size_t elem_size, stor
 			bytes += row_bytes(row);
 	}
 }
+
+int store_bind_page(sqlite3_stmt *stmt, const char *after, size_t limit)
+{
+	int rc = store_bind_text(stmt, 2, after != NULL ? after : "");
+	if (rc == STORE_OK)
+		rc = store_bind_int(stmt, 3, (int64_t)limit + 1);
+	return rc;
+}
+
+bool store_page_args_ok(const char *after, size_t limit)
+{
+	return limit > 0 && limit < INT32_MAX &&
+	       (after == NULL || after[0] == '\0' || store_is_uuid(after));
+}

@@ -353,6 +353,64 @@ static void server_pages_are_bounded_and_chained(void **state)
 	e2e_answer_free(&ans);
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/* More groups than one page holds: a search still reaches the keys of the
+ * group whose id comes last (on the second page of groups). */
+static void keys_in_every_page_of_groups_are_found(void **state)
+{
+	(void)state;
+	P11_NEED_HELPER();
+	enum { NGROUPS = PAGE_MAX_ITEMS + 1 };
+	static char ids[NGROUPS][37];
+	char sc[41], target[128], body[256];
+	struct e2e_answer ans;
+	e2e_softcard_ok(fx.p11.conn, "groupcard", PIN, sc);
+	e2e_activate_ok(fx.p11.conn, sc, PIN);
+	for (int i = 0; i < NGROUPS; i++)
+		e2e_group_ok(fx.p11.conn, "g", sc, ids[i]);
+	qsort(ids, NGROUPS, sizeof(ids[0]), cmp_id);
+	const int ends[] = { 0, NGROUPS - 1 };
+	for (size_t e = 0; e < 2; e++) {
+		snprintf(target, sizeof(target), "/km/v1/groups/%s/keys", ids[ends[e]]);
+		snprintf(
+		    body, sizeof(body),
+		    "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"end%zu\"}}",
+		    e);
+		e2e_call_ok(fx.p11.conn, "POST", target, body, 201, &ans);
+		e2e_answer_free(&ans);
+	}
+	/* The groups' own pages. */
+	snprintf(target, sizeof(target), "/km/v1/groups?protectiondomain=%s", sc);
+	json_object *j = get_page(target, &ans);
+	assert_int_equal(json_object_array_length(e2e_arr(j, "groups")), PAGE_MAX_ITEMS);
+	assert_string_equal(e2e_str(j, "next"), ids[NGROUPS - 2]);
+	e2e_answer_free(&ans);
+	snprintf(target, sizeof(target), "/km/v1/groups?after=%s&protectiondomain=%s&limit=9",
+	         ids[NGROUPS - 2], sc);
+	j = get_page(target, &ans);
+	assert_int_equal(json_object_array_length(e2e_arr(j, "groups")), 1);
+	e2e_assert_members(j, "groups", NULL);
+	e2e_answer_free(&ans);
+
+	CK_SESSION_HANDLE s;
+	assert_int_equal(fx.p11.f->C_Initialize(NULL), CKR_OK);
+	CK_SLOT_ID slot = p11_slot_of(fx.p11.f, "groupcard");
+	assert_int_equal(fx.p11.f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_OK);
+	assert_int_equal(
+	    fx.p11.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, (CK_ULONG)strlen(PIN)), CKR_OK);
+	CK_OBJECT_HANDLE *h;
+	assert_int_equal(find_all(s, NULL, 0, &h), 2);
+	free(h);
+	CK_ATTRIBUTE last[] = { { CKA_LABEL, "end1", 4 } };
+	assert_int_equal(find_all(s, last, 1, &h), 1);
+	free(h);
+	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +418,7 @@ int main(void)
 		cmocka_unit_test(data_values_read_back),
 		cmocka_unit_test(server_pages_are_bounded_and_chained),
 		cmocka_unit_test(value_of_an_object_deleted_meanwhile_is_handle_invalid),
+		cmocka_unit_test(keys_in_every_page_of_groups_are_found),
 	};
 	return p11_main("p11_paging", tests, group_setup, group_teardown);
 }

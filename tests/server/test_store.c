@@ -249,15 +249,31 @@ static void group_create_get_list(void **state)
 
 	struct store_group *list = NULL;
 	size_t n = 0;
-	assert_int_equal(store_group_list(f->st, a.id, &list, &n), STORE_OK);
+	bool more = true;
+	assert_int_equal(store_group_page(f->st, a.id, NULL, 10, &list, &n, &more), STORE_OK);
 	assert_int_equal(n, 2);
-	assert_string_equal(list[0].id, g1.id);
-	assert_string_equal(list[1].id, g3.id);
+	assert_false(more);
+	/* In id order. */
+	size_t i3 = strcmp(g1.id, g3.id) < 0 ? 1 : 0;
+	assert_string_equal(list[1 - i3].id, g1.id);
+	assert_string_equal(list[i3].id, g3.id);
 	free(list);
-	assert_int_equal(store_group_list(f->st, NULL, &list, &n), STORE_OK);
+	assert_int_equal(store_group_page(f->st, NULL, NULL, 10, &list, &n, &more), STORE_OK);
 	assert_int_equal(n, 3);
 	free(list);
-	assert_int_equal(store_group_list(f->st, "bad", &list, &n), STORE_OK);
+	/* Two pages of all groups. */
+	assert_int_equal(store_group_page(f->st, NULL, NULL, 2, &list, &n, &more), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_true(more);
+	char after[STORE_UUID_LEN + 1];
+	memcpy(after, list[1].id, sizeof(after));
+	free(list);
+	assert_int_equal(store_group_page(f->st, NULL, after, 2, &list, &n, &more), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_false(more);
+	assert_true(strcmp(list[0].id, after) > 0);
+	free(list);
+	assert_int_equal(store_group_page(f->st, "bad", NULL, 10, &list, &n, &more), STORE_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(store_group_get(f->st, "bad", &got), STORE_NOT_FOUND);
 }
@@ -272,8 +288,10 @@ static void group_of_unknown_softcard_refused(void **state)
 	assert_int_equal(store_group_create(f->st, &g), STORE_NOT_FOUND);
 	struct store_group *list = NULL;
 	size_t n = 0;
-	assert_int_equal(store_group_list(f->st, NULL, &list, &n), STORE_OK);
+	bool more = true;
+	assert_int_equal(store_group_page(f->st, NULL, NULL, 10, &list, &n, &more), STORE_OK);
 	assert_int_equal(n, 0);
+	assert_false(more);
 }
 
 /* ---- keys --------------------------------------------------------------------------- */

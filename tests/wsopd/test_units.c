@@ -188,12 +188,17 @@ static void test_wrong_passphrase_delays(void **state)
 	activation_destroy(act);
 }
 
+static int page_query_parse_plain(const char *query, struct page_query *q, const char **why)
+{
+	return page_query_parse(query, NULL, NULL, 0, q, why);
+}
+
 static void expect_bad_query(const char *query)
 {
 	struct page_query q;
 	const char *why = NULL;
 	memset(&q, 0x5a, sizeof(q));
-	if (page_query_parse(query, &q, &why) != -EINVAL)
+	if (page_query_parse(query, NULL, NULL, 0, &q, &why) != -EINVAL)
 		fail_msg("query '%s' was accepted", query);
 	assert_non_null(why);
 	assert_int_equal(q.limit, 0);
@@ -206,23 +211,23 @@ static void test_page_query(void **state)
 	const char *why;
 
 	/* No query: the first page of the legacy form. */
-	assert_int_equal(page_query_parse(NULL, &q, &why), 0);
+	assert_int_equal(page_query_parse(NULL, NULL, NULL, 0, &q, &why), 0);
 	assert_true(q.legacy);
 	assert_int_equal(q.limit, WSOP_PAGE_MAX_ITEMS);
 	assert_string_equal(q.after, "");
 
-	assert_int_equal(page_query_parse("limit=1", &q, &why), 0);
+	assert_int_equal(page_query_parse_plain("limit=1", &q, &why), 0);
 	assert_false(q.legacy);
 	assert_int_equal(q.limit, 1);
-	assert_int_equal(page_query_parse("after=" K1 "&limit=0007", &q, &why), 0);
+	assert_int_equal(page_query_parse_plain("after=" K1 "&limit=0007", &q, &why), 0);
 	assert_int_equal(q.limit, 7);
 	assert_string_equal(q.after, K1);
-	assert_int_equal(page_query_parse("after=" K1, &q, &why), 0);
+	assert_int_equal(page_query_parse_plain("after=" K1, &q, &why), 0);
 	assert_int_equal(q.limit, WSOP_PAGE_MAX_ITEMS);
 	/* Over the maximum is the maximum, however many digits (up to 20). */
-	assert_int_equal(page_query_parse("limit=1001", &q, &why), 0);
+	assert_int_equal(page_query_parse_plain("limit=1001", &q, &why), 0);
 	assert_int_equal(q.limit, WSOP_PAGE_MAX_ITEMS);
-	assert_int_equal(page_query_parse("limit=99999999999999999999", &q, &why), 0);
+	assert_int_equal(page_query_parse_plain("limit=99999999999999999999", &q, &why), 0);
 	assert_int_equal(q.limit, WSOP_PAGE_MAX_ITEMS);
 
 	/* limit 0 would never advance. */
@@ -246,7 +251,31 @@ static void test_page_query(void **state)
 	expect_bad_query("limit");
 	expect_bad_query("offset=5");
 	expect_bad_query("protectiondomain=" SC1);
-	assert_int_equal(page_query_parse("limit=1", NULL, &why), -EINVAL);
+	assert_int_equal(page_query_parse_plain("limit=1", NULL, &why), -EINVAL);
+
+	/* A member the caller names, once, bounded; alone it is the legacy form. */
+	char pd[41];
+	assert_int_equal(
+	    page_query_parse("protectiondomain=" SC1, "protectiondomain", pd, sizeof(pd), &q, &why),
+	    0);
+	assert_true(q.legacy);
+	assert_string_equal(pd, SC1);
+	assert_int_equal(page_query_parse("limit=3&protectiondomain=x", "protectiondomain", pd,
+	                                  sizeof(pd), &q, &why),
+	                 0);
+	assert_false(q.legacy);
+	assert_int_equal(q.limit, 3);
+	assert_string_equal(pd, "x");
+	assert_int_equal(page_query_parse(NULL, "protectiondomain", pd, sizeof(pd), &q, &why), 0);
+	assert_string_equal(pd, "");
+	const char *bad[] = { "protectiondomain=", "protectiondomain=a&protectiondomain=a",
+		              "protectiondomain=" SC1 "0", "limit=0&protectiondomain=" SC1 };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(
+		    page_query_parse(bad[i], "protectiondomain", pd, sizeof(pd), &q, &why),
+		    -EINVAL);
+		assert_string_equal(pd, "");
+	}
 }
 
 int main(void)
