@@ -20,6 +20,9 @@
 #include "lib/p11_slots.h"
 #include "lib/wsop_client.h"
 
+/* slot NULL: dropped, its object freed; such entries keep the handle
+ * order until the next compaction, so that dropping one object does not
+ * move the whole table. */
 struct entry {
 	CK_OBJECT_HANDLE handle;
 	const struct p11_slot *slot;
@@ -29,6 +32,7 @@ struct entry {
 static struct {
 	struct entry *items;
 	size_t count, cap;
+	size_t dropped; /* entries with slot NULL */
 } tab;
 
 /* The hash index: open addressing over handles; 0 is an empty cell,
@@ -152,7 +156,8 @@ static bool index_rebuild_locked(size_t room)
 	idx.cap = cap;
 	idx.used = 0;
 	for (size_t i = 0; i < tab.count; i++)
-		index_put_locked(&tab.items[i]);
+		if (tab.items[i].slot != NULL)
+			index_put_locked(&tab.items[i]);
 	return true;
 }
 
@@ -171,12 +176,49 @@ static void index_drop_locked(size_t i)
 	}
 }
 
+/* Keeps the entries for which drop() is false, in order; frees the others'
+ * objects and rebuilds the index. */
+static void compact_locked(bool (*drop)(const struct entry *e, const void *arg), const void *arg)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < tab.count; i++) {
+		struct entry *e = &tab.items[i];
+		if (e->slot == NULL || drop(e, arg)) {
+			p11_object_free(&e->obj);
+			continue;
+		}
+		tab.items[out++] = *e;
+	}
+	tab.count = out;
+	tab.dropped = 0;
+	/* On failure the old index stays; it is still right, as every hit is
+	 * checked against the table. */
+	(void)index_rebuild_locked(0);
+}
+
+static bool drop_none(const struct entry *e, const void *arg)
+{
+	(void)e;
+	(void)arg;
+	return false;
+}
+
 static void remove_locked(size_t i)
 {
+	struct entry *e = &tab.items[i];
+	if (e->slot == NULL)
+		return;
 	index_drop_locked(i);
-	p11_object_free(&tab.items[i].obj);
-	memmove(&tab.items[i], &tab.items[i + 1], (tab.count - i - 1) * sizeof(tab.items[0]));
-	tab.count--;
+	p11_object_free(&e->obj);
+	e->slot = NULL;
+	if (++tab.dropped * 2 > tab.count)
+		compact_locked(drop_none, NULL);
+}
+
+static bool drop_invisible(const struct entry *e, const void *arg)
+{
+	(void)arg;
+	return !e->slot->logged_in;
 }
 
 /* A full table first forgets the objects of logged-out tokens: nobody can
@@ -184,16 +226,7 @@ static void remove_locked(size_t i)
  * handles: the old ones were invisible meanwhile, so none was usable). */
 static void evict_invisible_locked(void)
 {
-	size_t out = 0;
-	for (size_t i = 0; i < tab.count; i++) {
-		if (!tab.items[i].slot->logged_in) {
-			p11_object_free(&tab.items[i].obj);
-			continue;
-		}
-		tab.items[out++] = tab.items[i];
-	}
-	tab.count = out;
-	(void)index_rebuild_locked(0);
+	compact_locked(drop_invisible, NULL);
 }
 
 static CK_RV grow_locked(void)
@@ -346,26 +379,29 @@ static bool in_scope(const struct p11_object *o, enum p11_prune_scope scope)
 	return (o->cls == CKO_SECRET_KEY) == (scope == P11_PRUNE_KEYS);
 }
 
+struct prune_args {
+	const struct p11_slot *slot;
+	const CK_OBJECT_HANDLE *keep;
+	size_t n;
+	enum p11_prune_scope scope;
+};
+
+static bool drop_unlisted(const struct entry *e, const void *arg)
+{
+	const struct prune_args *a = arg;
+	return e->slot == a->slot && in_scope(&e->obj, a->scope) &&
+	       (a->n == 0 ||
+	        bsearch(&e->handle, a->keep, a->n, sizeof(*a->keep), cmp_handle) == NULL);
+}
+
 void p11_objstore_prune(const struct p11_slot *slot, CK_OBJECT_HANDLE *keep, size_t n,
                         enum p11_prune_scope scope)
 {
+	struct prune_args a = { .slot = slot, .keep = keep, .n = n, .scope = scope };
 	if (n > 0)
 		qsort(keep, n, sizeof(*keep), cmp_handle);
 	p11_table_lock();
-	size_t out = 0;
-	for (size_t i = 0; i < tab.count; i++) {
-		struct entry *e = &tab.items[i];
-		if (e->slot == slot && in_scope(&e->obj, scope) &&
-		    (n == 0 || bsearch(&e->handle, keep, n, sizeof(*keep), cmp_handle) == NULL)) {
-			p11_object_free(&e->obj);
-			continue;
-		}
-		tab.items[out++] = *e;
-	}
-	bool removed = out != tab.count;
-	tab.count = out;
-	if (removed)
-		(void)index_rebuild_locked(0);
+	compact_locked(drop_unlisted, &a);
 	p11_table_unlock();
 }
 

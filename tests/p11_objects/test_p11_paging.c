@@ -411,6 +411,57 @@ static void keys_in_every_page_of_groups_are_found(void **state)
 	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
 }
 
+/* Destroying most of a token's objects one by one: the handles left keep
+ * answering, the destroyed ones do not, and a search finds the rest under
+ * the same handles (the table drops entries in place and compacts). */
+static void handles_survive_many_destroys(void **state)
+{
+	(void)state;
+	P11_NEED_HELPER();
+	enum { N = 40, DESTROY = 30 };
+	char sc[41];
+	e2e_softcard_ok(fx.p11.conn, "dropcard", PIN, sc);
+	CK_SESSION_HANDLE s;
+	assert_int_equal(fx.p11.f->C_Initialize(NULL), CKR_OK);
+	CK_SLOT_ID slot = p11_slot_of(fx.p11.f, "dropcard");
+	assert_int_equal(
+	    fx.p11.f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s),
+	    CKR_OK);
+	assert_int_equal(
+	    fx.p11.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, (CK_ULONG)strlen(PIN)), CKR_OK);
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_BBOOL yes = CK_TRUE;
+	CK_OBJECT_HANDLE made[N];
+	for (int i = 0; i < N; i++) {
+		char label[8];
+		snprintf(label, sizeof(label), "d%02d", i);
+		CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof(cls) },
+			             { CKA_TOKEN, &yes, 1 },
+			             { CKA_PRIVATE, &yes, 1 },
+			             { CKA_LABEL, label, 3 } };
+		assert_int_equal(fx.p11.f->C_CreateObject(s, t, 4, &made[i]), CKR_OK);
+	}
+	for (int i = 0; i < DESTROY; i++)
+		assert_int_equal(fx.p11.f->C_DestroyObject(s, made[i]), CKR_OK);
+	for (int i = 0; i < N; i++) {
+		char label[8] = { 0 };
+		CK_ATTRIBUTE l = { CKA_LABEL, label, sizeof(label) - 1 };
+		CK_RV want = i < DESTROY ? CKR_OBJECT_HANDLE_INVALID : CKR_OK;
+		assert_int_equal(fx.p11.f->C_GetAttributeValue(s, made[i], &l, 1), want);
+		if (want == CKR_OK) {
+			assert_int_equal(l.ulValueLen, 3);
+			assert_int_equal(atoi(label + 1), i);
+		}
+	}
+	CK_OBJECT_HANDLE *h;
+	assert_int_equal(find_all(s, NULL, 0, &h), N - DESTROY);
+	qsort(h, N - DESTROY, sizeof(*h), cmp_handle);
+	for (int i = 0; i < N - DESTROY; i++)
+		assert_int_equal(h[i], made[DESTROY + i]);
+	free(h);
+	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +470,7 @@ int main(void)
 		cmocka_unit_test(server_pages_are_bounded_and_chained),
 		cmocka_unit_test(value_of_an_object_deleted_meanwhile_is_handle_invalid),
 		cmocka_unit_test(keys_in_every_page_of_groups_are_found),
+		cmocka_unit_test(handles_survive_many_destroys),
 	};
 	return p11_main("p11_paging", tests, group_setup, group_teardown);
 }
