@@ -4,7 +4,8 @@
  * Entries are kept in handle order (handles only grow and are appended),
  * so a handle is found by binary search; a server object is found through
  * a hash index of (slot, server id) to handle, so that a search over
- * 100,000 objects stays linear. The handle
+ * 100,000 objects stays linear. A dropped entry stays in place, marked,
+ * until half the table is dropped, so C_DestroyObject moves nothing. The handle
  * counter lives outside the table so that it survives C_Finalize: a
  * handle kept by an application across re-initialisation never names
  * another object.
