@@ -858,6 +858,8 @@ struct codec {
 	           struct wsop_json_error *err);
 	void (*free)(void *out);
 	const char *list;
+	bool paged;       /* the list body may carry "next" (a uuid) */
+	size_t id_offset; /* of the item's uuid text, for "next" */
 };
 
 static int encode_body(const struct codec *c, const void *in, char **out, size_t *out_len)
@@ -894,18 +896,44 @@ static int decode_body(const struct codec *c, const char *text, size_t len, void
 	return rc;
 }
 
-static int encode_list(const struct codec *c, const void *items, size_t count, char **out,
-                       size_t *out_len)
+/* The members after the array: "next" when there is one. */
+static void put_next(struct jw *w, const char *next)
+{
+	if (next && next[0])
+		jw_text(w, "next", next, WSOP_UUID_LEN + 1);
+}
+
+/* Room kept for "],"next":"<uuid>"}" when a page is cut by bytes. */
+#define PAGE_TAIL_MAX 64
+
+/* Writes the leading items that keep the text within max_bytes (0: all),
+ * at least one; when some are left out, "next" is the id of the last one
+ * written, else next. *taken (when not NULL) says how many were written. */
+static int encode_list(const struct codec *c, const void *items, size_t count, const char *next,
+                       size_t max_bytes, size_t *taken, char **out, size_t *out_len)
 {
 	struct jw w = { 0 };
-	if (!out || (count > 0 && !items))
+	size_t i = 0;
+	if (!out || (count > 0 && !items) || (max_bytes > 0 && !c->paged))
 		return -EINVAL;
 	jw_open(&w, NULL, '{');
 	jw_open(&w, c->list, '[');
-	for (size_t i = 0; i < count; i++)
+	for (; i < count && !w.err; i++) {
+		size_t before = w.len;
 		c->put(&w, (const unsigned char *)items + i * c->size);
+		if (max_bytes > 0 && i > 0 && w.len + PAGE_TAIL_MAX > max_bytes) {
+			w.len = before;
+			w.buf[w.len] = '\0';
+			break;
+		}
+	}
 	jw_close(&w, ']');
+	if (i < count && i > 0)
+		next = (const char *)items + (i - 1) * c->size + c->id_offset;
+	put_next(&w, next);
 	jw_close(&w, '}');
+	if (taken)
+		*taken = w.err ? 0 : i;
 	return jw_finish(&w, out, out_len);
 }
 
@@ -914,9 +942,9 @@ static int encode_list(const struct codec *c, const void *items, size_t count, c
  * actually decode (each costs tens of input bytes) and never a count the
  * sender chose. count NULL means no output. */
 static int decode_list(const struct codec *c, const char *text, size_t len, void **items,
-                       size_t *count, struct wsop_json_error *err)
+                       size_t *count, char next[WSOP_UUID_LEN + 1], struct wsop_json_error *err)
 {
-	const char *const members[] = { c->list };
+	const char *const members[] = { c->list, "next" };
 	struct json_object *root, *arr;
 	char ctx[96];
 
@@ -927,8 +955,12 @@ static int decode_list(const struct codec *c, const char *text, size_t len, void
 	int rc = parse_text(text, len, false, &root, err);
 	if (rc)
 		return rc;
-	if ((rc = check_members(root, members, 1, "", err)) ||
-	    (rc = get_member(root, c->list, true, json_type_array, &arr, "", err))) {
+	if (next)
+		next[0] = '\0';
+	if ((rc = check_members(root, members, c->paged ? 2 : 1, "", err)) ||
+	    (rc = get_member(root, c->list, true, json_type_array, &arr, "", err)) ||
+	    (c->paged && (rc = get_text(root, "next", false, next, WSOP_UUID_LEN, text_is_uuid,
+	                                WSOP_JSON_EBAD_VALUE, NULL, "", err)))) {
 		json_object_put(root);
 		return rc;
 	}
@@ -1148,14 +1180,16 @@ int wsop_json_decode_softcard(const char *text, size_t len, struct wsop_softcard
 
 int wsop_json_encode_softcard_list(const struct wsop_softcard_list *in, char **out, size_t *out_len)
 {
-	return in ? encode_list(&softcard_codec, in->items, in->count, out, out_len) : -EINVAL;
+	return in ? encode_list(&softcard_codec, in->items, in->count, NULL, 0, NULL, out, out_len)
+	          : -EINVAL;
 }
 
 int wsop_json_decode_softcard_list(const char *text, size_t len, struct wsop_softcard_list *out,
                                    struct wsop_json_error *err)
 {
 	void *items;
-	int rc = decode_list(&softcard_codec, text, len, &items, out ? &out->count : NULL, err);
+	int rc =
+	    decode_list(&softcard_codec, text, len, &items, out ? &out->count : NULL, NULL, err);
 	if (out)
 		out->items = items;
 	return rc;
@@ -1291,6 +1325,8 @@ static const struct codec group_codec = {
 	.put = put_group,
 	.get = get_group,
 	.list = "groups",
+	.paged = true,
+	.id_offset = offsetof(struct wsop_group, id),
 };
 
 int wsop_json_encode_group(const struct wsop_group *in, char **out, size_t *out_len)
@@ -1306,14 +1342,25 @@ int wsop_json_decode_group(const char *text, size_t len, struct wsop_group *out,
 
 int wsop_json_encode_group_list(const struct wsop_group_list *in, char **out, size_t *out_len)
 {
-	return in ? encode_list(&group_codec, in->items, in->count, out, out_len) : -EINVAL;
+	return in ? encode_list(&group_codec, in->items, in->count, in->next, 0, NULL, out, out_len)
+	          : -EINVAL;
+}
+
+int wsop_json_encode_group_page(const struct wsop_group_list *in, size_t max_bytes, size_t *taken,
+                                char **out, size_t *out_len)
+{
+	if (!in || max_bytes == 0 || !taken)
+		return -EINVAL;
+	return encode_list(&group_codec, in->items, in->count, in->next, max_bytes, taken, out,
+	                   out_len);
 }
 
 int wsop_json_decode_group_list(const char *text, size_t len, struct wsop_group_list *out,
                                 struct wsop_json_error *err)
 {
 	void *items;
-	int rc = decode_list(&group_codec, text, len, &items, out ? &out->count : NULL, err);
+	int rc = decode_list(&group_codec, text, len, &items, out ? &out->count : NULL,
+	                     out ? out->next : NULL, err);
 	if (out)
 		out->items = items;
 	return rc;
@@ -1598,6 +1645,8 @@ static const struct codec key_codec = {
 	.get = get_key,
 	.free = free_key,
 	.list = "keys",
+	.paged = true,
+	.id_offset = offsetof(struct wsop_key, id),
 };
 
 int wsop_json_encode_key(const struct wsop_key *in, char **out, size_t *out_len)
@@ -1613,14 +1662,25 @@ int wsop_json_decode_key(const char *text, size_t len, struct wsop_key *out,
 
 int wsop_json_encode_key_list(const struct wsop_key_list *in, char **out, size_t *out_len)
 {
-	return in ? encode_list(&key_codec, in->items, in->count, out, out_len) : -EINVAL;
+	return in ? encode_list(&key_codec, in->items, in->count, in->next, 0, NULL, out, out_len)
+	          : -EINVAL;
+}
+
+int wsop_json_encode_key_page(const struct wsop_key_list *in, size_t max_bytes, size_t *taken,
+                              char **out, size_t *out_len)
+{
+	if (!in || max_bytes == 0 || !taken)
+		return -EINVAL;
+	return encode_list(&key_codec, in->items, in->count, in->next, max_bytes, taken, out,
+	                   out_len);
 }
 
 int wsop_json_decode_key_list(const char *text, size_t len, struct wsop_key_list *out,
                               struct wsop_json_error *err)
 {
 	void *items;
-	int rc = decode_list(&key_codec, text, len, &items, out ? &out->count : NULL, err);
+	int rc = decode_list(&key_codec, text, len, &items, out ? &out->count : NULL,
+	                     out ? out->next : NULL, err);
 	if (out)
 		out->items = items;
 	return rc;
@@ -1674,8 +1734,10 @@ static const char *const cert_only_attrs[] = {
 	"certificate_type", "subject", "issuer", "serial_number", "start_date", "end_date",
 };
 
+/* value_omitted: a listing item, whose value is left out (and must be). */
 static int get_object_attributes(struct json_object *parent, enum wsop_object_class cls,
-                                 struct wsop_object_attributes *a, struct wsop_json_error *err)
+                                 bool value_omitted, struct wsop_object_attributes *a,
+                                 struct wsop_json_error *err)
 {
 	static const char *const all[] = {
 		"label",       "id",        "value",
@@ -1702,6 +1764,10 @@ static int get_object_attributes(struct json_object *parent, enum wsop_object_cl
 			            cert ? "not an attribute of certificates"
 			                 : "not an attribute of data objects");
 	const int bad = WSOP_JSON_EBAD_ATTRIBUTE;
+	if (value_omitted && json_object_object_get_ex(obj, "value", NULL))
+		return fail(err, WSOP_JSON_EBAD_VALUE,
+		            member_path(where, sizeof(where), ctx, "value"),
+		            "a value with value_len");
 	if (cert) {
 		const char *s;
 		size_t n;
@@ -1719,8 +1785,8 @@ static int get_object_attributes(struct json_object *parent, enum wsop_object_cl
 	                   &a->label_present, ctx, err)) ||
 	    (rc = get_b64(obj, "id", false, WSOP_CKA_ID_MAX, bad, &a->id, &a->id_present, ctx,
 	                  err)) ||
-	    (rc = get_b64(obj, "value", cert, WSOP_OBJECT_VALUE_MAX, bad, &a->value,
-	                  &a->value_present, ctx, err)))
+	    (rc = get_b64(obj, "value", cert && !value_omitted, WSOP_OBJECT_VALUE_MAX, bad,
+	                  &a->value, &a->value_present, ctx, err)))
 		goto out;
 	if (!cert) {
 		if ((rc = get_text(obj, "application", false, a->application, WSOP_APPLICATION_MAX,
@@ -1792,7 +1858,7 @@ static int get_object_create_req(struct json_object *obj, void *outp, const char
 	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
 	    (rc = get_class(obj, &out->cls, ctx, err)))
 		return rc;
-	return get_object_attributes(obj, out->cls, &out->attributes, err);
+	return get_object_attributes(obj, out->cls, false, &out->attributes, err);
 }
 
 static void free_object_create_req(void *r)
@@ -1835,6 +1901,8 @@ static void put_object(struct jw *w, const void *in)
 	jw_key(w, "class");
 	jw_string(w, cls, strlen(cls));
 	jw_int(w, "created", o->created);
+	if (o->value_omitted)
+		jw_int(w, "value_len", (int64_t)o->value_len);
 	put_object_attributes(w, &o->attributes);
 	jw_close(w, '}');
 }
@@ -1842,9 +1910,10 @@ static void put_object(struct jw *w, const void *in)
 static int get_object(struct json_object *obj, void *outp, const char *ctx,
                       struct wsop_json_error *err)
 {
-	static const char *const members[] = { "id", "protectiondomain", "class", "created",
-		                               "attributes" };
+	static const char *const members[] = { "id",      "protectiondomain", "class",
+		                               "created", "value_len",        "attributes" };
 	struct wsop_object *out = outp;
+	int64_t value_len = 0;
 	int rc;
 
 	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
@@ -1856,7 +1925,12 @@ static int get_object(struct json_object *obj, void *outp, const char *ctx,
 	    (rc = get_class(obj, &out->cls, ctx, err)) ||
 	    (rc = get_created(obj, &out->created, ctx, err)))
 		return rc;
-	return get_object_attributes(obj, out->cls, &out->attributes, err);
+	out->value_omitted = json_object_object_get_ex(obj, "value_len", NULL);
+	if (out->value_omitted &&
+	    (rc = get_int(obj, "value_len", 0, WSOP_OBJECT_VALUE_MAX, &value_len, ctx, err)))
+		return rc;
+	out->value_len = (size_t)value_len;
+	return get_object_attributes(obj, out->cls, out->value_omitted, &out->attributes, err);
 }
 
 static void free_object(void *o)
@@ -1870,6 +1944,8 @@ static const struct codec object_codec = {
 	.get = get_object,
 	.free = free_object,
 	.list = "objects",
+	.paged = true,
+	.id_offset = offsetof(struct wsop_object, id),
 };
 
 int wsop_json_encode_object(const struct wsop_object *in, char **out, size_t *out_len)
@@ -1885,14 +1961,26 @@ int wsop_json_decode_object(const char *text, size_t len, struct wsop_object *ou
 
 int wsop_json_encode_object_list(const struct wsop_object_list *in, char **out, size_t *out_len)
 {
-	return in ? encode_list(&object_codec, in->items, in->count, out, out_len) : -EINVAL;
+	return in ? encode_list(&object_codec, in->items, in->count, in->next, 0, NULL, out,
+	                        out_len)
+	          : -EINVAL;
+}
+
+int wsop_json_encode_object_page(const struct wsop_object_list *in, size_t max_bytes, size_t *taken,
+                                 char **out, size_t *out_len)
+{
+	if (!in || max_bytes == 0 || !taken)
+		return -EINVAL;
+	return encode_list(&object_codec, in->items, in->count, in->next, max_bytes, taken, out,
+	                   out_len);
 }
 
 int wsop_json_decode_object_list(const char *text, size_t len, struct wsop_object_list *out,
                                  struct wsop_json_error *err)
 {
 	void *items;
-	int rc = decode_list(&object_codec, text, len, &items, out ? &out->count : NULL, err);
+	int rc = decode_list(&object_codec, text, len, &items, out ? &out->count : NULL,
+	                     out ? out->next : NULL, err);
 	if (out)
 		out->items = items;
 	return rc;

@@ -35,6 +35,12 @@
  *    what a server must refuse; for every struct the matching decoder
  *    accepts, decode(encode(x)) == x.
  *
+ * Pages. wsop_json_encode_X_page(in, max_bytes, &taken, &out, &out_len)
+ * writes the leading items of in whose text stays within max_bytes (at
+ * least one item, whatever its size), sets *taken to their number and,
+ * when it left some out, writes as "next" the id of the last one written
+ * (else in->next, "" for none). -EINVAL for max_bytes 0 or NULL.
+ *
  * Ownership: structs with a wsop_X_free own heap memory (binary values,
  * lists); free functions accept NULL and a zeroed struct, and re-zero the
  * struct. Passphrase buffers are wiped by wsop_X_cleanse.
@@ -126,6 +132,15 @@ struct wsop_activate_req {
 	char passphrase[WSOP_PASSPHRASE_MAX + 1];
 };
 
+/* ---- paging ----------------------------------------------------------- */
+
+/* Lists of groups, keys and objects come in pages (ipc/README.md,
+ * "Paging"): at most WSOP_PAGE_MAX_ITEMS items and WSOP_PAGE_MAX_BYTES of
+ * JSON each, in id order; "next" (the last id of the page) says that more
+ * follow. Both bounds keep a page far below HTTP_MAX_BODY (1 MiB). */
+#define WSOP_PAGE_MAX_ITEMS 500
+#define WSOP_PAGE_MAX_BYTES (512u * 1024)
+
 /* Answer: {"protectiondomains":[softcard, ...]}. */
 struct wsop_softcard_list {
 	struct wsop_softcard *items;
@@ -149,10 +164,12 @@ struct wsop_group_create_req {
 	char protectiondomain[WSOP_SOFTCARD_ID_LEN + 1];
 };
 
-/* Answer: {"groups":[group, ...]}. */
+/* Answer: {"groups":[group, ...]}, or a page of them:
+ * {"groups":[...],"next":"<uuid>"} when more follow. */
 struct wsop_group_list {
 	struct wsop_group *items;
 	size_t count;
+	char next[WSOP_UUID_LEN + 1]; /* "" on the last page */
 };
 
 /* ---- AES keys ---------------------------------------------------------- */
@@ -191,10 +208,12 @@ struct wsop_key {
 	struct wsop_key_attributes attributes;
 };
 
-/* Answer: {"keys":[key, ...]}. */
+/* Answer: {"keys":[key, ...]}, or a page of them:
+ * {"keys":[...],"next":"<uuid>"} when more follow. */
 struct wsop_key_list {
 	struct wsop_key *items;
 	size_t count;
+	char next[WSOP_UUID_LEN + 1]; /* "" on the last page */
 };
 
 /* ---- data objects and certificates ------------------------------------- */
@@ -246,19 +265,27 @@ struct wsop_object_create_req {
 	struct wsop_object_attributes attributes;
 };
 
-/* Answer: {"id","protectiondomain","class","created","attributes"}. */
+/* Answer: {"id","protectiondomain","class","created","attributes"}. In a
+ * page of a listing the value is left out: "value_len" (0..65536) then
+ * says how long it is and "attributes" has no "value" (EBAD_VALUE when it
+ * has, and a certificate needs none); an object without any value has
+ * neither. */
 struct wsop_object {
 	char id[WSOP_UUID_LEN + 1];
 	char protectiondomain[WSOP_SOFTCARD_ID_LEN + 1];
 	enum wsop_object_class cls;
 	int64_t created;
+	bool value_omitted; /* "value_len" given; attributes.value_present false */
+	size_t value_len;
 	struct wsop_object_attributes attributes;
 };
 
-/* Answer: {"objects":[object, ...]}. */
+/* Answer: {"objects":[object, ...]}, or a page of them:
+ * {"objects":[...],"next":"<uuid>"} when more follow. */
 struct wsop_object_list {
 	struct wsop_object *items;
 	size_t count;
+	char next[WSOP_UUID_LEN + 1]; /* "" on the last page */
 };
 
 /* ---- encryption -------------------------------------------------------- */
@@ -326,6 +353,8 @@ int wsop_json_decode_group_create_req(const char *text, size_t len,
                                       struct wsop_group_create_req *out,
                                       struct wsop_json_error *err);
 int wsop_json_encode_group_list(const struct wsop_group_list *in, char **out, size_t *out_len);
+int wsop_json_encode_group_page(const struct wsop_group_list *in, size_t max_bytes, size_t *taken,
+                                char **out, size_t *out_len);
 int wsop_json_decode_group_list(const char *text, size_t len, struct wsop_group_list *out,
                                 struct wsop_json_error *err);
 int wsop_json_encode_key_generate_req(const struct wsop_key_generate_req *in, char **out,
@@ -337,6 +366,8 @@ int wsop_json_encode_key(const struct wsop_key *in, char **out, size_t *out_len)
 int wsop_json_decode_key(const char *text, size_t len, struct wsop_key *out,
                          struct wsop_json_error *err);
 int wsop_json_encode_key_list(const struct wsop_key_list *in, char **out, size_t *out_len);
+int wsop_json_encode_key_page(const struct wsop_key_list *in, size_t max_bytes, size_t *taken,
+                              char **out, size_t *out_len);
 int wsop_json_decode_key_list(const char *text, size_t len, struct wsop_key_list *out,
                               struct wsop_json_error *err);
 int wsop_json_encode_object_create_req(const struct wsop_object_create_req *in, char **out,
@@ -348,6 +379,8 @@ int wsop_json_encode_object(const struct wsop_object *in, char **out, size_t *ou
 int wsop_json_decode_object(const char *text, size_t len, struct wsop_object *out,
                             struct wsop_json_error *err);
 int wsop_json_encode_object_list(const struct wsop_object_list *in, char **out, size_t *out_len);
+int wsop_json_encode_object_page(const struct wsop_object_list *in, size_t max_bytes, size_t *taken,
+                                 char **out, size_t *out_len);
 int wsop_json_decode_object_list(const char *text, size_t len, struct wsop_object_list *out,
                                  struct wsop_json_error *err);
 int wsop_json_encode_crypto_req(const struct wsop_crypto_req *in, char **out, size_t *out_len);

@@ -11,7 +11,8 @@
 #include "lib/p11_attrs.h"
 #include "lib/p11_template.h"
 
-enum view_rc { VIEW_OK, VIEW_SENSITIVE, VIEW_INVALID };
+/* VIEW_UNFETCHED: a value a listing left out; len is its length, ptr NULL. */
+enum view_rc { VIEW_OK, VIEW_SENSITIVE, VIEW_INVALID, VIEW_UNFETCHED };
 
 /* The bytes of one attribute; small values live in the scratch space. */
 struct view {
@@ -137,6 +138,16 @@ static enum view_rc view_key(const struct p11_object *o, CK_ATTRIBUTE_TYPE type,
 	}
 }
 
+/* CKA_VALUE of a data object or certificate. */
+static enum view_rc view_value(const struct p11_object *o, struct view *v)
+{
+	if (o->object.value_omitted) {
+		view_bytes(v, NULL, o->object.value_len);
+		return o->object.value_len > 0 ? VIEW_UNFETCHED : VIEW_OK;
+	}
+	return view_wsop_bytes(v, o->object.attributes.value_present, &o->object.attributes.value);
+}
+
 static enum view_rc view_data(const struct p11_object *o, CK_ATTRIBUTE_TYPE type, struct view *v)
 {
 	const struct wsop_object_attributes *a = &o->object.attributes;
@@ -147,7 +158,7 @@ static enum view_rc view_data(const struct p11_object *o, CK_ATTRIBUTE_TYPE type
 	case CKA_OBJECT_ID:
 		return view_wsop_bytes(v, a->object_id_present, &a->object_id);
 	case CKA_VALUE:
-		return view_wsop_bytes(v, a->value_present, &a->value);
+		return view_value(o, v);
 	default:
 		return VIEW_INVALID;
 	}
@@ -179,7 +190,7 @@ static enum view_rc view_cert(const struct p11_object *o, CK_ATTRIBUTE_TYPE type
 	case CKA_SERIAL_NUMBER:
 		return view_wsop_bytes(v, a->serial_number_present, &a->serial_number);
 	case CKA_VALUE:
-		return view_wsop_bytes(v, a->value_present, &a->value);
+		return view_value(o, v);
 	case CKA_START_DATE:
 		return view_date(v, a->start_date_present, a->start_date);
 	case CKA_END_DATE:
@@ -209,7 +220,7 @@ static enum view_rc view_attribute(const struct p11_object *o, CK_ATTRIBUTE_TYPE
 
 CK_RV p11_object_get_attributes(const struct p11_object *o, CK_ATTRIBUTE *tmpl, CK_ULONG count)
 {
-	bool sensitive = false, invalid = false, too_small = false;
+	bool sensitive = false, invalid = false, too_small = false, unfetched = false;
 
 	if (!o || (!tmpl && count > 0))
 		return CKR_ARGUMENTS_BAD;
@@ -225,6 +236,10 @@ CK_RV p11_object_get_attributes(const struct p11_object *o, CK_ATTRIBUTE *tmpl, 
 			tmpl[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
 		} else if (!tmpl[i].pValue) {
 			tmpl[i].ulValueLen = v.len;
+		} else if (rc == VIEW_UNFETCHED && tmpl[i].ulValueLen >= v.len) {
+			/* The caller was to fetch it first (p11_object_value_needed). */
+			unfetched = true;
+			tmpl[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
 		} else if (tmpl[i].ulValueLen >= v.len) {
 			if (v.len > 0)
 				memcpy(tmpl[i].pValue, v.ptr, v.len);
@@ -240,24 +255,50 @@ CK_RV p11_object_get_attributes(const struct p11_object *o, CK_ATTRIBUTE *tmpl, 
 		return CKR_ATTRIBUTE_TYPE_INVALID;
 	if (too_small)
 		return CKR_BUFFER_TOO_SMALL;
-	return CKR_OK;
+	return unfetched ? CKR_GENERAL_ERROR : CKR_OK;
+}
+
+bool p11_object_value_needed(const struct p11_object *o, const CK_ATTRIBUTE *tmpl, CK_ULONG count)
+{
+	if (!o || !tmpl || o->cls == CKO_SECRET_KEY || !o->object.value_omitted ||
+	    o->object.value_len == 0)
+		return false;
+	for (CK_ULONG i = 0; i < count; i++)
+		if (tmpl[i].type == CKA_VALUE && tmpl[i].pValue &&
+		    tmpl[i].ulValueLen >= o->object.value_len)
+			return true;
+	return false;
+}
+
+enum p11_match p11_object_match(const struct p11_object *o, const CK_ATTRIBUTE *tmpl,
+                                CK_ULONG count)
+{
+	bool unfetched = false;
+
+	if (!o || (!tmpl && count > 0))
+		return P11_MATCH_NO;
+	for (CK_ULONG i = 0; i < count; i++) {
+		struct view v;
+		enum view_rc rc = view_attribute(o, tmpl[i].type, &v);
+
+		if (rc != VIEW_OK && rc != VIEW_UNFETCHED)
+			return P11_MATCH_NO;
+		if (tmpl[i].ulValueLen != v.len)
+			return P11_MATCH_NO;
+		/* Same length as a value not fetched yet: only its bytes can tell. */
+		if (rc == VIEW_UNFETCHED) {
+			unfetched = true;
+			continue;
+		}
+		if (v.len > 0 && (!tmpl[i].pValue || memcmp(tmpl[i].pValue, v.ptr, v.len) != 0))
+			return P11_MATCH_NO;
+	}
+	return unfetched ? P11_MATCH_NEEDS_VALUE : P11_MATCH_YES;
 }
 
 bool p11_object_matches(const struct p11_object *o, const CK_ATTRIBUTE *tmpl, CK_ULONG count)
 {
-	if (!o || (!tmpl && count > 0))
-		return false;
-	for (CK_ULONG i = 0; i < count; i++) {
-		struct view v;
-
-		if (view_attribute(o, tmpl[i].type, &v) != VIEW_OK)
-			return false;
-		if (tmpl[i].ulValueLen != v.len)
-			return false;
-		if (v.len > 0 && (!tmpl[i].pValue || memcmp(tmpl[i].pValue, v.ptr, v.len) != 0))
-			return false;
-	}
-	return true;
+	return p11_object_match(o, tmpl, count) == P11_MATCH_YES;
 }
 
 /* ---- building objects ------------------------------------------------- */
@@ -419,11 +460,17 @@ CK_RV p11_find_template_init(struct p11_find_template *out, const CK_ATTRIBUTE *
 	return CKR_OK;
 }
 
-bool p11_find_template_matches(const struct p11_find_template *f, const struct p11_object *o)
+enum p11_match p11_find_template_match(const struct p11_find_template *f,
+                                       const struct p11_object *o)
 {
 	if (!f)
-		return false;
-	return p11_object_matches(o, f->attrs, f->count);
+		return P11_MATCH_NO;
+	return p11_object_match(o, f->attrs, f->count);
+}
+
+bool p11_find_template_matches(const struct p11_find_template *f, const struct p11_object *o)
+{
+	return p11_find_template_match(f, o) == P11_MATCH_YES;
 }
 
 void p11_find_template_free(struct p11_find_template *f)

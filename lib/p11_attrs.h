@@ -25,6 +25,13 @@
  *    CKA_VALUE is never available (CKR_ATTRIBUTE_SENSITIVE): the key never
  *    leaves the server. CKA_CHECK_VALUE is not offered (it would need the
  *    key).
+ *
+ * Values not fetched: an object built from a listing page has no CKA_VALUE
+ * bytes (object.value_omitted), only their length. Its length is answered
+ * as usual; copying it needs the value, so the caller fetches the object
+ * first when p11_object_value_needed() says so (else the copy answers
+ * CKR_GENERAL_ERROR). A search compares lengths and, when a CKA_VALUE of
+ * the same length is asked for, answers P11_MATCH_NEEDS_VALUE.
  */
 #ifndef PKCS11WSOP_LIB_P11_ATTRS_H
 #define PKCS11WSOP_LIB_P11_ATTRS_H
@@ -71,6 +78,20 @@ void p11_object_free(struct p11_object *o);
  * touched) when o is NULL or tmpl is NULL with count > 0. */
 CK_RV p11_object_get_attributes(const struct p11_object *o, CK_ATTRIBUTE *tmpl, CK_ULONG count);
 
+/* True when C_GetAttributeValue of tmpl must copy a value that o lacks
+ * (a CKA_VALUE with a buffer large enough for it). */
+bool p11_object_value_needed(const struct p11_object *o, const CK_ATTRIBUTE *tmpl, CK_ULONG count);
+
+enum p11_match {
+	P11_MATCH_NO,
+	P11_MATCH_YES,
+	P11_MATCH_NEEDS_VALUE, /* all else matches; fetch the value and ask again */
+};
+
+/* p11_object_matches with the third answer for a value not fetched. */
+enum p11_match p11_object_match(const struct p11_object *o, const CK_ATTRIBUTE *tmpl,
+                                CK_ULONG count);
+
 /* C_FindObjects' test: true when every attribute of tmpl is one the object
  * reports (as above) with a byte-equal value; an empty template matches
  * everything. CKA_VALUE of a secret key never matches (comparing it would
@@ -97,6 +118,8 @@ struct p11_find_template {
 CK_RV p11_find_template_init(struct p11_find_template *out, const CK_ATTRIBUTE *tmpl,
                              CK_ULONG count);
 bool p11_find_template_matches(const struct p11_find_template *f, const struct p11_object *o);
+enum p11_match p11_find_template_match(const struct p11_find_template *f,
+                                       const struct p11_object *o);
 void p11_find_template_free(struct p11_find_template *f);
 
 #endif

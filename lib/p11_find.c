@@ -8,10 +8,19 @@
  *  - Logged in, C_FindObjectsInit lists the token once: the keys of every
  *    group of the softcard (not only the module's "pkcs11" group: keys
  *    other tools made there are the token's too) and its data objects and
- *    certificates. Each listed object gets its stable handle from the
- *    object table (lib/p11_objstore.h), which also forgets objects the
- *    server no longer lists. Matches are fixed at C_FindObjectsInit: the
- *    search is a snapshot, as in SoftHSMv2.
+ *    certificates, page after page (ipc/README.md, "Paging": up to
+ *    WSOP_PAGE_MAX_ITEMS, 500, a round trip), all pages before it returns.
+ *    Matches are fixed at C_FindObjectsInit: the search is a snapshot, as
+ *    in SoftHSMv2, and as applications expect (they may destroy what they
+ *    find while they iterate); stopping at the first page that fills the
+ *    caller's first C_FindObjects would give up that promise for a search
+ *    that still costs a whole listing when it finds nothing. A template
+ *    that names CKA_CLASS lists only the keys or only the objects. Each listed object gets its
+ * stable handle from the object table (lib/p11_objstore.h), which also forgets objects of the
+ *    listed kind that the server no longer lists.
+ *  - Listings carry no values of data objects and certificates: a template
+ *    with a CKA_VALUE of the same length as an object's value fetches that
+ *    object (one round trip each, then cached) to compare its bytes.
  *  - Only CKO_DATA, CKO_CERTIFICATE and CKO_SECRET_KEY exist here; the
  *    server has no public or private keys, so none is ever returned.
  *  - A second C_FindObjectsInit while one is active:
@@ -21,6 +30,7 @@
  *  - ulMaxObjectCount 0 is valid and returns nothing (phObject may then be
  *    NULL).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,56 +82,105 @@ static CK_RV push(CK_OBJECT_HANDLE **arr, size_t *n, size_t *cap, CK_OBJECT_HAND
 	return CKR_OK;
 }
 
-/* Takes ownership of o's contents (frees them). */
-static CK_RV add(struct collect *col, struct p11_object *o)
+/* Caches o and adds it when every attribute of the template matches,
+ * fetching its value first when only the value can tell. Takes ownership
+ * of o's contents (frees them). */
+static CK_RV add_checked(struct collect *col, struct p11_object *o)
 {
 	CK_OBJECT_HANDLE h;
 	CK_RV rv = p11_objstore_put(col->slot, o, &h);
 	if (rv == CKR_OK)
 		rv = push(&col->seen, &col->nseen, &col->capseen, h);
-	if (rv == CKR_OK && p11_find_template_matches(col->tmpl, o))
+	enum p11_match m = rv == CKR_OK ? p11_find_template_match(col->tmpl, o) : P11_MATCH_NO;
+	if (m == P11_MATCH_NEEDS_VALUE) {
+		rv = p11_objstore_fetch_value(col->slot, h, o);
+		m = rv == CKR_OK ? p11_find_template_match(col->tmpl, o) : P11_MATCH_NO;
+		/* Gone since it was listed: not found, not an error. */
+		if (rv == CKR_OBJECT_HANDLE_INVALID)
+			rv = CKR_OK;
+	}
+	if (rv == CKR_OK && m == P11_MATCH_YES)
 		rv = push(&col->op->handles, &col->op->count, &col->capop, h);
 	p11_object_free(o);
 	return rv;
 }
 
-static CK_RV list_keys(struct wsop_client *c, struct collect *col, const char *softcard_id)
+static CK_RV list_group_keys(struct wsop_client *c, struct collect *col, const char *group_id)
 {
-	struct wsop_group_list groups;
-	memset(&groups, 0, sizeof(groups));
-	int rc = wsop_group_list(c, softcard_id, &groups);
-	CK_RV rv = p11_call_result("listing key groups", rc, c);
-	for (size_t g = 0; rv == CKR_OK && g < groups.count; g++) {
+	char after[WSOP_UUID_LEN + 1] = "";
+	CK_RV rv = CKR_OK;
+	do {
 		struct wsop_key_list keys;
-		memset(&keys, 0, sizeof(keys));
-		rc = wsop_key_list(c, groups.items[g].id, &keys);
+		int rc = wsop_key_list_page(c, group_id, after, 0, &keys);
 		rv = p11_call_result("listing keys", rc, c);
 		for (size_t k = 0; rv == CKR_OK && k < keys.count; k++) {
 			struct p11_object o;
 			rv = p11_object_from_key(&o, &keys.items[k]);
 			if (rv == CKR_OK)
-				rv = add(col, &o);
+				rv = add_checked(col, &o);
 		}
+		/* A page that names itself as where to go on would never end. */
+		if (rv == CKR_OK && keys.next[0] != '\0' && strcmp(keys.next, after) == 0)
+			rv = p11_call_result("listing keys", -EPROTO, c);
+		memcpy(after, keys.next, sizeof(after));
 		wsop_key_list_free(&keys);
-	}
-	wsop_group_list_free(&groups);
+	} while (rv == CKR_OK && after[0] != '\0');
+	return rv;
+}
+
+static CK_RV list_keys(struct wsop_client *c, struct collect *col, const char *softcard_id)
+{
+	char after[WSOP_UUID_LEN + 1] = "";
+	CK_RV rv = CKR_OK;
+	do {
+		struct wsop_group_list groups;
+		int rc = wsop_group_list_page(c, softcard_id, after, 0, &groups);
+		rv = p11_call_result("listing key groups", rc, c);
+		for (size_t g = 0; rv == CKR_OK && g < groups.count; g++)
+			rv = list_group_keys(c, col, groups.items[g].id);
+		if (rv == CKR_OK && groups.next[0] != '\0' && strcmp(groups.next, after) == 0)
+			rv = p11_call_result("listing key groups", -EPROTO, c);
+		memcpy(after, groups.next, sizeof(after));
+		wsop_group_list_free(&groups);
+	} while (rv == CKR_OK && after[0] != '\0');
 	return rv;
 }
 
 static CK_RV list_objects(struct wsop_client *c, struct collect *col, const char *softcard_id)
 {
-	struct wsop_object_list objs;
-	memset(&objs, 0, sizeof(objs));
-	int rc = wsop_object_list(c, softcard_id, &objs);
-	CK_RV rv = p11_call_result("listing objects", rc, c);
-	for (size_t i = 0; rv == CKR_OK && i < objs.count; i++) {
-		struct p11_object o;
-		rv = p11_object_from_wsop_object(&o, &objs.items[i]);
-		if (rv == CKR_OK)
-			rv = add(col, &o);
-	}
-	wsop_object_list_free(&objs);
+	char after[WSOP_UUID_LEN + 1] = "";
+	CK_RV rv = CKR_OK;
+	do {
+		struct wsop_object_list objs;
+		int rc = wsop_object_list_page(c, softcard_id, after, 0, &objs);
+		rv = p11_call_result("listing objects", rc, c);
+		for (size_t i = 0; rv == CKR_OK && i < objs.count; i++) {
+			struct p11_object o;
+			rv = p11_object_from_wsop_object(&o, &objs.items[i]);
+			if (rv == CKR_OK)
+				rv = add_checked(col, &o);
+		}
+		if (rv == CKR_OK && objs.next[0] != '\0' && strcmp(objs.next, after) == 0)
+			rv = p11_call_result("listing objects", -EPROTO, c);
+		memcpy(after, objs.next, sizeof(after));
+		wsop_object_list_free(&objs);
+	} while (rv == CKR_OK && after[0] != '\0');
 	return rv;
+}
+
+/* The kinds a template's CKA_CLASS leaves to list. */
+static enum p11_prune_scope scope_of(const struct p11_find_template *tmpl)
+{
+	for (CK_ULONG i = 0; i < tmpl->count; i++) {
+		const CK_ATTRIBUTE *a = &tmpl->attrs[i];
+		if (a->type != CKA_CLASS || a->ulValueLen != sizeof(CK_OBJECT_CLASS) ||
+		    a->pValue == NULL)
+			continue;
+		CK_OBJECT_CLASS cls;
+		memcpy(&cls, a->pValue, sizeof(cls));
+		return cls == CKO_SECRET_KEY ? P11_PRUNE_KEYS : P11_PRUNE_OBJECTS;
+	}
+	return P11_PRUNE_ALL;
 }
 
 /* Fills op with the matches of tmpl among the objects of slot. */
@@ -140,13 +199,16 @@ static CK_RV search(struct p11_slot *slot, const struct p11_find_template *tmpl,
 	if (c == NULL)
 		return CKR_HOST_MEMORY;
 	struct collect col = { .slot = slot, .tmpl = tmpl, .op = op };
-	CK_RV rv = list_keys(c, &col, softcard_id);
-	if (rv == CKR_OK)
+	enum p11_prune_scope scope = scope_of(tmpl);
+	CK_RV rv = CKR_OK;
+	if (scope != P11_PRUNE_OBJECTS)
+		rv = list_keys(c, &col, softcard_id);
+	if (rv == CKR_OK && scope != P11_PRUNE_KEYS)
 		rv = list_objects(c, &col, softcard_id);
 	p11_slot_client_release(slot, c);
 	/* Only a complete listing says what no longer exists. */
 	if (rv == CKR_OK)
-		p11_objstore_prune(slot, col.seen, col.nseen);
+		p11_objstore_prune(slot, col.seen, col.nseen, scope);
 	free(col.seen);
 	return rv;
 }

@@ -16,7 +16,10 @@
  *  - C_GetAttributeValue reads the cached attributes (objects are not
  *    modifiable, so the cache is exact) with the semantics of
  *    p11_object_get_attributes; an unknown or invisible handle is
- *    CKR_OBJECT_HANDLE_INVALID. No round trip.
+ *    CKR_OBJECT_HANDLE_INVALID. No round trip, but the first time the
+ *    value of a data object or certificate found by a search is copied out
+ *    (searches list no values): that reads the object once and caches it.
+ *    Its length alone needs no round trip.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -166,6 +169,8 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 	memset(&o, 0, sizeof(o));
 	if (rv == CKR_OK)
 		rv = p11_objstore_get(slot, hObject, &o);
+	if (rv == CKR_OK && p11_object_value_needed(&o, pTemplate, ulCount))
+		rv = p11_objstore_fetch_value(slot, hObject, &o);
 	if (rv == CKR_OK)
 		rv = p11_object_get_attributes(&o, pTemplate, ulCount);
 	p11_object_free(&o);

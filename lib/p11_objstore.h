@@ -10,7 +10,10 @@
  *    repeated searches return the same handles.
  *  - Each entry caches the object's attributes (struct p11_object). Token
  *    objects are not modifiable, so the cache stays valid until the object
- *    is destroyed; C_GetAttributeValue and C_EncryptInit need no round trip.
+ *    is destroyed; C_GetAttributeValue and C_EncryptInit need no round trip,
+ *    but for the value of a data object or certificate that came from a
+ *    listing (listings carry no values): p11_objstore_fetch_value reads the
+ *    object once and the entry keeps it from then on.
  *  - Entries are bound to their slot (token). Every object is private
  *    (CKA_PRIVATE is forced true), so a handle is visible only while its
  *    token is logged in; invisible handles answer like unknown ones.
@@ -34,8 +37,9 @@
 
 struct p11_slot;
 
-/* Upper bound of cached objects across all tokens. */
-#define P11_OBJSTORE_MAX 65536
+/* Upper bound of cached objects across all tokens (about 1.3 KiB each, plus
+ * the values fetched). */
+#define P11_OBJSTORE_MAX 262144
 
 /* What the crypto calls need of a key, copied out under the lock. */
 struct p11_key_ref {
@@ -54,8 +58,10 @@ CK_RV p11_objstore_reset(void);
 void p11_objstore_free(void);
 
 /* The handle of obj on slot: the existing one when the same server object
- * is known (its cached attributes are refreshed), else a new one holding a
- * deep copy. CKR_OK, CKR_HOST_MEMORY (also when the table is full). */
+ * is known (its cached attributes are kept: token objects do not change;
+ * only a value the entry lacks and obj has is taken), else a new one
+ * holding a deep copy. CKR_OK, CKR_HOST_MEMORY (also when the table is
+ * full). */
 CK_RV p11_objstore_put(const struct p11_slot *slot, const struct p11_object *obj,
                        CK_OBJECT_HANDLE *out);
 
@@ -67,9 +73,21 @@ CK_RV p11_objstore_get(const struct p11_slot *slot, CK_OBJECT_HANDLE h, struct p
 /* Drops h (after the server deleted the object); unknown h is fine. */
 void p11_objstore_drop(CK_OBJECT_HANDLE h);
 
-/* Drops every entry of slot whose server object is not in keep (keep[i] are
- * handles of objects the server just listed): objects destroyed by another
- * process stop answering. */
-void p11_objstore_prune(const struct p11_slot *slot, const CK_OBJECT_HANDLE *keep, size_t n);
+/* Which entries a listing covered: keys, data objects and certificates, or all. */
+enum p11_prune_scope { P11_PRUNE_ALL, P11_PRUNE_KEYS, P11_PRUNE_OBJECTS };
+
+/* Drops every entry of slot in scope whose server object is not in keep
+ * (keep[i] are handles of objects the server just listed; the array is
+ * sorted in place): objects destroyed by another process stop answering. */
+void p11_objstore_prune(const struct p11_slot *slot, CK_OBJECT_HANDLE *keep, size_t n,
+                        enum p11_prune_scope scope);
+
+/* When *o (the object behind h on slot, as p11_objstore_get copied it)
+ * lacks its value, reads the object from the server, caches it under h
+ * and replaces *o with it; else does nothing. CKR_OK; CKR_OBJECT_HANDLE_INVALID
+ * (and h dropped) when the server no longer has it; the server call's
+ * CK_RV; CKR_HOST_MEMORY. Makes a round trip: no lock may be held. */
+CK_RV p11_objstore_fetch_value(const struct p11_slot *slot, CK_OBJECT_HANDLE h,
+                               struct p11_object *o);
 
 #endif

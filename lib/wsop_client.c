@@ -138,6 +138,31 @@ static int dec_crypto_answer(const char *t, size_t n, void *out, struct wsop_jso
 	return wsop_json_decode_crypto_answer(t, n, out, e);
 }
 
+/* The query of a page: "?limit=N" and "&after=ID" when after is given. */
+static int page_query(char *buf, size_t cap, const char *after, size_t limit)
+{
+	if (after && after[0] && !wsop_uuid_valid(after))
+		return -EINVAL;
+	if (limit == 0 || limit > WSOP_PAGE_MAX_ITEMS)
+		limit = WSOP_PAGE_MAX_ITEMS;
+	int n = after && after[0] ? snprintf(buf, cap, "?limit=%zu&after=%s", limit, after)
+	                          : snprintf(buf, cap, "?limit=%zu", limit);
+	return n < 0 || (size_t)n >= cap ? -EINVAL : 0;
+}
+
+/* A GET whose 200 answer decodes with dec into out (a list). */
+static int get_list(struct wsop_client *c, const char *path, decode_fn dec, void *out,
+                    size_t out_size)
+{
+	struct exchange x = { .method = "GET",
+		              .path = path,
+		              .want_status = 200,
+		              .decode = dec,
+		              .out = out,
+		              .out_size = out_size };
+	return exchange(c, &x);
+}
+
 /* ---- health -------------------------------------------------------------- */
 
 int wsop_health(struct wsop_client *c, struct wsop_health *out)
@@ -358,13 +383,22 @@ int wsop_group_list(struct wsop_client *c, const char *softcard_id, struct wsop_
 		snprintf(path, sizeof(path), "/km/v1/groups?protectiondomain=%s", softcard_id);
 	else
 		snprintf(path, sizeof(path), "/km/v1/groups");
-	struct exchange x = { .method = "GET",
-		              .path = path,
-		              .want_status = 200,
-		              .decode = dec_group_list,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return get_list(c, path, dec_group_list, out, sizeof(*out));
+}
+
+int wsop_group_list_page(struct wsop_client *c, const char *softcard_id, const char *after,
+                         size_t limit, struct wsop_group_list *out)
+{
+	char path[PATH_MAX_LEN], query[96];
+	if (!c || !out || (softcard_id && !wsop_softcard_id_valid(softcard_id)) ||
+	    page_query(query, sizeof(query), after, limit))
+		return -EINVAL;
+	if (softcard_id)
+		snprintf(path, sizeof(path), "/km/v1/groups%s&protectiondomain=%s", query,
+		         softcard_id);
+	else
+		snprintf(path, sizeof(path), "/km/v1/groups%s", query);
+	return get_list(c, path, dec_group_list, out, sizeof(*out));
 }
 
 /* ---- keys ---------------------------------------------------------------- */
@@ -406,13 +440,7 @@ int wsop_key_list(struct wsop_client *c, const char *group_id, struct wsop_key_l
 	if (!c || !out || !wsop_uuid_valid(group_id))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/km/v1/groups/%s/keys", group_id);
-	struct exchange x = { .method = "GET",
-		              .path = path,
-		              .want_status = 200,
-		              .decode = dec_key_list,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return get_list(c, path, dec_key_list, out, sizeof(*out));
 }
 
 int wsop_key_get(struct wsop_client *c, const char *group_id, const char *key_id,
@@ -446,6 +474,17 @@ int wsop_key_delete(struct wsop_client *c, const char *group_id, const char *key
 		.method = "DELETE", .path = path, .idempotency_key = key, .want_status = 204
 	};
 	return exchange(c, &x);
+}
+
+int wsop_key_list_page(struct wsop_client *c, const char *group_id, const char *after, size_t limit,
+                       struct wsop_key_list *out)
+{
+	char path[PATH_MAX_LEN], query[96];
+	if (!c || !out || !wsop_uuid_valid(group_id) ||
+	    page_query(query, sizeof(query), after, limit))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/km/v1/groups/%s/keys%s", group_id, query);
+	return get_list(c, path, dec_key_list, out, sizeof(*out));
 }
 
 /* ---- objects ------------------------------------------------------------- */
@@ -487,13 +526,18 @@ int wsop_object_list(struct wsop_client *c, const char *softcard_id, struct wsop
 	if (!c || !out || !wsop_softcard_id_valid(softcard_id))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/objects", softcard_id);
-	struct exchange x = { .method = "GET",
-		              .path = path,
-		              .want_status = 200,
-		              .decode = dec_object_list,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return get_list(c, path, dec_object_list, out, sizeof(*out));
+}
+
+int wsop_object_list_page(struct wsop_client *c, const char *softcard_id, const char *after,
+                          size_t limit, struct wsop_object_list *out)
+{
+	char path[PATH_MAX_LEN], query[96];
+	if (!c || !out || !wsop_softcard_id_valid(softcard_id) ||
+	    page_query(query, sizeof(query), after, limit))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/objects%s", softcard_id, query);
+	return get_list(c, path, dec_object_list, out, sizeof(*out));
 }
 
 int wsop_object_get(struct wsop_client *c, const char *softcard_id, const char *object_id,

@@ -131,13 +131,25 @@ int wsop_softcard_deactivate(struct wsop_client *c, const char *softcard_id,
 /* Key groups. softcard_id may be NULL in wsop_group_list: all groups. */
 int wsop_group_create(struct wsop_client *c, const char *name, const char *softcard_id,
                       const char *idempotency_key, struct wsop_group *out);
+/* The first page in the form without limit or after (ipc/README.md,
+ * "Paging"); out->next is not "" when more groups follow. */
 int wsop_group_list(struct wsop_client *c, const char *softcard_id, struct wsop_group_list *out);
+/* One page, as wsop_key_list_page. */
+int wsop_group_list_page(struct wsop_client *c, const char *softcard_id, const char *after,
+                         size_t limit, struct wsop_group_list *out);
 
 /* AES keys. */
 int wsop_key_generate(struct wsop_client *c, const char *group_id,
                       const struct wsop_key_generate_req *req, const char *idempotency_key,
                       struct wsop_key *out);
+/* The first page in the form without a query (ipc/README.md, "Paging"):
+ * out->next is not "" when more keys follow. */
 int wsop_key_list(struct wsop_client *c, const char *group_id, struct wsop_key_list *out);
+/* One page: the keys after the id `after` (NULL or "": from the first) in
+ * id order, at most limit (0 or over WSOP_PAGE_MAX_ITEMS: the server's
+ * maximum); out->next is the `after` of the next page, "" on the last. */
+int wsop_key_list_page(struct wsop_client *c, const char *group_id, const char *after, size_t limit,
+                       struct wsop_key_list *out);
 int wsop_key_get(struct wsop_client *c, const char *group_id, const char *key_id,
                  struct wsop_key *out);
 int wsop_key_delete(struct wsop_client *c, const char *group_id, const char *key_id,
@@ -147,7 +159,13 @@ int wsop_key_delete(struct wsop_client *c, const char *group_id, const char *key
 int wsop_object_create(struct wsop_client *c, const char *softcard_id,
                        const struct wsop_object_create_req *req, const char *idempotency_key,
                        struct wsop_object *out);
+/* The first page in the form without a query: values included; out->next
+ * is not "" when more objects follow. */
 int wsop_object_list(struct wsop_client *c, const char *softcard_id, struct wsop_object_list *out);
+/* One page, as wsop_key_list_page; its objects come without values
+ * (value_omitted; wsop_object_get fetches one whole). */
+int wsop_object_list_page(struct wsop_client *c, const char *softcard_id, const char *after,
+                          size_t limit, struct wsop_object_list *out);
 int wsop_object_get(struct wsop_client *c, const char *softcard_id, const char *object_id,
                     struct wsop_object *out);
 int wsop_object_delete(struct wsop_client *c, const char *softcard_id, const char *object_id,

@@ -176,6 +176,8 @@ void object_answer(const struct store_object *row, struct wsop_object *out)
 	out->cls =
 	    row->cls == STORE_OBJECT_CERTIFICATE ? WSOP_OBJECT_CERTIFICATE : WSOP_OBJECT_DATA;
 	out->created = row->created;
+	out->value_omitted = row->value_omitted;
+	out->value_len = row->value_len;
 	text_from(&row->label, &a->label_present, a->label, sizeof(a->label));
 	bytes_from(&row->cka_id, &a->id_present, &a->id);
 	bytes_from(&row->value, &a->value_present, &a->value);

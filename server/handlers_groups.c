@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/paging.h"
 #include "server/reply.h"
 #include "server/txn.h"
 
-#define QUERY_SOFTCARD "protectiondomain="
+#define QUERY_SOFTCARD "protectiondomain"
 
 static void group_answer(const struct store_group *row, struct wsop_group *out)
 {
@@ -22,24 +23,25 @@ void handle_group_list(struct app *app, const struct wsop_request *req,
                        const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp)
 {
 	struct wsop_group_list list = { 0 };
+	struct page_query q;
 	struct store_group *rows = NULL;
-	const char *softcard_id = NULL;
+	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
+	const char *why;
 	char *text = NULL;
-	size_t count = 0;
-	size_t len = 0;
+	size_t count = 0, len = 0, taken = 0;
+	bool more = false;
 	int r;
 
-	if (req->query != NULL) {
-		size_t n = strlen(QUERY_SOFTCARD);
-		if (strncmp(req->query, QUERY_SOFTCARD, n) != 0 ||
-		    !wsop_softcard_id_valid(req->query + n)) {
-			reply_error(resp, 400, "bad_request",
-			            "the only query is protectiondomain=<softcard id>");
-			return;
-		}
-		softcard_id = req->query + n;
+	(void)params;
+	if (page_query_parse(req->query, QUERY_SOFTCARD, softcard_id, sizeof(softcard_id), &q,
+	                     &why) != 0 ||
+	    (softcard_id[0] != '\0' && !wsop_softcard_id_valid(softcard_id))) {
+		reply_error(resp, 400, "bad_request",
+		            "the query takes protectiondomain=<softcard id>, limit and after");
+		return;
 	}
-	r = store_group_list(app->store, softcard_id, &rows, &count);
+	r = store_group_page(app->store, softcard_id[0] != '\0' ? softcard_id : NULL, q.after,
+	                     q.limit, &rows, &count, &more);
 	if (r != STORE_OK) {
 		reply_store_failure(resp, r, "listing groups");
 		return;
@@ -55,7 +57,9 @@ void handle_group_list(struct app *app, const struct wsop_request *req,
 	for (size_t i = 0; i < count; i++)
 		group_answer(&rows[i], &list.items[i]);
 	list.count = count;
-	r = wsop_json_encode_group_list(&list, &text, &len);
+	if (more && count > 0)
+		memcpy(list.next, rows[count - 1].id, sizeof(list.next));
+	r = wsop_json_encode_group_page(&list, WSOP_PAGE_MAX_BYTES, &taken, &text, &len);
 	reply_json(resp, 200, r, text, len);
 	free(list.items);
 	free(rows);

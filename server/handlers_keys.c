@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "conf/log.h"
+#include "server/paging.h"
 #include "server/reply.h"
 #include "server/txn.h"
 
@@ -36,16 +37,25 @@ void handle_key_list(struct app *app, const struct wsop_request *req,
                      const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp)
 {
 	struct wsop_key_list list = { 0 };
+	struct page_query q;
 	struct store_group group;
 	struct store_key *rows = NULL;
+	const char *why;
 	char *text = NULL;
-	size_t count = 0;
-	size_t len = 0;
+	size_t count = 0, len = 0, taken = 0;
+	bool more = false;
 	int r;
 
-	if (!load_active_group(app, req, params[0], &group, resp))
+	/* The path (404), the query (400), activation (403). */
+	if (!load_group(app, params[0], &group, resp))
 		return;
-	r = store_key_list(app->store, params[0], &rows, &count);
+	if (page_query_parse(req->query, NULL, NULL, 0, &q, &why) != 0) {
+		reply_error(resp, 400, "bad_request", why);
+		return;
+	}
+	if (!require_active(app, req, group.softcard_id, resp))
+		return;
+	r = store_key_page(app->store, params[0], q.after, q.limit, &rows, &count, &more);
 	if (r != STORE_OK) {
 		reply_store_failure(resp, r, "listing keys");
 		return;
@@ -61,8 +71,11 @@ void handle_key_list(struct app *app, const struct wsop_request *req,
 	for (size_t i = 0; i < count; i++)
 		key_answer(&rows[i], &list.items[i]);
 	list.count = count;
-	r = wsop_json_encode_key_list(&list, &text, &len);
+	if (more && count > 0)
+		memcpy(list.next, rows[count - 1].id, sizeof(list.next));
+	r = wsop_json_encode_key_page(&list, WSOP_PAGE_MAX_BYTES, &taken, &text, &len);
 	reply_json(resp, 200, r, text, len);
+	/* The answers point into the rows: free the array only. */
 	free(list.items);
 	free(rows);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/paging.h"
 #include "server/reply.h"
 #include "server/txn.h"
 
@@ -32,15 +33,28 @@ void handle_object_list(struct app *app, const struct wsop_request *req,
                         const char *const params[HANDLER_PARAM_MAX], struct wsop_response *resp)
 {
 	struct wsop_object_list list = { 0 };
+	struct store_softcard sc;
+	struct page_query q;
 	struct store_object *rows = NULL;
+	const char *why;
 	char *text = NULL;
-	size_t count = 0;
-	size_t len = 0;
+	size_t count = 0, len = 0, taken = 0;
+	bool more = false;
 	int r;
 
-	if (!load_active_softcard(app, req, params[0], resp))
+	/* The path (404), the query (400), activation (403). */
+	if (!load_softcard(app, params[0], &sc, resp))
 		return;
-	r = store_object_list(app->store, params[0], &rows, &count);
+	if (page_query_parse(req->query, NULL, NULL, 0, &q, &why) != 0) {
+		reply_error(resp, 400, "bad_request", why);
+		return;
+	}
+	if (!require_active(app, req, params[0], resp))
+		return;
+	/* Values only in the form of clients older than paging; a new
+	 * client fetches a value with GET .../objects/{o} when it needs it. */
+	r = store_object_page(app->store, params[0], q.after, q.limit, q.legacy,
+	                      WSOP_PAGE_MAX_BYTES, &rows, &count, &more);
 	if (r != STORE_OK) {
 		reply_store_failure(resp, r, "listing objects");
 		return;
@@ -56,7 +70,9 @@ void handle_object_list(struct app *app, const struct wsop_request *req,
 	for (size_t i = 0; i < count; i++)
 		object_answer(&rows[i], &list.items[i]);
 	list.count = count;
-	r = wsop_json_encode_object_list(&list, &text, &len);
+	if (more && count > 0)
+		memcpy(list.next, rows[count - 1].id, sizeof(list.next));
+	r = wsop_json_encode_object_page(&list, WSOP_PAGE_MAX_BYTES, &taken, &text, &len);
 	reply_json(resp, 200, r, text, len);
 	/* The answers point into the rows: free the array only. */
 	free(list.items);

@@ -65,6 +65,11 @@ static const char schema_v1[] =
     " PRIMARY KEY (client, key));"
     "CREATE INDEX idempotency_created ON idempotency(created);";
 
+static const char paging_indexes[] =
+    "CREATE INDEX IF NOT EXISTS groups_softcard_id ON groups(softcard_id, id);"
+    "CREATE INDEX IF NOT EXISTS keys_group_id ON keys(group_id, id);"
+    "CREATE INDEX IF NOT EXISTS objects_softcard_id ON objects(softcard_id, id);";
+
 /* ---- clock ------------------------------------------------------------- */
 
 void store_set_clock(struct store *st, int64_t (*fn)(void *arg), void *arg)
@@ -178,6 +183,10 @@ static int migrate(struct store *st)
 		if (rc == STORE_OK)
 			rc = write_version(st, 2);
 	}
+	/* The paged listings walk groups, keys and objects in id order: indexes
+	 * every store gets (they change no table, so they need no version). */
+	if (rc == STORE_OK)
+		rc = exec_const(st->db, paging_indexes);
 	/* Later versions add their step here: if (version < 3) ... */
 	if (rc == STORE_OK)
 		rc = exec_const(st->db, "COMMIT");

@@ -44,9 +44,15 @@
  *  - An id of the wrong shape passed to get/delete/list (e.g. straight from
  *    a URL) is answered STORE_NOT_FOUND (or an empty list), never an error;
  *    a malformed id given for an insert is STORE_ERR_ARG.
- *  - Lists are in creation order. Lists return a malloc'd array (NULL when
- *    empty) that the caller frees with free(), or with store_object_list_free
- *    for objects (they own heap fields).
+ *  - Pages (store_group_page, store_key_page, store_object_page) are in id order: the rows
+ *    whose id is greater than `after` (NULL or "" for the first page; an
+ *    id that no longer exists is fine), at most `limit` (>= 1) of them,
+ *    and *more says whether rows follow. Keyset paging: a row inserted or
+ *    deleted meanwhile never shifts another page.
+ *  - The list of softcards is in creation order. Lists and pages
+ *    return a malloc'd array (NULL when empty) that the caller frees with
+ *    free(), or with store_object_list_free for objects (they own heap
+ *    fields).
  *  - The store never logs secrets; it does not see any except the wrapped
  *    (encrypted) key values.
  */
@@ -163,6 +169,10 @@ struct store_object {
 	struct store_attr serial_number;    /* binary, <= 256 */
 	struct store_attr start_date;       /* text, 0 or 8 bytes */
 	struct store_attr end_date;         /* text, 0 or 8 bytes */
+	/* A page without values: value.present is false and these say
+	 * whether there is one and its length. */
+	bool value_omitted;
+	size_t value_len;
 };
 
 /* An idempotent answer as recorded. body is malloc'd (NULL when empty),
@@ -225,9 +235,10 @@ int store_softcard_delete(struct store *st, const char *id);
 /* STORE_NOT_FOUND when g->softcard_id does not exist. */
 int store_group_create(struct store *st, struct store_group *g);
 int store_group_get(struct store *st, const char *id, struct store_group *out);
-/* softcard_id NULL: all groups. */
-int store_group_list(struct store *st, const char *softcard_id, struct store_group **out,
-                     size_t *count);
+/* A page of the groups of a softcard, or of all groups when softcard_id
+ * is NULL (see "Pages" above). */
+int store_group_page(struct store *st, const char *softcard_id, const char *after, size_t limit,
+                     struct store_group **out, size_t *count, bool *more);
 
 /* ---- keys ------------------------------------------------------------------ */
 
@@ -240,8 +251,10 @@ int store_key_insert(struct store *st, struct store_key *k, const uint8_t *wrapp
  * always suffices). */
 int store_key_get(struct store *st, const char *group_id, const char *key_id, struct store_key *out,
                   uint8_t *wrapped, size_t wrapped_cap, size_t *wrapped_len);
-int store_key_list(struct store *st, const char *group_id, struct store_key **out, size_t *count);
 int store_key_delete(struct store *st, const char *group_id, const char *key_id);
+/* A page of the keys of a group (see "Pages" above). */
+int store_key_page(struct store *st, const char *group_id, const char *after, size_t limit,
+                   struct store_key **out, size_t *count, bool *more);
 
 /* ---- objects --------------------------------------------------------------- */
 
@@ -250,9 +263,14 @@ int store_key_delete(struct store *st, const char *group_id, const char *key_id)
 int store_object_insert(struct store *st, struct store_object *o);
 int store_object_get(struct store *st, const char *softcard_id, const char *object_id,
                      struct store_object *out);
-int store_object_list(struct store *st, const char *softcard_id, struct store_object **out,
-                      size_t *count);
 int store_object_delete(struct store *st, const char *softcard_id, const char *object_id);
+/* A page of the objects of a softcard (see "Pages" above). with_values
+ * false: no value is read (value_omitted, value_len say what there is).
+ * with_values true: the page also ends after the row that brings the sum
+ * of the values read past max_value_bytes. Free with store_object_list_free. */
+int store_object_page(struct store *st, const char *softcard_id, const char *after, size_t limit,
+                      bool with_values, size_t max_value_bytes, struct store_object **out,
+                      size_t *count, bool *more);
 /* Frees the attribute data of an object filled by get/list. */
 void store_object_clear(struct store_object *o);
 void store_object_list_free(struct store_object *list, size_t count);

@@ -246,13 +246,15 @@ int store_group_get(struct store *st, const char *id, struct store_group *out)
 	return rc;
 }
 
-int store_group_list(struct store *st, const char *softcard_id, struct store_group **out,
-                     size_t *count)
+int store_group_page(struct store *st, const char *softcard_id, const char *after, size_t limit,
+                     struct store_group **out, size_t *count, bool *more)
 {
-	if (st == NULL || out == NULL || count == NULL)
+	if (st == NULL || out == NULL || count == NULL || more == NULL ||
+	    !store_page_args_ok(after, limit))
 		return STORE_ERR_ARG;
 	*out = NULL;
 	*count = 0;
+	*more = false;
 	/* An id of the wrong shape owns no groups. */
 	if (softcard_id != NULL && !store_is_softcard_id(softcard_id))
 		return STORE_OK;
@@ -261,19 +263,24 @@ int store_group_list(struct store *st, const char *softcard_id, struct store_gro
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	/* Without a softcard_id the NULL ends the arguments at once: the
-	 * unfiltered query has no parameter. */
+	 * unfiltered query leaves ?1 out. */
 	int rc = store_prepare_texts(st, &stmt,
-	                             softcard_id != NULL ? "SELECT " GROUP_COLUMNS " FROM groups"
-	                                                   " WHERE softcard_id = ?1 ORDER BY rowid"
-	                                                 : "SELECT " GROUP_COLUMNS
-	                                                   " FROM groups ORDER BY rowid",
+	                             softcard_id != NULL ? "SELECT " GROUP_COLUMNS
+	                                                   " FROM groups WHERE softcard_id = ?1"
+	                                                   " AND id > ?2 ORDER BY id LIMIT ?3"
+	                                                 : "SELECT " GROUP_COLUMNS " FROM groups"
+	                                                   " WHERE id > ?2 ORDER BY id LIMIT ?3",
 	                             softcard_id, NULL);
 	if (rc == STORE_OK)
-		rc = store_read_rows(st, stmt, sizeof(*items), read_group, (void **)&items, &n);
+		rc = store_bind_page(stmt, after, limit);
+	if (rc == STORE_OK)
+		rc = store_read_page(st, stmt, sizeof(*items), read_group, limit, NULL, 0,
+		                     (void **)&items, &n, more);
 	sqlite3_finalize(stmt);
 	store_unlock(st);
 	if (rc != STORE_OK) {
 		free(items);
+		*more = false;
 		return rc;
 	}
 	*out = items;

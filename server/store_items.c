@@ -4,6 +4,7 @@
  */
 #include "store_priv.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,27 +131,35 @@ int store_key_get(struct store *st, const char *group_id, const char *key_id, st
 	return rc;
 }
 
-int store_key_list(struct store *st, const char *group_id, struct store_key **out, size_t *count)
+int store_key_page(struct store *st, const char *group_id, const char *after, size_t limit,
+                   struct store_key **out, size_t *count, bool *more)
 {
-	if (st == NULL || group_id == NULL || out == NULL || count == NULL)
+	if (st == NULL || group_id == NULL || out == NULL || count == NULL || more == NULL ||
+	    !store_page_args_ok(after, limit))
 		return STORE_ERR_ARG;
 	*out = NULL;
 	*count = 0;
+	*more = false;
 	if (!store_is_uuid(group_id))
 		return STORE_OK;
 	struct store_key *items = NULL;
 	size_t n = 0;
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
-	int rc = store_prepare_texts(
-	    st, &stmt, "SELECT " KEY_COLUMNS " FROM keys WHERE group_id = ?1 ORDER BY rowid",
-	    group_id, NULL);
+	int rc = store_prepare_texts(st, &stmt,
+	                             "SELECT " KEY_COLUMNS " FROM keys WHERE group_id = ?1"
+	                             " AND id > ?2 ORDER BY id LIMIT ?3",
+	                             group_id, NULL);
 	if (rc == STORE_OK)
-		rc = store_read_rows(st, stmt, sizeof(*items), read_key, (void **)&items, &n);
+		rc = store_bind_page(stmt, after, limit);
+	if (rc == STORE_OK)
+		rc = store_read_page(st, stmt, sizeof(*items), read_key, limit, NULL, 0,
+		                     (void **)&items, &n, more);
 	sqlite3_finalize(stmt);
 	store_unlock(st);
 	if (rc != STORE_OK) {
 		free(items);
+		*more = false;
 		return rc;
 	}
 	*out = items;
@@ -241,6 +250,16 @@ static int read_object(sqlite3_stmt *stmt, void *row)
 	object_attrs(o, attrs, max);
 	for (int i = 0; rc == STORE_OK && i < OBJECT_ATTRS; i++)
 		rc = read_attr(stmt, OBJECT_FIRST_ATTR + i, max[i], attrs[i]);
+	/* A page without values ends with the value's length instead. */
+	const int len_col = OBJECT_FIRST_ATTR + OBJECT_ATTRS;
+	if (rc == STORE_OK && sqlite3_column_count(stmt) > len_col &&
+	    sqlite3_column_type(stmt, len_col) != SQLITE_NULL) {
+		int64_t n = sqlite3_column_int64(stmt, len_col);
+		if (n < 0 || n > STORE_VALUE_MAX)
+			rc = STORE_ERR_DB;
+		o->value_omitted = true;
+		o->value_len = (size_t)n;
+	}
 	if (rc != STORE_OK)
 		store_object_clear(o);
 	return rc;
@@ -322,13 +341,27 @@ int store_object_get(struct store *st, const char *softcard_id, const char *obje
 	return rc;
 }
 
-int store_object_list(struct store *st, const char *softcard_id, struct store_object **out,
-                      size_t *count)
+/* OBJECT_COLUMNS with NULL for the value, then the value's length. */
+#define OBJECT_COLUMNS_NO_VALUE                                                                    \
+	"id, softcard_id, class, created, label, cka_id, NULL, application,"                       \
+	" object_id, certificate_type, subject, issuer, serial_number, start_date, end_date,"      \
+	" length(value)"
+
+static size_t object_value_bytes(const void *row)
 {
-	if (st == NULL || softcard_id == NULL || out == NULL || count == NULL)
+	return ((const struct store_object *)row)->value.len;
+}
+
+int store_object_page(struct store *st, const char *softcard_id, const char *after, size_t limit,
+                      bool with_values, size_t max_value_bytes, struct store_object **out,
+                      size_t *count, bool *more)
+{
+	if (st == NULL || softcard_id == NULL || out == NULL || count == NULL || more == NULL ||
+	    !store_page_args_ok(after, limit))
 		return STORE_ERR_ARG;
 	*out = NULL;
 	*count = 0;
+	*more = false;
 	if (!store_is_softcard_id(softcard_id))
 		return STORE_OK;
 	struct store_object *items = NULL;
@@ -336,15 +369,24 @@ int store_object_list(struct store *st, const char *softcard_id, struct store_ob
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	int rc = store_prepare_texts(st, &stmt,
-	                             "SELECT " OBJECT_COLUMNS " FROM objects"
-	                             " WHERE softcard_id = ?1 ORDER BY rowid",
+	                             with_values ? "SELECT " OBJECT_COLUMNS " FROM objects"
+	                                           " WHERE softcard_id = ?1 AND id > ?2"
+	                                           " ORDER BY id LIMIT ?3"
+	                                         : "SELECT " OBJECT_COLUMNS_NO_VALUE " FROM objects"
+	                                           " WHERE softcard_id = ?1 AND id > ?2"
+	                                           " ORDER BY id LIMIT ?3",
 	                             softcard_id, NULL);
 	if (rc == STORE_OK)
-		rc = store_read_rows(st, stmt, sizeof(*items), read_object, (void **)&items, &n);
+		rc = store_bind_page(stmt, after, limit);
+	if (rc == STORE_OK)
+		rc = store_read_page(st, stmt, sizeof(*items), read_object, limit,
+		                     with_values ? object_value_bytes : NULL, max_value_bytes,
+		                     (void **)&items, &n, more);
 	sqlite3_finalize(stmt);
 	store_unlock(st);
 	if (rc != STORE_OK) {
 		store_object_list_free(items, n);
+		*more = false;
 		return rc;
 	}
 	*out = items;

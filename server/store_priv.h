@@ -79,4 +79,19 @@ typedef int (*store_row_reader)(sqlite3_stmt *stmt, void *row);
 int store_read_rows(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
                     void **items, size_t *count);
 
+/* store_read_rows for a page: reads at most limit rows (the statement
+ * asks for one more, so that *more can tell whether rows follow). When
+ * row_bytes is not NULL, the page also ends once the sum of row_bytes of
+ * the rows read passes max_bytes (*more is then true). */
+/* Binds the page parameters of a keyset query: ?2 the id to start after
+ * (NULL or "": from the first) and ?3 limit + 1 (the one row more tells
+ * whether the page is the last). */
+int store_bind_page(sqlite3_stmt *stmt, const char *after, size_t limit);
+/* limit 1..INT32_MAX - 1, after NULL, "" or a uuid. */
+bool store_page_args_ok(const char *after, size_t limit);
+
+int store_read_page(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
+                    size_t limit, size_t (*row_bytes)(const void *row), size_t max_bytes,
+                    void **items, size_t *count, bool *more);
+
 #endif

@@ -4,6 +4,7 @@
 #include "store_priv.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,13 +218,26 @@ int store_list_grow(void **items, size_t elem_size, size_t count, size_t *cap)
 int store_read_rows(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
                     void **items, size_t *count)
 {
-	size_t cap = 0;
+	bool more;
+	return store_read_page(st, stmt, elem_size, read, SIZE_MAX, NULL, 0, items, count, &more);
+}
+
+int store_read_page(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
+                    size_t limit, size_t (*row_bytes)(const void *row), size_t max_bytes,
+                    void **items, size_t *count, bool *more)
+{
+	size_t cap = 0, bytes = 0;
+	*more = false;
 	for (;;) {
 		int s = sqlite3_step(stmt);
 		if (s == SQLITE_DONE)
 			return STORE_OK;
 		if (s != SQLITE_ROW)
 			return store_errcode(st);
+		if (*count >= limit || (row_bytes != NULL && bytes > max_bytes)) {
+			*more = true;
+			return STORE_OK;
+		}
 		int rc = store_list_grow(items, elem_size, *count, &cap);
 		if (rc != STORE_OK)
 			return rc;
@@ -233,5 +247,21 @@ int store_read_rows(struct store *st, sqlite3_stmt *stmt, size_t elem_size, stor
 		if (rc != STORE_OK)
 			return rc;
 		++*count;
+		if (row_bytes != NULL)
+			bytes += row_bytes(row);
 	}
+}
+
+int store_bind_page(sqlite3_stmt *stmt, const char *after, size_t limit)
+{
+	int rc = store_bind_text(stmt, 2, after != NULL ? after : "");
+	if (rc == STORE_OK)
+		rc = store_bind_int(stmt, 3, (int64_t)limit + 1);
+	return rc;
+}
+
+bool store_page_args_ok(const char *after, size_t limit)
+{
+	return limit > 0 && limit < INT32_MAX &&
+	       (after == NULL || after[0] == '\0' || store_is_uuid(after));
 }

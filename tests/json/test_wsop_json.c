@@ -745,6 +745,138 @@ static void codes_map_to_statuses(void **state)
 	free(text);
 }
 
+/* ---- pages ---------------------------------------------------------------- */
+
+#define S_OBJ_NOVALUE(id, cls, len, attrs)                                                         \
+	"{\"id\":\"" id "\",\"protectiondomain\":\"" S_SC "\",\"class\":\"" cls                    \
+	"\",\"created\":7,\"value_len\":" len ",\"attributes\":{" attrs "}}"
+
+static void list_pages_carry_next(void **state)
+{
+	(void)state;
+	const char *keys = "{\"keys\":[" S_KEY "],\"next\":\"" S_K "\"}";
+	expect_recode(JA_KEY_LIST, keys, keys);
+	/* A last page has no "next"; an empty page is a last page. */
+	expect_recode(JA_KEY_LIST, "{\"keys\":[]}", "{\"keys\":[]}");
+	expect_recode(JA_GROUP_LIST, "{\"groups\":[],\"next\":\"" S_G "\"}",
+	              "{\"groups\":[],\"next\":\"" S_G "\"}");
+	expect_refusal(JA_KEY_LIST, "{\"keys\":[],\"next\":\"abc\"}", WSOP_JSON_EBAD_VALUE,
+	               "bad_request");
+	expect_refusal(JA_KEY_LIST, "{\"keys\":[],\"next\":5}", WSOP_JSON_ETYPE, "bad_request");
+	expect_refusal(JA_OBJECT_LIST, "{\"objects\":[],\"next\":\"\"}", WSOP_JSON_EBAD_VALUE,
+	               "bad_request");
+	/* Softcards are not paged. */
+	expect_refusal(JA_SOFTCARD_LIST, "{\"protectiondomains\":[],\"next\":\"" S_G "\"}",
+	               WSOP_JSON_EUNKNOWN_MEMBER, "bad_request");
+}
+
+static void listed_objects_may_leave_their_value_out(void **state)
+{
+	(void)state;
+	const char *page = "{\"objects\":[" S_OBJ_NOVALUE(
+	    S_O, "data", "65536",
+	    "\"label\":\"d\"") "," S_OBJ_NOVALUE(S_K, "certificate", "0",
+	                                         "\"certificate_type\":\"x509\",\"subject\":"
+	                                         "\"MAA\"") "]}";
+	expect_recode(JA_OBJECT_LIST, page, page);
+	struct wsop_object_list l;
+	assert_int_equal(wsop_json_decode_object_list(page, strlen(page), &l, NULL), 0);
+	assert_int_equal(l.count, 2);
+	assert_true(l.items[0].value_omitted);
+	assert_int_equal(l.items[0].value_len, 65536);
+	assert_false(l.items[0].attributes.value_present);
+	assert_true(l.items[1].value_omitted);
+	assert_int_equal(l.items[1].value_len, 0);
+	wsop_object_list_free(&l);
+	/* A value and value_len at once; a length out of bounds. */
+	expect_refusal(JA_OBJECT, S_OBJ_NOVALUE(S_O, "data", "3", "\"value\":\"AQID\""),
+	               WSOP_JSON_EBAD_VALUE, "bad_request");
+	expect_refusal(JA_OBJECT, S_OBJ_NOVALUE(S_O, "data", "65537", ""), WSOP_JSON_ETYPE,
+	               "bad_request");
+	expect_refusal(JA_OBJECT, S_OBJ_NOVALUE(S_O, "data", "-1", ""), WSOP_JSON_ETYPE,
+	               "bad_request");
+	/* A certificate still needs its value when none is said to be left out. */
+	expect_refusal(JA_OBJECT,
+	               "{\"id\":\"" S_O "\",\"protectiondomain\":\"" S_SC
+	               "\",\"class\":\"certificate\",\"created\":7,\"attributes\":{"
+	               "\"certificate_type\":\"x509\",\"subject\":\"MAA\"}}",
+	               WSOP_JSON_EMISSING, "bad_request");
+}
+
+/* n keys with ids 00000000-0000-4000-8000-00000000000i. */
+static void fill_keys(struct wsop_key_list *l, size_t n)
+{
+	memset(l, 0, sizeof(*l));
+	l->items = calloc(n, sizeof(*l->items));
+	assert_non_null(l->items);
+	l->count = n;
+	for (size_t i = 0; i < n; i++) {
+		struct wsop_key *k = &l->items[i];
+		snprintf(k->id, sizeof(k->id), "00000000-0000-4000-8000-%012zu", i);
+		snprintf(k->group, sizeof(k->group), "%s", S_G);
+		snprintf(k->path, sizeof(k->path), "km/v1/groups/%s/keys/%s", S_G, k->id);
+		snprintf(k->protectiondomain, sizeof(k->protectiondomain), "%s", S_SC);
+		k->size = 128;
+		snprintf(k->attributes.label, sizeof(k->attributes.label), "k%zu", i);
+	}
+}
+
+static void page_encoder_cuts_by_bytes_and_names_the_next(void **state)
+{
+	(void)state;
+	struct wsop_key_list in, back;
+	char *text;
+	size_t len, taken;
+	fill_keys(&in, 10);
+
+	/* Room for everything: all ten, in->next as given (none). */
+	assert_int_equal(wsop_json_encode_key_page(&in, WSOP_PAGE_MAX_BYTES, &taken, &text, &len),
+	                 0);
+	assert_int_equal(taken, 10);
+	assert_int_equal(wsop_json_decode_key_list(text, len, &back, NULL), 0);
+	assert_int_equal(back.count, 10);
+	assert_string_equal(back.next, "");
+	wsop_key_list_free(&back);
+	free(text);
+
+	/* The store said more follow: "next" is the last id. */
+	snprintf(in.next, sizeof(in.next), "%s", in.items[9].id);
+	assert_int_equal(wsop_json_encode_key_page(&in, WSOP_PAGE_MAX_BYTES, &taken, &text, &len),
+	                 0);
+	assert_int_equal(wsop_json_decode_key_list(text, len, &back, NULL), 0);
+	assert_string_equal(back.next, in.items[9].id);
+	wsop_key_list_free(&back);
+	free(text);
+
+	/* A budget for about three: the page stops within it and goes on
+	 * after the last key it carries. */
+	size_t one = 0;
+	assert_int_equal(wsop_json_encode_key(&in.items[0], &text, &one), 0);
+	free(text);
+	size_t budget = 3 * one + 100;
+	assert_int_equal(wsop_json_encode_key_page(&in, budget, &taken, &text, &len), 0);
+	assert_true(len <= budget);
+	assert_in_range(taken, 1, 3);
+	assert_int_equal(wsop_json_decode_key_list(text, len, &back, NULL), 0);
+	assert_int_equal(back.count, taken);
+	assert_string_equal(back.next, in.items[taken - 1].id);
+	wsop_key_list_free(&back);
+	free(text);
+
+	/* Too small for even one: one all the same, so a page always advances. */
+	assert_int_equal(wsop_json_encode_key_page(&in, 1, &taken, &text, &len), 0);
+	assert_int_equal(taken, 1);
+	assert_int_equal(wsop_json_decode_key_list(text, len, &back, NULL), 0);
+	assert_string_equal(back.next, in.items[0].id);
+	wsop_key_list_free(&back);
+	free(text);
+
+	/* No budget, no output. */
+	assert_int_equal(wsop_json_encode_key_page(&in, 0, &taken, &text, &len), -EINVAL);
+	assert_int_equal(wsop_json_encode_key_page(NULL, 10, &taken, &text, &len), -EINVAL);
+	wsop_key_list_free(&in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -776,6 +908,9 @@ int main(void)
 		cmocka_unit_test(duplicate_members_keep_the_last_value),
 		cmocka_unit_test(empty_body_or_empty_object),
 		cmocka_unit_test(codes_map_to_statuses),
+		cmocka_unit_test(list_pages_carry_next),
+		cmocka_unit_test(listed_objects_may_leave_their_value_out),
+		cmocka_unit_test(page_encoder_cuts_by_bytes_and_names_the_next),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

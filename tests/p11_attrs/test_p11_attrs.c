@@ -520,6 +520,64 @@ static void accepted_templates_encode_to_bodies_the_server_decodes(void **state)
 	free(body);
 }
 
+/* A data object as a listing page gives it: "hello" left out. */
+static void make_listed_data(struct p11_object *o)
+{
+	struct tb t;
+	tb_data(&t);
+	make_from_template(o, &t);
+	wsop_bytes_free(&o->object.attributes.value);
+	o->object.attributes.value_present = false;
+	o->object.value_omitted = true;
+	o->object.value_len = 5;
+}
+
+static void listed_value_length_needs_no_fetch_and_copy_does(void **state)
+{
+	struct p11_object o;
+	char buf[8];
+	(void)state;
+	make_listed_data(&o);
+	CK_ATTRIBUTE len_only = { CKA_VALUE, NULL, 0 };
+	assert_false(p11_object_value_needed(&o, &len_only, 1));
+	assert_int_equal(p11_object_get_attributes(&o, &len_only, 1), CKR_OK);
+	assert_int_equal(len_only.ulValueLen, 5);
+	/* A short buffer is known too small without the bytes. */
+	CK_ATTRIBUTE small = { CKA_VALUE, buf, 4 };
+	assert_false(p11_object_value_needed(&o, &small, 1));
+	assert_int_equal(p11_object_get_attributes(&o, &small, 1), CKR_BUFFER_TOO_SMALL);
+	/* A copy needs the value; without it the answer is no guess. */
+	CK_ATTRIBUTE copy = { CKA_VALUE, buf, sizeof(buf) };
+	assert_true(p11_object_value_needed(&o, &copy, 1));
+	assert_int_equal(p11_object_get_attributes(&o, &copy, 1), CKR_GENERAL_ERROR);
+	assert_int_equal(copy.ulValueLen, CK_UNAVAILABLE_INFORMATION);
+	/* Other attributes are all there. */
+	assert_bytes(&o, CKA_LABEL, "notes", 5);
+	/* A copy keeps the state. */
+	struct p11_object dup;
+	assert_int_equal(p11_object_copy(&dup, &o), CKR_OK);
+	assert_true(dup.object.value_omitted);
+	assert_int_equal(dup.object.value_len, 5);
+	p11_object_free(&dup);
+	p11_object_free(&o);
+}
+
+static void listed_value_is_matched_by_length_then_needs_the_bytes(void **state)
+{
+	struct p11_object o;
+	(void)state;
+	make_listed_data(&o);
+	CK_ATTRIBUTE same_len[] = { { CKA_LABEL, "notes", 5 }, { CKA_VALUE, "hellx", 5 } };
+	CK_ATTRIBUTE other_len[] = { { CKA_VALUE, "hello!", 6 } };
+	CK_ATTRIBUTE other_label[] = { { CKA_LABEL, "other", 5 }, { CKA_VALUE, "hello", 5 } };
+	assert_int_equal(p11_object_match(&o, same_len, 2), P11_MATCH_NEEDS_VALUE);
+	assert_false(p11_object_matches(&o, same_len, 2));
+	assert_int_equal(p11_object_match(&o, other_len, 1), P11_MATCH_NO);
+	assert_int_equal(p11_object_match(&o, other_label, 2), P11_MATCH_NO);
+	assert_int_equal(p11_object_match(&o, same_len, 1), P11_MATCH_YES);
+	p11_object_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +599,8 @@ int main(void)
 		cmocka_unit_test(find_template_copy_outlives_the_callers_template),
 		cmocka_unit_test(find_template_bounds_and_refusals),
 		cmocka_unit_test(accepted_templates_encode_to_bodies_the_server_decodes),
+		cmocka_unit_test(listed_value_length_needs_no_fetch_and_copy_does),
+		cmocka_unit_test(listed_value_is_matched_by_length_then_needs_the_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

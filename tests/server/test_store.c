@@ -254,15 +254,31 @@ static void group_create_get_list(void **state)
 
 	struct store_group *list = NULL;
 	size_t n = 0;
-	assert_int_equal(store_group_list(f->st, a.id, &list, &n), STORE_OK);
+	bool more = true;
+	assert_int_equal(store_group_page(f->st, a.id, NULL, 10, &list, &n, &more), STORE_OK);
 	assert_int_equal(n, 2);
-	assert_string_equal(list[0].id, g1.id);
-	assert_string_equal(list[1].id, g3.id);
+	assert_false(more);
+	/* In id order. */
+	size_t i3 = strcmp(g1.id, g3.id) < 0 ? 1 : 0;
+	assert_string_equal(list[1 - i3].id, g1.id);
+	assert_string_equal(list[i3].id, g3.id);
 	free(list);
-	assert_int_equal(store_group_list(f->st, NULL, &list, &n), STORE_OK);
+	assert_int_equal(store_group_page(f->st, NULL, NULL, 10, &list, &n, &more), STORE_OK);
 	assert_int_equal(n, 3);
 	free(list);
-	assert_int_equal(store_group_list(f->st, "bad", &list, &n), STORE_OK);
+	/* Two pages of all groups. */
+	assert_int_equal(store_group_page(f->st, NULL, NULL, 2, &list, &n, &more), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_true(more);
+	char after[STORE_UUID_LEN + 1];
+	memcpy(after, list[1].id, sizeof(after));
+	free(list);
+	assert_int_equal(store_group_page(f->st, NULL, after, 2, &list, &n, &more), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_false(more);
+	assert_true(strcmp(list[0].id, after) > 0);
+	free(list);
+	assert_int_equal(store_group_page(f->st, "bad", NULL, 10, &list, &n, &more), STORE_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(store_group_get(f->st, "bad", &got), STORE_NOT_FOUND);
 }
@@ -277,8 +293,10 @@ static void group_of_unknown_softcard_refused(void **state)
 	assert_int_equal(store_group_create(f->st, &g), STORE_NOT_FOUND);
 	struct store_group *list = NULL;
 	size_t n = 0;
-	assert_int_equal(store_group_list(f->st, NULL, &list, &n), STORE_OK);
+	bool more = true;
+	assert_int_equal(store_group_page(f->st, NULL, NULL, 10, &list, &n, &more), STORE_OK);
 	assert_int_equal(n, 0);
+	assert_false(more);
 }
 
 /* ---- keys --------------------------------------------------------------------------- */
@@ -335,11 +353,15 @@ static void key_insert_get_list_delete(void **state)
 	size_t n = 0;
 	make_key(f->st, &g, "k2", &k2);
 	assert_false(k2.has_cka_id);
-	assert_int_equal(store_key_list(f->st, g.id, &list, &n), STORE_OK);
+	bool more = true;
+	assert_int_equal(store_key_page(f->st, g.id, NULL, 10, &list, &n, &more), STORE_OK);
 	assert_int_equal(n, 2);
-	assert_string_equal(list[0].id, k.id);
-	assert_string_equal(list[1].id, k2.id);
-	assert_false(list[1].has_cka_id);
+	assert_false(more);
+	/* In id order. */
+	size_t second = strcmp(k.id, k2.id) < 0 ? 1 : 0;
+	assert_string_equal(list[1 - second].id, k.id);
+	assert_string_equal(list[second].id, k2.id);
+	assert_false(list[second].has_cka_id);
 	free(list);
 
 	/* A key is only found under its own group. */
@@ -438,13 +460,19 @@ static void object_attributes_round_trip(void **state)
 
 	struct store_object *list = NULL;
 	size_t n = 0;
-	assert_int_equal(store_object_list(f->st, sc.id, &list, &n), STORE_OK);
+	bool more = true;
+	assert_int_equal(
+	    store_object_page(f->st, sc.id, NULL, 10, true, STORE_VALUE_MAX, &list, &n, &more),
+	    STORE_OK);
 	assert_int_equal(n, 2);
-	assert_string_equal(list[0].id, cert.id);
-	assert_string_equal(list[1].id, data.id);
-	assert_int_equal(list[1].cls, STORE_OBJECT_DATA);
-	assert_string_equal((char *)list[1].application.data, "app");
-	assert_false(list[1].label.present);
+	assert_false(more);
+	size_t d = strcmp(cert.id, data.id) < 0 ? 1 : 0;
+	assert_string_equal(list[1 - d].id, cert.id);
+	assert_int_equal(list[1 - d].value.len, sizeof(value));
+	assert_string_equal(list[d].id, data.id);
+	assert_int_equal(list[d].cls, STORE_OBJECT_DATA);
+	assert_string_equal((char *)list[d].application.data, "app");
+	assert_false(list[d].label.present);
 	store_object_list_free(list, n);
 
 	assert_int_equal(store_object_delete(f->st, sc.id, cert.id), STORE_OK);
@@ -485,8 +513,11 @@ static void object_bounds_and_owner_checked(void **state)
 	assert_int_equal(store_object_delete(f->st, b.id, o.id), STORE_NOT_FOUND);
 	struct store_object *list = NULL;
 	size_t n = 0;
-	assert_int_equal(store_object_list(f->st, b.id, &list, &n), STORE_OK);
+	bool more = true;
+	assert_int_equal(store_object_page(f->st, b.id, NULL, 10, false, 0, &list, &n, &more),
+	                 STORE_OK);
 	assert_int_equal(n, 0);
+	assert_false(more);
 }
 
 /* ---- idempotency ------------------------------------------------------------------------ */
@@ -871,6 +902,87 @@ static void result_names_are_distinct(void **state)
 			assert_string_not_equal(store_result_name(a), store_result_name(b));
 }
 
+/* Pages walk the rows in id order, whatever the limit, and "more" is
+ * true exactly when rows follow. */
+static void key_and_object_pages(void **state)
+{
+	struct fixture *f = *state;
+	struct store_softcard sc;
+	struct store_group g;
+	struct store_key keys[7], *page = NULL;
+	size_t n = 0;
+	bool more = true;
+	make_softcard(f->st, "pages", &sc);
+	make_group(f->st, sc.id, &g);
+	for (int i = 0; i < 7; i++)
+		make_key(f->st, &g, "k", &keys[i]);
+
+	for (size_t limit = 1; limit <= 8; limit++) {
+		char after[STORE_UUID_LEN + 1] = "";
+		size_t seen = 0;
+		do {
+			assert_int_equal(
+			    store_key_page(f->st, g.id, after, limit, &page, &n, &more), STORE_OK);
+			assert_true(n <= limit);
+			for (size_t i = 0; i < n; i++) {
+				assert_true(strcmp(page[i].id, after) > 0);
+				memcpy(after, page[i].id, sizeof(after));
+			}
+			seen += n;
+			assert_int_equal(more, seen < 7);
+			free(page);
+		} while (more);
+		assert_int_equal(seen, 7);
+	}
+	/* After an id that is not there (deleted, or never was). */
+	assert_int_equal(store_key_page(f->st, g.id, "ffffffff-ffff-4fff-bfff-ffffffffffff", 5,
+	                                &page, &n, &more),
+	                 STORE_OK);
+	assert_int_equal(n, 0);
+	assert_false(more);
+	assert_null(page);
+	assert_int_equal(store_key_page(f->st, g.id, NULL, 0, &page, &n, &more), STORE_ERR_ARG);
+	assert_int_equal(store_key_page(f->st, g.id, "nope", 1, &page, &n, &more), STORE_ERR_ARG);
+	assert_int_equal(store_key_page(f->st, "nope", NULL, 1, &page, &n, &more), STORE_OK);
+	assert_int_equal(n, 0);
+
+	/* Objects: without values only their length; with values the page
+	 * stops once they pass the byte budget. */
+	static uint8_t value[1000];
+	for (int i = 0; i < 4; i++) {
+		struct store_object o;
+		memset(&o, 0, sizeof(o));
+		snprintf(o.softcard_id, sizeof(o.softcard_id), "%s", sc.id);
+		o.cls = STORE_OBJECT_DATA;
+		if (i > 0)
+			set_attr(&o.value, value, sizeof(value));
+		assert_int_equal(store_object_insert(f->st, &o), STORE_OK);
+	}
+	struct store_object *objs = NULL;
+	assert_int_equal(store_object_page(f->st, sc.id, NULL, 10, false, 0, &objs, &n, &more),
+	                 STORE_OK);
+	assert_int_equal(n, 4);
+	assert_false(more);
+	size_t with_value = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert_false(objs[i].value.present);
+		assert_null(objs[i].value.data);
+		if (objs[i].value_omitted) {
+			with_value++;
+			assert_int_equal(objs[i].value_len, sizeof(value));
+		}
+	}
+	assert_int_equal(with_value, 3);
+	store_object_list_free(objs, n);
+	assert_int_equal(store_object_page(f->st, sc.id, NULL, 10, true, 1500, &objs, &n, &more),
+	                 STORE_OK);
+	assert_true(more);
+	assert_in_range(n, 2, 3);
+	for (size_t i = 0; i < n; i++)
+		assert_false(objs[i].value_omitted);
+	store_object_list_free(objs, n);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -886,6 +998,7 @@ int main(void)
 		T(group_of_unknown_softcard_refused),
 		T(key_insert_get_list_delete),
 		T(key_bound_to_its_groups_softcard),
+		T(key_and_object_pages),
 		T(object_attributes_round_trip),
 		T(object_bounds_and_owner_checked),
 		T(idempotent_answer_replayed_for_same_request),

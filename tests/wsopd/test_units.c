@@ -1,4 +1,4 @@
-/* cmocka tests of wsopd's command line and activation table. */
+/* cmocka tests of wsopd's command line, activation table and list queries. */
 #include <errno.h>
 #include <stdbool.h>
 #include <setjmp.h>
@@ -12,6 +12,7 @@
 
 #include "server/activation.h"
 #include "server/options.h"
+#include "server/paging.h"
 
 #define SC1 "0123456789abcdef0123456789abcdef01234567"
 #define SC2 "fedcba9876543210fedcba9876543210fedcba98"
@@ -274,6 +275,96 @@ static void test_wrong_passphrase_delays(void **state)
 	activation_destroy(act);
 }
 
+static int page_query_parse_plain(const char *query, struct page_query *q, const char **why)
+{
+	return page_query_parse(query, NULL, NULL, 0, q, why);
+}
+
+static void expect_bad_query(const char *query)
+{
+	struct page_query q;
+	const char *why = NULL;
+	memset(&q, 0x5a, sizeof(q));
+	if (page_query_parse(query, NULL, NULL, 0, &q, &why) != -EINVAL)
+		fail_msg("query '%s' was accepted", query);
+	assert_non_null(why);
+	assert_int_equal(q.limit, 0);
+}
+
+static void test_page_query(void **state)
+{
+	(void)state;
+	struct page_query q;
+	const char *why;
+
+	/* No query: the first page of the legacy form. */
+	assert_int_equal(page_query_parse(NULL, NULL, NULL, 0, &q, &why), 0);
+	assert_true(q.legacy);
+	assert_int_equal(q.limit, WSOP_PAGE_MAX_ITEMS);
+	assert_string_equal(q.after, "");
+
+	assert_int_equal(page_query_parse_plain("limit=1", &q, &why), 0);
+	assert_false(q.legacy);
+	assert_int_equal(q.limit, 1);
+	assert_int_equal(page_query_parse_plain("after=" K1 "&limit=0007", &q, &why), 0);
+	assert_int_equal(q.limit, 7);
+	assert_string_equal(q.after, K1);
+	assert_int_equal(page_query_parse_plain("after=" K1, &q, &why), 0);
+	assert_int_equal(q.limit, WSOP_PAGE_MAX_ITEMS);
+	/* Over the maximum is the maximum, however many digits (up to 20). */
+	assert_int_equal(page_query_parse_plain("limit=1001", &q, &why), 0);
+	assert_int_equal(q.limit, WSOP_PAGE_MAX_ITEMS);
+	assert_int_equal(page_query_parse_plain("limit=99999999999999999999", &q, &why), 0);
+	assert_int_equal(q.limit, WSOP_PAGE_MAX_ITEMS);
+
+	/* limit 0 would never advance. */
+	expect_bad_query("limit=0");
+	expect_bad_query("limit=000");
+	expect_bad_query("limit=");
+	expect_bad_query("limit=-1");
+	expect_bad_query("limit=+1");
+	expect_bad_query("limit=1e3");
+	expect_bad_query("limit=999999999999999999999");
+	expect_bad_query("limit=1&limit=2");
+	expect_bad_query("after=" K1 "&after=" K1);
+	expect_bad_query("after=");
+	expect_bad_query("after=not-an-id");
+	expect_bad_query("after=" SC1);
+	expect_bad_query("after=00000000-0000-0000-0000-0000000000A1");
+	expect_bad_query("after=" K1 "0");
+	expect_bad_query("");
+	expect_bad_query("&");
+	expect_bad_query("limit=1&");
+	expect_bad_query("limit");
+	expect_bad_query("offset=5");
+	expect_bad_query("protectiondomain=" SC1);
+	assert_int_equal(page_query_parse_plain("limit=1", NULL, &why), -EINVAL);
+
+	/* A member the caller names, once, bounded; alone it is the legacy form. */
+	char pd[41];
+	assert_int_equal(
+	    page_query_parse("protectiondomain=" SC1, "protectiondomain", pd, sizeof(pd), &q, &why),
+	    0);
+	assert_true(q.legacy);
+	assert_string_equal(pd, SC1);
+	assert_int_equal(page_query_parse("limit=3&protectiondomain=x", "protectiondomain", pd,
+	                                  sizeof(pd), &q, &why),
+	                 0);
+	assert_false(q.legacy);
+	assert_int_equal(q.limit, 3);
+	assert_string_equal(pd, "x");
+	assert_int_equal(page_query_parse(NULL, "protectiondomain", pd, sizeof(pd), &q, &why), 0);
+	assert_string_equal(pd, "");
+	const char *bad[] = { "protectiondomain=", "protectiondomain=a&protectiondomain=a",
+		              "protectiondomain=" SC1 "0", "limit=0&protectiondomain=" SC1 };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(
+		    page_query_parse(bad[i], "protectiondomain", pd, sizeof(pd), &q, &why),
+		    -EINVAL);
+		assert_string_equal(pd, "");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_idle_activation_leaves_memory),
 		cmocka_unit_test(test_key_forget_and_stale_generation),
 		cmocka_unit_test(test_wrong_passphrase_delays),
+		cmocka_unit_test(test_page_query),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
