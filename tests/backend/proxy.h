@@ -37,4 +37,11 @@ void proxy_stop(struct proxy *p);
 /* A port nothing listens on (bound, then closed). */
 unsigned proxy_free_port(void);
 
+/* The socket steps the relays share (tests/faults too): a listening
+ * socket on 127.0.0.1:port (0: any; SO_REUSEADDR, close-on-exec) with the
+ * port bound in *bound, or -1; a connected socket to 127.0.0.1:port, or
+ * -1. */
+int proxy_listen(unsigned port, unsigned *bound);
+int proxy_dial(unsigned port);
+
 #endif
