@@ -324,6 +324,10 @@ static void crash_loop(void **state)
 		not_logged_in += cl.work.workers[i].not_logged_in;
 	}
 
+	print_tallies();
+	print_faults();
+	fflush(stdout);
+
 	/* The audit, through a fresh start of the module: whatever state
 	 * the faults left it in, the store is what it is. */
 	CK_RV fin = cl.f->C_Finalize(NULL);
@@ -337,8 +341,6 @@ static void crash_loop(void **state)
 	audit_labels_free(labels, n);
 	assert_int_equal(cl.f->C_Finalize(NULL), CKR_OK);
 
-	print_tallies();
-	print_faults();
 	bool pin_logged = e2e_server_log_contains(&cl.srv, "pass phrase");
 	char p11_log[E2E_PATH_MAX + 16];
 	snprintf(p11_log, sizeof(p11_log), "%s/p11.log", e2e_env.dir);

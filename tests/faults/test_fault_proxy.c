@@ -171,6 +171,44 @@ static void forward_relays_both_ways(void **state)
 	close(fd);
 }
 
+struct sender {
+	int fd;
+	size_t len;
+};
+
+static void *send_big(void *arg)
+{
+	struct sender *sd = arg;
+	uint8_t chunk[8192];
+	for (size_t off = 0; off < sd->len; off += sizeof(chunk)) {
+		for (size_t i = 0; i < sizeof(chunk); i++)
+			chunk[i] = (uint8_t)((off + i) * 31);
+		if (send(sd->fd, chunk, sizeof(chunk), MSG_NOSIGNAL) != (ssize_t)sizeof(chunk))
+			break;
+	}
+	return NULL;
+}
+
+/* Megabytes both ways at once, as a large answer streams while the
+ * request is still being read. */
+static void forward_relays_megabytes(void **state)
+{
+	(void)state;
+	enum { TOTAL = 4 << 20 };
+	static char buf[TOTAL];
+	int err;
+	int fd = dial_ok();
+	struct sender sd = { .fd = fd, .len = TOTAL };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, send_big, &sd), 0);
+	assert_int_equal(read_for(fd, buf, TOTAL, 20000, &err), TOTAL);
+	pthread_join(t, NULL);
+	for (size_t i = 0; i < TOTAL; i++)
+		if ((uint8_t)buf[i] != (uint8_t)(i * 31))
+			fail_msg("byte %zu differs", i);
+	close(fd);
+}
+
 static void reset_cuts_open_and_new_connections(void **state)
 {
 	(void)state;
@@ -291,6 +329,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(forward_relays_both_ways, quiet),
+		cmocka_unit_test_setup(forward_relays_megabytes, quiet),
 		cmocka_unit_test_setup(reset_cuts_open_and_new_connections, quiet),
 		cmocka_unit_test_setup(delay_holds_each_chunk, quiet),
 		cmocka_unit_test_setup(blackhole_swallows_then_resets, quiet),

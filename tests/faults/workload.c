@@ -105,8 +105,11 @@ static CK_RV answer(struct worker *k, enum fn fn, CK_RV rv, struct key_rec *key)
 	} else if (rv == CKR_KEY_HANDLE_INVALID || rv == CKR_OBJECT_HANDLE_INVALID) {
 		wrong(k, "%s: %s for key %s", fn_name(fn), ckr_name(rv),
 		      key != NULL ? key->label : REF_LABEL);
-		if (key != NULL)
+		if (key != NULL && !key->handle_lost) {
 			key->handle_lost = true;
+			if (key->fate == KEY_MADE || key->fate == KEY_KEPT)
+				k->live--;
+		}
 	}
 	return rv;
 }
@@ -255,6 +258,7 @@ static bool op_generate(struct worker *k)
 	CK_RV rv = answer(k, FN_GENERATE_KEY, generate(k->w->f, k->session, r->label, &r->h), r);
 	r->gen_rv = rv;
 	r->fate = rv == CKR_OK ? KEY_MADE : KEY_NOT_MADE;
+	k->live += rv == CKR_OK;
 	return rv == CKR_OK;
 }
 
@@ -266,9 +270,10 @@ static bool op_destroy(struct worker *k)
 	CK_RV rv = answer(k, FN_DESTROY_OBJECT, k->w->f->C_DestroyObject(k->session, r->h), r);
 	r->destroy_rv = rv;
 	r->destroys++;
-	if (rv == CKR_OK)
+	if (rv == CKR_OK) {
 		r->fate = KEY_DESTROYED;
-	else if (!r->handle_lost)
+		k->live -= !r->handle_lost;
+	} else if (!r->handle_lost)
 		r->fate = KEY_KEPT;
 	return rv == CKR_OK;
 }
@@ -287,6 +292,8 @@ static void one_op(struct worker *k)
 		op++;
 	if (op == OP_DESTROY && some_key(k) == NULL)
 		op = OP_GENERATE;
+	else if (op == OP_GENERATE && k->live >= LIVE_MAX)
+		op = OP_DESTROY;
 	k->ops[op]++;
 	if (run[op](k))
 		k->ops_ok[op]++;

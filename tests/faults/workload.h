@@ -12,7 +12,9 @@
  *  - round trip: CKM_AES_CBC_PAD encrypt then decrypt of 0 to 99 random
  *    bytes with one of the slot's keys (or the reference key);
  *  - generate an AES-256 key labelled "fk-w<slot>-<n>", unique;
- *  - destroy one of the keys the slot generated.
+ *  - destroy one of the keys the slot generated (instead of generating,
+ *    when the slot holds LIVE_MAX keys: the module lists a token's keys
+ *    in one answer of at most 1 MiB, about 2000 keys).
  * Every PKCS #11 call's CK_RV is tallied per function. Every key the slot
  * asked for is recorded with what the module answered, as the fate the
  * audit expects (a failed call must have had no effect):
@@ -45,6 +47,7 @@
 #define LABEL_PREFIX  "fk-"
 #define REF_LABEL     "fk-reference"
 #define WORK_TEXT_LEN 64
+#define LIVE_MAX      60 /* keys a slot keeps at most */
 
 enum fn {
 	FN_ENCRYPT_INIT,
@@ -90,6 +93,7 @@ struct worker {
 	unsigned seq;
 	struct key_rec *keys;
 	size_t nkeys, cap;
+	unsigned live; /* keys that should exist and whose handle works */
 	struct tally tally[FN_COUNT];
 	unsigned long ops[OP_COUNT], ops_ok[OP_COUNT];
 	unsigned long wrong, not_logged_in, shifts;
