@@ -133,6 +133,15 @@ static void crash_helper(void)
 	(void)helper_watch_kill(&cl.hw);
 }
 
+/* Back to forwarding; listening again after FP_REFUSE may need a moment
+ * (the port is ours again once nothing else holds it). */
+static void proxy_forward(void)
+{
+	for (int i = 0; i < 20 && fproxy_set(cl.px, FP_FORWARD, 0) != 0; i++)
+		watch_for(250);
+	assert_int_equal(fproxy_set(cl.px, FP_FORWARD, 0), 0);
+}
+
 static void network_fault(void)
 {
 	static const enum fproxy_mode faults[] = { FP_RESET,    FP_DELAY,    FP_BLACKHOLE,
@@ -142,7 +151,7 @@ static void network_fault(void)
 	(void)fproxy_set(cl.px, mode, arg);
 	cl.proxy_faults[mode]++;
 	watch_for(between(300, 1500));
-	assert_int_equal(fproxy_set(cl.px, FP_FORWARD, 0), 0);
+	proxy_forward();
 }
 
 static void play(long long until)
@@ -311,7 +320,7 @@ static void crash_loop(void **state)
 
 	/* Faults off; the calls in flight end (within TIMEOUT + 1 s). */
 	if (cl.px != NULL)
-		assert_int_equal(fproxy_set(cl.px, FP_FORWARD, 0), 0);
+		proxy_forward();
 	work_stop(&cl.work);
 	while (atomic_load(&cl.work.running) > 0)
 		watch_for(TICK_MS);
