@@ -79,7 +79,7 @@ static void pair_close(struct pair *pr)
 	pr->c = pr->s = -1;
 }
 
-static bool write_all(int fd, const uint8_t *b, size_t n)
+bool proxy_send_all(int fd, const uint8_t *b, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
@@ -102,7 +102,7 @@ static bool relay(struct proxy *p, struct pair *pr, bool from_client)
 		return false;
 	if (from_client) {
 		pr->c2s += (size_t)n;
-		return write_all(pr->s, buf, (size_t)n);
+		return proxy_send_all(pr->s, buf, (size_t)n);
 	}
 	if (pr->cut_me && pr->c2s >= PROXY_BIG) {
 		/* The server answers the big request (or sends TLS tickets
@@ -113,7 +113,7 @@ static bool relay(struct proxy *p, struct pair *pr, bool from_client)
 		atomic_store(&p->answer_lost, true);
 		return true;
 	}
-	return write_all(pr->c, buf, (size_t)n);
+	return proxy_send_all(pr->c, buf, (size_t)n);
 }
 
 static void *run(void *arg)

@@ -11,6 +11,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum proxy_mode {
 	PROXY_FORWARD,
@@ -43,5 +45,7 @@ unsigned proxy_free_port(void);
  * -1. */
 int proxy_listen(unsigned port, unsigned *bound);
 int proxy_dial(unsigned port);
+/* Sends all n bytes (no SIGPIPE); false when the connection failed. */
+bool proxy_send_all(int fd, const uint8_t *b, size_t n);
 
 #endif

@@ -63,20 +63,6 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-static bool send_all(int fd, const uint8_t *b, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		b += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 static void rst_close(int fd)
 {
 	if (fd < 0)
@@ -158,7 +144,7 @@ static bool handle_chunk(struct conn *k, struct view *v, bool c2s, const uint8_t
 		pthread_mutex_lock(&k->p->mu);
 		k->p->st.delayed_chunks++;
 		pthread_mutex_unlock(&k->p->mu);
-		return send_all(to, buf, n);
+		return proxy_send_all(to, buf, n);
 	case FP_BLACKHOLE:
 		k->tainted = true;
 		pthread_mutex_lock(&k->p->mu);
@@ -170,7 +156,7 @@ static bool handle_chunk(struct conn *k, struct view *v, bool c2s, const uint8_t
 		if (c2s == (v->mode == FP_DROP_C2S)) {
 			size_t pass = n < v->budget ? n : v->budget;
 			v->budget -= pass;
-			if (pass > 0 && !send_all(to, buf, pass))
+			if (pass > 0 && !proxy_send_all(to, buf, pass))
 				return false;
 			if (v->budget == 0) {
 				conn_reset(k);
@@ -178,12 +164,12 @@ static bool handle_chunk(struct conn *k, struct view *v, bool c2s, const uint8_t
 			}
 			return true;
 		}
-		return send_all(to, buf, n);
+		return proxy_send_all(to, buf, n);
 	case FP_RESET:
 		conn_reset(k);
 		return false;
 	default:
-		return send_all(to, buf, n);
+		return proxy_send_all(to, buf, n);
 	}
 }
 
