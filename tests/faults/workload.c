@@ -55,7 +55,7 @@ static uint64_t rnd(struct worker *k)
 	return k->rng * 2685821657736338717ULL;
 }
 
-static void wrong(struct worker *k, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void wrong(struct worker *k, const char *fmt, ...)
 {
 	char why[sizeof(k->why_wrong)];
 	va_list ap;
