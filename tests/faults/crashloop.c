@@ -10,7 +10,8 @@
  *   network  the module reaches wsopd through fault_proxy.h, which
  *            resets, delays, swallows, cuts after N bytes (either way) or
  *            refuses for 0.3-1.5 s at a time, 0.5-2 s apart;
- *   all      the three above, one at random every 1-3 s.
+ *   all      one of the three above at a time, at random, each with
+ *            its own spacing.
  * $FAULTS_SEED fixes the random choices (printed at the start).
  *
  * The module's configuration (appended to the fixture's: a later directive
@@ -84,10 +85,7 @@ static struct {
 
 static uint64_t rnd(void)
 {
-	cl.rng ^= cl.rng >> 12;
-	cl.rng ^= cl.rng << 25;
-	cl.rng ^= cl.rng >> 27;
-	return cl.rng * 2685821657736338717ULL;
+	return work_rnd(&cl.rng);
 }
 
 static unsigned between(unsigned lo, unsigned hi)
@@ -414,7 +412,7 @@ int main(int argc, char **argv)
 	const char *seed = getenv("FAULTS_SEED");
 	cl.seed =
 	    seed != NULL ? strtoull(seed, NULL, 10) : (uint64_t)time(NULL) ^ (uint64_t)getpid();
-	cl.rng = cl.seed * 0x9e3779b97f4a7c15ULL + 1;
+	cl.rng = cl.seed * 0x9e3779b97f4a7c15ULL | 1;
 
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(crash_loop, teardown),

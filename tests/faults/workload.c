@@ -46,13 +46,19 @@ void tally_add(struct tally *t, CK_RV rv)
 	t->n[t->used++] = 1;
 }
 
+uint64_t work_rnd(uint64_t *state)
+{
+	/* xorshift64*: reproducible from the seed. */
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 2685821657736338717ULL;
+}
+
+/* One state per slot: a slot's choices depend on the seed alone. */
 static uint64_t rnd(struct worker *k)
 {
-	/* xorshift64*: reproducible from the seed, one state per slot. */
-	k->rng ^= k->rng >> 12;
-	k->rng ^= k->rng << 25;
-	k->rng ^= k->rng >> 27;
-	return k->rng * 2685821657736338717ULL;
+	return work_rnd(&k->rng);
 }
 
 __attribute__((format(printf, 2, 3))) static void wrong(struct worker *k, const char *fmt, ...)
@@ -340,7 +346,7 @@ CK_RV work_prepare(struct work *w, CK_FUNCTION_LIST *f, CK_SLOT_ID slot, CK_SESS
 		k->w = w;
 		k->id = i;
 		k->session = CK_INVALID_HANDLE;
-		k->rng = (seed + 1) * 0x9e3779b97f4a7c15ULL ^ (i + 1) * 0xbf58476d1ce4e5b9ULL;
+		k->rng = ((seed + 1) * 0x9e3779b97f4a7c15ULL ^ (i + 1) * 0xbf58476d1ce4e5b9ULL) | 1;
 	}
 	for (size_t i = 0; i < sizeof(w->iv); i++)
 		w->iv[i] = (uint8_t)(0xa0 + i);

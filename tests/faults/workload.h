@@ -123,6 +123,8 @@ void work_join(struct work *w);
 void work_free(struct work *w);
 
 void tally_add(struct tally *t, CK_RV rv);
+/* The next pseudo-random number of *state (xorshift64*; never seed 0). */
+uint64_t work_rnd(uint64_t *state);
 const char *fn_name(enum fn fn);
 const char *op_name(enum op op);
 
