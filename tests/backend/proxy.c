@@ -28,7 +28,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int listen_on(unsigned port, unsigned *bound)
+int proxy_listen(unsigned port, unsigned *bound)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -51,13 +51,13 @@ static int listen_on(unsigned port, unsigned *bound)
 unsigned proxy_free_port(void)
 {
 	unsigned port = 0;
-	int fd = listen_on(0, &port);
+	int fd = proxy_listen(0, &port);
 	if (fd >= 0)
 		close(fd);
 	return port;
 }
 
-static int dial(unsigned port)
+int proxy_dial(unsigned port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET,
@@ -79,7 +79,7 @@ static void pair_close(struct pair *pr)
 	pr->c = pr->s = -1;
 }
 
-static bool write_all(int fd, const uint8_t *b, size_t n)
+bool proxy_send_all(int fd, const uint8_t *b, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
@@ -102,7 +102,7 @@ static bool relay(struct proxy *p, struct pair *pr, bool from_client)
 		return false;
 	if (from_client) {
 		pr->c2s += (size_t)n;
-		return write_all(pr->s, buf, (size_t)n);
+		return proxy_send_all(pr->s, buf, (size_t)n);
 	}
 	if (pr->cut_me && pr->c2s >= PROXY_BIG) {
 		/* The server answers the big request (or sends TLS tickets
@@ -113,7 +113,7 @@ static bool relay(struct proxy *p, struct pair *pr, bool from_client)
 		atomic_store(&p->answer_lost, true);
 		return true;
 	}
-	return write_all(pr->c, buf, (size_t)n);
+	return proxy_send_all(pr->c, buf, (size_t)n);
 }
 
 static void *run(void *arg)
@@ -158,7 +158,7 @@ static void *run(void *arg)
 			if (c < 0)
 				continue;
 			unsigned nth = atomic_fetch_add(&p->accepted, 1) + 1;
-			int s = dial(p->target_port);
+			int s = proxy_dial(p->target_port);
 			int slot = -1;
 			for (int i = 0; i < PAIRS_MAX && slot < 0; i++)
 				if (pairs[i].c < 0)
@@ -185,7 +185,7 @@ int proxy_start(struct proxy *p, unsigned listen_port, unsigned target_port, enu
 	memset(p, 0, sizeof(*p));
 	p->target_port = target_port;
 	p->mode = mode;
-	p->lfd = listen_on(listen_port, &p->port);
+	p->lfd = proxy_listen(listen_port, &p->port);
 	if (p->lfd < 0)
 		return -1;
 	if (pipe2(p->stop, O_CLOEXEC) != 0) {

@@ -11,6 +11,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum proxy_mode {
 	PROXY_FORWARD,
@@ -36,5 +38,14 @@ void proxy_stop(struct proxy *p);
 
 /* A port nothing listens on (bound, then closed). */
 unsigned proxy_free_port(void);
+
+/* The socket steps the relays share (tests/faults too): a listening
+ * socket on 127.0.0.1:port (0: any; SO_REUSEADDR, close-on-exec) with the
+ * port bound in *bound, or -1; a connected socket to 127.0.0.1:port, or
+ * -1. */
+int proxy_listen(unsigned port, unsigned *bound);
+int proxy_dial(unsigned port);
+/* Sends all n bytes (no SIGPIPE); false when the connection failed. */
+bool proxy_send_all(int fd, const uint8_t *b, size_t n);
 
 #endif
