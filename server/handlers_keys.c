@@ -53,7 +53,7 @@ void handle_key_list(struct app *app, const struct wsop_request *req,
 		reply_error(resp, 400, "bad_request", why);
 		return;
 	}
-	if (!require_active(app, req, group.softcard_id, resp))
+	if (!require_active(app, req, group.softcard_id, NULL, resp))
 		return;
 	r = store_key_page(app->store, params[0], q.after, q.limit, &rows, &count, &more);
 	if (r != STORE_OK) {

@@ -49,7 +49,7 @@ void handle_object_list(struct app *app, const struct wsop_request *req,
 		reply_error(resp, 400, "bad_request", why);
 		return;
 	}
-	if (!require_active(app, req, params[0], resp))
+	if (!require_active(app, req, params[0], NULL, resp))
 		return;
 	/* Values only in the form of clients older than paging; a new
 	 * client fetches a value with GET .../objects/{o} when it needs it. */
