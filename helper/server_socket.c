@@ -18,8 +18,12 @@ int server_socket_prepare(int fd, unsigned port, char *why, size_t cap)
 
 	memset(&peer, 0, sizeof(peer));
 	if (getpeername(fd, (struct sockaddr *)&peer, &len) != 0) {
-		snprintf(why, cap, "the socket is not connected: %s", strerror(errno));
-		return CHAN_E_BAD_REQUEST;
+		/* A TCP connection the peer reset between the library's connect
+		 * and now reads as not connected: a network failure the library
+		 * may retry, not a bad request. No TLS byte is sent either way. */
+		int err = errno;
+		snprintf(why, cap, "the socket is not connected: %s", strerror(err));
+		return err == ENOTCONN ? CHAN_E_IO : CHAN_E_BAD_REQUEST;
 	}
 	if (peer.ss_family == AF_INET)
 		got = ntohs(((const struct sockaddr_in *)&peer)->sin_port);

@@ -16,8 +16,9 @@
 #include <stddef.h>
 
 /* Returns 0, or an enum chan_error with the cause in why[cap]:
- * CHAN_E_BAD_REQUEST for a socket that is not TCP/IP, not connected, or
- * connected to another port; CHAN_E_IO when fcntl fails. Leaves fd open. */
+ * CHAN_E_BAD_REQUEST for a socket that is not TCP/IP or connected to
+ * another port; CHAN_E_IO for one that is not connected (a reset TCP
+ * connection reads so) or when fcntl fails. Leaves fd open. */
 int server_socket_prepare(int fd, unsigned port, char *why, size_t cap);
 
 #endif

@@ -26,8 +26,8 @@
  *    helper's single event loop and a server's worker threads turn into
  *    throughput). A client is used by one thread at a time.
  *  - Retries: a request whose connection failed (refused, reset, closed,
- *    TLS failure) before any byte of its answer arrived is sent again on a
- *    new connection, up to MAXRETRIES times, RETRYDELAY seconds apart,
+ *    TLS failure) before its answer was complete is sent again on a new
+ *    connection (the answer is then read from its start), up to MAXRETRIES times, RETRYDELAY seconds apart,
  *    with the same bytes (so the same Idempotency-Key: a retry never
  *    creates or deletes twice). A stale keep-alive connection found closed
  *    on first use, or a helper found dead before the request reached it,

@@ -58,7 +58,7 @@ void p11_find_op_free(struct p11_find_op *op)
 
 /* Collects the handles of listed objects that match. */
 struct collect {
-	const struct p11_slot *slot;
+	struct p11_slot *slot;
 	const struct p11_find_template *tmpl;
 	CK_OBJECT_HANDLE *seen; /* every listed object, for the prune */
 	size_t nseen, capseen;

@@ -406,19 +406,20 @@ void p11_objstore_prune(const struct p11_slot *slot, CK_OBJECT_HANDLE *keep, siz
 	p11_table_unlock();
 }
 
-CK_RV p11_objstore_fetch_value(const struct p11_slot *slot, CK_OBJECT_HANDLE h,
-                               struct p11_object *o)
+CK_RV p11_objstore_fetch_value(struct p11_slot *slot, CK_OBJECT_HANDLE h, struct p11_object *o)
 {
 	if (o == NULL || o->cls == CKO_SECRET_KEY || !o->object.value_omitted)
 		return CKR_OK;
-	struct wsop_client *c = p11_client_acquire();
+	/* The object belongs to a private token: the request carries this
+	 * process's login. */
+	struct wsop_client *c = p11_slot_client(slot);
 	if (c == NULL)
 		return CKR_HOST_MEMORY;
 	struct wsop_object whole;
 	int rc = wsop_object_get(c, o->object.protectiondomain, o->object.id, &whole);
 	CK_RV rv =
 	    rc == 404 ? CKR_OBJECT_HANDLE_INVALID : p11_call_result("reading an object", rc, c);
-	p11_client_release(c);
+	p11_slot_client_release(slot, c);
 	if (rv == CKR_OBJECT_HANDLE_INVALID) {
 		/* Destroyed by someone else since it was listed. */
 		p11_objstore_drop(h);

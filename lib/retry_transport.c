@@ -417,8 +417,9 @@ static ssize_t hand_out(struct bconn *bc, uint8_t *buf, size_t cap)
 	return (ssize_t)n;
 }
 
-/* A failure after answer bytes arrived: never retried, and the connection
- * is at an unknown point of its stream. */
+/* A failure after answer bytes arrived that is not retried (no retries or
+ * time left, or a refusal a retry cannot mend); the connection is at an
+ * unknown point of its stream. */
 static ssize_t recv_failed(struct bconn *bc, int err, const char *cause)
 {
 	const struct wsop_config *cfg = &bc->be->cfg;
@@ -427,24 +428,33 @@ static ssize_t recv_failed(struct bconn *bc, int err, const char *cause)
 	return err;
 }
 
-/* The helper died while part of the answer had arrived: the server acted
- * (or will), so the same bytes, with the same Idempotency-Key, are sent
- * again on a new helper while retries and time remain; the server answers
- * the same way and the client reads that answer from its start. */
-static int restart(struct bconn *bc, const char *cause)
+/* The answer was cut part-way: the helper died, or the connection was
+ * reset or closed by the server or the network. The server acted (or will),
+ * so the same bytes, with the same Idempotency-Key, are sent again while
+ * retries and time remain (after delay_ms: RETRYDELAY for the network, none
+ * for a dead helper); the server answers the same way and the client reads
+ * that answer from its start. Every mutating request carries a key and the
+ * others change nothing, so repeating one is always safe. */
+static int restart(struct bconn *bc, const char *cause, int64_t delay_ms)
 {
 	const struct wsop_config *cfg = &bc->be->cfg;
-	if (!bc->req || bc->retries >= cfg->maxretries || left_ms(bc) <= 0)
+	if (!bc->req || bc->retries >= cfg->maxretries || left_ms(bc) <= delay_ms)
 		return -ECONNABORTED;
 	wlog(WLOG_ERROR, "reading the answer from %s:%u failed: %s (attempt %u of %u)", cfg->host,
 	     cfg->port, cause, bc->retries + 1, cfg->maxretries + 1);
 	retry_transport_drop(bc, false);
+	sleep_ms(delay_ms);
 	bc->retries++;
 	bc->eof = false;
 	int rc = exchange(bc);
 	if (rc)
 		retry_transport_clear(bc);
 	return rc;
+}
+
+static int64_t retry_delay_ms(const struct bconn *bc)
+{
+	return (int64_t)bc->be->cfg.retrydelay * 1000;
 }
 
 static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
@@ -482,7 +492,7 @@ static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 	if (rc) {
 		struct attempt a = { .err = rc };
 		channel_failure(bc, rc, true, &a);
-		if (a.err == -ECONNABORTED && restart(bc, a.cause) == 0)
+		if (a.err == -ECONNABORTED && restart(bc, a.cause, 0) == 0)
 			return -ERESTART;
 		return recv_failed(bc, a.err, a.cause);
 	}
@@ -492,11 +502,17 @@ static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 		bc->pend_len = ans.len;
 		return hand_out(bc, buf, cap);
 	case CHAN_T_EOF:
+		/* Answers carry their length, so a close while one is read
+		 * cuts it. */
+		if (restart(bc, "connection closed by the server", retry_delay_ms(bc)) == 0)
+			return -ERESTART;
 		bc->eof = true;
 		return 0;
 	case CHAN_T_ERROR: {
 		struct attempt a = { .err = -EIO };
 		from_error_frame(&ans, &a);
+		if (a.retryable && restart(bc, a.cause, retry_delay_ms(bc)) == 0)
+			return -ERESTART;
 		return recv_failed(bc, a.err, a.cause);
 	}
 	default:

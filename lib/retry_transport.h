@@ -7,8 +7,9 @@
  *    answer fits one DATA frame costs one round trip to the helper;
  *  - the first request of a client takes a connection slot
  *    (backend_conn_take), waiting within its deadline;
- *  - a failure before any byte of the answer (refused, reset, closed, TLS)
- *    sends the same bytes again on a new connection, MAXRETRIES times,
+ *  - a network failure (refused, reset, closed, TLS) before or while the
+ *    answer is read sends the same bytes again on a new connection (a cut
+ *    answer: recv_some returns -ERESTART), MAXRETRIES times,
  *    RETRYDELAY seconds apart; a pooled connection found dead on first use
  *    is replaced once without counting; a request the helper died with is
  *    sent again at once on a new helper (counted); a "503 busy" answer is

@@ -284,6 +284,11 @@ static void drop_client_to_server_after_n_bytes(void **state)
 	assert_int_equal(send(fd, "0123456789abcdefghijklmnopqrst", 30, MSG_NOSIGNAL), 30);
 	reset_seen(fd);
 	close(fd);
+	/* The echo server may accept the relayed connection only after the
+	 * client saw its reset: wait for that connection's end itself. */
+	long long deadline = now_ms() + 5000;
+	while (atomic_load(&echo.closed) < closed + 1 && now_ms() < deadline)
+		usleep(10000);
 	echo_quiet();
 	assert_int_equal(atomic_load(&echo.closed), closed + 1);
 	assert_int_equal(atomic_load(&echo.last_conn_bytes), 10);

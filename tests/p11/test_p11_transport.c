@@ -271,6 +271,10 @@ static void *key_worker_main(void *arg)
 			char label[32];
 			label_of(w->index, i, label);
 			w->rv[i] = generate(s, label, &w->h[i]);
+			/* Paced, so that KILL_KEYS outlasts KILL_MIN kills (one
+			 * every 200 ms of a helper's life) on a fast machine too. */
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
 		}
 	}
 	w->n = n;
