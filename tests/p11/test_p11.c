@@ -247,7 +247,6 @@ static void functions_outside_the_manual_are_not_supported(void **state)
 	assert_int_equal(f->C_GetOperationState(0, NULL, NULL), CKR_FUNCTION_NOT_SUPPORTED);
 	assert_int_equal(f->C_SetOperationState(0, NULL, 0, 0, 0), CKR_FUNCTION_NOT_SUPPORTED);
 	assert_int_equal(f->C_CopyObject(0, 0, NULL, 0, NULL), CKR_FUNCTION_NOT_SUPPORTED);
-	assert_int_equal(f->C_GetObjectSize(0, 0, NULL), CKR_FUNCTION_NOT_SUPPORTED);
 	assert_int_equal(f->C_SetAttributeValue(0, 0, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
 	assert_int_equal(f->C_DigestInit(0, NULL), CKR_FUNCTION_NOT_SUPPORTED);
 	assert_int_equal(f->C_Digest(0, NULL, 0, NULL, NULL), CKR_FUNCTION_NOT_SUPPORTED);

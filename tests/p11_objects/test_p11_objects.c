@@ -196,6 +196,27 @@ static void create_data_object_reads_back(void **state)
 	fini();
 }
 
+/* A data object's size is the bytes of its attributes that have one; a
+ * key's is not told (it would speak of a secret). */
+static void object_size_of_data_and_key(void **state)
+{
+	(void)state;
+	P11_NEED_HELPER();
+	char name[32];
+	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_OBJECT_HANDLE d, k;
+	CK_ULONG size = 0;
+	assert_int_equal(make_data(s, "d1", "hello", &d), CKR_OK);
+	assert_int_equal(make_key(s, 32, "keylabel", "kid", &k), CKR_OK);
+	assert_int_equal(fx.p11.f->C_GetObjectSize(s, d, &size), CKR_OK);
+	assert_int_equal(size, 2 + 5);
+	assert_int_equal(fx.p11.f->C_GetObjectSize(s, k, &size), CKR_INFORMATION_SENSITIVE);
+	assert_int_equal(fx.p11.f->C_GetObjectSize(s, d, NULL), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_GetObjectSize(s, 987654, &size), CKR_OBJECT_HANDLE_INVALID);
+	assert_int_equal(fx.p11.f->C_GetObjectSize(999999, d, &size), CKR_SESSION_HANDLE_INVALID);
+	fini();
+}
+
 static void create_certificate_from_real_der(void **state)
 {
 	(void)state;
@@ -663,6 +684,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(create_data_object_reads_back),
+		cmocka_unit_test(object_size_of_data_and_key),
 		cmocka_unit_test(create_certificate_from_real_der),
 		cmocka_unit_test(template_rules_apply_through_the_module),
 		cmocka_unit_test(key_creation_via_create_object_is_refused),
