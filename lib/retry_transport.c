@@ -97,8 +97,12 @@ static void from_error_frame(const struct chan_frame *f, struct attempt *a)
 		e.text[0] = '\0';
 	}
 	a->err = chan_errno(e.code);
+	/* A server certificate that fails verification fails again: retrying
+	 * would only make the user wait MAXRETRIES x RETRYDELAY for it. */
 	a->retryable = e.code != CHAN_E_TIMEOUT && e.code != CHAN_E_BAD_REQUEST &&
-	               e.code != CHAN_E_INTERNAL && e.code != CHAN_E_CREDENTIALS;
+	               e.code != CHAN_E_INTERNAL && e.code != CHAN_E_CREDENTIALS &&
+	               e.code != CHAN_E_TLS_UNKNOWN_CA && e.code != CHAN_E_TLS_EXPIRED &&
+	               e.code != CHAN_E_TLS_NAME_MISMATCH;
 	a->stale = e.code == CHAN_E_IO || e.code == CHAN_E_NO_CONN || e.code == CHAN_E_TLS_PROTOCOL;
 	snprintf(a->cause, sizeof(a->cause), "%s%s%s%s", chan_cause(e.code), e.text[0] ? " (" : "",
 	         e.text, e.text[0] ? ")" : "");
