@@ -1,9 +1,8 @@
 /*
  * Starting, watching and ending the confined helper process, per the helper
- * contract (DESIGN.md "Processes and trust", /work notes "THE HELPER
- * CONTRACT"): fork + exec of the helper binary with the channel on fd 3,
- * fds 0 and 2 on /dev/null, fd 1 the application's stdout only when
- * LOGSTDOUT, every other fd closed, an environment holding only TZ.
+ * contract (ARCHITECTURE.md "Processes and trust", helper/README.md): fork + exec of the helper
+ * binary with the channel on fd 3, fds 0 and 2 on /dev/null, fd 1 the application's stdout only
+ * when LOGSTDOUT, every other fd closed, an environment holding only TZ.
  *
  * Contract:
  *  - helper_proc_spawn() returns once the helper sent READY (0), or fails with a

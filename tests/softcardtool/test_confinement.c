@@ -1,5 +1,5 @@
 /*
- * Confinement of issue 3, observed on running processes: an application
+ * The helper's confinement, observed on running processes: an application
  * (this program re-executed with --app MODE) loads libpkcs11wsop.so,
  * which starts the helper; the tests look at both through /proc and
  * strace.
