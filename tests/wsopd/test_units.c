@@ -356,7 +356,7 @@ static void test_page_query(void **state)
 	assert_int_equal(page_query_parse(NULL, "protectiondomain", pd, sizeof(pd), &q, &why), 0);
 	assert_string_equal(pd, "");
 	const char *bad[] = { "protectiondomain=", "protectiondomain=a&protectiondomain=a",
-		              "protectiondomain=" SC1 "0", "limit=0&protectiondomain=" SC1 };
+		              ("protectiondomain=" SC1 "0"), ("limit=0&protectiondomain=" SC1) };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(
 		    page_query_parse(bad[i], "protectiondomain", pd, sizeof(pd), &q, &why),
