@@ -27,20 +27,16 @@
  *    throughput). A client is used by one thread at a time.
  *  - Retries: a request whose connection failed (refused, reset, closed,
  *    TLS failure) before its answer was complete is sent again on a new
- *    connection (the answer is then read from its start), up to MAXRETRIES times, RETRYDELAY seconds apart,
- *    with the same bytes (so the same Idempotency-Key: a retry never
- *    creates or deletes twice). A stale keep-alive connection found closed
- *    on first use, or a helper found dead before the request reached it,
- *    is replaced at once and does not count as a retry. A request the
- *    helper died with (before any answer byte) is sent again at once on a
- *    new helper, counted as a retry: with the same Idempotency-Key the
- *    server does it once, so a call reports failure only when retries or
- *    time ran out. A "503 busy" answer (the server refused the request
- *    before doing anything) is retried after a short back-off (100 ms
- *    doubling to 1 s, with jitter), counted as a retry; when retries or
- *    time run out, the 503 answer itself is returned. A retry is only
- *    started when its delay still fits before the deadline; otherwise the
- *    call ends with the last failure.
+ *    connection (the answer is then read from its start), up to MAXRETRIES times, RETRYDELAY
+ * seconds apart, with the same bytes (so the same Idempotency-Key: a retry never creates or deletes
+ * twice). A stale keep-alive connection found closed on first use, or a helper found dead before
+ * the request reached it, is replaced at once and does not count as a retry. A request the helper
+ * died with (before any answer byte) is sent again at once on a new helper, counted as a retry:
+ * with the same Idempotency-Key the server does it once, so a call reports failure only when
+ * retries or time ran out. A "503 busy" answer (the server refused the request before doing
+ * anything) is retried after a short back-off (100 ms doubling to 1 s, with jitter), counted as a
+ * retry; when retries or time run out, the 503 answer itself is returned. A retry is only started
+ * when its delay still fits before the deadline; otherwise the call ends with the last failure.
  *  - Deadlines: every wsop_client call made through a client returns
  *    within TIMEOUT seconds of its start (-ETIMEDOUT otherwise), waiting
  *    for a connection slot and starting a helper included (name resolution

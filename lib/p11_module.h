@@ -20,9 +20,9 @@
  *  - p11_client_acquire()/release(): a wsop_client for this thread
  *    (backend_acquire); NULL only when memory is short.
  *  - p11_return() logs a non-OK result at ERROR with the function name and
- *    the CKR name (CKR_BUFFER_TOO_SMALL at DEBUG), and returns rv unchanged. P11_TRACE logs the call at
- *    TRACE with the thread id and the session handle (0 when none).
- *    Neither ever receives a PIN.
+ *    the CKR name (CKR_BUFFER_TOO_SMALL at DEBUG), and returns rv unchanged. P11_TRACE logs the
+ * call at TRACE with the thread id and the session handle (0 when none). Neither ever receives a
+ * PIN.
  */
 #ifndef PKCS11WSOP_LIB_P11_MODULE_H
 #define PKCS11WSOP_LIB_P11_MODULE_H

@@ -87,7 +87,6 @@ void p11_objstore_prune(const struct p11_slot *slot, CK_OBJECT_HANDLE *keep, siz
  * and replaces *o with it; else does nothing. CKR_OK; CKR_OBJECT_HANDLE_INVALID
  * (and h dropped) when the server no longer has it; the server call's
  * CK_RV; CKR_HOST_MEMORY. Makes a round trip: no lock may be held. */
-CK_RV p11_objstore_fetch_value(struct p11_slot *slot, CK_OBJECT_HANDLE h,
-                               struct p11_object *o);
+CK_RV p11_objstore_fetch_value(struct p11_slot *slot, CK_OBJECT_HANDLE h, struct p11_object *o);
 
 #endif

@@ -331,16 +331,16 @@ static void bad_arguments_end_the_operation(void **state)
 	CK_ULONG n;
 	CK_MECHANISM cbc = mech(CKM_AES_CBC);
 	for (int enc = 0; enc <= 1; enc++) {
-		CK_RV (*init)
+		CK_RV(*init)
 		(CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE) =
 		    enc ? f->C_EncryptInit : f->C_DecryptInit;
-		CK_RV (*oneshot)
+		CK_RV(*oneshot)
 		(CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) =
 		    enc ? f->C_Encrypt : f->C_Decrypt;
-		CK_RV (*update)
+		CK_RV(*update)
 		(CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR) =
 		    enc ? f->C_EncryptUpdate : f->C_DecryptUpdate;
-		CK_RV (*final)
+		CK_RV(*final)
 		(CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG_PTR) =
 		    enc ? f->C_EncryptFinal : f->C_DecryptFinal;
 
