@@ -249,6 +249,15 @@ static struct bconn *bconn_of(struct wsop_client *c)
 	return (struct bconn *)((char *)c - offsetof(struct bconn, client));
 }
 
+const char *backend_failure_cause(const struct wsop_client *c)
+{
+	if (!c)
+		return "";
+	const struct bconn *bc =
+	    (const struct bconn *)((const char *)c - offsetof(struct bconn, client));
+	return bc->cause;
+}
+
 void backend_release(struct backend *be, struct wsop_client *c)
 {
 	if (!be || !c)

@@ -96,6 +96,12 @@ void backend_forget(struct backend *be);
 struct wsop_client *backend_acquire(struct backend *be);
 void backend_release(struct backend *be, struct wsop_client *c);
 
+/* Why the last call on c (a client of backend_acquire) failed to reach the
+ * server, in the words the log uses ("server name mismatch (...)",
+ * "connection refused", "helper died"...); "" when it did not fail so.
+ * Valid until the next call on c; holds no secret. */
+const char *backend_failure_cause(const struct wsop_client *c);
+
 /* The helper's pid (0 when none is running), for tests and logs. */
 pid_t backend_helper_pid(const struct backend *be);
 

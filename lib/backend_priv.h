@@ -57,6 +57,8 @@ struct bconn {
 	/* DATA received and not yet handed to the client: inside pc->fbuf */
 	const uint8_t *pend;
 	uint32_t pend_len;
+	/* why the last failed request failed, in words (backend_failure_cause) */
+	char cause[CHAN_ERROR_TEXT_MAX + 64];
 	struct bconn *next;
 };
 

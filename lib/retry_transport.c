@@ -365,6 +365,7 @@ static int exchange(struct bconn *bc)
 			a.err = -ECONNABORTED;
 		wlog(WLOG_ERROR, "request to %s:%u failed: %s (attempt %u of %u)", cfg->host,
 		     cfg->port, a.cause, bc->retries + 1, cfg->maxretries + 1);
+		snprintf(bc->cause, sizeof(bc->cause), "%s", a.cause);
 		if (!a.retryable || bc->retries >= cfg->maxretries)
 			return a.err;
 		int64_t delay = a.at_once ? 0 : (int64_t)cfg->retrydelay * 1000;
@@ -394,10 +395,14 @@ static int t_send_all(void *ctx, const uint8_t *data, size_t len)
 	bc->pend = NULL;
 	bc->pend_len = 0;
 	bc->retries = 0;
+	bc->cause[0] = '\0';
 	int rc = 0;
 	if (!bc->pc) {
 		/* Wait for one of the process's connection slots. */
 		rc = backend_conn_take(bc->be, bc->deadline_ms, &bc->pc);
+		if (rc == -ETIMEDOUT)
+			snprintf(bc->cause, sizeof(bc->cause),
+			         "timed out waiting for a free connection");
 		if (rc == -ETIMEDOUT)
 			wlog(WLOG_ERROR,
 			     "request to %s:%u: timed out waiting for one of the %u connections",
@@ -428,6 +433,7 @@ static ssize_t recv_failed(struct bconn *bc, int err, const char *cause)
 {
 	const struct wsop_config *cfg = &bc->be->cfg;
 	wlog(WLOG_ERROR, "reading the answer from %s:%u failed: %s", cfg->host, cfg->port, cause);
+	snprintf(bc->cause, sizeof(bc->cause), "%s", cause);
 	retry_transport_drop(bc, true);
 	return err;
 }

@@ -245,10 +245,15 @@ static void open_log(const struct sct *t)
 	wlog_open(&lc);
 }
 
+/* The backend's cause in words ("server name mismatch (...)"), not the
+ * errno it was carried in: strerror(EKEYREJECTED) would say "Key was
+ * rejected by service" for every TLS failure. */
 static void connection_failed(const struct sct *t, const char *what, int rc)
 {
-	say_error("%s: cannot reach the WSOP server %s:%u: %s (the log file %s has the cause)",
-	          what, t->cfg.host, t->cfg.port, strerror(-rc), t->cfg.logfilepath);
+	const char *cause = backend_failure_cause(t->client);
+	say_error("%s: cannot reach the WSOP server %s:%u: %s (the log file %s has more)", what,
+	          t->cfg.host, t->cfg.port, cause[0] != '\0' ? cause : strerror(-rc),
+	          t->cfg.logfilepath);
 }
 
 /* A status >= 300 of the server, in words. */

@@ -338,6 +338,22 @@ static void test_unreachable_server_fails(void **state)
 	sct_result_free(&res);
 }
 
+/* The TLS cause reaches the tool's message, not strerror(EKEYREJECTED). */
+static void test_server_name_mismatch_is_named(void **state)
+{
+	struct sct_fixture *fx = *state;
+	struct e2e_server other;
+	assert_int_equal(e2e_server_start_as(&other, &e2e_env, "wrong-name-server", NULL), 0);
+	sct_config_write(&fx->cfg, &other, NULL);
+	struct sct_result res;
+	tool_run(&res, NULL, 1, "-l", NULL);
+	assert_error_line(&res, "server name mismatch");
+	assert_null(strstr(res.err, "Key was rejected"));
+	sct_result_free(&res);
+	e2e_server_stop(&other, SIGTERM);
+	sct_config_write(&fx->cfg, &fx->e2e->srv, NULL);
+}
+
 static void test_missing_config_fails(void **state)
 {
 	(void)state;
@@ -378,7 +394,7 @@ int main(void)
 		T(test_manual_command_lines),     T(test_short_and_long_spellings),
 		T(test_duplicate_name_refused),   T(test_terminal_prompts_twice_and_creates),
 		T(test_delete_non_empty_refused), T(test_delete_unknown_id),
-		T(test_unreachable_server_fails),
+		T(test_unreachable_server_fails), T(test_server_name_mismatch_is_named),
 	};
 	int rc =
 	    e2e_main("softcardtool", local_tests, sizeof(local_tests) / sizeof(local_tests[0]));
