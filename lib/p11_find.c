@@ -256,16 +256,20 @@ CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
 	if (rv != CKR_OK)
 		return rv;
 	P11_TRACE(hSession, "C_FindObjects(max=%lu)", (unsigned long)ulMaxObjectCount);
-	if (pulObjectCount == NULL || (phObject == NULL && ulMaxObjectCount > 0))
-		return p11_return("C_FindObjects", hSession, CKR_ARGUMENTS_BAD);
+	bool bad_args = pulObjectCount == NULL || (phObject == NULL && ulMaxObjectCount > 0);
 
 	struct p11_slot *slot;
 	struct p11_session_ops *ops;
 	rv = p11_session_take(hSession, &slot, NULL, &ops);
 	if (rv != CKR_OK)
-		return p11_return("C_FindObjects", hSession, rv);
+		return p11_return("C_FindObjects", hSession, bad_args ? CKR_ARGUMENTS_BAD : rv);
 	struct p11_find_op *op = ops->find;
-	if (op == NULL) {
+	if (bad_args) {
+		/* As for every multi-step operation: a failed call ends it. */
+		rv = CKR_ARGUMENTS_BAD;
+		p11_find_op_free(op);
+		ops->find = NULL;
+	} else if (op == NULL) {
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	} else {
 		size_t left = op->count - op->pos;

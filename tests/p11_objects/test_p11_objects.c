@@ -557,6 +557,16 @@ static void find_operation_active_and_not_initialized(void **state)
 	assert_int_equal(fx.p11.f->C_FindObjectsInit(s, NULL, 0), CKR_OPERATION_ACTIVE);
 	assert_int_equal(fx.p11.f->C_FindObjectsFinal(s), CKR_OK);
 	assert_int_equal(fx.p11.f->C_FindObjectsFinal(s), CKR_OPERATION_NOT_INITIALIZED);
+	/* A call that fails on its arguments ends the search, as in the other
+	 * multi-step operations; without a search the argument error wins. */
+	assert_int_equal(fx.p11.f->C_FindObjectsInit(s, NULL, 0), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjects(s, NULL, 2, &n), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_FindObjectsFinal(s), CKR_OPERATION_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_FindObjectsInit(s, NULL, 0), CKR_OK);
+	assert_int_equal(fx.p11.f->C_FindObjects(s, f, 2, NULL), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_FindObjects(s, f, 2, &n), CKR_OPERATION_NOT_INITIALIZED);
+	assert_int_equal(fx.p11.f->C_FindObjects(s, f, 2, NULL), CKR_ARGUMENTS_BAD);
+	assert_int_equal(fx.p11.f->C_FindObjects(999999, f, 2, NULL), CKR_ARGUMENTS_BAD);
 	/* A session closed mid-search frees it (checked by the sanitizers). */
 	assert_int_equal(fx.p11.f->C_FindObjectsInit(s, NULL, 0), CKR_OK);
 	fini();
