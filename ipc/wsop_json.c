@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -531,6 +532,50 @@ static void tokener_wipe(struct json_tokener *tok)
 		OPENSSL_cleanse(tok->pb->buf, (size_t)tok->pb->size);
 }
 
+/*
+ * json-c's parser takes glibc's locale lock (duplocale/uselocale). A child
+ * forked while one of our threads held it would inherit it locked and hang
+ * in its first parse (a PKCS #11 child calling C_Initialize after fork did,
+ * under AddressSanitizer's slower timing). So a parse holds parse_lock for
+ * reading, and fork takes it for writing: no thread of ours is inside
+ * json-c when the process forks. Writers are preferred, so a busy server
+ * cannot starve a fork.
+ */
+static pthread_rwlock_t parse_lock;
+static pthread_once_t parse_once = PTHREAD_ONCE_INIT;
+
+static void parse_lock_before_fork(void)
+{
+	pthread_rwlock_wrlock(&parse_lock);
+}
+
+static void parse_lock_in_parent(void)
+{
+	pthread_rwlock_unlock(&parse_lock);
+}
+
+static void parse_lock_make(void)
+{
+	pthread_rwlockattr_t attr;
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&parse_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
+/* The child's copy also records the parent's waiting readers, threads that
+ * do not exist here: unlocking it could hand it to them. It is made anew. */
+static void parse_lock_in_child(void)
+{
+	parse_lock_make();
+}
+
+static void parse_lock_init(void)
+{
+	parse_lock_make();
+	(void)pthread_atfork(parse_lock_before_fork, parse_lock_in_parent, parse_lock_in_child);
+}
+
 static int parse_text(const char *text, size_t len, bool secret, struct json_object **root,
                       struct wsop_json_error *err)
 {
@@ -546,7 +591,10 @@ static int parse_text(const char *text, size_t len, bool secret, struct json_obj
 		return fail(err, WSOP_JSON_ENOMEM, "", "out of memory");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8 |
 	                                JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	pthread_once(&parse_once, parse_lock_init);
+	pthread_rwlock_rdlock(&parse_lock);
 	struct json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
+	pthread_rwlock_unlock(&parse_lock);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t end = json_tokener_get_parse_end(tok);
 	if (secret)

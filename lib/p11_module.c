@@ -55,12 +55,16 @@ static void register_atfork(void)
 }
 
 /* In a forked child: drop what the parent built, touching neither its
- * helper nor its locks (their state is unknown here). */
+ * helper nor its locks nor its tables: a thread of the parent may have been
+ * in the middle of changing them (freeing an ended operation, growing an
+ * array) when the process forked, so following their pointers could free
+ * twice. The tables' memory is left behind, once per fork. Activation
+ * tokens sit on pages the kernel zeroes in the child (MADV_WIPEONFORK). */
 static void drop_inherited(void)
 {
-	p11_sessions_free();
-	p11_objstore_free();
-	p11_slots_free(true);
+	(void)p11_sessions_reset();
+	p11_objstore_forget();
+	(void)p11_slots_reset();
 	backend_forget(g.be);
 	g.be = NULL;
 	p11_mutex_abandon(g.table_lock);

@@ -53,6 +53,12 @@ static void index_free(void)
 	memset(&idx, 0, sizeof(idx));
 }
 
+void p11_objstore_forget(void)
+{
+	memset(&tab, 0, sizeof(tab));
+	memset(&idx, 0, sizeof(idx));
+}
+
 CK_RV p11_objstore_reset(void)
 {
 	p11_objstore_free();

@@ -56,6 +56,10 @@ CK_RV p11_objstore_key_ref(const struct p11_slot *slot, CK_OBJECT_HANDLE h,
 /* Under the init lock only: an empty table / free everything. */
 CK_RV p11_objstore_reset(void);
 void p11_objstore_free(void);
+/* In a forked child: drops the parent's table without freeing anything (a
+ * thread of the parent may have been changing it when the process forked,
+ * so its pointers cannot be trusted); the memory is lost once. */
+void p11_objstore_forget(void);
 
 /* The handle of obj on slot: the existing one when the same server object
  * is known (its cached attributes are kept: token objects do not change;
