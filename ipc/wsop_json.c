@@ -84,6 +84,7 @@ static const struct {
 	{ "bad_data_length", 400 },
 	{ "bad_padding", 400 },
 	{ "wrong_passphrase", 403 },
+	{ "softcard_locked", 403 },
 	{ "not_active", 403 },
 	{ "forbidden_use", 403 },
 	{ "not_found", 404 },
@@ -792,15 +793,20 @@ static int get_fixed(struct json_object *obj, const char *name, const char *want
 	return 0;
 }
 
-static int get_int(struct json_object *obj, const char *name, int64_t min, int64_t max,
-                   int64_t *out, const char *ctx, struct wsop_json_error *err)
+/* An absent optional member reads as 0. */
+static int get_int_member(struct json_object *obj, const char *name, bool required, int64_t min,
+                          int64_t max, int64_t *out, const char *ctx, struct wsop_json_error *err)
 {
 	char where[192];
 	struct json_object *v;
 
-	int rc = get_member(obj, name, true, json_type_int, &v, ctx, err);
+	int rc = get_member(obj, name, required, json_type_int, &v, ctx, err);
 	if (rc)
 		return rc;
+	if (v == NULL) {
+		*out = 0;
+		return 0;
+	}
 	/* json-c saturates numbers beyond int64 at the limits, so the limits
 	 * themselves are never inside [min, max]. */
 	int64_t x = json_object_get_int64(v);
@@ -809,6 +815,12 @@ static int get_int(struct json_object *obj, const char *name, int64_t min, int64
 		            "integer out of range");
 	*out = x;
 	return 0;
+}
+
+static int get_int(struct json_object *obj, const char *name, int64_t min, int64_t max,
+                   int64_t *out, const char *ctx, struct wsop_json_error *err)
+{
+	return get_int_member(obj, name, true, min, max, out, ctx, err);
 }
 
 static int get_created(struct json_object *obj, int64_t *out, const char *ctx,
@@ -1182,6 +1194,14 @@ static void put_softcard(struct jw *w, const void *in)
 	jw_text(w, "name", s->name, sizeof(s->name));
 	jw_int(w, "created", s->created);
 	jw_bool(w, "active", s->active);
+	/* Only when there is something to say, so that an answer about a
+	 * softcard without failures reads as it always did. */
+	if (s->login_failures > 0)
+		jw_int(w, "login_failures", s->login_failures);
+	if (s->login_limit > 0)
+		jw_int(w, "login_limit", s->login_limit);
+	if (s->locked_for > 0)
+		jw_int(w, "locked_for", s->locked_for);
 	if (s->activation[0] != '\0')
 		jw_text(w, "activation", s->activation, sizeof(s->activation));
 	jw_close(w, '}');
@@ -1190,8 +1210,10 @@ static void put_softcard(struct jw *w, const void *in)
 static int get_softcard(struct json_object *obj, void *outp, const char *ctx,
                         struct wsop_json_error *err)
 {
-	static const char *const members[] = { "id",      "type",   "name",
-		                               "created", "active", "activation" };
+	static const char *const members[] = {
+		"id",         "type",           "name",        "created",   "active",
+		"activation", "login_failures", "login_limit", "locked_for"
+	};
 	struct wsop_softcard *out = outp;
 	int rc;
 
@@ -1203,7 +1225,13 @@ static int get_softcard(struct json_object *obj, void *outp, const char *ctx,
 	                   WSOP_JSON_EINVALID_NAME, NULL, ctx, err)) ||
 	    (rc = get_created(obj, &out->created, ctx, err)) ||
 	    (rc = get_text(obj, "activation", false, out->activation, WSOP_ACTIVATION_MAX,
-	                   text_is_activation, WSOP_JSON_EBAD_VALUE, NULL, ctx, err)))
+	                   text_is_activation, WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = get_int_member(obj, "login_failures", false, 0, WSOP_LOGIN_FAILURES_MAX,
+	                         &out->login_failures, ctx, err)) ||
+	    (rc = get_int_member(obj, "login_limit", false, 0, WSOP_LOGIN_LIMIT_MAX,
+	                         &out->login_limit, ctx, err)) ||
+	    (rc = get_int_member(obj, "locked_for", false, 0, WSOP_LOCKED_FOR_MAX, &out->locked_for,
+	                         ctx, err)))
 		return rc;
 	return get_bool(obj, "active", true, false, &out->active, ctx, err);
 }

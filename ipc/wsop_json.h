@@ -108,11 +108,21 @@ struct wsop_health {
 /* ---- softcards --------------------------------------------------------- */
 
 /* Answer: {"id","type":"Softcard","name","created","active"}. */
+#define WSOP_LOGIN_FAILURES_MAX 1000000000
+#define WSOP_LOGIN_LIMIT_MAX    1000
+#define WSOP_LOCKED_FOR_MAX     86400
+
 struct wsop_softcard {
 	char id[WSOP_SOFTCARD_ID_LEN + 1];
 	char name[WSOP_NAME_MAX + 1];
 	int64_t created;
 	bool active;
+	/* The login lockout: wrong passphrases since the last right one, the
+	 * server's limit (0: none) and the seconds the softcard stays locked
+	 * (0: not locked). Encoded only when not 0; absent reads as 0. */
+	int64_t login_failures;
+	int64_t login_limit;
+	int64_t locked_for;
 	/* The answer of activate only: the new activation's token (opaque,
 	 * wsop_activation_token_valid; a secret: wipe it). "" elsewhere, and
 	 * then not encoded. */

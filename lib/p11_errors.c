@@ -25,6 +25,7 @@ static const struct code_map code_table[] = {
 	 * invalid cannot be the right one either. */
 	{ "wrong_passphrase", CKR_PIN_INCORRECT },
 	{ "invalid_passphrase", CKR_PIN_INCORRECT },
+	{ "softcard_locked", CKR_PIN_LOCKED },
 	/* Objects and keys need the token's softcard active: logged in. */
 	{ "not_active", CKR_USER_NOT_LOGGED_IN },
 	{ "forbidden_use", CKR_KEY_FUNCTION_NOT_PERMITTED },

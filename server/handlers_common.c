@@ -93,6 +93,19 @@ static void copy_text(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
+int64_t softcard_locked_for(const struct app *app, const struct store_softcard *row, int64_t now)
+{
+	if (app->login_limit == 0 || row->login_failures < (int64_t)app->login_limit)
+		return 0;
+	int64_t until = row->last_failure + (int64_t)app->login_lockout_s;
+	if (until <= now)
+		return 0;
+	/* A clock set back must not lock a softcard for longer than one
+	 * lockout. */
+	return until - now > (int64_t)app->login_lockout_s ? (int64_t)app->login_lockout_s
+	                                                   : until - now;
+}
+
 void softcard_answer(struct app *app, const struct wsop_request *req,
                      const struct store_softcard *row, struct wsop_softcard *out)
 {
@@ -100,6 +113,9 @@ void softcard_answer(struct app *app, const struct wsop_request *req,
 	copy_text(out->id, sizeof(out->id), row->id);
 	copy_text(out->name, sizeof(out->name), row->name);
 	out->created = row->created;
+	out->login_failures = row->login_failures;
+	out->login_limit = app->login_limit;
+	out->locked_for = softcard_locked_for(app, row, store_now(app->store));
 	out->active =
 	    activation_check(app->act, request_activation(req), row->id, req->client_fp, NULL) == 0;
 }

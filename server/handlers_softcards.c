@@ -134,6 +134,33 @@ void handle_softcard_delete(struct app *app, const struct wsop_request *req,
 	}
 }
 
+/* Counts a wrong passphrase in the store (so that a restart or another
+ * node keeps the count) and answers 403 wrong_passphrase, saying when
+ * this one locked the softcard. */
+static void note_wrong_passphrase(struct app *app, const struct store_softcard *row, int64_t now,
+                                  struct wsop_response *resp)
+{
+	int64_t failures = 0;
+	char why[128];
+	int r = store_softcard_login_outcome(app->store, row->id, false, now, &failures);
+
+	if (r != STORE_OK) {
+		wlog(WLOG_ERROR, "cannot count a wrong passphrase for softcard %s: %s", row->id,
+		     store_result_name(r));
+		reply_error(resp, 403, "wrong_passphrase", "wrong passphrase");
+		return;
+	}
+	if (app->login_limit > 0 && failures >= (int64_t)app->login_limit) {
+		snprintf(why, sizeof(why), "wrong passphrase; softcard locked for %u s",
+		         app->login_lockout_s);
+		wlog(WLOG_WARNING, "softcard %s locked for %u s after %lld wrong passphrases",
+		     row->id, app->login_lockout_s, (long long)failures);
+	} else {
+		snprintf(why, sizeof(why), "wrong passphrase");
+	}
+	reply_error(resp, 403, "wrong_passphrase", why);
+}
+
 static void activate(struct app *app, const struct wsop_request *req, const char *id,
                      struct wsop_response *resp)
 {
@@ -142,14 +169,26 @@ static void activate(struct app *app, const struct wsop_request *req, const char
 	struct store_softcard row;
 	struct wsop_softcard sc;
 	struct keywrap_kek kek;
-	int64_t expires = 0;
+	int64_t expires = 0, now, locked;
 	char *answer = NULL;
+	char why[128];
 	size_t len;
 	const char *text = body_text(req, &len);
 	int r;
 
 	if (!load_softcard(app, id, &row, resp))
 		return;
+	now = store_now(app->store);
+	/* A locked softcard refuses before the KDF: the lockout is what
+	 * bounds guessing, so a guess must cost nothing to refuse. */
+	locked = softcard_locked_for(app, &row, now);
+	if (locked > 0) {
+		snprintf(why, sizeof(why),
+		         "softcard locked for %lld more s after %lld wrong passphrases",
+		         (long long)locked, (long long)row.login_failures);
+		reply_error(resp, 403, "softcard_locked", why);
+		return;
+	}
 	r = wsop_json_decode_activate_req(text, len, &in, &err);
 	if (decode_failed(r, &err, resp))
 		return;
@@ -159,7 +198,7 @@ static void activate(struct app *app, const struct wsop_request *req, const char
 	                            row.salt, row.verifier, row.verifier_len, &kek);
 	wsop_activate_req_cleanse(&in);
 	if (r == KEYWRAP_ERR_WRONG_PASSPHRASE) {
-		reply_error(resp, 403, "wrong_passphrase", "wrong passphrase");
+		note_wrong_passphrase(app, &row, now, resp);
 		resp->delay_ms = activation_note_failure(app->act, req->client_id);
 		return;
 	}
@@ -170,6 +209,14 @@ static void activate(struct app *app, const struct wsop_request *req, const char
 		return;
 	}
 	activation_note_success(app->act, req->client_id);
+	if (row.login_failures > 0) {
+		r = store_softcard_login_outcome(app->store, row.id, true, now, NULL);
+		if (r != STORE_OK)
+			wlog(WLOG_ERROR, "cannot reset softcard %s's wrong-passphrase count: %s",
+			     row.id, store_result_name(r));
+		row.login_failures = 0;
+		row.last_failure = 0;
+	}
 	softcard_answer(app, req, &row, &sc);
 	r = activation_issue(app->act, row.id, req->client_fp, &kek, sc.activation, &expires);
 	keywrap_kek_wipe(&kek);

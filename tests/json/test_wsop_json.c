@@ -165,6 +165,46 @@ static void softcard_struct_round_trip(void **state)
 	free(text);
 }
 
+/* The login-lockout members: absent when 0 (and then read as 0), bounded
+ * when present. */
+static void softcard_lockout_members(void **state)
+{
+	struct wsop_softcard in = { .login_failures = 2, .login_limit = 3, .locked_for = 7 }, out;
+	struct wsop_json_error err;
+	char *text;
+	size_t len;
+	(void)state;
+
+	strcpy(in.id, S_SC);
+	strcpy(in.name, "Z");
+	assert_int_equal(wsop_json_encode_softcard(&in, &text, &len), 0);
+	assert_int_equal(wsop_json_decode_softcard(text, len, &out, &err), 0);
+	assert_int_equal(out.login_failures, 2);
+	assert_int_equal(out.login_limit, 3);
+	assert_int_equal(out.locked_for, 7);
+	free(text);
+	in.login_failures = in.login_limit = in.locked_for = 0;
+	assert_int_equal(wsop_json_encode_softcard(&in, &text, &len), 0);
+	assert_null(strstr(text, "login"));
+	assert_null(strstr(text, "locked"));
+	free(text);
+
+	static const char *const bad[] = {
+		"{\"id\":\"" S_SC "\",\"type\":\"Softcard\",\"name\":\"Z\",\"created\":1,"
+		"\"active\":false,\"login_failures\":-1}",
+		"{\"id\":\"" S_SC "\",\"type\":\"Softcard\",\"name\":\"Z\",\"created\":1,"
+		"\"active\":false,\"login_limit\":1001}",
+		"{\"id\":\"" S_SC "\",\"type\":\"Softcard\",\"name\":\"Z\",\"created\":1,"
+		"\"active\":false,\"locked_for\":86401}",
+		"{\"id\":\"" S_SC "\",\"type\":\"Softcard\",\"name\":\"Z\",\"created\":1,"
+		"\"active\":false,\"locked_for\":\"5\"}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_not_equal(wsop_json_decode_softcard(bad[i], strlen(bad[i]), &out, &err),
+		                     0);
+	assert_int_equal(wsop_json_code_status("softcard_locked"), 403);
+}
+
 static void key_generate_request_defaults(void **state)
 {
 	struct wsop_key_generate_req r;
@@ -883,6 +923,7 @@ int main(void)
 		cmocka_unit_test(every_sample_body_decodes_and_re_encodes_identically),
 		cmocka_unit_test(whitespace_and_member_order_do_not_matter),
 		cmocka_unit_test(softcard_struct_round_trip),
+		cmocka_unit_test(softcard_lockout_members),
 		cmocka_unit_test(key_generate_request_defaults),
 		cmocka_unit_test(key_struct_round_trip_with_binary_id),
 		cmocka_unit_test(object_struct_round_trip_with_empty_values),
