@@ -35,11 +35,11 @@
  * Error codes
  * ====================================================================== */
 
-const char *wsop_json_rc_code(int rc)
+enum wsop_error wsop_json_rc_error(int rc)
 {
 	switch (rc) {
 	case WSOP_JSON_ETOO_LARGE:
-		return "too_large";
+		return WSOP_E_TOO_LARGE;
 	case WSOP_JSON_ESYNTAX:
 	case WSOP_JSON_EDEPTH:
 	case WSOP_JSON_ETRAILING:
@@ -49,65 +49,24 @@ const char *wsop_json_rc_code(int rc)
 	case WSOP_JSON_ETYPE:
 	case WSOP_JSON_EBASE64:
 	case WSOP_JSON_EBAD_VALUE:
-		return "bad_request";
+		return WSOP_E_BAD_REQUEST;
 	case WSOP_JSON_EBAD_ATTRIBUTE:
-		return "bad_attribute";
+		return WSOP_E_BAD_ATTRIBUTE;
 	case WSOP_JSON_EINVALID_NAME:
-		return "invalid_name";
+		return WSOP_E_INVALID_NAME;
 	case WSOP_JSON_EINVALID_PASSPHRASE:
-		return "invalid_passphrase";
+		return WSOP_E_INVALID_PASSPHRASE;
 	case WSOP_JSON_EBAD_KEY_SIZE:
-		return "bad_key_size";
+		return WSOP_E_BAD_KEY_SIZE;
 	case WSOP_JSON_EBAD_MECHANISM:
-		return "bad_mechanism";
+		return WSOP_E_BAD_MECHANISM;
 	case WSOP_JSON_EBAD_IV:
-		return "bad_iv";
+		return WSOP_E_BAD_IV;
 	case WSOP_JSON_EBAD_DATA_LENGTH:
-		return "bad_data_length";
+		return WSOP_E_BAD_DATA_LENGTH;
 	default:
-		return "internal";
+		return WSOP_E_INTERNAL;
 	}
-}
-
-static const struct {
-	const char *code;
-	int status;
-} code_status[] = {
-	{ "bad_http", 400 },
-	{ "bad_request", 400 },
-	{ "bad_attribute", 400 },
-	{ "invalid_name", 400 },
-	{ "invalid_passphrase", 400 },
-	{ "bad_key_size", 400 },
-	{ "bad_mechanism", 400 },
-	{ "bad_iv", 400 },
-	{ "bad_data_length", 400 },
-	{ "bad_padding", 400 },
-	{ "wrong_passphrase", 403 },
-	{ "softcard_locked", 403 },
-	{ "not_active", 403 },
-	{ "forbidden_use", 403 },
-	{ "not_found", 404 },
-	{ "unknown_key", 404 },
-	{ "method_not_allowed", 405 },
-	{ "not_empty", 409 },
-	{ "name_taken", 409 },
-	{ "too_large", 413 },
-	{ "uri_too_long", 414 },
-	{ "idempotency_conflict", 422 },
-	{ "header_too_large", 431 },
-	{ "internal", 500 },
-	{ "busy", 503 },
-};
-
-int wsop_json_code_status(const char *code)
-{
-	if (!code)
-		return 500;
-	for (size_t i = 0; i < ARRAY_LEN(code_status); i++)
-		if (strcmp(code, code_status[i].code) == 0)
-			return code_status[i].status;
-	return 500;
 }
 
 void wsop_json_error_set(struct wsop_json_error *err, const char *code, const char *message)
@@ -125,7 +84,8 @@ static int fail(struct wsop_json_error *err, int rc, const char *where, const ch
 {
 	if (err) {
 		memset(err, 0, sizeof(*err));
-		snprintf(err->code, sizeof(err->code), "%s", wsop_json_rc_code(rc));
+		snprintf(err->code, sizeof(err->code), "%s",
+		         wsop_error_name(wsop_json_rc_error(rc)));
 		if (where && where[0])
 			snprintf(err->message, sizeof(err->message), "%.160s: %s", where, why);
 		else

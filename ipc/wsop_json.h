@@ -52,6 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipc/wsop_errors.h"
 #include "ipc/wsop_names.h"
 
 /* Decoder results; err->code is the README code the server answers. */
@@ -85,12 +86,9 @@ struct wsop_json_error {
 	char message[WSOP_ERROR_MESSAGE_MAX + 1];
 };
 
-/* The README code of a wsop_json_rc ("bad_request", ...); "internal" for
- * values not in the enum. */
-const char *wsop_json_rc_code(int rc);
-/* The HTTP status that goes with a README code (400, 403, ...); 500 for
- * unknown codes. */
-int wsop_json_code_status(const char *code);
+/* The WSOP error code (wsop_errors.h) of a wsop_json_rc; WSOP_E_INTERNAL
+ * for values not in the enum. */
+enum wsop_error wsop_json_rc_error(int rc);
 
 /* A binary value (base64url in JSON). data is NULL when len is 0. */
 struct wsop_bytes {

@@ -396,7 +396,7 @@ void p11_slot_client_release(struct p11_slot *slot, struct wsop_client *c)
 	const char *carried = wsop_client_activation(c);
 
 	if (carried != NULL && wsop_client_last_status(c) == 403 &&
-	    strcmp(wsop_client_error(c)->code, "not_active") == 0) {
+	    wsop_client_error_is(c, WSOP_E_NOT_ACTIVE)) {
 		p11_table_lock();
 		if (slot->activation != NULL && strcmp(slot->activation, carried) == 0) {
 			p11_slot_logout_locked(slot);
