@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
+#include "ipc/grow.h"
 #include "ipc/base64url.h"
 #include "ipc/http.h"
 
@@ -993,15 +994,9 @@ static int decode_list(const struct codec *c, const char *text, size_t len, void
 			rc = fail(err, WSOP_JSON_ETYPE, ctx, "must be an object");
 			break;
 		}
-		if (i == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			unsigned char *nbuf = realloc(buf, ncap * c->size);
-			if (!nbuf) {
-				rc = fail(err, WSOP_JSON_ENOMEM, ctx, "out of memory");
-				break;
-			}
-			buf = nbuf;
-			cap = ncap;
+		if (grow_to((void **)&buf, &cap, i + 1, c->size, n) != 0) {
+			rc = fail(err, WSOP_JSON_ENOMEM, ctx, "out of memory");
+			break;
 		}
 		void *item = buf + i * c->size;
 		memset(item, 0, c->size);

@@ -2,6 +2,7 @@
  * SQLite helpers shared by the store's files (see store_priv.h).
  */
 #include "store_priv.h"
+#include "ipc/grow.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -202,17 +203,9 @@ int store_col_blob(sqlite3_stmt *stmt, int col, uint8_t *dst, size_t cap, size_t
 
 int store_list_grow(void **items, size_t elem_size, size_t count, size_t *cap)
 {
-	if (count < *cap)
-		return STORE_OK;
-	size_t ncap = *cap == 0 ? 8 : *cap * 2;
-	if (ncap < *cap || ncap > SIZE_MAX / elem_size)
-		return STORE_ERR_NOMEM;
-	void *p = realloc(*items, ncap * elem_size);
-	if (p == NULL)
-		return STORE_ERR_NOMEM;
-	*items = p;
-	*cap = ncap;
-	return STORE_OK;
+	return grow_to(items, cap, count + 1, elem_size, SIZE_MAX / elem_size) == 0
+	           ? STORE_OK
+	           : STORE_ERR_NOMEM;
 }
 
 int store_read_rows(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
