@@ -14,6 +14,8 @@
 
 #include <openssl/rand.h>
 
+#include "ipc/wsop_names.h"
+
 #define BUSY_TIMEOUT_MS 5000
 
 /* Version 1 of the schema. Binary and free-text attributes are BLOBs so
@@ -408,31 +410,18 @@ int store_new_uuid(char out[STORE_UUID_LEN + 1])
 	return STORE_OK;
 }
 
-static bool is_lower_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
+_Static_assert(STORE_SOFTCARD_ID_LEN == WSOP_SOFTCARD_ID_LEN, "one softcard id length");
+_Static_assert(STORE_UUID_LEN == WSOP_UUID_LEN, "one uuid length");
 
+/* The API's id rules are the store's: one owner, ipc/wsop_names.c. */
 bool store_is_softcard_id(const char *s)
 {
-	if (s == NULL)
-		return false;
-	for (size_t i = 0; i < STORE_SOFTCARD_ID_LEN; i++)
-		if (!is_lower_hex(s[i]))
-			return false;
-	return s[STORE_SOFTCARD_ID_LEN] == '\0';
+	return s != NULL && wsop_softcard_id_valid(s);
 }
 
 bool store_is_uuid(const char *s)
 {
-	if (s == NULL)
-		return false;
-	for (size_t i = 0; i < STORE_UUID_LEN; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : !is_lower_hex(s[i]))
-			return false;
-	}
-	return s[STORE_UUID_LEN] == '\0';
+	return s != NULL && wsop_uuid_valid(s);
 }
 
 const char *store_result_name(int result)
