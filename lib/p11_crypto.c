@@ -196,7 +196,7 @@ static CK_RV crypt_step(const char *fn, bool encrypt, enum crypt_step step, CK_S
 		return p11_return(fn, h,
 		                  bad_args ? CKR_ARGUMENTS_BAD : CKR_OPERATION_NOT_INITIALIZED);
 	}
-	const struct p11_cbc_server srv = { server_call, op, WSOP_CRYPTO_DATA_MAX };
+	const struct p11_cbc_server srv = { server_call, op, WSOP_CRYPTO_DATA_MAX, 0 };
 	bool done = true;
 	if (bad_args) {
 		rv = CKR_ARGUMENTS_BAD;
