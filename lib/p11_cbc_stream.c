@@ -86,19 +86,16 @@ static size_t gather_of(const struct p11_cbc_server *srv, size_t step)
 }
 
 /* Room for need bytes in buf, keeping its content; the old block is wiped.
- * Doubles so that gathering small parts copies each byte a few times at
- * most; never beyond one call's worth (the caller's bound). */
+ * Never beyond one call's worth (the caller's bound). */
 static CK_RV buf_reserve(struct p11_cbc_stream *s, size_t need, size_t most)
 {
 	if (need <= s->buf_cap)
 		return CKR_OK;
 	if (need > most)
 		return CKR_GENERAL_ERROR;
-	size_t cap = s->buf_cap < 4096 ? 4096 : s->buf_cap;
-	while (cap < need)
-		cap *= 2;
-	if (cap > most)
-		cap = most;
+	/* A small operation's few bytes, else straight the most: growing
+	 * step by step would copy and fault in fresh pages at every step. */
+	size_t cap = need <= 4096 && most > 4096 ? 4096 : most;
 	uint8_t *n = malloc(cap);
 	if (n == NULL)
 		return CKR_HOST_MEMORY;
@@ -220,8 +217,9 @@ CK_RV p11_cbc_update(struct p11_cbc_stream *s, const struct p11_cbc_server *srv,
 	if (in_len > 0)
 		s->seen_input = true;
 	CK_RV rv;
+	size_t hold = gather_of(srv, step) + P11_CBC_BLOCK; /* what gathering may keep */
 	if (n == 0) {
-		rv = buf_append(s, in, in_len, step);
+		rv = buf_append(s, in, in_len, hold);
 	} else if (n <= step) {
 		/* One call: the input tail that stays is taken before the
 		 * output may overwrite it (in place). */
@@ -229,7 +227,7 @@ CK_RV p11_cbc_update(struct p11_cbc_stream *s, const struct p11_cbc_server *srv,
 		uint8_t tail[P11_CBC_BLOCK];
 		size_t keep = in_len - head;
 		memcpy(tail, in + head, keep);
-		rv = buf_append(s, in, head, step);
+		rv = buf_append(s, in, head, n > hold ? step : hold);
 		if (rv == CKR_OK)
 			rv = send_buffered(s, srv, n, out);
 		if (rv == CKR_OK)
