@@ -38,14 +38,20 @@ enum workload {
 	WL_ENCRYPT,
 	WL_DECRYPT,
 	WL_MULTIPART,
+	WL_DECRYPT_MULTIPART,
 	WL_KEYGEN,
 	WL_FIND,
 	WL_GETATTR,
 };
 
 static const char *const workload_names[] = {
-	[WL_ENCRYPT] = "encrypt", [WL_DECRYPT] = "decrypt", [WL_MULTIPART] = "encrypt-multipart",
-	[WL_KEYGEN] = "keygen",   [WL_FIND] = "find",       [WL_GETATTR] = "getattr",
+	[WL_ENCRYPT] = "encrypt",
+	[WL_DECRYPT] = "decrypt",
+	[WL_MULTIPART] = "encrypt-multipart",
+	[WL_DECRYPT_MULTIPART] = "decrypt-multipart",
+	[WL_KEYGEN] = "keygen",
+	[WL_FIND] = "find",
+	[WL_GETATTR] = "getattr",
 };
 
 struct options {
@@ -86,12 +92,12 @@ static int usage(FILE *out, int status)
 	        "  --pin PIN         user PIN (default: one line from stdin)\n"
 	        "  --label LABEL     label of the AES-256 key, generated if absent"
 	        " (default p11bench)\n"
-	        "  --workload W      encrypt | decrypt | encrypt-multipart | keygen | find |"
-	        " getattr\n"
+	        "  --workload W      encrypt | decrypt | encrypt-multipart |"
+	        " decrypt-multipart | keygen | find | getattr\n"
 	        "                    (default encrypt; AES-CBC-PAD; keygen = generate +"
 	        " destroy)\n"
 	        "  --size BYTES      data per encrypt/decrypt operation (default 64)\n"
-	        "  --part BYTES      bytes per C_EncryptUpdate in encrypt-multipart"
+	        "  --part BYTES      bytes per update in encrypt-/decrypt-multipart"
 	        " (default 4096)\n"
 	        "  --threads T       threads, one session each (default 1, at most %d)\n"
 	        "  --seconds S       run this long (default 5)\n"
@@ -230,32 +236,34 @@ static int op_decrypt(struct thread_ctx *t, char *err, size_t cap)
 }
 
 /* Init, one Update per part (the last may be shorter), Final. */
-static int op_multipart(struct thread_ctx *t, char *err, size_t cap)
+static int op_multipart(struct thread_ctx *t, bool enc, char *err, size_t cap)
 {
 	CK_FUNCTION_LIST *f = t->sh->fn;
 	CK_MECHANISM m = { CKM_AES_CBC_PAD, (CK_VOID_PTR)bench_iv, sizeof(bench_iv) };
 	unsigned long part = t->sh->opt->part;
 	CK_BYTE *o = t->out;
 	CK_ULONG room = t->sh->opt->size + 16, n, chunk;
-	CK_RV rv = f->C_EncryptInit(t->session, &m, t->sh->key);
+	CK_RV rv = enc ? f->C_EncryptInit(t->session, &m, t->sh->key)
+	               : f->C_DecryptInit(t->session, &m, t->sh->key);
 
 	if (rv != CKR_OK)
-		return fail(err, cap, "C_EncryptInit", rv);
+		return fail(err, cap, enc ? "C_EncryptInit" : "C_DecryptInit", rv);
 	for (CK_ULONG done = 0; done < t->in_len; done += chunk) {
 		chunk = t->in_len - done < part ? t->in_len - done : part;
 		CK_ULONG got = room;
-		rv = f->C_EncryptUpdate(t->session, t->in + done, chunk, o, &got);
+		rv = enc ? f->C_EncryptUpdate(t->session, t->in + done, chunk, o, &got)
+		         : f->C_DecryptUpdate(t->session, t->in + done, chunk, o, &got);
 		if (rv != CKR_OK) {
 			/* The operation is over after an error; nothing to end. */
-			return fail(err, cap, "C_EncryptUpdate", rv);
+			return fail(err, cap, enc ? "C_EncryptUpdate" : "C_DecryptUpdate", rv);
 		}
 		o += got;
 		room -= got;
 	}
 	n = room;
-	rv = f->C_EncryptFinal(t->session, o, &n);
+	rv = enc ? f->C_EncryptFinal(t->session, o, &n) : f->C_DecryptFinal(t->session, o, &n);
 	if (rv != CKR_OK)
-		return fail(err, cap, "C_EncryptFinal", rv);
+		return fail(err, cap, enc ? "C_EncryptFinal" : "C_DecryptFinal", rv);
 	return 0;
 }
 
@@ -353,7 +361,8 @@ static int run_op(void *ctx, char *err, size_t cap)
 	case WL_DECRYPT:
 		return op_decrypt(t, err, cap);
 	case WL_MULTIPART:
-		return op_multipart(t, err, cap);
+	case WL_DECRYPT_MULTIPART:
+		return op_multipart(t, t->sh->opt->workload == WL_MULTIPART, err, cap);
 	case WL_KEYGEN:
 		return op_keygen(t, err, cap);
 	case WL_FIND:
@@ -411,7 +420,7 @@ static int thread_init(void *shared, unsigned index, void **ctx, char *err, size
 		thread_done(t);
 		return fail(err, cap, "C_OpenSession", rv);
 	}
-	if (sh->opt->workload == WL_DECRYPT) {
+	if (sh->opt->workload == WL_DECRYPT || sh->opt->workload == WL_DECRYPT_MULTIPART) {
 		if (op_encrypt(t, err, cap) != 0) {
 			thread_done(t);
 			return -1;

@@ -213,7 +213,19 @@ enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t
 	int rc = SSL_read(c->ssl, buf, (int)cap);
 	if (rc > 0) {
 		c->got_data = true;
-		*n = (size_t)rc;
+		size_t got = (size_t)rc;
+		/* One SSL_read gives one record (16 KiB at most): take the
+		 * records already here too, so that a large answer crosses the
+		 * channel in few frames. Whatever stops this (no data yet, the
+		 * end, an error) the next read meets again. */
+		while (got < cap) {
+			int more = SSL_read(c->ssl, buf + got, (int)(cap - got));
+			if (more <= 0)
+				break;
+			got += (size_t)more;
+		}
+		ERR_clear_error();
+		*n = got;
 		return TLS_STEP_DONE;
 	}
 	return classify(c, rc, errno, false, why);

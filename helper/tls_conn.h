@@ -63,7 +63,8 @@ enum tls_step tls_conn_handshake(struct tls_conn *c, struct tls_failure *why);
 enum tls_step tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len,
                              struct tls_failure *why);
 
-/* Reads 1..cap bytes into buf; *n is set on TLS_STEP_DONE. */
+/* Reads 1..cap bytes into buf: every record already readable, up to cap;
+ * *n is set on TLS_STEP_DONE. */
 enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t *n,
                             struct tls_failure *why);
 

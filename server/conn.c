@@ -190,7 +190,9 @@ static int send_response(struct conn *c, const struct wsop_response *resp, bool 
 	int r;
 
 	if (resp->body_len > 0)
-		extra[n++] = (struct http_header){ "Content-Type", "application/json" };
+		extra[n++] =
+		    (struct http_header){ "Content-Type", resp->binary ? "application/octet-stream"
+			                                               : "application/json" };
 	if (resp->allow[0] != '\0')
 		extra[n++] = (struct http_header){ "Allow", resp->allow };
 	r = http_format_response(resp->status, keep_alive, extra, n, (const uint8_t *)resp->body,

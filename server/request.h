@@ -34,8 +34,9 @@ struct wsop_request {
 
 struct wsop_response {
 	int status;
-	char *body; /* JSON text, or NULL */
+	char *body; /* JSON text (raw bytes when binary), or NULL */
 	size_t body_len;
+	bool binary; /* body is application/octet-stream */
 	unsigned delay_ms;
 	bool close;                /* close the connection after this answer */
 	char allow[32];            /* Allow header of a 405, or "" */
