@@ -658,7 +658,7 @@ static int crypto(struct wsop_client *c, const char *path, const struct wsop_cry
 	if (!atomic_load(&json_only)) {
 		int rc = crypto_binary(c, path, req, out);
 		bool refused =
-		    rc == 415 || (rc == 400 && strcmp(c->error.code, "bad_request") == 0);
+		    rc == 415 || (rc == 400 && wsop_client_error_is(c, WSOP_E_BAD_REQUEST));
 		if (!refused)
 			return rc;
 		atomic_store(&json_only, true);
