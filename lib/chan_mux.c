@@ -17,20 +17,26 @@
 struct waiter {
 	uint32_t id;
 	bool done;
+	bool parked;  /* sleeping on cv, so a hand-off of the receive role reaches it */
 	uint8_t *buf; /* the caller's CHAN_MAX_FRAME bytes */
 	size_t len;   /* record length once done */
+	/* Its own condvar: an answer wakes only the thread it is for, not
+	 * every waiter of the channel (with one shared condvar each frame
+	 * woke them all, and context switches were most of the library's
+	 * CPU time under 8 threads). */
+	pthread_cond_t cv;
 	struct waiter *next;
 };
 
 struct chan_mux {
 	int fd;
 	pthread_mutex_t mu; /* everything below */
-	pthread_cond_t cv;  /* an answer, a death, the end of a send */
+	pthread_cond_t cv;  /* senders: a death, the end of a send */
 	/* One sendmsg at a time keeps ids in order. A flag rather than a
 	 * mutex: a sender blocked on a full channel must not keep the others
 	 * waiting past their own deadlines. */
 	bool sending;
-	bool reading; /* a waiter holds the receive role */
+	struct waiter *leader; /* the waiter holding the receive role, or NULL */
 	bool dead;
 	bool hung;          /* killed because the helper stopped answering */
 	int64_t last_rx_ms; /* when the helper last sent a frame */
@@ -47,9 +53,10 @@ struct chan_mux {
  * passes (or a send that found the channel full for HUNG_MS) means the
  * helper's loop has stopped. A live helper answers a PING in microseconds;
  * half a second leaves room for a loaded machine. */
-#define PROBE_LEAD_MS 1000
-#define PROBE_GAP_MS  100
-#define HUNG_MS       500
+#define PROBE_LEAD_MS  1000
+#define PROBE_GAP_MS   100
+#define HUNG_MS        500
+#define PROBE_RETRY_MS 10
 
 int64_t chan_mux_now_ms(void)
 {
@@ -58,16 +65,22 @@ int64_t chan_mux_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int monotonic_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	int rc = pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return rc;
+}
+
 int chan_mux_new(int fd, struct chan_mux **out)
 {
 	struct chan_mux *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	int rc = pthread_cond_init(&m->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	int rc = monotonic_cond_init(&m->cv);
 	if (rc) {
 		free(m);
 		return -rc;
@@ -100,6 +113,8 @@ static void kill_locked(struct chan_mux *m, const char *why)
 		snprintf(m->death, sizeof(m->death), "%s", why);
 	m->dead = true;
 	pthread_cond_broadcast(&m->cv);
+	for (struct waiter *w = m->waiters; w; w = w->next)
+		pthread_cond_signal(&w->cv);
 }
 
 static void hung_locked(struct chan_mux *m)
@@ -183,10 +198,10 @@ static int wait_ms_until(int64_t deadline_ms)
 	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
-static void timed_wait_locked(struct chan_mux *m, int64_t deadline_ms)
+static void timed_wait_locked(struct chan_mux *m, pthread_cond_t *cv, int64_t deadline_ms)
 {
 	struct timespec ts = { (time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000 };
-	pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+	pthread_cond_timedwait(cv, &m->mu, &ts);
 }
 
 /* Sends f (id already set) with mu held on entry and on return, waiting
@@ -198,7 +213,7 @@ static int send_locked(struct chan_mux *m, struct chan_frame *f, int fd, int64_t
 	while (m->sending && !m->dead) {
 		if (chan_mux_now_ms() >= deadline_ms)
 			return -ETIMEDOUT;
-		timed_wait_locked(m, deadline_ms);
+		timed_wait_locked(m, &m->cv, deadline_ms);
 	}
 	if (m->dead)
 		return -EPIPE;
@@ -238,7 +253,8 @@ static void close_orphan(struct chan_mux *m, uint32_t conn)
 }
 
 /* One receive step by the leader, mu not held. rbuf is the leader's own
- * buffer; a frame for someone else is copied into theirs. */
+ * buffer; a frame for someone else is copied into theirs and only that
+ * waiter is woken. The leader keeps the role until its own answer came. */
 static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms)
 {
 	struct chan_frame f;
@@ -268,19 +284,32 @@ static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms)
 		struct waiter *w = find_locked(m, f.id);
 		if (w) {
 			size_t len = CHAN_HEADER_LEN + f.len;
-			if (w->buf != rbuf)
+			if (w->buf != rbuf) {
 				memcpy(w->buf, rbuf, len);
+				pthread_cond_signal(&w->cv);
+			}
 			w->len = len;
 			w->done = true;
 		} else if (f.type == CHAN_T_CONNECTED) {
 			orphan_conn = f.conn;
 		}
 	}
-	m->reading = false;
-	pthread_cond_broadcast(&m->cv);
 	pthread_mutex_unlock(&m->mu);
 	if (orphan_conn)
 		close_orphan(m, orphan_conn);
+}
+
+/* The leader leaves: a parked waiter still without its answer takes the
+ * receive role. One that is not parked looks at the role before it sleeps. */
+static void hand_off_locked(struct chan_mux *m)
+{
+	m->leader = NULL;
+	for (struct waiter *w = m->waiters; w; w = w->next) {
+		if (w->parked && !w->done) {
+			pthread_cond_signal(&w->cv);
+			return;
+		}
+	}
 }
 
 /* Near a deadline with no sign of life from the helper lately: PING it
@@ -293,7 +322,7 @@ static int64_t probe_locked(struct chan_mux *m, int64_t now, int64_t deadline_ms
 	if (now - m->last_rx_ms < PROBE_GAP_MS)
 		return m->last_rx_ms + PROBE_GAP_MS;
 	if (m->sending)
-		return deadline_ms; /* woken when the send ends */
+		return now + PROBE_RETRY_MS; /* look again once the send is likely over */
 	struct chan_frame ping = { .type = CHAN_T_PING, .id = new_id_locked(m) };
 	int rc = send_locked(m, &ping, -1, now);
 	/* A channel too full to take a PING is as telling as no PONG. */
@@ -306,22 +335,22 @@ static int64_t probe_locked(struct chan_mux *m, int64_t now, int64_t deadline_ms
 
 static int wait_answer(struct chan_mux *m, struct waiter *me, int64_t deadline_ms)
 {
+	int rc = 0;
+
 	pthread_mutex_lock(&m->mu);
 	for (;;) {
 		if (me->done)
 			break;
 		if (m->dead) {
-			unlink_locked(m, me);
-			pthread_mutex_unlock(&m->mu);
-			return -ECONNABORTED;
+			rc = -ECONNABORTED;
+			break;
 		}
 		int64_t now = chan_mux_now_ms();
 		if (now >= deadline_ms) {
 			if (m->probe_pending && now - m->probe_ms >= HUNG_MS)
 				hung_locked(m);
-			unlink_locked(m, me);
-			pthread_mutex_unlock(&m->mu);
-			return -ETIMEDOUT;
+			rc = -ETIMEDOUT;
+			break;
 		}
 		int64_t wake = deadline_ms - PROBE_LEAD_MS;
 		if (now >= wake) {
@@ -331,18 +360,23 @@ static int wait_answer(struct chan_mux *m, struct waiter *me, int64_t deadline_m
 		}
 		if (wake > deadline_ms)
 			wake = deadline_ms;
-		if (!m->reading) {
-			m->reading = true;
+		if (m->leader == NULL)
+			m->leader = me;
+		if (m->leader == me) {
 			pthread_mutex_unlock(&m->mu);
 			lead_once(m, me->buf, wait_ms_until(wake));
 			pthread_mutex_lock(&m->mu);
 			continue;
 		}
-		timed_wait_locked(m, wake);
+		me->parked = true;
+		timed_wait_locked(m, &me->cv, wake);
+		me->parked = false;
 	}
 	unlink_locked(m, me);
+	if (m->leader == me)
+		hand_off_locked(m);
 	pthread_mutex_unlock(&m->mu);
-	return 0;
+	return rc;
 }
 
 int chan_mux_call(struct chan_mux *m, struct chan_frame *req, int fd, int64_t deadline_ms,
@@ -351,10 +385,13 @@ int chan_mux_call(struct chan_mux *m, struct chan_frame *req, int fd, int64_t de
 	if (!m || !req || !buf || !ans)
 		return -EINVAL;
 	struct waiter me = { .buf = buf };
+	if (monotonic_cond_init(&me.cv) != 0)
+		return -ENOMEM;
 
 	pthread_mutex_lock(&m->mu);
 	if (m->dead) {
 		pthread_mutex_unlock(&m->mu);
+		pthread_cond_destroy(&me.cv);
 		return -EPIPE;
 	}
 	me.id = new_id_locked(m);
@@ -365,10 +402,12 @@ int chan_mux_call(struct chan_mux *m, struct chan_frame *req, int fd, int64_t de
 	if (rc) {
 		unlink_locked(m, &me);
 		pthread_mutex_unlock(&m->mu);
+		pthread_cond_destroy(&me.cv);
 		return rc;
 	}
 	pthread_mutex_unlock(&m->mu);
 	rc = wait_answer(m, &me, deadline_ms);
+	pthread_cond_destroy(&me.cv);
 	if (rc)
 		return rc;
 	/* The record was validated when it was read; decoding again only
