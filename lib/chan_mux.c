@@ -10,21 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf/log.h"
 
 struct waiter {
 	uint32_t id;
 	bool done;
-	bool parked;  /* sleeping on cv, so a hand-off of the receive role reaches it */
+	bool parked;  /* sleeping on seq, so a hand-off of the receive role reaches it */
 	uint8_t *buf; /* the caller's CHAN_MAX_FRAME bytes */
 	size_t len;   /* record length once done */
-	/* Its own condvar: an answer wakes only the thread it is for, not
-	 * every waiter of the channel (with one shared condvar each frame
-	 * woke them all, and context switches were most of the library's
-	 * CPU time under 8 threads). */
-	pthread_cond_t cv;
+	/* Its own wake-up word (a futex): an answer wakes only the thread it
+	 * is for, not every waiter of the channel (with one shared condvar
+	 * each frame woke them all, and context switches were most of the
+	 * library's CPU time under 8 threads). Changed under mu; the wake
+	 * for an answer is issued after mu is released, so that the woken
+	 * thread does not go straight back to sleep on mu. */
+	_Atomic uint32_t seq;
 	struct waiter *next;
 };
 
@@ -107,6 +113,21 @@ void chan_mux_forget(struct chan_mux *m)
 	free(m);
 }
 
+/* A wake-up after which the word is not touched again: a wake that comes
+ * after its waiter has returned is a spurious wake of whatever waits on
+ * that address next, which every waiter here tolerates (it looks again). */
+static void futex_wake_one(_Atomic uint32_t *word)
+{
+	(void)syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Under mu. */
+static void wake_waiter(struct waiter *w)
+{
+	atomic_fetch_add(&w->seq, 1);
+	futex_wake_one(&w->seq);
+}
+
 static void kill_locked(struct chan_mux *m, const char *why)
 {
 	if (!m->dead && why && why[0])
@@ -114,7 +135,7 @@ static void kill_locked(struct chan_mux *m, const char *why)
 	m->dead = true;
 	pthread_cond_broadcast(&m->cv);
 	for (struct waiter *w = m->waiters; w; w = w->next)
-		pthread_cond_signal(&w->cv);
+		wake_waiter(w);
 }
 
 static void hung_locked(struct chan_mux *m)
@@ -198,6 +219,19 @@ static int wait_ms_until(int64_t deadline_ms)
 	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
+/* Releases mu and sleeps until me->seq changes (it changes only under mu)
+ * or deadline_ms, then takes mu again. */
+static void park_locked(struct chan_mux *m, struct waiter *me, int64_t deadline_ms)
+{
+	uint32_t seen = atomic_load(&me->seq);
+	int ms = wait_ms_until(deadline_ms);
+	struct timespec rel = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	pthread_mutex_unlock(&m->mu);
+	(void)syscall(SYS_futex, &me->seq, FUTEX_WAIT_PRIVATE, seen, &rel, NULL, 0);
+	pthread_mutex_lock(&m->mu);
+}
+
 static void timed_wait_locked(struct chan_mux *m, pthread_cond_t *cv, int64_t deadline_ms)
 {
 	struct timespec ts = { (time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000 };
@@ -260,6 +294,7 @@ static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms)
 	struct chan_frame f;
 	int rc = chan_recv(m->fd, rbuf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, wait_ms);
 	uint32_t orphan_conn = 0;
+	_Atomic uint32_t *wake = NULL;
 
 	pthread_mutex_lock(&m->mu);
 	if (rc >= 0) {
@@ -286,7 +321,8 @@ static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms)
 			size_t len = CHAN_HEADER_LEN + f.len;
 			if (w->buf != rbuf) {
 				memcpy(w->buf, rbuf, len);
-				pthread_cond_signal(&w->cv);
+				atomic_fetch_add(&w->seq, 1);
+				wake = &w->seq;
 			}
 			w->len = len;
 			w->done = true;
@@ -295,6 +331,10 @@ static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms)
 		}
 	}
 	pthread_mutex_unlock(&m->mu);
+	/* After the unlock: the waiter may already have returned (a timeout
+	 * at this very moment), and then this wakes nobody. */
+	if (wake)
+		futex_wake_one(wake);
 	if (orphan_conn)
 		close_orphan(m, orphan_conn);
 }
@@ -306,7 +346,7 @@ static void hand_off_locked(struct chan_mux *m)
 	m->leader = NULL;
 	for (struct waiter *w = m->waiters; w; w = w->next) {
 		if (w->parked && !w->done) {
-			pthread_cond_signal(&w->cv);
+			wake_waiter(w);
 			return;
 		}
 	}
@@ -333,11 +373,11 @@ static int64_t probe_locked(struct chan_mux *m, int64_t now, int64_t deadline_ms
 	return now;
 }
 
-static int wait_answer(struct chan_mux *m, struct waiter *me, int64_t deadline_ms)
+/* mu held on entry, released on return. */
+static int wait_answer_locked(struct chan_mux *m, struct waiter *me, int64_t deadline_ms)
 {
 	int rc = 0;
 
-	pthread_mutex_lock(&m->mu);
 	for (;;) {
 		if (me->done)
 			break;
@@ -369,7 +409,7 @@ static int wait_answer(struct chan_mux *m, struct waiter *me, int64_t deadline_m
 			continue;
 		}
 		me->parked = true;
-		timed_wait_locked(m, &me->cv, wake);
+		park_locked(m, me, wake);
 		me->parked = false;
 	}
 	unlink_locked(m, me);
@@ -385,13 +425,10 @@ int chan_mux_call(struct chan_mux *m, struct chan_frame *req, int fd, int64_t de
 	if (!m || !req || !buf || !ans)
 		return -EINVAL;
 	struct waiter me = { .buf = buf };
-	if (monotonic_cond_init(&me.cv) != 0)
-		return -ENOMEM;
 
 	pthread_mutex_lock(&m->mu);
 	if (m->dead) {
 		pthread_mutex_unlock(&m->mu);
-		pthread_cond_destroy(&me.cv);
 		return -EPIPE;
 	}
 	me.id = new_id_locked(m);
@@ -402,12 +439,9 @@ int chan_mux_call(struct chan_mux *m, struct chan_frame *req, int fd, int64_t de
 	if (rc) {
 		unlink_locked(m, &me);
 		pthread_mutex_unlock(&m->mu);
-		pthread_cond_destroy(&me.cv);
 		return rc;
 	}
-	pthread_mutex_unlock(&m->mu);
-	rc = wait_answer(m, &me, deadline_ms);
-	pthread_cond_destroy(&me.cv);
+	rc = wait_answer_locked(m, &me, deadline_ms);
 	if (rc)
 		return rc;
 	/* The record was validated when it was read; decoding again only
