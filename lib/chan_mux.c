@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -286,16 +287,30 @@ static void close_orphan(struct chan_mux *m, uint32_t conn)
 	(void)chan_mux_post(m, &f, 100);
 }
 
+/* poll() for input: 0 readable (or ended: the read says which),
+ * -ETIMEDOUT, -EINTR. */
+static int wait_readable(int fd, int wait_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r = poll(&p, 1, wait_ms);
+
+	if (r < 0)
+		return -EINTR;
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
 /* One receive step by the leader, mu not held. rbuf is the leader's own
  * buffer; a frame for someone else is copied into theirs and only that
  * waiter is woken. The leader keeps the role until its own answer came. */
-static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms)
+static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms, bool alone)
 {
 	struct chan_frame f;
-	int rc = chan_recv(m->fd, rbuf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, wait_ms);
+	int rc = alone ? wait_readable(m->fd, wait_ms) : 0;
 	uint32_t orphan_conn = 0;
 	_Atomic uint32_t *wake = NULL;
 
+	if (rc == 0)
+		rc = chan_recv(m->fd, rbuf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, wait_ms);
 	pthread_mutex_lock(&m->mu);
 	if (rc >= 0) {
 		m->last_rx_ms = chan_mux_now_ms();
@@ -403,8 +418,12 @@ static int wait_answer_locked(struct chan_mux *m, struct waiter *me, int64_t dea
 		if (m->leader == NULL)
 			m->leader = me;
 		if (m->leader == me) {
+			/* The only request out was sent a moment ago: its
+			 * answer cannot be there yet, so wait before reading
+			 * rather than read, find nothing, then wait. */
+			bool alone = m->waiters == me && me->next == NULL;
 			pthread_mutex_unlock(&m->mu);
-			lead_once(m, me->buf, wait_ms_until(wake));
+			lead_once(m, me->buf, wait_ms_until(wake), alone);
 			pthread_mutex_lock(&m->mu);
 			continue;
 		}
