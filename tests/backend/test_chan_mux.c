@@ -66,6 +66,7 @@ enum { N = 8 };
 
 struct pinger {
 	struct chan_mux *mux;
+	int64_t timeout_ms; /* 0: 10 s */
 	int rc;
 	uint16_t type;
 	atomic_bool done;
@@ -76,7 +77,9 @@ static void *ping_thread(void *arg)
 	struct pinger *p = arg;
 	uint8_t *buf = malloc(CHAN_MAX_FRAME);
 	struct chan_frame req = { .type = CHAN_T_PING }, ans;
-	p->rc = buf ? chan_mux_call(p->mux, &req, -1, chan_mux_now_ms() + 10000, buf, &ans) : -1;
+	int64_t timeout_ms = p->timeout_ms != 0 ? p->timeout_ms : 10000;
+	p->rc =
+	    buf ? chan_mux_call(p->mux, &req, -1, chan_mux_now_ms() + timeout_ms, buf, &ans) : -1;
 	if (p->rc == 0)
 		p->type = ans.type;
 	free(buf);
@@ -316,20 +319,6 @@ static void full_channel_holds_no_sender_past_its_deadline(void **state)
  * a sleeping waiter must take the role over. The deadlines are an hour
  * away, so a role left to nobody hangs the test (the harness's timeout
  * fails it) instead of being rescued by a deadline. */
-static void *slow_ping_thread(void *arg)
-{
-	struct pinger *p = arg;
-	uint8_t *buf = malloc(CHAN_MAX_FRAME);
-	struct chan_frame req = { .type = CHAN_T_PING }, ans;
-	p->rc =
-	    buf ? chan_mux_call(p->mux, &req, -1, chan_mux_now_ms() + 3600 * 1000, buf, &ans) : -1;
-	if (p->rc == 0)
-		p->type = ans.type;
-	free(buf);
-	atomic_store(&p->done, true);
-	return NULL;
-}
-
 static void receive_role_passes_on_when_its_holder_is_answered(void **state)
 {
 	struct fixture *fx = *state;
@@ -340,8 +329,8 @@ static void receive_role_passes_on_when_its_holder_is_answered(void **state)
 
 	assert_non_null(buf);
 	for (int i = 0; i < N; i++) {
-		p[i] = (struct pinger){ .mux = fx->mux, .rc = -1 };
-		assert_int_equal(pthread_create(&th[i], NULL, slow_ping_thread, &p[i]), 0);
+		p[i] = (struct pinger){ .mux = fx->mux, .timeout_ms = 3600 * 1000, .rc = -1 };
+		assert_int_equal(pthread_create(&th[i], NULL, ping_thread, &p[i]), 0);
 	}
 	for (int i = 0; i < N; i++) {
 		struct chan_frame f;
