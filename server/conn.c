@@ -58,9 +58,7 @@ static void sleep_ms(unsigned ms)
 
 static bool stop_requested(const struct conn *c)
 {
-	struct pollfd p = { .fd = c->env->stop_fd, .events = POLLIN };
-
-	return poll(&p, 1, 0) > 0;
+	return atomic_load_explicit(c->env->stopping, memory_order_relaxed);
 }
 
 /* Waits until the socket is ready for events, at the latest until the
@@ -357,15 +355,20 @@ static void request_loop(struct conn *c)
 				continue;
 			}
 		}
-		if (c->len == 0 && !SSL_has_pending(c->ssl)) {
+		if (c->len == 0) {
 			/* Idle: a request starts with its first byte on the wire,
-			 * even one of a TLS record not yet whole. */
-			r = wait_fd(c, POLLIN, idle_since + CONN_IDLE_TIMEOUT_MS, true);
-			if (r < 0) {
-				/* Stopping, or the end of a keep-alive connection. */
-				wlog(WLOG_DEBUG, "closing idle connection %s (cn=%s)", c->peer,
-				     c->cn);
-				return;
+			 * even one of a TLS record not yet whole, or with bytes
+			 * that read-ahead has already taken in (the handshake's
+			 * last read may have brought them). */
+			if (!SSL_has_pending(c->ssl)) {
+				r = wait_fd(c, POLLIN, idle_since + CONN_IDLE_TIMEOUT_MS, true);
+				if (r < 0) {
+					/* Stopping, or the end of a keep-alive
+					 * connection. */
+					wlog(WLOG_DEBUG, "closing idle connection %s (cn=%s)",
+					     c->peer, c->cn);
+					return;
+				}
 			}
 			request_start = conn_now_ms();
 		}
@@ -417,7 +420,9 @@ static void refuse_busy(struct conn *c)
 
 	reply_init(&resp);
 	reply_error(&resp, WSOP_E_BUSY, "too many clients, try again later");
-	if (wait_fd(c, POLLIN, conn_now_ms() + BUSY_TIMEOUT_MS, true) == 1 &&
+	/* The request may already sit in the read-ahead buffer. */
+	if ((SSL_has_pending(c->ssl) == 1 ||
+	     wait_fd(c, POLLIN, conn_now_ms() + BUSY_TIMEOUT_MS, true) == 1) &&
 	    send_response(c, &resp, false) == 0)
 		drain(c);
 	reply_free(&resp);
@@ -434,6 +439,10 @@ void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t ac
 	snprintf(c.cn, sizeof(c.cn), "-");
 	reason[0] = '\0';
 	c.ssl = SSL_new(env->tls);
+	if (c.ssl != NULL)
+		/* A record's header and body in one read(), not two; the
+		 * request loop looks at SSL_has_pending() before it polls. */
+		SSL_set_read_ahead(c.ssl, 1);
 	if (c.ssl == NULL || SSL_set_fd(c.ssl, fd) != 1)
 		wlog(WLOG_ERROR, "cannot set up TLS for %s", peer);
 	else if (handshake(&c, accepted_ms + env->handshake_ms, reason, sizeof(reason)) == 0)
