@@ -20,7 +20,7 @@
  *   LOGSYS       also log to syslog                    0|1            0
  *   MAXRETRIES   retries of a failed request           0..256        5
  *   RETRYDELAY   seconds between retries               0..31536000    10
- *   TIMEOUT      seconds one request may take          1..3600        30
+ *   TIMEOUT      seconds one attempt of a request      1..3600        30
  *
  * A relative LOGFILEPATH is taken inside the folder of PKCS11WSOP_LOG_PATH
  * (so "LOGFILEPATH pkcs11wsop.log" means the default file); CERT, KEY and AUTH
