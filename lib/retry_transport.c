@@ -204,16 +204,17 @@ static int ensure_conn(struct bconn *bc, bool *fresh, struct attempt *a)
 	}
 	const struct wsop_config *cfg = &bc->be->cfg;
 	int fd;
+	const struct config_server *srv = &cfg->servers[0];
 	int rc =
-	    tcp_connect(cfg->host, cfg->port, bc->deadline_ms, &fd, a->cause, sizeof(a->cause));
+	    tcp_connect(srv->host, srv->port, bc->deadline_ms, &fd, a->cause, sizeof(a->cause));
 	if (rc) {
 		a->err = rc;
 		a->retryable = rc != -EINVAL;
 		return rc;
 	}
 	struct chan_frame req = { .type = CHAN_T_CONNECT,
-		                  .payload = (const uint8_t *)cfg->host,
-		                  .len = (uint32_t)strlen(cfg->host) };
+		                  .payload = (const uint8_t *)srv->host,
+		                  .len = (uint32_t)strlen(srv->host) };
 	struct chan_frame ans;
 	rc = chan_mux_call(pc->sess->mux, &req, fd, bc->deadline_ms, pc->fbuf, &ans);
 	/* The helper has its own duplicate now (or never will). */
