@@ -175,18 +175,23 @@ def row_bulk(runs):
     return cells + ratios + ["≥ 150 MiB/s (1 thread)", met(ok)]
 
 
+def median_run(f, key):
+    """The run whose figure is the median (the lower middle one for an even
+    count), so that its parts add up to the figure shown."""
+    rows = sorted((r for r in f.rows if r.get(key) is not None), key=lambda r: r[key])
+    return rows[(len(rows) - 1) // 2] if rows else None
+
+
 def cpu_cell(f, module):
-    if f is None or f.med("cpu_us_per_op") is None:
+    r = f and median_run(f, "cpu_us_per_op")
+    if r is None or not r.get("ops"):
         return "—"
-    per = f.med("cpu_us_per_op")
-    ops = f.med("ops")
     parts = {"wsop": ("app", "helper", "wsopd"), "softhsm": ("app", None, None),
              "p11kit": ("app", None, "server")}[module]
-    detail = []
-    for name, key in zip(parts, ("cpu_self_s", "cpu_children_s", "cpu_others_s")):
-        if name is not None and ops:
-            detail.append(f"{name} {f.med(key) * 1e6 / ops:,.0f}")
-    return f"{per:,.1f} µs ({', '.join(detail)}){ecb_mark(f)}"
+    detail = [f"{name} {r[key] * 1e6 / r['ops']:,.0f}"
+              for name, key in zip(parts, ("cpu_self_s", "cpu_children_s", "cpu_others_s"))
+              if name is not None]
+    return f"{r['cpu_us_per_op']:,.1f} µs ({', '.join(detail)}){ecb_mark(f)}"
 
 
 def row_cpu(runs, case):
