@@ -325,6 +325,14 @@ def write(args, runs):
                  "every run): its data figures, marked (ECB), use AES-ECB on the same key "
                  "and sizes, a stand-in for its transport cost.")
     errors = sum(Figures(r).errors for r in runs.values())
+    loads = [float(x) for x in (args.load_start.split()[:1] + args.load_end.split()[:1])]
+    saturated = ""
+    if loads and max(loads) > (m["cores"] or 1) * 2:
+        saturated = ("\n* **Other work saturated the machine** (load average above twice the "
+                     "cores): rates and latencies here are far below what a quiet machine "
+                     "gives, and the ratios move with the load. CPU per operation counts only "
+                     "the measured processes' own time and is the figure the load disturbs "
+                     "least.")
     text = f"""# Benchmark results: pkcs11wsop beside SoftHSMv2 and p11-kit
 
 Written by `bench/run.sh --compare` (bench/README.md says what every column
@@ -337,10 +345,9 @@ figures to quote.
 * Run: {how}; {args.elapsed} s in all. wsopd with its default options,
   module at `LOGLEVEL 2`, a softcard made by softcardtool; one session per
   thread; warm-up operations excluded; AES-256 everywhere.
-* Load: load average {args.load_start} before, {args.load_end} after; the
-  whole machine was {args.busy_pct} % busy during the runs (all processes, the
-  benchmark's own included; one benchmark process keeps about 1–2 cores busy,
-  so well above 100 %/cores means other work competed).
+* Load: load average {args.load_start} before, {args.load_end} after; all CPUs
+  of the machine were {args.busy_pct} % busy during the runs (the benchmark's own
+  processes included).{saturated}
 * {mech_note}
 * Errors over all runs: {errors}.
 
