@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154 # work, pin, module...: set by run.sh
 # Sourced by run.sh --compare, with wsopd running and the softcard made:
 # sets up the two peers, runs the same p11bench cases on all three modules
 # in alternation, and has compare_report.py write the medians.
@@ -106,12 +106,12 @@ cpu_busy() {
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 read -r busy0 total0 < <(cpu_busy)
 started=$(date -u +%s)
-[ $smoke -eq 1 ] && runs=1
+[ "$smoke" -eq 1 ] && runs=1
 
 for run in $(seq 1 "$runs"); do
 	for c in "${cases[@]}"; do
 		IFS='|' read -r name mods args smoke_ops <<<"$c"
-		if [ $smoke -eq 1 ]; then
+		if [ "$smoke" -eq 1 ]; then
 			plan="--ops $smoke_ops --warmup 1"
 		else
 			plan="--seconds $secs"
@@ -147,16 +147,16 @@ busy_pct=$(((busy1 - busy0) * 100 / (total1 - total0 > 0 ? total1 - total0 : 1))
 elapsed=$(($(date -u +%s) - started))
 
 report=$results_md
-[ $smoke -eq 1 ] && report=$work/RESULTS.md
+[ "$smoke" -eq 1 ] && report=$work/RESULTS.md
 python3 "$here/compare_report.py" --results "$results" --out "$report" --root "$root" \
 	--build "$build" --seconds "$secs" --runs "$runs" --smoke "$smoke" \
 	--p11kit-mechanism "$p11kit_mech" --load-start "$load_start" --load-end "$load_end" \
 	--busy-pct "$busy_pct" --elapsed "$elapsed" || die "compare_report.py failed"
-if [ $smoke -eq 1 ]; then
+if [ "$smoke" -eq 1 ]; then
 	cat "$report"
 	expect_clean "$runs_done"
 	echo "bench-compare-smoke: ok"
 else
-	[ $failures -eq 0 ] || die "$failures run(s) failed"
+	[ "$failures" -eq 0 ] || die "$failures run(s) failed"
 	echo "# wrote $report"
 fi
