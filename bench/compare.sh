@@ -148,7 +148,7 @@ elapsed=$(($(date -u +%s) - started))
 
 report=$results_md
 [ "$smoke" -eq 1 ] && report=$work/RESULTS.md
-python3 "$here/compare_report.py" --results "$results" --out "$report" --root "$root" \
+python3 -B "$here/compare_report.py" --results "$results" --out "$report" --root "$root" \
 	--build "$build" --seconds "$secs" --runs "$runs" --smoke "$smoke" \
 	--p11kit-mechanism "$p11kit_mech" --load-start "$load_start" --load-end "$load_end" \
 	--busy-pct "$busy_pct" --elapsed "$elapsed" || die "compare_report.py failed"
