@@ -29,8 +29,8 @@ RUN apt-get update \
 COPY ${TARBALL} /tmp/pkcs11.tar.gz
 RUN tar -C / -xzf /tmp/pkcs11.tar.gz \
  && rm -f /tmp/pkcs11.tar.gz /opt/nfast/wsop/pkcs11/bin/wsopd \
- && groupadd --system --gid ${APP_GID} app \
- && useradd --system --uid ${APP_UID} --gid ${APP_GID} --no-create-home \
+ && groupadd --gid ${APP_GID} app \
+ && useradd --uid ${APP_UID} --gid ${APP_GID} --no-create-home \
         --home-dir /nonexistent --shell /usr/sbin/nologin app
 
 # A container has no syslog and a read-only root: every log line goes to

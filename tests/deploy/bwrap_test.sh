@@ -14,9 +14,9 @@
 # as in packaging/container/Containerfile.app: LOGSTDOUT 1 and LOGFILEPATH
 # /dev/null. It checks that each step works, that every log line of the
 # module and of its helper arrives on standard output (none on stderr), that
-# the only writable mounts are /tmp and /dev's own tmpfs and that they are
-# empty afterwards, and that the credentials and the prefix cannot be
-# written.
+# the only writable mounts are /tmp, /dev (bwrap's own tmpfs) and /proc, that
+# /tmp, /dev/shm and /dev hold no file afterwards, and that the credentials
+# and the prefix cannot be written.
 #
 # When unprivileged user namespaces are refused (some CI containers), the
 # test runs bwrap as root with --uid/--gid instead and says so; when
