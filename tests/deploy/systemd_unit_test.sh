@@ -2,7 +2,7 @@
 # packaging/systemd/wsopd.service: `systemd-analyze verify` accepts it (in a
 # root holding wsopd at its installed path), `systemd-analyze security
 # --offline=yes` rates it no worse than the exposure written in
-# packaging/README.md (and a copy stripped of its sandboxing far worse, so
+# packaging/README.md and README.md (and a copy stripped of its sandboxing far worse, so
 # that the figure means something), and every system call a real wsopd
 # makes in a session (TLS, softcard creation with scrypt, activation, key
 # generation, encryption, SIGTERM) is one the unit's SystemCallFilter=
@@ -66,6 +66,12 @@ exposure() {
 documented=$(sed -nE 's/.*`systemd-analyze security` rates it ([0-9]+\.[0-9]+).*/\1/p' \
 	"$srcdir/packaging/README.md" | head -n 1)
 [ -n "$documented" ] || die "packaging/README.md states no exposure figure"
+# README.md's Deployment section states the same figure.
+if tr '\n' ' ' <"$srcdir/README.md" | grep -qE "rates its exposure +\*\*${documented//./\\.}\*\*"; then
+	ok "README.md states the same exposure, $documented"
+else
+	not_ok "README.md does not state the exposure $documented of packaging/README.md"
+fi
 rated=$(exposure "$unit")
 if [ -n "$rated" ] && awk -v r="$rated" -v d="$documented" 'BEGIN { exit !(r <= d) }'; then
 	ok "systemd-analyze security: exposure $rated, documented $documented"
