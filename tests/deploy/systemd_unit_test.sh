@@ -2,11 +2,12 @@
 # packaging/systemd/wsopd.service: `systemd-analyze verify` accepts it (in a
 # root holding wsopd at its installed path), `systemd-analyze security
 # --offline=yes` rates it no worse than the exposure written in
-# packaging/README.md and README.md (and a copy stripped of its sandboxing far worse, so
-# that the figure means something), and every system call a real wsopd
-# makes in a session (TLS, softcard creation with scrypt, activation, key
-# generation, encryption, SIGTERM) is one the unit's SystemCallFilter=
-# allows, with no socket outside RestrictAddressFamilies=. systemd is not
+# packaging/README.md and README.md (and a copy stripped of its sandboxing
+# far worse, so that the figure means something), and every system call a
+# real wsopd makes in a session (TLS, softcard creation with scrypt,
+# activation, key generation, encryption, SIGTERM) is one the unit's
+# SystemCallFilter= allows, with no socket outside RestrictAddressFamilies=
+# and no writable executable memory. systemd is not
 # PID 1 in CI, so the unit itself cannot be started here (systemd-run needs
 # a running manager); the system calls are checked with strace instead.
 #
