@@ -21,8 +21,11 @@ if [ "${1:-}" = "--tests" ]; then
 	# key; softhsm2 + opensc: a second PKCS #11 module and pkcs11-tool for
 	# the ck tools' tests; gnutls-bin (p11tool), python3-pykcs11 and
 	# openjdk-17-jdk-headless (SunPKCS11): the real clients of tests/clients;
-	# the bench peers for the bench-compare-smoke test.
-	packages+=(valgrind strace softhsm2 opensc gnutls-bin python3-pykcs11 openjdk-17-jdk-headless)
+	# the bench peers for the bench-compare-smoke test. bubblewrap: the
+	# confined-container test; systemd: systemd-analyze for the wsopd unit's
+	# test; apparmor: apparmor_parser for the helper's profile (tests/deploy).
+	packages+=(valgrind strace softhsm2 opensc gnutls-bin python3-pykcs11 openjdk-17-jdk-headless
+		bubblewrap systemd apparmor)
 	packages+=("${bench_packages[@]}")
 elif [ "${1:-}" = "--bench" ]; then
 	packages+=("${bench_packages[@]}")
