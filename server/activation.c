@@ -36,6 +36,10 @@ struct softcard_entry {
 	struct softcard_entry *next;
 	char id[41];
 	struct keywrap_kek kek;
+	/* The verifier of the passphrase that unlocked it (has_tag), wiped
+	 * with the rest of the entry. */
+	uint8_t tag[PASSPHRASE_TAG_LEN];
+	bool has_tag;
 	struct live *lives;
 	struct key_entry *keys;
 };
@@ -55,6 +59,7 @@ struct activation {
 	uint64_t generation;
 	uint64_t ended; /* bumped by every end/forget: see admit() */
 	struct act_token_key token_key;
+	struct passphrase_tag_key tag_key;
 	int64_t ttl_s, idle_s;
 	activation_revoked_fn *revoked;
 	void *revoked_ctx;
@@ -200,6 +205,11 @@ int activation_create(const struct keywrap_master *master, int64_t ttl_s, int64_
 		free(act);
 		return -EIO;
 	}
+	if (passphrase_tag_key_new(&act->tag_key) != 0) {
+		act_token_key_wipe(&act->token_key);
+		free(act);
+		return -EIO;
+	}
 	if (pthread_mutex_init(&act->lock, NULL) != 0)
 		goto fail_key;
 	if (pthread_condattr_init(&ca) != 0)
@@ -221,6 +231,7 @@ fail_mutex:
 	pthread_mutex_destroy(&act->lock);
 fail_key:
 	act_token_key_wipe(&act->token_key);
+	passphrase_tag_key_wipe(&act->tag_key);
 	free(act);
 	return -ENOMEM;
 }
@@ -248,6 +259,7 @@ void activation_destroy(struct activation *act)
 		free(f);
 	}
 	act_token_key_wipe(&act->token_key);
+	passphrase_tag_key_wipe(&act->tag_key);
 	pthread_mutex_destroy(&act->lock);
 	free(act);
 }
@@ -442,6 +454,40 @@ void activation_end(struct activation *act, const char *softcard_id,
 			*slot = sc->next;
 			free_card(act, sc);
 		}
+	}
+	pthread_mutex_unlock(&act->lock);
+}
+
+int activation_passphrase_tag(struct activation *act, const char *softcard_id,
+                              const char *passphrase, size_t len, uint8_t tag[PASSPHRASE_TAG_LEN])
+{
+	/* The key never changes after creation: no lock needed. */
+	return passphrase_tag(&act->tag_key, softcard_id, passphrase, len, tag);
+}
+
+int activation_unlock_known(struct activation *act, const char *softcard_id,
+                            const uint8_t tag[PASSPHRASE_TAG_LEN], struct keywrap_kek *kek)
+{
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&act->lock);
+	struct softcard_entry *sc = *find_card(act, softcard_id);
+	if (sc != NULL && sc->has_tag && CRYPTO_memcmp(sc->tag, tag, PASSPHRASE_TAG_LEN) == 0) {
+		memcpy(kek, &sc->kek, sizeof(*kek));
+		rc = 0;
+	}
+	pthread_mutex_unlock(&act->lock);
+	return rc;
+}
+
+void activation_remember_passphrase(struct activation *act, const char *softcard_id,
+                                    const uint8_t tag[PASSPHRASE_TAG_LEN])
+{
+	pthread_mutex_lock(&act->lock);
+	struct softcard_entry *sc = *find_card(act, softcard_id);
+	if (sc != NULL) {
+		memcpy(sc->tag, tag, PASSPHRASE_TAG_LEN);
+		sc->has_tag = true;
 	}
 	pthread_mutex_unlock(&act->lock);
 }
