@@ -1,5 +1,6 @@
 /* Activations, key cache and slow-down; see activation.h. */
 #include "server/activation.h"
+#include "server/key_index.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -25,10 +26,13 @@ struct live {
 	int64_t last_used; /* monotonic, seconds */
 };
 
+/* A cached key: in the index (node, first so that a node is its entry)
+ * and in its softcard's list (doubly linked, so a forgotten key leaves it
+ * without a walk). */
 struct key_entry {
+	struct key_index_node node;
 	struct key_entry *next;
-	char group_id[37];
-	char key_id[37];
+	struct key_entry **pprev;
 	struct cached_key key;
 };
 
@@ -53,6 +57,7 @@ struct failure_entry {
 struct activation {
 	pthread_mutex_t lock;
 	struct softcard_entry *cards;
+	struct key_index keys; /* every softcard's cached keys */
 	struct failure_entry *failures;
 	size_t failure_count;
 	size_t live_count;
@@ -85,8 +90,13 @@ static void copy_id(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-static void free_key(struct key_entry *k)
+/* Callers hold the lock. */
+static void free_key(struct activation *act, struct key_entry *k)
 {
+	key_index_remove(&act->keys, &k->node);
+	*k->pprev = k->next;
+	if (k->next != NULL)
+		k->next->pprev = k->pprev;
 	OPENSSL_clear_free(k, sizeof(*k));
 }
 
@@ -99,11 +109,8 @@ static void free_card(struct activation *act, struct softcard_entry *sc)
 		OPENSSL_clear_free(l, sizeof(*l));
 		act->live_count--;
 	}
-	while (sc->keys != NULL) {
-		struct key_entry *k = sc->keys;
-		sc->keys = k->next;
-		free_key(k);
-	}
+	while (sc->keys != NULL)
+		free_key(act, sc->keys);
 	keywrap_kek_wipe(&sc->kek);
 	OPENSSL_clear_free(sc, sizeof(*sc));
 	act->generation++;
@@ -253,6 +260,7 @@ void activation_destroy(struct activation *act)
 		act->cards = sc->next;
 		free_card(act, sc);
 	}
+	key_index_free(&act->keys);
 	while (act->failures != NULL) {
 		struct failure_entry *f = act->failures;
 		act->failures = f->next;
@@ -533,14 +541,10 @@ int activation_key_lookup(struct activation *act, const char *group_id, const ch
 	int rc = -ENOENT;
 
 	pthread_mutex_lock(&act->lock);
-	for (struct softcard_entry *sc = act->cards; sc != NULL && rc == -ENOENT; sc = sc->next) {
-		for (struct key_entry *k = sc->keys; k != NULL; k = k->next) {
-			if (strcmp(k->key_id, key_id) == 0 && strcmp(k->group_id, group_id) == 0) {
-				memcpy(out, &k->key, sizeof(*out));
-				rc = 0;
-				break;
-			}
-		}
+	struct key_index_node *n = key_index_find(&act->keys, group_id, key_id);
+	if (n != NULL) {
+		memcpy(out, &((struct key_entry *)n)->key, sizeof(*out));
+		rc = 0;
 	}
 	pthread_mutex_unlock(&act->lock);
 	return rc;
@@ -555,20 +559,26 @@ int activation_key_insert(struct activation *act, uint64_t generation, const cha
 
 	pthread_mutex_lock(&act->lock);
 	sc = *find_card(act, key->softcard_id);
-	if (sc == NULL || act->generation != generation)
+	if (sc == NULL || act->generation != generation ||
+	    key_index_find(&act->keys, group_id, key_id) != NULL)
 		goto out;
-	for (k = sc->keys; k != NULL; k = k->next)
-		if (strcmp(k->key_id, key_id) == 0 && strcmp(k->group_id, group_id) == 0)
-			goto out;
 	k = calloc(1, sizeof(*k));
 	if (k == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	copy_id(k->group_id, sizeof(k->group_id), group_id);
-	copy_id(k->key_id, sizeof(k->key_id), key_id);
+	copy_id(k->node.group_id, sizeof(k->node.group_id), group_id);
+	copy_id(k->node.key_id, sizeof(k->node.key_id), key_id);
 	memcpy(&k->key, key, sizeof(k->key));
+	rc = key_index_add(&act->keys, &k->node);
+	if (rc != 0) {
+		OPENSSL_clear_free(k, sizeof(*k));
+		goto out;
+	}
 	k->next = sc->keys;
+	if (k->next != NULL)
+		k->next->pprev = &k->next;
+	k->pprev = &sc->keys;
 	sc->keys = k;
 out:
 	pthread_mutex_unlock(&act->lock);
@@ -579,18 +589,9 @@ void activation_key_forget(struct activation *act, const char *group_id, const c
 {
 	pthread_mutex_lock(&act->lock);
 	act->generation++;
-	for (struct softcard_entry *sc = act->cards; sc != NULL; sc = sc->next) {
-		for (struct key_entry **p = &sc->keys; *p != NULL; p = &(*p)->next) {
-			if (strcmp((*p)->key_id, key_id) == 0 &&
-			    strcmp((*p)->group_id, group_id) == 0) {
-				struct key_entry *k = *p;
-				*p = k->next;
-				free_key(k);
-				goto out;
-			}
-		}
-	}
-out:
+	struct key_index_node *n = key_index_find(&act->keys, group_id, key_id);
+	if (n != NULL)
+		free_key(act, (struct key_entry *)n);
 	pthread_mutex_unlock(&act->lock);
 }
 
