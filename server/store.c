@@ -2,6 +2,7 @@
  * The store's lifetime, schema, transactions and ids. See store.h.
  */
 #include "store_priv.h"
+#include "store_sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -240,7 +241,7 @@ static int configure(struct store *st)
 	if (rc == STORE_OK)
 		rc = set_wal(st);
 	if (rc == STORE_OK)
-		rc = exec_const(st->db, "PRAGMA synchronous=FULL");
+		rc = exec_const(st->db, "PRAGMA synchronous=NORMAL"); /* store_sync.h */
 	if (rc == STORE_OK)
 		rc = exec_const(st->db, "PRAGMA foreign_keys=ON");
 	if (rc == STORE_OK)
@@ -290,8 +291,11 @@ int store_open(const char *dir, struct store **out)
 	rc = store_map_sqlite(src);
 	if (rc == STORE_OK && st->db == NULL)
 		rc = STORE_ERR_NOMEM;
+	st->wal_fd = -1;
 	if (rc == STORE_OK)
 		rc = configure(st);
+	if (rc == STORE_OK)
+		rc = store_sync_open(st, path);
 	if (rc != STORE_OK) {
 		store_close(st);
 		return rc;
@@ -306,6 +310,7 @@ void store_close(struct store *st)
 		return;
 	/* sqlite3_close_v2 defers the close until every statement is
 	 * finalized; ours are all finalized before their function returns. */
+	store_sync_close(st);
 	sqlite3_close_v2(st->db);
 	pthread_mutex_destroy(&st->mutex);
 	free(st);
@@ -323,7 +328,9 @@ int store_begin(struct store *st)
 		store_unlock(st);
 		return STORE_ERR_TXN;
 	}
-	int rc = exec_const(st->db, "BEGIN IMMEDIATE");
+	int rc = store_sync_health(st);
+	if (rc == STORE_OK)
+		rc = exec_const(st->db, "BEGIN IMMEDIATE");
 	if (rc != STORE_OK) {
 		store_unlock(st);
 		return rc;
@@ -346,8 +353,9 @@ int store_commit(struct store *st)
 		(void)exec_const(st->db, "ROLLBACK");
 	st->in_txn = false;
 	store_unlock(st); /* this call's lock */
-	store_unlock(st); /* store_begin's lock */
-	return rc;
+	/* store_begin's lock; the last one waits for the disk (store_sync.h). */
+	int synced = store_unlock_synced(st);
+	return rc == STORE_OK ? synced : rc;
 }
 
 void store_rollback(struct store *st)

@@ -3,6 +3,7 @@
  */
 #include "store_priv.h"
 #include "ipc/grow.h"
+#include "store_sync.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -14,11 +15,27 @@ void store_lock(struct store *st)
 	/* A recursive mutex only fails here on misuse (EAGAIN past the
 	 * recursion limit, or a destroyed mutex): nothing useful to do. */
 	(void)pthread_mutex_lock(&st->mutex);
+	st->lock_depth++;
+}
+
+int store_unlock_synced(struct store *st)
+{
+	uint64_t wait_for = 0;
+
+	if (--st->lock_depth == 0) {
+		wait_for = st->unsynced;
+		st->unsynced = 0;
+	}
+	(void)pthread_mutex_unlock(&st->mutex);
+	/* No answer leaves before the commits it reports are on disk. */
+	return store_sync_wait(st, wait_for);
 }
 
 void store_unlock(struct store *st)
 {
-	(void)pthread_mutex_unlock(&st->mutex);
+	/* A failure here is the store turning broken, which store_sync logs
+	 * and every later store_begin and commit reports. */
+	(void)store_unlock_synced(st);
 }
 
 int store_map_sqlite(int rc)
@@ -135,7 +152,15 @@ int store_savepoint(struct store *st)
 
 int store_release(struct store *st)
 {
-	return exec_const(st, "RELEASE store_unit");
+	int rc = exec_const(st, "RELEASE store_unit");
+	if (rc != STORE_OK || sqlite3_get_autocommit(st->db) == 0)
+		return rc;
+	/* That was the outermost unit: it committed. Wait here, under the
+	 * mutex (a rare path: the units that run on their own), so that the
+	 * caller learns whether it is on disk. */
+	uint64_t seq = st->unsynced;
+	st->unsynced = 0;
+	return store_sync_wait(st, seq);
 }
 
 void store_rollback_to(struct store *st)

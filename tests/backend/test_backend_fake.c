@@ -268,7 +268,9 @@ static void missing_helper_binary_fails_open(void **state)
 	struct backend *be = NULL;
 	setenv("PKCS11WSOP_HELPER", "/nonexistent/pkcs11wsop-helper", 1);
 	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), -ECHILD);
-	assert_true(backend_util_log_contains(f->log_path, "exited with status 127"));
+	assert_true(backend_util_log_contains(
+	    f->log_path, "cannot start the helper /nonexistent/pkcs11wsop-helper: "
+	                 "No such file or directory"));
 }
 
 static void hung_helper_is_killed_and_replaced(void **state)
