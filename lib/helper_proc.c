@@ -32,6 +32,7 @@
 #include "build_config.h"
 #include "conf/log.h"
 #include "ipc/channel.h"
+#include "lib/helper_audit.h"
 
 /* Fds the child parks its two descriptors on while it rebuilds 0..3; high
  * enough that dup2 onto 0..3 cannot clobber them. */
@@ -155,6 +156,7 @@ static void child_exec(int chan, int devnull, bool logstdout, const char *path, 
 static void log_exit(pid_t pid, int status, const char *error)
 {
 	const char *sep = error[0] ? ": " : "";
+	helper_audit_ended(pid, status, error);
 	if (error[0] != '\0' && WIFEXITED(status)) {
 		wlog(WLOG_DEBUG, "helper %d exited with status %d", (int)pid, WEXITSTATUS(status));
 		return;
@@ -306,6 +308,7 @@ int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
 	hp->chan = sv[0];
 	wlog(WLOG_DEBUG, "started helper %s as pid %d", path, (int)pid);
 	rc = await_ready(hp, timeout_ms);
+	helper_audit_started(pid, path, rc, hp->error);
 	if (rc) {
 		if (rc == -ETIMEDOUT || rc == -EPROTO)
 			helper_proc_kill(hp);

@@ -16,8 +16,11 @@ if [ "${1:-}" = "--tests" ]; then
 	# valgrind: leak checks of the module; strace: which process opens the
 	# key; softhsm2 + opensc: a second PKCS #11 module and pkcs11-tool for
 	# the ck tools' tests; gnutls-bin (p11tool), python3-pykcs11 and
-	# openjdk-17-jdk-headless (SunPKCS11): the real clients of tests/clients.
-	packages+=(valgrind strace softhsm2 opensc gnutls-bin python3-pykcs11 openjdk-17-jdk-headless)
+	# openjdk-17-jdk-headless (SunPKCS11): the real clients of tests/clients;
+	# rsyslog: the syslog daemon the audit trail's test starts on a /dev/log
+	# of its own (tests/audit), never the machine's.
+	packages+=(valgrind strace softhsm2 opensc gnutls-bin python3-pykcs11 openjdk-17-jdk-headless
+		rsyslog)
 fi
 
 missing=()
