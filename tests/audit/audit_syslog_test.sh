@@ -110,6 +110,9 @@ EXPECT_STDIN=$WORK/pin2 expect "softcard created" 0 "" -- \
 	"$SOFTCARDTOOL" -g --name=audit2
 id2=$(awk '{ print $1 }' <<<"$OUT")
 expect "softcard deleted" 0 "" -- "$SOFTCARDTOOL" -d --id "$id2"
+# A server the configuration's CA does not vouch for: a TLS failure.
+sed "s|^AUTH .*|AUTH $WORK/pki/other-ca.crt|" "$cfg" >"$WORK/bad-ca.cfg"
+PKCS11WSOP_CONF=$WORK/bad-ca.cfg expect "TLS failure" 1 "" -- "$CKINFO" --library "$MODULE"
 # LOGFACILITY routes the audit lines elsewhere; ordinary lines stay on user.
 printf 'LOGFACILITY local5\n' >>"$cfg"
 expect "a run with LOGFACILITY local5" 0 "" -- "$CKINFO" --library "$MODULE"
@@ -176,6 +179,11 @@ in_syslog "softcard created" authpriv.info "event=softcard_create" "outcome=succ
 	"prog=softcardtool" "name=audit2" "softcard=$id2"
 in_syslog "softcard deleted" authpriv.info "event=softcard_delete" "outcome=success" \
 	"softcard=$id2"
+in_syslog "TLS failure with its cause" authpriv.warning "event=server_unreachable" \
+	"outcome=failure" "prog=ckinfo" 'request="listing softcards"' "cause=" \
+	"rv=CKR_DEVICE_ERROR"
+[[ "$LINE" == *' cause="unknown CA ('* ]] && ok "the cause names the certificate" ||
+	{ not_ok "the cause names the certificate"; echo "#   $LINE"; }
 in_syslog "LOGFACILITY local5" local5.info "event=initialize" "outcome=success" "prog=ckinfo"
 if grep -qE "^user\.err pkcs11wsop\[[0-9]+\]: ?C_Login \(session [0-9]+\): CKR_PIN_INCORRECT" \
 	"$syslog_out"; then
