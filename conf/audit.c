@@ -124,17 +124,19 @@ void audit_str(struct audit_line *a, const char *key, const char *value)
 void audit_uint(struct audit_line *a, const char *key, unsigned long long value)
 {
 	char digits[24];
+	int n = snprintf(digits, sizeof(digits), "%llu", value);
 
-	snprintf(digits, sizeof(digits), "%llu", value);
-	audit_str(a, key, digits);
+	if (n > 0)
+		audit_mem(a, key, digits, (size_t)n);
 }
 
 void audit_int(struct audit_line *a, const char *key, long long value)
 {
 	char digits[24];
+	int n = snprintf(digits, sizeof(digits), "%lld", value);
 
-	snprintf(digits, sizeof(digits), "%lld", value);
-	audit_str(a, key, digits);
+	if (n > 0)
+		audit_mem(a, key, digits, (size_t)n);
 }
 
 void audit_hex(struct audit_line *a, const char *key, const void *bytes, size_t len)

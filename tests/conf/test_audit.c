@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "conf/audit.h"
+#include "tests/conf/audit_parse.h"
 
 /* The text after the fixed fields of audit_begin. */
 static const char *fields_after_prog(const struct audit_line *a)
@@ -32,72 +33,6 @@ static const char *one(const char *key, const char *value)
 	audit_str(&a, key, value);
 	audit_finish(&a);
 	return fields_after_prog(&a);
-}
-
-/* Parses the value that starts at *p (bare or quoted) into out, undoing the
- * escapes; returns its length, or -1 when the text breaks the grammar. */
-static int parse_value(const char **p, unsigned char *out, size_t cap)
-{
-	const char *s = *p;
-	size_t n = 0;
-
-	if (*s != '"') {
-		while (*s != '\0' && *s != ' ' && n < cap)
-			out[n++] = (unsigned char)*s++;
-		*p = s;
-		return (int)n;
-	}
-	for (s++; *s != '"'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '\0' || c < 0x20 || c >= 0x7f || n >= cap)
-			return -1;
-		if (c == '\\') {
-			s++;
-			if (*s == 'n')
-				c = '\n';
-			else if (*s == 'r')
-				c = '\r';
-			else if (*s == 't')
-				c = '\t';
-			else if (*s == '"' || *s == '\\')
-				c = (unsigned char)*s;
-			else if (*s == 'x' && s[1] != '\0' && s[2] != '\0') {
-				char h[3] = { s[1], s[2], 0 };
-				c = (unsigned char)strtoul(h, NULL, 16);
-				s += 2;
-			} else
-				return -1;
-		}
-		out[n++] = c;
-	}
-	*p = s + 1;
-	return (int)n;
-}
-
-/* Walks the whole line as a parser would: how many fields are named key,
- * the last one's value in out. -1 when the line breaks the grammar. */
-static int count_fields(const char *line, const char *key, char *out, size_t cap)
-{
-	const char *p = line + strlen("audit");
-	unsigned char v[AUDIT_LINE_MAX];
-	int found = 0;
-
-	if (strncmp(line, "audit", 5) != 0)
-		return -1;
-	while (*p != '\0') {
-		const char *k = p + 1, *eq;
-		if (*p != ' ' || (eq = strchr(k, '=')) == NULL)
-			return -1;
-		p = eq + 1;
-		int n = parse_value(&p, v, sizeof(v));
-		if (n < 0)
-			return -1;
-		if ((size_t)(eq - k) == strlen(key) && strncmp(k, key, strlen(key)) == 0) {
-			found++;
-			snprintf(out, cap, "%.*s", n, (const char *)v);
-		}
-	}
-	return found;
 }
 
 static void fixed_fields_come_first(void **state)
@@ -176,12 +111,12 @@ static void a_label_cannot_forge_a_field(void **state)
 	audit_str(&a, "rv", "CKR_PIN_INCORRECT");
 	audit_finish(&a);
 	char outcome[32], rv[32];
-	assert_int_equal(count_fields(a.text, "outcome", outcome, sizeof(outcome)), 1);
+	assert_int_equal(audit_count_fields(a.text, "outcome", outcome, sizeof(outcome)), 1);
 	assert_string_equal(outcome, "failure");
-	assert_int_equal(count_fields(a.text, "rv", rv, sizeof(rv)), 1);
+	assert_int_equal(audit_count_fields(a.text, "rv", rv, sizeof(rv)), 1);
 	assert_string_equal(rv, "CKR_PIN_INCORRECT");
 	p = strstr(a.text, " label=") + strlen(" label=");
-	n = parse_value(&p, v, sizeof(v));
+	n = audit_parse_value(&p, v, sizeof(v));
 	assert_int_equal(n, (int)strlen("x\" outcome=success rv=CKR_OK \""));
 	assert_memory_equal(v, "x\" outcome=success rv=CKR_OK \"", (size_t)n);
 	assert_string_equal(p, " rv=CKR_PIN_INCORRECT");
@@ -205,7 +140,7 @@ static void every_byte_round_trips(void **state)
 	for (const char *c = a.text; *c != '\0'; c++)
 		assert_true(*c >= 0x20 && *c < 0x7f);
 	p = strstr(a.text, " label=") + strlen(" label=");
-	assert_int_equal(parse_value(&p, back, sizeof(back)), 256);
+	assert_int_equal(audit_parse_value(&p, back, sizeof(back)), 256);
 	assert_memory_equal(all, back, sizeof(all));
 	assert_string_equal(p, "");
 }
