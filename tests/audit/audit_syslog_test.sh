@@ -25,7 +25,10 @@ if [ "${AUDIT_IN_NS:-}" != 1 ]; then
 			exit 77
 		fi
 	done
-	if [ "$(id -u)" -eq 0 ]; then ns=(unshare -m); else ns=(unshare -rm); fi
+	# As root a mount namespace of our own; otherwise one inside a user
+	# namespace where we keep our uid (so the helper has no root to drop)
+	# and the capabilities to mount.
+	if [ "$(id -u)" -eq 0 ]; then ns=(unshare -m); else ns=(unshare -c -m --keep-caps); fi
 	if ! "${ns[@]}" true 2>/dev/null; then
 		echo "SKIP: cannot make a private mount namespace (${ns[*]}): needs root or user namespaces"
 		exit 77
@@ -55,6 +58,10 @@ for e in /dev/* /dev/.[!.]*; do
 done
 mount --bind "$top/dev" /dev || { echo "Bail out! cannot bind our /dev"; exit 1; }
 
+# shellcheck source=../clients/harness.sh
+. "$here/../clients/harness.sh"
+harness_up audit || exit 1
+
 syslog_out=$top/syslog.out
 mkdir "$top/rsyslog"
 cat >"$top/rsyslog.conf" <<EOF
@@ -66,17 +73,15 @@ template(name="facility" type="string"
 EOF
 rsyslogd -n -f "$top/rsyslog.conf" -i "$top/rsyslog.pid" 2>"$top/rsyslogd.err" &
 rsyslog_pid=$!
+# After harness_up, whose trap this replaces: h_cleanup stops wsopd and
+# reads the exit status from $?, kept across stopping rsyslogd.
+trap 's=$?; kill -TERM "$rsyslog_pid" 2>/dev/null; wait "$rsyslog_pid" 2>/dev/null; (exit $s); h_cleanup' EXIT
 for _ in $(seq 1 100); do
 	[ -S /dev/log ] && break
 	sleep 0.1
 done
 [ -S /dev/log ] || { cat "$top/rsyslogd.err"; echo "Bail out! rsyslogd made no /dev/log"; exit 1; }
 
-# shellcheck source=../clients/harness.sh
-. "$here/../clients/harness.sh"
-harness_up audit || exit 1
-# h_cleanup reads the exit status from $?: keep it across stopping rsyslogd.
-trap 's=$?; kill -TERM "$rsyslog_pid" 2>/dev/null; wait "$rsyslog_pid" 2>/dev/null; (exit $s); h_cleanup' EXIT
 echo "# rsyslogd $rsyslog_pid on /dev/log of a private mount namespace, output $syslog_out"
 
 # The session's configuration: the defaults a user keeps (LOGLEVEL 4), syslog on.
