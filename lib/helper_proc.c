@@ -36,6 +36,7 @@
 #include "build_config.h"
 #include "conf/log.h"
 #include "ipc/channel.h"
+#include "lib/helper_audit.h"
 
 /* The two descriptors the child gets are moved at or above this before
  * the spawn, so that its dup2 onto 0..3 cannot clobber one with the other
@@ -132,6 +133,7 @@ static long mono_ms(void)
 static void log_exit(pid_t pid, int status, const char *error)
 {
 	const char *sep = error[0] ? ": " : "";
+	helper_audit_ended(pid, status, error);
 	if (error[0] != '\0' && WIFEXITED(status)) {
 		wlog(WLOG_DEBUG, "helper %d exited with status %d", (int)pid, WEXITSTATUS(status));
 		return;
@@ -377,6 +379,7 @@ int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
 	hp->chan = sv[0];
 	wlog(WLOG_DEBUG, "started helper %s as pid %d", path, (int)pid);
 	rc = await_ready(hp, timeout_ms);
+	helper_audit_started(pid, path, rc, hp->error);
 	if (rc) {
 		if (rc == -ETIMEDOUT || rc == -EPROTO)
 			helper_proc_kill(hp);

@@ -23,6 +23,8 @@
  *    (woken by a pidfd the moment it exits, so a C_Finalize pays no sleep),
  *    then SIGKILL. It logs how it ended when it did not exit 0, and is
  *    idempotent (pid 0 afterwards, so a recycled pid is never signalled).
+ *    Every start and every end, clean or not, is also an audit line
+ *    (lib/helper_audit.h).
  */
 #ifndef PKCS11WSOP_LIB_HELPER_PROC_H
 #define PKCS11WSOP_LIB_HELPER_PROC_H

@@ -35,6 +35,8 @@ struct conn {
 	char client_id[TLS_CLIENT_ID_LEN + 1];
 	uint8_t client_fp[TLS_CLIENT_FP_LEN];
 	char cn[TLS_CN_MAX];
+	char subject[TLS_SUBJECT_MAX];
+	char serial[TLS_SERIAL_MAX];
 	uint8_t *buf;
 	size_t len;
 	size_t cap;
@@ -283,6 +285,8 @@ static bool handle(struct conn *c, struct http_message *msg)
 	req.http = msg;
 	req.client_id = c->client_id;
 	req.client_cn = c->cn;
+	req.client_subject = c->subject;
+	req.client_serial = c->serial;
 	memcpy(req.client_fp, c->client_fp, sizeof(req.client_fp));
 
 	while (sem_wait(c->env->slots) != 0 && errno == EINTR)
@@ -456,6 +460,7 @@ void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t ac
 	else if (c.ssl != NULL && !verified)
 		wlog(WLOG_WARNING, "refused %s: no client certificate after the handshake", peer);
 	if (verified) {
+		tls_client_names(c.ssl, c.subject, c.serial);
 		wlog(WLOG_DEBUG, "TLS connection from %s (cn=%s, %s)", peer, c.cn,
 		     SSL_get_version(c.ssl));
 		if (admit == CONN_SERVE) {

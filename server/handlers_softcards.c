@@ -95,8 +95,10 @@ void handle_softcard_create(struct app *app, const struct wsop_request *req,
 	}
 	reply_softcard(app, req, &row, 201, resp);
 	txn_commit(app, req, resp);
-	if (resp->status == 201)
+	if (resp->status == 201) {
+		snprintf(resp->softcard, sizeof(resp->softcard), "%s", row.id);
 		wlog(WLOG_INFO, "softcard %s created (name %s)", row.id, row.name);
+	}
 }
 
 void handle_softcard_get(struct app *app, const struct wsop_request *req,

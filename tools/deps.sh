@@ -24,8 +24,10 @@ if [ "${1:-}" = "--tests" ]; then
 	# the bench peers for the bench-compare-smoke test. bubblewrap: the
 	# confined-container test; systemd: systemd-analyze for the wsopd unit's
 	# test; apparmor: apparmor_parser for the helper's profile (tests/deploy).
+	# rsyslog: the syslog daemon the audit trail's test starts on a /dev/log
+	# of its own (tests/audit), never the machine's.
 	packages+=(valgrind strace softhsm2 opensc gnutls-bin python3-pykcs11 openjdk-17-jdk-headless
-		bubblewrap systemd apparmor)
+		bubblewrap systemd apparmor rsyslog)
 	packages+=("${bench_packages[@]}")
 elif [ "${1:-}" = "--bench" ]; then
 	packages+=("${bench_packages[@]}")
