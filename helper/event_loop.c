@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipc/mono_clock.h"
 #include "conf/log.h"
 #include "helper/reply.h"
 #include "helper/server_socket.h"
@@ -54,14 +55,6 @@ struct loop {
 	uint8_t frame[CHAN_MAX_FRAME];
 	uint8_t data[CHAN_MAX_PAYLOAD];
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void check_sent(struct loop *lp, int rc)
 {
@@ -169,7 +162,7 @@ static void drive_read(struct loop *lp, struct conn *c)
 		return;
 	case TLS_STEP_WANT_READ:
 	case TLS_STEP_WANT_WRITE:
-		if (c->has_deadline && now_ms() >= c->deadline_ms) {
+		if (c->has_deadline && mono_ms() >= c->deadline_ms) {
 			check_sent(lp, reply_error(lp->chan, c->op_id, c->handle, CHAN_E_TIMEOUT,
 			                           "no data from the server in time"));
 			op_clear(c);
@@ -358,7 +351,7 @@ static void on_recv(struct loop *lp, const struct chan_frame *f)
 	c->op_id = f->id;
 	c->read_max = args.max_bytes;
 	c->has_deadline = true;
-	c->deadline_ms = now_ms() + args.timeout_ms;
+	c->deadline_ms = mono_ms() + args.timeout_ms;
 	drive(lp, c);
 }
 
@@ -432,7 +425,7 @@ static int read_channel(struct loop *lp)
 /* Milliseconds until the nearest RECV deadline, or -1 for none. */
 static int poll_timeout(const struct loop *lp)
 {
-	int64_t now = now_ms();
+	int64_t now = mono_ms();
 	int64_t best = -1;
 
 	for (size_t i = 0; i < EVENT_LOOP_MAX_CONNS; i++) {
@@ -476,7 +469,7 @@ static int round_once(struct loop *lp)
 		return errno == EINTR ? 1 : -1;
 	for (nfds_t i = 1; i < n; i++) {
 		struct conn *c = owner[i];
-		if (pfd[i].revents != 0 || (c->has_deadline && now_ms() >= c->deadline_ms))
+		if (pfd[i].revents != 0 || (c->has_deadline && mono_ms() >= c->deadline_ms))
 			drive(lp, c);
 	}
 	if (lp->failed)

@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ipc/mono_clock.h"
 #include "conf/log.h"
 #include "lib/backend_priv.h"
 
@@ -73,7 +74,7 @@ static void pconn_free(struct pconn *pc)
 
 bool backend_wait_changed(struct backend *be, int64_t deadline_ms)
 {
-	if (chan_mux_now_ms() >= deadline_ms)
+	if (mono_ms() >= deadline_ms)
 		return false;
 	struct timespec ts = { (time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000 };
 	pthread_cond_timedwait(&be->changed, &be->lock, &ts);

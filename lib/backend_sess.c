@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conf/log.h"
+#include "ipc/mono_clock.h"
 #include "lib/backend_priv.h"
 
 static int sess_start(struct backend *be, int timeout_ms, struct hsess **out)
@@ -31,7 +32,7 @@ static int sess_start(struct backend *be, int timeout_ms, struct hsess **out)
 
 int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out)
 {
-	int64_t deadline_ms = chan_mux_now_ms() + timeout_ms;
+	int64_t deadline_ms = mono_ms() + timeout_ms;
 	pthread_mutex_lock(&be->lock);
 	/* Threads arriving while a helper starts wait for that one instead of
 	 * each starting their own, but never past their own deadline. */

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipc/mono_clock.h"
 #include "conf/log.h"
 
 struct waiter {
@@ -65,13 +66,6 @@ struct chan_mux {
 #define HUNG_MS        500
 #define PROBE_RETRY_MS 10
 
-int64_t chan_mux_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int monotonic_cond_init(pthread_cond_t *cv)
 {
 	pthread_condattr_t ca;
@@ -95,7 +89,7 @@ int chan_mux_new(int fd, struct chan_mux **out)
 	pthread_mutex_init(&m->mu, NULL);
 	m->fd = fd;
 	m->next_id = 1;
-	m->last_rx_ms = chan_mux_now_ms();
+	m->last_rx_ms = mono_ms();
 	*out = m;
 	return 0;
 }
@@ -216,7 +210,7 @@ static uint32_t new_id_locked(struct chan_mux *m)
 
 static int wait_ms_until(int64_t deadline_ms)
 {
-	int64_t left = deadline_ms - chan_mux_now_ms();
+	int64_t left = deadline_ms - mono_ms();
 	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
@@ -246,7 +240,7 @@ static void timed_wait_locked(struct chan_mux *m, pthread_cond_t *cv, int64_t de
 static int send_locked(struct chan_mux *m, struct chan_frame *f, int fd, int64_t deadline_ms)
 {
 	while (m->sending && !m->dead) {
-		if (chan_mux_now_ms() >= deadline_ms)
+		if (mono_ms() >= deadline_ms)
 			return -ETIMEDOUT;
 		timed_wait_locked(m, &m->cv, deadline_ms);
 	}
@@ -254,9 +248,9 @@ static int send_locked(struct chan_mux *m, struct chan_frame *f, int fd, int64_t
 		return -EPIPE;
 	m->sending = true;
 	pthread_mutex_unlock(&m->mu);
-	int64_t t0 = chan_mux_now_ms();
+	int64_t t0 = mono_ms();
 	int rc = chan_send(m->fd, f, fd, wait_ms_until(deadline_ms));
-	int64_t waited = chan_mux_now_ms() - t0;
+	int64_t waited = mono_ms() - t0;
 	pthread_mutex_lock(&m->mu);
 	m->sending = false;
 	pthread_cond_broadcast(&m->cv);
@@ -275,7 +269,7 @@ int chan_mux_post(struct chan_mux *m, struct chan_frame *f, int timeout_ms)
 		return -EINVAL;
 	pthread_mutex_lock(&m->mu);
 	f->id = new_id_locked(m);
-	int rc = send_locked(m, f, -1, chan_mux_now_ms() + timeout_ms);
+	int rc = send_locked(m, f, -1, mono_ms() + timeout_ms);
 	pthread_mutex_unlock(&m->mu);
 	return rc;
 }
@@ -313,7 +307,7 @@ static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms, bool alone
 		rc = chan_recv(m->fd, rbuf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, wait_ms);
 	pthread_mutex_lock(&m->mu);
 	if (rc >= 0) {
-		m->last_rx_ms = chan_mux_now_ms();
+		m->last_rx_ms = mono_ms();
 		m->probe_pending = false;
 	}
 	if (rc == -ETIMEDOUT || rc == -EINTR) {
@@ -400,7 +394,7 @@ static int wait_answer_locked(struct chan_mux *m, struct waiter *me, int64_t dea
 			rc = -ECONNABORTED;
 			break;
 		}
-		int64_t now = chan_mux_now_ms();
+		int64_t now = mono_ms();
 		if (now >= deadline_ms) {
 			if (m->probe_pending && now - m->probe_ms >= HUNG_MS)
 				hung_locked(m);

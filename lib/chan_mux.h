@@ -16,7 +16,7 @@
  * Contract:
  *  - chan_mux_call() sends req (id filled in here) with fd attached (CONNECT
  *    only, else -1) and waits until deadline_ms (CLOCK_MONOTONIC ms, see
- *    chan_mux_now_ms) for the answer, which is copied into the caller's
+ *    mono_ms, ipc/mono_clock.h) for the answer, which is copied into the caller's
  *    buffer buf (CHAN_MAX_FRAME bytes) with *ans pointing into it.
  *    Returns 0, -ETIMEDOUT, -EPIPE (the channel is dead and req never
  *    reached the helper), -ECONNABORTED (req was sent, then the channel
@@ -69,7 +69,5 @@ bool chan_mux_dead(struct chan_mux *m);
 bool chan_mux_hung(struct chan_mux *m);
 /* Text of the channel-level ERROR that killed it, or "" (copied). */
 void chan_mux_death_text(struct chan_mux *m, char *out, size_t cap);
-
-int64_t chan_mux_now_ms(void);
 
 #endif

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipc/mono_clock.h"
 #include "build_config.h"
 #include "conf/log.h"
 #include "ipc/channel.h"
@@ -119,13 +120,6 @@ const char *helper_proc_path(void)
 	/* secure_getenv ignores the variable in AT_SECURE processes. */
 	const char *env = secure_getenv("PKCS11WSOP_HELPER");
 	return env && env[0] ? env : PKCS11WSOP_HELPER_PATH;
-}
-
-static long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A helper that said why it could not start was logged then, at ERROR; its

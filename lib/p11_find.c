@@ -213,23 +213,23 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, 
 		return rv;
 	P11_TRACE(hSession, "C_FindObjectsInit(count=%lu)", (unsigned long)ulCount);
 	if (pTemplate == NULL && ulCount > 0)
-		return p11_return("C_FindObjectsInit", hSession, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
 
 	struct p11_slot *slot;
 	struct p11_session_ops *ops;
 	rv = p11_session_take(hSession, &slot, NULL, &ops);
 	if (rv != CKR_OK)
-		return p11_return("C_FindObjectsInit", hSession, rv);
+		return p11_return(__func__, hSession, rv);
 	if (ops->find != NULL) {
 		p11_session_release(ops);
-		return p11_return("C_FindObjectsInit", hSession, CKR_OPERATION_ACTIVE);
+		return p11_return(__func__, hSession, CKR_OPERATION_ACTIVE);
 	}
 
 	struct p11_find_template tmpl;
 	rv = p11_find_template_init(&tmpl, pTemplate, ulCount);
 	if (rv != CKR_OK) {
 		p11_session_release(ops);
-		return p11_return("C_FindObjectsInit", hSession, rv);
+		return p11_return(__func__, hSession, rv);
 	}
 	struct p11_find_op *op = calloc(1, sizeof(*op));
 	rv = op == NULL ? CKR_HOST_MEMORY : search(slot, &tmpl, op);
@@ -239,7 +239,7 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, 
 	else
 		p11_find_op_free(op);
 	p11_session_release(ops);
-	return p11_return("C_FindObjectsInit", hSession, rv);
+	return p11_return(__func__, hSession, rv);
 }
 
 CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
@@ -255,7 +255,7 @@ CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
 	struct p11_session_ops *ops;
 	rv = p11_session_take(hSession, &slot, NULL, &ops);
 	if (rv != CKR_OK)
-		return p11_return("C_FindObjects", hSession, bad_args ? CKR_ARGUMENTS_BAD : rv);
+		return p11_return(__func__, hSession, bad_args ? CKR_ARGUMENTS_BAD : rv);
 	struct p11_find_op *op = ops->find;
 	if (bad_args) {
 		/* As for every multi-step operation: a failed call ends it. */
@@ -273,7 +273,7 @@ CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
 		*pulObjectCount = (CK_ULONG)n;
 	}
 	p11_session_release(ops);
-	return p11_return("C_FindObjects", hSession, rv);
+	return p11_return(__func__, hSession, rv);
 }
 
 CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
@@ -286,7 +286,7 @@ CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
 	struct p11_session_ops *ops;
 	rv = p11_session_take(hSession, &slot, NULL, &ops);
 	if (rv != CKR_OK)
-		return p11_return("C_FindObjectsFinal", hSession, rv);
+		return p11_return(__func__, hSession, rv);
 	if (ops->find == NULL) {
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	} else {
@@ -294,5 +294,5 @@ CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
 		ops->find = NULL;
 	}
 	p11_session_release(ops);
-	return p11_return("C_FindObjectsFinal", hSession, rv);
+	return p11_return(__func__, hSession, rv);
 }

@@ -31,7 +31,7 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved)
 	if (rv != CKR_OK)
 		return rv;
 	if (pReserved != NULL)
-		return p11_return("C_Finalize", 0, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
 	return p11_module_stop();
 }
 
@@ -42,7 +42,7 @@ CK_RV C_GetInfo(CK_INFO_PTR pInfo)
 		return rv;
 	P11_TRACE(0, "C_GetInfo()");
 	if (pInfo == NULL)
-		return p11_return("C_GetInfo", 0, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
 	memset(pInfo, 0, sizeof(*pInfo));
 	pInfo->cryptokiVersion.major = CRYPTOKI_VERSION_MAJOR;
 	pInfo->cryptokiVersion.minor = CRYPTOKI_VERSION_MINOR;

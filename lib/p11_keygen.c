@@ -164,7 +164,7 @@ CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 	          (unsigned long)ulCount);
 	if (pMechanism == NULL || phKey == NULL || (pTemplate == NULL && ulCount > 0)) {
 		p11_audit_generate_key(hSession, NULL, NULL, CK_INVALID_HANDLE, CKR_ARGUMENTS_BAD);
-		return p11_return("C_GenerateKey", hSession, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
 	}
 
 	struct p11_slot *slot = NULL;
@@ -185,10 +185,10 @@ CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 		rv = p11_template_generate_request(pMechanism, pTemplate, ulCount, &req);
 	if (rv != CKR_OK) {
 		p11_audit_generate_key(hSession, slot, NULL, CK_INVALID_HANDLE, rv);
-		return p11_return("C_GenerateKey", hSession, rv);
+		return p11_return(__func__, hSession, rv);
 	}
 	rv = generate(slot, &req, phKey);
 	p11_audit_generate_key(hSession, slot, &req, rv == CKR_OK ? *phKey : CK_INVALID_HANDLE, rv);
 	wsop_key_generate_req_free(&req);
-	return p11_return("C_GenerateKey", hSession, rv);
+	return p11_return(__func__, hSession, rv);
 }

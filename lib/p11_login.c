@@ -109,7 +109,7 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 		rv = check_user_type(userType);
 	if (rv != CKR_OK) {
 		p11_audit_login("login", hSession, slot, rv);
-		return p11_return("C_Login", hSession, rv);
+		return p11_return(__func__, hSession, rv);
 	}
 
 	p11_mutex_lock(slot->login_lock);
@@ -124,7 +124,7 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 		rv = activate(slot, pPin, ulPinLen);
 	p11_mutex_unlock(slot->login_lock);
 	p11_audit_login("login", hSession, slot, rv);
-	return p11_return("C_Login", hSession, rv);
+	return p11_return(__func__, hSession, rv);
 }
 
 CK_RV C_Logout(CK_SESSION_HANDLE hSession)
@@ -138,7 +138,7 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 	rv = p11_session_slot(hSession, &slot, NULL);
 	if (rv != CKR_OK) {
 		p11_audit_login("logout", hSession, NULL, rv);
-		return p11_return("C_Logout", hSession, rv);
+		return p11_return(__func__, hSession, rv);
 	}
 
 	p11_mutex_lock(slot->login_lock);
@@ -148,5 +148,5 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 	rv = logged_in ? p11_slot_deactivate(slot) : CKR_USER_NOT_LOGGED_IN;
 	p11_mutex_unlock(slot->login_lock);
 	p11_audit_login("logout", hSession, slot, rv);
-	return p11_return("C_Logout", hSession, rv);
+	return p11_return(__func__, hSession, rv);
 }

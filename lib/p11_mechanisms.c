@@ -41,17 +41,17 @@ CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList
 		return rv;
 	P11_TRACE(0, "C_GetMechanismList(slot=%lu)", (unsigned long)slotID);
 	if (pulCount == NULL)
-		return p11_return("C_GetMechanismList", 0, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
 	rv = slot_check(slotID);
 	if (rv != CKR_OK)
-		return p11_return("C_GetMechanismList", 0, rv);
+		return p11_return(__func__, 0, rv);
 	if (pMechanismList != NULL && *pulCount < MECHANISM_COUNT)
 		rv = CKR_BUFFER_TOO_SMALL;
 	else if (pMechanismList != NULL)
 		for (size_t i = 0; i < MECHANISM_COUNT; i++)
 			pMechanismList[i] = mechanisms[i].type;
 	*pulCount = MECHANISM_COUNT;
-	return p11_return("C_GetMechanismList", 0, rv);
+	return p11_return(__func__, 0, rv);
 }
 
 CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR pInfo)
@@ -62,10 +62,10 @@ CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM
 	P11_TRACE(0, "C_GetMechanismInfo(slot=%lu, mechanism=0x%lx)", (unsigned long)slotID,
 	          (unsigned long)type);
 	if (pInfo == NULL)
-		return p11_return("C_GetMechanismInfo", 0, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
 	rv = slot_check(slotID);
 	if (rv != CKR_OK)
-		return p11_return("C_GetMechanismInfo", 0, rv);
+		return p11_return(__func__, 0, rv);
 	for (size_t i = 0; i < MECHANISM_COUNT; i++) {
 		if (mechanisms[i].type == type) {
 			pInfo->ulMinKeySize = AES_KEY_MIN;
@@ -74,5 +74,5 @@ CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM
 			return CKR_OK;
 		}
 	}
-	return p11_return("C_GetMechanismInfo", 0, CKR_MECHANISM_INVALID);
+	return p11_return(__func__, 0, CKR_MECHANISM_INVALID);
 }

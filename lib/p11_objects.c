@@ -95,7 +95,7 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_
 	P11_TRACE(hSession, "C_CreateObject(count=%lu)", (unsigned long)ulCount);
 	if (phObject == NULL || (pTemplate == NULL && ulCount > 0)) {
 		p11_audit_create_object(hSession, NULL, NULL, CK_INVALID_HANDLE, CKR_ARGUMENTS_BAD);
-		return p11_return("C_CreateObject", hSession, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
 	}
 
 	struct p11_slot *slot = NULL;
@@ -106,13 +106,13 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_
 		rv = p11_template_create_request(pTemplate, ulCount, &req);
 	if (rv != CKR_OK) {
 		p11_audit_create_object(hSession, slot, NULL, CK_INVALID_HANDLE, rv);
-		return p11_return("C_CreateObject", hSession, rv);
+		return p11_return(__func__, hSession, rv);
 	}
 	rv = create(slot, &req, phObject);
 	p11_audit_create_object(hSession, slot, &req, rv == CKR_OK ? *phObject : CK_INVALID_HANDLE,
 	                        rv);
 	wsop_object_create_req_free(&req);
-	return p11_return("C_CreateObject", hSession, rv);
+	return p11_return(__func__, hSession, rv);
 }
 
 /* Deletes o on the server; 404 means it is gone already. */
@@ -152,14 +152,14 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 		rv = p11_objstore_get(slot, hObject, &o);
 	if (rv != CKR_OK) {
 		p11_audit_destroy_object(hSession, slot, hObject, NULL, rv);
-		return p11_return("C_DestroyObject", hSession, rv);
+		return p11_return(__func__, hSession, rv);
 	}
 	rv = delete_on_server(slot, &o);
 	p11_audit_destroy_object(hSession, slot, hObject, &o, rv);
 	p11_object_free(&o);
 	if (rv == CKR_OK || rv == CKR_OBJECT_HANDLE_INVALID)
 		p11_objstore_drop(hObject);
-	return p11_return("C_DestroyObject", hSession, rv);
+	return p11_return(__func__, hSession, rv);
 }
 
 CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
@@ -171,7 +171,7 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 	P11_TRACE(hSession, "C_GetAttributeValue(object=%lu, count=%lu)", (unsigned long)hObject,
 	          (unsigned long)ulCount);
 	if (pTemplate == NULL && ulCount > 0)
-		return p11_return("C_GetAttributeValue", hSession, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
 
 	struct p11_slot *slot = NULL;
 	rv = p11_session_slot(hSession, &slot, NULL);
@@ -189,7 +189,7 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 	if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
 	    rv == CKR_BUFFER_TOO_SMALL)
 		return rv;
-	return p11_return("C_GetAttributeValue", hSession, rv);
+	return p11_return(__func__, hSession, rv);
 }
 
 /* C_GetObjectSize: a key's size would speak of a secret, so keys answer

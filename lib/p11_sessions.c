@@ -181,16 +181,16 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 	P11_TRACE(0, "C_OpenSession(slot=%lu, flags=0x%lx)", (unsigned long)slotID,
 	          (unsigned long)flags);
 	if (phSession == NULL)
-		return p11_return("C_OpenSession", 0, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
 	if ((flags & CKF_SERIAL_SESSION) == 0)
-		return p11_return("C_OpenSession", 0, CKR_SESSION_PARALLEL_NOT_SUPPORTED);
+		return p11_return(__func__, 0, CKR_SESSION_PARALLEL_NOT_SUPPORTED);
 
 	rv = p11_slot_learn(slotID);
 	if (rv != CKR_OK)
-		return p11_return("C_OpenSession", 0, rv);
+		return p11_return(__func__, 0, rv);
 	struct p11_session *s = session_new();
 	if (s == NULL)
-		return p11_return("C_OpenSession", 0, CKR_HOST_MEMORY);
+		return p11_return(__func__, 0, CKR_HOST_MEMORY);
 
 	p11_table_lock();
 	struct p11_slot *slot = p11_slot_find_locked(slotID, false);
@@ -214,7 +214,7 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 	session_free(s);
 	if (rv == CKR_OK)
 		P11_TRACE(*phSession, "C_OpenSession: opened");
-	return p11_return("C_OpenSession", 0, rv);
+	return p11_return(__func__, 0, rv);
 }
 
 CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
@@ -234,7 +234,7 @@ CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
 	}
 	p11_table_unlock();
 	if (slot == NULL)
-		return p11_return("C_CloseSession", hSession, CKR_SESSION_HANDLE_INVALID);
+		return p11_return(__func__, hSession, CKR_SESSION_HANDLE_INVALID);
 	if (last)
 		logout_if_idle(slot);
 	return CKR_OK;
@@ -248,7 +248,7 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 	P11_TRACE(0, "C_CloseAllSessions(slot=%lu)", (unsigned long)slotID);
 	rv = p11_slot_learn(slotID);
 	if (rv != CKR_OK)
-		return p11_return("C_CloseAllSessions", 0, rv);
+		return p11_return(__func__, 0, rv);
 
 	bool last = false;
 	p11_table_lock();
@@ -262,7 +262,7 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 	}
 	p11_table_unlock();
 	if (slot == NULL)
-		return p11_return("C_CloseAllSessions", 0, CKR_SLOT_ID_INVALID);
+		return p11_return(__func__, 0, CKR_SLOT_ID_INVALID);
 	if (last)
 		logout_if_idle(slot);
 	return CKR_OK;
@@ -275,7 +275,7 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 		return rv;
 	P11_TRACE(hSession, "C_GetSessionInfo()");
 	if (pInfo == NULL)
-		return p11_return("C_GetSessionInfo", hSession, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
 
 	p11_table_lock();
 	const struct p11_session *s = find_locked(hSession);
@@ -291,6 +291,6 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 	}
 	p11_table_unlock();
 	if (s == NULL)
-		return p11_return("C_GetSessionInfo", hSession, CKR_SESSION_HANDLE_INVALID);
+		return p11_return(__func__, hSession, CKR_SESSION_HANDLE_INVALID);
 	return CKR_OK;
 }

@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ipc/mono_clock.h"
 #include "ipc/grow.h"
 #include "build_config.h"
 #include "lib/chan_mux.h"
@@ -129,8 +130,7 @@ void p11_slot_note_lockout_locked(struct p11_slot *slot, const struct wsop_softc
 {
 	slot->login_failures = card->login_failures;
 	slot->login_limit = card->login_limit;
-	slot->locked_until_ms =
-	    card->locked_for > 0 ? chan_mux_now_ms() + card->locked_for * 1000 : 0;
+	slot->locked_until_ms = card->locked_for > 0 ? mono_ms() + card->locked_for * 1000 : 0;
 }
 
 /* CKF_USER_PIN_* from the server's count as last seen: one more wrong
@@ -143,7 +143,7 @@ static CK_FLAGS pin_flags(const struct p11_slot *s)
 		f |= CKF_USER_PIN_COUNT_LOW;
 	if (s->login_limit <= 0)
 		return f;
-	if (s->login_failures >= s->login_limit && s->locked_until_ms > chan_mux_now_ms())
+	if (s->login_failures >= s->login_limit && s->locked_until_ms > mono_ms())
 		f |= CKF_USER_PIN_LOCKED;
 	else if (s->login_failures >= s->login_limit - 1)
 		f |= CKF_USER_PIN_FINAL_TRY;
@@ -245,7 +245,7 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 	P11_TRACE(0, "C_GetSlotList(tokenPresent=%u, list=%s)", (unsigned)tokenPresent,
 	          pSlotList == NULL ? "NULL" : "buffer");
 	if (pulCount == NULL)
-		return p11_return("C_GetSlotList", 0, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
 
 	/* The count call refreshes; the list call that follows it answers
 	 * from the same table, so the two agree. */
@@ -255,7 +255,7 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 	if (need) {
 		rv = refresh();
 		if (rv != CKR_OK)
-			return p11_return("C_GetSlotList", 0, rv);
+			return p11_return(__func__, 0, rv);
 	}
 
 	/* Every listed slot has its token: tokenPresent changes nothing. */
@@ -274,7 +274,7 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 	}
 	*pulCount = present;
 	p11_table_unlock();
-	return p11_return("C_GetSlotList", 0, rv);
+	return p11_return(__func__, 0, rv);
 }
 
 CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
@@ -284,10 +284,10 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 		return rv;
 	P11_TRACE(0, "C_GetSlotInfo(slot=%lu)", (unsigned long)slotID);
 	if (pInfo == NULL)
-		return p11_return("C_GetSlotInfo", 0, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
 	rv = p11_slot_learn(slotID);
 	if (rv != CKR_OK)
-		return p11_return("C_GetSlotInfo", 0, rv);
+		return p11_return(__func__, 0, rv);
 
 	char desc[WSOP_NAME_MAX + 32];
 	p11_table_lock();
@@ -296,7 +296,7 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 		snprintf(desc, sizeof(desc), "WSOP softcard %s", s->name);
 	p11_table_unlock();
 	if (s == NULL)
-		return p11_return("C_GetSlotInfo", 0, CKR_SLOT_ID_INVALID);
+		return p11_return(__func__, 0, CKR_SLOT_ID_INVALID);
 
 	memset(pInfo, 0, sizeof(*pInfo));
 	p11_pad(pInfo->slotDescription, sizeof(pInfo->slotDescription), desc);
@@ -317,10 +317,10 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 		return rv;
 	P11_TRACE(0, "C_GetTokenInfo(slot=%lu)", (unsigned long)slotID);
 	if (pInfo == NULL)
-		return p11_return("C_GetTokenInfo", 0, CKR_ARGUMENTS_BAD);
+		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
 	rv = p11_slot_learn(slotID);
 	if (rv != CKR_OK)
-		return p11_return("C_GetTokenInfo", 0, rv);
+		return p11_return(__func__, 0, rv);
 
 	struct p11_slot copy;
 	p11_table_lock();
@@ -329,7 +329,7 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 		copy = *s;
 	p11_table_unlock();
 	if (s == NULL)
-		return p11_return("C_GetTokenInfo", 0, CKR_SLOT_ID_INVALID);
+		return p11_return(__func__, 0, CKR_SLOT_ID_INVALID);
 
 	char serial[17];
 	memcpy(serial, copy.softcard_id, 16);

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "ipc/mono_clock.h"
 #include "conf/log.h"
 #include "lib/busy_answer.h"
 #include "lib/tcp_connect.h"
@@ -116,7 +117,7 @@ static void from_error_frame(const struct chan_frame *f, struct attempt *a)
 
 static int64_t left_ms(const struct bconn *bc)
 {
-	return bc->deadline_ms - chan_mux_now_ms();
+	return bc->deadline_ms - mono_ms();
 }
 
 static int close_wait_ms(const struct bconn *bc)
@@ -188,7 +189,7 @@ static unsigned choose_server(struct bconn *bc)
 		return 0;
 	bool aside_ended = false;
 	pthread_mutex_lock(&be->lock);
-	unsigned i = server_pick_choose(&be->pick, bc->avoid, chan_mux_now_ms(), &aside_ended);
+	unsigned i = server_pick_choose(&be->pick, bc->avoid, mono_ms(), &aside_ended);
 	pthread_mutex_unlock(&be->lock);
 	if (aside_ended)
 		wlog(WLOG_INFO, "%s:%u: its time set aside is over; trying it again",
@@ -379,8 +380,8 @@ static void note_failure(struct bconn *bc, const struct attempt *a, char *aside,
 	unsigned i = bc->pc->server;
 	if (a->server_fault) {
 		pthread_mutex_lock(&be->lock);
-		int64_t ms = server_pick_failed(&be->pick, i, (int64_t)be->cfg.retrydelay * 1000,
-		                                chan_mux_now_ms());
+		int64_t ms =
+		    server_pick_failed(&be->pick, i, (int64_t)be->cfg.retrydelay * 1000, mono_ms());
 		pthread_mutex_unlock(&be->lock);
 		char d[32];
 		delay_text(ms, d, sizeof(d));
@@ -418,7 +419,7 @@ static void next_attempt(struct bconn *bc, const char *what, const struct attemp
 	                : a->busy  ? busy_backoff_ms(bc)
 	                           : (int64_t)cfg->retrydelay * 1000;
 	if (cfg->n_servers > 1) {
-		int64_t now = chan_mux_now_ms();
+		int64_t now = mono_ms();
 		pthread_mutex_lock(&be->lock);
 		unsigned to = server_pick_choose(&be->pick, bc->avoid, now, NULL);
 		bool healthy = !server_pick_aside(&be->pick, to, now);
@@ -436,7 +437,7 @@ static void next_attempt(struct bconn *bc, const char *what, const struct attemp
 	     to_words, delay_words);
 	sleep_ms(delay);
 	bc->retries++;
-	bc->deadline_ms = chan_mux_now_ms() + (int64_t)cfg->timeout * 1000;
+	bc->deadline_ms = mono_ms() + (int64_t)cfg->timeout * 1000;
 }
 
 /* The last attempt failed with a: one ERROR line with the cause and why it
@@ -514,7 +515,7 @@ static int t_send_all(void *ctx, const uint8_t *data, size_t len)
 		return -ENOMEM;
 	memcpy(bc->req, data, len);
 	bc->req_len = len;
-	bc->deadline_ms = chan_mux_now_ms() + (int64_t)bc->be->cfg.timeout * 1000;
+	bc->deadline_ms = mono_ms() + (int64_t)bc->be->cfg.timeout * 1000;
 	bc->eof = false;
 	bc->pend = NULL;
 	bc->pend_len = 0;
@@ -623,7 +624,7 @@ static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 		.type = CHAN_T_RECV, .conn = pc->handle, .payload = args, .len = sizeof(args)
 	};
 	struct chan_frame ans;
-	int rc = chan_mux_call(pc->sess->mux, &req, -1, chan_mux_now_ms() + left, pc->fbuf, &ans);
+	int rc = chan_mux_call(pc->sess->mux, &req, -1, mono_ms() + left, pc->fbuf, &ans);
 	if (rc) {
 		struct attempt a = { .err = rc };
 		channel_failure(bc, rc, true, &a);

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ipc/mono_clock.h"
 #include "lib/chan_mux.h"
 
 static const char *cause(int err)
@@ -49,7 +50,7 @@ static int try_addr(const struct addrinfo *ai, int64_t deadline_ms, int *fd_out)
 	}
 	int err = errno;
 	while (err == EINPROGRESS || err == EINTR) {
-		int64_t left = deadline_ms - chan_mux_now_ms();
+		int64_t left = deadline_ms - mono_ms();
 		if (left <= 0) {
 			err = ETIMEDOUT;
 			break;

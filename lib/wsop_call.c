@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "ipc/mono_clock.h"
 #include "ipc/base64url.h"
 #include "ipc/wsop_crypto_bin.h"
 #include "ipc/wsop_names.h"
@@ -137,13 +138,6 @@ int wsop_idempotency_key_new(char out[WSOP_IDEMPOTENCY_KEY_LEN + 1])
 	return rc ? -EIO : 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Makes room for at least RBUF_READ_MIN more received bytes (or up to
  * RBUF_MAX), doubling. The old block is wiped since it may hold answer
  * data. */
@@ -184,7 +178,7 @@ static void rbuf_consume(struct wsop_client *c, size_t n)
  * wait over, since each attempt has that time (lib/backend.h). */
 static int read_answer(struct wsop_client *c, struct http_message *answer)
 {
-	int64_t deadline = now_ms() + c->timeout_ms;
+	int64_t deadline = mono_ms() + c->timeout_ms;
 
 	for (;;) {
 		size_t consumed = 0;
@@ -200,7 +194,7 @@ static int read_answer(struct wsop_client *c, struct http_message *answer)
 		int rc = rbuf_grow(c);
 		if (rc)
 			return rc;
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		ssize_t got = c->transport.recv_some(c->transport.ctx, c->rbuf + c->rlen,
@@ -209,7 +203,7 @@ static int read_answer(struct wsop_client *c, struct http_message *answer)
 			/* The request was sent again: its answer starts over. */
 			OPENSSL_cleanse(c->rbuf, c->rlen);
 			c->rlen = 0;
-			deadline = now_ms() + c->timeout_ms;
+			deadline = mono_ms() + c->timeout_ms;
 			continue;
 		}
 		if (got == 0)

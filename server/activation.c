@@ -1,5 +1,6 @@
 /* Activations, key cache and slow-down; see activation.h. */
 #include "server/activation.h"
+#include "ipc/mono_clock.h"
 #include "server/key_index.h"
 
 #include <errno.h>
@@ -74,14 +75,6 @@ struct activation {
 	bool sweeper_started, stopping;
 };
 
-static int64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
-
 static void copy_id(char *dst, size_t cap, const char *src)
 {
 	size_t n = strnlen(src, cap - 1);
@@ -139,7 +132,7 @@ static struct live **find_live_hash(struct softcard_entry *sc, const uint8_t *ha
 static void sweep_locked(struct activation *act)
 {
 	int64_t wall = (int64_t)time(NULL);
-	int64_t mono = mono_now();
+	int64_t mono = (mono_ms() / 1000);
 
 	for (struct softcard_entry **sp = &act->cards; *sp != NULL;) {
 		struct softcard_entry *sc = *sp;
@@ -303,7 +296,7 @@ static int add_live_locked(struct activation *act, const uint8_t hash[SHA256_DIG
 	memcpy(l->id, c->id, sizeof(l->id));
 	memcpy(l->client_fp, c->client_fp, sizeof(l->client_fp));
 	l->expires = c->expires;
-	l->last_used = mono_now();
+	l->last_used = (mono_ms() / 1000);
 	l->next = sc->lives;
 	sc->lives = l;
 	act->live_count++;
@@ -361,7 +354,7 @@ static bool lookup_locked(struct activation *act, const uint8_t *hash, const cha
 	if (l == NULL || CRYPTO_memcmp(l->client_fp, client_fp, ACT_TOKEN_FP_LEN) != 0 ||
 	    (int64_t)time(NULL) >= l->expires)
 		return false;
-	l->last_used = mono_now();
+	l->last_used = (mono_ms() / 1000);
 	if (kek != NULL)
 		memcpy(kek, &sc->kek, sizeof(*kek));
 	if (id != NULL)

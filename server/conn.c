@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
+#include "ipc/mono_clock.h"
 #include "conf/log.h"
 #include "ipc/http.h"
 #include "server/reply.h"
@@ -42,14 +43,6 @@ struct conn {
 	size_t cap;
 };
 
-int64_t conn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(unsigned ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
@@ -64,7 +57,7 @@ static bool stop_requested(const struct conn *c)
 }
 
 /* Waits until the socket is ready for events, at the latest until the
- * deadline (conn_now_ms() time): 1 ready, -ETIMEDOUT, -ECANCELED (server
+ * deadline (mono_ms() time): 1 ready, -ETIMEDOUT, -ECANCELED (server
  * stopping, only when watch_stop), -errno. */
 static int wait_fd(const struct conn *c, short events, int64_t deadline, bool watch_stop)
 {
@@ -74,7 +67,7 @@ static int wait_fd(const struct conn *c, short events, int64_t deadline, bool wa
 	};
 
 	for (;;) {
-		int64_t left = deadline - conn_now_ms();
+		int64_t left = deadline - mono_ms();
 		int r;
 
 		if (left <= 0)
@@ -162,7 +155,7 @@ static int read_some(struct conn *c, int64_t deadline, bool watch_stop)
 /* Writes all of data within CONN_REQUEST_TIMEOUT_MS: 0 or negative errno. */
 static int write_all(struct conn *c, const uint8_t *data, size_t len)
 {
-	int64_t deadline = conn_now_ms() + CONN_REQUEST_TIMEOUT_MS;
+	int64_t deadline = mono_ms() + CONN_REQUEST_TIMEOUT_MS;
 	int r;
 
 	if (len > INT32_MAX)
@@ -208,7 +201,7 @@ static int send_response(struct conn *c, const struct wsop_response *resp, bool 
 static void drain(struct conn *c)
 {
 	uint8_t scratch[4096];
-	int64_t end = conn_now_ms() + DRAIN_TIMEOUT_MS;
+	int64_t end = mono_ms() + DRAIN_TIMEOUT_MS;
 	size_t total = 0;
 
 	(void)SSL_shutdown(c->ssl);
@@ -263,7 +256,7 @@ static void consume(struct conn *c, size_t used)
 static void log_exchange(const struct conn *c, const struct http_message *msg,
                          const struct wsop_response *resp, int64_t start)
 {
-	double ms = (double)(conn_now_ms() - start);
+	double ms = (double)(mono_ms() - start);
 
 	wlog(WLOG_INFO, "%s %s %d cn=%s peer=%s %.0f ms", msg->method, msg->target, resp->status,
 	     c->cn, c->peer, ms);
@@ -277,7 +270,7 @@ static bool handle(struct conn *c, struct http_message *msg)
 {
 	struct wsop_request req = { 0 };
 	struct wsop_response resp;
-	int64_t start = conn_now_ms();
+	int64_t start = mono_ms();
 	bool keep;
 	int r;
 
@@ -335,7 +328,7 @@ static void request_loop(struct conn *c)
 {
 	struct http_message msg;
 	int64_t request_start = 0;
-	int64_t idle_since = conn_now_ms();
+	int64_t idle_since = mono_ms();
 	size_t used = 0;
 	int r;
 
@@ -355,7 +348,7 @@ static void request_loop(struct conn *c)
 				consume(c, used);
 				if (!keep)
 					return;
-				request_start = idle_since = conn_now_ms();
+				request_start = idle_since = mono_ms();
 				continue;
 			}
 		}
@@ -374,7 +367,7 @@ static void request_loop(struct conn *c)
 					return;
 				}
 			}
-			request_start = conn_now_ms();
+			request_start = mono_ms();
 		}
 		r = read_some(c, request_deadline(c, request_start), false);
 		if (r > 0)
@@ -426,7 +419,7 @@ static void refuse_busy(struct conn *c)
 	reply_error(&resp, WSOP_E_BUSY, "too many clients, try again later");
 	/* The request may already sit in the read-ahead buffer. */
 	if ((SSL_has_pending(c->ssl) == 1 ||
-	     wait_fd(c, POLLIN, conn_now_ms() + BUSY_TIMEOUT_MS, true) == 1) &&
+	     wait_fd(c, POLLIN, mono_ms() + BUSY_TIMEOUT_MS, true) == 1) &&
 	    send_response(c, &resp, false) == 0)
 		drain(c);
 	reply_free(&resp);

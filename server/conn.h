@@ -70,11 +70,8 @@ struct conn_env {
 };
 
 /* fd: a connected, non-blocking socket accepted at accepted_ms
- * (conn_now_ms()); arg is passed to env->handshake_done. */
+ * (mono_ms()); arg is passed to env->handshake_done. */
 void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t accepted_ms,
                 void *arg);
-
-/* Monotonic milliseconds, the clock of every deadline above. */
-int64_t conn_now_ms(void);
 
 #endif

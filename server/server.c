@@ -16,6 +16,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ipc/mono_clock.h"
 #include "conf/log.h"
 #include "server/conn.h"
 #include "server/gate.h"
@@ -188,7 +189,7 @@ static void refuse_waiting(struct conn_job *job, bool waited)
  * and closes those whose handshake deadline has passed while waiting. */
 static void admit_waiting(struct server *srv)
 {
-	int64_t now = conn_now_ms();
+	int64_t now = mono_ms();
 	unsigned kept = 0;
 
 	for (unsigned i = 0; i < srv->waiting_count; i++) {
@@ -231,9 +232,8 @@ static bool accept_one(struct server *srv, int listen_fd)
 		close(fd);
 		return false;
 	}
-	*job = (struct conn_job){
-		.srv = srv, .fd = fd, .gate_index = -1, .accepted_ms = conn_now_ms()
-	};
+	*job =
+	    (struct conn_job){ .srv = srv, .fd = fd, .gate_index = -1, .accepted_ms = mono_ms() };
 	memcpy(job->peer, peer, sizeof(job->peer));
 	gate_source_of((const struct sockaddr *)&ss, len, &job->src);
 	if (admit(srv, job))
@@ -256,7 +256,7 @@ static int poll_timeout(const struct server *srv)
 
 	if (srv->waiting_count == 0)
 		return -1;
-	left = srv->waiting[0]->accepted_ms + srv->env.handshake_ms - conn_now_ms();
+	left = srv->waiting[0]->accepted_ms + srv->env.handshake_ms - mono_ms();
 	return left < 0 ? 0 : (int)left;
 }
 

@@ -7,6 +7,7 @@
  */
 #include "tools/direct_tls.h"
 
+#include "ipc/mono_clock.h"
 #include "lib/wsop_transport.h"
 
 #include <arpa/inet.h>
@@ -40,14 +41,6 @@ struct direct_tls {
 	char where[128]; /* "host:port", for messages */
 	char error[DIRECT_TLS_ERROR_MAX];
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_error(struct direct_tls *conn, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -102,7 +95,7 @@ static void append_hint(struct direct_tls *conn, const char *hint)
 static int wait_fd(int fd, short events, long long deadline)
 {
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - mono_ms();
 		struct pollfd p = { .fd = fd, .events = events };
 		int r;
 
@@ -311,7 +304,7 @@ int direct_tls_connect(const struct direct_tls_config *cfg, struct direct_tls **
 	conn->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
 	snprintf(conn->where, sizeof(conn->where), strchr(cfg->host, ':') ? "[%s]:%s" : "%s:%s",
 	         cfg->host, cfg->port);
-	deadline = now_ms() + conn->timeout_ms;
+	deadline = mono_ms() + conn->timeout_ms;
 
 	ERR_clear_error();
 	rc = make_ctx(conn, cfg);
@@ -356,7 +349,7 @@ int direct_tls_send_all(struct direct_tls *conn, const uint8_t *data, size_t len
 
 	if (conn == NULL || (data == NULL && len > 0))
 		return -EINVAL;
-	deadline = now_ms() + conn->timeout_ms;
+	deadline = mono_ms() + conn->timeout_ms;
 	while (off < len) {
 		size_t chunk = len - off > INT_MAX ? INT_MAX : len - off;
 		int r;
@@ -391,7 +384,7 @@ ssize_t direct_tls_recv_some(struct direct_tls *conn, uint8_t *buf, size_t cap, 
 
 	if (conn == NULL || buf == NULL || cap == 0)
 		return -EINVAL;
-	deadline = now_ms() + (timeout_ms >= 0 ? timeout_ms : conn->timeout_ms);
+	deadline = mono_ms() + (timeout_ms >= 0 ? timeout_ms : conn->timeout_ms);
 	for (;;) {
 		int r;
 

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "lib/chan_mux.h"
+#include "ipc/mono_clock.h"
 
 struct fixture {
 	int sv[2]; /* [0] the library's end, [1] the fake helper's */
@@ -78,8 +79,7 @@ static void *ping_thread(void *arg)
 	uint8_t *buf = malloc(CHAN_MAX_FRAME);
 	struct chan_frame req = { .type = CHAN_T_PING }, ans;
 	int64_t timeout_ms = p->timeout_ms != 0 ? p->timeout_ms : 10000;
-	p->rc =
-	    buf ? chan_mux_call(p->mux, &req, -1, chan_mux_now_ms() + timeout_ms, buf, &ans) : -1;
+	p->rc = buf ? chan_mux_call(p->mux, &req, -1, mono_ms() + timeout_ms, buf, &ans) : -1;
 	if (p->rc == 0)
 		p->type = ans.type;
 	free(buf);
@@ -129,7 +129,7 @@ static void no_answer_times_out_and_a_late_connected_is_closed(void **state)
 		                  .payload = (const uint8_t *)"localhost",
 		                  .len = 9 },
 	                  ans, f;
-	assert_int_equal(chan_mux_call(fx->mux, &req, sp[0], chan_mux_now_ms() + 100, buf, &ans),
+	assert_int_equal(chan_mux_call(fx->mux, &req, sp[0], mono_ms() + 100, buf, &ans),
 	                 -ETIMEDOUT);
 	int got_fd = -1;
 	assert_int_equal(helper_read(fx->sv[1], hbuf, &f, &got_fd), 0);
@@ -185,8 +185,7 @@ static void closed_channel_aborts_waiters_and_refuses_new_calls(void **state)
 	assert_int_equal(p.rc, -ECONNABORTED);
 	assert_true(chan_mux_dead(fx->mux));
 	struct chan_frame req = { .type = CHAN_T_PING }, ans;
-	assert_int_equal(chan_mux_call(fx->mux, &req, -1, chan_mux_now_ms() + 1000, buf, &ans),
-	                 -EPIPE);
+	assert_int_equal(chan_mux_call(fx->mux, &req, -1, mono_ms() + 1000, buf, &ans), -EPIPE);
 	free(buf);
 }
 
@@ -235,7 +234,7 @@ static void *call_thread(void *arg)
 		                  .len = c->len },
 	                  ans;
 	c->rc = buf && payload ? chan_mux_call(c->mux, &req, -1, c->deadline_ms, buf, &ans) : -1;
-	c->ended_ms = chan_mux_now_ms();
+	c->ended_ms = mono_ms();
 	free(payload);
 	free(buf);
 	return NULL;
@@ -244,7 +243,7 @@ static void *call_thread(void *arg)
 static void silent_helper_is_found_hung_within_the_deadline(void **state)
 {
 	struct fixture *fx = *state;
-	int64_t t0 = chan_mux_now_ms();
+	int64_t t0 = mono_ms();
 	struct caller first = { .mux = fx->mux, .deadline_ms = t0 + 1500 };
 	struct caller later = { .mux = fx->mux, .deadline_ms = t0 + 8000 };
 	pthread_t a, b;
@@ -280,7 +279,7 @@ static void live_helper_without_an_answer_is_not_hung(void **state)
 	struct fixture *fx = *state;
 	pthread_t h;
 	assert_int_equal(pthread_create(&h, NULL, pong_only_helper, &fx->sv[1]), 0);
-	struct caller c = { .mux = fx->mux, .deadline_ms = chan_mux_now_ms() + 1500, .len = 16 };
+	struct caller c = { .mux = fx->mux, .deadline_ms = mono_ms() + 1500, .len = 16 };
 	call_thread(&c);
 	assert_int_equal(c.rc, -ETIMEDOUT);
 	assert_true(c.ended_ms - c.deadline_ms < 300);
@@ -300,7 +299,7 @@ static void full_channel_holds_no_sender_past_its_deadline(void **state)
 	pthread_t th[SENDERS];
 	for (int i = 0; i < SENDERS; i++) {
 		c[i] = (struct caller){ .mux = fx->mux,
-			                .deadline_ms = chan_mux_now_ms() + 700,
+			                .deadline_ms = mono_ms() + 700,
 			                .len = CHAN_MAX_PAYLOAD };
 		assert_int_equal(pthread_create(&th[i], NULL, call_thread, &c[i]), 0);
 		struct timespec ts = { 0, 100 * 1000 * 1000 };

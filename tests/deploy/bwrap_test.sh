@@ -234,11 +234,11 @@ fi
 # shellcheck disable=SC2317 # run through check
 lines_ok() {
 	local out=$work/keygen.out lib_pid helper_pid
-	grep -qE '^\[[^]]+\] INFO pkcs11wsop [0-9]+: .*initiali[sz]ed' "$out" || return 1
+	grep -qE '^\[[^]]+\] INFO pkcs11wsop [0-9]+: .*(initiali[sz]ed|audit event=initialize )' "$out" || return 1
 	grep -qE '^\[[^]]+\] [A-Z]+ pkcs11wsop [0-9]+: helper: confinement applied' "$out" ||
 		return 1
 	grep -qE '^\[[^]]+\] TRACE pkcs11wsop [0-9]+ [0-9]+ [0-9]+: ' "$out" || return 1
-	lib_pid=$(sed -nE 's/^\[[^]]+\] INFO pkcs11wsop ([0-9]+): .*initiali[sz]ed.*/\1/p' "$out" | head -1)
+	lib_pid=$(sed -nE 's/^\[[^]]+\] INFO pkcs11wsop ([0-9]+): .*(initiali[sz]ed|audit event=initialize ).*/\1/p' "$out" | head -1)
 	helper_pid=$(sed -nE 's/^\[[^]]+\] [A-Z]+ pkcs11wsop ([0-9]+): helper: confinement applied.*/\1/p' "$out" | head -1)
 	[ -n "$lib_pid" ] && [ -n "$helper_pid" ] && [ "$lib_pid" != "$helper_pid" ]
 }

@@ -173,7 +173,7 @@ fi
 
 # The calls of wsopd itself, from its execve on (setpriv's come before; the
 # execve of wsopd is the manager's, not wsopd's).
-sed -n '/execve(".*wsopd"/,$p' "$work/trace" >"$work/trace.wsopd"
+sed -n '/execve("[^"]*\/wsopd"/,$p' "$work/trace" >"$work/trace.wsopd"
 sed -nE 's/^[0-9]+ +([a-z_0-9]+)\(.*/\1/p' "$work/trace.wsopd" | sort -u >"$work/used"
 outside=$(comm -23 "$work/used" "$work/allowed" | grep -vx execve | tr '\n' ' ')
 if [ -s "$work/used" ] && [ -z "$outside" ]; then
