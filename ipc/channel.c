@@ -192,19 +192,10 @@ static const struct type_rule type_rules[] = {
 	  4 + CHAN_ERROR_TEXT_MAX, false, check_error },
 };
 
-static const char *const error_names[] = {
-	[CHAN_E_TLS_UNKNOWN_CA] = "TLS_UNKNOWN_CA",
-	[CHAN_E_TLS_EXPIRED] = "TLS_EXPIRED",
-	[CHAN_E_TLS_NAME_MISMATCH] = "TLS_NAME_MISMATCH",
-	[CHAN_E_TLS_HANDSHAKE] = "TLS_HANDSHAKE",
-	[CHAN_E_TLS_PROTOCOL] = "TLS_PROTOCOL",
-	[CHAN_E_IO] = "IO",
-	[CHAN_E_TIMEOUT] = "TIMEOUT",
-	[CHAN_E_NO_CONN] = "NO_CONN",
-	[CHAN_E_BAD_REQUEST] = "BAD_REQUEST",
-	[CHAN_E_CREDENTIALS] = "CREDENTIALS",
-	[CHAN_E_LIMIT] = "LIMIT",
-	[CHAN_E_INTERNAL] = "INTERNAL",
+static const struct chan_error_row error_rows[] = {
+#define CHAN_ERROR_ROW(id, value, n, c, e, r, st, sv) [value] = { n, c, e, r, st, sv },
+	CHAN_ERROR_TABLE(CHAN_ERROR_ROW)
+#undef CHAN_ERROR_ROW
 };
 
 static const struct type_rule *find_rule(uint16_t type)
@@ -675,5 +666,10 @@ const char *chan_type_name(uint16_t type)
 
 const char *chan_error_name(uint32_t code)
 {
-	return error_code_ok(code) ? error_names[code] : "UNKNOWN";
+	return error_code_ok(code) ? error_rows[code].name : "UNKNOWN";
+}
+
+const struct chan_error_row *chan_error_row(uint32_t code)
+{
+	return &error_rows[error_code_ok(code) ? code : CHAN_E_INTERNAL];
 }

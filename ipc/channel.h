@@ -122,22 +122,47 @@ enum chan_type {
 
 #define CHAN_F_REPLY_DATA 0x0001u /* SEND only */
 
-/* Codes an ERROR frame carries. Values are part of the wire format. */
+/*
+ * Codes an ERROR frame carries, one row each: the value (part of the wire
+ * format), the name, the cause the library logs, the errno it becomes,
+ * and what the library's retry logic does with it: retry (another attempt
+ * may succeed; a certificate refused either way would be refused again),
+ * stale (the connection is gone: take a new one), server (the server or
+ * the way to it failed: set that server aside; the helper's own refusals
+ * say nothing about the server).
+ *
+ * X(ID, value, name, cause, errno, retry, stale, server)
+ */
+#define CHAN_ERROR_TABLE(X)                                                                        \
+	X(TLS_UNKNOWN_CA, 1, "TLS_UNKNOWN_CA", "unknown CA", EKEYREJECTED, false, false, true)     \
+	X(TLS_EXPIRED, 2, "TLS_EXPIRED", "certificate expired", EKEYREJECTED, false, false, true)  \
+	X(TLS_NAME_MISMATCH, 3, "TLS_NAME_MISMATCH", "server name mismatch", EKEYREJECTED, false,  \
+	  false, true)                                                                             \
+	X(TLS_HANDSHAKE, 4, "TLS_HANDSHAKE", "TLS handshake failed", EKEYREJECTED, true, false,    \
+	  true)                                                                                    \
+	X(TLS_PROTOCOL, 5, "TLS_PROTOCOL", "TLS error", ECONNRESET, true, true, true)              \
+	X(IO, 6, "IO", "connection failed", ECONNRESET, true, true, true)                          \
+	X(TIMEOUT, 7, "TIMEOUT", "timed out", ETIMEDOUT, true, false, true)                        \
+	X(NO_CONN, 8, "NO_CONN", "connection closed", ECONNRESET, true, true, false)               \
+	X(BAD_REQUEST, 9, "BAD_REQUEST", "helper refused the request", EIO, false, false, false)   \
+	X(CREDENTIALS, 10, "CREDENTIALS", "client credentials unusable or refused", EKEYREJECTED,  \
+	  false, false, true)                                                                      \
+	X(LIMIT, 11, "LIMIT", "too many connections in the helper", EMFILE, true, false, false)    \
+	X(INTERNAL, 12, "INTERNAL", "helper internal error", EIO, false, false, false)
+
 enum chan_error {
-	CHAN_E_TLS_UNKNOWN_CA = 1,    /* server certificate not from the AUTH CA */
-	CHAN_E_TLS_EXPIRED = 2,       /* a certificate out of its validity dates */
-	CHAN_E_TLS_NAME_MISMATCH = 3, /* server certificate does not name HOST */
-	CHAN_E_TLS_HANDSHAKE = 4,     /* any other handshake failure */
-	CHAN_E_TLS_PROTOCOL = 5,      /* TLS failure after the handshake */
-	CHAN_E_IO = 6,                /* the TCP connection failed */
-	CHAN_E_TIMEOUT = 7,           /* RECV (or REPLY_DATA) waited in vain */
-	CHAN_E_NO_CONN = 8,           /* no connection with that handle */
-	CHAN_E_BAD_REQUEST = 9,       /* a frame the helper refused */
-	CHAN_E_CREDENTIALS = 10,      /* client certificate/key/CA unusable, or ours refused */
-	CHAN_E_LIMIT = 11,            /* the helper's connection table is full */
-	CHAN_E_INTERNAL = 12,
+#define CHAN_ERROR_ENUM(id, value, name, cause, err, retry, stale, server) CHAN_E_##id = value,
+	CHAN_ERROR_TABLE(CHAN_ERROR_ENUM)
+#undef CHAN_ERROR_ENUM
 };
 #define CHAN_E_MAX CHAN_E_INTERNAL
+
+struct chan_error_row {
+	const char *name;
+	const char *cause;
+	int err; /* positive errno */
+	bool retry, stale, server;
+};
 
 /* A frame. After chan_decode/chan_recv, payload points into the caller's
  * buffer and is valid as long as that buffer is; it is NULL when len is 0. */
@@ -218,5 +243,7 @@ int chan_payload_text(const struct chan_frame *f, char *out, size_t cap);
 /* "CONNECT", "TLS_UNKNOWN_CA"...; "UNKNOWN" for values not defined above. */
 const char *chan_type_name(uint16_t type);
 const char *chan_error_name(uint32_t code);
+/* The row of code; an unknown code reads as CHAN_E_INTERNAL's. */
+const struct chan_error_row *chan_error_row(uint32_t code);
 
 #endif

@@ -39,58 +39,6 @@ struct attempt {
 	char cause[CHAN_ERROR_TEXT_MAX + 64];
 };
 
-static const char *chan_cause(uint32_t code)
-{
-	switch (code) {
-	case CHAN_E_TLS_UNKNOWN_CA:
-		return "unknown CA";
-	case CHAN_E_TLS_EXPIRED:
-		return "certificate expired";
-	case CHAN_E_TLS_NAME_MISMATCH:
-		return "server name mismatch";
-	case CHAN_E_TLS_HANDSHAKE:
-		return "TLS handshake failed";
-	case CHAN_E_TLS_PROTOCOL:
-		return "TLS error";
-	case CHAN_E_IO:
-		return "connection failed";
-	case CHAN_E_TIMEOUT:
-		return "timed out";
-	case CHAN_E_NO_CONN:
-		return "connection closed";
-	case CHAN_E_CREDENTIALS:
-		return "client credentials unusable or refused";
-	case CHAN_E_LIMIT:
-		return "too many connections in the helper";
-	case CHAN_E_BAD_REQUEST:
-		return "helper refused the request";
-	default:
-		return "helper internal error";
-	}
-}
-
-static int chan_errno(uint32_t code)
-{
-	switch (code) {
-	case CHAN_E_TLS_UNKNOWN_CA:
-	case CHAN_E_TLS_EXPIRED:
-	case CHAN_E_TLS_NAME_MISMATCH:
-	case CHAN_E_TLS_HANDSHAKE:
-	case CHAN_E_CREDENTIALS:
-		return -EKEYREJECTED;
-	case CHAN_E_TLS_PROTOCOL:
-	case CHAN_E_IO:
-	case CHAN_E_NO_CONN:
-		return -ECONNRESET;
-	case CHAN_E_TIMEOUT:
-		return -ETIMEDOUT;
-	case CHAN_E_LIMIT:
-		return -EMFILE;
-	default:
-		return -EIO;
-	}
-}
-
 /* Fills a from an ERROR frame. */
 static void from_error_frame(const struct chan_frame *f, struct attempt *a)
 {
@@ -99,20 +47,13 @@ static void from_error_frame(const struct chan_frame *f, struct attempt *a)
 		e.code = CHAN_E_INTERNAL;
 		e.text[0] = '\0';
 	}
-	a->err = chan_errno(e.code);
-	/* A certificate refused (the server's by us, or ours by the server)
-	 * is refused again: retrying would only make the user wait
-	 * MAXRETRIES x RETRYDELAY for it. A timeout is an attempt's, and the
-	 * next attempt has a TIMEOUT of its own. */
-	a->retryable = e.code != CHAN_E_BAD_REQUEST && e.code != CHAN_E_INTERNAL &&
-	               e.code != CHAN_E_CREDENTIALS && e.code != CHAN_E_TLS_UNKNOWN_CA &&
-	               e.code != CHAN_E_TLS_EXPIRED && e.code != CHAN_E_TLS_NAME_MISMATCH;
-	a->stale = e.code == CHAN_E_IO || e.code == CHAN_E_NO_CONN || e.code == CHAN_E_TLS_PROTOCOL;
-	/* The helper's own refusals say nothing about the server. */
-	a->server_fault = e.code != CHAN_E_BAD_REQUEST && e.code != CHAN_E_INTERNAL &&
-	                  e.code != CHAN_E_NO_CONN && e.code != CHAN_E_LIMIT;
-	snprintf(a->cause, sizeof(a->cause), "%s%s%s%s", chan_cause(e.code), e.text[0] ? " (" : "",
-	         e.text, e.text[0] ? ")" : "");
+	const struct chan_error_row *row = chan_error_row(e.code);
+	a->err = -row->err;
+	a->retryable = row->retry;
+	a->stale = row->stale;
+	a->server_fault = row->server;
+	snprintf(a->cause, sizeof(a->cause), "%s%s%s%s", row->cause, e.text[0] ? " (" : "", e.text,
+	         e.text[0] ? ")" : "");
 }
 
 static int64_t left_ms(const struct bconn *bc)
