@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
 	gcc make pkg-config meson ninja-build
-	openssl libssl-dev libjson-c-dev libseccomp-dev libsqlite3-dev libcmocka-dev libp11-kit-dev
+	openssl libssl-dev libjson-c-dev libseccomp-dev libsqlite3-dev libpq-dev libcmocka-dev libp11-kit-dev
 	clang libclang-rt-14-dev
 	python3 procps
 	# pkcs11-tool: the demo drives the library with it.
@@ -17,7 +17,9 @@ if [ "${1:-}" = "--tests" ]; then
 	# key; softhsm2 + opensc: a second PKCS #11 module and pkcs11-tool for
 	# the ck tools' tests; gnutls-bin (p11tool), python3-pykcs11 and
 	# openjdk-17-jdk-headless (SunPKCS11): the real clients of tests/clients.
-	packages+=(valgrind strace softhsm2 opensc gnutls-bin python3-pykcs11 openjdk-17-jdk-headless)
+	# postgresql: the private server of the shared-store tests (tests/cluster).
+	packages+=(valgrind strace softhsm2 opensc gnutls-bin python3-pykcs11 openjdk-17-jdk-headless
+		postgresql)
 fi
 
 missing=()
