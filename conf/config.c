@@ -1,6 +1,7 @@
 /* The pkcs11wsop.cfg parser; the contract is in config.h. */
 #include "conf/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -159,19 +160,115 @@ static int set_string(struct parser *p, const struct directive *d, char *dst, si
 	if (len >= cap)
 		return fail(p->report, -EINVAL, "%s:%u: %s: value longer than %zu bytes", p->source,
 		            p->line, d->name, cap - 1);
-	if (d->kind == K_HOST) {
-		for (size_t i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)val[i];
-			if (c <= ' ' || c == 0x7f)
-				return fail(p->report, -EINVAL,
-				            "%s:%u: %s: '%.*s%s' is not a host name", p->source,
-				            p->line, d->name,
-				            (int)(len > QUOTE_MAX ? QUOTE_MAX : len), val,
-				            len > QUOTE_MAX ? "..." : "");
-		}
-	}
 	memcpy(dst, val, len);
 	dst[len] = '\0';
+	return 0;
+}
+
+static int bad_server(struct parser *p, const char *item, size_t len, const char *why)
+{
+	return fail(p->report, -EINVAL, "%s:%u: HOST: '%.*s%s' %s", p->source, p->line,
+	            (int)(len > QUOTE_MAX ? QUOTE_MAX : len), item, len > QUOTE_MAX ? "..." : "",
+	            why);
+}
+
+/* A server name: no blank, control character, comma or bracket (a bracket
+ * only encloses an IPv6 address, which holds nothing but letters, digits
+ * and ".:%"). */
+static bool host_name_ok(const char *s, size_t len, bool bracketed)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= ' ' || c == 0x7f || c == ',' || c == '[' || c == ']')
+			return false;
+		if (bracketed && c != ':' && c != '.' && c != '%' && !isalnum(c))
+			return false;
+	}
+	return true;
+}
+
+/* One item of HOST, blanks already trimmed: "name", "name:port", "[v6]",
+ * "[v6]:port", or an unbracketed IPv6 address (two colons or more). */
+static int parse_server(struct parser *p, const char *item, size_t len, struct config_server *out)
+{
+	const char *name = item, *port = NULL;
+	size_t name_len = len, port_len = 0;
+	bool bracketed = item[0] == '[';
+
+	if (bracketed) {
+		const char *close = memchr(item, ']', len);
+		if (close == NULL)
+			return bad_server(p, item, len, "has no closing ']'");
+		name = item + 1;
+		name_len = (size_t)(close - name);
+		size_t rest = len - (size_t)(close + 1 - item);
+		if (rest > 0) {
+			if (close[1] != ':')
+				return bad_server(p, item, len,
+				                  "has text after ']' that is not :port");
+			port = close + 2;
+			port_len = rest - 1;
+		}
+	} else {
+		const char *colon = memchr(item, ':', len);
+		size_t after = colon != NULL ? len - (size_t)(colon + 1 - item) : 0;
+		if (colon != NULL && memchr(colon + 1, ':', after) == NULL) {
+			name_len = (size_t)(colon - item);
+			port = colon + 1;
+			port_len = after;
+		}
+	}
+	if (name_len >= CONFIG_HOST_MAX)
+		return bad_server(p, item, len, "is longer than 255 bytes");
+	if (!host_name_ok(name, name_len, bracketed))
+		return bad_server(p, item, len, "is not a host name");
+	memcpy(out->host, name, name_len);
+	out->host[name_len] = '\0';
+	out->own_port = port != NULL;
+	out->port = 0;
+	if (port != NULL && (!parse_uint(port, port_len, 65535, &out->port) || out->port == 0))
+		return bad_server(p, item, len, "has a bad port (1-65535)");
+	return 0;
+}
+
+/* HOST: the list of servers. Nothing changes unless the whole value is
+ * good. */
+static int set_servers(struct parser *p, struct wsop_config *cfg, const char *val, size_t len)
+{
+	struct config_server servers[CONFIG_SERVERS_MAX];
+	unsigned n = 0;
+	size_t i = 0;
+
+	for (;;) {
+		size_t start = i;
+		while (i < len && val[i] != ',')
+			i++;
+		size_t end = i;
+		while (start < end && is_blank(val[start]))
+			start++;
+		while (end > start && is_blank(val[end - 1]))
+			end--;
+		if (start == end)
+			return fail(
+			    p->report, -EINVAL,
+			    "%s:%u: HOST: empty server name in the list (a comma too many?)",
+			    p->source, p->line);
+		if (n == CONFIG_SERVERS_MAX)
+			return fail(p->report, -EINVAL, "%s:%u: HOST: more than %d servers",
+			            p->source, p->line, CONFIG_SERVERS_MAX);
+		int rc = parse_server(p, val + start, end - start, &servers[n]);
+		if (rc < 0)
+			return rc;
+		n++;
+		if (i == len)
+			break;
+		i++; /* the comma */
+	}
+	memcpy(cfg->servers, servers, n * sizeof(servers[0]));
+	cfg->n_servers = n;
+	memcpy(cfg->host, servers[0].host, sizeof(cfg->host));
 	return 0;
 }
 
@@ -205,7 +302,7 @@ static int set_value(struct parser *p, const struct directive *d, struct wsop_co
 
 	switch (d->kind) {
 	case K_HOST:
-		return set_string(p, d, field, CONFIG_HOST_MAX, val, len);
+		return set_servers(p, cfg, val, len);
 	case K_PATH:
 		return set_string(p, d, field, CONFIG_PATH_MAX, val, len);
 	case K_LOGPATH:
@@ -285,6 +382,25 @@ static int parse_line(struct parser *p, const char *s, size_t len, struct wsop_c
 	return set_value(p, d, cfg, val, val_len);
 }
 
+/* Items of HOST without a port take PORT, wherever in the text it was;
+ * then no server may appear twice. */
+static int resolve_ports(struct parser *p, struct wsop_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->n_servers; i++) {
+		struct config_server *s = &cfg->servers[i];
+		if (!s->own_port)
+			s->port = cfg->port;
+		for (unsigned j = 0; j < i; j++)
+			if (cfg->servers[j].port == s->port &&
+			    strcmp(cfg->servers[j].host, s->host) == 0)
+				return fail(p->report, -EINVAL,
+				            "%s:%u: HOST: server %s port %u is named twice",
+				            p->source, p->seen_on[0] /* HOST is directives[0] */,
+				            s->host, s->port);
+	}
+	return 0;
+}
+
 int config_parse(const char *source_name, const char *text, size_t len, struct wsop_config *out,
                  struct config_report *report)
 {
@@ -316,7 +432,7 @@ int config_parse(const char *source_name, const char *text, size_t len, struct w
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	return resolve_ports(&p, out);
 }
 
 static int read_all(int fd, char *buf, size_t cap, size_t *len)

@@ -9,7 +9,7 @@
  * sign, no base prefix, no trailing characters, no overflow.
  *
  *   directive    meaning                               range          default
- *   HOST         key server host name or address       1..255 bytes   (none)
+ *   HOST         key server(s): name[:port][, ...]     see below      (none)
  *   PORT         key server TCP port                   1..65535       18001
  *   CERT         client certificate (PEM path)         path           (none)
  *   KEY          client private key (PEM path)         path           (none)
@@ -20,8 +20,18 @@
  *   LOGSYS       also log to syslog                    0|1            0
  *   MAXRETRIES   retries of a failed request           0..256        5
  *   RETRYDELAY   seconds between retries               0..31536000    10
- *   TIMEOUT      seconds one request may take          1..3600        30
+ *   TIMEOUT      seconds one attempt of a request      1..3600        30
  *
+ * HOST names one server or several: "name[:port][, name[:port] ...]", items
+ * separated by commas with blanks allowed around them, at most
+ * CONFIG_SERVERS_MAX. A name is 1..255 bytes with no blank, control
+ * character, comma or bracket; an item without a port uses PORT (wherever
+ * PORT appears in the file). An IPv6 literal is written in brackets when it
+ * has a port ("[::1]:18443"); an item with two or more colons and no
+ * brackets is taken whole as an address without a port, so "HOST ::1" means
+ * what a single name always meant. Errors: an empty item, a bad name or
+ * port, too many items, the same server twice. servers[] lists them in
+ * order; host and port keep the first name and PORT.
  * A relative LOGFILEPATH is taken inside the folder of PKCS11WSOP_LOG_PATH
  * (so "LOGFILEPATH pkcs11wsop.log" means the default file); CERT, KEY and AUTH
  * are kept as written.
@@ -49,6 +59,8 @@
 #define CONFIG_FILE_MAX 65536 /* largest file */
 #define CONFIG_MSG_MAX  4608  /* room for a full path plus the message */
 
+#define CONFIG_SERVERS_MAX 8 /* servers HOST may name */
+
 #define CONFIG_DEFAULT_PORT       18001
 #define CONFIG_DEFAULT_LOGLEVEL   4
 #define CONFIG_DEFAULT_MAXRETRIES 5
@@ -58,9 +70,18 @@
 #define CONFIG_MAX_RETRYDELAY     (86400u * 365u)
 #define CONFIG_MAX_TIMEOUT        3600
 
+/* One server of HOST. */
+struct config_server {
+	char host[CONFIG_HOST_MAX]; /* name or address (an IPv6 one without brackets) */
+	unsigned port;              /* its own port, else PORT */
+	bool own_port;              /* the port was given in HOST */
+};
+
 struct wsop_config {
-	char host[CONFIG_HOST_MAX];
-	unsigned port;
+	char host[CONFIG_HOST_MAX]; /* the first server's name; "" when HOST is not set */
+	unsigned port;              /* PORT */
+	struct config_server servers[CONFIG_SERVERS_MAX];
+	unsigned n_servers; /* 0 when HOST is not set */
 	char cert[CONFIG_PATH_MAX];
 	char key[CONFIG_PATH_MAX];
 	char auth[CONFIG_PATH_MAX];

@@ -47,9 +47,8 @@ struct loop {
 	int chan;
 	bool failed; /* an answer could not be sent: stop */
 	bool openat_armed;
-	const char *const *hosts;
-	size_t n_hosts;
-	unsigned port;
+	const struct config_server *servers;
+	size_t n_servers;
 	uint32_t next_handle;
 	struct conn conns[EVENT_LOOP_MAX_CONNS];
 	uint8_t frame[CHAN_MAX_FRAME];
@@ -233,9 +232,9 @@ static void drive(struct loop *lp, struct conn *c)
  * in the certificate always comes from the helper's configuration. */
 static const char *configured_host(const struct loop *lp, const char *named)
 {
-	for (size_t i = 0; i < lp->n_hosts; i++) {
-		if (strcmp(lp->hosts[i], named) == 0)
-			return lp->hosts[i];
+	for (size_t i = 0; i < lp->n_servers; i++) {
+		if (strcmp(lp->servers[i].host, named) == 0)
+			return lp->servers[i].host;
 	}
 	return NULL;
 }
@@ -265,7 +264,8 @@ static void on_connect(struct loop *lp, const struct chan_frame *f, int fd)
 		refuse_connect(lp, f, fd, CHAN_E_BAD_REQUEST, why.text);
 		return;
 	}
-	int code = server_socket_prepare(fd, lp->port, why.text, sizeof(why.text));
+	int code =
+	    server_socket_prepare(fd, lp->servers, lp->n_servers, host, why.text, sizeof(why.text));
 	if (code != 0) {
 		refuse_connect(lp, f, fd, (uint32_t)code, why.text);
 		return;
@@ -495,9 +495,8 @@ int event_loop_run(SSL_CTX *ctx, int chan, const struct event_loop_options *opt)
 	lp.chan = chan;
 	lp.next_handle = 1;
 	lp.openat_armed = opt->openat_armed;
-	lp.hosts = opt->hosts;
-	lp.n_hosts = opt->n_hosts;
-	lp.port = opt->port;
+	lp.servers = opt->servers;
+	lp.n_servers = opt->n_servers;
 
 	do {
 		rc = round_once(&lp);

@@ -12,7 +12,7 @@
  * their own; RECV honours its timeout_ms (ERROR TIMEOUT).
  *
  * CONNECT is served only for a host of the helper's own configuration on
- * a TCP socket connected to its PORT (see struct event_loop_options and
+ * a TCP socket connected to one of its ports (see struct event_loop_options and
  * server_socket.h): the library chooses among the configured servers, it
  * never names one. A refusal is ERROR BAD_REQUEST, conn 0.
  *
@@ -28,22 +28,24 @@
 
 #include <openssl/ssl.h>
 
+#include "conf/config.h"
+
 #define EVENT_LOOP_MAX_CONNS 128
 
 struct event_loop_options {
-	/* The servers a CONNECT may name (today the configuration's one HOST)
-	 * and their PORT. A CONNECT naming another host, or whose socket's peer
-	 * port is another, is refused before any TLS byte is sent; the server
-	 * certificate is verified against the configured name. */
-	const char *const *hosts;
-	size_t n_hosts;
-	unsigned port;
+	/* The servers a CONNECT may name (the configuration's HOST list),
+	 * each with its port. A CONNECT naming another host, or whose socket's
+	 * peer port is not one of that host's, is refused before any TLS byte
+	 * is sent; the server certificate is verified against the configured
+	 * name. */
+	const struct config_server *servers;
+	size_t n_servers;
 	/* Test builds only (HELPER_TEST_OPENAT): on the first SEND, try an
 	 * openat() that the sandbox must punish. Ignored otherwise. */
 	bool openat_armed;
 };
 
-/* opt is required (hosts, port). Returns the helper's exit status (0 or 1). */
+/* opt is required (servers). Returns the helper's exit status (0 or 1). */
 int event_loop_run(SSL_CTX *ctx, int chan, const struct event_loop_options *opt);
 
 #endif

@@ -182,11 +182,9 @@ int main(int argc, char **argv)
 		return startup_failed((uint32_t)code, why);
 	wlog(WLOG_DEBUG, "helper: credentials loaded (CERT %s, KEY %s, AUTH %s)", cfg.cert, cfg.key,
 	     cfg.auth);
-	/* The servers CONNECT may name: the configured HOST and PORT only. */
-	const char *hosts[] = { cfg.host };
-	struct event_loop_options opt = { .hosts = hosts,
-		                          .n_hosts = sizeof(hosts) / sizeof(hosts[0]),
-		                          .port = cfg.port,
+	/* The servers CONNECT may name: those of the configured HOST only. */
+	struct event_loop_options opt = { .servers = cfg.servers,
+		                          .n_servers = cfg.n_servers,
 		                          .openat_armed = take_openat_marker(path) };
 	int rc = confine(log_fd);
 	if (rc != 0)

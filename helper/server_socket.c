@@ -2,6 +2,7 @@
 #include "helper/server_socket.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -10,8 +11,30 @@
 
 #include "ipc/channel.h"
 
-int server_socket_prepare(int fd, unsigned port, char *why, size_t cap)
+/* Whether a server named host listens on port; its ports in words into
+ * ports[cap] for the refusal. */
+static bool port_of_host(const struct config_server *servers, size_t n, const char *host,
+                         unsigned port, char *ports, size_t cap)
 {
+	size_t used = 0;
+	ports[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(servers[i].host, host) != 0)
+			continue;
+		if (servers[i].port == port)
+			return true;
+		int w =
+		    snprintf(ports + used, cap - used, "%s%u", used ? ", " : "", servers[i].port);
+		if (w > 0 && (size_t)w < cap - used)
+			used += (size_t)w;
+	}
+	return false;
+}
+
+int server_socket_prepare(int fd, const struct config_server *servers, size_t n, const char *host,
+                          char *why, size_t cap)
+{
+	char ports[CONFIG_SERVERS_MAX * 8];
 	struct sockaddr_storage peer;
 	socklen_t len = sizeof(peer);
 	unsigned got;
@@ -34,8 +57,9 @@ int server_socket_prepare(int fd, unsigned port, char *why, size_t cap)
 		         (int)peer.ss_family);
 		return CHAN_E_BAD_REQUEST;
 	}
-	if (got != port) {
-		snprintf(why, cap, "the socket is connected to port %u, not to PORT %u", got, port);
+	if (!port_of_host(servers, n, host, got, ports, sizeof(ports))) {
+		snprintf(why, cap, "the socket is connected to port %u, not to a port of %s (%s)",
+		         got, host, ports);
 		return CHAN_E_BAD_REQUEST;
 	}
 	/* Exactly O_NONBLOCK: the sandbox allows F_SETFL with that value only.

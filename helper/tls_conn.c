@@ -89,6 +89,27 @@ static bool last_error_is_alert(void)
 	return e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) >= SSL_AD_REASON_OFFSET;
 }
 
+/* An alert by which the server refused our certificate: a retry would be
+ * refused the same way. */
+static bool last_error_refuses_our_certificate(void)
+{
+	if (!last_error_is_alert())
+		return false;
+	switch (ERR_GET_REASON(ERR_peek_last_error()) - SSL_AD_REASON_OFFSET) {
+	case SSL_AD_BAD_CERTIFICATE:
+	case SSL_AD_UNSUPPORTED_CERTIFICATE:
+	case SSL_AD_CERTIFICATE_REVOKED:
+	case SSL_AD_CERTIFICATE_EXPIRED:
+	case SSL_AD_CERTIFICATE_UNKNOWN:
+	case SSL_AD_UNKNOWN_CA:
+	case SSL_AD_ACCESS_DENIED:
+	case SSL_AD_CERTIFICATE_REQUIRED:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void last_error_text(char *buf, size_t cap)
 {
 	unsigned long e = ERR_peek_last_error();
@@ -137,6 +158,8 @@ static enum tls_step classify(struct tls_conn *c, int rc, int saved_errno, bool 
 	if (verify != X509_V_OK) {
 		fail(why, verify_code(verify), "server certificate refused",
 		     X509_verify_cert_error_string(verify));
+	} else if ((in_handshake || !c->got_data) && last_error_refuses_our_certificate()) {
+		fail(why, CHAN_E_CREDENTIALS, "our certificate refused by the server", detail);
 	} else if (in_handshake || (!c->got_data && last_error_is_alert())) {
 		fail(why, CHAN_E_TLS_HANDSHAKE, "handshake refused", detail);
 	} else {

@@ -131,7 +131,7 @@ enum chan_error {
 	CHAN_E_TIMEOUT = 7,           /* RECV (or REPLY_DATA) waited in vain */
 	CHAN_E_NO_CONN = 8,           /* no connection with that handle */
 	CHAN_E_BAD_REQUEST = 9,       /* a frame the helper refused */
-	CHAN_E_CREDENTIALS = 10,      /* client certificate/key/CA unusable */
+	CHAN_E_CREDENTIALS = 10,      /* client certificate/key/CA unusable, or ours refused */
 	CHAN_E_LIMIT = 11,            /* the helper's connection table is full */
 	CHAN_E_INTERNAL = 12,
 };

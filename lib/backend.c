@@ -32,6 +32,13 @@ int backend_open(const struct wsop_config *cfg, const char *config_path, struct 
 	if (!be)
 		return -ENOMEM;
 	be->cfg = *cfg;
+	if (be->cfg.n_servers == 0) {
+		/* A configuration filled in by a program rather than parsed:
+		 * host and port are the one server. */
+		memcpy(be->cfg.servers[0].host, cfg->host, sizeof(cfg->host));
+		be->cfg.servers[0].port = cfg->port;
+		be->cfg.n_servers = 1;
+	}
 	strcpy(be->config_path, config_path);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);

@@ -26,23 +26,28 @@
  *    helper's single event loop and a server's worker threads turn into
  *    throughput). A client is used by one thread at a time.
  *  - Retries: a request whose connection failed (refused, reset, closed,
- *    TLS failure) before its answer was complete is sent again on a new
- *    connection (the answer is then read from its start), up to MAXRETRIES times, RETRYDELAY
- * seconds apart, with the same bytes (so the same Idempotency-Key: a retry never creates or deletes
- * twice). A stale keep-alive connection found closed on first use, or a helper found dead before
- * the request reached it, is replaced at once and does not count as a retry. A request the helper
- * died with (before any answer byte) is sent again at once on a new helper, counted as a retry:
- * with the same Idempotency-Key the server does it once, so a call reports failure only when
- * retries or time ran out. A "503 busy" answer (the server refused the request before doing
- * anything) is retried after a short back-off (100 ms doubling to 1 s, with jitter), counted as a
- * retry; when retries or time run out, the 503 answer itself is returned. A retry is only started
- * when its delay still fits before the deadline; otherwise the call ends with the last failure.
- *  - Deadlines: every wsop_client call made through a client returns
- *    within TIMEOUT seconds of its start (-ETIMEDOUT otherwise), waiting
- *    for a connection slot and starting a helper included (name resolution
- *    of HOST excepted, see tcp_connect.h). A helper that stops answering is
- *    recognised within that time (chan_mux.h), killed, reaped and replaced
- *    on the next call; other requests in flight on it are retried on the
+ *    TLS failure, its attempt's TIMEOUT passed) before its answer was
+ *    complete is sent again on a new connection (the answer is then read
+ *    from its start), up to MAXRETRIES times, RETRYDELAY seconds apart, with
+ *    the same bytes (so the same Idempotency-Key: a retry never creates or
+ *    deletes twice). A stale keep-alive connection found closed on first
+ *    use, or a helper found dead before the request reached it, is replaced
+ *    at once and does not count as a retry. A request the helper died with,
+ *    or was hung with, is sent again at once on a new helper, counted as a
+ *    retry. A "503 busy" answer (the server refused the request before doing
+ *    anything) is retried after a short back-off (100 ms doubling to 1 s,
+ *    with jitter, never above RETRYDELAY), counted as a retry; when retries
+ *    run out, the 503 answer itself is returned. Never retried: a server
+ *    certificate refused by the helper, our certificate refused by the
+ *    server, any answer but 503. Each retry is logged at WARNING ("...
+ *    (attempt k of n); trying again in D"), the end at ERROR.
+ *  - Deadlines: each attempt of a request ends within TIMEOUT seconds of
+ *    its start (-ETIMEDOUT otherwise), waiting for a connection slot (first
+ *    attempt) and starting a helper included (name resolution of HOST
+ *    excepted, see tcp_connect.h); a call so ends within
+ *    (MAXRETRIES + 1) x TIMEOUT + MAXRETRIES x RETRYDELAY. A helper that
+ *    stops answering is recognised within an attempt (chan_mux.h), killed,
+ *    reaped and replaced; the requests in flight on it are retried on the
  *    new one as above.
  *  - Errors of a call, besides wsop_client.h's: -ECONNREFUSED,
  *    -EHOSTUNREACH (also: HOST does not resolve), -ETIMEDOUT,

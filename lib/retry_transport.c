@@ -56,7 +56,7 @@ static const char *chan_cause(uint32_t code)
 	case CHAN_E_NO_CONN:
 		return "connection closed";
 	case CHAN_E_CREDENTIALS:
-		return "client credentials unusable";
+		return "client credentials unusable or refused";
 	case CHAN_E_LIMIT:
 		return "too many connections in the helper";
 	case CHAN_E_BAD_REQUEST:
@@ -97,12 +97,13 @@ static void from_error_frame(const struct chan_frame *f, struct attempt *a)
 		e.text[0] = '\0';
 	}
 	a->err = chan_errno(e.code);
-	/* A server certificate that fails verification fails again: retrying
-	 * would only make the user wait MAXRETRIES x RETRYDELAY for it. */
-	a->retryable = e.code != CHAN_E_TIMEOUT && e.code != CHAN_E_BAD_REQUEST &&
-	               e.code != CHAN_E_INTERNAL && e.code != CHAN_E_CREDENTIALS &&
-	               e.code != CHAN_E_TLS_UNKNOWN_CA && e.code != CHAN_E_TLS_EXPIRED &&
-	               e.code != CHAN_E_TLS_NAME_MISMATCH;
+	/* A certificate refused (the server's by us, or ours by the server)
+	 * is refused again: retrying would only make the user wait
+	 * MAXRETRIES x RETRYDELAY for it. A timeout is an attempt's, and the
+	 * next attempt has a TIMEOUT of its own. */
+	a->retryable = e.code != CHAN_E_BAD_REQUEST && e.code != CHAN_E_INTERNAL &&
+	               e.code != CHAN_E_CREDENTIALS && e.code != CHAN_E_TLS_UNKNOWN_CA &&
+	               e.code != CHAN_E_TLS_EXPIRED && e.code != CHAN_E_TLS_NAME_MISMATCH;
 	a->stale = e.code == CHAN_E_IO || e.code == CHAN_E_NO_CONN || e.code == CHAN_E_TLS_PROTOCOL;
 	snprintf(a->cause, sizeof(a->cause), "%s%s%s%s", chan_cause(e.code), e.text[0] ? " (" : "",
 	         e.text, e.text[0] ? ")" : "");
@@ -151,9 +152,13 @@ static void channel_failure(struct bconn *bc, int rc, bool sent, struct attempt 
 	struct hsess *s = bc->pc->sess;
 	bool hung = chan_mux_hung(s->mux);
 	if (rc == -ETIMEDOUT) {
+		/* The attempt's TIMEOUT passed: the next attempt has its own.
+		 * A hung helper is replaced, and that needs no RETRYDELAY. */
 		if (hung)
 			backend_sess_fail(bc->be, s, true);
 		a->err = -ETIMEDOUT;
+		a->retryable = true;
+		a->at_once = hung;
 		snprintf(a->cause, sizeof(a->cause), "%s",
 		         hung ? "timed out (the helper stopped answering)" : "timed out");
 		return;
@@ -199,16 +204,17 @@ static int ensure_conn(struct bconn *bc, bool *fresh, struct attempt *a)
 	}
 	const struct wsop_config *cfg = &bc->be->cfg;
 	int fd;
+	const struct config_server *srv = &cfg->servers[0];
 	int rc =
-	    tcp_connect(cfg->host, cfg->port, bc->deadline_ms, &fd, a->cause, sizeof(a->cause));
+	    tcp_connect(srv->host, srv->port, bc->deadline_ms, &fd, a->cause, sizeof(a->cause));
 	if (rc) {
 		a->err = rc;
-		a->retryable = rc != -ETIMEDOUT;
+		a->retryable = rc != -EINVAL;
 		return rc;
 	}
 	struct chan_frame req = { .type = CHAN_T_CONNECT,
-		                  .payload = (const uint8_t *)cfg->host,
-		                  .len = (uint32_t)strlen(cfg->host) };
+		                  .payload = (const uint8_t *)srv->host,
+		                  .len = (uint32_t)strlen(srv->host) };
 	struct chan_frame ans;
 	rc = chan_mux_call(pc->sess->mux, &req, fd, bc->deadline_ms, pc->fbuf, &ans);
 	/* The helper has its own duplicate now (or never will). */
@@ -296,37 +302,56 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
-static int64_t busy_backoff_ms(unsigned retries)
+static int64_t busy_backoff_ms(const struct bconn *bc)
 {
-	int64_t ms = BUSY_BACKOFF_MS << (retries < 4 ? retries : 4);
+	unsigned r = bc->retries;
+	int64_t ms = BUSY_BACKOFF_MS << (r < 4 ? r : 4);
 	if (ms > BUSY_BACKOFF_MAX_MS)
 		ms = BUSY_BACKOFF_MAX_MS;
-	uint16_t r = 0;
-	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-		r = 0;
-	return ms + (int64_t)r % (ms / 2 + 1);
+	uint16_t rnd = 0;
+	if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
+		rnd = 0;
+	ms += (int64_t)rnd % (ms / 2 + 1);
+	/* Never longer than RETRYDELAY, so that the documented worst case of
+	 * a call holds for busy answers too. */
+	int64_t cap = (int64_t)bc->be->cfg.retrydelay * 1000;
+	return ms < cap ? ms : cap;
 }
 
-/* A 503 busy: true when the request is to be sent again (after the back-off),
- * false when the answer goes to the client as it is. */
-static bool retry_busy(struct bconn *bc, unsigned retries)
+/* "10 s" or "250 ms", for the log. */
+static void delay_text(int64_t ms, char *buf, size_t cap)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, cap, "%lld s", (long long)(ms / 1000));
+	else
+		snprintf(buf, cap, "%lld ms", (long long)ms);
+}
+
+/* Starts attempt bc->retries + 2 after delay_ms: one WARNING line says why
+ * the last one failed and when the next starts; the new attempt has a
+ * TIMEOUT of its own. what: "request to" or "reading the answer from". */
+static void next_attempt(struct bconn *bc, const char *what, const char *cause, int64_t delay_ms)
 {
 	const struct wsop_config *cfg = &bc->be->cfg;
-	int64_t backoff = busy_backoff_ms(retries);
-	if (retries >= cfg->maxretries || left_ms(bc) <= backoff) {
-		wlog(WLOG_ERROR,
-		     "%s:%u is busy (503 busy, too many clients): giving up after %u attempts",
-		     cfg->host, cfg->port, retries + 1);
-		return false;
-	}
-	wlog(WLOG_WARNING,
-	     "%s:%u is busy (503 busy, too many clients): trying again in %lld ms (attempt %u of "
-	     "%u)",
-	     cfg->host, cfg->port, (long long)backoff, retries + 1, cfg->maxretries + 1);
-	/* The server closes a refused connection. */
-	retry_transport_drop(bc, true);
-	sleep_ms(backoff);
-	return true;
+	char delay[32];
+	delay_text(delay_ms, delay, sizeof(delay));
+	wlog(WLOG_WARNING, "%s %s:%u failed: %s (attempt %u of %u); trying again in %s", what,
+	     cfg->host, cfg->port, cause, bc->retries + 1, cfg->maxretries + 1, delay);
+	sleep_ms(delay_ms);
+	bc->retries++;
+	bc->deadline_ms = chan_mux_now_ms() + (int64_t)cfg->timeout * 1000;
+}
+
+/* The last attempt failed: one ERROR line with the cause and why it was the
+ * last. */
+static void give_up(struct bconn *bc, const char *what, const char *cause, bool retryable)
+{
+	const struct wsop_config *cfg = &bc->be->cfg;
+	wlog(WLOG_ERROR, "%s %s:%u failed: %s (attempt %u of %u); %s", what, cfg->host, cfg->port,
+	     cause, bc->retries + 1, cfg->maxretries + 1,
+	     retryable ? "no retries left"
+	               : "not retried: another attempt would fail the same way");
+	snprintf(bc->cause, sizeof(bc->cause), "%s", cause);
 }
 
 /* One request, with the retry policy. */
@@ -344,9 +369,13 @@ static int exchange(struct bconn *bc)
 		if (rc == 0)
 			return 0;
 		if (a.busy) {
-			if (!retry_busy(bc, bc->retries))
+			if (bc->retries >= cfg->maxretries) {
+				give_up(bc, "request to", a.cause, true);
 				return 0; /* the client reads the 503 */
-			bc->retries++;
+			}
+			/* The server closes a refused connection. */
+			retry_transport_drop(bc, true);
+			next_attempt(bc, "request to", a.cause, busy_backoff_ms(bc));
 			continue;
 		}
 		bool reuse_failed = !fresh && a.stale;
@@ -363,19 +392,12 @@ static int exchange(struct bconn *bc)
 		}
 		if (a.err == -EPIPE)
 			a.err = -ECONNABORTED;
-		wlog(WLOG_ERROR, "request to %s:%u failed: %s (attempt %u of %u)", cfg->host,
-		     cfg->port, a.cause, bc->retries + 1, cfg->maxretries + 1);
-		snprintf(bc->cause, sizeof(bc->cause), "%s", a.cause);
-		if (!a.retryable || bc->retries >= cfg->maxretries)
-			return a.err;
-		int64_t delay = a.at_once ? 0 : (int64_t)cfg->retrydelay * 1000;
-		if (left_ms(bc) <= delay) {
-			wlog(WLOG_ERROR, "request to %s:%u: no time left for a retry within %u s",
-			     cfg->host, cfg->port, cfg->timeout);
+		if (!a.retryable || bc->retries >= cfg->maxretries) {
+			give_up(bc, "request to", a.cause, a.retryable);
 			return a.err;
 		}
-		sleep_ms(delay);
-		bc->retries++;
+		next_attempt(bc, "request to", a.cause,
+		             a.at_once ? 0 : (int64_t)cfg->retrydelay * 1000);
 	}
 }
 
@@ -426,45 +448,33 @@ static ssize_t hand_out(struct bconn *bc, uint8_t *buf, size_t cap)
 	return (ssize_t)n;
 }
 
-/* A failure after answer bytes arrived that is not retried (no retries or
- * time left, or a refusal a retry cannot mend); the connection is at an
- * unknown point of its stream. */
-static ssize_t recv_failed(struct bconn *bc, int err, const char *cause)
+/* The answer failed part-way (or never came): the helper died, the
+ * connection was reset or closed by the server or the network, or the
+ * attempt's TIMEOUT passed. The server acted (or will), so the same bytes,
+ * with the same Idempotency-Key, are sent again while retries remain (after
+ * delay_ms: RETRYDELAY for the network, none for a dead helper); the server
+ * answers the same way and the client reads that answer from its start
+ * (-ERESTART). Every mutating request carries a key and the others change
+ * nothing, so repeating one is always safe. Otherwise the connection, at an
+ * unknown point of its stream, is dropped and err returned. */
+static ssize_t retry_or_fail(struct bconn *bc, int err, const char *cause, bool retryable,
+                             int64_t delay_ms)
 {
-	const struct wsop_config *cfg = &bc->be->cfg;
-	wlog(WLOG_ERROR, "reading the answer from %s:%u failed: %s", cfg->host, cfg->port, cause);
-	snprintf(bc->cause, sizeof(bc->cause), "%s", cause);
+	const char *what = "reading the answer from";
+	if (retryable && bc->req && bc->retries < bc->be->cfg.maxretries) {
+		retry_transport_drop(bc, true);
+		next_attempt(bc, what, cause, delay_ms);
+		bc->eof = false;
+		int rc = exchange(bc);
+		if (rc == 0)
+			return -ERESTART;
+		/* exchange() said why. */
+		retry_transport_clear(bc);
+		return rc;
+	}
+	give_up(bc, what, cause, retryable);
 	retry_transport_drop(bc, true);
 	return err;
-}
-
-/* The answer was cut part-way: the helper died, or the connection was
- * reset or closed by the server or the network. The server acted (or will),
- * so the same bytes, with the same Idempotency-Key, are sent again while
- * retries and time remain (after delay_ms: RETRYDELAY for the network, none
- * for a dead helper); the server answers the same way and the client reads
- * that answer from its start. Every mutating request carries a key and the
- * others change nothing, so repeating one is always safe. */
-static int restart(struct bconn *bc, const char *cause, int64_t delay_ms)
-{
-	const struct wsop_config *cfg = &bc->be->cfg;
-	if (!bc->req || bc->retries >= cfg->maxretries || left_ms(bc) <= delay_ms)
-		return -ECONNABORTED;
-	wlog(WLOG_ERROR, "reading the answer from %s:%u failed: %s (attempt %u of %u)", cfg->host,
-	     cfg->port, cause, bc->retries + 1, cfg->maxretries + 1);
-	retry_transport_drop(bc, false);
-	sleep_ms(delay_ms);
-	bc->retries++;
-	bc->eof = false;
-	int rc = exchange(bc);
-	if (rc)
-		retry_transport_clear(bc);
-	return rc;
-}
-
-static int64_t retry_delay_ms(const struct bconn *bc)
-{
-	return (int64_t)bc->be->cfg.retrydelay * 1000;
 }
 
 static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
@@ -479,11 +489,12 @@ static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 	struct pconn *pc = bc->pc;
 	if (!pc || !pc->sess || !pc->handle)
 		return -ENOTCONN;
+	const int64_t delay = (int64_t)bc->be->cfg.retrydelay * 1000;
 	int64_t left = left_ms(bc);
 	if (timeout_ms < left)
 		left = timeout_ms;
 	if (left <= 0)
-		return recv_failed(bc, -ETIMEDOUT, "timed out");
+		return retry_or_fail(bc, -ETIMEDOUT, "timed out", left_ms(bc) <= 0, delay);
 	int64_t helper_wait = left > RECV_MARGIN_MS ? left - RECV_MARGIN_MS : 0;
 	if (helper_wait > CHAN_RECV_TIMEOUT_MAX)
 		helper_wait = CHAN_RECV_TIMEOUT_MAX;
@@ -502,9 +513,7 @@ static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 	if (rc) {
 		struct attempt a = { .err = rc };
 		channel_failure(bc, rc, true, &a);
-		if (a.err == -ECONNABORTED && restart(bc, a.cause, 0) == 0)
-			return -ERESTART;
-		return recv_failed(bc, a.err, a.cause);
+		return retry_or_fail(bc, a.err, a.cause, a.retryable, a.at_once ? 0 : delay);
 	}
 	switch (ans.type) {
 	case CHAN_T_DATA:
@@ -514,19 +523,15 @@ static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 	case CHAN_T_EOF:
 		/* Answers carry their length, so a close while one is read
 		 * cuts it. */
-		if (restart(bc, "connection closed by the server", retry_delay_ms(bc)) == 0)
-			return -ERESTART;
-		bc->eof = true;
-		return 0;
+		return retry_or_fail(bc, -ECONNRESET, "connection closed by the server", true,
+		                     delay);
 	case CHAN_T_ERROR: {
 		struct attempt a = { .err = -EIO };
 		from_error_frame(&ans, &a);
-		if (a.retryable && restart(bc, a.cause, retry_delay_ms(bc)) == 0)
-			return -ERESTART;
-		return recv_failed(bc, a.err, a.cause);
+		return retry_or_fail(bc, a.err, a.cause, a.retryable, delay);
 	}
 	default:
-		return recv_failed(bc, -EIO, "unexpected answer from the helper");
+		return retry_or_fail(bc, -EIO, "unexpected answer from the helper", false, 0);
 	}
 }
 

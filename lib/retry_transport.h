@@ -7,16 +7,20 @@
  *    answer fits one DATA frame costs one round trip to the helper;
  *  - the first request of a client takes a connection slot
  *    (backend_conn_take), waiting within its deadline;
- *  - a network failure (refused, reset, closed, TLS) before or while the
- *    answer is read sends the same bytes again on a new connection (a cut
- *    answer: recv_some returns -ERESTART), MAXRETRIES times,
- *    RETRYDELAY seconds apart; a pooled connection found dead on first use
- *    is replaced once without counting; a request the helper died with is
- *    sent again at once on a new helper (counted); a "503 busy" answer is
- *    sent again after a short back-off (counted), and returned as it is
- *    when retries or time run out;
- *  - all of it within TIMEOUT seconds of the call's start; a helper found
- *    hung (chan_mux.h) is killed;
+ *  - a network failure (refused, reset, closed, TLS, the attempt's
+ *    TIMEOUT) before or while the answer is read sends the same bytes again
+ *    on a new connection (a cut answer: recv_some returns -ERESTART),
+ *    MAXRETRIES times, RETRYDELAY seconds apart; a pooled connection found
+ *    dead on first use is replaced once without counting; a request the
+ *    helper died or hung with is sent again at once on a new helper
+ *    (counted); a "503 busy" answer is sent again after a short back-off
+ *    (counted, at most RETRYDELAY), and returned as it is when retries run
+ *    out; a refused certificate is not retried;
+ *  - each attempt within TIMEOUT seconds of its start (bc->deadline_ms; the
+ *    first attempt's includes waiting for a slot); a helper found hung
+ *    (chan_mux.h) is killed;
+ *  - one WARNING line per retry (attempt, cause, delay), one ERROR line
+ *    when the request fails for good;
  *  - recv_some hands out buffered DATA and asks the helper (RECV) for more.
  * Errors a call can end with, besides the client's own: -ECONNREFUSED,
  * -ETIMEDOUT, -EHOSTUNREACH, -EKEYREJECTED (TLS verification or credentials

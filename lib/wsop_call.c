@@ -164,10 +164,12 @@ static void rbuf_consume(struct wsop_client *c, size_t n)
 	c->rlen -= n;
 }
 
-/* Reads until one whole answer is parsed from the buffer. */
+/* Reads until one whole answer is parsed from the buffer, waiting at most
+ * timeout_ms for it; a transport that sent the request again starts the
+ * wait over, since each attempt has that time (lib/backend.h). */
 static int read_answer(struct wsop_client *c, struct http_message *answer)
 {
-	const int64_t deadline = now_ms() + c->timeout_ms;
+	int64_t deadline = now_ms() + c->timeout_ms;
 
 	for (;;) {
 		size_t consumed = 0;
@@ -192,6 +194,7 @@ static int read_answer(struct wsop_client *c, struct http_message *answer)
 			/* The request was sent again: its answer starts over. */
 			OPENSSL_cleanse(c->rbuf, c->rlen);
 			c->rlen = 0;
+			deadline = now_ms() + c->timeout_ms;
 			continue;
 		}
 		if (got == 0)

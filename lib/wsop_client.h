@@ -74,7 +74,8 @@ struct wsop_client {
 };
 
 /* Sets up c on transport t; host goes in the Host header (no CR/LF, 1..255
- * bytes). timeout_ms bounds each whole answer; <= 0 means
+ * bytes). timeout_ms bounds each whole answer (the wait starts over when
+ * the transport sent the request again, -ERESTART); <= 0 means
  * WSOP_CLIENT_TIMEOUT_MS. Returns 0 or -EINVAL. */
 int wsop_client_init(struct wsop_client *c, const struct wsop_transport *t, const char *host,
                      int timeout_ms);

@@ -30,6 +30,18 @@ static void check(const struct wsop_config *c, const struct config_report *r, in
 		abort();
 	if (memchr(r->first_warning, '\0', sizeof(r->first_warning)) == NULL)
 		abort();
+	/* HOST: 1..CONFIG_SERVERS_MAX servers, each named, on a port, the
+	 * first one's name in host. */
+	if (c->n_servers > CONFIG_SERVERS_MAX || (c->n_servers == 0) != (c->host[0] == '\0'))
+		abort();
+	for (unsigned i = 0; i < c->n_servers; i++) {
+		const struct config_server *s = &c->servers[i];
+		if (memchr(s->host, '\0', sizeof(s->host)) == NULL || s->host[0] == '\0' ||
+		    strpbrk(s->host, ", \t[]") != NULL || s->port < 1 || s->port > 65535)
+			abort();
+	}
+	if (c->n_servers > 0 && strcmp(c->host, c->servers[0].host) != 0)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

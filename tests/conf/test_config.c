@@ -310,12 +310,137 @@ static void host_length_and_shape(void **state)
 	text[5 + CONFIG_HOST_MAX - 1] = 'h';
 	text[5 + CONFIG_HOST_MAX] = '\0';
 	assert_int_equal(parse(f, text), -EINVAL);
-	assert_string_equal(f->rep.error, "t.cfg:1: HOST: value longer than 255 bytes");
+	char want[CONFIG_MSG_MAX];
+	snprintf(want, sizeof(want), "t.cfg:1: HOST: '%.64s...' is longer than 255 bytes",
+	         text + 5);
+	assert_string_equal(f->rep.error, want);
 
 	assert_int_equal(parse_one(f, "HOST", "two words"), -EINVAL);
 	assert_string_equal(f->rep.error, "t.cfg:1: HOST: 'two words' is not a host name");
 	assert_int_equal(parse_one(f, "HOST", "::1"), 0);
 	assert_string_equal(f->cfg.host, "::1");
+}
+
+static void assert_server(const struct wsop_config *cfg, unsigned i, const char *host,
+                          unsigned port)
+{
+	assert_true(i < cfg->n_servers);
+	assert_string_equal(cfg->servers[i].host, host);
+	assert_int_equal(cfg->servers[i].port, port);
+}
+
+/* One name keeps meaning what it always meant: that host on PORT. */
+static void host_single_name_is_one_server_on_port(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "HOST wsop.example.com\nPORT 443\n"), 0);
+	assert_int_equal(f->cfg.n_servers, 1);
+	assert_server(&f->cfg, 0, "wsop.example.com", 443);
+	assert_string_equal(f->cfg.host, "wsop.example.com");
+	/* An unbracketed IPv6 address is one name, on PORT. */
+	assert_int_equal(parse_one(f, "HOST", "fe80::1:2"), 0);
+	assert_int_equal(f->cfg.n_servers, 1);
+	assert_server(&f->cfg, 0, "fe80::1:2", CONFIG_DEFAULT_PORT);
+	/* No HOST: no server. */
+	config_set_defaults(&f->cfg);
+	assert_int_equal(parse(f, "PORT 1\n"), 0);
+	assert_int_equal(f->cfg.n_servers, 0);
+}
+
+/* PORT applies to items without a port wherever it appears in the file. */
+static void host_list_with_ports_and_blanks(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "HOST a.example:18001 ,\tb.example ,c.example:3, [::1]:18443, "
+	                          "[fe80::1%eth0]\nPORT 7\n"),
+	                 0);
+	assert_int_equal(f->cfg.n_servers, 5);
+	assert_server(&f->cfg, 0, "a.example", 18001);
+	assert_server(&f->cfg, 1, "b.example", 7);
+	assert_server(&f->cfg, 2, "c.example", 3);
+	assert_server(&f->cfg, 3, "::1", 18443);
+	assert_server(&f->cfg, 4, "fe80::1%eth0", 7);
+	assert_string_equal(f->cfg.host, "a.example");
+	assert_int_equal(f->cfg.port, 7);
+	assert_int_equal(f->rep.warnings, 0);
+	/* The same host on several ports: a cluster on one machine. */
+	assert_int_equal(parse_one(f, "HOST", "127.0.0.1:1,127.0.0.1:2,localhost"), 0);
+	assert_int_equal(f->cfg.n_servers, 3);
+	assert_server(&f->cfg, 1, "127.0.0.1", 2);
+	assert_server(&f->cfg, 2, "localhost", CONFIG_DEFAULT_PORT);
+}
+
+static void assert_host_error(struct fixture *f, const char *value, const char *error)
+{
+	char want[CONFIG_MSG_MAX];
+
+	assert_int_equal(parse_one(f, "HOST", value), -EINVAL);
+	snprintf(want, sizeof(want), "t.cfg:1: HOST: %s", error);
+	assert_string_equal(f->rep.error, want);
+}
+
+static void host_list_edge_cases_are_errors(void **state)
+{
+	struct fixture *f = *state;
+	const char *empty = "empty server name in the list (a comma too many?)";
+
+	assert_host_error(f, "a,,b", empty);
+	assert_host_error(f, "a,", empty);
+	assert_host_error(f, ", a", empty);
+	assert_host_error(f, "a, \t ,b", empty);
+	assert_host_error(f, ",", empty);
+	assert_host_error(f, "a:0", "'a:0' has a bad port (1-65535)");
+	assert_host_error(f, "a:65536", "'a:65536' has a bad port (1-65535)");
+	assert_host_error(f, "a:", "'a:' has a bad port (1-65535)");
+	assert_host_error(f, "a:+1", "'a:+1' has a bad port (1-65535)");
+	assert_host_error(f, "a:1x", "'a:1x' has a bad port (1-65535)");
+	assert_host_error(f, ":18001", "':18001' is not a host name");
+	assert_host_error(f, "a b, c", "'a b' is not a host name");
+	assert_host_error(f, "[::1", "'[::1' has no closing ']'");
+	assert_host_error(f, "[::1]x", "'[::1]x' has text after ']' that is not :port");
+	assert_host_error(f, "[::1]:", "'[::1]:' has a bad port (1-65535)");
+	assert_host_error(f, "[]:1", "'[]:1' is not a host name");
+	assert_host_error(f, "[a/b]", "'[a/b]' is not a host name");
+	assert_host_error(f, "a]b", "'a]b' is not a host name");
+	assert_host_error(f, "a:1, a:1", "server a port 1 is named twice");
+	/* Named twice once PORT is known. */
+	config_set_defaults(&f->cfg);
+	assert_int_equal(parse(f, "HOST b:9, b\nPORT 9\n"), -EINVAL);
+	assert_string_equal(f->rep.error, "t.cfg:1: HOST: server b port 9 is named twice");
+	/* A failed HOST leaves the earlier servers as they were. */
+	config_set_defaults(&f->cfg);
+	assert_int_equal(parse(f, "HOST x:1, y:2\n"), 0);
+	assert_int_equal(parse(f, "HOST z:1,,\n"), -EINVAL);
+	assert_int_equal(f->cfg.n_servers, 2);
+	assert_server(&f->cfg, 1, "y", 2);
+}
+
+static void host_list_is_bounded(void **state)
+{
+	struct fixture *f = *state;
+	char value[512] = "";
+
+	for (int i = 0; i < CONFIG_SERVERS_MAX; i++) {
+		char item[32];
+		snprintf(item, sizeof(item), "%sh%d:%d", i ? ", " : "", i, i + 1);
+		strcat(value, item);
+	}
+	assert_int_equal(parse_one(f, "HOST", value), 0);
+	assert_int_equal(f->cfg.n_servers, CONFIG_SERVERS_MAX);
+	assert_server(&f->cfg, CONFIG_SERVERS_MAX - 1, "h7", CONFIG_SERVERS_MAX);
+	strcat(value, ", one-more");
+	char want[64];
+	snprintf(want, sizeof(want), "more than %d servers", CONFIG_SERVERS_MAX);
+	assert_host_error(f, value, want);
+	/* Each name is bounded by itself, in a list too. */
+	char text[CONFIG_HOST_MAX + 32];
+	memcpy(text, "HOST a, ", 8);
+	memset(text + 8, 'h', CONFIG_HOST_MAX);
+	text[8 + CONFIG_HOST_MAX] = '\0';
+	assert_int_equal(parse(f, text), -EINVAL);
+	assert_non_null(strstr(f->rep.error, "is longer than 255 bytes"));
 }
 
 static void paths_keep_inner_spaces(void **state)
@@ -780,6 +905,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(switches_take_only_0_or_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(long_values_are_quoted_shortened, setup, teardown),
 		cmocka_unit_test_setup_teardown(host_length_and_shape, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_single_name_is_one_server_on_port, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(host_list_with_ports_and_blanks, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_list_edge_cases_are_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_list_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(paths_keep_inner_spaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(relative_log_path_is_in_log_folder, setup,
 		                                teardown),
