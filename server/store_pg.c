@@ -4,6 +4,8 @@
  */
 #include "store_pg_priv.h"
 
+#include "conf/log.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,8 +137,14 @@ static bool ready(struct store_pg *pg, struct pg_conn *c)
 	} else if (PQstatus(c->c) != CONNECTION_OK) {
 		PQreset(c->c);
 	}
-	if (c->c == NULL || PQstatus(c->c) != CONNECTION_OK)
+	if (c->c == NULL || PQstatus(c->c) != CONNECTION_OK) {
+		/* libpq's reason names the server, user and database, never the
+		 * password. */
+		const char *why = c->c != NULL ? PQerrorMessage(c->c) : "out of memory";
+		int n = (int)strcspn(why, "\n");
+		wlog(WLOG_ERROR, "cannot connect to PostgreSQL: %.*s", n, why);
 		return false;
+	}
 	if (PQtransactionStatus(c->c) != PQTRANS_IDLE && pg_cmd(c, "ROLLBACK") != STORE_OK)
 		return false;
 	return true;
