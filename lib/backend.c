@@ -39,6 +39,7 @@ int backend_open(const struct wsop_config *cfg, const char *config_path, struct 
 		be->cfg.servers[0].port = cfg->port;
 		be->cfg.n_servers = 1;
 	}
+	server_pick_init(&be->pick, be->cfg.n_servers);
 	strcpy(be->config_path, config_path);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);

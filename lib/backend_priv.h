@@ -2,8 +2,8 @@
  * Internals shared by backend.c (lifetime, pool, helper sessions) and
  * retry_transport.c (one request's road: connect, send, retry, read).
  *
- * Locking: be->lock guards be->cur, both idle lists, the connection count
- * and every session's refs and failed flag; it is never held while waiting
+ * Locking: be->lock guards be->cur, both idle lists, the connection count,
+ * be->pick and every session's refs and failed flag; it is never held while waiting
  * for the helper or the server. be->spawning makes one thread at a time
  * start a new helper; be->changed (CLOCK_MONOTONIC) wakes those waiting for
  * it or for a connection slot. A struct bconn, and the struct pconn it holds, are used by one
@@ -20,6 +20,7 @@
 #include "lib/backend.h"
 #include "lib/chan_mux.h"
 #include "lib/helper_proc.h"
+#include "lib/server_pick.h"
 
 /* One running helper and its channel. Connections hold a reference, so the
  * channel fd stays open (and is never reused by another file) while any
@@ -38,6 +39,7 @@ struct hsess {
 struct pconn {
 	struct hsess *sess; /* NULL until connected */
 	uint32_t handle;    /* the helper's connection handle, 0 when none */
+	unsigned server;    /* index in cfg.servers of its (last) connection */
 	uint8_t *fbuf;      /* CHAN_MAX_FRAME bytes for answers from the helper */
 	struct pconn *next;
 };
@@ -53,6 +55,7 @@ struct bconn {
 	size_t req_len;
 	int64_t deadline_ms;
 	unsigned retries; /* of the current request */
+	int avoid;        /* server the request just failed on, -1: none */
 	bool eof;
 	/* DATA received and not yet handed to the client: inside pc->fbuf */
 	const uint8_t *pend;
@@ -72,6 +75,7 @@ struct backend {
 	struct bconn *idle;
 	unsigned n_idle;
 	struct pconn *idle_conns; /* connected ones first */
+	struct server_pick pick;  /* which servers are set aside (several in HOST) */
 	unsigned n_conns;         /* slots in existence, <= BACKEND_MAX_CONNS */
 };
 

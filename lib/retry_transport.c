@@ -28,11 +28,13 @@
 
 /* The outcome of one attempt, for the retry decision and the log. */
 struct attempt {
-	int err;        /* negative errno */
-	bool retryable; /* the connection failed before any answer byte */
-	bool stale;     /* could be a pooled connection the server dropped */
-	bool at_once;   /* retry without RETRYDELAY: the helper failed, not the network */
-	bool busy;      /* the server answered 503 (bc->pend holds the answer) */
+	int err;           /* negative errno */
+	bool retryable;    /* the connection failed before any answer byte */
+	bool stale;        /* could be a pooled connection the server dropped */
+	bool at_once;      /* retry without RETRYDELAY: the helper failed, not the network */
+	bool busy;         /* the server answered 503 (bc->pend holds the answer) */
+	bool answered;     /* busy, or a 5xx moved to another server: bc->pend holds it */
+	bool server_fault; /* the server (or the way to it) failed: set it aside */
 	char cause[CHAN_ERROR_TEXT_MAX + 64];
 };
 
@@ -105,6 +107,9 @@ static void from_error_frame(const struct chan_frame *f, struct attempt *a)
 	               e.code != CHAN_E_CREDENTIALS && e.code != CHAN_E_TLS_UNKNOWN_CA &&
 	               e.code != CHAN_E_TLS_EXPIRED && e.code != CHAN_E_TLS_NAME_MISMATCH;
 	a->stale = e.code == CHAN_E_IO || e.code == CHAN_E_NO_CONN || e.code == CHAN_E_TLS_PROTOCOL;
+	/* The helper's own refusals say nothing about the server. */
+	a->server_fault = e.code != CHAN_E_BAD_REQUEST && e.code != CHAN_E_INTERNAL &&
+	                  e.code != CHAN_E_NO_CONN && e.code != CHAN_E_LIMIT;
 	snprintf(a->cause, sizeof(a->cause), "%s%s%s%s", chan_cause(e.code), e.text[0] ? " (" : "",
 	         e.text, e.text[0] ? ")" : "");
 }
@@ -159,6 +164,7 @@ static void channel_failure(struct bconn *bc, int rc, bool sent, struct attempt 
 		a->err = -ETIMEDOUT;
 		a->retryable = true;
 		a->at_once = hung;
+		a->server_fault = !hung;
 		snprintf(a->cause, sizeof(a->cause), "%s",
 		         hung ? "timed out (the helper stopped answering)" : "timed out");
 		return;
@@ -172,6 +178,22 @@ static void channel_failure(struct bconn *bc, int rc, bool sent, struct attempt 
 	a->at_once = true;
 	a->stale = !sent;
 	snprintf(a->cause, sizeof(a->cause), "%s", hung ? "helper hung" : "helper died");
+}
+
+/* The server of a new connection for bc's request (server_pick.h). */
+static unsigned choose_server(struct bconn *bc)
+{
+	struct backend *be = bc->be;
+	if (be->cfg.n_servers < 2)
+		return 0;
+	bool aside_ended = false;
+	pthread_mutex_lock(&be->lock);
+	unsigned i = server_pick_choose(&be->pick, bc->avoid, chan_mux_now_ms(), &aside_ended);
+	pthread_mutex_unlock(&be->lock);
+	if (aside_ended)
+		wlog(WLOG_INFO, "%s:%u: its time set aside is over; trying it again",
+		     be->cfg.servers[i].host, be->cfg.servers[i].port);
+	return i;
 }
 
 /* TCP connect + CONNECT, when bc has no live connection. */
@@ -204,12 +226,14 @@ static int ensure_conn(struct bconn *bc, bool *fresh, struct attempt *a)
 	}
 	const struct wsop_config *cfg = &bc->be->cfg;
 	int fd;
-	const struct config_server *srv = &cfg->servers[0];
+	pc->server = choose_server(bc);
+	const struct config_server *srv = &cfg->servers[pc->server];
 	int rc =
 	    tcp_connect(srv->host, srv->port, bc->deadline_ms, &fd, a->cause, sizeof(a->cause));
 	if (rc) {
 		a->err = rc;
 		a->retryable = rc != -EINVAL;
+		a->server_fault = true;
 		return rc;
 	}
 	struct chan_frame req = { .type = CHAN_T_CONNECT,
@@ -230,7 +254,7 @@ static int ensure_conn(struct bconn *bc, bool *fresh, struct attempt *a)
 		if (chan_payload_text(&ans, proto, sizeof(proto)) != 0)
 			proto[0] = '\0';
 		pc->handle = ans.conn;
-		wlog(WLOG_DEBUG, "connected to %s:%u (%s), handle %u", cfg->host, cfg->port, proto,
+		wlog(WLOG_DEBUG, "connected to %s:%u (%s), handle %u", srv->host, srv->port, proto,
 		     ans.conn);
 		return 0;
 	}
@@ -272,16 +296,26 @@ static int send_request(struct bconn *bc, struct attempt *a)
 		if (ans.type == CHAN_T_DATA && last) {
 			bc->pend = ans.payload;
 			bc->pend_len = ans.len;
-			if (!busy_answer(ans.payload, ans.len))
+			if (busy_answer(ans.payload, ans.len)) {
+				a->err = -EBUSY;
+				a->busy = a->answered = a->retryable = true;
+				snprintf(a->cause, sizeof(a->cause), "server busy (503)");
+				return a->err;
+			}
+			/* With one server a failure answer is the caller's to
+			 * read, as always; with several, another may serve. */
+			if (bc->be->cfg.n_servers < 2 ||
+			    !failed_server_answer(ans.payload, ans.len))
 				return 0;
-			a->err = -EBUSY;
-			a->busy = true;
-			snprintf(a->cause, sizeof(a->cause), "server busy (503)");
+			a->err = -EREMOTEIO;
+			a->answered = a->retryable = a->server_fault = true;
+			snprintf(a->cause, sizeof(a->cause), "server failed (HTTP %.3s)",
+			         (const char *)ans.payload + 9);
 			return a->err;
 		}
 		if (ans.type == CHAN_T_EOF) {
 			a->err = -ECONNRESET;
-			a->retryable = a->stale = true;
+			a->retryable = a->stale = a->server_fault = true;
 			snprintf(a->cause, sizeof(a->cause), "connection closed by the server");
 		} else if (ans.type == CHAN_T_ERROR) {
 			from_error_frame(&ans, a);
@@ -327,31 +361,97 @@ static void delay_text(int64_t ms, char *buf, size_t cap)
 		snprintf(buf, cap, "%lld ms", (long long)ms);
 }
 
-/* Starts attempt bc->retries + 2 after delay_ms: one WARNING line says why
- * the last one failed and when the next starts; the new attempt has a
- * TIMEOUT of its own. what: "request to" or "reading the answer from". */
-static void next_attempt(struct bconn *bc, const char *what, const char *cause, int64_t delay_ms)
+/* The server of bc's current (or last) connection. */
+static const struct config_server *server_of(const struct bconn *bc)
 {
-	const struct wsop_config *cfg = &bc->be->cfg;
-	char delay[32];
-	delay_text(delay_ms, delay, sizeof(delay));
-	wlog(WLOG_WARNING, "%s %s:%u failed: %s (attempt %u of %u); trying again in %s", what,
-	     cfg->host, cfg->port, cause, bc->retries + 1, cfg->maxretries + 1, delay);
-	sleep_ms(delay_ms);
+	return &bc->be->cfg.servers[bc->pc ? bc->pc->server : 0];
+}
+
+/* With several servers: the one a failed is set aside (when it was its
+ * fault) and is avoided by the request's next attempt; "" or words for the
+ * log into aside[cap]. */
+static void note_failure(struct bconn *bc, const struct attempt *a, char *aside, size_t cap)
+{
+	struct backend *be = bc->be;
+	aside[0] = '\0';
+	if (be->cfg.n_servers < 2 || !bc->pc)
+		return;
+	unsigned i = bc->pc->server;
+	if (a->server_fault) {
+		pthread_mutex_lock(&be->lock);
+		int64_t ms = server_pick_failed(&be->pick, i, (int64_t)be->cfg.retrydelay * 1000,
+		                                chan_mux_now_ms());
+		pthread_mutex_unlock(&be->lock);
+		char d[32];
+		delay_text(ms, d, sizeof(d));
+		snprintf(aside, cap, "; set aside for %s", d);
+	}
+	if (a->server_fault || a->busy)
+		bc->avoid = (int)i;
+}
+
+/* A good answer: the server is healthy again. */
+static void note_success(struct bconn *bc)
+{
+	struct backend *be = bc->be;
+	if (be->cfg.n_servers < 2)
+		return;
+	pthread_mutex_lock(&be->lock);
+	server_pick_ok(&be->pick, bc->pc->server);
+	pthread_mutex_unlock(&be->lock);
+}
+
+/* Attempt bc->retries + 1 failed with a and another follows: the server is
+ * noted, the next one chosen (another healthy server at once; the same, or
+ * one set aside, after the delay: none for a helper failure, the busy
+ * back-off for a 503, RETRYDELAY otherwise), one WARNING line says why and
+ * where to, and the next attempt starts with a TIMEOUT of its own. what:
+ * "request to" or "reading the answer from". */
+static void next_attempt(struct bconn *bc, const char *what, const struct attempt *a)
+{
+	struct backend *be = bc->be;
+	const struct wsop_config *cfg = &be->cfg;
+	const struct config_server *from = server_of(bc);
+	char aside[64], delay_words[32], to_words[CONFIG_HOST_MAX + 32] = "again";
+	note_failure(bc, a, aside, sizeof(aside));
+	int64_t delay = a->at_once ? 0
+	                : a->busy  ? busy_backoff_ms(bc)
+	                           : (int64_t)cfg->retrydelay * 1000;
+	if (cfg->n_servers > 1) {
+		int64_t now = chan_mux_now_ms();
+		pthread_mutex_lock(&be->lock);
+		unsigned to = server_pick_choose(&be->pick, bc->avoid, now, NULL);
+		bool healthy = !server_pick_aside(&be->pick, to, now);
+		pthread_mutex_unlock(&be->lock);
+		const struct config_server *next = &cfg->servers[to];
+		if (next != from) {
+			snprintf(to_words, sizeof(to_words), "%s:%u", next->host, next->port);
+			if (healthy)
+				delay = 0;
+		}
+	}
+	delay_text(delay, delay_words, sizeof(delay_words));
+	wlog(WLOG_WARNING, "%s %s:%u failed: %s (attempt %u of %u)%s; trying %s in %s", what,
+	     from->host, from->port, a->cause, bc->retries + 1, cfg->maxretries + 1, aside,
+	     to_words, delay_words);
+	sleep_ms(delay);
 	bc->retries++;
 	bc->deadline_ms = chan_mux_now_ms() + (int64_t)cfg->timeout * 1000;
 }
 
-/* The last attempt failed: one ERROR line with the cause and why it was the
- * last. */
-static void give_up(struct bconn *bc, const char *what, const char *cause, bool retryable)
+/* The last attempt failed with a: one ERROR line with the cause and why it
+ * was the last. */
+static void give_up(struct bconn *bc, const char *what, const struct attempt *a)
 {
 	const struct wsop_config *cfg = &bc->be->cfg;
-	wlog(WLOG_ERROR, "%s %s:%u failed: %s (attempt %u of %u); %s", what, cfg->host, cfg->port,
-	     cause, bc->retries + 1, cfg->maxretries + 1,
-	     retryable ? "no retries left"
-	               : "not retried: another attempt would fail the same way");
-	snprintf(bc->cause, sizeof(bc->cause), "%s", cause);
+	const struct config_server *srv = server_of(bc);
+	char aside[64];
+	note_failure(bc, a, aside, sizeof(aside));
+	wlog(WLOG_ERROR, "%s %s:%u failed: %s (attempt %u of %u)%s; %s", what, srv->host, srv->port,
+	     a->cause, bc->retries + 1, cfg->maxretries + 1, aside,
+	     a->retryable ? "no retries left"
+	                  : "not retried: another attempt would fail the same way");
+	snprintf(bc->cause, sizeof(bc->cause), "%s", a->cause);
 }
 
 /* One request, with the retry policy. */
@@ -366,16 +466,19 @@ static int exchange(struct bconn *bc)
 		int rc = ensure_conn(bc, &fresh, &a);
 		if (rc == 0)
 			rc = send_request(bc, &a);
-		if (rc == 0)
+		if (rc == 0) {
+			note_success(bc);
 			return 0;
-		if (a.busy) {
+		}
+		if (a.answered) {
 			if (bc->retries >= cfg->maxretries) {
-				give_up(bc, "request to", a.cause, true);
-				return 0; /* the client reads the 503 */
+				give_up(bc, "request to", &a);
+				return 0; /* the client reads the answer */
 			}
-			/* The server closes a refused connection. */
+			/* Not read to its end: the connection cannot serve
+			 * another request (and a busy server closes it). */
 			retry_transport_drop(bc, true);
-			next_attempt(bc, "request to", a.cause, busy_backoff_ms(bc));
+			next_attempt(bc, "request to", &a);
 			continue;
 		}
 		bool reuse_failed = !fresh && a.stale;
@@ -385,7 +488,7 @@ static int exchange(struct bconn *bc)
 			 * helper that died between calls: not the request's
 			 * fault, so it does not count as a retry. */
 			wlog(WLOG_DEBUG, "connection to %s:%u was stale (%s): replacing it",
-			     cfg->host, cfg->port, a.cause);
+			     server_of(bc)->host, server_of(bc)->port, a.cause);
 			replaced_stale = true;
 			if (a.err != -EPIPE || left_ms(bc) > 0)
 				continue;
@@ -393,11 +496,10 @@ static int exchange(struct bconn *bc)
 		if (a.err == -EPIPE)
 			a.err = -ECONNABORTED;
 		if (!a.retryable || bc->retries >= cfg->maxretries) {
-			give_up(bc, "request to", a.cause, a.retryable);
+			give_up(bc, "request to", &a);
 			return a.err;
 		}
-		next_attempt(bc, "request to", a.cause,
-		             a.at_once ? 0 : (int64_t)cfg->retrydelay * 1000);
+		next_attempt(bc, "request to", &a);
 	}
 }
 
@@ -417,6 +519,7 @@ static int t_send_all(void *ctx, const uint8_t *data, size_t len)
 	bc->pend = NULL;
 	bc->pend_len = 0;
 	bc->retries = 0;
+	bc->avoid = -1;
 	bc->cause[0] = '\0';
 	int rc = 0;
 	if (!bc->pc) {
@@ -428,7 +531,7 @@ static int t_send_all(void *ctx, const uint8_t *data, size_t len)
 		if (rc == -ETIMEDOUT)
 			wlog(WLOG_ERROR,
 			     "request to %s:%u: timed out waiting for one of the %u connections",
-			     bc->be->cfg.host, bc->be->cfg.port, BACKEND_MAX_CONNS);
+			     server_of(bc)->host, server_of(bc)->port, BACKEND_MAX_CONNS);
 	}
 	if (rc == 0)
 		rc = exchange(bc);
@@ -457,13 +560,12 @@ static ssize_t hand_out(struct bconn *bc, uint8_t *buf, size_t cap)
  * (-ERESTART). Every mutating request carries a key and the others change
  * nothing, so repeating one is always safe. Otherwise the connection, at an
  * unknown point of its stream, is dropped and err returned. */
-static ssize_t retry_or_fail(struct bconn *bc, int err, const char *cause, bool retryable,
-                             int64_t delay_ms)
+static ssize_t retry_or_fail(struct bconn *bc, const struct attempt *a)
 {
 	const char *what = "reading the answer from";
-	if (retryable && bc->req && bc->retries < bc->be->cfg.maxretries) {
+	if (a->retryable && bc->req && bc->retries < bc->be->cfg.maxretries) {
 		retry_transport_drop(bc, true);
-		next_attempt(bc, what, cause, delay_ms);
+		next_attempt(bc, what, a);
 		bc->eof = false;
 		int rc = exchange(bc);
 		if (rc == 0)
@@ -472,9 +574,17 @@ static ssize_t retry_or_fail(struct bconn *bc, int err, const char *cause, bool 
 		retry_transport_clear(bc);
 		return rc;
 	}
-	give_up(bc, what, cause, retryable);
+	give_up(bc, what, a);
 	retry_transport_drop(bc, true);
-	return err;
+	return a->err;
+}
+
+/* An attempt that failed while its answer was read. */
+static struct attempt recv_failure(int err, const char *cause, bool retryable, bool server_fault)
+{
+	struct attempt a = { .err = err, .retryable = retryable, .server_fault = server_fault };
+	snprintf(a.cause, sizeof(a.cause), "%s", cause);
+	return a;
 }
 
 static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
@@ -489,12 +599,16 @@ static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 	struct pconn *pc = bc->pc;
 	if (!pc || !pc->sess || !pc->handle)
 		return -ENOTCONN;
-	const int64_t delay = (int64_t)bc->be->cfg.retrydelay * 1000;
 	int64_t left = left_ms(bc);
 	if (timeout_ms < left)
 		left = timeout_ms;
-	if (left <= 0)
-		return retry_or_fail(bc, -ETIMEDOUT, "timed out", left_ms(bc) <= 0, delay);
+	if (left <= 0) {
+		/* Only the attempt's own TIMEOUT makes a retry; the caller's
+		 * shorter wait is the caller's. */
+		bool own = left_ms(bc) <= 0;
+		struct attempt a = recv_failure(-ETIMEDOUT, "timed out", own, own);
+		return retry_or_fail(bc, &a);
+	}
 	int64_t helper_wait = left > RECV_MARGIN_MS ? left - RECV_MARGIN_MS : 0;
 	if (helper_wait > CHAN_RECV_TIMEOUT_MAX)
 		helper_wait = CHAN_RECV_TIMEOUT_MAX;
@@ -513,25 +627,30 @@ static ssize_t t_recv_some(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 	if (rc) {
 		struct attempt a = { .err = rc };
 		channel_failure(bc, rc, true, &a);
-		return retry_or_fail(bc, a.err, a.cause, a.retryable, a.at_once ? 0 : delay);
+		return retry_or_fail(bc, &a);
 	}
 	switch (ans.type) {
 	case CHAN_T_DATA:
 		bc->pend = ans.payload;
 		bc->pend_len = ans.len;
 		return hand_out(bc, buf, cap);
-	case CHAN_T_EOF:
+	case CHAN_T_EOF: {
 		/* Answers carry their length, so a close while one is read
 		 * cuts it. */
-		return retry_or_fail(bc, -ECONNRESET, "connection closed by the server", true,
-		                     delay);
+		struct attempt a =
+		    recv_failure(-ECONNRESET, "connection closed by the server", true, true);
+		return retry_or_fail(bc, &a);
+	}
 	case CHAN_T_ERROR: {
 		struct attempt a = { .err = -EIO };
 		from_error_frame(&ans, &a);
-		return retry_or_fail(bc, a.err, a.cause, a.retryable, delay);
+		return retry_or_fail(bc, &a);
 	}
-	default:
-		return retry_or_fail(bc, -EIO, "unexpected answer from the helper", false, 0);
+	default: {
+		struct attempt a =
+		    recv_failure(-EIO, "unexpected answer from the helper", false, false);
+		return retry_or_fail(bc, &a);
+	}
 	}
 }
 

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "conf/log.h"
 #include "lib/wsop_client.h"
 
 bool backend_util_log_contains(const char *path, const char *text)
@@ -60,4 +61,16 @@ unsigned backend_util_count_fds(void)
 		n++;
 	closedir(d);
 	return n;
+}
+
+void backend_util_load_config(const char *path, struct wsop_config *cfg)
+{
+	struct config_report rep;
+	int rc = config_load_file(path, cfg, &rep);
+	if (rc)
+		fprintf(stderr, "config: %s\n", rep.error);
+	assert_int_equal(rc, 0);
+	struct wlog_config wc;
+	config_to_wlog(cfg, "pkcs11wsop", &wc);
+	wlog_open(&wc);
 }

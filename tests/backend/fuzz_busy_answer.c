@@ -18,5 +18,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (data[12] == ' ' || data[12] == '\r');
 	if (got != want)
 		abort();
+	bool failed = failed_server_answer(data, size);
+	bool want_failed = size >= 13 && memcmp(data, "HTTP/1.", 7) == 0 &&
+	                   (data[7] == '0' || data[7] == '1') &&
+	                   (memcmp(data + 8, " 500", 4) == 0 || memcmp(data + 8, " 502", 4) == 0 ||
+	                    memcmp(data + 8, " 504", 4) == 0) &&
+	                   (data[12] == ' ' || data[12] == '\r');
+	if (failed != want_failed || (failed && got))
+		abort();
 	return 0;
 }

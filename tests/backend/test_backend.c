@@ -69,14 +69,7 @@ static int open_with(const char *name, const struct tcfg *t, struct opened *o)
 	        t->key ? t->key : (t->cert ? t->cert : "client"), pki, t->auth ? t->auth : "ca",
 	        o->log_path, t->maxretries, t->retrydelay, t->timeout ? t->timeout : 10);
 	fclose(f);
-	struct config_report rep;
-	int rc = config_load_file(o->cfg_path, &o->cfg, &rep);
-	if (rc)
-		fprintf(stderr, "config: %s\n", rep.error);
-	assert_int_equal(rc, 0);
-	struct wlog_config wc;
-	config_to_wlog(&o->cfg, "pkcs11wsop", &wc);
-	wlog_open(&wc);
+	backend_util_load_config(o->cfg_path, &o->cfg);
 	return backend_open(&o->cfg, o->cfg_path, &o->be);
 }
 
