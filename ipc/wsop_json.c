@@ -35,11 +35,11 @@
  * Error codes
  * ====================================================================== */
 
-const char *wsop_json_rc_code(int rc)
+enum wsop_error wsop_json_rc_error(int rc)
 {
 	switch (rc) {
 	case WSOP_JSON_ETOO_LARGE:
-		return "too_large";
+		return WSOP_E_TOO_LARGE;
 	case WSOP_JSON_ESYNTAX:
 	case WSOP_JSON_EDEPTH:
 	case WSOP_JSON_ETRAILING:
@@ -49,64 +49,24 @@ const char *wsop_json_rc_code(int rc)
 	case WSOP_JSON_ETYPE:
 	case WSOP_JSON_EBASE64:
 	case WSOP_JSON_EBAD_VALUE:
-		return "bad_request";
+		return WSOP_E_BAD_REQUEST;
 	case WSOP_JSON_EBAD_ATTRIBUTE:
-		return "bad_attribute";
+		return WSOP_E_BAD_ATTRIBUTE;
 	case WSOP_JSON_EINVALID_NAME:
-		return "invalid_name";
+		return WSOP_E_INVALID_NAME;
 	case WSOP_JSON_EINVALID_PASSPHRASE:
-		return "invalid_passphrase";
+		return WSOP_E_INVALID_PASSPHRASE;
 	case WSOP_JSON_EBAD_KEY_SIZE:
-		return "bad_key_size";
+		return WSOP_E_BAD_KEY_SIZE;
 	case WSOP_JSON_EBAD_MECHANISM:
-		return "bad_mechanism";
+		return WSOP_E_BAD_MECHANISM;
 	case WSOP_JSON_EBAD_IV:
-		return "bad_iv";
+		return WSOP_E_BAD_IV;
 	case WSOP_JSON_EBAD_DATA_LENGTH:
-		return "bad_data_length";
+		return WSOP_E_BAD_DATA_LENGTH;
 	default:
-		return "internal";
+		return WSOP_E_INTERNAL;
 	}
-}
-
-static const struct {
-	const char *code;
-	int status;
-} code_status[] = {
-	{ "bad_http", 400 },
-	{ "bad_request", 400 },
-	{ "bad_attribute", 400 },
-	{ "invalid_name", 400 },
-	{ "invalid_passphrase", 400 },
-	{ "bad_key_size", 400 },
-	{ "bad_mechanism", 400 },
-	{ "bad_iv", 400 },
-	{ "bad_data_length", 400 },
-	{ "bad_padding", 400 },
-	{ "wrong_passphrase", 403 },
-	{ "not_active", 403 },
-	{ "forbidden_use", 403 },
-	{ "not_found", 404 },
-	{ "unknown_key", 404 },
-	{ "method_not_allowed", 405 },
-	{ "not_empty", 409 },
-	{ "name_taken", 409 },
-	{ "too_large", 413 },
-	{ "uri_too_long", 414 },
-	{ "idempotency_conflict", 422 },
-	{ "header_too_large", 431 },
-	{ "internal", 500 },
-	{ "busy", 503 },
-};
-
-int wsop_json_code_status(const char *code)
-{
-	if (!code)
-		return 500;
-	for (size_t i = 0; i < ARRAY_LEN(code_status); i++)
-		if (strcmp(code, code_status[i].code) == 0)
-			return code_status[i].status;
-	return 500;
 }
 
 void wsop_json_error_set(struct wsop_json_error *err, const char *code, const char *message)
@@ -124,7 +84,8 @@ static int fail(struct wsop_json_error *err, int rc, const char *where, const ch
 {
 	if (err) {
 		memset(err, 0, sizeof(*err));
-		snprintf(err->code, sizeof(err->code), "%s", wsop_json_rc_code(rc));
+		snprintf(err->code, sizeof(err->code), "%s",
+		         wsop_error_name(wsop_json_rc_error(rc)));
 		if (where && where[0])
 			snprintf(err->message, sizeof(err->message), "%.160s: %s", where, why);
 		else
@@ -792,15 +753,20 @@ static int get_fixed(struct json_object *obj, const char *name, const char *want
 	return 0;
 }
 
-static int get_int(struct json_object *obj, const char *name, int64_t min, int64_t max,
-                   int64_t *out, const char *ctx, struct wsop_json_error *err)
+/* An absent optional member reads as 0. */
+static int get_int_member(struct json_object *obj, const char *name, bool required, int64_t min,
+                          int64_t max, int64_t *out, const char *ctx, struct wsop_json_error *err)
 {
 	char where[192];
 	struct json_object *v;
 
-	int rc = get_member(obj, name, true, json_type_int, &v, ctx, err);
+	int rc = get_member(obj, name, required, json_type_int, &v, ctx, err);
 	if (rc)
 		return rc;
+	if (v == NULL) {
+		*out = 0;
+		return 0;
+	}
 	/* json-c saturates numbers beyond int64 at the limits, so the limits
 	 * themselves are never inside [min, max]. */
 	int64_t x = json_object_get_int64(v);
@@ -809,6 +775,12 @@ static int get_int(struct json_object *obj, const char *name, int64_t min, int64
 		            "integer out of range");
 	*out = x;
 	return 0;
+}
+
+static int get_int(struct json_object *obj, const char *name, int64_t min, int64_t max,
+                   int64_t *out, const char *ctx, struct wsop_json_error *err)
+{
+	return get_int_member(obj, name, true, min, max, out, ctx, err);
 }
 
 static int get_created(struct json_object *obj, int64_t *out, const char *ctx,
@@ -1182,6 +1154,14 @@ static void put_softcard(struct jw *w, const void *in)
 	jw_text(w, "name", s->name, sizeof(s->name));
 	jw_int(w, "created", s->created);
 	jw_bool(w, "active", s->active);
+	/* Only when there is something to say, so that an answer about a
+	 * softcard without failures reads as it always did. */
+	if (s->login_failures > 0)
+		jw_int(w, "login_failures", s->login_failures);
+	if (s->login_limit > 0)
+		jw_int(w, "login_limit", s->login_limit);
+	if (s->locked_for > 0)
+		jw_int(w, "locked_for", s->locked_for);
 	if (s->activation[0] != '\0')
 		jw_text(w, "activation", s->activation, sizeof(s->activation));
 	jw_close(w, '}');
@@ -1190,8 +1170,10 @@ static void put_softcard(struct jw *w, const void *in)
 static int get_softcard(struct json_object *obj, void *outp, const char *ctx,
                         struct wsop_json_error *err)
 {
-	static const char *const members[] = { "id",      "type",   "name",
-		                               "created", "active", "activation" };
+	static const char *const members[] = {
+		"id",         "type",           "name",        "created",   "active",
+		"activation", "login_failures", "login_limit", "locked_for"
+	};
 	struct wsop_softcard *out = outp;
 	int rc;
 
@@ -1203,7 +1185,13 @@ static int get_softcard(struct json_object *obj, void *outp, const char *ctx,
 	                   WSOP_JSON_EINVALID_NAME, NULL, ctx, err)) ||
 	    (rc = get_created(obj, &out->created, ctx, err)) ||
 	    (rc = get_text(obj, "activation", false, out->activation, WSOP_ACTIVATION_MAX,
-	                   text_is_activation, WSOP_JSON_EBAD_VALUE, NULL, ctx, err)))
+	                   text_is_activation, WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = get_int_member(obj, "login_failures", false, 0, WSOP_LOGIN_FAILURES_MAX,
+	                         &out->login_failures, ctx, err)) ||
+	    (rc = get_int_member(obj, "login_limit", false, 0, WSOP_LOGIN_LIMIT_MAX,
+	                         &out->login_limit, ctx, err)) ||
+	    (rc = get_int_member(obj, "locked_for", false, 0, WSOP_LOCKED_FOR_MAX, &out->locked_for,
+	                         ctx, err)))
 		return rc;
 	return get_bool(obj, "active", true, false, &out->active, ctx, err);
 }

@@ -52,6 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipc/wsop_errors.h"
 #include "ipc/wsop_names.h"
 
 /* Decoder results; err->code is the README code the server answers. */
@@ -85,12 +86,9 @@ struct wsop_json_error {
 	char message[WSOP_ERROR_MESSAGE_MAX + 1];
 };
 
-/* The README code of a wsop_json_rc ("bad_request", ...); "internal" for
- * values not in the enum. */
-const char *wsop_json_rc_code(int rc);
-/* The HTTP status that goes with a README code (400, 403, ...); 500 for
- * unknown codes. */
-int wsop_json_code_status(const char *code);
+/* The WSOP error code (wsop_errors.h) of a wsop_json_rc; WSOP_E_INTERNAL
+ * for values not in the enum. */
+enum wsop_error wsop_json_rc_error(int rc);
 
 /* A binary value (base64url in JSON). data is NULL when len is 0. */
 struct wsop_bytes {
@@ -108,11 +106,21 @@ struct wsop_health {
 /* ---- softcards --------------------------------------------------------- */
 
 /* Answer: {"id","type":"Softcard","name","created","active"}. */
+#define WSOP_LOGIN_FAILURES_MAX 1000000000
+#define WSOP_LOGIN_LIMIT_MAX    1000
+#define WSOP_LOCKED_FOR_MAX     86400
+
 struct wsop_softcard {
 	char id[WSOP_SOFTCARD_ID_LEN + 1];
 	char name[WSOP_NAME_MAX + 1];
 	int64_t created;
 	bool active;
+	/* The login lockout: wrong passphrases since the last right one, the
+	 * server's limit (0: none) and the seconds the softcard stays locked
+	 * (0: not locked). Encoded only when not 0; absent reads as 0. */
+	int64_t login_failures;
+	int64_t login_limit;
+	int64_t locked_for;
 	/* The answer of activate only: the new activation's token (opaque,
 	 * wsop_activation_token_valid; a secret: wipe it). "" elsewhere, and
 	 * then not encoded. */

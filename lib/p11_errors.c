@@ -6,50 +6,8 @@
 
 #include "conf/log.h"
 #include "lib/ckr_names.h"
+#include "ipc/wsop_errors.h"
 #include "lib/wsop_client.h"
-
-struct code_map {
-	const char *code;
-	CK_RV rv;
-};
-
-/*
- * The server's error codes and what they mean to a PKCS #11 caller.
- * Faults of the server or of the link are CKR_DEVICE_ERROR; answers that
- * say our own request was malformed are CKR_GENERAL_ERROR, because a
- * correct library never sends one; the rest name what the application
- * asked for.
- */
-static const struct code_map code_table[] = {
-	/* C_Login: the passphrase is the PIN. A passphrase the server calls
-	 * invalid cannot be the right one either. */
-	{ "wrong_passphrase", CKR_PIN_INCORRECT },
-	{ "invalid_passphrase", CKR_PIN_INCORRECT },
-	/* Objects and keys need the token's softcard active: logged in. */
-	{ "not_active", CKR_USER_NOT_LOGGED_IN },
-	{ "forbidden_use", CKR_KEY_FUNCTION_NOT_PERMITTED },
-	/* A softcard that vanished between listing and use. */
-	{ "not_found", CKR_TOKEN_NOT_PRESENT },
-	{ "unknown_key", CKR_KEY_HANDLE_INVALID },
-	{ "bad_mechanism", CKR_MECHANISM_INVALID },
-	{ "bad_iv", CKR_MECHANISM_PARAM_INVALID },
-	{ "bad_data_length", CKR_DATA_LEN_RANGE },
-	{ "bad_padding", CKR_ENCRYPTED_DATA_INVALID },
-	{ "bad_key_size", CKR_KEY_SIZE_RANGE },
-	{ "bad_attribute", CKR_ATTRIBUTE_VALUE_INVALID },
-	{ "invalid_name", CKR_ATTRIBUTE_VALUE_INVALID },
-	{ "not_empty", CKR_ACTION_PROHIBITED },
-	{ "name_taken", CKR_ACTION_PROHIBITED },
-	{ "too_large", CKR_DATA_LEN_RANGE },
-	{ "bad_http", CKR_GENERAL_ERROR },
-	{ "bad_request", CKR_GENERAL_ERROR },
-	{ "method_not_allowed", CKR_GENERAL_ERROR },
-	{ "uri_too_long", CKR_GENERAL_ERROR },
-	{ "header_too_large", CKR_GENERAL_ERROR },
-	{ "idempotency_conflict", CKR_GENERAL_ERROR },
-	{ "busy", CKR_DEVICE_ERROR },
-	{ "internal", CKR_DEVICE_ERROR },
-};
 
 CK_RV p11_ckr_from_errno(int negative_errno)
 {
@@ -60,13 +18,10 @@ CK_RV p11_ckr_from_errno(int negative_errno)
 
 CK_RV p11_ckr_from_code(const char *code)
 {
-	if (code == NULL)
-		return CKR_DEVICE_ERROR;
-	for (size_t i = 0; i < sizeof(code_table) / sizeof(code_table[0]); i++) {
-		if (strcmp(code_table[i].code, code) == 0)
-			return code_table[i].rv;
-	}
-	return CKR_DEVICE_ERROR;
+	enum wsop_error e;
+
+	/* A code we do not know is the server's fault, as is a missing one. */
+	return wsop_error_lookup(code, &e) ? wsop_error_ckr(e) : CKR_DEVICE_ERROR;
 }
 
 CK_RV p11_ckr_from_result(int rc, const struct wsop_client *c)

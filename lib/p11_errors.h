@@ -1,7 +1,7 @@
 /*
- * How answers from the road to the server become CK_RV values: the one
- * table that maps WSOP error codes (ipc/README.md) to CKR values, and the
- * rule for transport failures.
+ * How answers from the road to the server become CK_RV values: WSOP error
+ * codes through their row of ipc/wsop_errors.h, and the rule for transport
+ * failures.
  *
  * Contract:
  *  - p11_ckr_from_errno(): -ENOMEM is CKR_HOST_MEMORY; every other

@@ -131,7 +131,7 @@ static CK_RV generate(struct p11_slot *slot, const struct wsop_key_generate_req 
 		}
 		int rc = wsop_key_generate(c, group, req, idem, &key);
 		/* A cached group that the server no longer has: find it anew. */
-		if (cached && rc == 404 && strcmp(wsop_client_error(c)->code, "not_found") == 0) {
+		if (cached && rc == 404 && wsop_client_error_is(c, WSOP_E_NOT_FOUND)) {
 			cache_group(slot, "");
 			cached = false;
 			continue;

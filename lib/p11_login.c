@@ -69,12 +69,27 @@ static CK_RV activate(struct p11_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 	int rc = wsop_softcard_activate(c, softcard_id, (const char *)pin, len, NULL, &answer);
 	CK_RV rv = p11_call_result("activating softcard", rc, c);
 	(void)wsop_client_set_activation(c, NULL);
+	/* A refused passphrase changed the server's count: read it back, so
+	 * that C_GetTokenInfo's CKF_USER_PIN_* say what the server will do
+	 * with the next one. */
+	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED) {
+		struct wsop_softcard now;
+		if (wsop_softcard_get(c, softcard_id, &now) == 0) {
+			p11_table_lock();
+			p11_slot_note_lockout_locked(slot, &now);
+			p11_table_unlock();
+		}
+	}
 	p11_client_release(c);
 	/* A server that gives no token cannot be used past this login. */
 	if (rv == CKR_OK && answer.activation[0] == '\0')
 		rv = CKR_DEVICE_ERROR;
-	if (rv == CKR_OK)
+	if (rv == CKR_OK) {
+		p11_table_lock();
+		p11_slot_note_lockout_locked(slot, &answer);
+		p11_table_unlock();
 		rv = p11_slot_login(slot, answer.activation);
+	}
 	OPENSSL_cleanse(answer.activation, sizeof(answer.activation));
 	return rv;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/handle_map.h"
 #include "lib/p11_lock.h"
 #include "lib/p11_module.h"
 #include "lib/p11_slots.h"
@@ -50,10 +51,8 @@ static void session_free(struct p11_session *s)
 	free(s);
 }
 
-static struct {
-	struct p11_session **items;
-	size_t count, cap;
-} tab;
+/* Handle -> struct p11_session, under the table lock. */
+static struct handle_map tab = HANDLE_MAP_INIT;
 
 /* Survives C_Finalize and fork, so no handle is ever handed out twice in
  * one process. Read and written under the table lock. */
@@ -67,30 +66,27 @@ CK_RV p11_sessions_reset(void)
 
 void p11_sessions_free(void)
 {
-	for (size_t i = 0; i < tab.count; i++)
-		session_free(tab.items[i]);
-	free(tab.items);
-	memset(&tab, 0, sizeof(tab));
+	size_t it = 0;
+	struct p11_session *s;
+	while ((s = handle_map_next(&tab, &it)) != NULL)
+		session_free(s);
+	handle_map_clear(&tab);
 }
 
-static size_t find_locked(CK_SESSION_HANDLE h)
+static struct p11_session *find_locked(CK_SESSION_HANDLE h)
 {
-	for (size_t i = 0; i < tab.count; i++) {
-		if (tab.items[i]->handle == h)
-			return i;
-	}
-	return SIZE_MAX;
+	return handle_map_get(&tab, h);
 }
 
 CK_RV p11_session_slot(CK_SESSION_HANDLE h, struct p11_slot **slot, bool *rw)
 {
 	CK_RV rv = CKR_SESSION_HANDLE_INVALID;
 	p11_table_lock();
-	size_t i = find_locked(h);
-	if (i != SIZE_MAX) {
-		*slot = tab.items[i]->slot;
+	const struct p11_session *s = find_locked(h);
+	if (s != NULL) {
+		*slot = s->slot;
 		if (rw != NULL)
-			*rw = tab.items[i]->rw;
+			*rw = s->rw;
 		rv = CKR_OK;
 	}
 	p11_table_unlock();
@@ -100,13 +96,10 @@ CK_RV p11_session_slot(CK_SESSION_HANDLE h, struct p11_slot **slot, bool *rw)
 CK_RV p11_session_take(CK_SESSION_HANDLE h, struct p11_slot **slot, bool *rw,
                        struct p11_session_ops **ops)
 {
-	struct p11_session *s = NULL;
 	p11_table_lock();
-	size_t i = find_locked(h);
-	if (i != SIZE_MAX) {
-		s = tab.items[i];
+	struct p11_session *s = find_locked(h);
+	if (s != NULL)
 		s->takers++;
-	}
 	p11_table_unlock();
 	if (s == NULL)
 		return CKR_SESSION_HANDLE_INVALID;
@@ -143,17 +136,16 @@ void p11_session_release(struct p11_session_ops *ops)
 		session_free(s);
 }
 
-/* Removes entry i and updates its token's counts; true when that was the
+/* Removes s and updates its token's counts; true when that was the
  * token's last session while it was logged in. A session still taken by a
  * call is freed by that call's release. */
-static bool remove_locked(size_t i)
+static bool remove_locked(struct p11_session *s)
 {
-	struct p11_session *s = tab.items[i];
 	struct p11_slot *slot = s->slot;
 	slot->sessions--;
 	if (s->rw)
 		slot->rw_sessions--;
-	tab.items[i] = tab.items[--tab.count];
+	(void)handle_map_remove(&tab, s->handle);
 	s->closed = true;
 	if (s->takers == 0)
 		session_free(s);
@@ -204,26 +196,17 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 	struct p11_slot *slot = p11_slot_find_locked(slotID, false);
 	if (slot == NULL) {
 		rv = CKR_SLOT_ID_INVALID;
-	} else if (tab.count >= P11_SESSIONS_MAX) {
+	} else if (handle_map_count(&tab) >= P11_SESSIONS_MAX) {
 		rv = CKR_SESSION_COUNT;
-	} else if (tab.count == tab.cap) {
-		size_t cap = tab.cap == 0 ? 16 : tab.cap * 2;
-		struct p11_session **items = realloc(tab.items, cap * sizeof(*items));
-		if (items == NULL) {
-			rv = CKR_HOST_MEMORY;
-		} else {
-			tab.items = items;
-			tab.cap = cap;
-		}
-	}
-	if (rv == CKR_OK) {
+	} else if (handle_map_put(&tab, next_handle, s) != 0) {
+		rv = CKR_HOST_MEMORY;
+	} else {
 		s->handle = next_handle++;
 		s->slot = slot;
 		s->rw = (flags & CKF_RW_SESSION) != 0;
 		slot->sessions++;
 		if (s->rw)
 			slot->rw_sessions++;
-		tab.items[tab.count++] = s;
 		*phSession = s->handle;
 		s = NULL;
 	}
@@ -244,10 +227,10 @@ CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
 	struct p11_slot *slot = NULL;
 	bool last = false;
 	p11_table_lock();
-	size_t i = find_locked(hSession);
-	if (i != SIZE_MAX) {
-		slot = tab.items[i]->slot;
-		last = remove_locked(i);
+	struct p11_session *s = find_locked(hSession);
+	if (s != NULL) {
+		slot = s->slot;
+		last = remove_locked(s);
 	}
 	p11_table_unlock();
 	if (slot == NULL)
@@ -271,11 +254,11 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 	p11_table_lock();
 	/* Sessions on a softcard that disappeared can still be closed. */
 	struct p11_slot *slot = p11_slot_find_locked(slotID, true);
-	for (size_t i = 0; slot != NULL && i < tab.count;) {
-		if (tab.items[i]->slot == slot)
-			last = remove_locked(i) || last;
-		else
-			i++;
+	size_t it = 0;
+	struct p11_session *s;
+	while (slot != NULL && (s = handle_map_next(&tab, &it)) != NULL) {
+		if (s->slot == slot)
+			last = remove_locked(s) || last;
 	}
 	p11_table_unlock();
 	if (slot == NULL)
@@ -295,9 +278,8 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 		return p11_return("C_GetSessionInfo", hSession, CKR_ARGUMENTS_BAD);
 
 	p11_table_lock();
-	size_t i = find_locked(hSession);
-	if (i != SIZE_MAX) {
-		const struct p11_session *s = tab.items[i];
+	const struct p11_session *s = find_locked(hSession);
+	if (s != NULL) {
 		memset(pInfo, 0, sizeof(*pInfo));
 		pInfo->slotID = s->slot->id;
 		pInfo->flags = CKF_SERIAL_SESSION | (s->rw ? CKF_RW_SESSION : 0);
@@ -308,7 +290,7 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 		pInfo->ulDeviceError = 0;
 	}
 	p11_table_unlock();
-	if (i == SIZE_MAX)
+	if (s == NULL)
 		return p11_return("C_GetSessionInfo", hSession, CKR_SESSION_HANDLE_INVALID);
 	return CKR_OK;
 }

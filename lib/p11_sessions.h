@@ -11,7 +11,8 @@
  *  - Closing the last session of a token logs the token out (deactivates
  *    the softcard), as PKCS #11 says.
  *  - p11_session_slot() validates a handle: CKR_SESSION_HANDLE_INVALID
- *    when unknown.
+ *    when unknown. Lookups are O(1) whatever the number of sessions
+ *    (lib/handle_map.h).
  *  - The object and crypto entry points use p11_session_take() instead: it
  *    also hands out the session's operation state (an active search, an
  *    active encryption, an active decryption) and keeps the session from

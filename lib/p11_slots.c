@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "build_config.h"
+#include "lib/chan_mux.h"
 #include "lib/p11_errors.h"
 #include "lib/p11_lock.h"
 #include "lib/p11_module.h"
@@ -123,6 +124,31 @@ struct p11_slot *p11_slot_find_locked(CK_SLOT_ID id, bool any_known)
 	return NULL;
 }
 
+void p11_slot_note_lockout_locked(struct p11_slot *slot, const struct wsop_softcard *card)
+{
+	slot->login_failures = card->login_failures;
+	slot->login_limit = card->login_limit;
+	slot->locked_until_ms =
+	    card->locked_for > 0 ? chan_mux_now_ms() + card->locked_for * 1000 : 0;
+}
+
+/* CKF_USER_PIN_* from the server's count as last seen: one more wrong
+ * passphrase locks at failures == limit - 1, and again after a lockout has
+ * run out (the server then allows one try at a time). */
+static CK_FLAGS pin_flags(const struct p11_slot *s)
+{
+	CK_FLAGS f = 0;
+	if (s->login_failures > 0)
+		f |= CKF_USER_PIN_COUNT_LOW;
+	if (s->login_limit <= 0)
+		return f;
+	if (s->login_failures >= s->login_limit && s->locked_until_ms > chan_mux_now_ms())
+		f |= CKF_USER_PIN_LOCKED;
+	else if (s->login_failures >= s->login_limit - 1)
+		f |= CKF_USER_PIN_FINAL_TRY;
+	return f;
+}
+
 static struct p11_slot *find_softcard_locked(const char *softcard_id)
 {
 	for (size_t i = 0; i < tab.count; i++) {
@@ -175,6 +201,7 @@ static CK_RV merge_locked(const struct wsop_softcard_list *list)
 			s = tab.items[tab.count - 1];
 		}
 		memcpy(s->name, card->name, sizeof(s->name));
+		p11_slot_note_lockout_locked(s, card);
 		s->present = true;
 	}
 	tab.filled = true;
@@ -315,8 +342,8 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 	p11_pad(pInfo->serialNumber, sizeof(pInfo->serialNumber), serial);
 	/* CKF_RNG: C_GenerateRandom asks the server's generator. No clock, no
 	 * protected authentication path: the PIN is the passphrase. */
-	pInfo->flags =
-	    CKF_RNG | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED;
+	pInfo->flags = CKF_RNG | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED |
+	               CKF_TOKEN_INITIALIZED | pin_flags(&copy);
 	pInfo->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
 	pInfo->ulSessionCount = copy.sessions;
 	pInfo->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
@@ -369,7 +396,7 @@ void p11_slot_client_release(struct p11_slot *slot, struct wsop_client *c)
 	const char *carried = wsop_client_activation(c);
 
 	if (carried != NULL && wsop_client_last_status(c) == 403 &&
-	    strcmp(wsop_client_error(c)->code, "not_active") == 0) {
+	    wsop_client_error_is(c, WSOP_E_NOT_ACTIVE)) {
 		p11_table_lock();
 		if (slot->activation != NULL && strcmp(slot->activation, carried) == 0) {
 			p11_slot_logout_locked(slot);

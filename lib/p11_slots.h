@@ -25,9 +25,11 @@
 #define PKCS11WSOP_LIB_P11_SLOTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <p11-kit/pkcs11.h>
 
+#include "ipc/wsop_json.h"
 #include "ipc/wsop_names.h"
 
 struct wsop_client;
@@ -45,6 +47,12 @@ struct p11_slot {
 	/* The softcard's "pkcs11" key group once C_GenerateKey has found or
 	 * made it ("" before), so later generations cost one round trip. */
 	char key_group[WSOP_UUID_LEN + 1];
+	/* The server's login lockout as last seen (listing, C_Login): wrong
+	 * passphrases since the last right one, the limit (0: none) and the
+	 * monotonic ms until which the softcard refuses every passphrase. */
+	int64_t login_failures;
+	int64_t login_limit;
+	int64_t locked_until_ms;
 	unsigned long sessions;    /* open sessions on this token */
 	unsigned long rw_sessions; /* of which read/write */
 	void *login_lock;
@@ -69,6 +77,10 @@ CK_RV p11_slot_learn(CK_SLOT_ID id);
 /* Under p11_table_lock(): the present slot with that id, or NULL. With
  * any_known, a slot whose softcard disappeared is found too. */
 struct p11_slot *p11_slot_find_locked(CK_SLOT_ID id, bool any_known);
+
+/* Under p11_table_lock(): takes the login-lockout members of a softcard
+ * answer (listing, activate, get) into the slot. */
+void p11_slot_note_lockout_locked(struct p11_slot *slot, const struct wsop_softcard *card);
 
 /* Ends the login of slot on the server (deactivate with its token) and
  * clears its login state; the caller holds slot->login_lock, not the table

@@ -110,6 +110,13 @@ const struct wsop_json_error *wsop_client_error(const struct wsop_client *c)
 	return &c->error;
 }
 
+bool wsop_client_error_is(const struct wsop_client *c, enum wsop_error e)
+{
+	const struct wsop_json_error *err = wsop_client_error(c);
+
+	return err != NULL && strcmp(err->code, wsop_error_name(e)) == 0;
+}
+
 int wsop_client_last_status(const struct wsop_client *c)
 {
 	return c->last_status;

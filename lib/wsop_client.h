@@ -96,6 +96,8 @@ const char *wsop_client_activation(const struct wsop_client *c);
 /* The error body of the last call that answered >= 300 (or the decoder's
  * verdict after -EPROTO); code "" when none. */
 const struct wsop_json_error *wsop_client_error(const struct wsop_client *c);
+/* True when the last call ended with an error answer of code e. */
+bool wsop_client_error_is(const struct wsop_client *c, enum wsop_error e);
 /* The HTTP status of the last answer, 0 when none arrived. */
 int wsop_client_last_status(const struct wsop_client *c);
 

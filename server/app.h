@@ -23,6 +23,10 @@ struct app {
 	struct store *store;
 	struct keywrap_master master;
 	struct activation *act;
+	/* The login lockout (wsopd --max-login-failures, --login-lockout):
+	 * set by the caller after app_open; 0 failures means never locked. */
+	unsigned login_limit;
+	unsigned login_lockout_s;
 };
 
 /* 0, or a negative value with a one-line reason in err. activation_ttl

@@ -226,22 +226,22 @@ static void codec_error(int rc, struct wsop_response *resp)
 {
 	switch (rc) {
 	case -EMSGSIZE:
-		reply_error(resp, 431, "header_too_large", "request head too large");
+		reply_error(resp, WSOP_E_HEADER_TOO_LARGE, "request head too large");
 		break;
 	case -E2BIG:
-		reply_error(resp, 413, "too_large", "request body too large");
+		reply_error(resp, WSOP_E_TOO_LARGE, "request body too large");
 		break;
 	case HTTP_ERR_URI_TOO_LONG:
-		reply_error(resp, 414, "uri_too_long", "request target too long");
+		reply_error(resp, WSOP_E_URI_TOO_LONG, "request target too long");
 		break;
 	case -EBADMSG:
-		reply_error(resp, 400, "bad_http", "malformed HTTP request");
+		reply_error(resp, WSOP_E_BAD_HTTP, "malformed HTTP request");
 		break;
 	case -ENOTSUP:
-		reply_error(resp, 400, "bad_http", "unsupported HTTP version or transfer coding");
+		reply_error(resp, WSOP_E_BAD_HTTP, "unsupported HTTP version or transfer coding");
 		break;
 	default:
-		reply_error(resp, 500, "internal", "cannot read the request");
+		reply_error(resp, WSOP_E_INTERNAL, "cannot read the request");
 		break;
 	}
 	resp->close = true;
@@ -414,7 +414,7 @@ static void refuse_busy(struct conn *c)
 	struct wsop_response resp;
 
 	reply_init(&resp);
-	reply_error(&resp, 503, "busy", "too many clients, try again later");
+	reply_error(&resp, WSOP_E_BUSY, "too many clients, try again later");
 	if (wait_fd(c, POLLIN, conn_now_ms() + BUSY_TIMEOUT_MS, true) == 1 &&
 	    send_response(c, &resp, false) == 0)
 		drain(c);

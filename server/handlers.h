@@ -73,6 +73,10 @@ const char *request_activation(const struct wsop_request *req);
 bool require_active(struct app *app, const struct wsop_request *req, const char *softcard_id,
                     struct keywrap_kek *kek, struct wsop_response *resp);
 
+/* Seconds the softcard stays locked by the login lockout at `now`, or 0
+ * (no limit, fewer failures than the limit, or the lockout is over). */
+int64_t softcard_locked_for(const struct app *app, const struct store_softcard *row, int64_t now);
+
 /* Store rows to answer structs; the answer may point into the row's
  * memory (keep the row alive while encoding). */
 void softcard_answer(struct app *app, const struct wsop_request *req,

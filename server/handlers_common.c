@@ -18,7 +18,7 @@ bool decode_failed(int rc, const struct wsop_json_error *err, struct wsop_respon
 	if (rc == 0)
 		return false;
 	if (rc == WSOP_JSON_ENOMEM)
-		reply_error(resp, 500, "internal", "out of memory");
+		reply_error(resp, WSOP_E_INTERNAL, "out of memory");
 	else
 		reply_code(resp, err->code, err->message);
 	return true;
@@ -27,7 +27,7 @@ bool decode_failed(int rc, const struct wsop_json_error *err, struct wsop_respon
 void reply_store_failure(struct wsop_response *resp, int store_rc, const char *what)
 {
 	wlog(WLOG_ERROR, "store failure while %s: %s", what, store_result_name(store_rc));
-	reply_error(resp, 500, "internal", "store failure");
+	reply_error(resp, WSOP_E_INTERNAL, "store failure");
 }
 
 bool load_softcard(struct app *app, const char *id, struct store_softcard *out,
@@ -38,7 +38,7 @@ bool load_softcard(struct app *app, const char *id, struct store_softcard *out,
 	if (r == STORE_OK)
 		return true;
 	if (r == STORE_NOT_FOUND)
-		reply_error(resp, 404, "not_found", "no softcard with that id");
+		reply_error(resp, WSOP_E_NOT_FOUND, "no softcard with that id");
 	else
 		reply_store_failure(resp, r, "reading a softcard");
 	return false;
@@ -52,7 +52,7 @@ bool load_group(struct app *app, const char *id, struct store_group *out,
 	if (r == STORE_OK)
 		return true;
 	if (r == STORE_NOT_FOUND)
-		reply_error(resp, 404, "not_found", "no group with that id");
+		reply_error(resp, WSOP_E_NOT_FOUND, "no group with that id");
 	else
 		reply_store_failure(resp, r, "reading a group");
 	return false;
@@ -73,13 +73,13 @@ bool require_active(struct app *app, const struct wsop_request *req, const char 
 		return true;
 	if (r == -EIO) {
 		wlog(WLOG_ERROR, "cannot check an activation of softcard %s", softcard_id);
-		reply_error(resp, 500, "internal", "activation check failed");
+		reply_error(resp, WSOP_E_INTERNAL, "activation check failed");
 	} else if (r == -ENOSPC) {
-		reply_error(resp, 503, "busy", "too many live activations");
+		reply_error(resp, WSOP_E_BUSY, "too many live activations");
 	} else if (r == -ENOMEM) {
-		reply_error(resp, 500, "internal", "out of memory");
+		reply_error(resp, WSOP_E_INTERNAL, "out of memory");
 	} else {
-		reply_error(resp, 403, "not_active",
+		reply_error(resp, WSOP_E_NOT_ACTIVE,
 		            "no valid activation of this softcard for this client");
 	}
 	return false;
@@ -93,6 +93,19 @@ static void copy_text(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
+int64_t softcard_locked_for(const struct app *app, const struct store_softcard *row, int64_t now)
+{
+	if (app->login_limit == 0 || row->login_failures < (int64_t)app->login_limit)
+		return 0;
+	int64_t until = row->last_failure + (int64_t)app->login_lockout_s;
+	if (until <= now)
+		return 0;
+	/* A clock set back must not lock a softcard for longer than one
+	 * lockout. */
+	return until - now > (int64_t)app->login_lockout_s ? (int64_t)app->login_lockout_s
+	                                                   : until - now;
+}
+
 void softcard_answer(struct app *app, const struct wsop_request *req,
                      const struct store_softcard *row, struct wsop_softcard *out)
 {
@@ -100,6 +113,9 @@ void softcard_answer(struct app *app, const struct wsop_request *req,
 	copy_text(out->id, sizeof(out->id), row->id);
 	copy_text(out->name, sizeof(out->name), row->name);
 	out->created = row->created;
+	out->login_failures = row->login_failures;
+	out->login_limit = app->login_limit;
+	out->locked_for = softcard_locked_for(app, row, store_now(app->store));
 	out->active =
 	    activation_check(app->act, request_activation(req), row->id, req->client_fp, NULL) == 0;
 }

@@ -29,7 +29,7 @@ static bool load_key(struct app *app, const struct wsop_request *req, const char
 	r = store_key_get(app->store, group_id, key_id, &row, wrapped, sizeof(wrapped),
 	                  &wrapped_len);
 	if (r == STORE_NOT_FOUND) {
-		reply_error(resp, 404, "unknown_key", "no key at that path");
+		reply_error(resp, WSOP_E_UNKNOWN_KEY, "no key at that path");
 		return false;
 	}
 	if (r != STORE_OK) {
@@ -45,7 +45,7 @@ static bool load_key(struct app *app, const struct wsop_request *req, const char
 	if (r != KEYWRAP_OK) {
 		wlog(WLOG_ERROR, "key %s/%s cannot be unwrapped: %s", group_id, key_id,
 		     keywrap_result_name(r));
-		reply_error(resp, 500, "internal", "the stored key cannot be unwrapped");
+		reply_error(resp, WSOP_E_INTERNAL, "the stored key cannot be unwrapped");
 		return false;
 	}
 	memcpy(ck->softcard_id, row.softcard_id, sizeof(ck->softcard_id));
@@ -64,7 +64,7 @@ static bool resolve_key(struct app *app, const struct wsop_request *req, const c
 	int r;
 
 	if (wsop_key_path_parse(path, group_id, key_id) != 0) {
-		reply_error(resp, 404, "unknown_key", "no key at that path");
+		reply_error(resp, WSOP_E_UNKNOWN_KEY, "no key at that path");
 		return false;
 	}
 	r = activation_key_lookup(app->act, group_id, key_id, ck);
@@ -81,18 +81,18 @@ static void reply_cipher_error(int r, struct wsop_response *resp)
 {
 	switch (r) {
 	case AESCBC_BAD_DATA_LEN:
-		reply_error(resp, 400, "bad_data_length",
+		reply_error(resp, WSOP_E_BAD_DATA_LENGTH,
 		            "data length is not allowed for this mechanism");
 		return;
 	case AESCBC_BAD_PADDING:
-		reply_error(resp, 400, "bad_padding", "the padding of the data is wrong");
+		reply_error(resp, WSOP_E_BAD_PADDING, "the padding of the data is wrong");
 		return;
 	case AESCBC_BAD_IV_LEN:
-		reply_error(resp, 400, "bad_iv", "the IV must be 16 bytes");
+		reply_error(resp, WSOP_E_BAD_IV, "the IV must be 16 bytes");
 		return;
 	default:
 		wlog(WLOG_ERROR, "AES-CBC failed: %s", aescbc_result_name(r));
-		reply_error(resp, 500, "internal", "cipher failure");
+		reply_error(resp, WSOP_E_INTERNAL, "cipher failure");
 		return;
 	}
 }
@@ -118,7 +118,7 @@ static void run(struct app *app, const struct wsop_request *req, bool encrypt,
 	if (!resolve_key(app, req, in.key, &ck, resp))
 		goto done;
 	if (!(encrypt ? ck.encrypt : ck.decrypt)) {
-		reply_error(resp, 403, "forbidden_use",
+		reply_error(resp, WSOP_E_FORBIDDEN_USE,
 		            encrypt ? "the key may not encrypt" : "the key may not decrypt");
 		goto done;
 	}
@@ -127,7 +127,7 @@ static void run(struct app *app, const struct wsop_request *req, bool encrypt,
 	/* Never a NULL output buffer, even for an empty answer. */
 	out.data.data = malloc(out_max > 0 ? out_max : 1);
 	if (out.data.data == NULL) {
-		reply_error(resp, 500, "internal", "out of memory");
+		reply_error(resp, WSOP_E_INTERNAL, "out of memory");
 		goto done;
 	}
 	if (encrypt)

@@ -36,7 +36,7 @@ void handle_group_list(struct app *app, const struct wsop_request *req,
 	if (page_query_parse(req->query, QUERY_SOFTCARD, softcard_id, sizeof(softcard_id), &q,
 	                     &why) != 0 ||
 	    (softcard_id[0] != '\0' && !wsop_softcard_id_valid(softcard_id))) {
-		reply_error(resp, 400, "bad_request",
+		reply_error(resp, WSOP_E_BAD_REQUEST,
 		            "the query takes protectiondomain=<softcard id>, limit and after");
 		return;
 	}
@@ -50,7 +50,7 @@ void handle_group_list(struct app *app, const struct wsop_request *req,
 		list.items = calloc(count, sizeof(*list.items));
 		if (list.items == NULL) {
 			free(rows);
-			reply_error(resp, 500, "internal", "out of memory");
+			reply_error(resp, WSOP_E_INTERNAL, "out of memory");
 			return;
 		}
 	}
@@ -90,7 +90,7 @@ void handle_group_create(struct app *app, const struct wsop_request *req,
 		return;
 	r = store_group_create(app->store, &row);
 	if (r == STORE_NOT_FOUND) {
-		reply_error(resp, 404, "not_found", "no softcard with that id");
+		reply_error(resp, WSOP_E_NOT_FOUND, "no softcard with that id");
 	} else if (r != STORE_OK) {
 		txn_abort(app);
 		reply_store_failure(resp, r, "creating a group");

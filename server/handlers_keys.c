@@ -50,7 +50,7 @@ void handle_key_list(struct app *app, const struct wsop_request *req,
 	if (!load_group(app, params[0], &group, resp))
 		return;
 	if (page_query_parse(req->query, NULL, NULL, 0, &q, &why) != 0) {
-		reply_error(resp, 400, "bad_request", why);
+		reply_error(resp, WSOP_E_BAD_REQUEST, why);
 		return;
 	}
 	if (!require_active(app, req, group.softcard_id, NULL, resp))
@@ -64,7 +64,7 @@ void handle_key_list(struct app *app, const struct wsop_request *req,
 		list.items = calloc(count, sizeof(*list.items));
 		if (list.items == NULL) {
 			free(rows);
-			reply_error(resp, 500, "internal", "out of memory");
+			reply_error(resp, WSOP_E_INTERNAL, "out of memory");
 			return;
 		}
 	}
@@ -156,7 +156,7 @@ void handle_key_generate(struct app *app, const struct wsop_request *req,
 		return;
 	r = make_key(&kek, &row, &clear, wrapped, &wrapped_len);
 	if (r != 0) {
-		reply_error(resp, 500, "internal", "key generation failed");
+		reply_error(resp, WSOP_E_INTERNAL, "key generation failed");
 		return;
 	}
 	if (txn_begin(app, req, resp)) {
@@ -165,7 +165,7 @@ void handle_key_generate(struct app *app, const struct wsop_request *req,
 	}
 	r = store_key_insert(app->store, &row, wrapped, wrapped_len);
 	if (r == STORE_NOT_FOUND) {
-		reply_error(resp, 404, "not_found", "no group with that id");
+		reply_error(resp, WSOP_E_NOT_FOUND, "no group with that id");
 	} else if (r != STORE_OK) {
 		txn_abort(app);
 		OPENSSL_cleanse(&clear, sizeof(clear));
@@ -194,7 +194,7 @@ void handle_key_get(struct app *app, const struct wsop_request *req,
 	if (r == STORE_OK)
 		reply_key(&row, 200, resp);
 	else if (r == STORE_NOT_FOUND)
-		reply_error(resp, 404, "not_found", "no key with that id in this group");
+		reply_error(resp, WSOP_E_NOT_FOUND, "no key with that id in this group");
 	else
 		reply_store_failure(resp, r, "reading a key");
 }
@@ -213,7 +213,7 @@ void handle_key_delete(struct app *app, const struct wsop_request *req,
 	if (r == STORE_OK) {
 		reply_empty(resp, 204);
 	} else if (r == STORE_NOT_FOUND) {
-		reply_error(resp, 404, "not_found", "no key with that id in this group");
+		reply_error(resp, WSOP_E_NOT_FOUND, "no key with that id in this group");
 	} else {
 		txn_abort(app);
 		reply_store_failure(resp, r, "deleting a key");

@@ -46,7 +46,7 @@ void handle_object_list(struct app *app, const struct wsop_request *req,
 	if (!load_softcard(app, params[0], &sc, resp))
 		return;
 	if (page_query_parse(req->query, NULL, NULL, 0, &q, &why) != 0) {
-		reply_error(resp, 400, "bad_request", why);
+		reply_error(resp, WSOP_E_BAD_REQUEST, why);
 		return;
 	}
 	if (!require_active(app, req, params[0], NULL, resp))
@@ -63,7 +63,7 @@ void handle_object_list(struct app *app, const struct wsop_request *req,
 		list.items = calloc(count, sizeof(*list.items));
 		if (list.items == NULL) {
 			store_object_list_free(rows, count);
-			reply_error(resp, 500, "internal", "out of memory");
+			reply_error(resp, WSOP_E_INTERNAL, "out of memory");
 			return;
 		}
 	}
@@ -140,11 +140,11 @@ void handle_object_create(struct app *app, const struct wsop_request *req,
 		goto out;
 	r = store_object_insert(app->store, &row);
 	if (r == STORE_NOT_FOUND) {
-		reply_error(resp, 404, "not_found", "no softcard with that id");
+		reply_error(resp, WSOP_E_NOT_FOUND, "no softcard with that id");
 	} else if (r == STORE_ERR_ARG) {
 		/* The decoder bounds every attribute; the store agreeing is
 		 * expected, but its verdict is a client error if not. */
-		reply_error(resp, 400, "bad_attribute", "an attribute is out of its bounds");
+		reply_error(resp, WSOP_E_BAD_ATTRIBUTE, "an attribute is out of its bounds");
 	} else if (r != STORE_OK) {
 		txn_abort(app);
 		reply_store_failure(resp, r, "storing an object");
@@ -170,7 +170,7 @@ void handle_object_get(struct app *app, const struct wsop_request *req,
 	if (r == STORE_OK)
 		reply_object(&row, 200, resp);
 	else if (r == STORE_NOT_FOUND)
-		reply_error(resp, 404, "not_found", "no object with that id on this softcard");
+		reply_error(resp, WSOP_E_NOT_FOUND, "no object with that id on this softcard");
 	else
 		reply_store_failure(resp, r, "reading an object");
 	store_object_clear(&row);
@@ -189,7 +189,7 @@ void handle_object_delete(struct app *app, const struct wsop_request *req,
 	if (r == STORE_OK) {
 		reply_empty(resp, 204);
 	} else if (r == STORE_NOT_FOUND) {
-		reply_error(resp, 404, "not_found", "no object with that id on this softcard");
+		reply_error(resp, WSOP_E_NOT_FOUND, "no object with that id on this softcard");
 	} else {
 		txn_abort(app);
 		reply_store_failure(resp, r, "deleting an object");

@@ -31,13 +31,13 @@ void handle_random(struct app *app, const struct wsop_request *req,
 	/* Bounded by the decoder: 1..WSOP_RANDOM_MAX. */
 	out.data.data = malloc(in.length);
 	if (out.data.data == NULL) {
-		reply_error(resp, 500, "internal", "out of memory");
+		reply_error(resp, WSOP_E_INTERNAL, "out of memory");
 		return;
 	}
 	out.data.len = in.length;
 	if (RAND_priv_bytes(out.data.data, (int)in.length) != 1) {
 		wlog(WLOG_ERROR, "the random generator failed");
-		reply_error(resp, 500, "internal", "the random generator failed");
+		reply_error(resp, WSOP_E_INTERNAL, "the random generator failed");
 	} else {
 		r = wsop_json_encode_crypto_answer(&out, &answer, &len);
 		reply_json(resp, 200, r, answer, len);

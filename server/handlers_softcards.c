@@ -31,7 +31,7 @@ void handle_softcard_list(struct app *app, const struct wsop_request *req,
 		list.items = calloc(count, sizeof(*list.items));
 		if (list.items == NULL) {
 			free(rows);
-			reply_error(resp, 500, "internal", "out of memory");
+			reply_error(resp, WSOP_E_INTERNAL, "out of memory");
 			return;
 		}
 	}
@@ -64,7 +64,7 @@ void handle_softcard_create(struct app *app, const struct wsop_request *req,
 	snprintf(row.name, sizeof(row.name), "%s", in.name);
 	if (store_new_softcard_id(row.id) != STORE_OK) {
 		wsop_softcard_create_req_cleanse(&in);
-		reply_error(resp, 500, "internal", "cannot draw an id");
+		reply_error(resp, WSOP_E_INTERNAL, "cannot draw an id");
 		return;
 	}
 	/* scrypt runs here, outside the store lock. */
@@ -74,7 +74,7 @@ void handle_softcard_create(struct app *app, const struct wsop_request *req,
 	keywrap_kek_wipe(&kek);
 	if (r != KEYWRAP_OK) {
 		wlog(WLOG_ERROR, "softcard key setup failed: %s", keywrap_result_name(r));
-		reply_error(resp, 500, "internal", "key derivation failed");
+		reply_error(resp, WSOP_E_INTERNAL, "key derivation failed");
 		return;
 	}
 	memcpy(row.verifier, verifier, sizeof(verifier));
@@ -85,7 +85,7 @@ void handle_softcard_create(struct app *app, const struct wsop_request *req,
 	r = store_softcard_create(app->store, &row);
 	if (r == STORE_NAME_TAKEN) {
 		txn_abort(app);
-		reply_error(resp, 409, "name_taken", "a softcard with that name exists already");
+		reply_error(resp, WSOP_E_NAME_TAKEN, "a softcard with that name exists already");
 		return;
 	}
 	if (r != STORE_OK) {
@@ -119,9 +119,9 @@ void handle_softcard_delete(struct app *app, const struct wsop_request *req,
 	if (r == STORE_OK)
 		reply_empty(resp, 204);
 	else if (r == STORE_NOT_FOUND)
-		reply_error(resp, 404, "not_found", "no softcard with that id");
+		reply_error(resp, WSOP_E_NOT_FOUND, "no softcard with that id");
 	else if (r == STORE_NOT_EMPTY)
-		reply_error(resp, 409, "not_empty", "the softcard still holds keys or objects");
+		reply_error(resp, WSOP_E_NOT_EMPTY, "the softcard still holds keys or objects");
 	else {
 		txn_abort(app);
 		reply_store_failure(resp, r, "deleting a softcard");
@@ -134,6 +134,33 @@ void handle_softcard_delete(struct app *app, const struct wsop_request *req,
 	}
 }
 
+/* Counts a wrong passphrase in the store (so that a restart or another
+ * node keeps the count) and answers 403 wrong_passphrase, saying when
+ * this one locked the softcard. */
+static void note_wrong_passphrase(struct app *app, const struct store_softcard *row, int64_t now,
+                                  struct wsop_response *resp)
+{
+	int64_t failures = 0;
+	char why[128];
+	int r = store_softcard_login_outcome(app->store, row->id, false, now, &failures);
+
+	if (r != STORE_OK) {
+		wlog(WLOG_ERROR, "cannot count a wrong passphrase for softcard %s: %s", row->id,
+		     store_result_name(r));
+		reply_error(resp, WSOP_E_WRONG_PASSPHRASE, "wrong passphrase");
+		return;
+	}
+	if (app->login_limit > 0 && failures >= (int64_t)app->login_limit) {
+		snprintf(why, sizeof(why), "wrong passphrase; softcard locked for %u s",
+		         app->login_lockout_s);
+		wlog(WLOG_WARNING, "softcard %s locked for %u s after %lld wrong passphrases",
+		     row->id, app->login_lockout_s, (long long)failures);
+	} else {
+		snprintf(why, sizeof(why), "wrong passphrase");
+	}
+	reply_error(resp, WSOP_E_WRONG_PASSPHRASE, why);
+}
+
 static void activate(struct app *app, const struct wsop_request *req, const char *id,
                      struct wsop_response *resp)
 {
@@ -142,14 +169,26 @@ static void activate(struct app *app, const struct wsop_request *req, const char
 	struct store_softcard row;
 	struct wsop_softcard sc;
 	struct keywrap_kek kek;
-	int64_t expires = 0;
+	int64_t expires = 0, now, locked;
 	char *answer = NULL;
+	char why[128];
 	size_t len;
 	const char *text = body_text(req, &len);
 	int r;
 
 	if (!load_softcard(app, id, &row, resp))
 		return;
+	now = store_now(app->store);
+	/* A locked softcard refuses before the KDF: the lockout is what
+	 * bounds guessing, so a guess must cost nothing to refuse. */
+	locked = softcard_locked_for(app, &row, now);
+	if (locked > 0) {
+		snprintf(why, sizeof(why),
+		         "softcard locked for %lld more s after %lld wrong passphrases",
+		         (long long)locked, (long long)row.login_failures);
+		reply_error(resp, WSOP_E_SOFTCARD_LOCKED, why);
+		return;
+	}
 	r = wsop_json_decode_activate_req(text, len, &in, &err);
 	if (decode_failed(r, &err, resp))
 		return;
@@ -159,26 +198,34 @@ static void activate(struct app *app, const struct wsop_request *req, const char
 	                            row.salt, row.verifier, row.verifier_len, &kek);
 	wsop_activate_req_cleanse(&in);
 	if (r == KEYWRAP_ERR_WRONG_PASSPHRASE) {
-		reply_error(resp, 403, "wrong_passphrase", "wrong passphrase");
+		note_wrong_passphrase(app, &row, now, resp);
 		resp->delay_ms = activation_note_failure(app->act, req->client_id);
 		return;
 	}
 	if (r != KEYWRAP_OK) {
 		wlog(WLOG_ERROR, "unlocking softcard %s failed: %s", row.id,
 		     keywrap_result_name(r));
-		reply_error(resp, 500, "internal", "key derivation failed");
+		reply_error(resp, WSOP_E_INTERNAL, "key derivation failed");
 		return;
 	}
 	activation_note_success(app->act, req->client_id);
+	if (row.login_failures > 0) {
+		r = store_softcard_login_outcome(app->store, row.id, true, now, NULL);
+		if (r != STORE_OK)
+			wlog(WLOG_ERROR, "cannot reset softcard %s's wrong-passphrase count: %s",
+			     row.id, store_result_name(r));
+		row.login_failures = 0;
+		row.last_failure = 0;
+	}
 	softcard_answer(app, req, &row, &sc);
 	r = activation_issue(app->act, row.id, req->client_fp, &kek, sc.activation, &expires);
 	keywrap_kek_wipe(&kek);
 	if (r == -ENOSPC) {
-		reply_error(resp, 503, "busy", "too many live activations");
+		reply_error(resp, WSOP_E_BUSY, "too many live activations");
 		return;
 	}
 	if (r != 0) {
-		reply_error(resp, 500, "internal", "cannot issue an activation");
+		reply_error(resp, WSOP_E_INTERNAL, "cannot issue an activation");
 		return;
 	}
 	sc.active = true;
@@ -239,7 +286,7 @@ void handle_softcard_deactivate(struct app *app, const struct wsop_request *req,
 	    decode_failed(wsop_json_decode_empty(text, len, &err), &err, resp))
 		goto out;
 	if (deactivate(app, req, row.id) != 0) {
-		reply_error(resp, 500, "internal", "cannot end the activation");
+		reply_error(resp, WSOP_E_INTERNAL, "cannot end the activation");
 		goto out;
 	}
 	/* The token just ended must not make the answer say "active". */

@@ -62,6 +62,8 @@ static int run(const struct wsopd_options *opt)
 		close(signal_fd);
 		return EXIT_FAILURE;
 	}
+	app.login_limit = opt->max_login_failures;
+	app.login_lockout_s = opt->login_lockout;
 	cfg.tls = tls_server_context(opt->cert_path, opt->key_path, opt->ca_path, err, sizeof(err));
 	if (cfg.tls == NULL) {
 		wlog(WLOG_ERROR, "%s", err);

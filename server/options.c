@@ -34,6 +34,10 @@ static const char usage_text[] =
     "                      1-2592000 (default 28800, 8 hours)\n"
     "  --activation-idle S seconds an unused activation keeps the softcard's\n"
     "                      keys in memory, 1-86400 (default 900)\n"
+    "  --max-login-failures N  wrong passphrases in a row that lock a softcard,\n"
+    "                      0-1000 (default 0: counted, never locked)\n"
+    "  --login-lockout S   seconds a locked softcard refuses every passphrase,\n"
+    "                      1-86400 (default 900); then one try at a time\n"
     "  --help              show this help and exit\n"
     "  --version           show the version and exit\n";
 
@@ -108,6 +112,8 @@ enum long_only_ids {
 	OPT_LOG_LEVEL,
 	OPT_ACTIVATION_TTL,
 	OPT_ACTIVATION_IDLE,
+	OPT_MAX_LOGIN_FAILURES,
+	OPT_LOGIN_LOCKOUT,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -127,6 +133,8 @@ static const struct option long_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "activation-ttl", required_argument, NULL, OPT_ACTIVATION_TTL },
 	{ "activation-idle", required_argument, NULL, OPT_ACTIVATION_IDLE },
+	{ "max-login-failures", required_argument, NULL, OPT_MAX_LOGIN_FAILURES },
+	{ "login-lockout", required_argument, NULL, OPT_LOGIN_LOCKOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -216,6 +224,17 @@ static enum options_result apply(int id, const char *arg, struct wsopd_options *
 			return fail(err, err_cap,
 			            "--activation-idle: '%s' is not a number from 1 to 86400", arg);
 		return OPTIONS_RUN;
+	case OPT_MAX_LOGIN_FAILURES:
+		if (parse_uint(arg, 0, WSOPD_LOGIN_FAILURES_MAX, &out->max_login_failures) != 0)
+			return fail(err, err_cap,
+			            "--max-login-failures: '%s' is not a number from 0 to 1000",
+			            arg);
+		return OPTIONS_RUN;
+	case OPT_LOGIN_LOCKOUT:
+		if (parse_uint(arg, 1, WSOPD_LOGIN_LOCKOUT_MAX, &out->login_lockout) != 0)
+			return fail(err, err_cap,
+			            "--login-lockout: '%s' is not a number from 1 to 86400", arg);
+		return OPTIONS_RUN;
 	case OPT_HELP:
 		return OPTIONS_HELP;
 	case OPT_VERSION:
@@ -241,6 +260,7 @@ enum options_result options_parse(int argc, char **argv, struct wsopd_options *o
 	out->log_level = WSOPD_DEFAULT_LOG_LEVEL;
 	out->activation_ttl = WSOPD_DEFAULT_ACTIVATION_TTL;
 	out->activation_idle = WSOPD_DEFAULT_ACTIVATION_IDLE;
+	out->login_lockout = WSOPD_DEFAULT_LOGIN_LOCKOUT;
 	err[0] = '\0';
 
 	/* getopt prints its own complaints unless told not to; we want one

@@ -30,6 +30,11 @@
 #define WSOPD_ACTIVATION_TTL_MIN      1
 #define WSOPD_ACTIVATION_TTL_MAX      2592000 /* 30 days */
 #define WSOPD_ACTIVATION_IDLE_MAX     86400
+/* The login lockout: wrong passphrases in a row (0: never locks) and the
+ * seconds a locked softcard refuses every passphrase. */
+#define WSOPD_LOGIN_FAILURES_MAX    1000
+#define WSOPD_DEFAULT_LOGIN_LOCKOUT 900
+#define WSOPD_LOGIN_LOCKOUT_MAX     86400
 
 struct wsopd_options {
 	char host[256]; /* without brackets */
@@ -45,8 +50,10 @@ struct wsopd_options {
 	unsigned handshake_timeout_s; /* total, from the accept */
 	unsigned head_timeout_s;      /* a request head, from its first byte */
 	int log_level;
-	unsigned activation_ttl;  /* seconds */
-	unsigned activation_idle; /* seconds */
+	unsigned activation_ttl;     /* seconds */
+	unsigned activation_idle;    /* seconds */
+	unsigned max_login_failures; /* 0: never locked */
+	unsigned login_lockout;      /* seconds */
 };
 
 enum options_result {

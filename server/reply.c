@@ -29,15 +29,16 @@ static void drop_body(struct wsop_response *resp)
 	resp->body_len = 0;
 }
 
-void reply_error(struct wsop_response *resp, int status, const char *code, const char *message)
+void reply_error(struct wsop_response *resp, enum wsop_error error, const char *message)
 {
 	struct wsop_json_error e;
+	const char *code = wsop_error_name(error);
 	char *text = NULL;
 	size_t len = 0;
 
 	drop_body(resp);
 	wsop_json_error_set(&e, code, message);
-	resp->status = status;
+	resp->status = wsop_error_status(error);
 	snprintf(resp->note, sizeof(resp->note), "%s: %s", code, message);
 	if (wsop_json_encode_error(&e, &text, &len) == 0) {
 		resp->body = text;
@@ -47,13 +48,16 @@ void reply_error(struct wsop_response *resp, int status, const char *code, const
 
 void reply_code(struct wsop_response *resp, const char *code, const char *message)
 {
-	reply_error(resp, wsop_json_code_status(code), code, message);
+	enum wsop_error error = WSOP_E_INTERNAL;
+
+	(void)wsop_error_lookup(code, &error);
+	reply_error(resp, error, message);
 }
 
 void reply_json(struct wsop_response *resp, int status, int rc, char *body, size_t body_len)
 {
 	if (rc != 0 || body == NULL) {
-		reply_error(resp, 500, "internal", "cannot encode the answer");
+		reply_error(resp, WSOP_E_INTERNAL, "cannot encode the answer");
 		return;
 	}
 	drop_body(resp);

@@ -8,16 +8,18 @@
 #ifndef WSOPD_REPLY_H
 #define WSOPD_REPLY_H
 
+#include "ipc/wsop_errors.h"
 #include "server/request.h"
 
 void reply_init(struct wsop_response *resp);
 /* Wipes (the body may hold plaintext) and frees the body; re-inits. */
 void reply_free(struct wsop_response *resp);
 
-/* status + {"error":{"code","message"}}; the note for the log is the code
- * and the message. */
-void reply_error(struct wsop_response *resp, int status, const char *code, const char *message);
-/* Error with the HTTP status that goes with code (wsop_json_code_status). */
+/* The error's HTTP status + {"error":{"code","message"}}; the note for the
+ * log is the code and the message. */
+void reply_error(struct wsop_response *resp, enum wsop_error error, const char *message);
+/* The same for a code given by name (a decoder's); an unknown name is
+ * 500 internal. */
 void reply_code(struct wsop_response *resp, const char *code, const char *message);
 /* Takes ownership of body (from an encoder); rc is the encoder's result:
  * non-zero gives 500 internal and frees nothing (there is nothing). */

@@ -130,7 +130,7 @@ void router_handle(struct app *app, struct wsop_request *req, struct wsop_respon
 			continue;
 		resp->allow[0] = '\0';
 		if (req->query != NULL && !r->query_ok) {
-			reply_error(resp, 400, "bad_request", "this path takes no query");
+			reply_error(resp, WSOP_E_BAD_REQUEST, "this path takes no query");
 			return;
 		}
 		if (r->idem && idem_replay_only(app, req, resp))
@@ -139,7 +139,7 @@ void router_handle(struct app *app, struct wsop_request *req, struct wsop_respon
 		return;
 	}
 	if (path_known)
-		reply_error(resp, 405, "method_not_allowed", "method not allowed on this path");
+		reply_error(resp, WSOP_E_METHOD_NOT_ALLOWED, "method not allowed on this path");
 	else
-		reply_error(resp, 404, "not_found", "no such resource");
+		reply_error(resp, WSOP_E_NOT_FOUND, "no such resource");
 }

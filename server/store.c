@@ -154,6 +154,18 @@ static int write_version(struct store *st, int64_t version)
 	return rc;
 }
 
+/* A store that a later program downgraded by hand may hold a step's
+ * column already; SQLite has no ADD COLUMN IF NOT EXISTS. */
+static bool has_column(struct store *st, const char *table, const char *column)
+{
+	char sql[128];
+	sqlite3_stmt *stmt = NULL;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s LIMIT 0", column, table);
+	bool ok = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) == SQLITE_OK;
+	sqlite3_finalize(stmt);
+	return ok;
+}
+
 /* Creates or upgrades the schema in one transaction, so two processes
  * starting at once, or a crash half-way, never leave half a schema. */
 static int migrate(struct store *st)
@@ -183,11 +195,22 @@ static int migrate(struct store *st)
 		if (rc == STORE_OK)
 			rc = write_version(st, 2);
 	}
+	/* Version 3: each softcard's run of wrong passphrases since its last
+	 * right one, and when the last wrong one came (the login lockout). */
+	if (rc == STORE_OK && version < 3 && !has_column(st, "softcards", "login_failures")) {
+		rc = exec_const(st->db,
+		                "ALTER TABLE softcards ADD COLUMN login_failures INTEGER NOT NULL"
+		                " DEFAULT 0 CHECK (login_failures >= 0);"
+		                "ALTER TABLE softcards ADD COLUMN last_failure INTEGER NOT NULL"
+		                " DEFAULT 0;");
+	}
+	if (rc == STORE_OK && version < 3)
+		rc = write_version(st, 3);
 	/* The paged listings walk groups, keys and objects in id order: indexes
 	 * every store gets (they change no table, so they need no version). */
 	if (rc == STORE_OK)
 		rc = exec_const(st->db, paging_indexes);
-	/* Later versions add their step here: if (version < 3) ... */
+	/* Later versions add their step here: if (version < 4) ... */
 	if (rc == STORE_OK)
 		rc = exec_const(st->db, "COMMIT");
 	if (rc != STORE_OK)

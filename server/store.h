@@ -70,7 +70,7 @@
 #include <stdint.h>
 
 #define STORE_DB_FILE           "wsopd.db"
-#define STORE_SCHEMA_VERSION    2
+#define STORE_SCHEMA_VERSION    3
 #define STORE_SOFTCARD_ID_LEN   40
 #define STORE_UUID_LEN          36
 #define STORE_NAME_MAX          64
@@ -117,6 +117,10 @@ struct store_softcard {
 	uint8_t salt[STORE_SALT_LEN];
 	uint8_t verifier[STORE_VERIFIER_MAX];
 	size_t verifier_len; /* 1..STORE_VERIFIER_MAX */
+	/* Wrong passphrases since the last right one, and the time of the
+	 * last wrong one (0: none). Kept by store_softcard_login_outcome. */
+	int64_t login_failures;
+	int64_t last_failure;
 };
 
 struct store_group {
@@ -250,6 +254,13 @@ bool store_is_uuid(const char *s);
 int store_softcard_create(struct store *st, struct store_softcard *sc);
 int store_softcard_get(struct store *st, const char *id, struct store_softcard *out);
 int store_softcard_list(struct store *st, struct store_softcard **out, size_t *count);
+/* Records the outcome of a passphrase check: a wrong one adds one to the
+ * softcard's run of failures and stamps last_failure with `now`; a right
+ * one ends the run (no write when there was none). *failures (may be
+ * NULL) gets the run's length after the update. STORE_NOT_FOUND when the
+ * softcard is gone. */
+int store_softcard_login_outcome(struct store *st, const char *id, bool right, int64_t now,
+                                 int64_t *failures);
 /* STORE_NOT_FOUND, STORE_NOT_EMPTY while any key or object belongs to it;
  * its (empty) groups are deleted with it. */
 int store_softcard_delete(struct store *st, const char *id);

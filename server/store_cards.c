@@ -18,7 +18,7 @@ static bool name_ok(const char *name)
 
 /* ---- softcards ---------------------------------------------------------- */
 
-#define SOFTCARD_COLUMNS "id, name, created, salt, verifier"
+#define SOFTCARD_COLUMNS "id, name, created, salt, verifier, login_failures, last_failure"
 
 static int read_softcard(sqlite3_stmt *stmt, void *row)
 {
@@ -35,6 +35,12 @@ static int read_softcard(sqlite3_stmt *stmt, void *row)
 		rc = STORE_ERR_DB;
 	if (rc == STORE_OK)
 		rc = store_col_blob(stmt, 4, sc->verifier, sizeof(sc->verifier), &sc->verifier_len);
+	if (rc == STORE_OK) {
+		sc->login_failures = sqlite3_column_int64(stmt, 5);
+		sc->last_failure = sqlite3_column_int64(stmt, 6);
+		if (sc->login_failures < 0)
+			rc = STORE_ERR_DB;
+	}
 	return rc;
 }
 
@@ -68,7 +74,8 @@ int store_softcard_create(struct store *st, struct store_softcard *sc)
 	}
 	sc->created = store_now(st);
 	rc = store_prepare(
-	    st, "INSERT INTO softcards (" SOFTCARD_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)", &stmt);
+	    st, "INSERT INTO softcards (" SOFTCARD_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, 0, 0)",
+	    &stmt);
 	if (rc == STORE_OK)
 		rc = store_bind_text(stmt, 1, sc->id);
 	if (rc == STORE_OK)
@@ -133,6 +140,39 @@ int store_softcard_list(struct store *st, struct store_softcard **out, size_t *c
 	*out = items;
 	*count = n;
 	return STORE_OK;
+}
+
+int store_softcard_login_outcome(struct store *st, const char *id, bool right, int64_t now,
+                                 int64_t *failures)
+{
+	if (st == NULL || id == NULL)
+		return STORE_ERR_ARG;
+	if (!store_is_softcard_id(id))
+		return STORE_NOT_FOUND;
+	/* A right passphrase after no failure writes nothing: a login is not
+	 * a write to the store. */
+	static const char wrong_sql[] = "UPDATE softcards SET login_failures = login_failures + 1,"
+	                                " last_failure = ?2 WHERE id = ?1 RETURNING login_failures";
+	static const char right_sql[] = "UPDATE softcards SET login_failures = 0, last_failure = 0"
+	                                " WHERE id = ?1 AND login_failures > 0";
+	sqlite3_stmt *stmt = NULL;
+	int64_t n = 0;
+	store_lock(st);
+	int rc = store_prepare_texts(st, &stmt, right ? right_sql : wrong_sql, id, NULL);
+	if (rc == STORE_OK && !right)
+		rc = store_bind_int(stmt, 2, now);
+	if (rc == STORE_OK && !right) {
+		rc = store_step_row(st, stmt);
+		if (rc == STORE_OK)
+			n = sqlite3_column_int64(stmt, 0);
+	} else if (rc == STORE_OK) {
+		rc = store_step_done(stmt);
+	}
+	sqlite3_finalize(stmt);
+	store_unlock(st);
+	if (rc == STORE_OK && failures != NULL)
+		*failures = n;
+	return rc;
 }
 
 /* Counts rows of one of the fixed queries below that take the softcard id

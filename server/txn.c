@@ -19,7 +19,7 @@ static bool refuse_bad_key(const char *key, struct wsop_response *resp)
 {
 	if (key == NULL || wsop_idempotency_key_valid(key))
 		return false;
-	reply_error(resp, 400, "bad_request", "Idempotency-Key must be 1-64 of [A-Za-z0-9_-]");
+	reply_error(resp, WSOP_E_BAD_REQUEST, "Idempotency-Key must be 1-64 of [A-Za-z0-9_-]");
 	return true;
 }
 
@@ -37,13 +37,13 @@ static bool replay(struct app *app, const struct wsop_request *req, const char *
 	if (r == STORE_NOT_FOUND)
 		return false;
 	if (r == STORE_IDEM_CONFLICT) {
-		reply_error(resp, 422, "idempotency_conflict",
+		reply_error(resp, WSOP_E_IDEMPOTENCY_CONFLICT,
 		            "this Idempotency-Key was used with another method or path");
 		return true;
 	}
 	if (r != STORE_OK) {
 		wlog(WLOG_ERROR, "idempotency lookup failed: %s", store_result_name(r));
-		reply_error(resp, 500, "internal", "store failure");
+		reply_error(resp, WSOP_E_INTERNAL, "store failure");
 		return true;
 	}
 	if (a.body_len == 0) {
@@ -51,7 +51,7 @@ static bool replay(struct app *app, const struct wsop_request *req, const char *
 	} else {
 		copy = malloc(a.body_len + 1);
 		if (copy == NULL) {
-			reply_error(resp, 500, "internal", "out of memory");
+			reply_error(resp, WSOP_E_INTERNAL, "out of memory");
 		} else {
 			memcpy(copy, a.body, a.body_len);
 			copy[a.body_len] = '\0';
@@ -81,7 +81,7 @@ bool txn_begin(struct app *app, const struct wsop_request *req, struct wsop_resp
 	r = store_begin(app->store);
 	if (r != STORE_OK) {
 		wlog(WLOG_ERROR, "cannot begin a store transaction: %s", store_result_name(r));
-		reply_error(resp, 500, "internal", "store failure");
+		reply_error(resp, WSOP_E_INTERNAL, "store failure");
 		return true;
 	}
 	if (key != NULL && replay(app, req, key, resp)) {
@@ -102,14 +102,14 @@ void txn_commit(struct app *app, const struct wsop_request *req, struct wsop_res
 			wlog(WLOG_ERROR, "cannot record an idempotent answer: %s",
 			     store_result_name(r));
 			store_rollback(app->store);
-			reply_error(resp, 500, "internal", "store failure");
+			reply_error(resp, WSOP_E_INTERNAL, "store failure");
 			return;
 		}
 	}
 	r = store_commit(app->store);
 	if (r != STORE_OK) {
 		wlog(WLOG_ERROR, "commit failed: %s", store_result_name(r));
-		reply_error(resp, 500, "internal", "store failure");
+		reply_error(resp, WSOP_E_INTERNAL, "store failure");
 	}
 }
 

@@ -379,7 +379,7 @@ static int do_generate(struct sct *t, const char *pass, size_t pass_len)
 		connection_failed(t, "generate", rc);
 		return EXIT_FAILED;
 	}
-	if (rc == 409 && strcmp(wsop_client_error(t->client)->code, "name_taken") == 0) {
+	if (rc == 409 && wsop_client_error_is(t->client, WSOP_E_NAME_TAKEN)) {
 		say_error("a softcard named '%s' exists already: the name is the token label, "
 		          "so each must be unique; choose another name",
 		          t->name);
@@ -402,12 +402,11 @@ static int do_delete(struct sct *t)
 		connection_failed(t, "delete", rc);
 		return EXIT_FAILED;
 	}
-	const struct wsop_json_error *e = wsop_client_error(t->client);
-	if (rc == 404 && strcmp(e->code, "not_found") == 0) {
+	if (rc == 404 && wsop_client_error_is(t->client, WSOP_E_NOT_FOUND)) {
 		say_error("no softcard with ID %s", t->id);
 		return EXIT_FAILED;
 	}
-	if (rc == 409 && strcmp(e->code, "not_empty") == 0) {
+	if (rc == 409 && wsop_client_error_is(t->client, WSOP_E_NOT_EMPTY)) {
 		say_error("softcard %s still holds keys or objects: remove its keys and objects "
 		          "first",
 		          t->id);

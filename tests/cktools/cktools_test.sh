@@ -175,6 +175,8 @@ if [ "$backend" = pkcs11wsop ]; then
 		-- env PKCS11WSOP_CONF="$dead_conf" "$ckinfo" --library "$MODULE"
 	check "cklist_server_down_fails" 1 "^cklist: C_GetSlotList: CKR_" "the module's log" \
 		-- env PKCS11WSOP_CONF="$dead_conf" "$cklist" --library "$MODULE" --no-login
+	check "ckmechinfo_server_down_fails" 1 "^ckmechinfo: C_GetSlotList: CKR_" "the module's log" \
+		-- env PKCS11WSOP_CONF="$dead_conf" "$ckmechinfo" --library "$MODULE"
 	check "missing_config_fails_and_points_at_it" 1 "^ckinfo: C_Initialize: CKR_GENERAL_ERROR\$" \
 		"configuration $work/none\.cfg\)\$" \
 		-- env PKCS11WSOP_CONF="$work/none.cfg" "$ckinfo" --library "$MODULE"

@@ -46,10 +46,11 @@ static void expect_refusal_n(enum json_any_kind kind, const char *text, size_t l
 	assert_null(out);
 	assert_string_equal(err.code, want_code);
 	assert_true(strlen(err.message) > 0);
-	assert_int_equal(wsop_json_code_status(err.code), strcmp(want_code, "too_large") == 0 ? 413
-	                                                  : strcmp(want_code, "internal") == 0
-	                                                      ? 500
-	                                                      : 400);
+	enum wsop_error e;
+	assert_true(wsop_error_lookup(err.code, &e));
+	assert_int_equal(wsop_error_status(e), strcmp(want_code, "too_large") == 0  ? 413
+	                                       : strcmp(want_code, "internal") == 0 ? 500
+	                                                                            : 400);
 }
 
 static void expect_refusal(enum json_any_kind kind, const char *text, int want_rc,
@@ -163,6 +164,46 @@ static void softcard_struct_round_trip(void **state)
 	assert_int_equal(wsop_json_encode_softcard(&in, &text, &len), 0);
 	assert_int_equal(wsop_json_decode_softcard(text, len, &out, &err), 0);
 	free(text);
+}
+
+/* The login-lockout members: absent when 0 (and then read as 0), bounded
+ * when present. */
+static void softcard_lockout_members(void **state)
+{
+	struct wsop_softcard in = { .login_failures = 2, .login_limit = 3, .locked_for = 7 }, out;
+	struct wsop_json_error err;
+	char *text;
+	size_t len;
+	(void)state;
+
+	strcpy(in.id, S_SC);
+	strcpy(in.name, "Z");
+	assert_int_equal(wsop_json_encode_softcard(&in, &text, &len), 0);
+	assert_int_equal(wsop_json_decode_softcard(text, len, &out, &err), 0);
+	assert_int_equal(out.login_failures, 2);
+	assert_int_equal(out.login_limit, 3);
+	assert_int_equal(out.locked_for, 7);
+	free(text);
+	in.login_failures = in.login_limit = in.locked_for = 0;
+	assert_int_equal(wsop_json_encode_softcard(&in, &text, &len), 0);
+	assert_null(strstr(text, "login"));
+	assert_null(strstr(text, "locked"));
+	free(text);
+
+	static const char *const bad[] = {
+		"{\"id\":\"" S_SC "\",\"type\":\"Softcard\",\"name\":\"Z\",\"created\":1,"
+		"\"active\":false,\"login_failures\":-1}",
+		"{\"id\":\"" S_SC "\",\"type\":\"Softcard\",\"name\":\"Z\",\"created\":1,"
+		"\"active\":false,\"login_limit\":1001}",
+		"{\"id\":\"" S_SC "\",\"type\":\"Softcard\",\"name\":\"Z\",\"created\":1,"
+		"\"active\":false,\"locked_for\":86401}",
+		"{\"id\":\"" S_SC "\",\"type\":\"Softcard\",\"name\":\"Z\",\"created\":1,"
+		"\"active\":false,\"locked_for\":\"5\"}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_not_equal(wsop_json_decode_softcard(bad[i], strlen(bad[i]), &out, &err),
+		                     0);
+	assert_int_equal(wsop_error_status(WSOP_E_SOFTCARD_LOCKED), 403);
 }
 
 static void key_generate_request_defaults(void **state)
@@ -727,15 +768,30 @@ static void empty_body_or_empty_object(void **state)
 static void codes_map_to_statuses(void **state)
 {
 	(void)state;
-	assert_int_equal(wsop_json_code_status("not_found"), 404);
-	assert_int_equal(wsop_json_code_status("wrong_passphrase"), 403);
-	assert_int_equal(wsop_json_code_status("not_empty"), 409);
-	assert_int_equal(wsop_json_code_status("idempotency_conflict"), 422);
-	assert_int_equal(wsop_json_code_status("busy"), 503);
-	assert_int_equal(wsop_json_code_status("nonsense"), 500);
-	assert_int_equal(wsop_json_code_status(NULL), 500);
-	assert_string_equal(wsop_json_rc_code(WSOP_JSON_ENOMEM), "internal");
-	assert_string_equal(wsop_json_rc_code(12345), "internal");
+	enum wsop_error code = WSOP_E_BUSY;
+	assert_true(wsop_error_lookup("not_found", &code));
+	assert_int_equal(code, WSOP_E_NOT_FOUND);
+	assert_int_equal(wsop_error_status(WSOP_E_NOT_FOUND), 404);
+	assert_int_equal(wsop_error_status(WSOP_E_WRONG_PASSPHRASE), 403);
+	assert_int_equal(wsop_error_status(WSOP_E_NOT_EMPTY), 409);
+	assert_int_equal(wsop_error_status(WSOP_E_IDEMPOTENCY_CONFLICT), 422);
+	assert_int_equal(wsop_error_status(WSOP_E_BUSY), 503);
+	assert_int_equal(wsop_error_ckr(WSOP_E_SOFTCARD_LOCKED), CKR_PIN_LOCKED);
+	assert_false(wsop_error_lookup("nonsense", &code));
+	assert_false(wsop_error_lookup(NULL, &code));
+	assert_false(wsop_error_lookup("", NULL));
+	/* Out of range reads as internal, never past the table. */
+	assert_int_equal(wsop_error_status((enum wsop_error)WSOP_E_COUNT), 500);
+	assert_int_equal(wsop_error_status((enum wsop_error) - 1), 500);
+	assert_string_equal(wsop_error_name((enum wsop_error)12345), "internal");
+	/* Every row: its name finds it again, and its status is an error. */
+	for (int i = 0; i < WSOP_E_COUNT; i++) {
+		assert_true(wsop_error_lookup(wsop_error_name((enum wsop_error)i), &code));
+		assert_int_equal(code, i);
+		assert_true(wsop_error_status(code) >= 400 && wsop_error_status(code) <= 599);
+	}
+	assert_int_equal(wsop_json_rc_error(WSOP_JSON_ENOMEM), WSOP_E_INTERNAL);
+	assert_int_equal(wsop_json_rc_error(12345), WSOP_E_INTERNAL);
 	struct wsop_json_error e;
 	wsop_json_error_set(&e, "not_found", "no softcard with that id");
 	char *text;
@@ -883,6 +939,7 @@ int main(void)
 		cmocka_unit_test(every_sample_body_decodes_and_re_encodes_identically),
 		cmocka_unit_test(whitespace_and_member_order_do_not_matter),
 		cmocka_unit_test(softcard_struct_round_trip),
+		cmocka_unit_test(softcard_lockout_members),
 		cmocka_unit_test(key_generate_request_defaults),
 		cmocka_unit_test(key_struct_round_trip_with_binary_id),
 		cmocka_unit_test(object_struct_round_trip_with_empty_values),

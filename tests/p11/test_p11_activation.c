@@ -227,16 +227,16 @@ static void children_do_not_log_the_parent_out(void **state)
 
 /* SIGKILL, then the same store and master key on the same port (the
  * module keeps its configuration). extra: more wsopd options or NULL. */
-static void kill_and_restart(const char *extra)
+static void kill_and_restart_with(const char *const *more)
 {
 	char listen[32];
-	const char *args[5] = { "--listen", listen, NULL, NULL, NULL };
+	const char *args[12] = { "--listen", listen };
+	size_t n = 2;
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%s", fx.p11.srv.port);
-	if (extra != NULL) {
-		args[2] = "--activation-ttl";
-		args[3] = extra;
-	}
+	for (; more != NULL && *more != NULL && n < 11; more++)
+		args[n++] = *more;
+	args[n] = NULL;
 	if (fx.p11.conn != NULL)
 		direct_tls_close(fx.p11.conn);
 	fx.p11.conn = NULL;
@@ -244,6 +244,12 @@ static void kill_and_restart(const char *extra)
 	assert_int_equal(e2e_server_restart(&fx.p11.srv, args), 0);
 	assert_string_equal(fx.p11.srv.port, listen + strlen("127.0.0.1:"));
 	fx.p11.conn = e2e_connect_ok(&fx.p11.srv, E2E_CLIENT);
+}
+
+static void kill_and_restart(const char *ttl)
+{
+	const char *more[] = { "--activation-ttl", ttl, NULL };
+	kill_and_restart_with(ttl != NULL ? more : NULL);
 }
 
 /* The first call after the kill may find the old connection dead: the
@@ -297,12 +303,75 @@ static void expired_login_is_logged_out_and_can_log_in_again(void **state)
 	kill_and_restart(NULL);
 }
 
+/* ---- the server's wrong-passphrase count in the token flags ------------------- */
+
+#define PIN_FLAGS (CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED)
+
+static CK_FLAGS pin_flags(CK_SLOT_ID slot)
+{
+	CK_TOKEN_INFO ti;
+	assert_int_equal(fx.p11.f->C_GetTokenInfo(slot, &ti), CKR_OK);
+	return ti.flags & PIN_FLAGS;
+}
+
+static CK_RV login(CK_SESSION_HANDLE s, const char *pin)
+{
+	return fx.p11.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin));
+}
+
+/* wsopd --max-login-failures 3: COUNT_LOW after one wrong passphrase,
+ * FINAL_TRY after two (also as a fresh C_Initialize reads it from the
+ * listing of a restarted server: the count is in the store), LOCKED after
+ * three, when even the right passphrase is CKR_PIN_LOCKED; after the
+ * lockout the right one logs in and every flag is gone. */
+static void wrong_passphrases_count_lock_and_reset(void **state)
+{
+	(void)state;
+	P11_NEED_HELPER();
+	const char *lockout[] = { "--max-login-failures", "3", "--login-lockout", "3", NULL };
+	CK_FUNCTION_LIST *f = fx.p11.f;
+	CK_SESSION_HANDLE s;
+	CK_SLOT_ID slot;
+	CK_ULONG n = 1;
+
+	kill_and_restart_with(lockout);
+	assert_int_equal(f->C_Initialize(NULL), CKR_OK);
+	assert_int_equal(f->C_GetSlotList(CK_TRUE, &slot, &n), CKR_OK);
+	assert_int_equal(f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_OK);
+	assert_int_equal(pin_flags(slot), 0);
+	assert_int_equal(login(s, "not the pin"), CKR_PIN_INCORRECT);
+	assert_int_equal(pin_flags(slot), CKF_USER_PIN_COUNT_LOW);
+	assert_int_equal(login(s, "not the pin"), CKR_PIN_INCORRECT);
+	assert_int_equal(pin_flags(slot), CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY);
+
+	assert_int_equal(f->C_Finalize(NULL), CKR_OK);
+	kill_and_restart_with(lockout);
+	assert_int_equal(f->C_Initialize(NULL), CKR_OK);
+	n = 1;
+	assert_int_equal(f->C_GetSlotList(CK_TRUE, &slot, &n), CKR_OK);
+	assert_int_equal(pin_flags(slot), CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY);
+	assert_int_equal(f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_OK);
+	assert_int_equal(login(s, "not the pin"), CKR_PIN_INCORRECT);
+	assert_int_equal(pin_flags(slot), CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_LOCKED);
+	assert_int_equal(login(s, PIN), CKR_PIN_LOCKED);
+	assert_int_equal(state_of(s), CKS_RO_PUBLIC_SESSION);
+
+	struct timespec ts = { 3, 200 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	assert_int_equal(login(s, PIN), CKR_OK);
+	assert_int_equal(pin_flags(slot), 0);
+	assert_int_equal(f->C_Logout(s), CKR_OK);
+	assert_int_equal(f->C_Finalize(NULL), CKR_OK);
+	kill_and_restart(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(children_do_not_log_the_parent_out),
 		cmocka_unit_test(login_survives_a_server_restart),
 		cmocka_unit_test(expired_login_is_logged_out_and_can_log_in_again),
+		cmocka_unit_test(wrong_passphrases_count_lock_and_reset),
 	};
 	return p11_main("p11_activation", tests, group_setup, group_teardown);
 }

@@ -23,6 +23,7 @@ static void ckr_names_cover_the_standard(void **state)
 static void server_codes_map_to_precise_ckr(void **state)
 {
 	assert_int_equal(p11_ckr_from_code("wrong_passphrase"), CKR_PIN_INCORRECT);
+	assert_int_equal(p11_ckr_from_code("softcard_locked"), CKR_PIN_LOCKED);
 	assert_int_equal(p11_ckr_from_code("not_active"), CKR_USER_NOT_LOGGED_IN);
 	assert_int_equal(p11_ckr_from_code("not_found"), CKR_TOKEN_NOT_PRESENT);
 	assert_int_equal(p11_ckr_from_code("bad_padding"), CKR_ENCRYPTED_DATA_INVALID);

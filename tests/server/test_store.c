@@ -216,6 +216,36 @@ static void softcard_create_get_list_delete(void **state)
 	assert_int_equal(store_softcard_delete(f->st, "nonsense"), STORE_NOT_FOUND);
 }
 
+/* The run of wrong passphrases: counted, stamped, kept across a reopen,
+ * ended by a right one; a right one without a run writes nothing. */
+static void login_failures_counted_and_reset(void **state)
+{
+	struct fixture *f = *state;
+	struct store_softcard a, got;
+	int64_t n = -1;
+	make_softcard(f->st, "alice", &a);
+	assert_int_equal(store_softcard_login_outcome(f->st, a.id, true, 10, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_softcard_login_outcome(f->st, a.id, false, 11, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_softcard_login_outcome(f->st, a.id, false, 12, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	reopen(f);
+	assert_int_equal(store_softcard_get(f->st, a.id, &got), STORE_OK);
+	assert_int_equal(got.login_failures, 2);
+	assert_int_equal(got.last_failure, 12);
+	assert_int_equal(store_softcard_login_outcome(f->st, a.id, true, 13, NULL), STORE_OK);
+	assert_int_equal(store_softcard_get(f->st, a.id, &got), STORE_OK);
+	assert_int_equal(got.login_failures, 0);
+	assert_int_equal(got.last_failure, 0);
+	assert_int_equal(store_softcard_login_outcome(f->st, "nonsense", false, 1, &n),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_softcard_login_outcome(
+	                     f->st, "0123456789abcdef0123456789abcdef01234567", false, 1, &n),
+	                 STORE_NOT_FOUND);
+	assert_int_equal(store_softcard_login_outcome(NULL, a.id, false, 1, &n), STORE_ERR_ARG);
+}
+
 static void softcard_list_empty(void **state)
 {
 	struct fixture *f = *state;
@@ -884,7 +914,7 @@ static void newer_schema_refused(void **state)
 	/* Put it back so that teardown has a store to close. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(
-	    sqlite3_exec(db, "UPDATE schema_version SET version = 2", NULL, NULL, NULL), SQLITE_OK);
+	    sqlite3_exec(db, "UPDATE schema_version SET version = 3", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	reopen(f);
 }
@@ -1058,6 +1088,7 @@ int main(void)
 		T(database_file_is_private),
 		T(softcard_create_get_list_delete),
 		T(softcard_list_empty),
+		T(login_failures_counted_and_reset),
 		T(softcard_bad_fields_refused),
 		T(softcard_with_key_or_object_not_deleted),
 		T(group_create_get_list),

@@ -112,15 +112,29 @@ static void test_options_connection_limits(void **state)
 		        "1",     "--head-timeout",
 		        "60",    NULL };
 	static const char *const bad[][2] = {
-		{ "--max-handshakes", "0" },    { "--max-handshakes", "1025" },
-		{ "--handshake-timeout", "0" }, { "--handshake-timeout", "61" },
-		{ "--head-timeout", "0" },      { "--head-timeout", "5s" },
+		{ "--max-handshakes", "0" },        { "--max-handshakes", "1025" },
+		{ "--handshake-timeout", "0" },     { "--handshake-timeout", "61" },
+		{ "--head-timeout", "0" },          { "--head-timeout", "5s" },
+		{ "--max-login-failures", "1001" }, { "--max-login-failures", "-1" },
+		{ "--login-lockout", "0" },         { "--login-lockout", "86401" },
 	};
 
 	assert_int_equal(parse(&o, err, 15, set), OPTIONS_RUN);
 	assert_int_equal(o.max_handshakes, 1024);
 	assert_int_equal(o.handshake_timeout_s, 1);
 	assert_int_equal(o.head_timeout_s, 60);
+	assert_int_equal(o.max_login_failures, 0);
+	assert_int_equal(o.login_lockout, 900);
+	char *lock[] = { "wsopd", "--cert",
+		         "c",     "--key",
+		         "k",     "--ca",
+		         "a",     "--store",
+		         "s",     "--max-login-failures",
+		         "1000",  "--login-lockout",
+		         "86400", NULL };
+	assert_int_equal(parse(&o, err, 13, lock), OPTIONS_RUN);
+	assert_int_equal(o.max_login_failures, 1000);
+	assert_int_equal(o.login_lockout, 86400);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *argv[] = { "wsopd", (char *)bad[i][0], (char *)bad[i][1], NULL };
 
