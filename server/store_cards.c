@@ -149,6 +149,8 @@ int store_softcard_login_outcome(struct store *st, const char *id, bool right, i
 		return STORE_ERR_ARG;
 	if (!store_is_softcard_id(id))
 		return STORE_NOT_FOUND;
+	if (st->pg != NULL)
+		return store_pg_softcard_login_outcome(st, id, right, now, failures);
 	/* A right passphrase after no failure writes nothing: a login is not
 	 * a write to the store. */
 	static const char wrong_sql[] = "UPDATE softcards SET login_failures = login_failures + 1,"

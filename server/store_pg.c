@@ -246,7 +246,18 @@ static int migrate(struct pg_conn *c)
 		if (rc == STORE_OK)
 			rc = write_version(c, 1);
 	}
-	/* Later versions add their step here: if (version < 2) ... */
+	/* Version 2: each softcard's run of wrong passphrases since its last
+	 * right one, and when the last wrong one came (the login lockout). */
+	if (rc == STORE_OK && version < 2) {
+		rc = exec_script(
+		    c, "ALTER TABLE softcards"
+		       " ADD COLUMN IF NOT EXISTS login_failures bigint NOT NULL"
+		       " DEFAULT 0 CHECK (login_failures >= 0),"
+		       " ADD COLUMN IF NOT EXISTS last_failure bigint NOT NULL DEFAULT 0");
+		if (rc == STORE_OK)
+			rc = write_version(c, 2);
+	}
+	/* Later versions add their step here: if (version < 3) ... */
 	if (rc == STORE_OK)
 		rc = pg_cmd(c, "COMMIT");
 	if (rc != STORE_OK)

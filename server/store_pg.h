@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_PG_SCHEMA_VERSION 1
+#define STORE_PG_SCHEMA_VERSION 2
 /* Connections per wsopd process. */
 #define STORE_PG_POOL 8
 
@@ -68,6 +68,8 @@ int store_pg_softcard_create(struct store *st, struct store_softcard *sc);
 int store_pg_softcard_get(struct store *st, const char *id, struct store_softcard *out);
 int store_pg_softcard_list(struct store *st, struct store_softcard **out, size_t *count);
 int store_pg_softcard_delete(struct store *st, const char *id);
+int store_pg_softcard_login_outcome(struct store *st, const char *id, bool right, int64_t now,
+                                    int64_t *failures);
 
 int store_pg_group_create(struct store *st, struct store_group *g);
 int store_pg_group_get(struct store *st, const char *id, struct store_group *out);

@@ -9,7 +9,7 @@
 
 /* ---- softcards ---------------------------------------------------------- */
 
-#define SOFTCARD_COLUMNS "id, name, created, salt, verifier"
+#define SOFTCARD_COLUMNS "id, name, created, salt, verifier, login_failures, last_failure"
 
 static int read_softcard(const PGresult *r, int row, void *out)
 {
@@ -26,6 +26,12 @@ static int read_softcard(const PGresult *r, int row, void *out)
 		rc = STORE_ERR_DB;
 	if (rc == STORE_OK)
 		rc = pg_col_blob(r, row, 4, sc->verifier, sizeof(sc->verifier), &sc->verifier_len);
+	if (rc == STORE_OK)
+		rc = pg_col_int(r, row, 5, &sc->login_failures);
+	if (rc == STORE_OK)
+		rc = pg_col_int(r, row, 6, &sc->last_failure);
+	if (rc == STORE_OK && sc->login_failures < 0)
+		rc = STORE_ERR_DB;
 	return rc;
 }
 
@@ -38,9 +44,9 @@ int store_pg_softcard_create(struct store *st, struct store_softcard *sc)
 	pg_int(&p, sc->created);
 	pg_blob(&p, sc->salt, sizeof(sc->salt));
 	pg_blob(&p, sc->verifier, sc->verifier_len);
-	return pg_mutate(st,
-	                 "INSERT INTO softcards (" SOFTCARD_COLUMNS ") VALUES ($1, $2, $3, $4, $5)",
-	                 &p, NULL);
+	return pg_mutate(
+	    st, "INSERT INTO softcards (" SOFTCARD_COLUMNS ") VALUES ($1, $2, $3, $4, $5, 0, 0)",
+	    &p, NULL);
 }
 
 int store_pg_softcard_get(struct store *st, const char *id, struct store_softcard *out)
@@ -62,6 +68,43 @@ int store_pg_softcard_list(struct store *st, struct store_softcard **out, size_t
 	bool more;
 	return pg_page(st, "SELECT " SOFTCARD_COLUMNS " FROM softcards ORDER BY seq", NULL, &spec,
 	               (void **)out, count, &more);
+}
+
+int store_pg_softcard_login_outcome(struct store *st, const char *id, bool right, int64_t now,
+                                    int64_t *failures)
+{
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	int64_t n = 0;
+	pg_text(&p, id);
+	if (right) {
+		/* A right passphrase after no failure writes nothing. */
+		int rc = pg_mutate(st,
+		                   "UPDATE softcards SET login_failures = 0, last_failure = 0"
+		                   " WHERE id = $1 AND login_failures > 0",
+		                   &p, NULL);
+		if (rc == STORE_OK && failures != NULL)
+			*failures = 0;
+		return rc;
+	}
+	/* One statement: nodes counting at once each add their one. */
+	pg_int(&p, now);
+	struct pg_conn *c = pg_get(st);
+	if (c == NULL)
+		return STORE_ERR_DB;
+	int rc = pg_run(c,
+	                "UPDATE softcards SET login_failures = login_failures + 1,"
+	                " last_failure = $2 WHERE id = $1 RETURNING login_failures",
+	                &p, &r, NULL);
+	pg_put(st, c);
+	if (rc == STORE_OK && PQntuples(r) != 1)
+		rc = STORE_NOT_FOUND;
+	if (rc == STORE_OK)
+		rc = pg_col_int(r, 0, 0, &n);
+	PQclear(r);
+	if (rc == STORE_OK && failures != NULL)
+		*failures = n;
+	return rc;
 }
 
 static int softcard_delete_unit(struct store *st, struct pg_conn *c, void *arg)

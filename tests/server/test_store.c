@@ -898,7 +898,7 @@ static void newer_schema_refused(void **state)
 		assert_true(pg_exec("UPDATE schema_version SET version = 99"));
 		assert_int_equal(store_open(f->dir, &st), STORE_ERR_VERSION);
 		assert_null(st);
-		assert_true(pg_exec("UPDATE schema_version SET version = 1"));
+		assert_true(pg_exec("UPDATE schema_version SET version = 2"));
 		reopen(f);
 		return;
 	}
