@@ -40,6 +40,7 @@ struct http_srv {
 	int lfd;
 	unsigned port;
 	bool close_after_answer; /* drop the connection, as an idle timeout does */
+	atomic_bool fail;        /* answer 500, as a node that lost its store does */
 	/* Connections that carried a request: a stray connect from another
 	 * program on the machine (one probing for a free port) is not ours. */
 	atomic_uint accepted;
@@ -70,12 +71,15 @@ static void serve_readable(struct http_srv *s, struct hconn *c)
 	if (!c->counted)
 		atomic_fetch_add(&s->accepted, 1);
 	c->counted = true;
-	static const char body[] = "{\"status\":\"ok\",\"version\":\"1.0.0\"}";
+	static const char ok[] = "{\"status\":\"ok\",\"version\":\"1.0.0\"}";
+	static const char failed[] = "{\"error\":{\"code\":\"internal\",\"message\":\"x\"}}";
+	bool fail = atomic_load(&s->fail);
+	const char *body = fail ? failed : ok;
 	char ans[256];
 	int len = snprintf(ans, sizeof(ans),
-	                   "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	                   "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
 	                   "Content-Length: %zu\r\n\r\n%s",
-	                   sizeof(body) - 1, body);
+	                   fail ? "500 Internal Server Error" : "200 OK", strlen(body), body);
 	(void)!send(c->fd, ans, (size_t)len, MSG_NOSIGNAL);
 	c->len = 0;
 	if (s->close_after_answer) {
@@ -361,6 +365,49 @@ static void helper_dying_mid_answer_is_replaced_and_the_answer_read_again(void *
 	touch(f, "split", false);
 }
 
+/* With one server a 500 is the caller's answer, not retried; with two, the
+ * request moves to the other at once (not RETRYDELAY later), and the first
+ * is set aside. */
+static void server_failure_answer_moves_to_the_next_server(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	struct wsop_config cfg = f->cfg;
+	cfg.maxretries = 3;
+	cfg.retrydelay = 30;
+	atomic_store(&f->srv.fail, true);
+	assert_int_equal(backend_open(&cfg, f->cfg_path, &be), 0);
+	assert_int_equal(backend_util_health(be), 500);
+	assert_false(backend_util_log_contains(f->log_path, "attempt"));
+	backend_close(be);
+
+	struct http_srv second;
+	http_start(&second, false);
+	snprintf(cfg.servers[0].host, sizeof(cfg.servers[0].host), "127.0.0.1");
+	cfg.servers[0].port = f->srv.port;
+	snprintf(cfg.servers[1].host, sizeof(cfg.servers[1].host), "127.0.0.1");
+	cfg.servers[1].port = second.port;
+	cfg.n_servers = 2;
+	assert_int_equal(backend_open(&cfg, f->cfg_path, &be), 0);
+	long long t0 = chan_mux_now_ms();
+	assert_int_equal(backend_util_health(be), 0);
+	/* Not after RETRYDELAY (30 s): an upper bound, not a speed. */
+	assert_true(chan_mux_now_ms() - t0 < 30000);
+	char line[200];
+	snprintf(line, sizeof(line),
+	         "request to 127.0.0.1:%u failed: server failed (HTTP 500) (attempt 1 of 4); set "
+	         "aside for 30 s; trying 127.0.0.1:%u in 0 s",
+	         f->srv.port, second.port);
+	assert_int_equal(backend_util_log_count(f->log_path, " WARNING ", line), 1);
+	assert_int_equal(atomic_load(&second.accepted), 1);
+	/* The next requests stay away from the failed server. */
+	unsigned failed_before = atomic_load(&f->srv.accepted);
+	assert_int_equal(backend_util_health(be), 0);
+	assert_int_equal(atomic_load(&f->srv.accepted), failed_before);
+	backend_close(be);
+	http_stop(&second);
+}
+
 int main(void)
 {
 	fake_helper = getenv("FAKE_HELPER");
@@ -379,6 +426,7 @@ int main(void)
 		T(refused_connection_is_logged_and_returned),
 		T(stale_keepalive_connection_is_replaced_without_a_retry),
 		T(forked_child_forgets_the_backend),
+		T(server_failure_answer_moves_to_the_next_server),
 	};
 	return cmocka_run_group_tests_name("backend_fake", tests, NULL, NULL);
 }

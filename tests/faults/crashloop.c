@@ -17,11 +17,12 @@
  * The module's configuration (appended to the fixture's: a later directive
  * wins) is MAXRETRIES 8, RETRYDELAY 1, TIMEOUT 10: a restart keeps wsopd
  * away for at most 1.5 s plus its start (well under a second here, a
- * couple under load), so 8 retries one second apart outlast it, and all of
- * them fit in the 10 s a call may take. A blackhole lasts at most 1.5 s and
- * its connections are reset when it ends, so a call caught in one is sent
- * again well within its 10 s too. After the faults stop, a call in flight
- * ends within TIMEOUT + 1 s, which bounds the test's drain.
+ * couple under load), so 8 retries one second apart outlast it, each
+ * attempt within its 10 s. A blackhole lasts at most 1.5 s and its
+ * connections are reset when it ends, so a call caught in one is sent again
+ * well within its retries too. After the faults stop, the attempt in flight
+ * ends within TIMEOUT and the next, RETRYDELAY later, succeeds, which
+ * bounds the test's drain.
  *
  * Verdict, after the faults stopped: 0 wrong results, 0 keys acknowledged
  * but missing, 0 keys present whose C_GenerateKey failed, 0 keys absent
@@ -246,7 +247,8 @@ static void crash_loop(void **state)
 
 	play(e2e_now_ms() + cl.seconds * 1000LL);
 
-	/* Faults off; the calls in flight end (within TIMEOUT + 1 s). */
+	/* Faults off; the calls in flight end (within TIMEOUT + RETRYDELAY
+	 * and one more attempt). */
 	if (cl.px != NULL)
 		proxy_forward();
 	work_stop(&cl.work);

@@ -168,3 +168,29 @@ CK_SLOT_ID p11_slot_of(CK_FUNCTION_LIST *f, const char *name)
 	fail_msg("no token %s", name);
 	return 0;
 }
+
+CK_RV p11_encrypt_once(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key)
+{
+	CK_BYTE iv[16] = { 0 }, in[16] = "sixteen bytes!!", out[16];
+	CK_ULONG n = sizeof(out);
+	CK_MECHANISM m = { CKM_AES_CBC, iv, sizeof(iv) };
+	CK_RV rv = f->C_EncryptInit(s, &m, key);
+
+	if (rv == CKR_OK)
+		rv = f->C_Encrypt(s, in, sizeof(in), out, &n);
+	return rv;
+}
+
+CK_RV p11_generate_aes(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, const char *label,
+                       CK_OBJECT_HANDLE *out)
+{
+	CK_MECHANISM m = { CKM_AES_KEY_GEN, NULL, 0 };
+	CK_ULONG len = 32;
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE t[] = {
+		{ CKA_TOKEN, &yes, sizeof(yes) },     { CKA_PRIVATE, &yes, sizeof(yes) },
+		{ CKA_VALUE_LEN, &len, sizeof(len) }, { CKA_LABEL, (void *)label, strlen(label) },
+		{ CKA_ENCRYPT, &yes, sizeof(yes) },   { CKA_DECRYPT, &yes, sizeof(yes) },
+	};
+	return f->C_GenerateKey(s, &m, t, sizeof(t) / sizeof(t[0]), out);
+}

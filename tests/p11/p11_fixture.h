@@ -30,6 +30,10 @@
  *  - P11_SKIP_UNLESS(ok) skips the running cmocka test, saying why, when
  *    the confined helper is not there (ok false); P11_NEED_HELPER() is that
  *    for p11_helper_usable(). Both need cmocka.h in the including file.
+ *  - p11_encrypt_once() runs one AES-CBC C_EncryptInit + C_Encrypt of 16
+ *    bytes with key on s; p11_generate_aes() one C_GenerateKey of a
+ *    256-bit private token key labelled label that encrypts and decrypts.
+ *    Both return the CK_RV and assert nothing (forked children use them).
  *  - p11_main() is main() of a module test: e2e_main_group() with the
  *    module's group fixture.
  */
@@ -78,6 +82,9 @@ int p11_fx_setup(struct p11_fx *fx);
 void p11_fx_teardown(struct p11_fx *fx);
 int p11_fx_rewrite_config(struct p11_fx *fx);
 CK_SLOT_ID p11_slot_of(CK_FUNCTION_LIST *f, const char *name);
+CK_RV p11_encrypt_once(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key);
+CK_RV p11_generate_aes(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, const char *label,
+                       CK_OBJECT_HANDLE *out);
 
 #define p11_main(name, tests, setup, teardown)                                                     \
 	e2e_main_group((name), (tests), sizeof(tests) / sizeof((tests)[0]), (setup), (teardown))

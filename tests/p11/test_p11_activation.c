@@ -89,18 +89,6 @@ static int open_and_login(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE *s, CK_OBJECT_H
 	return find_key(f, *s, key);
 }
 
-static CK_RV encrypt_once(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key)
-{
-	CK_BYTE iv[16] = { 0 }, in[16] = "sixteen bytes!!", out[16];
-	CK_ULONG n = sizeof(out);
-	CK_MECHANISM m = { CKM_AES_CBC, iv, sizeof(iv) };
-	CK_RV rv = f->C_EncryptInit(s, &m, key);
-
-	if (rv == CKR_OK)
-		rv = f->C_Encrypt(s, in, sizeof(in), out, &n);
-	return rv;
-}
-
 static CK_STATE state_of(CK_SESSION_HANDLE s)
 {
 	CK_SESSION_INFO si;
@@ -123,7 +111,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 
 	while (!atomic_load(&w->stop)) {
-		CK_RV rv = encrypt_once(fx.p11.f, w->s, w->key);
+		CK_RV rv = p11_encrypt_once(fx.p11.f, w->s, w->key);
 		if (rv == CKR_OK) {
 			w->ok++;
 		} else if (rv == CKR_USER_NOT_LOGGED_IN) {
@@ -151,7 +139,7 @@ static int child_main(int i)
 	if (rc != 0)
 		return rc;
 	for (int j = 0; j < CHILD_CRYPTS; j++)
-		if (encrypt_once(f, s, key) != CKR_OK)
+		if (p11_encrypt_once(f, s, key) != CKR_OK)
 			return 6;
 	switch (i % 3) {
 	case 0:
@@ -217,7 +205,7 @@ static void children_do_not_log_the_parent_out(void **state)
 	assert_int_equal(w.other, 0);
 	assert_true(w.ok > 0);
 	/* Still logged in, in every session; and the parent's own logout. */
-	assert_int_equal(encrypt_once(f, main_s, key), CKR_OK);
+	assert_int_equal(p11_encrypt_once(f, main_s, key), CKR_OK);
 	assert_int_equal(f->C_Logout(main_s), CKR_OK);
 	assert_int_equal(state_of(w.s), CKS_RO_PUBLIC_SESSION);
 	assert_int_equal(f->C_Finalize(NULL), CKR_OK);
@@ -264,9 +252,9 @@ static void login_survives_a_server_restart(void **state)
 
 	assert_int_equal(f->C_Initialize(NULL), CKR_OK);
 	assert_int_equal(open_and_login(f, &s, &key), 0);
-	assert_int_equal(encrypt_once(f, s, key), CKR_OK);
+	assert_int_equal(p11_encrypt_once(f, s, key), CKR_OK);
 	kill_and_restart(NULL);
-	assert_int_equal(encrypt_once(f, s, key), CKR_OK);
+	assert_int_equal(p11_encrypt_once(f, s, key), CKR_OK);
 	assert_int_equal(state_of(s), CKS_RO_USER_FUNCTIONS);
 	assert_int_equal(f->C_Logout(s), CKR_OK);
 	assert_int_equal(state_of(s), CKS_RO_PUBLIC_SESSION);
@@ -274,7 +262,7 @@ static void login_survives_a_server_restart(void **state)
 	kill_and_restart(NULL);
 	assert_int_equal(f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, strlen(PIN)), CKR_OK);
 	assert_int_equal(find_key(f, s, &key), 0);
-	assert_int_equal(encrypt_once(f, s, key), CKR_OK);
+	assert_int_equal(p11_encrypt_once(f, s, key), CKR_OK);
 	assert_int_equal(f->C_Finalize(NULL), CKR_OK);
 }
 
@@ -293,12 +281,12 @@ static void expired_login_is_logged_out_and_can_log_in_again(void **state)
 	 * least two of them are left for the login above). */
 	struct timespec ts = { 4, 100 * 1000 * 1000 };
 	nanosleep(&ts, NULL);
-	assert_int_equal(encrypt_once(f, s, key), CKR_USER_NOT_LOGGED_IN);
+	assert_int_equal(p11_encrypt_once(f, s, key), CKR_USER_NOT_LOGGED_IN);
 	assert_int_equal(state_of(s), CKS_RO_PUBLIC_SESSION);
 	assert_int_equal(f->C_Logout(s), CKR_USER_NOT_LOGGED_IN);
 	assert_int_equal(f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, strlen(PIN)), CKR_OK);
 	assert_int_equal(find_key(f, s, &key), 0);
-	assert_int_equal(encrypt_once(f, s, key), CKR_OK);
+	assert_int_equal(p11_encrypt_once(f, s, key), CKR_OK);
 	assert_int_equal(f->C_Finalize(NULL), CKR_OK);
 	kill_and_restart(NULL);
 }

@@ -56,19 +56,6 @@ static int tune_config(void)
 	return fclose(f);
 }
 
-static CK_RV generate(CK_SESSION_HANDLE s, const char *label, CK_OBJECT_HANDLE *out)
-{
-	CK_MECHANISM m = { CKM_AES_KEY_GEN, NULL, 0 };
-	CK_ULONG len = 32;
-	CK_BBOOL yes = CK_TRUE;
-	CK_ATTRIBUTE t[] = {
-		{ CKA_TOKEN, &yes, sizeof(yes) },     { CKA_PRIVATE, &yes, sizeof(yes) },
-		{ CKA_VALUE_LEN, &len, sizeof(len) }, { CKA_LABEL, (void *)label, strlen(label) },
-		{ CKA_ENCRYPT, &yes, sizeof(yes) },   { CKA_DECRYPT, &yes, sizeof(yes) },
-	};
-	return fx.p11.f->C_GenerateKey(s, &m, t, sizeof(t) / sizeof(t[0]), out);
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
@@ -89,7 +76,7 @@ static int group_setup(void **state)
 	rv = fx.p11.f->C_Login(fx.s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, strlen(PIN));
 	if (rv != CKR_OK)
 		return setup_failed("C_Login", rv);
-	rv = generate(fx.s, "shared", &fx.key);
+	rv = p11_generate_aes(fx.p11.f, fx.s, "shared", &fx.key);
 	if (rv != CKR_OK)
 		return setup_failed("C_GenerateKey", rv);
 	fx.ready = true;
@@ -270,7 +257,7 @@ static void *key_worker_main(void *arg)
 		} else {
 			char label[32];
 			label_of(w->index, i, label);
-			w->rv[i] = generate(s, label, &w->h[i]);
+			w->rv[i] = p11_generate_aes(fx.p11.f, s, label, &w->h[i]);
 			/* Paced, so that KILL_KEYS outlasts KILL_MIN kills (one
 			 * every 200 ms of a helper's life) on a fast machine too. */
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
