@@ -23,6 +23,11 @@ static double rate(const struct bench_result *r)
 	return r->wall_s > 0.0 ? (double)r->ops / r->wall_s : 0.0;
 }
 
+static double cpu_per_op_us(const struct cpu_report *c, const struct bench_result *r)
+{
+	return r->ops > 0 ? c->total_s * 1e6 / (double)r->ops : 0.0;
+}
+
 void bench_print_table(FILE *out, const struct bench_labels *l, const struct bench_result *r)
 {
 	fprintf(out, "%s: %s, %lu bytes, %u thread%s, %.2f s\n", l->tool, l->workload, l->size,
@@ -36,6 +41,13 @@ void bench_print_table(FILE *out, const struct bench_labels *l, const struct ben
 	if (r->sampled < r->ops)
 		fprintf(out, "(latencies from the first %zu operations of each thread's share)\n",
 		        r->sampled);
+	if (l->cpu != NULL)
+		fprintf(out,
+		        "cpu: %.1f us/op, %.2f s over %u processes (this %.2f, its children "
+		        "%.2f, others %.2f); children's peak RSS %lu KiB\n",
+		        cpu_per_op_us(l->cpu, r), l->cpu->total_s, l->cpu->procs,
+		        l->cpu->seconds[CPU_SELF], l->cpu->seconds[CPU_CHILDREN],
+		        l->cpu->seconds[CPU_OTHERS], l->cpu->child_hwm_kib);
 	if (r->errors > 0)
 		fprintf(out, "first error: %s\n", r->first_error);
 }
@@ -61,6 +73,10 @@ void bench_print_json(FILE *out, const struct bench_labels *l, const struct benc
 	json_string(out, l->tool);
 	fputs(",\"workload\":", out);
 	json_string(out, l->workload);
+	if (l->mechanism != NULL) {
+		fputs(",\"mechanism\":", out);
+		json_string(out, l->mechanism);
+	}
 	fprintf(out,
 	        ",\"size\":%lu,\"threads\":%u,\"ops\":%llu,\"seconds\":%.3f,"
 	        "\"ops_per_sec\":%.1f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
@@ -73,5 +89,13 @@ void bench_print_json(FILE *out, const struct bench_labels *l, const struct benc
 		json_string(out, r->first_error);
 	else
 		fputs("null", out);
+	if (l->cpu != NULL)
+		fprintf(out,
+		        ",\"cpu_s\":%.3f,\"cpu_self_s\":%.3f,\"cpu_children_s\":%.3f,"
+		        "\"cpu_others_s\":%.3f,\"cpu_procs\":%u,\"cpu_us_per_op\":%.2f,"
+		        "\"child_hwm_kib\":%lu",
+		        l->cpu->total_s, l->cpu->seconds[CPU_SELF], l->cpu->seconds[CPU_CHILDREN],
+		        l->cpu->seconds[CPU_OTHERS], l->cpu->procs, cpu_per_op_us(l->cpu, r),
+		        l->cpu->child_hwm_kib);
 	fputs("}\n", out);
 }

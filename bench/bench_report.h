@@ -12,6 +12,11 @@
  *    "ops","seconds","ops_per_sec","p50_us","p90_us","p99_us","max_us",
  *    "sampled","errors","first_error" (a string, or null). Strings are
  *    escaped so that any text from a module's error is safe in it.
+ *  - When labels->mechanism is set, "mechanism" follows "workload". When
+ *    labels->cpu is set, the line ends with "cpu_s" (all processes),
+ *    "cpu_self_s", "cpu_children_s", "cpu_others_s", "cpu_procs",
+ *    "cpu_us_per_op" (cpu_s over the timed operations) and
+ *    "child_hwm_kib"; the table gets one line more with the same.
  */
 #ifndef PKCS11WSOP_BENCH_BENCH_REPORT_H
 #define PKCS11WSOP_BENCH_BENCH_REPORT_H
@@ -19,12 +24,15 @@
 #include <stdio.h>
 
 #include "bench/bench_run.h"
+#include "bench/cpu_usage.h"
 
 struct bench_labels {
 	const char *tool;     /* "p11bench", "restbench" */
 	const char *workload; /* "encrypt", ... */
 	unsigned long size;   /* bytes per operation; 0 when not applicable */
 	unsigned threads;
+	const char *mechanism;        /* "aes-cbc-pad", ...; NULL: not printed */
+	const struct cpu_report *cpu; /* NULL: not measured */
 };
 
 /* The nearest-rank percentile p (0 < p <= 100) of r's samples, in ns. */

@@ -20,7 +20,7 @@ struct gate {
 
 struct worker {
 	const struct bench_workload *workload;
-	struct gate *gate;
+	struct gate *gate, *end_gate;
 	unsigned index;
 	uint64_t ops_target; /* 0: until deadline */
 	uint64_t run_ns;     /* time mode only */
@@ -65,12 +65,19 @@ static bool gate_pass(struct gate *g)
 	return go;
 }
 
-/* Waits until n threads are ready, then opens (go) or cancels the gate. */
-static void gate_open(struct gate *g, unsigned n, bool go)
+/* Waits until n threads are ready at the gate. */
+static void gate_wait_ready(struct gate *g, unsigned n)
 {
 	pthread_mutex_lock(&g->lock);
-	while (go && g->ready < n)
+	while (g->ready < n)
 		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* Opens (go) or cancels the gate. */
+static void gate_release(struct gate *g, bool go)
+{
+	pthread_mutex_lock(&g->lock);
 	g->go = go;
 	g->cancelled = !go;
 	pthread_cond_broadcast(&g->cond);
@@ -88,8 +95,10 @@ static void *worker_main(void *arg)
 		w->init_failed = true;
 		snprintf(w->first_error, sizeof(w->first_error), "thread %u: setup: %s", w->index,
 		         err);
-		/* The others wait until every thread is ready: count in. */
-		gate_pass(w->gate);
+		/* The others wait until every thread is ready, and then until
+		 * every thread is done: count in at both. */
+		if (gate_pass(w->gate))
+			gate_pass(w->end_gate);
 		return NULL;
 	}
 	for (unsigned i = 0; i < w->warmup; i++) {
@@ -117,6 +126,7 @@ static void *worker_main(void *arg)
 		w->ops++;
 	}
 	w->end_ns = now;
+	gate_pass(w->end_gate);
 	if (wl->thread_done != NULL)
 		wl->thread_done(ctx);
 	return NULL;
@@ -200,6 +210,8 @@ int bench_run(const struct bench_workload *workload, const struct bench_plan *pl
 {
 	pthread_t tids[BENCH_THREADS_MAX];
 	struct gate gate = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	struct gate end_gate = { .lock = PTHREAD_MUTEX_INITIALIZER,
+		                 .cond = PTHREAD_COND_INITIALIZER };
 	struct worker *w;
 	unsigned started = 0;
 	int rc = 0;
@@ -214,6 +226,7 @@ int bench_run(const struct bench_workload *workload, const struct bench_plan *pl
 	for (unsigned i = 0; i < plan->threads; i++) {
 		w[i].workload = workload;
 		w[i].gate = &gate;
+		w[i].end_gate = &end_gate;
 		w[i].index = i;
 		w[i].warmup = plan->warmup;
 		w[i].cap = sample_cap(plan, i);
@@ -229,7 +242,18 @@ int bench_run(const struct bench_workload *workload, const struct bench_plan *pl
 		if (pthread_create(&tids[started], NULL, worker_main, &w[started]) != 0)
 			break;
 	}
-	gate_open(&gate, started, started == plan->threads);
+	if (started == plan->threads) {
+		gate_wait_ready(&gate, started);
+		if (workload->timed_start != NULL)
+			workload->timed_start(workload->shared);
+		gate_release(&gate, true);
+		gate_wait_ready(&end_gate, started);
+		if (workload->timed_end != NULL)
+			workload->timed_end(workload->shared);
+		gate_release(&end_gate, true);
+	} else {
+		gate_release(&gate, false);
+	}
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 	if (started < plan->threads) {

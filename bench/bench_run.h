@@ -11,7 +11,15 @@
  *    barrier so that the timed part starts together. The timed part ends
  *    after the thread's share of plan->ops (ops > 0; shares differ by at
  *    most one) or when plan->seconds have passed (ops == 0).
- *    workload->thread_done is called for every thread whose init succeeded.
+ *    workload->thread_done is called for every thread whose init succeeded,
+ *    only once every thread has finished its timed part, so that no
+ *    thread's clean-up (closing sessions, destroying objects) runs inside
+ *    another's measurement.
+ *  - workload->timed_start and workload->timed_end, when set, are called by
+ *    the calling thread: the first when every thread is ready and none has
+ *    started its timed part, the second when every thread has finished it
+ *    and none has begun thread_done. Both are outside every timed interval
+ *    (p11bench samples CPU time there).
  *  - Latencies are stored in one array per thread allocated before the
  *    threads start (never during the timed part). In time mode the array
  *    holds BENCH_SAMPLES_PER_SECOND * seconds samples at most; operations
@@ -47,6 +55,8 @@ struct bench_workload {
 	/* One operation: 0, or non-zero with the reason in err. */
 	int (*op)(void *ctx, char *err, size_t cap);
 	void (*thread_done)(void *ctx);
+	void (*timed_start)(void *shared); /* optional */
+	void (*timed_end)(void *shared);   /* optional */
 };
 
 struct bench_plan {

@@ -6,7 +6,10 @@
  * error count. Performance is measured here, never asserted by tests.
  *
  * The data is synthetic and the IV is the same for every operation on
- * purpose: every operation then does exactly the same work.
+ * purpose: every operation then does exactly the same work. The workloads
+ * themselves are in p11bench_ops.c. Around the timed part it reads the CPU
+ * time of itself, its children (the module's helper) and the processes
+ * named with --cpu-pid (cpu_usage.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +23,8 @@
 #include "bench/bench_report.h"
 #include "bench/bench_opts.h"
 #include "bench/bench_run.h"
+#include "bench/cpu_usage.h"
+#include "bench/p11bench_ops.h"
 #include "tools/ck_common.h"
 #include "tools/ck_pin.h"
 
@@ -29,53 +34,21 @@
 
 #define PROG         "p11bench"
 #define SIZE_MAX_ARG (16UL * 1024 * 1024)
-#define LABEL_MAX    128
-#define FIND_MAX     16
 #define EXIT_FAILED  1
 #define EXIT_USAGE   2
 
-enum workload {
-	WL_ENCRYPT,
-	WL_DECRYPT,
-	WL_MULTIPART,
-	WL_KEYGEN,
-	WL_FIND,
-	WL_GETATTR,
+static const char *const mechanism_names[] = {
+	[MECH_CBC_PAD] = "cbc-pad",
+	[MECH_ECB] = "ecb",
 };
 
-static const char *const workload_names[] = {
-	[WL_ENCRYPT] = "encrypt", [WL_DECRYPT] = "decrypt", [WL_MULTIPART] = "encrypt-multipart",
-	[WL_KEYGEN] = "keygen",   [WL_FIND] = "find",       [WL_GETATTR] = "getattr",
+/* What the timed_start/timed_end hooks share with bench(). */
+struct p11bench_run {
+	struct shared sh;
+	struct cpu_usage usage;
+	struct cpu_report report;
+	int cpu_rc;
 };
-
-struct options {
-	const char *library;
-	const char *token;
-	const char *label;
-	char pin[CK_PIN_MAX + 1];
-	bool pin_given;
-	enum workload workload;
-	unsigned long size, part;
-	struct bench_plan plan;
-	bool json;
-};
-
-/* What every thread shares: read-only once the threads start. */
-struct shared {
-	CK_FUNCTION_LIST *fn;
-	CK_SLOT_ID slot;
-	CK_OBJECT_HANDLE key;
-	const struct options *opt;
-};
-
-struct thread_ctx {
-	const struct shared *sh;
-	CK_SESSION_HANDLE session;
-	CK_BYTE *in, *out; /* size (+ a block) bytes each */
-	CK_ULONG in_len;   /* plaintext or ciphertext length */
-};
-
-static const CK_BYTE bench_iv[16] = { 0x0b, 0xe7, 0xc4 }; /* the rest 0 */
 
 static int usage(FILE *out, int status)
 {
@@ -86,13 +59,23 @@ static int usage(FILE *out, int status)
 	        "  --pin PIN         user PIN (default: one line from stdin)\n"
 	        "  --label LABEL     label of the AES-256 key, generated if absent"
 	        " (default p11bench)\n"
-	        "  --workload W      encrypt | decrypt | encrypt-multipart | keygen | find |"
-	        " getattr\n"
-	        "                    (default encrypt; AES-CBC-PAD; keygen = generate +"
-	        " destroy)\n"
+	        "  --workload W      encrypt | decrypt | encrypt-multipart |"
+	        " decrypt-multipart |\n"
+	        "                    keygen | generate | find | getattr | init-finalize |"
+	        " login-cycle\n"
+	        "                    (default encrypt; keygen = generate + destroy; generate"
+	        " keeps\n"
+	        "                    the keys until every thread is done; the last two: one"
+	        " thread)\n"
+	        "  --mechanism M     cbc-pad (AES-CBC-PAD, default) or ecb (AES-ECB, size a"
+	        " multiple of 16)\n"
 	        "  --size BYTES      data per encrypt/decrypt operation (default 64)\n"
-	        "  --part BYTES      bytes per C_EncryptUpdate in encrypt-multipart"
-	        " (default 4096)\n"
+	        "  --part BYTES      bytes per C_EncryptUpdate/C_DecryptUpdate in the"
+	        " multipart\n"
+	        "                    workloads (default 4096)\n"
+	        "  --cpu-pid PID     count this process and its descendants in the CPU time"
+	        " too\n"
+	        "                    (up to %d times)\n"
 	        "  --threads T       threads, one session each (default 1, at most %d)\n"
 	        "  --seconds S       run this long (default 5)\n"
 	        "  --ops N           run N operations in all instead of a time\n"
@@ -100,19 +83,54 @@ static int usage(FILE *out, int status)
 	        "  --json            one JSON line instead of the table\n"
 	        "  --help            this text\n"
 	        "Exit status: 0 when every operation succeeded, 1 on errors, 2 on usage.\n",
-	        P11BENCH_DEFAULT_LIBRARY, BENCH_THREADS_MAX);
+	        P11BENCH_DEFAULT_LIBRARY, CPU_ROOTS_MAX, BENCH_THREADS_MAX);
 	return status;
 }
 
 static int parse_workload(const char *s, enum workload *out)
 {
-	for (size_t i = 0; i < sizeof(workload_names) / sizeof(workload_names[0]); i++) {
-		if (strcmp(s, workload_names[i]) == 0) {
+	for (int i = 0; i < WL_COUNT; i++) {
+		if (strcmp(s, p11bench_workload_name((enum workload)i)) == 0) {
 			*out = (enum workload)i;
 			return 0;
 		}
 	}
 	return -EINVAL;
+}
+
+static int parse_mechanism(const char *s, enum mechanism *out)
+{
+	for (size_t i = 0; i < sizeof(mechanism_names) / sizeof(mechanism_names[0]); i++) {
+		if (strcmp(s, mechanism_names[i]) == 0) {
+			*out = (enum mechanism)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int add_cpu_pid(struct options *o, const char *arg)
+{
+	unsigned long v;
+
+	if (bench_parse_ulong(arg, 1, INT32_MAX, &v) != 0)
+		return bench_usage_error(PROG, "not a process id", arg);
+	if (o->n_cpu_pids == CPU_ROOTS_MAX)
+		return bench_usage_error(PROG, "too many --cpu-pid", arg);
+	o->cpu_pids[o->n_cpu_pids++] = (pid_t)v;
+	return 0;
+}
+
+/* The combinations that parse one by one but cannot run. */
+static int check_options(const struct options *o)
+{
+	if (p11bench_is_cycle(o->workload) && o->plan.threads != 1)
+		return bench_usage_error(PROG, "this workload runs in one thread",
+		                         p11bench_workload_name(o->workload));
+	if (o->mechanism == MECH_ECB && p11bench_is_data(o->workload) && o->size % 16 != 0)
+		return bench_usage_error(PROG, "ecb needs a size that is a multiple of 16",
+		                         "--size");
+	return 0;
 }
 
 /* 0, a usage exit status, or -1 for --help (printed already). */
@@ -124,6 +142,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "pin", required_argument, NULL, 'p' },
 		{ "label", required_argument, NULL, 'L' },
 		{ "workload", required_argument, NULL, 'w' },
+		{ "mechanism", required_argument, NULL, 'm' },
+		{ "cpu-pid", required_argument, NULL, 'c' },
 		{ "size", required_argument, NULL, 's' },
 		{ "part", required_argument, NULL, 'P' },
 		{ "threads", required_argument, NULL, 'T' },
@@ -156,7 +176,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->pin_given = true;
 			break;
 		case 'L':
-			if (strlen(optarg) == 0 || strlen(optarg) > LABEL_MAX)
+			if (strlen(optarg) == 0 || strlen(optarg) > P11BENCH_LABEL_MAX)
 				return bench_usage_error(PROG, "label must have 1-128 bytes",
 				                         optarg);
 			o->label = optarg;
@@ -164,6 +184,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'w':
 			if (parse_workload(optarg, &o->workload) != 0)
 				return bench_usage_error(PROG, "unknown workload", optarg);
+			break;
+		case 'm':
+			if (parse_mechanism(optarg, &o->mechanism) != 0)
+				return bench_usage_error(PROG, "unknown mechanism", optarg);
+			break;
+		case 'c':
+			if ((r = add_cpu_pid(o, optarg)) != 0)
+				return r;
 			break;
 		case 's':
 			if (bench_parse_ulong(optarg, 1, SIZE_MAX_ARG, &o->size) != 0)
@@ -183,245 +211,27 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind != argc)
 		return bench_usage_error(PROG, "unexpected argument", argv[optind]);
-	return 0;
+	return check_options(o);
 }
 
-static int fail(char *err, size_t cap, const char *fn, CK_RV rv)
+static void timed_start(void *shared)
 {
-	snprintf(err, cap, "%s: %s (0x%lx)", fn, ck_rv_name(rv), (unsigned long)rv);
-	return -1;
+	struct p11bench_run *run = shared;
+
+	run->cpu_rc = cpu_usage_start(&run->usage, run->sh.opt->cpu_pids, run->sh.opt->n_cpu_pids);
 }
 
-/* ---- the workloads: one operation each -------------------------------- */
-
-static int op_encrypt(struct thread_ctx *t, char *err, size_t cap)
+static void timed_end(void *shared)
 {
-	CK_FUNCTION_LIST *f = t->sh->fn;
-	CK_MECHANISM m = { CKM_AES_CBC_PAD, (CK_VOID_PTR)bench_iv, sizeof(bench_iv) };
-	CK_ULONG out_len = t->sh->opt->size + 16;
-	CK_RV rv = f->C_EncryptInit(t->session, &m, t->sh->key);
+	struct p11bench_run *run = shared;
 
-	if (rv != CKR_OK)
-		return fail(err, cap, "C_EncryptInit", rv);
-	rv = f->C_Encrypt(t->session, t->in, t->in_len, t->out, &out_len);
-	if (rv != CKR_OK)
-		return fail(err, cap, "C_Encrypt", rv);
-	return 0;
+	if (run->cpu_rc == 0)
+		run->cpu_rc = cpu_usage_end(&run->usage, &run->report);
 }
 
-static int op_decrypt(struct thread_ctx *t, char *err, size_t cap)
-{
-	CK_FUNCTION_LIST *f = t->sh->fn;
-	CK_MECHANISM m = { CKM_AES_CBC_PAD, (CK_VOID_PTR)bench_iv, sizeof(bench_iv) };
-	CK_ULONG out_len = t->sh->opt->size + 16;
-	CK_RV rv = f->C_DecryptInit(t->session, &m, t->sh->key);
-
-	if (rv != CKR_OK)
-		return fail(err, cap, "C_DecryptInit", rv);
-	rv = f->C_Decrypt(t->session, t->in, t->in_len, t->out, &out_len);
-	if (rv != CKR_OK)
-		return fail(err, cap, "C_Decrypt", rv);
-	if (out_len != t->sh->opt->size) {
-		snprintf(err, cap, "C_Decrypt: %lu bytes back, want %lu", (unsigned long)out_len,
-		         t->sh->opt->size);
-		return -1;
-	}
-	return 0;
-}
-
-/* Init, one Update per part (the last may be shorter), Final. */
-static int op_multipart(struct thread_ctx *t, char *err, size_t cap)
-{
-	CK_FUNCTION_LIST *f = t->sh->fn;
-	CK_MECHANISM m = { CKM_AES_CBC_PAD, (CK_VOID_PTR)bench_iv, sizeof(bench_iv) };
-	unsigned long part = t->sh->opt->part;
-	CK_BYTE *o = t->out;
-	CK_ULONG room = t->sh->opt->size + 16, n, chunk;
-	CK_RV rv = f->C_EncryptInit(t->session, &m, t->sh->key);
-
-	if (rv != CKR_OK)
-		return fail(err, cap, "C_EncryptInit", rv);
-	for (CK_ULONG done = 0; done < t->in_len; done += chunk) {
-		chunk = t->in_len - done < part ? t->in_len - done : part;
-		CK_ULONG got = room;
-		rv = f->C_EncryptUpdate(t->session, t->in + done, chunk, o, &got);
-		if (rv != CKR_OK) {
-			/* The operation is over after an error; nothing to end. */
-			return fail(err, cap, "C_EncryptUpdate", rv);
-		}
-		o += got;
-		room -= got;
-	}
-	n = room;
-	rv = f->C_EncryptFinal(t->session, o, &n);
-	if (rv != CKR_OK)
-		return fail(err, cap, "C_EncryptFinal", rv);
-	return 0;
-}
-
-static int op_keygen(struct thread_ctx *t, char *err, size_t cap)
-{
-	CK_FUNCTION_LIST *f = t->sh->fn;
-	CK_MECHANISM m = { CKM_AES_KEY_GEN, NULL, 0 };
-	CK_ULONG len = 32;
-	CK_BBOOL yes = CK_TRUE;
-	static const char label[] = "p11bench-tmp";
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_VALUE_LEN, &len, sizeof(len) },
-		{ CKA_TOKEN, &yes, sizeof(yes) },
-		{ CKA_PRIVATE, &yes, sizeof(yes) },
-		{ CKA_LABEL, (CK_VOID_PTR)label, sizeof(label) - 1 },
-		{ CKA_ENCRYPT, &yes, sizeof(yes) },
-		{ CKA_DECRYPT, &yes, sizeof(yes) },
-	};
-	CK_OBJECT_HANDLE k;
-	CK_RV rv = f->C_GenerateKey(t->session, &m, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), &k);
-
-	if (rv != CKR_OK)
-		return fail(err, cap, "C_GenerateKey", rv);
-	rv = f->C_DestroyObject(t->session, k);
-	if (rv != CKR_OK)
-		return fail(err, cap, "C_DestroyObject", rv);
-	return 0;
-}
-
-/* The objects of class secret key with the bench's label; *found their
- * count (up to FIND_MAX) and first the first handle. */
-static int find_keys(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, const char *label,
-                     CK_OBJECT_HANDLE *first, CK_ULONG *found, char *err, size_t cap)
-{
-	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },
-		{ CKA_LABEL, (CK_VOID_PTR)label, strlen(label) },
-	};
-	CK_OBJECT_HANDLE h[FIND_MAX];
-	CK_RV rv = f->C_FindObjectsInit(s, tmpl, 2);
-
-	if (rv != CKR_OK)
-		return fail(err, cap, "C_FindObjectsInit", rv);
-	*found = 0;
-	rv = f->C_FindObjects(s, h, FIND_MAX, found);
-	CK_RV rv_final = f->C_FindObjectsFinal(s);
-	if (rv != CKR_OK)
-		return fail(err, cap, "C_FindObjects", rv);
-	if (rv_final != CKR_OK)
-		return fail(err, cap, "C_FindObjectsFinal", rv_final);
-	if (*found > 0)
-		*first = h[0];
-	return 0;
-}
-
-static int op_find(struct thread_ctx *t, char *err, size_t cap)
-{
-	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-	CK_ULONG found;
-
-	if (find_keys(t->sh->fn, t->session, t->sh->opt->label, &h, &found, err, cap) != 0)
-		return -1;
-	if (found == 0) {
-		snprintf(err, cap, "C_FindObjects: the key '%s' was not found", t->sh->opt->label);
-		return -1;
-	}
-	return 0;
-}
-
-static int op_getattr(struct thread_ctx *t, char *err, size_t cap)
-{
-	CK_BYTE label[LABEL_MAX + 1];
-	CK_ULONG len = 0;
-	CK_BBOOL enc = CK_FALSE;
-	CK_ATTRIBUTE a[] = {
-		{ CKA_LABEL, label, sizeof(label) },
-		{ CKA_VALUE_LEN, &len, sizeof(len) },
-		{ CKA_ENCRYPT, &enc, sizeof(enc) },
-	};
-	CK_RV rv = t->sh->fn->C_GetAttributeValue(t->session, t->sh->key, a, 3);
-
-	if (rv != CKR_OK)
-		return fail(err, cap, "C_GetAttributeValue", rv);
-	return 0;
-}
-
-static int run_op(void *ctx, char *err, size_t cap)
-{
-	struct thread_ctx *t = ctx;
-
-	switch (t->sh->opt->workload) {
-	case WL_ENCRYPT:
-		return op_encrypt(t, err, cap);
-	case WL_DECRYPT:
-		return op_decrypt(t, err, cap);
-	case WL_MULTIPART:
-		return op_multipart(t, err, cap);
-	case WL_KEYGEN:
-		return op_keygen(t, err, cap);
-	case WL_FIND:
-		return op_find(t, err, cap);
-	case WL_GETATTR:
-		return op_getattr(t, err, cap);
-	}
-	snprintf(err, cap, "no such workload");
-	return -1;
-}
-
-/* ---- per-thread state ---------------------------------------------------- */
-
-static void thread_done(void *ctx)
-{
-	struct thread_ctx *t = ctx;
-
-	if (t == NULL)
-		return;
-	if (t->session != CK_INVALID_HANDLE)
-		t->sh->fn->C_CloseSession(t->session);
-	free(t->in);
-	free(t->out);
-	free(t);
-}
-
-/* Its own session; for decrypt, the ciphertext of size bytes made once. */
 static int thread_init(void *shared, unsigned index, void **ctx, char *err, size_t cap)
 {
-	const struct shared *sh = shared;
-	unsigned long size = sh->opt->size;
-	struct thread_ctx *t = calloc(1, sizeof(*t));
-
-	(void)index;
-	if (t == NULL) {
-		snprintf(err, cap, "out of memory");
-		return -1;
-	}
-	t->sh = sh;
-	t->session = CK_INVALID_HANDLE;
-	t->in = malloc(size + 16);
-	t->out = malloc(size + 16);
-	if (t->in == NULL || t->out == NULL) {
-		snprintf(err, cap, "out of memory");
-		thread_done(t);
-		return -1;
-	}
-	for (unsigned long i = 0; i < size + 16; i++)
-		t->in[i] = (CK_BYTE)(i * 31 + 7);
-	t->in_len = size;
-	CK_RV rv = sh->fn->C_OpenSession(sh->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-	                                 &t->session);
-	if (rv != CKR_OK) {
-		t->session = CK_INVALID_HANDLE;
-		thread_done(t);
-		return fail(err, cap, "C_OpenSession", rv);
-	}
-	if (sh->opt->workload == WL_DECRYPT) {
-		if (op_encrypt(t, err, cap) != 0) {
-			thread_done(t);
-			return -1;
-		}
-		/* CBC-PAD always adds 1..16 bytes: the whole blocks above size. */
-		t->in_len = (size / 16 + 1) * 16;
-		memcpy(t->in, t->out, t->in_len);
-	}
-	*ctx = t;
-	return 0;
+	return p11bench_thread_init(&((struct p11bench_run *)shared)->sh, index, ctx, err, cap);
 }
 
 /* ---- set-up: token, login, key ----------------------------------------- */
@@ -459,42 +269,36 @@ static int find_or_make_key(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, const char
 	char err[BENCH_ERROR_MAX];
 	CK_ULONG found = 0;
 
-	if (find_keys(f, s, label, key, &found, err, sizeof(err)) != 0) {
+	if (p11bench_find_keys(f, s, label, key, &found, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return -1;
 	}
 	if (found > 0)
 		return 0;
-	CK_MECHANISM m = { CKM_AES_KEY_GEN, NULL, 0 };
-	CK_ULONG len = 32;
-	CK_BBOOL yes = CK_TRUE;
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_VALUE_LEN, &len, sizeof(len) },
-		{ CKA_TOKEN, &yes, sizeof(yes) },
-		{ CKA_PRIVATE, &yes, sizeof(yes) },
-		{ CKA_LABEL, (CK_VOID_PTR)label, strlen(label) },
-		{ CKA_ENCRYPT, &yes, sizeof(yes) },
-		{ CKA_DECRYPT, &yes, sizeof(yes) },
-	};
-	CK_RV rv = f->C_GenerateKey(s, &m, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), key);
+	CK_RV rv = p11bench_generate_key(f, s, label, key);
 	if (rv != CKR_OK)
 		return ck_fail(PROG, "C_GenerateKey", rv);
 	return 0;
 }
 
+static int read_pin(struct options *o)
+{
+	if (o->pin_given)
+		return 0;
+	int len = ck_pin_from_stream(stdin, o->pin, sizeof(o->pin));
+	if (len < 0) {
+		fprintf(stderr, PROG ": cannot read the PIN from stdin: %s\n", strerror(-len));
+		return -1;
+	}
+	return 0;
+}
+
+/* The PIN is wiped once used, unless login-cycle needs it again. */
 static int login(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, struct options *o)
 {
-	int len = (int)strlen(o->pin);
-
-	if (!o->pin_given) {
-		len = ck_pin_from_stream(stdin, o->pin, sizeof(o->pin));
-		if (len < 0) {
-			fprintf(stderr, PROG ": cannot read the PIN from stdin: %s\n",
-			        strerror(-len));
-			return -1;
-		}
-	}
-	CK_RV rv = f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)o->pin, (CK_ULONG)len);
+	if (read_pin(o) != 0)
+		return -1;
+	CK_RV rv = f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)o->pin, (CK_ULONG)strlen(o->pin));
 	OPENSSL_cleanse(o->pin, sizeof(o->pin));
 	/* Someone else's session may have logged the token in already. */
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
@@ -502,55 +306,95 @@ static int login(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, struct options *o)
 	return 0;
 }
 
+/* The data and object workloads: a session logged in for the whole run
+ * (the login lasts while a session does) and the key. */
+static int set_up_token(struct ck_module *mod, struct options *o, struct shared *sh,
+                        CK_SESSION_HANDLE *main_session)
+{
+	CK_RV rv = mod->fn->C_OpenSession(sh->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+	                                  main_session);
+	if (rv != CKR_OK)
+		return ck_fail(PROG, "C_OpenSession", rv);
+	if (login(mod->fn, *main_session, o) != 0 ||
+	    find_or_make_key(mod->fn, *main_session, o->label, &sh->key) != 0) {
+		mod->fn->C_CloseSession(*main_session);
+		return -1;
+	}
+	return 0;
+}
+
+/* The cycle workloads start with the module finalized; login-cycle keeps
+ * the PIN for every cycle. */
+static int set_up_cycle(struct ck_module *mod, struct options *o)
+{
+	if (o->workload == WL_LOGIN_CYCLE && read_pin(o) != 0)
+		return -1;
+	CK_RV rv = mod->fn->C_Finalize(NULL);
+	mod->initialized = 0;
+	if (rv != CKR_OK)
+		return ck_fail(PROG, "C_Finalize", rv);
+	return 0;
+}
+
+static void report(const struct options *o, const struct p11bench_run *run,
+                   const struct bench_result *res)
+{
+	const struct bench_labels labels = {
+		.tool = PROG,
+		.workload = p11bench_workload_name(o->workload),
+		.size = p11bench_is_data(o->workload) ? o->size : 0,
+		.threads = o->plan.threads,
+		.mechanism = p11bench_is_data(o->workload) ? mechanism_names[o->mechanism] : NULL,
+		.cpu = run->cpu_rc == 0 ? &run->report : NULL,
+	};
+
+	if (run->cpu_rc != 0)
+		fprintf(stderr, PROG ": CPU time not measured: %s\n", strerror(-run->cpu_rc));
+	if (o->json)
+		bench_print_json(stdout, &labels, res);
+	else
+		bench_print_table(stdout, &labels, res);
+}
+
 static int bench(struct ck_module *mod, struct options *o)
 {
-	struct shared sh = { .fn = mod->fn, .opt = o };
-	CK_SESSION_HANDLE main_session;
+	atomic_ulong cleanup_errors = 0;
+	struct p11bench_run run = {
+		.sh = { .fn = mod->fn, .opt = o, .cleanup_errors = &cleanup_errors }
+	};
+	CK_SESSION_HANDLE main_session = CK_INVALID_HANDLE;
 	struct bench_result res;
 
-	if (pick_slot(mod, o->token, &sh.slot) != 0)
+	if (pick_slot(mod, o->token, &run.sh.slot) != 0)
 		return EXIT_FAILED;
-	/* Kept open for the whole run: the login lasts while a session does. */
-	CK_RV rv = mod->fn->C_OpenSession(sh.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-	                                  &main_session);
-	if (rv != CKR_OK) {
-		ck_fail(PROG, "C_OpenSession", rv);
+	if (p11bench_is_cycle(o->workload) ? set_up_cycle(mod, o) != 0
+	                                   : set_up_token(mod, o, &run.sh, &main_session) != 0)
 		return EXIT_FAILED;
-	}
-	if (login(mod->fn, main_session, o) != 0 ||
-	    find_or_make_key(mod->fn, main_session, o->label, &sh.key) != 0) {
-		mod->fn->C_CloseSession(main_session);
-		return EXIT_FAILED;
-	}
 
 	const struct bench_workload wl = {
-		.shared = &sh,
+		.shared = &run,
 		.thread_init = thread_init,
-		.op = run_op,
-		.thread_done = thread_done,
+		.op = p11bench_op,
+		.thread_done = p11bench_thread_done,
+		.timed_start = timed_start,
+		.timed_end = timed_end,
 	};
 	int rc = bench_run(&wl, &o->plan, &res);
-	mod->fn->C_CloseSession(main_session);
+	if (main_session != CK_INVALID_HANDLE)
+		mod->fn->C_CloseSession(main_session);
 	if (rc != 0) {
 		fprintf(stderr, PROG ": %s%s%s\n", strerror(-rc), res.first_error[0] ? ": " : "",
 		        res.first_error);
 		bench_result_free(&res);
 		return EXIT_FAILED;
 	}
-	const struct bench_labels labels = {
-		.tool = PROG,
-		.workload = workload_names[o->workload],
-		.size = (o->workload == WL_KEYGEN || o->workload == WL_FIND ||
-		         o->workload == WL_GETATTR)
-		            ? 0
-		            : o->size,
-		.threads = o->plan.threads,
-	};
-	if (o->json)
-		bench_print_json(stdout, &labels, &res);
-	else
-		bench_print_table(stdout, &labels, &res);
+	report(o, &run, &res);
 	rc = res.errors == 0 ? 0 : EXIT_FAILED;
+	if (atomic_load(&cleanup_errors) > 0) {
+		fprintf(stderr, PROG ": %lu key(s) could not be destroyed after the run\n",
+		        (unsigned long)atomic_load(&cleanup_errors));
+		rc = EXIT_FAILED;
+	}
 	bench_result_free(&res);
 	return rc;
 }

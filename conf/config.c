@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "build_config.h"
@@ -18,7 +20,7 @@
  * recognise it, short enough to keep the message on one screen line. */
 #define QUOTE_MAX 64
 
-enum kind { K_HOST, K_PATH, K_LOGPATH, K_UINT, K_BOOL };
+enum kind { K_HOST, K_PATH, K_LOGPATH, K_UINT, K_BOOL, K_FACILITY };
 
 struct directive {
 	const char *name;
@@ -40,6 +42,7 @@ static const struct directive directives[] = {
 	{ "LOGFILEPATH", K_LOGPATH, FIELD(logfilepath), 0, 0, NULL },
 	{ "LOGSTDOUT", K_BOOL, FIELD(logstdout), 0, 1, NULL },
 	{ "LOGSYS", K_BOOL, FIELD(logsys), 0, 1, NULL },
+	{ "LOGFACILITY", K_FACILITY, FIELD(logfacility), 0, 0, NULL },
 	{ "MAXRETRIES", K_UINT, FIELD(maxretries), 0, CONFIG_MAX_MAXRETRIES, "a retry count" },
 	{ "RETRYDELAY", K_UINT, FIELD(retrydelay), 0, CONFIG_MAX_RETRYDELAY,
 	  "a number of seconds" },
@@ -116,6 +119,7 @@ void config_set_defaults(struct wsop_config *cfg)
 	snprintf(cfg->logfilepath, sizeof(cfg->logfilepath), "%s", PKCS11WSOP_LOG_PATH);
 	cfg->logstdout = false;
 	cfg->logsys = false;
+	cfg->logfacility = LOG_AUTHPRIV;
 	cfg->maxretries = CONFIG_DEFAULT_MAXRETRIES;
 	cfg->retrydelay = CONFIG_DEFAULT_RETRYDELAY;
 	cfg->timeout = CONFIG_DEFAULT_TIMEOUT;
@@ -292,6 +296,36 @@ static int set_log_path(struct parser *p, const struct directive *d, struct wsop
 	return 0;
 }
 
+/* The facilities an audit line may go to: those an administrator routes
+ * with a rule of its own, not the kernel's nor the mail system's. */
+static const struct {
+	const char *name;
+	int facility;
+} facilities[] = {
+	{ "authpriv", LOG_AUTHPRIV }, { "auth", LOG_AUTH },     { "daemon", LOG_DAEMON },
+	{ "user", LOG_USER },         { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 },     { "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+	{ "local5", LOG_LOCAL5 },     { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+/* Case-insensitive: "AUTHPRIV" is what syslog.conf habits make people type. */
+static int set_facility(struct parser *p, const struct directive *d, struct wsop_config *cfg,
+                        const char *val, size_t len)
+{
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
+		if (strlen(facilities[i].name) == len &&
+		    strncasecmp(facilities[i].name, val, len) == 0) {
+			cfg->logfacility = facilities[i].facility;
+			return 0;
+		}
+	}
+	return fail(p->report, -EINVAL,
+	            "%s:%u: %s: '%.*s%s' is not a syslog facility (authpriv, auth, daemon, user, "
+	            "local0-local7)",
+	            p->source, p->line, d->name, (int)(len > QUOTE_MAX ? QUOTE_MAX : len), val,
+	            len > QUOTE_MAX ? "..." : "");
+}
+
 static int set_value(struct parser *p, const struct directive *d, struct wsop_config *cfg,
                      const char *val, size_t len)
 {
@@ -307,6 +341,8 @@ static int set_value(struct parser *p, const struct directive *d, struct wsop_co
 		return set_string(p, d, field, CONFIG_PATH_MAX, val, len);
 	case K_LOGPATH:
 		return set_log_path(p, d, cfg, val, len);
+	case K_FACILITY:
+		return set_facility(p, d, cfg, val, len);
 	case K_BOOL:
 		if (!parse_uint(val, len, 1, &v))
 			return fail(p->report, -EINVAL, "%s:%u: %s: '%.*s%s' is not 0 or 1",
@@ -553,4 +589,5 @@ void config_to_wlog(const struct wsop_config *cfg, const char *ident, struct wlo
 	out->to_stdout = cfg->logstdout;
 	out->to_stderr = false;
 	out->to_syslog = cfg->logsys;
+	out->audit_facility = cfg->logfacility;
 }

@@ -18,6 +18,7 @@
  *   LOGFILEPATH  log file                              path           PKCS11WSOP_LOG_PATH
  *   LOGSTDOUT    also log to stdout                    0|1            0
  *   LOGSYS       also log to syslog                    0|1            0
+ *   LOGFACILITY  syslog facility of audit lines        name           authpriv
  *   MAXRETRIES   retries of a failed request           0..256        5
  *   RETRYDELAY   seconds between retries               0..31536000    10
  *   TIMEOUT      seconds one attempt of a request      1..3600        30
@@ -36,7 +37,9 @@
  * (so "LOGFILEPATH pkcs11wsop.log" means the default file); CERT, KEY and AUTH
  * are kept as written.
  * RETRYDELAY has no documented maximum; one year is accepted as the bound.
- * TIMEOUT is an extension of this implementation.
+ * TIMEOUT and LOGFACILITY are extensions of this implementation. LOGFACILITY
+ * is one of authpriv, auth, daemon, user, local0..local7 (any case) and
+ * is kept as the <syslog.h> LOG_* value.
  *
  * Errors (fatal): a bad or missing value, a line longer than
  * CONFIG_LINE_MAX, a file larger than CONFIG_FILE_MAX, a file that cannot be
@@ -89,6 +92,7 @@ struct wsop_config {
 	char logfilepath[CONFIG_PATH_MAX];
 	bool logstdout;
 	bool logsys;
+	int logfacility; /* LOG_AUTHPRIV, LOG_LOCAL0, ...: of audit lines only */
 	unsigned maxretries;
 	unsigned retrydelay; /* seconds */
 	unsigned timeout;    /* seconds */

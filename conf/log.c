@@ -23,6 +23,7 @@ struct sinks {
 	bool to_stdout;
 	bool to_stderr;
 	bool to_syslog;
+	int audit_facility;
 };
 
 /* Loggers take the lock shared, so lines from many threads go out in
@@ -175,6 +176,8 @@ void wlog_open(const struct wlog_config *cfg)
 		/* openlog keeps the pointer: sinks.ident lives as long as we do. */
 		openlog(sinks.ident, LOG_PID, LOG_USER);
 		sinks.to_syslog = true;
+		sinks.audit_facility =
+		    cfg->audit_facility != 0 ? cfg->audit_facility : LOG_AUTHPRIV;
 	}
 out:
 	atomic_store(&current_level, level);
@@ -230,9 +233,10 @@ static void flatten(char *s)
 	}
 }
 
-static void emit(int level, unsigned long session, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
-static void emit(int level, unsigned long session, const char *fmt, va_list ap)
+/* audit: in syslog at the audit facility instead of the one given to openlog. */
+static void emit(int level, unsigned long session, bool audit, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static void emit(int level, unsigned long session, bool audit, const char *fmt, va_list ap)
 {
 	char line[HEADER_MAX + WLOG_LINE_MAX + 1];
 	char stamp[32] = "0000-00-00 00:00:00";
@@ -280,7 +284,9 @@ static void emit(int level, unsigned long session, const char *fmt, va_list ap)
 	if (sinks.to_syslog) {
 		/* syslog adds its own time, ident and pid */
 		line[len - 1] = '\0';
-		if (level == WLOG_TRACE)
+		if (audit)
+			syslog(sinks.audit_facility | syslog_priority(level), "%s", line + hlen);
+		else if (level == WLOG_TRACE)
 			syslog(syslog_priority(level), "%d %lu: %s", (int)gettid(), session,
 			       line + hlen);
 		else
@@ -295,7 +301,7 @@ void wlogv(int level, const char *fmt, va_list ap)
 {
 	if (!wlog_enabled(level) || fmt == NULL)
 		return;
-	emit(level, 0, fmt, ap);
+	emit(level, 0, false, fmt, ap);
 }
 
 void wlog(int level, const char *fmt, ...)
@@ -305,8 +311,25 @@ void wlog(int level, const char *fmt, ...)
 	if (!wlog_enabled(level) || fmt == NULL)
 		return;
 	va_start(ap, fmt);
-	emit(level, 0, fmt, ap);
+	emit(level, 0, false, fmt, ap);
 	va_end(ap);
+}
+
+static void emit_audit(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit_audit(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(level, 0, true, fmt, ap);
+	va_end(ap);
+}
+
+void wlog_audit(int level, const char *text)
+{
+	if (!wlog_enabled(level) || text == NULL)
+		return;
+	emit_audit(level, "%s", text);
 }
 
 void wlog_trace(unsigned long session, const char *fmt, ...)
@@ -316,6 +339,6 @@ void wlog_trace(unsigned long session, const char *fmt, ...)
 	if (!wlog_enabled(WLOG_TRACE) || fmt == NULL)
 		return;
 	va_start(ap, fmt);
-	emit(WLOG_TRACE, session, fmt, ap);
+	emit(WLOG_TRACE, session, false, fmt, ap);
 	va_end(ap);
 }

@@ -41,6 +41,9 @@ struct wlog_config {
 	bool to_stdout;        /* LOGSTDOUT */
 	bool to_stderr;        /* wsopd and tools */
 	bool to_syslog;        /* LOGSYS, ident as syslog ident */
+	/* Syslog facility of audit lines (LOG_AUTHPRIV, LOG_LOCAL0...); 0
+	 * means LOG_AUTHPRIV. Other lines go to LOG_USER. */
+	int audit_facility;
 };
 
 /* Opens the sinks (closing any earlier ones). Always succeeds as far as the
@@ -64,6 +67,11 @@ const char *wlog_level_name(int level);
 
 void wlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void wlogv(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* An audit line (conf/audit.h builds them): logged at level like any
+ * line, but in syslog at the audit facility, so that an administrator can
+ * route the audit trail apart from the rest. text is logged as it is. */
+void wlog_audit(int level, const char *text);
 
 /* TRACE line with thread id and PKCS #11 session handle (0 when none). */
 void wlog_trace(unsigned long session, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

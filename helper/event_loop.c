@@ -207,7 +207,12 @@ static void drive_write(struct loop *lp, struct conn *c)
 	c->op = OP_READ;
 	c->read_max = CHAN_MAX_PAYLOAD;
 	c->has_deadline = false;
-	drive_read(lp, c);
+	/* The server cannot have answered bytes written a moment ago: wait
+	 * for them instead of a read() that would find nothing. */
+	if (tls_conn_has_pending(&c->tls))
+		drive_read(lp, c);
+	else
+		c->want = POLLIN;
 }
 
 static void drive(struct loop *lp, struct conn *c)

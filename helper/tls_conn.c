@@ -52,6 +52,9 @@ int tls_conn_start(struct tls_conn *c, SSL_CTX *ctx, int fd, const char *host,
 		fail(why, CHAN_E_INTERNAL, "cannot set the server name to verify", "");
 		return CHAN_E_INTERNAL;
 	}
+	/* Read-ahead: a record's header and body come in one read(), and so
+	 * do several records of a long answer, instead of two reads each. */
+	SSL_set_read_ahead(ssl, 1);
 	SSL_set_connect_state(ssl);
 	c->ssl = ssl;
 	c->fd = fd;
@@ -231,15 +234,33 @@ enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t
 		fail(why, CHAN_E_INTERNAL, "bad read length", "");
 		return TLS_STEP_FAILED;
 	}
-	ERR_clear_error();
-	errno = 0;
-	int rc = SSL_read(c->ssl, buf, (int)cap);
-	if (rc > 0) {
-		c->got_data = true;
-		*n = (size_t)rc;
+	size_t got = 0;
+	for (;;) {
+		ERR_clear_error();
+		errno = 0;
+		int rc = SSL_read(c->ssl, buf + got, (int)(cap - got));
+		if (rc > 0) {
+			c->got_data = true;
+			got += (size_t)rc;
+			/* A long answer spans several records: take those that
+			 * are already here, so the library asks fewer times
+			 * (but no read() that would find the socket empty). */
+			if (got < cap && SSL_has_pending(c->ssl) == 1)
+				continue;
+		} else if (got == 0) {
+			return classify(c, rc, errno, false, why);
+		}
+		/* Whatever stopped the loop after some data (a wait, the end,
+		 * a failure) shows again on the next read. */
+		ERR_clear_error();
+		*n = got;
 		return TLS_STEP_DONE;
 	}
-	return classify(c, rc, errno, false, why);
+}
+
+bool tls_conn_has_pending(const struct tls_conn *c)
+{
+	return SSL_has_pending(c->ssl) == 1;
 }
 
 void tls_conn_end(struct tls_conn *c)

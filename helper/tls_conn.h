@@ -63,9 +63,15 @@ enum tls_step tls_conn_handshake(struct tls_conn *c, struct tls_failure *why);
 enum tls_step tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len,
                              struct tls_failure *why);
 
-/* Reads 1..cap bytes into buf; *n is set on TLS_STEP_DONE. */
+/* Reads 1..cap bytes into buf: every record already received, up to cap;
+ * *n is set on TLS_STEP_DONE. A wait, the end or a failure met after some
+ * bytes is reported by the next call. */
 enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t *n,
                             struct tls_failure *why);
+
+/* Received bytes are buffered in the TLS layer (read-ahead): a read may
+ * make progress without the socket becoming readable. */
+bool tls_conn_has_pending(const struct tls_conn *c);
 
 /* Sends close_notify when it fits without waiting, frees the SSL, closes
  * the fd. Safe on a zeroed or already ended struct. */

@@ -85,9 +85,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHAN_MAGIC            0x31435357u /* "WSC1" read as a little-endian u32 */
-#define CHAN_HEADER_LEN       20u
-#define CHAN_MAX_PAYLOAD      65536u
+#define CHAN_MAGIC      0x31435357u /* "WSC1" read as a little-endian u32 */
+#define CHAN_HEADER_LEN 20u
+/* A 64 KiB single-part request or answer (data + HTTP head) fits one frame;
+ * a record this size fits the default SO_SNDBUF (212992) of a socketpair. */
+#define CHAN_MAX_PAYLOAD      131072u
 #define CHAN_MAX_FRAME        (CHAN_HEADER_LEN + CHAN_MAX_PAYLOAD)
 #define CHAN_HOST_MAX         255u
 #define CHAN_PROTO_MAX        32u

@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
+#include "ipc/grow.h"
 #include "ipc/base64url.h"
 #include "ipc/http.h"
 
@@ -993,15 +994,9 @@ static int decode_list(const struct codec *c, const char *text, size_t len, void
 			rc = fail(err, WSOP_JSON_ETYPE, ctx, "must be an object");
 			break;
 		}
-		if (i == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			unsigned char *nbuf = realloc(buf, ncap * c->size);
-			if (!nbuf) {
-				rc = fail(err, WSOP_JSON_ENOMEM, ctx, "out of memory");
-				break;
-			}
-			buf = nbuf;
-			cap = ncap;
+		if (grow_to((void **)&buf, &cap, i + 1, c->size, n) != 0) {
+			rc = fail(err, WSOP_JSON_ENOMEM, ctx, "out of memory");
+			break;
 		}
 		void *item = buf + i * c->size;
 		memset(item, 0, c->size);
@@ -1024,6 +1019,50 @@ static int decode_list(const struct codec *c, const char *text, size_t len, void
 	*items = buf;
 	return 0;
 }
+
+/* The public encode and decode of a body, written once for every body
+ * whose struct is named like its functions. */
+#define BODY_FUNCTIONS(name, codec)                                                                \
+	int wsop_json_encode_##name(const struct wsop_##name *in, char **out, size_t *out_len)     \
+	{                                                                                          \
+		return encode_body(&codec, in, out, out_len);                                      \
+	}                                                                                          \
+	int wsop_json_decode_##name(const char *text, size_t len, struct wsop_##name *out,         \
+	                            struct wsop_json_error *err)                                   \
+	{                                                                                          \
+		return decode_body(&codec, text, len, out, err);                                   \
+	}
+
+/* The same plus a list, a page of a list and a list decoded: groups, keys
+ * and objects. */
+#define PAGED_BODY_FUNCTIONS(name, codec)                                                          \
+	BODY_FUNCTIONS(name, codec)                                                                \
+	int wsop_json_encode_##name##_list(const struct wsop_##name##_list *in, char **out,        \
+	                                   size_t *out_len)                                        \
+	{                                                                                          \
+		return in ? encode_list(&codec, in->items, in->count, in->next, 0, NULL, out,      \
+		                        out_len)                                                   \
+		          : -EINVAL;                                                               \
+	}                                                                                          \
+	int wsop_json_encode_##name##_page(const struct wsop_##name##_list *in, size_t max_bytes,  \
+	                                   size_t *taken, char **out, size_t *out_len)             \
+	{                                                                                          \
+		if (!in || max_bytes == 0 || !taken)                                               \
+			return -EINVAL;                                                            \
+		return encode_list(&codec, in->items, in->count, in->next, max_bytes, taken, out,  \
+		                   out_len);                                                       \
+	}                                                                                          \
+	int wsop_json_decode_##name##_list(const char *text, size_t len,                           \
+	                                   struct wsop_##name##_list *out,                         \
+	                                   struct wsop_json_error *err)                            \
+	{                                                                                          \
+		void *items;                                                                       \
+		int rc = decode_list(&codec, text, len, &items, out ? &out->count : NULL,          \
+		                     out ? out->next : NULL, err);                                 \
+		if (out)                                                                           \
+			out->items = items;                                                        \
+		return rc;                                                                         \
+	}
 
 /* ======================================================================
  * Bodies: health, error
@@ -1059,16 +1098,7 @@ static const struct codec health_codec = {
 	.get = get_health,
 };
 
-int wsop_json_encode_health(const struct wsop_health *in, char **out, size_t *out_len)
-{
-	return encode_body(&health_codec, in, out, out_len);
-}
-
-int wsop_json_decode_health(const char *text, size_t len, struct wsop_health *out,
-                            struct wsop_json_error *err)
-{
-	return decode_body(&health_codec, text, len, out, err);
-}
+BODY_FUNCTIONS(health, health_codec)
 
 static bool text_is_code(const char *s, size_t n)
 {
@@ -1203,16 +1233,7 @@ static const struct codec softcard_codec = {
 	.list = "protectiondomains",
 };
 
-int wsop_json_encode_softcard(const struct wsop_softcard *in, char **out, size_t *out_len)
-{
-	return encode_body(&softcard_codec, in, out, out_len);
-}
-
-int wsop_json_decode_softcard(const char *text, size_t len, struct wsop_softcard *out,
-                              struct wsop_json_error *err)
-{
-	return decode_body(&softcard_codec, text, len, out, err);
-}
+BODY_FUNCTIONS(softcard, softcard_codec)
 
 int wsop_json_encode_softcard_list(const struct wsop_softcard_list *in, char **out, size_t *out_len)
 {
@@ -1274,18 +1295,7 @@ static const struct codec softcard_create_req_codec = {
 	.get = get_softcard_create_req,
 };
 
-int wsop_json_encode_softcard_create_req(const struct wsop_softcard_create_req *in, char **out,
-                                         size_t *out_len)
-{
-	return encode_body(&softcard_create_req_codec, in, out, out_len);
-}
-
-int wsop_json_decode_softcard_create_req(const char *text, size_t len,
-                                         struct wsop_softcard_create_req *out,
-                                         struct wsop_json_error *err)
-{
-	return decode_body(&softcard_create_req_codec, text, len, out, err);
-}
+BODY_FUNCTIONS(softcard_create_req, softcard_create_req_codec)
 
 static void put_activate_req(struct jw *w, const void *in)
 {
@@ -1311,16 +1321,7 @@ static const struct codec activate_req_codec = {
 	.get = get_activate_req,
 };
 
-int wsop_json_encode_activate_req(const struct wsop_activate_req *in, char **out, size_t *out_len)
-{
-	return encode_body(&activate_req_codec, in, out, out_len);
-}
-
-int wsop_json_decode_activate_req(const char *text, size_t len, struct wsop_activate_req *out,
-                                  struct wsop_json_error *err)
-{
-	return decode_body(&activate_req_codec, text, len, out, err);
-}
+BODY_FUNCTIONS(activate_req, activate_req_codec)
 
 /* ======================================================================
  * Bodies: groups
@@ -1365,42 +1366,7 @@ static const struct codec group_codec = {
 	.id_offset = offsetof(struct wsop_group, id),
 };
 
-int wsop_json_encode_group(const struct wsop_group *in, char **out, size_t *out_len)
-{
-	return encode_body(&group_codec, in, out, out_len);
-}
-
-int wsop_json_decode_group(const char *text, size_t len, struct wsop_group *out,
-                           struct wsop_json_error *err)
-{
-	return decode_body(&group_codec, text, len, out, err);
-}
-
-int wsop_json_encode_group_list(const struct wsop_group_list *in, char **out, size_t *out_len)
-{
-	return in ? encode_list(&group_codec, in->items, in->count, in->next, 0, NULL, out, out_len)
-	          : -EINVAL;
-}
-
-int wsop_json_encode_group_page(const struct wsop_group_list *in, size_t max_bytes, size_t *taken,
-                                char **out, size_t *out_len)
-{
-	if (!in || max_bytes == 0 || !taken)
-		return -EINVAL;
-	return encode_list(&group_codec, in->items, in->count, in->next, max_bytes, taken, out,
-	                   out_len);
-}
-
-int wsop_json_decode_group_list(const char *text, size_t len, struct wsop_group_list *out,
-                                struct wsop_json_error *err)
-{
-	void *items;
-	int rc = decode_list(&group_codec, text, len, &items, out ? &out->count : NULL,
-	                     out ? out->next : NULL, err);
-	if (out)
-		out->items = items;
-	return rc;
-}
+PAGED_BODY_FUNCTIONS(group, group_codec)
 
 static void put_group_create_req(struct jw *w, const void *in)
 {
@@ -1432,18 +1398,7 @@ static const struct codec group_create_req_codec = {
 	.get = get_group_create_req,
 };
 
-int wsop_json_encode_group_create_req(const struct wsop_group_create_req *in, char **out,
-                                      size_t *out_len)
-{
-	return encode_body(&group_create_req_codec, in, out, out_len);
-}
-
-int wsop_json_decode_group_create_req(const char *text, size_t len,
-                                      struct wsop_group_create_req *out,
-                                      struct wsop_json_error *err)
-{
-	return decode_body(&group_create_req_codec, text, len, out, err);
-}
+BODY_FUNCTIONS(group_create_req, group_create_req_codec)
 
 /* ======================================================================
  * Bodies: AES keys
@@ -1604,18 +1559,7 @@ static const struct codec key_generate_req_codec = {
 	.free = free_key_generate_req,
 };
 
-int wsop_json_encode_key_generate_req(const struct wsop_key_generate_req *in, char **out,
-                                      size_t *out_len)
-{
-	return encode_body(&key_generate_req_codec, in, out, out_len);
-}
-
-int wsop_json_decode_key_generate_req(const char *text, size_t len,
-                                      struct wsop_key_generate_req *out,
-                                      struct wsop_json_error *err)
-{
-	return decode_body(&key_generate_req_codec, text, len, out, err);
-}
+BODY_FUNCTIONS(key_generate_req, key_generate_req_codec)
 
 static void put_key(struct jw *w, const void *in)
 {
@@ -1685,42 +1629,7 @@ static const struct codec key_codec = {
 	.id_offset = offsetof(struct wsop_key, id),
 };
 
-int wsop_json_encode_key(const struct wsop_key *in, char **out, size_t *out_len)
-{
-	return encode_body(&key_codec, in, out, out_len);
-}
-
-int wsop_json_decode_key(const char *text, size_t len, struct wsop_key *out,
-                         struct wsop_json_error *err)
-{
-	return decode_body(&key_codec, text, len, out, err);
-}
-
-int wsop_json_encode_key_list(const struct wsop_key_list *in, char **out, size_t *out_len)
-{
-	return in ? encode_list(&key_codec, in->items, in->count, in->next, 0, NULL, out, out_len)
-	          : -EINVAL;
-}
-
-int wsop_json_encode_key_page(const struct wsop_key_list *in, size_t max_bytes, size_t *taken,
-                              char **out, size_t *out_len)
-{
-	if (!in || max_bytes == 0 || !taken)
-		return -EINVAL;
-	return encode_list(&key_codec, in->items, in->count, in->next, max_bytes, taken, out,
-	                   out_len);
-}
-
-int wsop_json_decode_key_list(const char *text, size_t len, struct wsop_key_list *out,
-                              struct wsop_json_error *err)
-{
-	void *items;
-	int rc = decode_list(&key_codec, text, len, &items, out ? &out->count : NULL,
-	                     out ? out->next : NULL, err);
-	if (out)
-		out->items = items;
-	return rc;
-}
+PAGED_BODY_FUNCTIONS(key, key_codec)
 
 /* ======================================================================
  * Bodies: data objects and certificates
@@ -1909,18 +1818,7 @@ static const struct codec object_create_req_codec = {
 	.free = free_object_create_req,
 };
 
-int wsop_json_encode_object_create_req(const struct wsop_object_create_req *in, char **out,
-                                       size_t *out_len)
-{
-	return encode_body(&object_create_req_codec, in, out, out_len);
-}
-
-int wsop_json_decode_object_create_req(const char *text, size_t len,
-                                       struct wsop_object_create_req *out,
-                                       struct wsop_json_error *err)
-{
-	return decode_body(&object_create_req_codec, text, len, out, err);
-}
+BODY_FUNCTIONS(object_create_req, object_create_req_codec)
 
 static void put_object(struct jw *w, const void *in)
 {
@@ -1984,43 +1882,7 @@ static const struct codec object_codec = {
 	.id_offset = offsetof(struct wsop_object, id),
 };
 
-int wsop_json_encode_object(const struct wsop_object *in, char **out, size_t *out_len)
-{
-	return encode_body(&object_codec, in, out, out_len);
-}
-
-int wsop_json_decode_object(const char *text, size_t len, struct wsop_object *out,
-                            struct wsop_json_error *err)
-{
-	return decode_body(&object_codec, text, len, out, err);
-}
-
-int wsop_json_encode_object_list(const struct wsop_object_list *in, char **out, size_t *out_len)
-{
-	return in ? encode_list(&object_codec, in->items, in->count, in->next, 0, NULL, out,
-	                        out_len)
-	          : -EINVAL;
-}
-
-int wsop_json_encode_object_page(const struct wsop_object_list *in, size_t max_bytes, size_t *taken,
-                                 char **out, size_t *out_len)
-{
-	if (!in || max_bytes == 0 || !taken)
-		return -EINVAL;
-	return encode_list(&object_codec, in->items, in->count, in->next, max_bytes, taken, out,
-	                   out_len);
-}
-
-int wsop_json_decode_object_list(const char *text, size_t len, struct wsop_object_list *out,
-                                 struct wsop_json_error *err)
-{
-	void *items;
-	int rc = decode_list(&object_codec, text, len, &items, out ? &out->count : NULL,
-	                     out ? out->next : NULL, err);
-	if (out)
-		out->items = items;
-	return rc;
-}
+PAGED_BODY_FUNCTIONS(object, object_codec)
 
 /* ======================================================================
  * Bodies: encryption
@@ -2109,16 +1971,7 @@ static const struct codec crypto_req_codec = {
 	.free = free_crypto_req,
 };
 
-int wsop_json_encode_crypto_req(const struct wsop_crypto_req *in, char **out, size_t *out_len)
-{
-	return encode_body(&crypto_req_codec, in, out, out_len);
-}
-
-int wsop_json_decode_crypto_req(const char *text, size_t len, struct wsop_crypto_req *out,
-                                struct wsop_json_error *err)
-{
-	return decode_body(&crypto_req_codec, text, len, out, err);
-}
+BODY_FUNCTIONS(crypto_req, crypto_req_codec)
 
 static void put_crypto_answer(struct jw *w, const void *in)
 {
@@ -2152,16 +2005,7 @@ static const struct codec crypto_answer_codec = {
 	.free = free_crypto_answer,
 };
 
-int wsop_json_encode_crypto_answer(const struct wsop_crypto_answer *in, char **out, size_t *out_len)
-{
-	return encode_body(&crypto_answer_codec, in, out, out_len);
-}
-
-int wsop_json_decode_crypto_answer(const char *text, size_t len, struct wsop_crypto_answer *out,
-                                   struct wsop_json_error *err)
-{
-	return decode_body(&crypto_answer_codec, text, len, out, err);
-}
+BODY_FUNCTIONS(crypto_answer, crypto_answer_codec)
 
 static void put_random_req(struct jw *w, const void *in)
 {
@@ -2193,13 +2037,4 @@ static const struct codec random_req_codec = {
 	.get = get_random_req,
 };
 
-int wsop_json_encode_random_req(const struct wsop_random_req *in, char **out, size_t *out_len)
-{
-	return encode_body(&random_req_codec, in, out, out_len);
-}
-
-int wsop_json_decode_random_req(const char *text, size_t len, struct wsop_random_req *out,
-                                struct wsop_json_error *err)
-{
-	return decode_body(&random_req_codec, text, len, out, err);
-}
+BODY_FUNCTIONS(random_req, random_req_codec)

@@ -10,27 +10,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf/log.h"
 
 struct waiter {
 	uint32_t id;
 	bool done;
+	bool parked;  /* sleeping on seq, so a hand-off of the receive role reaches it */
 	uint8_t *buf; /* the caller's CHAN_MAX_FRAME bytes */
 	size_t len;   /* record length once done */
+	/* Its own wake-up word (a futex): an answer wakes only the thread it
+	 * is for, not every waiter of the channel (with one shared condvar
+	 * each frame woke them all, and context switches were most of the
+	 * library's CPU time under 8 threads). Changed under mu; the wake
+	 * for an answer is issued after mu is released, so that the woken
+	 * thread does not go straight back to sleep on mu. */
+	_Atomic uint32_t seq;
 	struct waiter *next;
 };
 
 struct chan_mux {
 	int fd;
 	pthread_mutex_t mu; /* everything below */
-	pthread_cond_t cv;  /* an answer, a death, the end of a send */
+	pthread_cond_t cv;  /* senders: a death, the end of a send */
 	/* One sendmsg at a time keeps ids in order. A flag rather than a
 	 * mutex: a sender blocked on a full channel must not keep the others
 	 * waiting past their own deadlines. */
 	bool sending;
-	bool reading; /* a waiter holds the receive role */
+	struct waiter *leader; /* the waiter holding the receive role, or NULL */
 	bool dead;
 	bool hung;          /* killed because the helper stopped answering */
 	int64_t last_rx_ms; /* when the helper last sent a frame */
@@ -47,9 +60,10 @@ struct chan_mux {
  * passes (or a send that found the channel full for HUNG_MS) means the
  * helper's loop has stopped. A live helper answers a PING in microseconds;
  * half a second leaves room for a loaded machine. */
-#define PROBE_LEAD_MS 1000
-#define PROBE_GAP_MS  100
-#define HUNG_MS       500
+#define PROBE_LEAD_MS  1000
+#define PROBE_GAP_MS   100
+#define HUNG_MS        500
+#define PROBE_RETRY_MS 10
 
 int64_t chan_mux_now_ms(void)
 {
@@ -58,16 +72,22 @@ int64_t chan_mux_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int monotonic_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	int rc = pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return rc;
+}
+
 int chan_mux_new(int fd, struct chan_mux **out)
 {
 	struct chan_mux *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	int rc = pthread_cond_init(&m->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	int rc = monotonic_cond_init(&m->cv);
 	if (rc) {
 		free(m);
 		return -rc;
@@ -94,12 +114,29 @@ void chan_mux_forget(struct chan_mux *m)
 	free(m);
 }
 
+/* A wake-up after which the word is not touched again: a wake that comes
+ * after its waiter has returned is a spurious wake of whatever waits on
+ * that address next, which every waiter here tolerates (it looks again). */
+static void futex_wake_one(_Atomic uint32_t *word)
+{
+	(void)syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Under mu. */
+static void wake_waiter(struct waiter *w)
+{
+	atomic_fetch_add(&w->seq, 1);
+	futex_wake_one(&w->seq);
+}
+
 static void kill_locked(struct chan_mux *m, const char *why)
 {
 	if (!m->dead && why && why[0])
 		snprintf(m->death, sizeof(m->death), "%s", why);
 	m->dead = true;
 	pthread_cond_broadcast(&m->cv);
+	for (struct waiter *w = m->waiters; w; w = w->next)
+		wake_waiter(w);
 }
 
 static void hung_locked(struct chan_mux *m)
@@ -183,10 +220,23 @@ static int wait_ms_until(int64_t deadline_ms)
 	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
-static void timed_wait_locked(struct chan_mux *m, int64_t deadline_ms)
+/* Releases mu and sleeps until me->seq changes (it changes only under mu)
+ * or deadline_ms, then takes mu again. */
+static void park_locked(struct chan_mux *m, struct waiter *me, int64_t deadline_ms)
+{
+	uint32_t seen = atomic_load(&me->seq);
+	int ms = wait_ms_until(deadline_ms);
+	struct timespec rel = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	pthread_mutex_unlock(&m->mu);
+	(void)syscall(SYS_futex, &me->seq, FUTEX_WAIT_PRIVATE, seen, &rel, NULL, 0);
+	pthread_mutex_lock(&m->mu);
+}
+
+static void timed_wait_locked(struct chan_mux *m, pthread_cond_t *cv, int64_t deadline_ms)
 {
 	struct timespec ts = { (time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000 };
-	pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+	pthread_cond_timedwait(cv, &m->mu, &ts);
 }
 
 /* Sends f (id already set) with mu held on entry and on return, waiting
@@ -198,7 +248,7 @@ static int send_locked(struct chan_mux *m, struct chan_frame *f, int fd, int64_t
 	while (m->sending && !m->dead) {
 		if (chan_mux_now_ms() >= deadline_ms)
 			return -ETIMEDOUT;
-		timed_wait_locked(m, deadline_ms);
+		timed_wait_locked(m, &m->cv, deadline_ms);
 	}
 	if (m->dead)
 		return -EPIPE;
@@ -237,14 +287,30 @@ static void close_orphan(struct chan_mux *m, uint32_t conn)
 	(void)chan_mux_post(m, &f, 100);
 }
 
+/* poll() for input: 0 readable (or ended: the read says which),
+ * -ETIMEDOUT, -EINTR. */
+static int wait_readable(int fd, int wait_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r = poll(&p, 1, wait_ms);
+
+	if (r < 0)
+		return -EINTR;
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
 /* One receive step by the leader, mu not held. rbuf is the leader's own
- * buffer; a frame for someone else is copied into theirs. */
-static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms)
+ * buffer; a frame for someone else is copied into theirs and only that
+ * waiter is woken. The leader keeps the role until its own answer came. */
+static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms, bool alone)
 {
 	struct chan_frame f;
-	int rc = chan_recv(m->fd, rbuf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, wait_ms);
+	int rc = alone ? wait_readable(m->fd, wait_ms) : 0;
 	uint32_t orphan_conn = 0;
+	_Atomic uint32_t *wake = NULL;
 
+	if (rc == 0)
+		rc = chan_recv(m->fd, rbuf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, wait_ms);
 	pthread_mutex_lock(&m->mu);
 	if (rc >= 0) {
 		m->last_rx_ms = chan_mux_now_ms();
@@ -268,19 +334,37 @@ static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms)
 		struct waiter *w = find_locked(m, f.id);
 		if (w) {
 			size_t len = CHAN_HEADER_LEN + f.len;
-			if (w->buf != rbuf)
+			if (w->buf != rbuf) {
 				memcpy(w->buf, rbuf, len);
+				atomic_fetch_add(&w->seq, 1);
+				wake = &w->seq;
+			}
 			w->len = len;
 			w->done = true;
 		} else if (f.type == CHAN_T_CONNECTED) {
 			orphan_conn = f.conn;
 		}
 	}
-	m->reading = false;
-	pthread_cond_broadcast(&m->cv);
 	pthread_mutex_unlock(&m->mu);
+	/* After the unlock: the waiter may already have returned (a timeout
+	 * at this very moment), and then this wakes nobody. */
+	if (wake)
+		futex_wake_one(wake);
 	if (orphan_conn)
 		close_orphan(m, orphan_conn);
+}
+
+/* The leader leaves: a parked waiter still without its answer takes the
+ * receive role. One that is not parked looks at the role before it sleeps. */
+static void hand_off_locked(struct chan_mux *m)
+{
+	m->leader = NULL;
+	for (struct waiter *w = m->waiters; w; w = w->next) {
+		if (w->parked && !w->done) {
+			wake_waiter(w);
+			return;
+		}
+	}
 }
 
 /* Near a deadline with no sign of life from the helper lately: PING it
@@ -293,7 +377,7 @@ static int64_t probe_locked(struct chan_mux *m, int64_t now, int64_t deadline_ms
 	if (now - m->last_rx_ms < PROBE_GAP_MS)
 		return m->last_rx_ms + PROBE_GAP_MS;
 	if (m->sending)
-		return deadline_ms; /* woken when the send ends */
+		return now + PROBE_RETRY_MS; /* look again once the send is likely over */
 	struct chan_frame ping = { .type = CHAN_T_PING, .id = new_id_locked(m) };
 	int rc = send_locked(m, &ping, -1, now);
 	/* A channel too full to take a PING is as telling as no PONG. */
@@ -304,24 +388,24 @@ static int64_t probe_locked(struct chan_mux *m, int64_t now, int64_t deadline_ms
 	return now;
 }
 
-static int wait_answer(struct chan_mux *m, struct waiter *me, int64_t deadline_ms)
+/* mu held on entry, released on return. */
+static int wait_answer_locked(struct chan_mux *m, struct waiter *me, int64_t deadline_ms)
 {
-	pthread_mutex_lock(&m->mu);
+	int rc = 0;
+
 	for (;;) {
 		if (me->done)
 			break;
 		if (m->dead) {
-			unlink_locked(m, me);
-			pthread_mutex_unlock(&m->mu);
-			return -ECONNABORTED;
+			rc = -ECONNABORTED;
+			break;
 		}
 		int64_t now = chan_mux_now_ms();
 		if (now >= deadline_ms) {
 			if (m->probe_pending && now - m->probe_ms >= HUNG_MS)
 				hung_locked(m);
-			unlink_locked(m, me);
-			pthread_mutex_unlock(&m->mu);
-			return -ETIMEDOUT;
+			rc = -ETIMEDOUT;
+			break;
 		}
 		int64_t wake = deadline_ms - PROBE_LEAD_MS;
 		if (now >= wake) {
@@ -331,18 +415,27 @@ static int wait_answer(struct chan_mux *m, struct waiter *me, int64_t deadline_m
 		}
 		if (wake > deadline_ms)
 			wake = deadline_ms;
-		if (!m->reading) {
-			m->reading = true;
+		if (m->leader == NULL)
+			m->leader = me;
+		if (m->leader == me) {
+			/* The only request out was sent a moment ago: its
+			 * answer cannot be there yet, so wait before reading
+			 * rather than read, find nothing, then wait. */
+			bool alone = m->waiters == me && me->next == NULL;
 			pthread_mutex_unlock(&m->mu);
-			lead_once(m, me->buf, wait_ms_until(wake));
+			lead_once(m, me->buf, wait_ms_until(wake), alone);
 			pthread_mutex_lock(&m->mu);
 			continue;
 		}
-		timed_wait_locked(m, wake);
+		me->parked = true;
+		park_locked(m, me, wake);
+		me->parked = false;
 	}
 	unlink_locked(m, me);
+	if (m->leader == me)
+		hand_off_locked(m);
 	pthread_mutex_unlock(&m->mu);
-	return 0;
+	return rc;
 }
 
 int chan_mux_call(struct chan_mux *m, struct chan_frame *req, int fd, int64_t deadline_ms,
@@ -367,8 +460,7 @@ int chan_mux_call(struct chan_mux *m, struct chan_frame *req, int fd, int64_t de
 		pthread_mutex_unlock(&m->mu);
 		return rc;
 	}
-	pthread_mutex_unlock(&m->mu);
-	rc = wait_answer(m, &me, deadline_ms);
+	rc = wait_answer_locked(m, &me, deadline_ms);
 	if (rc)
 		return rc;
 	/* The record was validated when it was read; decoding again only

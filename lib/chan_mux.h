@@ -5,7 +5,10 @@
  * Receiving is leader/follower, not a reader thread: whichever waiter finds
  * nobody reading takes the receive role, reads frames and hands each one to
  * the waiter of its id (a condvar wakes them), and gives the role up when
- * its own answer came or its deadline passed. So the library starts no
+ * its own answer came or its deadline passed. Each waiter sleeps on a
+ * condvar of its own: the leader wakes exactly the thread an answer is for,
+ * and on leaving hands the role to one sleeping waiter, so a frame costs
+ * one wake-up, not one per thread waiting. So the library starts no
  * thread of its own inside the application (nothing to join at
  * C_Finalize, nothing surprising across fork), and a frame is read by a
  * thread that is waiting anyway.

@@ -1,8 +1,11 @@
 /*
- * fork + exec of the helper and the wait for its READY frame. Between fork
- * and exec the child runs only async-signal-safe calls: the application may
- * have other threads holding locks (malloc's included) at the moment of
- * the fork.
+ * posix_spawn of the helper and the wait for its READY frame. posix_spawn
+ * (a vfork-style clone in glibc) runs no code of ours in the child and
+ * copies no page table of the application: a plain fork of a large
+ * application cost milliseconds of page-table copying before the exec
+ * threw it all away. The child's descriptors are set by file actions:
+ * the channel on 3, /dev/null on 0 and 2 (and 1 unless LOGSTDOUT), every
+ * other one closed.
  *
  * The helper ends when its channel reaches end of file, that is when no
  * process holds the library's end any more. That end is close-on-exec, and
@@ -17,9 +20,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,25 +36,25 @@
 #include "build_config.h"
 #include "conf/log.h"
 #include "ipc/channel.h"
+#include "lib/helper_audit.h"
 
-/* Fds the child parks its two descriptors on while it rebuilds 0..3; high
- * enough that dup2 onto 0..3 cannot clobber them. */
+/* The two descriptors the child gets are moved at or above this before
+ * the spawn, so that its dup2 onto 0..3 cannot clobber one with the other
+ * (an application may have closed its stdio). */
 #define PARK_FD 10
 
 /*
  * The descriptors no forked child may keep: the library's end of every live
  * channel (else a child that outlives the application would keep its
  * helper alive), and, while a helper is being started, that helper's own
- * end and /dev/null, which only the child of the starting thread (the
- * helper-to-be) keeps. fork_gate guards the table, and every fork holds it
- * from its prepare to its parent handler, so a child always inherits a
- * table that matches its descriptors exactly.
+ * end and /dev/null (the helper gets them through its spawn's file
+ * actions, which no atfork handler sees). fork_gate guards the table, and
+ * every fork holds it from its prepare to its parent handler, so a child
+ * always inherits a table that matches its descriptors exactly.
  */
 #define MAX_LISTED 64
 struct listed_fd {
 	int fd_plus1; /* 0: free slot */
-	bool starters_child_keeps;
-	pthread_t starter;
 };
 static struct listed_fd listed[MAX_LISTED];
 static pthread_mutex_t fork_gate = PTHREAD_MUTEX_INITIALIZER;
@@ -66,16 +70,14 @@ static void gate_parent(void)
 	pthread_mutex_unlock(&fork_gate);
 }
 
-/* In every child of fork(), the helper's own before exec included: plain
- * loads, stores and close(), so async-signal-safe. The child's thread is a
- * copy of the forking one, so pthread_self() tells the starter's child. */
+/* In every child of the application's fork(): plain loads, stores and
+ * close(), so async-signal-safe. */
 static void gate_child(void)
 {
 	fork_gate = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	for (size_t i = 0; i < MAX_LISTED; i++) {
 		struct listed_fd *l = &listed[i];
-		if (l->fd_plus1 > 0 &&
-		    !(l->starters_child_keeps && pthread_equal(l->starter, pthread_self())))
+		if (l->fd_plus1 > 0)
 			close(l->fd_plus1 - 1);
 		l->fd_plus1 = 0;
 	}
@@ -87,12 +89,11 @@ static void register_atfork(void)
 }
 
 /* With fork_gate held. False when the table is full. */
-static bool list_add(int fd, bool starters_child_keeps)
+static bool list_add(int fd)
 {
 	for (size_t i = 0; i < MAX_LISTED; i++) {
 		if (listed[i].fd_plus1 == 0) {
-			listed[i] =
-			    (struct listed_fd){ fd + 1, starters_child_keeps, pthread_self() };
+			listed[i] = (struct listed_fd){ fd + 1 };
 			return true;
 		}
 	}
@@ -127,34 +128,12 @@ static long mono_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Only async-signal-safe calls from here to execve. */
-static void child_exec(int chan, int devnull, bool logstdout, const char *path, char *const argv[],
-                       char *const envp[])
-{
-	int c = fcntl(chan, F_DUPFD, PARK_FD);
-	int n = fcntl(devnull, F_DUPFD, PARK_FD);
-	if (c < 0 || n < 0)
-		_exit(127);
-	if (dup2(c, 3) != 3 || dup2(n, 0) != 0 || dup2(n, 2) != 2)
-		_exit(127);
-	if (!logstdout && dup2(n, 1) != 1)
-		_exit(127);
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, 4u, UINT_MAX, 0u) != 0)
-#endif
-	{
-		for (int fd = 4; fd < 65536; fd++)
-			close(fd);
-	}
-	execve(path, argv, envp);
-	_exit(127);
-}
-
 /* A helper that said why it could not start was logged then, at ERROR; its
  * exit is the same event, so it is only a DEBUG line. */
 static void log_exit(pid_t pid, int status, const char *error)
 {
 	const char *sep = error[0] ? ": " : "";
+	helper_audit_ended(pid, status, error);
 	if (error[0] != '\0' && WIFEXITED(status)) {
 		wlog(WLOG_DEBUG, "helper %d exited with status %d", (int)pid, WEXITSTATUS(status));
 		return;
@@ -173,6 +152,41 @@ void helper_proc_kill(struct helper_proc *hp)
 		kill(hp->pid, SIGKILL);
 }
 
+/* Waits up to grace_ms for pid to end, without reaping it: 1 when it
+ * ended, 0 when not in time. A pidfd wakes us the moment it exits; where
+ * there is none (kernels before 5.3), short sleeps stand in. */
+static int wait_end(pid_t pid, int grace_ms)
+{
+	long end = mono_ms() + grace_ms;
+#ifdef SYS_pidfd_open
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd >= 0) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		int r;
+		long left;
+		do {
+			left = end - mono_ms();
+			r = poll(&p, 1, left > 0 ? (int)left : 0);
+		} while (r < 0 && errno == EINTR);
+		close(pfd);
+		return r > 0;
+	}
+#endif
+	siginfo_t si;
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		int r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || si.si_pid == pid)
+			return 1; /* ended, or not ours to wait for (SIGCHLD ignored) */
+		if (mono_ms() >= end)
+			return 0;
+		struct timespec ts = { 0, 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
 void helper_proc_reap(struct helper_proc *hp, int grace_ms)
 {
 	if (!hp)
@@ -185,23 +199,12 @@ void helper_proc_reap(struct helper_proc *hp, int grace_ms)
 	if (hp->pid <= 0)
 		return;
 	int status = 0;
-	long end = mono_ms() + grace_ms;
-	pid_t r;
-	for (;;) {
-		r = waitpid(hp->pid, &status, WNOHANG);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r != 0 || mono_ms() >= end)
-			break;
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
-	if (r == 0) {
+	if (!wait_end(hp->pid, grace_ms))
 		kill(hp->pid, SIGKILL);
-		do
-			r = waitpid(hp->pid, &status, 0);
-		while (r < 0 && errno == EINTR);
-	}
+	pid_t r;
+	do
+		r = waitpid(hp->pid, &status, 0);
+	while (r < 0 && errno == EINTR);
 	if (r == hp->pid)
 		log_exit(hp->pid, status, hp->error);
 	hp->pid = 0;
@@ -249,15 +252,95 @@ static int await_ready(struct helper_proc *hp, int timeout_ms)
 	return rc;
 }
 
+/* With fork_gate held: moves fd off 0..3 (see PARK_FD). -1 on failure,
+ * fd closed. */
+static int lift(int fd)
+{
+	if (fd < 0 || fd > 3)
+		return fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, PARK_FD);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return moved;
+}
+
+/* With fork_gate held: /dev/null and the socketpair, all off 0..3. 0, or
+ * -1 with errno and nothing left open; *what names the failed part. */
+static int make_fds(int *devnull, int sv[2], const char **what)
+{
+	*what = "/dev/null: ";
+	*devnull = lift(open("/dev/null", O_RDWR | O_CLOEXEC));
+	if (*devnull < 0)
+		return -1;
+	*what = "";
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
+		sv[0] = lift(sv[0]);
+		sv[1] = lift(sv[1]);
+		if (sv[0] >= 0 && sv[1] >= 0)
+			return 0;
+	}
+	int e = errno;
+	close(*devnull);
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	errno = e;
+	return -1;
+}
+
+/* The child's descriptors: channel on 3, /dev/null on 0, 2 and (unless
+ * LOGSTDOUT) 1, nothing else. dup2 onto a target clears its
+ * close-on-exec flag; the sources are all above 3. */
+static int child_fds(posix_spawn_file_actions_t *fa, int chan, int devnull, bool logstdout)
+{
+	int rc = posix_spawn_file_actions_init(fa);
+	if (rc != 0)
+		return rc;
+	rc = posix_spawn_file_actions_adddup2(fa, chan, 3);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(fa, devnull, 0);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(fa, devnull, 2);
+	if (rc == 0 && !logstdout)
+		rc = posix_spawn_file_actions_adddup2(fa, devnull, 1);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_addclosefrom_np(fa, 4);
+	if (rc != 0)
+		posix_spawn_file_actions_destroy(fa);
+	return rc;
+}
+
+/* Starts the helper; its pid or a negative errno (logged). */
+static pid_t start_child(const char *path, int chan, int devnull, bool logstdout,
+                         char *const argv[], char *const envp[])
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid = 0;
+	int rc = child_fds(&fa, chan, devnull, logstdout);
+	if (rc == 0) {
+		rc = posix_spawn(&pid, path, &fa, NULL, argv, envp);
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	if (rc == 0)
+		return pid;
+	wlog(WLOG_ERROR, "cannot start the helper %s: %s", path, strerror(rc));
+	/* Out of memory or processes is the system's state; anything else
+	 * (missing or unexecutable binary) is this helper failing to start. */
+	return rc == ENOMEM || rc == EAGAIN ? -rc : -ECHILD;
+}
+
 int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
                       struct helper_proc *hp)
 {
-	int sv[2];
+	int sv[2] = { -1, -1 };
+	int devnull = -1;
 	const char *path = helper_proc_path();
+	const char *what = "";
 
 	memset(hp, 0, sizeof(*hp));
 	hp->chan = -1;
-	/* Everything the child needs is prepared here: it may not allocate. */
 	char *argv[] = { (char *)"pkcs11wsop-helper", (char *)"--config", (char *)config_path,
 		         NULL };
 	char tz[512];
@@ -268,22 +351,16 @@ int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
 
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&fork_gate);
-	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int rc = make_fds(&devnull, sv, &what);
 	int e = errno;
-	int rc = devnull < 0 ? -1 : socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
-	if (devnull >= 0 && rc != 0) {
-		e = errno;
-		close(devnull);
-	}
-	bool listed_ok = rc == 0 && list_add(sv[0], false);
+	bool listed_ok = rc == 0 && list_add(sv[0]);
 	if (rc == 0) {
-		(void)list_add(sv[1], true);
-		(void)list_add(devnull, true);
+		(void)list_add(sv[1]);
+		(void)list_add(devnull);
 	}
 	pthread_mutex_unlock(&fork_gate);
 	if (rc != 0) {
-		wlog(WLOG_ERROR, "cannot create the helper channel: %s%s",
-		     devnull < 0 ? "/dev/null: " : "", strerror(e));
+		wlog(WLOG_ERROR, "cannot create the helper channel: %s%s", what, strerror(e));
 		return -e;
 	}
 	if (!listed_ok)
@@ -291,21 +368,18 @@ int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
 		     "%d descriptors listed: children forked from now on keep this "
 		     "helper's channel open",
 		     MAX_LISTED);
-	pid_t pid = fork();
-	if (pid == 0)
-		child_exec(sv[1], devnull, logstdout, path, argv, envp);
-	e = errno;
+	pid_t pid = start_child(path, sv[1], devnull, logstdout, argv, envp);
 	list_close(sv[1]);
 	list_close(devnull);
 	if (pid < 0) {
-		wlog(WLOG_ERROR, "cannot start the helper: fork: %s", strerror(e));
 		list_close(sv[0]);
-		return -e;
+		return (int)pid;
 	}
 	hp->pid = pid;
 	hp->chan = sv[0];
 	wlog(WLOG_DEBUG, "started helper %s as pid %d", path, (int)pid);
 	rc = await_ready(hp, timeout_ms);
+	helper_audit_started(pid, path, rc, hp->error);
 	if (rc) {
 		if (rc == -ETIMEDOUT || rc == -EPROTO)
 			helper_proc_kill(hp);

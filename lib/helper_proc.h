@@ -1,6 +1,6 @@
 /*
  * Starting, watching and ending the confined helper process, per the helper
- * contract (ARCHITECTURE.md "Processes and trust", helper/README.md): fork + exec of the helper
+ * contract (ARCHITECTURE.md "Processes and trust", helper/README.md): posix_spawn of the helper
  * binary with the channel on fd 3, fds 0 and 2 on /dev/null, fd 1 the application's stdout only
  * when LOGSTDOUT, every other fd closed, an environment holding only TZ.
  *
@@ -8,8 +8,9 @@
  *  - helper_proc_spawn() returns once the helper sent READY (0), or fails with a
  *    negative errno after logging the cause at ERROR and reaping the child:
  *    -ETIMEDOUT (no READY in time), -EKEYREJECTED (the helper could not load
- *    its credentials), -ECHILD (it exited or died first), -EPROTO (it sent
- *    something else), or the errno of socketpair/fork.
+ *    its credentials), -ECHILD (it could not be executed, or exited or died
+ *    first), -EPROTO (it sent something else), or the errno of socketpair,
+ *    or -ENOMEM/-EAGAIN when the system could not make the process.
  *  - The channel fd (hp->chan) is close-on-exec in this process, so other
  *    programs the application starts never inherit it, and every child the
  *    application forks closes its copy at once (pthread_atfork): the helper
@@ -18,9 +19,12 @@
  *    children of the application outlive it. There is no parent-death
  *    signal. Consequence for forked children: the helper_proc structs they
  *    inherit name closed fds and must not be used (backend_forget).
- *  - helper_proc_reap() waits for the helper to end: up to grace_ms on its own,
+ *  - helper_proc_reap() waits for the helper to end: up to grace_ms on its own
+ *    (woken by a pidfd the moment it exits, so a C_Finalize pays no sleep),
  *    then SIGKILL. It logs how it ended when it did not exit 0, and is
  *    idempotent (pid 0 afterwards, so a recycled pid is never signalled).
+ *    Every start and every end, clean or not, is also an audit line
+ *    (lib/helper_audit.h).
  */
 #ifndef PKCS11WSOP_LIB_HELPER_PROC_H
 #define PKCS11WSOP_LIB_HELPER_PROC_H

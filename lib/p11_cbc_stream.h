@@ -9,20 +9,30 @@
  *    under iv, the answer written to out[0..*out_len), *out_len <= out_cap.
  *    It must read all of in before writing to out (in and out may be the
  *    same memory). It answers CKR_OK or the CKR its failure means.
- *    max_in bounds in_len per call (a multiple of 16, >= 16).
+ *    max_in bounds in_len per call (>= 32; used rounded down to a multiple
+ *    of 16).
  *  - Multi-part chaining is exact: whatever way the input is split over
  *    p11_cbc_update() calls, p11_cbc_update()s + p11_cbc_final() give the
- *    bytes p11_cbc_oneshot() gives for the whole input. Partial blocks are
- *    buffered here; whole blocks go to the server with pad false and the
- *    running IV (the last ciphertext block); padded decryption holds the
- *    last block back until final, and final is the only padded call. An
- *    update that completes no block makes no call.
+ *    bytes p11_cbc_oneshot() gives for the whole input.
+ *  - Updates gather: input is buffered here until at least G bytes of
+ *    whole blocks can be sent, G = gather rounded down to a multiple of
+ *    16, at least 16 and at most max_in - 16 (gather 0: the most). Then
+ *    the update sends all it can (in calls of at most max_in, with pad
+ *    false and the running IV, the last ciphertext block) and answers
+ *    that many bytes; an update below G answers 0 bytes and makes no
+ *    call (PKCS #11 lets an update return less than it was given). Padded
+ *    decryption holds the last block back until final, and final is the
+ *    only padded call; final sends what is buffered, in one call. So the
+ *    memory held between calls is one buffer of less than max_in bytes
+ *    (grown as needed); an update whose output overlaps its input but not
+ *    exactly in step also copies that input for the length of the call.
  *  - Output sizes follow PKCS #11 (section 5.2): out NULL asks for the
  *    size (*out_len, CKR_OK, nothing consumed); *out_len too small gives
  *    CKR_BUFFER_TOO_SMALL with the size needed, nothing consumed. The size
  *    is exact everywhere except padded decryption's last block, whose
  *    length is only known after decrypting: a query answers the upper
- *    bound (input length - 1 for oneshot, 15 for final). A buffer that is
+ *    bound (input length - 1 for oneshot, buffered length - 1 for final:
+ *    up to G + 15). A buffer that is
  *    given but smaller than that bound makes the call anyway: when the
  *    plaintext fits, done; when not, CKR_BUFFER_TOO_SMALL with the exact
  *    size, and the plaintext is kept (wiped when cleared) for the retry,
@@ -66,6 +76,7 @@ struct p11_cbc_server {
 	p11_cbc_call_fn *call;
 	void *ctx;
 	size_t max_in;
+	size_t gather; /* G above; 0: max_in - 16 */
 };
 
 enum p11_cbc_state {
@@ -80,8 +91,8 @@ struct p11_cbc_stream {
 	bool encrypt, pad;
 	enum p11_cbc_state state;
 	uint8_t iv[P11_CBC_BLOCK];
-	uint8_t buf[P11_CBC_BLOCK]; /* input not yet sent */
-	size_t buf_len;
+	uint8_t *buf; /* input not yet sent, buf_cap bytes allocated */
+	size_t buf_len, buf_cap;
 	bool seen_input; /* any multi-part input at all */
 	uint8_t *ready;  /* kept plaintext, see above */
 	size_t ready_len;

@@ -29,7 +29,9 @@ CK_RV p11_ckr_from_code(const char *code);
 CK_RV p11_ckr_from_result(int rc, const struct wsop_client *c);
 
 /* p11_ckr_from_result(), and when it is not CKR_OK an ERROR log line
- * "what: cause" naming the errno or the server's code and message. */
+ * "what: cause" naming the errno or the server's code and message, and an
+ * audit line (server_unreachable with the backend's cause, or
+ * server_refusal). c is a client of backend_acquire (or NULL). */
 CK_RV p11_call_result(const char *what, int rc, const struct wsop_client *c);
 
 #endif

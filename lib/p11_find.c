@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "lib/p11_attrs.h"
+#include "ipc/grow.h"
 #include "lib/p11_errors.h"
 #include "lib/p11_module.h"
 #include "lib/p11_objstore.h"
@@ -68,16 +69,8 @@ struct collect {
 
 static CK_RV push(CK_OBJECT_HANDLE **arr, size_t *n, size_t *cap, CK_OBJECT_HANDLE h)
 {
-	if (*n == *cap) {
-		if (*cap >= P11_OBJSTORE_MAX)
-			return CKR_HOST_MEMORY;
-		size_t ncap = *cap == 0 ? 16 : *cap * 2;
-		CK_OBJECT_HANDLE *p = realloc(*arr, ncap * sizeof(*p));
-		if (p == NULL)
-			return CKR_HOST_MEMORY;
-		*arr = p;
-		*cap = ncap;
-	}
+	if (grow_to((void **)arr, cap, *n + 1, sizeof(**arr), P11_OBJSTORE_MAX) != 0)
+		return CKR_HOST_MEMORY;
 	(*arr)[(*n)++] = h;
 	return CKR_OK;
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "lib/p11_attrs.h"
+#include "lib/p11_audit.h"
 #include "lib/p11_errors.h"
 #include "lib/p11_module.h"
 #include "lib/p11_objstore.h"
@@ -161,10 +162,12 @@ CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 	P11_TRACE(hSession, "C_GenerateKey(mechanism=0x%lx, count=%lu)",
 	          pMechanism == NULL ? 0UL : (unsigned long)pMechanism->mechanism,
 	          (unsigned long)ulCount);
-	if (pMechanism == NULL || phKey == NULL || (pTemplate == NULL && ulCount > 0))
+	if (pMechanism == NULL || phKey == NULL || (pTemplate == NULL && ulCount > 0)) {
+		p11_audit_generate_key(hSession, NULL, NULL, CK_INVALID_HANDLE, CKR_ARGUMENTS_BAD);
 		return p11_return("C_GenerateKey", hSession, CKR_ARGUMENTS_BAD);
+	}
 
-	struct p11_slot *slot;
+	struct p11_slot *slot = NULL;
 	bool rw = false;
 	rv = p11_session_slot(hSession, &slot, &rw);
 	if (rv == CKR_OK && !rw)
@@ -180,9 +183,12 @@ CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 	memset(&req, 0, sizeof(req));
 	if (rv == CKR_OK)
 		rv = p11_template_generate_request(pMechanism, pTemplate, ulCount, &req);
-	if (rv != CKR_OK)
+	if (rv != CKR_OK) {
+		p11_audit_generate_key(hSession, slot, NULL, CK_INVALID_HANDLE, rv);
 		return p11_return("C_GenerateKey", hSession, rv);
+	}
 	rv = generate(slot, &req, phKey);
+	p11_audit_generate_key(hSession, slot, &req, rv == CKR_OK ? *phKey : CK_INVALID_HANDLE, rv);
 	wsop_key_generate_req_free(&req);
 	return p11_return("C_GenerateKey", hSession, rv);
 }

@@ -26,6 +26,7 @@
 #include <openssl/crypto.h>
 
 #include "ipc/wsop_names.h"
+#include "lib/p11_audit.h"
 #include "lib/p11_errors.h"
 #include "lib/p11_lock.h"
 #include "lib/p11_module.h"
@@ -106,8 +107,10 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 	rv = p11_session_slot(hSession, &slot, NULL);
 	if (rv == CKR_OK)
 		rv = check_user_type(userType);
-	if (rv != CKR_OK)
+	if (rv != CKR_OK) {
+		p11_audit_login("login", hSession, slot, rv);
 		return p11_return("C_Login", hSession, rv);
+	}
 
 	p11_mutex_lock(slot->login_lock);
 	p11_table_lock();
@@ -120,6 +123,7 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 	if (rv == CKR_OK)
 		rv = activate(slot, pPin, ulPinLen);
 	p11_mutex_unlock(slot->login_lock);
+	p11_audit_login("login", hSession, slot, rv);
 	return p11_return("C_Login", hSession, rv);
 }
 
@@ -132,8 +136,10 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 
 	struct p11_slot *slot = NULL;
 	rv = p11_session_slot(hSession, &slot, NULL);
-	if (rv != CKR_OK)
+	if (rv != CKR_OK) {
+		p11_audit_login("logout", hSession, NULL, rv);
 		return p11_return("C_Logout", hSession, rv);
+	}
 
 	p11_mutex_lock(slot->login_lock);
 	p11_table_lock();
@@ -141,5 +147,6 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 	p11_table_unlock();
 	rv = logged_in ? p11_slot_deactivate(slot) : CKR_USER_NOT_LOGGED_IN;
 	p11_mutex_unlock(slot->login_lock);
+	p11_audit_login("logout", hSession, slot, rv);
 	return p11_return("C_Logout", hSession, rv);
 }

@@ -12,6 +12,7 @@
 #include "conf/config.h"
 #include "lib/backend.h"
 #include "lib/ckr_names.h"
+#include "lib/p11_audit.h"
 #include "lib/p11_lock.h"
 #include "lib/p11_objstore.h"
 #include "lib/p11_sessions.h"
@@ -94,7 +95,7 @@ static void log_held_warnings(const struct held_warnings *held)
 	unsigned shown = held->count < HELD_WARNINGS_MAX ? held->count : HELD_WARNINGS_MAX;
 
 	for (unsigned i = 0; i < shown; i++)
-		wlog(WLOG_WARNING, "configuration: %s", held->text[i]);
+		p11_audit_config_warning(held->text[i]);
 	if (held->count > shown)
 		wlog(WLOG_WARNING, "configuration: %u more warning(s) not shown",
 		     held->count - shown);
@@ -113,6 +114,7 @@ static void log_config_failure(const char *path, const char *why, const struct h
 	if (held != NULL)
 		log_held_warnings(held);
 	wlog(WLOG_ERROR, "C_Initialize: configuration %s: %s", path, why);
+	p11_audit_initialize(path, NULL, 0, CKR_GENERAL_ERROR, why);
 	wlog_close();
 }
 
@@ -194,8 +196,7 @@ CK_RV p11_module_start(const CK_C_INITIALIZE_ARGS *args)
 		g.be = NULL;
 		goto fail_sessions;
 	}
-	wlog(WLOG_INFO, "pkcs11wsop %s initialized (config %s, helper pid %ld)", PKCS11WSOP_VERSION,
-	     g.config_path, (long)backend_helper_pid(g.be));
+	p11_audit_initialize(g.config_path, &g.cfg, (long)backend_helper_pid(g.be), CKR_OK, NULL);
 	atomic_store(&initialized, 1);
 	goto out;
 
@@ -208,6 +209,8 @@ fail_lock:
 	g.table_lock = NULL;
 fail_log:
 	wlog(WLOG_ERROR, "C_Initialize: %s", ckr_name(rv));
+	p11_audit_initialize(g.config_path, &g.cfg, 0, rv,
+	                     rv == CKR_FUNCTION_FAILED ? "the helper could not start" : NULL);
 	wlog_close();
 out:
 	pthread_mutex_unlock(&init_lock);
@@ -227,7 +230,7 @@ CK_RV p11_module_stop(void)
 	p11_slots_logout_all();
 	atomic_store(&initialized, 0);
 	stop_locked();
-	wlog(WLOG_INFO, "pkcs11wsop finalized");
+	p11_audit_finalize();
 	wlog_close();
 	pthread_mutex_unlock(&init_lock);
 	return CKR_OK;

@@ -28,6 +28,7 @@
 #include <p11-kit/pkcs11.h>
 
 #include "lib/p11_attrs.h"
+#include "lib/p11_audit.h"
 #include "lib/p11_errors.h"
 #include "lib/p11_module.h"
 #include "lib/p11_objstore.h"
@@ -92,8 +93,10 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_
 	if (rv != CKR_OK)
 		return rv;
 	P11_TRACE(hSession, "C_CreateObject(count=%lu)", (unsigned long)ulCount);
-	if (phObject == NULL || (pTemplate == NULL && ulCount > 0))
+	if (phObject == NULL || (pTemplate == NULL && ulCount > 0)) {
+		p11_audit_create_object(hSession, NULL, NULL, CK_INVALID_HANDLE, CKR_ARGUMENTS_BAD);
 		return p11_return("C_CreateObject", hSession, CKR_ARGUMENTS_BAD);
+	}
 
 	struct p11_slot *slot = NULL;
 	rv = writable_session(hSession, &slot);
@@ -101,9 +104,13 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_
 	memset(&req, 0, sizeof(req));
 	if (rv == CKR_OK)
 		rv = p11_template_create_request(pTemplate, ulCount, &req);
-	if (rv != CKR_OK)
+	if (rv != CKR_OK) {
+		p11_audit_create_object(hSession, slot, NULL, CK_INVALID_HANDLE, rv);
 		return p11_return("C_CreateObject", hSession, rv);
+	}
 	rv = create(slot, &req, phObject);
+	p11_audit_create_object(hSession, slot, &req, rv == CKR_OK ? *phObject : CK_INVALID_HANDLE,
+	                        rv);
 	wsop_object_create_req_free(&req);
 	return p11_return("C_CreateObject", hSession, rv);
 }
@@ -143,9 +150,12 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 	memset(&o, 0, sizeof(o));
 	if (rv == CKR_OK)
 		rv = p11_objstore_get(slot, hObject, &o);
-	if (rv != CKR_OK)
+	if (rv != CKR_OK) {
+		p11_audit_destroy_object(hSession, slot, hObject, NULL, rv);
 		return p11_return("C_DestroyObject", hSession, rv);
+	}
 	rv = delete_on_server(slot, &o);
+	p11_audit_destroy_object(hSession, slot, hObject, &o, rv);
 	p11_object_free(&o);
 	if (rv == CKR_OK || rv == CKR_OBJECT_HANDLE_INVALID)
 		p11_objstore_drop(hObject);

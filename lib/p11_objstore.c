@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipc/grow.h"
 #include "lib/p11_errors.h"
 #include "lib/p11_module.h"
 #include "lib/p11_slots.h"
@@ -247,14 +248,9 @@ static CK_RV grow_locked(void)
 		if (tab.count < tab.cap)
 			return CKR_OK;
 	}
-	size_t cap = tab.cap == 0 ? 16 : tab.cap * 2;
-	if (cap > P11_OBJSTORE_MAX)
-		cap = P11_OBJSTORE_MAX;
-	struct entry *items = realloc(tab.items, cap * sizeof(*items));
-	if (items == NULL)
+	if (grow_to((void **)&tab.items, &tab.cap, tab.count + 1, sizeof(*tab.items),
+	            P11_OBJSTORE_MAX) != 0)
 		return CKR_HOST_MEMORY;
-	tab.items = items;
-	tab.cap = cap;
 	return CKR_OK;
 }
 

@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ipc/grow.h"
 #include "build_config.h"
 #include "lib/chan_mux.h"
 #include "lib/p11_errors.h"
@@ -23,7 +24,7 @@
 
 static struct {
 	struct p11_slot **items;
-	size_t count;
+	size_t count, cap;
 	bool filled; /* refreshed at least once */
 } tab;
 
@@ -162,10 +163,9 @@ static CK_RV add_locked(const struct wsop_softcard *card)
 {
 	if (tab.count >= P11_SLOTS_MAX)
 		return CKR_DEVICE_MEMORY;
-	struct p11_slot **items = realloc(tab.items, (tab.count + 1) * sizeof(*items));
-	if (items == NULL)
+	if (grow_to((void **)&tab.items, &tab.cap, tab.count + 1, sizeof(*tab.items),
+	            P11_SLOTS_MAX) != 0)
 		return CKR_HOST_MEMORY;
-	tab.items = items;
 	struct p11_slot *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return CKR_HOST_MEMORY;

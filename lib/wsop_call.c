@@ -15,11 +15,14 @@
 #include <openssl/rand.h>
 
 #include "ipc/base64url.h"
+#include "ipc/wsop_crypto_bin.h"
 #include "ipc/wsop_names.h"
 
 /* A whole answer never needs more than the head and body limits. */
-#define RBUF_MAX  ((size_t)HTTP_MAX_HEAD + HTTP_MAX_BODY)
-#define RBUF_INIT 16384
+#define RBUF_MAX ((size_t)HTTP_MAX_HEAD + HTTP_MAX_BODY)
+/* Room offered to each transport read: a large answer then crosses the
+ * transport in few reads (each may be a round trip to the helper). */
+#define RBUF_READ_MIN 131072
 
 static bool host_ok(const char *host)
 {
@@ -141,15 +144,20 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Makes room for at least one more received byte, doubling up to
- * RBUF_MAX. The old block is wiped since it may hold answer data. */
+/* Makes room for at least RBUF_READ_MIN more received bytes (or up to
+ * RBUF_MAX), doubling. The old block is wiped since it may hold answer
+ * data. */
 static int rbuf_grow(struct wsop_client *c)
 {
-	if (c->rlen < c->rcap)
+	size_t want =
+	    c->rlen + (RBUF_MAX - c->rlen < RBUF_READ_MIN ? RBUF_MAX - c->rlen : RBUF_READ_MIN);
+	if (c->rlen < c->rcap && want <= c->rcap)
 		return 0;
-	if (c->rcap >= RBUF_MAX)
+	if (c->rlen >= RBUF_MAX)
 		return -EMSGSIZE;
-	size_t ncap = c->rcap ? c->rcap * 2 : RBUF_INIT;
+	size_t ncap = c->rcap ? c->rcap : RBUF_READ_MIN;
+	while (ncap < want)
+		ncap *= 2;
 	if (ncap > RBUF_MAX)
 		ncap = RBUF_MAX;
 	uint8_t *n = malloc(ncap);
@@ -214,15 +222,28 @@ static int read_answer(struct wsop_client *c, struct http_message *answer)
 	}
 }
 
-int wsop_call(struct wsop_client *c, const char *method, const char *path, const char *json_body,
-              size_t len, const char *idempotency_key, struct http_message *answer)
+/* The body's form: its Content-Type and what the answer may be. */
+struct body_form {
+	const char *content_type;
+	const char *accept;
+};
+
+static const struct body_form json_form = { "application/json", "application/json" };
+static const struct body_form binary_form = { WSOP_BIN_CONTENT_TYPE,
+	                                      WSOP_BIN_CONTENT_TYPE ", application/json" };
+
+static int call(struct wsop_client *c, const char *method, const char *path,
+                const struct body_form *form, const struct http_header *more, size_t n_more,
+                const uint8_t *body, size_t len, const char *idempotency_key,
+                struct http_message *answer)
 {
-	struct http_header extra[4];
+	struct http_header extra[4 + WSOP_CRYPTO_BIN_HEADERS];
 	size_t n_extra = 0;
 	uint8_t *req = NULL;
 	size_t req_len = 0;
 
-	if (!c || !method || !path || path[0] != '/' || !answer || (len > 0 && !json_body))
+	if (!c || !method || !path || path[0] != '/' || !answer || (len > 0 && !body) ||
+	    n_more > WSOP_CRYPTO_BIN_HEADERS)
 		return -EINVAL;
 	if (len > HTTP_MAX_BODY)
 		return -E2BIG;
@@ -241,15 +262,17 @@ int wsop_call(struct wsop_client *c, const char *method, const char *path, const
 		return -EPROTO;
 	}
 
-	extra[n_extra++] = (struct http_header){ "Accept", "application/json" };
-	if (len > 0)
-		extra[n_extra++] = (struct http_header){ "Content-Type", "application/json" };
+	extra[n_extra++] = (struct http_header){ "Accept", form->accept };
+	if (len > 0 || form != &json_form)
+		extra[n_extra++] = (struct http_header){ "Content-Type", form->content_type };
 	if (idempotency_key)
 		extra[n_extra++] = (struct http_header){ "Idempotency-Key", idempotency_key };
 	if (c->activation[0] != '\0')
 		extra[n_extra++] = (struct http_header){ WSOP_ACTIVATION_HEADER, c->activation };
-	int rc = http_format_request(method, path, c->host, extra, n_extra,
-	                             (const uint8_t *)json_body, len, &req, &req_len);
+	for (size_t i = 0; i < n_more; i++)
+		extra[n_extra++] = more[i];
+	int rc =
+	    http_format_request(method, path, c->host, extra, n_extra, body, len, &req, &req_len);
 	if (rc)
 		return rc;
 	rc = c->transport.send_all(c->transport.ctx, req, req_len);
@@ -271,4 +294,17 @@ int wsop_call(struct wsop_client *c, const char *method, const char *path, const
 		rbuf_release(c);
 	}
 	return 0;
+}
+
+int wsop_call(struct wsop_client *c, const char *method, const char *path, const char *json_body,
+              size_t len, const char *idempotency_key, struct http_message *answer)
+{
+	return call(c, method, path, &json_form, NULL, 0, (const uint8_t *)json_body, len,
+	            idempotency_key, answer);
+}
+
+int wsop_call_binary(struct wsop_client *c, const char *path, const struct http_header *headers,
+                     size_t n_headers, const uint8_t *body, size_t len, struct http_message *answer)
+{
+	return call(c, "POST", path, &binary_form, headers, n_headers, body, len, NULL, answer);
 }

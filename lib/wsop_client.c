@@ -6,12 +6,15 @@
 #include "lib/wsop_client.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "ipc/wsop_crypto_bin.h"
 #include "ipc/wsop_names.h"
 
 #define PATH_MAX_LEN 256
@@ -43,6 +46,21 @@ static void keep_error(struct wsop_client *c, const struct http_message *answer)
 	}
 }
 
+/* 0 for the documented success status; else the result convention's
+ * value, with the error kept. */
+static int status_result(struct wsop_client *c, const struct http_message *answer, int want)
+{
+	if (answer->status == want)
+		return 0;
+	if (answer->status >= 300) {
+		keep_error(c, answer);
+		return answer->status;
+	}
+	snprintf(c->error.message, sizeof(c->error.message), "unexpected HTTP status %d",
+	         answer->status);
+	return -EPROTO;
+}
+
 static int exchange(struct wsop_client *c, const struct exchange *x)
 {
 	struct http_message answer;
@@ -54,18 +72,10 @@ static int exchange(struct wsop_client *c, const struct exchange *x)
 	    wsop_call(c, x->method, x->path, x->body, x->body_len, x->idempotency_key, &answer);
 	if (rc)
 		return rc;
-	if (answer.status == x->want_status) {
-		if (x->decode &&
-		    x->decode((const char *)answer.body, answer.body_len, x->out, &c->error) != 0)
-			rc = -EPROTO;
-	} else if (answer.status >= 300) {
-		keep_error(c, &answer);
-		rc = answer.status;
-	} else {
-		snprintf(c->error.message, sizeof(c->error.message), "unexpected HTTP status %d",
-		         answer.status);
+	rc = status_result(c, &answer, x->want_status);
+	if (rc == 0 && x->decode &&
+	    x->decode((const char *)answer.body, answer.body_len, x->out, &c->error) != 0)
 		rc = -EPROTO;
-	}
 	if (x->secret_answer && answer.body)
 		OPENSSL_cleanse(answer.body, answer.body_len);
 	http_message_clear(&answer);
@@ -577,14 +587,16 @@ int wsop_object_delete(struct wsop_client *c, const char *softcard_id, const cha
 
 /* ---- encryption ---------------------------------------------------------- */
 
-static int crypto(struct wsop_client *c, const char *path, const struct wsop_crypto_req *req,
-                  struct wsop_crypto_answer *out)
+/* Set once a server refused the binary form: an older wsopd, or a WSOP
+ * service that speaks only JSON. */
+static atomic_bool json_only;
+
+static int crypto_json(struct wsop_client *c, const char *path, const struct wsop_crypto_req *req,
+                       struct wsop_crypto_answer *out)
 {
 	char *body = NULL;
 	size_t body_len = 0;
 
-	if (!c || !req || !out)
-		return -EINVAL;
 	int rc = wsop_json_encode_crypto_req(req, &body, &body_len);
 	if (rc)
 		return rc;
@@ -600,6 +612,60 @@ static int crypto(struct wsop_client *c, const char *path, const struct wsop_cry
 	rc = exchange(c, &x);
 	OPENSSL_clear_free(body, body_len);
 	return rc;
+}
+
+/* The answer's body becomes out->data without a copy. */
+static int crypto_binary(struct wsop_client *c, const char *path, const struct wsop_crypto_req *req,
+                         struct wsop_crypto_answer *out)
+{
+	struct wsop_crypto_bin_head head;
+	struct http_message answer;
+
+	memset(out, 0, sizeof(*out));
+	if (wsop_crypto_bin_head(req, &head) != 0)
+		return -EINVAL;
+	http_message_init(&answer);
+	int rc = wsop_call_binary(c, path, head.h, WSOP_CRYPTO_BIN_HEADERS, req->data.data,
+	                          req->data.len, &answer);
+	if (rc)
+		return rc;
+	rc = status_result(c, &answer, 200);
+	if (rc == 0) {
+		if (answer.body_len > WSOP_CRYPTO_ANSWER_MAX ||
+		    (answer.body_len > 0 && !wsop_crypto_bin_is(&answer))) {
+			snprintf(c->error.message, sizeof(c->error.message),
+			         "a binary crypto answer that is not one");
+			rc = -EPROTO;
+		} else {
+			out->data.data = answer.body_len > 0 ? answer.body : NULL;
+			out->data.len = answer.body_len;
+			if (answer.body_len > 0)
+				answer.body = NULL;
+			answer.body_len = 0;
+		}
+	}
+	if (answer.body)
+		OPENSSL_cleanse(answer.body, answer.body_len);
+	http_message_clear(&answer);
+	return rc;
+}
+
+static int crypto(struct wsop_client *c, const char *path, const struct wsop_crypto_req *req,
+                  struct wsop_crypto_answer *out)
+{
+	if (!c || !req || !out)
+		return -EINVAL;
+	if (!atomic_load(&json_only)) {
+		int rc = crypto_binary(c, path, req, out);
+		bool refused =
+		    rc == 415 || (rc == 400 && wsop_client_error_is(c, WSOP_E_BAD_REQUEST));
+		if (!refused)
+			return rc;
+		atomic_store(&json_only, true);
+		if (wsop_client_broken(c))
+			return rc;
+	}
+	return crypto_json(c, path, req, out);
 }
 
 int wsop_encrypt(struct wsop_client *c, const struct wsop_crypto_req *req,

@@ -113,6 +113,13 @@ int wsop_idempotency_key_new(char out[WSOP_IDEMPOTENCY_KEY_LEN + 1]);
  * negative errno as above. */
 int wsop_call(struct wsop_client *c, const char *method, const char *path, const char *json_body,
               size_t len, const char *idempotency_key, struct http_message *answer);
+/* The same for a binary body: POST path with body[0..len) as
+ * application/octet-stream, the given headers (at most
+ * WSOP_CRYPTO_BIN_HEADERS) and no Idempotency-Key; the answer may be
+ * binary or JSON. */
+int wsop_call_binary(struct wsop_client *c, const char *path, const struct http_header *headers,
+                     size_t n_headers, const uint8_t *body, size_t len,
+                     struct http_message *answer);
 
 /* GET /health */
 int wsop_health(struct wsop_client *c, struct wsop_health *out);
@@ -175,7 +182,9 @@ int wsop_object_delete(struct wsop_client *c, const char *softcard_id, const cha
                        const char *idempotency_key);
 
 /* POST /crypto/v1/encrypt and /crypto/v1/decrypt; wsop_crypto_answer_free
- * wipes out->data. */
+ * wipes out->data. Sent in the binary form (ipc/wsop_crypto_bin.h); once a
+ * server refuses that form (400 bad_request or 415), this process sends
+ * the JSON form from then on, the refused request included. */
 int wsop_encrypt(struct wsop_client *c, const struct wsop_crypto_req *req,
                  struct wsop_crypto_answer *out);
 int wsop_decrypt(struct wsop_client *c, const struct wsop_crypto_req *req,

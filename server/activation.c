@@ -1,5 +1,6 @@
 /* Activations, key cache and slow-down; see activation.h. */
 #include "server/activation.h"
+#include "server/key_index.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -25,10 +26,13 @@ struct live {
 	int64_t last_used; /* monotonic, seconds */
 };
 
+/* A cached key: in the index (node, first so that a node is its entry)
+ * and in its softcard's list (doubly linked, so a forgotten key leaves it
+ * without a walk). */
 struct key_entry {
+	struct key_index_node node;
 	struct key_entry *next;
-	char group_id[37];
-	char key_id[37];
+	struct key_entry **pprev;
 	struct cached_key key;
 };
 
@@ -36,6 +40,10 @@ struct softcard_entry {
 	struct softcard_entry *next;
 	char id[41];
 	struct keywrap_kek kek;
+	/* The verifier of the passphrase that unlocked it (has_tag), wiped
+	 * with the rest of the entry. */
+	uint8_t tag[PASSPHRASE_TAG_LEN];
+	bool has_tag;
 	struct live *lives;
 	struct key_entry *keys;
 };
@@ -49,12 +57,14 @@ struct failure_entry {
 struct activation {
 	pthread_mutex_t lock;
 	struct softcard_entry *cards;
+	struct key_index keys; /* every softcard's cached keys */
 	struct failure_entry *failures;
 	size_t failure_count;
 	size_t live_count;
 	uint64_t generation;
 	uint64_t ended; /* bumped by every end/forget: see admit() */
 	struct act_token_key token_key;
+	struct passphrase_tag_key tag_key;
 	int64_t ttl_s, idle_s;
 	activation_revoked_fn *revoked;
 	void *revoked_ctx;
@@ -81,8 +91,13 @@ static void copy_id(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-static void free_key(struct key_entry *k)
+/* Callers hold the lock. */
+static void free_key(struct activation *act, struct key_entry *k)
 {
+	key_index_remove(&act->keys, &k->node);
+	*k->pprev = k->next;
+	if (k->next != NULL)
+		k->next->pprev = k->pprev;
 	OPENSSL_clear_free(k, sizeof(*k));
 }
 
@@ -95,11 +110,8 @@ static void free_card(struct activation *act, struct softcard_entry *sc)
 		OPENSSL_clear_free(l, sizeof(*l));
 		act->live_count--;
 	}
-	while (sc->keys != NULL) {
-		struct key_entry *k = sc->keys;
-		sc->keys = k->next;
-		free_key(k);
-	}
+	while (sc->keys != NULL)
+		free_key(act, sc->keys);
 	keywrap_kek_wipe(&sc->kek);
 	OPENSSL_clear_free(sc, sizeof(*sc));
 	act->generation++;
@@ -201,6 +213,11 @@ int activation_create(const struct keywrap_master *master, int64_t ttl_s, int64_
 		free(act);
 		return -EIO;
 	}
+	if (passphrase_tag_key_new(&act->tag_key) != 0) {
+		act_token_key_wipe(&act->token_key);
+		free(act);
+		return -EIO;
+	}
 	if (pthread_mutex_init(&act->lock, NULL) != 0)
 		goto fail_key;
 	if (pthread_condattr_init(&ca) != 0)
@@ -222,6 +239,7 @@ fail_mutex:
 	pthread_mutex_destroy(&act->lock);
 fail_key:
 	act_token_key_wipe(&act->token_key);
+	passphrase_tag_key_wipe(&act->tag_key);
 	free(act);
 	return -ENOMEM;
 }
@@ -243,12 +261,14 @@ void activation_destroy(struct activation *act)
 		act->cards = sc->next;
 		free_card(act, sc);
 	}
+	key_index_free(&act->keys);
 	while (act->failures != NULL) {
 		struct failure_entry *f = act->failures;
 		act->failures = f->next;
 		free(f);
 	}
 	act_token_key_wipe(&act->token_key);
+	passphrase_tag_key_wipe(&act->tag_key);
 	pthread_mutex_destroy(&act->lock);
 	free(act);
 }
@@ -466,6 +486,40 @@ void activation_end(struct activation *act, const char *softcard_id,
 	pthread_mutex_unlock(&act->lock);
 }
 
+int activation_passphrase_tag(struct activation *act, const char *softcard_id,
+                              const char *passphrase, size_t len, uint8_t tag[PASSPHRASE_TAG_LEN])
+{
+	/* The key never changes after creation: no lock needed. */
+	return passphrase_tag(&act->tag_key, softcard_id, passphrase, len, tag);
+}
+
+int activation_unlock_known(struct activation *act, const char *softcard_id,
+                            const uint8_t tag[PASSPHRASE_TAG_LEN], struct keywrap_kek *kek)
+{
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&act->lock);
+	struct softcard_entry *sc = *find_card(act, softcard_id);
+	if (sc != NULL && sc->has_tag && CRYPTO_memcmp(sc->tag, tag, PASSPHRASE_TAG_LEN) == 0) {
+		memcpy(kek, &sc->kek, sizeof(*kek));
+		rc = 0;
+	}
+	pthread_mutex_unlock(&act->lock);
+	return rc;
+}
+
+void activation_remember_passphrase(struct activation *act, const char *softcard_id,
+                                    const uint8_t tag[PASSPHRASE_TAG_LEN])
+{
+	pthread_mutex_lock(&act->lock);
+	struct softcard_entry *sc = *find_card(act, softcard_id);
+	if (sc != NULL) {
+		memcpy(sc->tag, tag, PASSPHRASE_TAG_LEN);
+		sc->has_tag = true;
+	}
+	pthread_mutex_unlock(&act->lock);
+}
+
 void activation_forget_softcard(struct activation *act, const char *softcard_id)
 {
 	struct softcard_entry **slot;
@@ -519,14 +573,10 @@ int activation_key_lookup(struct activation *act, const char *group_id, const ch
 		pthread_mutex_unlock(&act->lock);
 		return rc;
 	}
-	for (struct softcard_entry *sc = act->cards; sc != NULL && rc == -ENOENT; sc = sc->next) {
-		for (struct key_entry *k = sc->keys; k != NULL; k = k->next) {
-			if (strcmp(k->key_id, key_id) == 0 && strcmp(k->group_id, group_id) == 0) {
-				memcpy(out, &k->key, sizeof(*out));
-				rc = 0;
-				break;
-			}
-		}
+	struct key_index_node *n = key_index_find(&act->keys, group_id, key_id);
+	if (n != NULL) {
+		memcpy(out, &((struct key_entry *)n)->key, sizeof(*out));
+		rc = 0;
 	}
 	pthread_mutex_unlock(&act->lock);
 	return rc;
@@ -541,20 +591,26 @@ int activation_key_insert(struct activation *act, uint64_t generation, const cha
 
 	pthread_mutex_lock(&act->lock);
 	sc = *find_card(act, key->softcard_id);
-	if (sc == NULL || act->generation != generation || act->shared)
+	if (sc == NULL || act->generation != generation || act->shared ||
+	    key_index_find(&act->keys, group_id, key_id) != NULL)
 		goto out;
-	for (k = sc->keys; k != NULL; k = k->next)
-		if (strcmp(k->key_id, key_id) == 0 && strcmp(k->group_id, group_id) == 0)
-			goto out;
 	k = calloc(1, sizeof(*k));
 	if (k == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	copy_id(k->group_id, sizeof(k->group_id), group_id);
-	copy_id(k->key_id, sizeof(k->key_id), key_id);
+	copy_id(k->node.group_id, sizeof(k->node.group_id), group_id);
+	copy_id(k->node.key_id, sizeof(k->node.key_id), key_id);
 	memcpy(&k->key, key, sizeof(k->key));
+	rc = key_index_add(&act->keys, &k->node);
+	if (rc != 0) {
+		OPENSSL_clear_free(k, sizeof(*k));
+		goto out;
+	}
 	k->next = sc->keys;
+	if (k->next != NULL)
+		k->next->pprev = &k->next;
+	k->pprev = &sc->keys;
 	sc->keys = k;
 out:
 	pthread_mutex_unlock(&act->lock);
@@ -565,18 +621,9 @@ void activation_key_forget(struct activation *act, const char *group_id, const c
 {
 	pthread_mutex_lock(&act->lock);
 	act->generation++;
-	for (struct softcard_entry *sc = act->cards; sc != NULL; sc = sc->next) {
-		for (struct key_entry **p = &sc->keys; *p != NULL; p = &(*p)->next) {
-			if (strcmp((*p)->key_id, key_id) == 0 &&
-			    strcmp((*p)->group_id, group_id) == 0) {
-				struct key_entry *k = *p;
-				*p = k->next;
-				free_key(k);
-				goto out;
-			}
-		}
-	}
-out:
+	struct key_index_node *n = key_index_find(&act->keys, group_id, key_id);
+	if (n != NULL)
+		free_key(act, (struct key_entry *)n);
 	pthread_mutex_unlock(&act->lock);
 }
 

@@ -21,6 +21,10 @@
  * revocation source (the store) is asked whenever a token is not in
  * memory.
  *
+ * While a softcard is in memory it also keeps the fast verifier of the
+ * passphrase that unlocked it (passphrase_tag.h), so that another login
+ * with that passphrase pays no KDF; it leaves memory with the KEK.
+ *
  * Also here: the wrong-passphrase slow-down per client.
  *
  * Contract:
@@ -44,6 +48,7 @@
 
 #include "server/activation_token.h"
 #include "server/keywrap.h"
+#include "server/passphrase_tag.h"
 
 #define ACTIVATION_TTL_DEFAULT  28800 /* 8 hours */
 #define ACTIVATION_IDLE_DEFAULT 900   /* 15 minutes */
@@ -96,6 +101,23 @@ int activation_identify(struct activation *act, const char *token, const char *s
  * checked against the revocation source again. */
 void activation_end(struct activation *act, const char *softcard_id,
                     const uint8_t id[ACT_TOKEN_ID_LEN]);
+
+/* The tag of a passphrase offered for softcard_id, under this table's
+ * random key: 0 or a negative errno (passphrase_tag). */
+int activation_passphrase_tag(struct activation *act, const char *softcard_id,
+                              const char *passphrase, size_t len, uint8_t tag[PASSPHRASE_TAG_LEN]);
+
+/* 0 with a copy of the KEK in kek when softcard_id is in memory and was
+ * unlocked by the passphrase of this tag; -ENOENT otherwise (the caller
+ * then runs the passphrase KDF, which decides). */
+int activation_unlock_known(struct activation *act, const char *softcard_id,
+                            const uint8_t tag[PASSPHRASE_TAG_LEN], struct keywrap_kek *kek);
+
+/* Keeps tag as the verifier of softcard_id while it stays in memory; to
+ * be called after the KDF accepted that passphrase and activation_issue
+ * put the softcard in memory (otherwise it does nothing). */
+void activation_remember_passphrase(struct activation *act, const char *softcard_id,
+                                    const uint8_t tag[PASSPHRASE_TAG_LEN]);
 
 /* Forgets a deleted softcard entirely (activations, KEK and keys). */
 void activation_forget_softcard(struct activation *act, const char *softcard_id);

@@ -35,6 +35,8 @@ struct conn {
 	char client_id[TLS_CLIENT_ID_LEN + 1];
 	uint8_t client_fp[TLS_CLIENT_FP_LEN];
 	char cn[TLS_CN_MAX];
+	char subject[TLS_SUBJECT_MAX];
+	char serial[TLS_SERIAL_MAX];
 	uint8_t *buf;
 	size_t len;
 	size_t cap;
@@ -58,9 +60,7 @@ static void sleep_ms(unsigned ms)
 
 static bool stop_requested(const struct conn *c)
 {
-	struct pollfd p = { .fd = c->env->stop_fd, .events = POLLIN };
-
-	return poll(&p, 1, 0) > 0;
+	return atomic_load_explicit(c->env->stopping, memory_order_relaxed);
 }
 
 /* Waits until the socket is ready for events, at the latest until the
@@ -190,7 +190,9 @@ static int send_response(struct conn *c, const struct wsop_response *resp, bool 
 	int r;
 
 	if (resp->body_len > 0)
-		extra[n++] = (struct http_header){ "Content-Type", "application/json" };
+		extra[n++] =
+		    (struct http_header){ "Content-Type", resp->binary ? "application/octet-stream"
+			                                               : "application/json" };
 	if (resp->allow[0] != '\0')
 		extra[n++] = (struct http_header){ "Allow", resp->allow };
 	r = http_format_response(resp->status, keep_alive, extra, n, (const uint8_t *)resp->body,
@@ -283,6 +285,8 @@ static bool handle(struct conn *c, struct http_message *msg)
 	req.http = msg;
 	req.client_id = c->client_id;
 	req.client_cn = c->cn;
+	req.client_subject = c->subject;
+	req.client_serial = c->serial;
 	memcpy(req.client_fp, c->client_fp, sizeof(req.client_fp));
 
 	while (sem_wait(c->env->slots) != 0 && errno == EINTR)
@@ -355,15 +359,20 @@ static void request_loop(struct conn *c)
 				continue;
 			}
 		}
-		if (c->len == 0 && !SSL_has_pending(c->ssl)) {
+		if (c->len == 0) {
 			/* Idle: a request starts with its first byte on the wire,
-			 * even one of a TLS record not yet whole. */
-			r = wait_fd(c, POLLIN, idle_since + CONN_IDLE_TIMEOUT_MS, true);
-			if (r < 0) {
-				/* Stopping, or the end of a keep-alive connection. */
-				wlog(WLOG_DEBUG, "closing idle connection %s (cn=%s)", c->peer,
-				     c->cn);
-				return;
+			 * even one of a TLS record not yet whole, or with bytes
+			 * that read-ahead has already taken in (the handshake's
+			 * last read may have brought them). */
+			if (!SSL_has_pending(c->ssl)) {
+				r = wait_fd(c, POLLIN, idle_since + CONN_IDLE_TIMEOUT_MS, true);
+				if (r < 0) {
+					/* Stopping, or the end of a keep-alive
+					 * connection. */
+					wlog(WLOG_DEBUG, "closing idle connection %s (cn=%s)",
+					     c->peer, c->cn);
+					return;
+				}
 			}
 			request_start = conn_now_ms();
 		}
@@ -415,7 +424,9 @@ static void refuse_busy(struct conn *c)
 
 	reply_init(&resp);
 	reply_error(&resp, WSOP_E_BUSY, "too many clients, try again later");
-	if (wait_fd(c, POLLIN, conn_now_ms() + BUSY_TIMEOUT_MS, true) == 1 &&
+	/* The request may already sit in the read-ahead buffer. */
+	if ((SSL_has_pending(c->ssl) == 1 ||
+	     wait_fd(c, POLLIN, conn_now_ms() + BUSY_TIMEOUT_MS, true) == 1) &&
 	    send_response(c, &resp, false) == 0)
 		drain(c);
 	reply_free(&resp);
@@ -432,6 +443,10 @@ void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t ac
 	snprintf(c.cn, sizeof(c.cn), "-");
 	reason[0] = '\0';
 	c.ssl = SSL_new(env->tls);
+	if (c.ssl != NULL)
+		/* A record's header and body in one read(), not two; the
+		 * request loop looks at SSL_has_pending() before it polls. */
+		SSL_set_read_ahead(c.ssl, 1);
 	if (c.ssl == NULL || SSL_set_fd(c.ssl, fd) != 1)
 		wlog(WLOG_ERROR, "cannot set up TLS for %s", peer);
 	else if (handshake(&c, accepted_ms + env->handshake_ms, reason, sizeof(reason)) == 0)
@@ -445,6 +460,7 @@ void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t ac
 	else if (c.ssl != NULL && !verified)
 		wlog(WLOG_WARNING, "refused %s: no client certificate after the handshake", peer);
 	if (verified) {
+		tls_client_names(c.ssl, c.subject, c.serial);
 		wlog(WLOG_DEBUG, "TLS connection from %s (cn=%s, %s)", peer, c.cn,
 		     SSL_get_version(c.ssl));
 		if (admit == CONN_SERVE) {

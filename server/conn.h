@@ -22,8 +22,9 @@
  *  - At most env->slots requests are processed at once (a semaphore
  *    around the handler); the answer's delay (wrong passphrase) is waited
  *    out after the slot is released.
- *  - When env->stop_fd becomes readable, an idle connection closes at once
- *    and a busy one after its current answer.
+ *  - When env->stop_fd becomes readable (env->stopping set just before),
+ *    an idle connection closes at once and a busy one after its current
+ *    answer.
  *  - Request bytes (which may hold passphrases or plaintext) are wiped
  *    from the buffers once handled.
  *  - Every request is logged at INFO, every refusal at WARNING with its
@@ -34,6 +35,7 @@
 #define WSOPD_CONN_H
 
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -59,6 +61,9 @@ struct conn_env {
 	struct app *app;
 	sem_t *slots;
 	int stop_fd;
+	/* Set before stop_fd becomes readable: read between requests without
+	 * a system call. */
+	const atomic_bool *stopping;
 	int handshake_ms;
 	int head_ms;
 	enum conn_admit (*handshake_done)(void *arg, bool verified);

@@ -2,6 +2,7 @@
 #include "server/handlers.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "conf/log.h"
@@ -35,8 +36,10 @@ bool load_softcard(struct app *app, const char *id, struct store_softcard *out,
 {
 	int r = store_softcard_get(app->store, id, out);
 
-	if (r == STORE_OK)
+	if (r == STORE_OK) {
+		snprintf(resp->softcard, sizeof(resp->softcard), "%s", out->id);
 		return true;
+	}
 	if (r == STORE_NOT_FOUND)
 		reply_error(resp, WSOP_E_NOT_FOUND, "no softcard with that id");
 	else
@@ -69,6 +72,7 @@ bool require_active(struct app *app, const struct wsop_request *req, const char 
 	int r =
 	    activation_check(app->act, request_activation(req), softcard_id, req->client_fp, kek);
 
+	snprintf(resp->softcard, sizeof(resp->softcard), "%s", softcard_id);
 	if (r == 0)
 		return true;
 	if (r == -EIO) {

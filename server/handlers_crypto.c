@@ -1,4 +1,6 @@
-/* POST /crypto/v1/encrypt and /crypto/v1/decrypt with AES-CBC(-PAD).
+/* POST /crypto/v1/encrypt and /crypto/v1/decrypt with AES-CBC(-PAD), in
+ * the JSON form or the binary one (ipc/wsop_crypto_bin.h): the answer takes
+ * the request's form, errors are always JSON.
  *
  * A key whose softcard is active is served from the activation cache, so
  * the common case never touches the database; a cache miss reads the
@@ -12,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "conf/log.h"
+#include "ipc/wsop_crypto_bin.h"
 #include "server/aes_cbc.h"
 #include "server/reply.h"
 
@@ -112,7 +115,11 @@ static void run(struct app *app, const struct wsop_request *req, bool encrypt,
 	int r;
 
 	memset(&ck, 0, sizeof(ck));
-	r = wsop_json_decode_crypto_req(text, len, &in, &err);
+	bool binary = wsop_crypto_bin_is(req->http);
+	if (binary)
+		r = wsop_crypto_bin_decode(req->http, &in, &err);
+	else
+		r = wsop_json_decode_crypto_req(text, len, &in, &err);
 	if (decode_failed(r, &err, resp))
 		return;
 	if (!resolve_key(app, req, in.key, &ck, resp))
@@ -138,6 +145,12 @@ static void run(struct app *app, const struct wsop_request *req, bool encrypt,
 		                   in.data.len, out.data.data, out_max, &out.data.len);
 	if (r != AESCBC_OK) {
 		reply_cipher_error(r, resp);
+		goto done;
+	}
+	if (binary) {
+		/* The buffer goes to the answer, which wipes it when sent. */
+		reply_binary(resp, out.data.data, out.data.len);
+		out.data.data = NULL;
 		goto done;
 	}
 	r = wsop_json_encode_crypto_answer(&out, &answer, &len);

@@ -95,8 +95,10 @@ void handle_softcard_create(struct app *app, const struct wsop_request *req,
 	}
 	reply_softcard(app, req, &row, 201, resp);
 	txn_commit(app, req, resp);
-	if (resp->status == 201)
+	if (resp->status == 201) {
+		snprintf(resp->softcard, sizeof(resp->softcard), "%s", row.id);
 		wlog(WLOG_INFO, "softcard %s created (name %s)", row.id, row.name);
+	}
 }
 
 void handle_softcard_get(struct app *app, const struct wsop_request *req,
@@ -161,6 +163,31 @@ static void note_wrong_passphrase(struct app *app, const struct store_softcard *
 	reply_error(resp, WSOP_E_WRONG_PASSPHRASE, why);
 }
 
+/* The passphrase is checked at every activation: a token is never a way
+ * around it. While the softcard is active, the passphrase that unlocked it
+ * is known by its tag and needs no KDF; any other passphrase goes through
+ * the KDF, which alone says "wrong" (passphrase_tag.h). *remember: the KDF
+ * just accepted the passphrase of tag, to be kept once the softcard is in
+ * memory. */
+static int unlock(struct app *app, const struct store_softcard *row,
+                  const struct wsop_activate_req *in, struct keywrap_kek *kek,
+                  uint8_t tag[PASSPHRASE_TAG_LEN], bool *remember)
+{
+	size_t len = strlen(in->passphrase);
+	bool tagged = activation_passphrase_tag(app->act, row->id, in->passphrase, len, tag) == 0;
+
+	*remember = false;
+	if (tagged && activation_unlock_known(app->act, row->id, tag, kek) == 0) {
+		wlog(WLOG_DEBUG, "softcard %s: passphrase known while active, no KDF", row->id);
+		return KEYWRAP_OK;
+	}
+	wlog(WLOG_DEBUG, "softcard %s: passphrase checked by the KDF", row->id);
+	int r = keywrap_softcard_unlock(&app->master, in->passphrase, len, row->id, row->salt,
+	                                row->verifier, row->verifier_len, kek);
+	*remember = r == KEYWRAP_OK && tagged;
+	return r;
+}
+
 static void activate(struct app *app, const struct wsop_request *req, const char *id,
                      struct wsop_response *resp)
 {
@@ -169,6 +196,8 @@ static void activate(struct app *app, const struct wsop_request *req, const char
 	struct store_softcard row;
 	struct wsop_softcard sc;
 	struct keywrap_kek kek;
+	uint8_t tag[PASSPHRASE_TAG_LEN];
+	bool remember = false;
 	int64_t expires = 0, now, locked;
 	char *answer = NULL;
 	char why[128];
@@ -192,11 +221,10 @@ static void activate(struct app *app, const struct wsop_request *req, const char
 	r = wsop_json_decode_activate_req(text, len, &in, &err);
 	if (decode_failed(r, &err, resp))
 		return;
-	/* The passphrase is checked at every activation: a token is never
-	 * a way around it. */
-	r = keywrap_softcard_unlock(&app->master, in.passphrase, strlen(in.passphrase), row.id,
-	                            row.salt, row.verifier, row.verifier_len, &kek);
+	r = unlock(app, &row, &in, &kek, tag, &remember);
 	wsop_activate_req_cleanse(&in);
+	if (r != KEYWRAP_OK)
+		OPENSSL_cleanse(tag, sizeof(tag));
 	if (r == KEYWRAP_ERR_WRONG_PASSPHRASE) {
 		note_wrong_passphrase(app, &row, now, resp);
 		resp->delay_ms = activation_note_failure(app->act, req->client_id);
@@ -220,6 +248,9 @@ static void activate(struct app *app, const struct wsop_request *req, const char
 	softcard_answer(app, req, &row, &sc);
 	r = activation_issue(app->act, row.id, req->client_fp, &kek, sc.activation, &expires);
 	keywrap_kek_wipe(&kek);
+	if (r == 0 && remember)
+		activation_remember_passphrase(app->act, row.id, tag);
+	OPENSSL_cleanse(tag, sizeof(tag));
 	if (r == -ENOSPC) {
 		reply_error(resp, WSOP_E_BUSY, "too many live activations");
 		return;

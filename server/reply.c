@@ -27,6 +27,7 @@ static void drop_body(struct wsop_response *resp)
 		OPENSSL_clear_free(resp->body, resp->body_len);
 	resp->body = NULL;
 	resp->body_len = 0;
+	resp->binary = false;
 }
 
 void reply_error(struct wsop_response *resp, enum wsop_error error, const char *message)
@@ -64,6 +65,15 @@ void reply_json(struct wsop_response *resp, int status, int rc, char *body, size
 	resp->status = status;
 	resp->body = body;
 	resp->body_len = body_len;
+}
+
+void reply_binary(struct wsop_response *resp, uint8_t *body, size_t body_len)
+{
+	drop_body(resp);
+	resp->status = 200;
+	resp->body = (char *)body;
+	resp->body_len = body_len;
+	resp->binary = true;
 }
 
 void reply_empty(struct wsop_response *resp, int status)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "ipc/http.h"
+#include "ipc/wsop_names.h"
 #include "server/tls.h"
 
 struct wsop_request {
@@ -28,18 +29,25 @@ struct wsop_request {
 	const char *client_id;                /* SHA-256 of the client certificate, hex */
 	uint8_t client_fp[TLS_CLIENT_FP_LEN]; /* the same, raw (idempotency records) */
 	const char *client_cn;                /* for logs */
+	const char *client_subject;           /* RFC 2253, for audit lines */
+	const char *client_serial;            /* hex, for audit lines */
 };
 
 #define REPLY_NOTE_MAX 160
 
 struct wsop_response {
 	int status;
-	char *body; /* JSON text, or NULL */
+	char *body; /* JSON text (raw bytes when binary), or NULL */
 	size_t body_len;
+	bool binary; /* body is application/octet-stream */
 	unsigned delay_ms;
 	bool close;                /* close the connection after this answer */
 	char allow[32];            /* Allow header of a 405, or "" */
 	char note[REPLY_NOTE_MAX]; /* why a request was refused, for the log */
+	/* The softcard the request acted on, once a handler knows it ("" when
+	 * none): for the audit line, which the path alone cannot always name
+	 * (keys and crypto requests name a group or a key). */
+	char softcard[WSOP_SOFTCARD_ID_LEN + 1];
 };
 
 #endif

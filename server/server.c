@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -41,6 +42,7 @@ struct conn_job {
 
 struct server {
 	struct conn_env env;
+	atomic_bool stopping;
 	pthread_mutex_t lock;
 	pthread_cond_t all_done;
 	unsigned open;     /* connection threads */
@@ -274,11 +276,13 @@ static int server_init(struct server *srv, const struct server_config *cfg, sem_
 	int rc;
 
 	memset(srv, 0, sizeof(*srv));
+	atomic_init(&srv->stopping, false);
 	srv->wake[0] = srv->wake[1] = -1;
 	srv->env = (struct conn_env){ .tls = cfg->tls,
 		                      .app = cfg->app,
 		                      .slots = slots,
 		                      .stop_fd = stop_fd,
+		                      .stopping = &srv->stopping,
 		                      .handshake_ms = (int)cfg->handshake_timeout_s * 1000,
 		                      .head_ms = (int)cfg->head_timeout_s * 1000,
 		                      .handshake_done = handshake_done };
@@ -377,6 +381,7 @@ int server_run(const struct server_config *cfg)
 	}
 
 	close(cfg->listen_fd);
+	atomic_store(&srv.stopping, true);
 	/* The pipe's read end stays readable from now on: every connection
 	 * polling it sees the stop. */
 	if (write(stop_pipe[1], "x", 1) != 1)

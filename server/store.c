@@ -2,6 +2,7 @@
  * The store's lifetime, schema, transactions and ids. See store.h.
  */
 #include "store_priv.h"
+#include "store_sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include <openssl/rand.h>
+
+#include "ipc/wsop_names.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -238,7 +241,7 @@ static int configure(struct store *st)
 	if (rc == STORE_OK)
 		rc = set_wal(st);
 	if (rc == STORE_OK)
-		rc = exec_const(st->db, "PRAGMA synchronous=FULL");
+		rc = exec_const(st->db, "PRAGMA synchronous=NORMAL"); /* store_sync.h */
 	if (rc == STORE_OK)
 		rc = exec_const(st->db, "PRAGMA foreign_keys=ON");
 	if (rc == STORE_OK)
@@ -290,8 +293,11 @@ int store_open(const char *dir, struct store **out)
 	rc = store_map_sqlite(src);
 	if (rc == STORE_OK && st->db == NULL)
 		rc = STORE_ERR_NOMEM;
+	st->wal_fd = -1;
 	if (rc == STORE_OK)
 		rc = configure(st);
+	if (rc == STORE_OK)
+		rc = store_sync_open(st, path);
 	if (rc != STORE_OK) {
 		store_close(st);
 		return rc;
@@ -310,6 +316,7 @@ void store_close(struct store *st)
 	}
 	/* sqlite3_close_v2 defers the close until every statement is
 	 * finalized; ours are all finalized before their function returns. */
+	store_sync_close(st);
 	sqlite3_close_v2(st->db);
 	pthread_mutex_destroy(&st->mutex);
 	free(st);
@@ -329,7 +336,9 @@ int store_begin(struct store *st)
 		store_unlock(st);
 		return STORE_ERR_TXN;
 	}
-	int rc = exec_const(st->db, "BEGIN IMMEDIATE");
+	int rc = store_sync_health(st);
+	if (rc == STORE_OK)
+		rc = exec_const(st->db, "BEGIN IMMEDIATE");
 	if (rc != STORE_OK) {
 		store_unlock(st);
 		return rc;
@@ -354,8 +363,9 @@ int store_commit(struct store *st)
 		(void)exec_const(st->db, "ROLLBACK");
 	st->in_txn = false;
 	store_unlock(st); /* this call's lock */
-	store_unlock(st); /* store_begin's lock */
-	return rc;
+	/* store_begin's lock; the last one waits for the disk (store_sync.h). */
+	int synced = store_unlock_synced(st);
+	return rc == STORE_OK ? synced : rc;
 }
 
 void store_rollback(struct store *st)
@@ -443,31 +453,18 @@ int store_new_uuid(char out[STORE_UUID_LEN + 1])
 	return STORE_OK;
 }
 
-static bool is_lower_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
+_Static_assert(STORE_SOFTCARD_ID_LEN == WSOP_SOFTCARD_ID_LEN, "one softcard id length");
+_Static_assert(STORE_UUID_LEN == WSOP_UUID_LEN, "one uuid length");
 
+/* The API's id rules are the store's: one owner, ipc/wsop_names.c. */
 bool store_is_softcard_id(const char *s)
 {
-	if (s == NULL)
-		return false;
-	for (size_t i = 0; i < STORE_SOFTCARD_ID_LEN; i++)
-		if (!is_lower_hex(s[i]))
-			return false;
-	return s[STORE_SOFTCARD_ID_LEN] == '\0';
+	return s != NULL && wsop_softcard_id_valid(s);
 }
 
 bool store_is_uuid(const char *s)
 {
-	if (s == NULL)
-		return false;
-	for (size_t i = 0; i < STORE_UUID_LEN; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : !is_lower_hex(s[i]))
-			return false;
-	}
-	return s[STORE_UUID_LEN] == '\0';
+	return s != NULL && wsop_uuid_valid(s);
 }
 
 const char *store_result_name(int result)

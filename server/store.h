@@ -2,7 +2,8 @@
  * wsopd's persistent store: softcards, key groups, wrapped AES keys, data
  * and certificate objects, and idempotency records. Two back ends behind
  * this one interface: SQLite in a folder (<store>/wsopd.db,
- * journal_mode=WAL, synchronous=FULL, foreign keys on), the embedded
+ * journal_mode=WAL, synchronous=NORMAL plus a group fdatasync of the WAL
+ * before every answer (store_sync.h), foreign keys on), the embedded
  * default for one server; or PostgreSQL (store_pg.h), which any number of
  * wsopd processes share. Callers never know which.
  *
@@ -13,6 +14,7 @@
  *   store_items.c  keys and objects
  *   idem.c         idempotency records
  *   store_revoked.c revoked activations
+ *   store_sync.c   group commit: the shared fdatasync of the WAL
  *   store_priv.h   internal header shared by them (not for callers)
  *   store_pg*.c    the PostgreSQL back end (store_pg.h)
  *
@@ -34,7 +36,7 @@
  *        r = store_idem_lookup(...);          // replay or conflict? answer, rollback
  *        r = store_softcard_create(...);      // or any mutation(s)
  *        r = store_idem_record(...);          // the answer it is about to send
- *        store_commit(st);                    // durable (WAL + FULL) before we answer
+ *        store_commit(st);                    // returns once on disk (store_sync.h)
  *    so a kill -9 at any point leaves either both or neither. Every mutation
  *    function also works outside begin/commit (then it is its own
  *    transaction).

@@ -22,13 +22,32 @@ struct store {
 	bool in_txn; /* only read or written with the mutex held */
 	int64_t (*clock)(void *arg);
 	void *clock_arg;
+	/* Group commit (store_sync.h). With the mutex held: how deep the
+	 * holder has locked, and the number of its last commit not yet waited
+	 * for. commits is written by the WAL hook under the mutex and read
+	 * atomically by sync leaders. */
+	unsigned lock_depth;
+	uint64_t unsynced;
+	uint64_t commits;
+	/* Under sync_lock. */
+	pthread_mutex_t sync_lock;
+	pthread_cond_t synced;
+	uint64_t durable; /* every commit numbered up to this is on disk */
+	bool syncing, broken;
+	bool sync_ready; /* sync_lock, synced and wal_fd set up */
+	int wal_fd;
 	/* Set: a PostgreSQL store (db is NULL), which every function hands
 	 * on to its store_pg_ twin once the arguments are checked. */
 	struct store_pg *pg;
 };
 
+/* store_unlock: the last unlock of a thread that committed waits, outside
+ * the mutex, until its commits are on disk (store_sync.h);
+ * store_unlock_synced tells whether they are (STORE_OK) or the store is
+ * broken. */
 void store_lock(struct store *st);
 void store_unlock(struct store *st);
+int store_unlock_synced(struct store *st);
 
 /* SQLite result code -> store_result (SQLITE_OK/ROW/DONE -> STORE_OK). */
 int store_map_sqlite(int rc);
@@ -52,7 +71,8 @@ __attribute__((sentinel)) int store_delete_texts(struct store *st, const char *s
 int store_step_done(sqlite3_stmt *stmt);
 
 /* A nestable unit of work: SAVEPOINT/RELEASE/ROLLBACK TO. Works both inside
- * store_begin..commit and on its own. */
+ * store_begin..commit and on its own; on its own, store_release commits,
+ * and returns only once that commit is on disk. */
 int store_savepoint(struct store *st);
 int store_release(struct store *st);
 void store_rollback_to(struct store *st);

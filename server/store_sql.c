@@ -2,6 +2,8 @@
  * SQLite helpers shared by the store's files (see store_priv.h).
  */
 #include "store_priv.h"
+#include "ipc/grow.h"
+#include "store_sync.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -13,11 +15,27 @@ void store_lock(struct store *st)
 	/* A recursive mutex only fails here on misuse (EAGAIN past the
 	 * recursion limit, or a destroyed mutex): nothing useful to do. */
 	(void)pthread_mutex_lock(&st->mutex);
+	st->lock_depth++;
+}
+
+int store_unlock_synced(struct store *st)
+{
+	uint64_t wait_for = 0;
+
+	if (--st->lock_depth == 0) {
+		wait_for = st->unsynced;
+		st->unsynced = 0;
+	}
+	(void)pthread_mutex_unlock(&st->mutex);
+	/* No answer leaves before the commits it reports are on disk. */
+	return store_sync_wait(st, wait_for);
 }
 
 void store_unlock(struct store *st)
 {
-	(void)pthread_mutex_unlock(&st->mutex);
+	/* A failure here is the store turning broken, which store_sync logs
+	 * and every later store_begin and commit reports. */
+	(void)store_unlock_synced(st);
 }
 
 int store_map_sqlite(int rc)
@@ -134,7 +152,15 @@ int store_savepoint(struct store *st)
 
 int store_release(struct store *st)
 {
-	return exec_const(st, "RELEASE store_unit");
+	int rc = exec_const(st, "RELEASE store_unit");
+	if (rc != STORE_OK || sqlite3_get_autocommit(st->db) == 0)
+		return rc;
+	/* That was the outermost unit: it committed. Wait here, under the
+	 * mutex (a rare path: the units that run on their own), so that the
+	 * caller learns whether it is on disk. */
+	uint64_t seq = st->unsynced;
+	st->unsynced = 0;
+	return store_sync_wait(st, seq);
 }
 
 void store_rollback_to(struct store *st)
@@ -202,17 +228,9 @@ int store_col_blob(sqlite3_stmt *stmt, int col, uint8_t *dst, size_t cap, size_t
 
 int store_list_grow(void **items, size_t elem_size, size_t count, size_t *cap)
 {
-	if (count < *cap)
-		return STORE_OK;
-	size_t ncap = *cap == 0 ? 8 : *cap * 2;
-	if (ncap < *cap || ncap > SIZE_MAX / elem_size)
-		return STORE_ERR_NOMEM;
-	void *p = realloc(*items, ncap * elem_size);
-	if (p == NULL)
-		return STORE_ERR_NOMEM;
-	*items = p;
-	*cap = ncap;
-	return STORE_OK;
+	return grow_to(items, cap, count + 1, elem_size, SIZE_MAX / elem_size) == 0
+	           ? STORE_OK
+	           : STORE_ERR_NOMEM;
 }
 
 int store_list_slot(void **items, size_t elem_size, size_t count, size_t *cap, void **row)

@@ -135,6 +135,33 @@ int tls_client_identity(SSL *ssl, uint8_t fp[TLS_CLIENT_FP_LEN], char id[TLS_CLI
 	return 0;
 }
 
+void tls_client_names(SSL *ssl, char subject[TLS_SUBJECT_MAX], char serial[TLS_SERIAL_MAX])
+{
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+	BIO *mem = BIO_new(BIO_s_mem());
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+	int n = -1;
+
+	snprintf(subject, TLS_SUBJECT_MAX, "-");
+	snprintf(serial, TLS_SERIAL_MAX, "-");
+	if (cert != NULL && mem != NULL &&
+	    X509_NAME_print_ex(mem, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0)
+		n = BIO_read(mem, subject, TLS_SUBJECT_MAX - 1);
+	if (n > 0)
+		subject[n] = '\0';
+	BIO_free(mem);
+	if (cert != NULL)
+		bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	if (bn != NULL)
+		hex = BN_bn2hex(bn);
+	if (hex != NULL && strlen(hex) < TLS_SERIAL_MAX)
+		snprintf(serial, TLS_SERIAL_MAX, "%s", hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	ERR_clear_error();
+}
+
 void tls_failure_reason(SSL *ssl, int ret, char *buf, size_t cap)
 {
 	long verify = SSL_get_verify_result(ssl);

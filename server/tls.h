@@ -23,6 +23,8 @@
 #define TLS_CLIENT_FP_LEN 32 /* SHA-256 */
 #define TLS_CLIENT_ID_LEN 64 /* its hex digits */
 #define TLS_CN_MAX        256
+#define TLS_SUBJECT_MAX   512 /* RFC 2253 text, cut there */
+#define TLS_SERIAL_MAX    72  /* hex of a serial of up to 35 octets */
 
 SSL_CTX *tls_server_context(const char *cert_path, const char *key_path, const char *ca_path,
                             char *err, size_t err_cap);
@@ -32,6 +34,11 @@ SSL_CTX *tls_server_context(const char *cert_path, const char *key_path, const c
  * replaced by '?'). 0 or -EPROTO when there is no peer certificate. */
 int tls_client_identity(SSL *ssl, uint8_t fp[TLS_CLIENT_FP_LEN], char id[TLS_CLIENT_ID_LEN + 1],
                         char cn[TLS_CN_MAX]);
+
+/* After a successful handshake, for audit lines: the client certificate's
+ * subject as RFC 2253 text (cut at TLS_SUBJECT_MAX - 1 bytes) and its serial
+ * number in upper-case hex; "-" for what cannot be read. Never fails. */
+void tls_client_names(SSL *ssl, char subject[TLS_SUBJECT_MAX], char serial[TLS_SERIAL_MAX]);
 
 /* Why the last TLS operation on ssl failed, as one line: the verification
  * result when a certificate was refused, else the OpenSSL error queue

@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "build_config.h"
+#include "conf/audit.h"
 #include "conf/config.h"
 #include "conf/log.h"
 #include "ipc/wsop_json.h"
@@ -266,6 +267,27 @@ static void server_refused(const struct sct *t, const char *what, int status)
 		say_error("%s: the server answered HTTP %d", what, status);
 }
 
+/* The audit line of a softcard created or deleted (or not): rc is the
+ * client call's result, id the softcard's when known. */
+static void audit_softcard(const struct sct *t, const char *event, const char *id, int rc)
+{
+	struct audit_line a;
+
+	audit_begin(&a, event, rc == 0 ? AUDIT_SUCCESS : AUDIT_FAILURE);
+	audit_str(&a, "name", t->name);
+	audit_str(&a, "softcard", id);
+	audit_str(&a, "host", t->cfg.host);
+	audit_uint(&a, "port", t->cfg.port);
+	if (rc < 0) {
+		const char *cause = backend_failure_cause(t->client);
+		audit_str(&a, "cause", cause[0] != '\0' ? cause : strerror(-rc));
+	} else if (rc > 0) {
+		audit_int(&a, "http_status", rc);
+		audit_str(&a, "code", wsop_client_error(t->client)->code);
+	}
+	audit_emit(&a);
+}
+
 static int start_backend(struct sct *t)
 {
 	verbose(t, "starting the helper");
@@ -375,6 +397,7 @@ static int do_generate(struct sct *t, const char *pass, size_t pass_len)
 	struct wsop_softcard card;
 	verbose(t, "request sent: POST /km/v1/protectiondomains (name %s)", t->name);
 	int rc = wsop_softcard_create(t->client, t->name, pass, pass_len, NULL, &card);
+	audit_softcard(t, "softcard_create", rc == 0 ? card.id : NULL, rc);
 	if (rc < 0) {
 		connection_failed(t, "generate", rc);
 		return EXIT_FAILED;
@@ -398,6 +421,7 @@ static int do_delete(struct sct *t)
 {
 	verbose(t, "request sent: DELETE /km/v1/protectiondomains/%s", t->id);
 	int rc = wsop_softcard_delete(t->client, t->id, NULL);
+	audit_softcard(t, "softcard_delete", t->id, rc);
 	if (rc < 0) {
 		connection_failed(t, "delete", rc);
 		return EXIT_FAILED;

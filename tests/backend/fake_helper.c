@@ -10,6 +10,9 @@
  *   CONFIG.split answer the first request with its first 10 bytes only,
  *                then die (SIGKILL) on the RECV for the rest, removing
  *                the marker so that the next helper behaves
+ *   CONFIG.sandbox send READY, then on the first frame load a real seccomp
+ *                filter that kills the process on getppid() and call it:
+ *                the death by its sandbox that the audit trail names
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,8 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <seccomp.h>
 
 #include "ipc/channel.h"
 
@@ -35,6 +41,18 @@ static bool marker(const char *cfg, const char *suffix)
 	char path[4200];
 	snprintf(path, sizeof(path), "%s.%s", cfg, suffix);
 	return access(path, F_OK) == 0;
+}
+
+/* Dies as a confined helper does when it makes a forbidden system call. */
+static void die_by_sandbox(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (ctx == NULL || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(getppid), 0) != 0 ||
+	    seccomp_load(ctx) != 0)
+		exit(4);
+	(void)getppid();
+	exit(5); /* not reached: the filter kills */
 }
 
 static void answer(uint16_t type, uint32_t id, uint32_t conn, const void *p, uint32_t len)
@@ -118,6 +136,7 @@ int main(int argc, char **argv)
 	if (chan_ready_encode((uint32_t)getpid(), "fake helper", ready, sizeof(ready), &len) != 0)
 		return 2;
 	bool hang = marker(cfg, "hang"); /* before READY: the test removes it then */
+	bool sandbox = marker(cfg, "sandbox");
 	if (marker(cfg, "split"))
 		snprintf(split_path, sizeof(split_path), "%s.split", cfg);
 	answer(CHAN_T_READY, 0, 0, ready, len);
@@ -126,6 +145,8 @@ int main(int argc, char **argv)
 		int fd = -1;
 		if (chan_recv(CHAN, rbuf, sizeof(rbuf), CHAN_TO_HELPER, &f, &fd, -1) != 0)
 			return 0;
+		if (sandbox)
+			die_by_sandbox();
 		if (hang) {
 			if (fd >= 0)
 				close(fd);

@@ -268,7 +268,9 @@ static void missing_helper_binary_fails_open(void **state)
 	struct backend *be = NULL;
 	setenv("PKCS11WSOP_HELPER", "/nonexistent/pkcs11wsop-helper", 1);
 	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), -ECHILD);
-	assert_true(backend_util_log_contains(f->log_path, "exited with status 127"));
+	assert_true(backend_util_log_contains(
+	    f->log_path, "cannot start the helper /nonexistent/pkcs11wsop-helper: "
+	                 "No such file or directory"));
 }
 
 static void hung_helper_is_killed_and_replaced(void **state)
@@ -291,6 +293,31 @@ static void hung_helper_is_killed_and_replaced(void **state)
 	assert_int_equal(backend_util_health(be), 0);
 	pid_t second = backend_helper_pid(be);
 	assert_true(second > 0 && second != first);
+	backend_close(be);
+}
+
+/* A helper killed by its seccomp filter is an audit line that says so. */
+static void helper_killed_by_its_sandbox_is_audited_as_such(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	touch(f, "sandbox", true);
+	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
+	pid_t first = backend_helper_pid(be);
+	touch(f, "sandbox", false);
+	/* The request dies with the helper and is retried on a new one. */
+	assert_int_equal(backend_util_health(be), 0);
+	assert_true(backend_helper_pid(be) != first);
+	char want[128];
+	snprintf(want, sizeof(want), "audit event=helper_died outcome=failure pid=%d ",
+	         (int)getpid());
+	assert_int_equal(backend_util_log_count(f->log_path, " WARNING ", want), 1);
+	snprintf(want, sizeof(want), " helper_pid=%d signal=SIGSYS how=sandbox", (int)first);
+	assert_true(backend_util_log_contains(f->log_path, want));
+	/* both starts were audited */
+	assert_int_equal(backend_util_log_count(f->log_path, " INFO ",
+	                                        "audit event=helper_start outcome=success"),
+	                 2);
 	backend_close(be);
 }
 
@@ -422,6 +449,7 @@ int main(void)
 		T(helper_that_cannot_load_credentials_fails_open_with_its_cause),
 		T(missing_helper_binary_fails_open),
 		T(hung_helper_is_killed_and_replaced),
+		T(helper_killed_by_its_sandbox_is_audited_as_such),
 		T(helper_dying_mid_answer_is_replaced_and_the_answer_read_again),
 		T(refused_connection_is_logged_and_returned),
 		T(stale_keepalive_connection_is_replaced_without_a_retry),

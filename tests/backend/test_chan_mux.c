@@ -66,6 +66,7 @@ enum { N = 8 };
 
 struct pinger {
 	struct chan_mux *mux;
+	int64_t timeout_ms; /* 0: 10 s */
 	int rc;
 	uint16_t type;
 	atomic_bool done;
@@ -76,7 +77,9 @@ static void *ping_thread(void *arg)
 	struct pinger *p = arg;
 	uint8_t *buf = malloc(CHAN_MAX_FRAME);
 	struct chan_frame req = { .type = CHAN_T_PING }, ans;
-	p->rc = buf ? chan_mux_call(p->mux, &req, -1, chan_mux_now_ms() + 10000, buf, &ans) : -1;
+	int64_t timeout_ms = p->timeout_ms != 0 ? p->timeout_ms : 10000;
+	p->rc =
+	    buf ? chan_mux_call(p->mux, &req, -1, chan_mux_now_ms() + timeout_ms, buf, &ans) : -1;
 	if (p->rc == 0)
 		p->type = ans.type;
 	free(buf);
@@ -311,11 +314,58 @@ static void full_channel_holds_no_sender_past_its_deadline(void **state)
 	}
 }
 
+/* One answer at a time, each only after the previous caller has returned:
+ * whenever the thread holding the receive role gets its answer and leaves,
+ * a sleeping waiter must take the role over. The deadlines are an hour
+ * away, so a role left to nobody hangs the test (the harness's timeout
+ * fails it) instead of being rescued by a deadline. */
+static void receive_role_passes_on_when_its_holder_is_answered(void **state)
+{
+	struct fixture *fx = *state;
+	pthread_t th[N];
+	struct pinger p[N];
+	uint8_t *buf = malloc(CHAN_MAX_FRAME);
+	uint32_t ids[N];
+
+	assert_non_null(buf);
+	for (int i = 0; i < N; i++) {
+		p[i] = (struct pinger){ .mux = fx->mux, .timeout_ms = 3600 * 1000, .rc = -1 };
+		assert_int_equal(pthread_create(&th[i], NULL, ping_thread, &p[i]), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		struct chan_frame f;
+		int fd;
+		assert_int_equal(helper_read(fx->sv[1], buf, &f, &fd), 0);
+		ids[i] = f.id;
+	}
+	/* Ids are handed out in send order; the first sender is the likeliest
+	 * leader, so answer it first, then the others, one by one. */
+	for (int i = 0; i < N; i++) {
+		helper_answer(fx->sv[1], CHAN_T_PONG, ids[i], 0, NULL, 0);
+		for (;;) {
+			int returned = 0;
+			for (int j = 0; j < N; j++)
+				returned += atomic_load(&p[j].done) ? 1 : 0;
+			if (returned == i + 1)
+				break;
+			struct timespec ts = { 0, 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(p[i].rc, 0);
+		assert_int_equal(p[i].type, CHAN_T_PONG);
+	}
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(answers_in_any_order_reach_their_callers),
+		T(receive_role_passes_on_when_its_holder_is_answered),
 		T(no_answer_times_out_and_a_late_connected_is_closed),
 		T(closed_channel_aborts_waiters_and_refuses_new_calls),
 		T(channel_error_kills_the_mux_with_its_text),

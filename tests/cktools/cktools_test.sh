@@ -155,16 +155,19 @@ if [ "$backend" = pkcs11wsop ]; then
 		"^ckinfo: warning: .*unknown directive 'loglevel' ignored" "^ckinfo: warning: .*'PORT=18001'" \
 		"label: $LABEL\$" -- env PKCS11WSOP_CONF="$typo_conf" "$ckinfo" --library "$MODULE"
 	log=$(awk '$1 == "LOGFILEPATH" { print $2 }' "$good_conf")
-	check "config_warnings_in_module_log" 0 "WARNING.*configuration: .*unknown directive 'LOGLEVLE' ignored" \
-		"WARNING.*configuration: .*unknown directive 'loglevel' ignored" -- cat "$log"
+	check "config_warnings_in_module_log" 0 "WARNING .*audit event=config_warning .*unknown directive 'LOGLEVLE' ignored" \
+		"WARNING .*audit event=config_warning .*unknown directive 'loglevel' ignored" -- cat "$log"
 
-	# At the default level a tool run is two lines: initialized, finalized.
+	# At the default level a tool run is its audit trail: initialize, the
+	# helper's start and exit, finalize.
 	quiet_conf=$work/quiet.cfg quiet_log=$work/quiet.log
 	sed -e 's/^LOGLEVEL .*/LOGLEVEL 4/' -e "s|^LOGFILEPATH .*|LOGFILEPATH $quiet_log|" \
 		"$good_conf" >"$quiet_conf"
 	PKCS11WSOP_CONF=$quiet_conf "$ckinfo" --library "$MODULE" >/dev/null 2>&1
-	check "default_level_run_is_two_lines" 0 "^2\$" -- sh -c 'wc -l <"$1"' sh "$quiet_log"
-	check "default_level_lines" 0 "INFO .*initialized \(config" "INFO .*finalized" \
+	check "default_level_run_is_four_lines" 0 "^4\$" -- sh -c 'wc -l <"$1"' sh "$quiet_log"
+	check "default_level_lines" 0 "INFO .*audit event=initialize outcome=success .*config=" \
+		"INFO .*audit event=helper_start outcome=success" \
+		"INFO .*audit event=helper_exit outcome=success" "INFO .*audit event=finalize" \
 		-- cat "$quiet_log"
 
 	dead_conf=$work/dead.cfg

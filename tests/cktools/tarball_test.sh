@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # packaging/make-tarball.sh on this build: the tarball extracts to
 # opt/nfast/wsop/pkcs11, is root-owned, reproducible, carries only the
-# example configuration, and holds each installed product.
+# example configuration, and holds each installed product (with the p11-kit
+# module file and the helper's AppArmor profile for this prefix).
 # Usage: tarball_test.sh MAKE_TARBALL BUILDDIR VERSION MEMBER...
 set -uo pipefail
 
@@ -17,7 +18,8 @@ tarball=$work/a/pkcs11-$version.tar.gz
 tar -tzf "$tarball" >"$work/list" || fail "tarball unreadable"
 
 prefix=opt/nfast/wsop/pkcs11
-for member in "$@" conf/example_pkcs11wsop.cfg log/ share/p11-kit/modules/pkcs11wsop.module; do
+for member in "$@" conf/example_pkcs11wsop.cfg log/ share/p11-kit/modules/pkcs11wsop.module \
+	share/apparmor/pkcs11wsop-helper; do
 	grep -qxF "$prefix/$member" "$work/list" || fail "member $prefix/$member missing"
 done
 echo "ok - members present"
@@ -34,6 +36,9 @@ mkdir "$work/root"
 tar -C "$work/root" -xzf "$tarball" || fail "extraction failed"
 module=$work/root/$prefix/share/p11-kit/modules/pkcs11wsop.module
 grep -qxF "module: /$prefix/lib/libpkcs11wsop.so" "$module" || fail "module file: $(cat "$module")"
+profile=$work/root/$prefix/share/apparmor/pkcs11wsop-helper
+grep -qxF "profile pkcs11wsop-helper /$prefix/libexec/pkcs11wsop-helper {" "$profile" ||
+	fail "the AppArmor profile does not name /$prefix/libexec/pkcs11wsop-helper"
 for tool in ckinfo cklist ckmechinfo; do
 	if grep -qxF "bin/$tool" <<<"$(printf '%s\n' "$@")"; then
 		[ "$(readlink "$work/root/$prefix/bin/$tool-dynamic")" = "$tool" ] || fail "bin/$tool-dynamic is no link to $tool"

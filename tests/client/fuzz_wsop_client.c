@@ -3,6 +3,9 @@
  * (hostile) server sends back. Byte 0 picks the typed call, byte 1 the
  * read size (1..256, 0 meaning all at once), the rest is the answer stream.
  * Every call must end in a documented result and free what it took.
+ * Decrypt (7) goes in the binary form until an answer refuses that form;
+ * from then on (the choice holds for the process) in JSON: both answer
+ * forms are fuzzed.
  */
 #include <errno.h>
 #include <stdint.h>

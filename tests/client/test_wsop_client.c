@@ -106,22 +106,27 @@ static void fake_add_raw(struct fake *f, const void *data, size_t len)
 	f->n_answers++;
 }
 
-/* An HTTP/1.1 answer with a JSON body. */
-static void fake_add(struct fake *f, int status, const char *body)
+/* An HTTP/1.1 answer with a raw body of the given Content-Type. */
+static void fake_add_typed(struct fake *f, int status, const char *type, const void *body,
+                           size_t blen)
 {
 	char head[256];
-	size_t blen = body ? strlen(body) : 0;
 	int n = snprintf(head, sizeof(head),
-	                 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-	                 "Content-Length: %zu\r\n\r\n",
-	                 status, blen);
-	char *all = malloc((size_t)n + blen);
+	                 "HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n", status,
+	                 type, blen);
+	uint8_t *all = malloc((size_t)n + blen + 1);
 	assert_non_null(all);
 	memcpy(all, head, (size_t)n);
 	if (blen)
 		memcpy(all + n, body, blen);
 	fake_add_raw(f, all, (size_t)n + blen);
 	free(all);
+}
+
+/* An HTTP/1.1 answer with a JSON body. */
+static void fake_add(struct fake *f, int status, const char *body)
+{
+	fake_add_typed(f, status, "application/json", body, body ? strlen(body) : 0);
 }
 
 struct fixture {
@@ -519,31 +524,112 @@ static void deactivate_sends_an_empty_object(void **state)
 	assert_string_equal(sent_body(&fx->fake), "{}");
 }
 
-static void crypto_calls_carry_no_idempotency_key(void **state)
+static void crypto_req_of(struct wsop_crypto_req *req, uint8_t *data, size_t len)
+{
+	memset(req, 0, sizeof(*req));
+	strcpy(req->key, PATHK);
+	req->mechanism = WSOP_MECH_AES_CBC;
+	for (int i = 0; i < WSOP_IV_LEN; i++)
+		req->iv[i] = (uint8_t)(0xf0 + i);
+	req->data.data = data;
+	req->data.len = len;
+}
+
+/* The binary form: key, mechanism and IV in headers, the data raw, no
+ * Idempotency-Key; a raw answer; errors still JSON. */
+static void crypto_calls_are_binary_and_carry_no_idempotency_key(void **state)
+{
+	struct fixture *fx = *state;
+	struct wsop_crypto_req req;
+	struct wsop_crypto_answer a;
+	uint8_t data[16], back[16];
+	char v[128];
+
+	for (int i = 0; i < 16; i++) {
+		data[i] = (uint8_t)(i == 3 ? 0 : 0x80 + i); /* a NUL and high bytes */
+		back[i] = (uint8_t)i;
+	}
+	crypto_req_of(&req, data, sizeof(data));
+	fake_add_typed(&fx->fake, 200, "application/octet-stream", back, sizeof(back));
+	fake_add(&fx->fake, 400, "{\"error\":{\"code\":\"bad_padding\",\"message\":\"x\"}}");
+	assert_int_equal(wsop_encrypt(&fx->client, &req, &a), 0);
+	assert_int_equal(a.data.len, 16);
+	assert_memory_equal(a.data.data, back, 16);
+	assert_null(sent_header(&fx->fake, "Idempotency-Key", v, sizeof(v)));
+	assert_non_null(strstr(fx->fake.sent, "POST /crypto/v1/encrypt "));
+	assert_string_equal(sent_header(&fx->fake, "Content-Type", v, sizeof(v)),
+	                    "application/octet-stream");
+	assert_string_equal(sent_header(&fx->fake, "X-WSOP-Key", v, sizeof(v)), PATHK);
+	assert_string_equal(sent_header(&fx->fake, "X-WSOP-Mechanism", v, sizeof(v)), "AES_CBC");
+	assert_string_equal(sent_header(&fx->fake, "X-WSOP-IV", v, sizeof(v)),
+	                    "8PHy8_T19vf4-fr7_P3-_w");
+	assert_string_equal(sent_header(&fx->fake, "Content-Length", v, sizeof(v)), "16");
+	assert_memory_equal(sent_body(&fx->fake), data, 16);
+	wsop_crypto_answer_free(&a);
+	req.mechanism = WSOP_MECH_AES_CBC_PAD;
+	fx->fake.sent_len = 0;
+	assert_int_equal(wsop_decrypt(&fx->client, &req, &a), 400);
+	assert_string_equal(sent_header(&fx->fake, "X-WSOP-Mechanism", v, sizeof(v)),
+	                    "AES_CBC_PAD");
+	assert_string_equal(wsop_client_error(&fx->client)->code, "bad_padding");
+	assert_null(a.data.data);
+}
+
+/* A success that is not a binary answer, or longer than any answer can be,
+ * is a protocol error; an empty one is an empty result. */
+static void binary_crypto_answers_are_checked(void **state)
 {
 	struct fixture *fx = *state;
 	struct wsop_crypto_req req;
 	struct wsop_crypto_answer a;
 	uint8_t data[16] = { 0 };
-	char v[64];
 
-	memset(&req, 0, sizeof(req));
-	strcpy(req.key, PATHK);
-	req.mechanism = WSOP_MECH_AES_CBC;
-	req.data.data = data;
-	req.data.len = sizeof(data);
+	crypto_req_of(&req, data, sizeof(data));
 	fake_add(&fx->fake, 200, "{\"data\":\"AAECAwQFBgcICQoLDA0ODw\"}");
-	fake_add(&fx->fake, 400, "{\"error\":{\"code\":\"bad_padding\",\"message\":\"x\"}}");
+	assert_int_equal(wsop_encrypt(&fx->client, &req, &a), -EPROTO);
+	assert_null(a.data.data);
+	fake_add_typed(&fx->fake, 200, "application/octet-stream", "", 0);
+	assert_int_equal(wsop_encrypt(&fx->client, &req, &a), 0);
+	assert_int_equal(a.data.len, 0);
+	size_t big = WSOP_CRYPTO_ANSWER_MAX + 1;
+	uint8_t *junk = calloc(1, big);
+	assert_non_null(junk);
+	fake_add_typed(&fx->fake, 200, "application/octet-stream", junk, big);
+	free(junk);
+	assert_int_equal(wsop_encrypt(&fx->client, &req, &a), -EPROTO);
+	assert_null(a.data.data);
+	req.mechanism = (enum wsop_mechanism)9;
+	assert_int_equal(wsop_encrypt(&fx->client, &req, &a), -EINVAL);
+}
+
+/* A server that refuses the binary form (an older wsopd answers
+ * bad_request, another service 415) gets the same request as JSON, and
+ * every later one too. Runs last: the choice holds for the process. */
+static void a_server_without_the_binary_form_gets_json(void **state)
+{
+	struct fixture *fx = *state;
+	struct wsop_crypto_req req;
+	struct wsop_crypto_answer a;
+	uint8_t data[16] = { 0 };
+	char v[128];
+
+	crypto_req_of(&req, data, sizeof(data));
+	fake_add(&fx->fake, 400, "{\"error\":{\"code\":\"bad_request\",\"message\":\"not JSON\"}}");
+	fake_add(&fx->fake, 200, "{\"data\":\"AAECAwQFBgcICQoLDA0ODw\"}");
+	fake_add(&fx->fake, 200, "{\"data\":\"AAECAwQFBgcICQoLDA0ODw\"}");
 	assert_int_equal(wsop_encrypt(&fx->client, &req, &a), 0);
 	assert_int_equal(a.data.len, 16);
 	assert_int_equal(a.data.data[15], 15);
-	assert_null(sent_header(&fx->fake, "Idempotency-Key", v, sizeof(v)));
-	assert_non_null(strstr(fx->fake.sent, "POST /crypto/v1/encrypt "));
+	assert_int_equal(fx->fake.sends, 2);
 	wsop_crypto_answer_free(&a);
-	req.mechanism = WSOP_MECH_AES_CBC_PAD;
-	assert_int_equal(wsop_decrypt(&fx->client, &req, &a), 400);
-	assert_string_equal(wsop_client_error(&fx->client)->code, "bad_padding");
-	assert_null(a.data.data);
+	fx->fake.sent_len = 0;
+	assert_int_equal(wsop_decrypt(&fx->client, &req, &a), 0);
+	assert_int_equal(fx->fake.sends, 3);
+	assert_string_equal(sent_header(&fx->fake, "Content-Type", v, sizeof(v)),
+	                    "application/json");
+	assert_null(sent_header(&fx->fake, "X-WSOP-Key", v, sizeof(v)));
+	assert_non_null(strstr(sent_body(&fx->fake), "\"mechanism\":\"AES_CBC\""));
+	wsop_crypto_answer_free(&a);
 }
 
 static void raw_call_returns_any_status(void **state)
@@ -612,10 +698,12 @@ int main(void)
 		T(objects_and_deletes),
 		T(keys_generate_and_list),
 		T(deactivate_sends_an_empty_object),
-		T(crypto_calls_carry_no_idempotency_key),
+		T(crypto_calls_are_binary_and_carry_no_idempotency_key),
+		T(binary_crypto_answers_are_checked),
 		T(raw_call_returns_any_status),
 		cmocka_unit_test(init_refuses_bad_arguments),
 		cmocka_unit_test(idempotency_keys_are_random_and_valid),
+		T(a_server_without_the_binary_form_gets_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

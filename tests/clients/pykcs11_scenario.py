@@ -315,7 +315,12 @@ for lo, hi in ((0, 7), (7, 40), (40, 520), (520, 1000)):
     rvs.append(rv_name(rv) + "/%d" % len(out))
     parts += bytes(out) if rv == C["CKR_OK"] else b""
 result(all(r.startswith("CKR_OK/") for r in rvs), "C_EncryptUpdate in 4 uneven parts", str(rvs))
-out = buf(32)
+# Updates may answer less than they take (the module gathers them into
+# large requests), so what is held comes out at final: a block's room is
+# short, and v2.40 keeps the operation for a retry with room.
+expect_rv("C_EncryptFinal into 32 bytes: BUFFER_TOO_SMALL", low.C_EncryptFinal(h, buf(32)),
+          C["CKR_BUFFER_TOO_SMALL"])
+out = buf(len(big) - len(parts) + 16)
 expect_rv("C_EncryptFinal", low.C_EncryptFinal(h, out), C["CKR_OK"])
 parts += bytes(out)
 result(parts == bytes(want), "multi-part ciphertext equals single-part", "%d vs %d bytes" % (len(parts), len(want)))
@@ -330,7 +335,9 @@ for lo in range(0, len(want), 100):
     rvs.append(rv_name(rv) + "/%d" % len(out))
     back += bytes(out) if rv == C["CKR_OK"] else b""
 result(all(r.startswith("CKR_OK/") for r in rvs), "C_DecryptUpdate in 100-byte parts", str(rvs))
-out = buf(32)
+expect_rv("C_DecryptFinal into 32 bytes: BUFFER_TOO_SMALL", low.C_DecryptFinal(h, buf(32)),
+          C["CKR_BUFFER_TOO_SMALL"])
+out = buf(len(want) - len(back))
 expect_rv("C_DecryptFinal", low.C_DecryptFinal(h, out), C["CKR_OK"])
 back += bytes(out)
 result(back == big, "multi-part decryption gives the data back")

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "conf/config.h"
 
@@ -22,6 +23,23 @@ static void check(const struct wsop_config *c, const struct config_report *r, in
 	    c->maxretries > CONFIG_MAX_MAXRETRIES || c->retrydelay > CONFIG_MAX_RETRYDELAY ||
 	    c->timeout < 1 || c->timeout > CONFIG_MAX_TIMEOUT)
 		abort();
+	switch (c->logfacility) {
+	case LOG_AUTHPRIV:
+	case LOG_AUTH:
+	case LOG_DAEMON:
+	case LOG_USER:
+	case LOG_LOCAL0:
+	case LOG_LOCAL1:
+	case LOG_LOCAL2:
+	case LOG_LOCAL3:
+	case LOG_LOCAL4:
+	case LOG_LOCAL5:
+	case LOG_LOCAL6:
+	case LOG_LOCAL7:
+		break;
+	default:
+		abort();
+	}
 	if (memchr(c->host, '\0', sizeof(c->host)) == NULL ||
 	    memchr(c->cert, '\0', sizeof(c->cert)) == NULL ||
 	    memchr(c->key, '\0', sizeof(c->key)) == NULL ||

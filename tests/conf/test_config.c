@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -893,6 +894,55 @@ static void maps_to_logger_configuration(void **state)
 	assert_false(w.to_syslog);
 }
 
+/* LOGFACILITY: the audit lines' syslog facility, by name, any case. */
+static void log_facility_names_and_edges(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *name;
+		int facility;
+	} good[] = {
+		{ "authpriv", LOG_AUTHPRIV }, { "auth", LOG_AUTH },     { "daemon", LOG_DAEMON },
+		{ "user", LOG_USER },         { "local0", LOG_LOCAL0 }, { "local7", LOG_LOCAL7 },
+		{ "AUTHPRIV", LOG_AUTHPRIV }, { "Local3", LOG_LOCAL3 },
+	};
+	static const char *const bad[] = {
+		"local8",    "local",     "kern", "mail",    "LOG_AUTH",
+		"auth priv", "authpriv,", "4",    "local-1", "authprivx"
+	};
+	struct wlog_config w;
+
+	assert_int_equal(f->cfg.logfacility, LOG_AUTHPRIV);
+	config_to_wlog(&f->cfg, NULL, &w);
+	assert_int_equal(w.audit_facility, LOG_AUTHPRIV);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(parse_one(f, "LOGFACILITY", good[i].name), 0);
+		assert_int_equal(f->cfg.logfacility, good[i].facility);
+		config_to_wlog(&f->cfg, NULL, &w);
+		assert_int_equal(w.audit_facility, good[i].facility);
+	}
+	/* surrounding blanks are the line's, not the value's */
+	assert_int_equal(parse(f, "LOGFACILITY \t local5 \t\r\n"), 0);
+	assert_int_equal(f->cfg.logfacility, LOG_LOCAL5);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[160];
+
+		assert_int_equal(parse_one(f, "LOGFACILITY", bad[i]), -EINVAL);
+		snprintf(want, sizeof(want),
+		         "t.cfg:1: LOGFACILITY: '%s' is not a syslog facility (authpriv, auth, "
+		         "daemon, user, local0-local7)",
+		         bad[i]);
+		assert_string_equal(f->rep.error, want);
+	}
+	assert_int_equal(parse(f, "LOGFACILITY\n"), -EINVAL);
+	assert_string_equal(f->rep.error, "t.cfg:1: LOGFACILITY: missing value");
+	assert_int_equal(parse(f, "LOGFACILITY local1\nLOGFACILITY daemon\n"), 0);
+	assert_int_equal(f->cfg.logfacility, LOG_DAEMON);
+	assert_int_equal(f->rep.warnings, 1);
+	assert_int_equal(parse(f, "logfacility local1\n"), 0);
+	assert_int_equal(f->rep.warnings, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -946,6 +996,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(connection_needs_host_cert_key_auth, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(maps_to_logger_configuration, setup, teardown),
+		cmocka_unit_test_setup_teardown(log_facility_names_and_edges, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("conf/config", tests, NULL, NULL);

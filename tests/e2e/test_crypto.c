@@ -398,6 +398,131 @@ static void concurrent_clients_all_get_correct_answers(void **state)
 	                 0);
 }
 
+/* ---- the binary form ---------------------------------------------------- */
+
+/* One binary request; headers given as "Name: value\r\n" lines (any of the
+ * three may be left out or wrong on purpose). */
+static void bin_call(struct direct_tls *conn, const char *op, const char *headers,
+                     const uint8_t *data, size_t len, struct e2e_answer *ans)
+{
+	char token[WSOP_ACTIVATION_MAX + 1];
+	char head[2048];
+	assert_true(e2e_activation_of(conn, token));
+	int n = snprintf(head, sizeof(head),
+	                 "POST /crypto/v1/%s HTTP/1.1\r\nHost: wsop\r\n"
+	                 "Content-Type: application/octet-stream\r\n"
+	                 "X-WSOP-Activation: %s\r\n%sContent-Length: %zu\r\n\r\n",
+	                 op, token, headers, len);
+	assert_true(n > 0 && (size_t)n < sizeof(head));
+	uint8_t *req = malloc((size_t)n + len + 1);
+	assert_non_null(req);
+	memcpy(req, head, (size_t)n);
+	if (len > 0)
+		memcpy(req + n, data, len);
+	assert_int_equal(e2e_raw(conn, req, (size_t)n + len, ans), 0);
+	free(req);
+}
+
+static void bin_headers(char *out, size_t cap, const char *key, const char *mech, const char *iv)
+{
+	snprintf(out, cap, "X-WSOP-Key: %s\r\nX-WSOP-Mechanism: %s\r\nX-WSOP-IV: %s\r\n", key, mech,
+	         iv);
+}
+
+/* The same bytes as the JSON form, a raw answer, JSON errors. */
+static void binary_form_matches_json(void **state)
+{
+	struct crypto_fixture *fx = fx_of(state);
+	struct e2e_answer ans;
+	char key[96], h[512];
+	uint8_t plain[1000];
+
+	for (size_t i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)(i * 13 + 5);
+	e2e_key_ok(fx->base.conn, fx->group, "bin", 256, NULL, key);
+	size_t ct_len;
+	uint8_t *ct =
+	    crypto_ok(fx->base.conn, "encrypt", key, "AES_CBC_PAD", plain, sizeof(plain), &ct_len);
+	bin_headers(h, sizeof(h), key, "AES_CBC_PAD", IV_B64);
+	bin_call(fx->base.conn, "encrypt", h, plain, sizeof(plain), &ans);
+	assert_int_equal(ans.status, 200);
+	assert_non_null(strstr(ans.head, "Content-Type: application/octet-stream"));
+	assert_int_equal(ans.body_len, ct_len);
+	assert_memory_equal(ans.body, ct, ct_len);
+	e2e_answer_free(&ans);
+	bin_call(fx->base.conn, "decrypt", h, ct, ct_len, &ans);
+	assert_int_equal(ans.status, 200);
+	assert_int_equal(ans.body_len, sizeof(plain));
+	assert_memory_equal(ans.body, plain, sizeof(plain));
+	e2e_answer_free(&ans);
+	/* Nothing in, nothing out. */
+	bin_headers(h, sizeof(h), key, "AES_CBC", IV_B64);
+	bin_call(fx->base.conn, "encrypt", h, NULL, 0, &ans);
+	assert_int_equal(ans.status, 200);
+	assert_int_equal(ans.body_len, 0);
+	e2e_answer_free(&ans);
+	/* Errors are the JSON ones. */
+	bin_call(fx->base.conn, "decrypt", h, ct, 17, &ans);
+	e2e_assert_error(&ans, 400, "bad_data_length");
+	e2e_answer_free(&ans);
+	bin_headers(h, sizeof(h), key, "AES_CBC_PAD", IV_B64);
+	uint8_t junk[32] = { 0 };
+	bin_call(fx->base.conn, "decrypt", h, junk, sizeof(junk), &ans);
+	e2e_assert_error(&ans, 400, "bad_padding");
+	e2e_answer_free(&ans);
+	free(ct);
+}
+
+/* Each header is checked as its JSON member is. */
+static void binary_form_refuses_bad_headers(void **state)
+{
+	struct crypto_fixture *fx = fx_of(state);
+	struct e2e_answer ans;
+	char key[96], h[512], unknown[96];
+	uint8_t data[16] = { 0 };
+
+	e2e_key_ok(fx->base.conn, fx->group, "binbad", 128, NULL, key);
+	snprintf(unknown, sizeof(unknown),
+	         "km/v1/groups/%s/keys/00000000-0000-0000-0000-000000000000", fx->group);
+	static const struct {
+		const char *key, *mech, *iv;
+		int status;
+		const char *code;
+	} cases[] = {
+		{ NULL, "AES_CBC", IV_B64, 400, "bad_request" },
+		{ "not/a/key/path", "AES_CBC", IV_B64, 400, "bad_request" },
+		{ "", "AES_GCM", IV_B64, 400, "bad_mechanism" },
+		{ "", "aes_cbc", IV_B64, 400, "bad_mechanism" },
+		{ "", "AES_CBC", "AAECAwQFBgcICQoLDA0OD", 400, "bad_iv" },
+		{ "", "AES_CBC", "AAECAwQFBgcICQoLDA0ODwA", 400, "bad_iv" },
+		{ "", "AES_CBC", "AAECAwQFBgcICQoLDA0OD+", 400, "bad_iv" },
+		{ "unknown", "AES_CBC", IV_B64, 404, "unknown_key" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *k = cases[i].key == NULL                   ? NULL
+		                : strcmp(cases[i].key, "") == 0        ? key
+		                : strcmp(cases[i].key, "unknown") == 0 ? unknown
+		                                                       : cases[i].key;
+		if (k == NULL)
+			snprintf(h, sizeof(h), "X-WSOP-Mechanism: %s\r\nX-WSOP-IV: %s\r\n",
+			         cases[i].mech, cases[i].iv);
+		else
+			bin_headers(h, sizeof(h), k, cases[i].mech, cases[i].iv);
+		bin_call(fx->base.conn, "encrypt", h, data, sizeof(data), &ans);
+		e2e_assert_error(&ans, cases[i].status, cases[i].code);
+		e2e_answer_free(&ans);
+	}
+	/* Data above the limit. */
+	size_t big = WSOP_CRYPTO_DATA_MAX + 16;
+	uint8_t *much = calloc(1, big);
+	assert_non_null(much);
+	bin_headers(h, sizeof(h), key, "AES_CBC", IV_B64);
+	bin_call(fx->base.conn, "encrypt", h, much, big, &ans);
+	e2e_assert_error(&ans, 400, "bad_data_length");
+	e2e_answer_free(&ans);
+	free(much);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +538,8 @@ int main(void)
 		T(decrypt_refuses_bad_padding),
 		T(random_answers_exactly_the_length_asked),
 		T(concurrent_clients_all_get_correct_answers),
+		T(binary_form_matches_json),
+		T(binary_form_refuses_bad_headers),
 #undef T
 	};
 

@@ -408,6 +408,60 @@ static void wrong_passphrase_is_answered_later_and_later(void **state)
 	assert_true(e2e_now_ms() - t0 < second - 500);
 }
 
+/* activate of a softcard that another activation keeps active: the
+ * passphrase that unlocked it is known without the KDF, any other one is
+ * still refused, and once the softcard has left memory (its last
+ * activation ended) the first passphrase offered, wrong or right, goes
+ * through the KDF again. */
+static void activate_of_an_active_softcard_still_checks_the_passphrase(void **state)
+{
+	struct e2e_fixture *fx = *state;
+	struct direct_tls *second = e2e_connect_ok(&fx->srv, E2E_CLIENT);
+	char id[41], act[160], deact[160], target[160], line[120];
+	struct e2e_answer ans;
+
+	e2e_softcard_ok(fx->conn, "known", PASS, id);
+	snprintf(act, sizeof(act), "/km/v1/protectiondomains/%s/activate", id);
+	snprintf(deact, sizeof(deact), "/km/v1/protectiondomains/%s/deactivate", id);
+	snprintf(target, sizeof(target), "/km/v1/protectiondomains/%s/objects", id);
+	snprintf(line, sizeof(line), "softcard %s: passphrase known while active, no KDF", id);
+	e2e_activate_ok(fx->conn, id, PASS);
+	assert_int_equal(e2e_server_log_count(&fx->srv, line), 0);
+
+	/* Active: a wrong passphrase, even one that only lacks the last
+	 * character, is refused as before. */
+	assert_int_equal(
+	    e2e_request(second, "POST", act, NULL, "{\"passphrase\":\"not it\"}", &ans), 0);
+	e2e_assert_error(&ans, 403, "wrong_passphrase");
+	e2e_answer_free(&ans);
+	char body[128];
+	snprintf(body, sizeof(body), "{\"passphrase\":\"%.*s\"}", (int)strlen(PASS) - 1, PASS);
+	assert_int_equal(e2e_request(second, "POST", act, NULL, body, &ans), 0);
+	e2e_assert_error(&ans, 403, "wrong_passphrase");
+	e2e_answer_free(&ans);
+	assert_int_equal(e2e_server_log_count(&fx->srv, line), 0);
+
+	/* The right one is known without the KDF and gives a working token. */
+	e2e_activate_ok(second, id, PASS);
+	assert_int_equal(e2e_server_log_count(&fx->srv, line), 1);
+	e2e_call_ok(second, "GET", target, NULL, 200, &ans);
+	e2e_answer_free(&ans);
+
+	/* Both activations end: the softcard and its verifier leave memory. */
+	e2e_call_ok(fx->conn, "POST", deact, "{}", 200, &ans);
+	e2e_answer_free(&ans);
+	e2e_call_ok(second, "POST", deact, "{}", 200, &ans);
+	e2e_answer_free(&ans);
+	assert_int_equal(
+	    e2e_request(second, "POST", act, NULL, "{\"passphrase\":\"not it\"}", &ans), 0);
+	e2e_assert_error(&ans, 403, "wrong_passphrase");
+	e2e_answer_free(&ans);
+	e2e_activate_ok(second, id, PASS);
+	assert_int_equal(e2e_server_log_count(&fx->srv, line), 1);
+	e2e_set_activation(second, NULL);
+	direct_tls_close(second);
+}
+
 static void deactivate_answers_inactive(void **state)
 {
 	char id[41], target[160];
@@ -453,6 +507,7 @@ int main(void)
 		T(activate_refuses_unknown_softcard_and_bad_body),
 		T(wrong_passphrase_is_answered_later_and_later),
 		T(deactivate_answers_inactive),
+		T(activate_of_an_active_softcard_still_checks_the_passphrase),
 #undef T
 	};
 

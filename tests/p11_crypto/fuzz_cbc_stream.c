@@ -5,7 +5,7 @@
  * OpenSSL server, with a server limit small enough to force chunking.
  *
  * Input: flags byte (bit 0 encrypt, bit 1 pad, bits 2-3 key size, bits 4-5
- * server limit), split count n, n split lengths, then the message.
+ * server limit, bits 6-7 gather size), split count n, n split lengths, then the message.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -97,11 +97,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (splits[i] == 0)
 			return 0; /* a zero split would never advance */
 	}
-	static const size_t limits[] = { 16, 48, 256, 262144 };
+	static const size_t limits[] = { 32, 48, 256, 262144 };
+	static const size_t gathers[] = { 16, 0, 48, 4096 };
 	struct local_cbc lc = { .key_len = 16 + 8 * ((flags >> 2) % 3) };
 	for (size_t i = 0; i < sizeof(lc.key); i++)
 		lc.key[i] = (uint8_t)(i ^ 0x5a);
-	struct p11_cbc_server srv = { local_cbc_call, &lc, limits[(flags >> 4) & 3] };
+	struct p11_cbc_server srv = { local_cbc_call, &lc, limits[(flags >> 4) & 3],
+		                      gathers[(flags >> 6) & 3] };
 	bool enc = flags & 1, pad = (flags >> 1) & 1;
 
 	uint8_t *a = malloc(len + 16), *b = malloc(len + 16);

@@ -26,6 +26,9 @@ static int setup(void **state)
 	srv.call = local_cbc_call;
 	srv.ctx = &lc;
 	srv.max_in = 262144;
+	/* The tests below the gathering ones send every whole block at once,
+	 * as an ungathered stream does, to check block-level behaviour. */
+	srv.gather = 16;
 	return 0;
 }
 
@@ -162,7 +165,7 @@ static void test_in_place(void **state)
 	uint8_t plain[64], buf[80], ct[80];
 	fill(plain, sizeof(plain), 4);
 	size_t n = oneshot(true, true, plain, 40, ct, sizeof(ct));
-	srv.max_in = 16;
+	srv.max_in = 32;
 	struct p11_cbc_stream s;
 	p11_cbc_init(&s, true, true, iv0);
 	memcpy(buf, plain, 40);
@@ -431,7 +434,7 @@ static CK_RV short_server(void *ctx, bool encrypt, bool pad, const uint8_t iv[16
 static void test_wrong_answer_length(void **state)
 {
 	(void)state;
-	struct p11_cbc_server bad = { short_server, NULL, 64 };
+	struct p11_cbc_server bad = { short_server, NULL, 64, 16 };
 	uint8_t data[32] = { 0 }, out[48];
 	struct p11_cbc_stream s;
 	bool done;
@@ -454,6 +457,243 @@ static void test_wrong_answer_length(void **state)
 	}
 }
 
+/* ---- gathering ---------------------------------------------------------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* A part length that hits the edges: 0, 1, a block, around the gather
+ * size, above one call's limit, or anything. */
+static size_t random_part(size_t step)
+{
+	switch (rnd() % 8) {
+	case 0:
+		return 0;
+	case 1:
+		return 1;
+	case 2:
+		return 16;
+	case 3:
+		return step - 16 + rnd() % 33;
+	case 4:
+		return step * 2 + rnd() % 100;
+	case 5:
+		return 4096;
+	default:
+		return rnd() % 3000;
+	}
+}
+
+/* The single-part answer by a server without a limit. */
+static size_t reference(bool enc, bool pad, const uint8_t *in, size_t len, uint8_t *out)
+{
+	struct p11_cbc_server big = { local_cbc_call, &lc, len + 64, 0 };
+	struct p11_cbc_stream s;
+	p11_cbc_init(&s, enc, pad, iv0);
+	CK_ULONG n = len + 16;
+	bool done;
+	assert_int_equal(p11_cbc_oneshot(&s, &big, in, len, out, &n, &done), CKR_OK);
+	p11_cbc_clear(&s);
+	return n;
+}
+
+/*
+ * in[0..len) in random parts. in_place: the parts and the output share
+ * one buffer (output written at its own cursor, behind the input's), else
+ * each output goes to a buffer of exactly the queried size. Every call
+ * but the last (final) carries at least G bytes; nothing buffered ever
+ * exceeds one call.
+ */
+static size_t random_split(bool enc, bool pad, const uint8_t *in, size_t len, bool in_place,
+                           uint8_t *out)
+{
+	size_t step = srv.max_in - srv.max_in % 16;
+	size_t g = srv.gather ? srv.gather : step - 16;
+	struct p11_cbc_stream s;
+	p11_cbc_init(&s, enc, pad, iv0);
+	uint8_t *work = NULL;
+	if (in_place) {
+		work = malloc(len + 16);
+		memcpy(work, in, len);
+	}
+	size_t total = 0, off = 0;
+	bool done;
+	unsigned calls = lc.calls;
+	for (bool first = true; off < len || first; first = false) {
+		size_t n = random_part(step);
+		if (n > len - off)
+			n = len - off;
+		CK_ULONG want = 0;
+		const uint8_t *src = in_place ? work + off : in + off;
+		assert_int_equal(p11_cbc_update(&s, &srv, src, n, NULL, &want, &done), CKR_OK);
+		if (want > 0) {
+			CK_ULONG small = want - 1;
+			assert_int_equal(p11_cbc_update(&s, &srv, src, n, out, &small, &done),
+			                 CKR_BUFFER_TOO_SMALL);
+			assert_int_equal(small, want);
+			assert_false(done);
+		}
+		uint8_t *o = in_place ? work + total : malloc(want + 1);
+		CK_ULONG got = want;
+		unsigned before = lc.calls;
+		assert_int_equal(p11_cbc_update(&s, &srv, src, n, o, &got, &done), CKR_OK);
+		assert_false(done);
+		assert_int_equal(got, want);
+		/* No call below G; a call only for at least G bytes. */
+		assert_true(want == 0 ? lc.calls == before : want >= g);
+		assert_true(s.buf_cap <= step);
+		assert_true(s.buf_len < g + 16);
+		if (!in_place) {
+			memcpy(out + total, o, got);
+			free(o);
+		}
+		total += got;
+		off += n;
+	}
+	CK_ULONG want = 0;
+	assert_int_equal(p11_cbc_final(&s, &srv, NULL, &want, &done), CKR_OK);
+	uint8_t *o = malloc(want + 1);
+	CK_ULONG got = want;
+	assert_int_equal(p11_cbc_final(&s, &srv, o, &got, &done), CKR_OK);
+	assert_true(done);
+	assert_true(got <= want);
+	if (in_place) {
+		memcpy(work + total, o, got);
+		memcpy(out, work, total + got);
+		free(work);
+	} else {
+		memcpy(out + total, o, got);
+	}
+	free(o);
+	p11_cbc_clear(&s);
+	(void)calls;
+	return total + got;
+}
+
+static void gathered_against_single_part(size_t max_in, size_t gather, size_t rounds)
+{
+	srv.max_in = max_in;
+	srv.gather = gather;
+	size_t cap = 3 * max_in + 1000;
+	uint8_t *plain = malloc(cap), *ct = malloc(cap + 16), *a = malloc(cap + 16);
+	for (size_t r = 0; r < rounds; r++) {
+		size_t len = rnd() % cap;
+		bool pad = rnd() & 1;
+		if (!pad)
+			len -= len % 16;
+		for (size_t i = 0; i < len; i++)
+			plain[i] = (uint8_t)rnd();
+		size_t ct_len = reference(true, pad, plain, len, ct);
+		bool in_place = rnd() & 1;
+		assert_int_equal(random_split(true, pad, plain, len, in_place, a), ct_len);
+		assert_memory_equal(a, ct, ct_len);
+		if (ct_len == 0)
+			continue;
+		assert_int_equal(random_split(false, pad, ct, ct_len, !in_place, a), len);
+		assert_memory_equal(a, plain, len);
+	}
+	free(plain);
+	free(ct);
+	free(a);
+}
+
+static void test_gathered_random_splits(void **state)
+{
+	(void)state;
+	gathered_against_single_part(4096, 0, 60);
+	gathered_against_single_part(1024, 64, 60);
+	gathered_against_single_part(262144, 0, 4);
+}
+
+/* 1 MiB in 4 KiB parts: a handful of calls, not one per part. */
+static void test_megabyte_in_4k_parts_is_few_calls(void **state)
+{
+	(void)state;
+	srv.gather = 0;
+	size_t len = 1 << 20;
+	uint8_t *plain = malloc(len), *ct = malloc(len + 16), *a = malloc(len + 16);
+	fill(plain, len, 11);
+	size_t ct_len = reference(true, true, plain, len, ct);
+	for (int enc = 1; enc >= 0; enc--) {
+		const uint8_t *in = enc ? plain : ct;
+		size_t in_len = enc ? len : ct_len;
+		struct p11_cbc_stream s;
+		p11_cbc_init(&s, enc, true, iv0);
+		lc.calls = 0;
+		size_t total = 0;
+		bool done;
+		for (size_t off = 0; off < in_len; off += 4096) {
+			size_t n = in_len - off < 4096 ? in_len - off : 4096;
+			CK_ULONG got = in_len + 16 - total;
+			assert_int_equal(
+			    p11_cbc_update(&s, &srv, in + off, n, a + total, &got, &done), CKR_OK);
+			total += got;
+		}
+		CK_ULONG got = in_len + 16 - total;
+		assert_int_equal(p11_cbc_final(&s, &srv, a + total, &got, &done), CKR_OK);
+		total += got;
+		assert_true(lc.calls <= 5);
+		assert_int_equal(total, enc ? ct_len : len);
+		assert_memory_equal(a, enc ? ct : plain, total);
+		p11_cbc_clear(&s);
+	}
+	free(plain);
+	free(ct);
+	free(a);
+}
+
+/* Final of a gathered padded decryption: the bound, then the exact size
+ * after a too-small buffer, served without a second call. */
+static void test_gathered_final_sizes(void **state)
+{
+	(void)state;
+	srv.gather = 0;
+	uint8_t plain[5000], ct[5008], out[5008];
+	fill(plain, sizeof(plain), 12);
+	assert_int_equal(reference(true, true, plain, sizeof(plain), ct), 5008);
+	struct p11_cbc_stream s;
+	p11_cbc_init(&s, false, true, iv0);
+	bool done;
+	CK_ULONG len = sizeof(out);
+	assert_int_equal(p11_cbc_update(&s, &srv, ct, 5008, out, &len, &done), CKR_OK);
+	assert_int_equal(len, 0);
+	len = 0;
+	assert_int_equal(p11_cbc_final(&s, &srv, NULL, &len, &done), CKR_OK);
+	assert_int_equal(len, 5007);
+	unsigned base = lc.calls;
+	len = 100;
+	assert_int_equal(p11_cbc_final(&s, &srv, out, &len, &done), CKR_BUFFER_TOO_SMALL);
+	assert_false(done);
+	assert_int_equal(len, 5000);
+	len = 5000;
+	assert_int_equal(p11_cbc_final(&s, &srv, out, &len, &done), CKR_OK);
+	assert_true(done);
+	assert_int_equal(lc.calls, base + 1);
+	assert_memory_equal(out, plain, 5000);
+	p11_cbc_clear(&s);
+
+	/* Encryption: exact, and a short buffer consumes nothing. */
+	p11_cbc_init(&s, true, true, iv0);
+	len = sizeof(out);
+	assert_int_equal(p11_cbc_update(&s, &srv, plain, 5000, out, &len, &done), CKR_OK);
+	assert_int_equal(len, 0);
+	len = 5007;
+	assert_int_equal(p11_cbc_final(&s, &srv, out, &len, &done), CKR_BUFFER_TOO_SMALL);
+	assert_int_equal(len, 5008);
+	assert_false(done);
+	len = 5008;
+	assert_int_equal(p11_cbc_final(&s, &srv, out, &len, &done), CKR_OK);
+	assert_memory_equal(out, ct, 5008);
+	p11_cbc_clear(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +709,9 @@ int main(void)
 		cmocka_unit_test_setup(test_bad_padding, setup),
 		cmocka_unit_test_setup(test_server_errors_end_operation, setup),
 		cmocka_unit_test_setup(test_wrong_answer_length, setup),
+		cmocka_unit_test_setup(test_gathered_random_splits, setup),
+		cmocka_unit_test_setup(test_megabyte_in_4k_parts_is_few_calls, setup),
+		cmocka_unit_test_setup(test_gathered_final_sizes, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -164,26 +164,61 @@ static CK_ULONG encrypt1(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE k, CK_MECHANISM_T
 	return n;
 }
 
-/* Multi-part in parts of `part` bytes (the last part may be shorter). */
+static CK_RV one_step(bool enc, bool final, CK_SESSION_HANDLE s, const CK_BYTE *in, CK_ULONG n,
+                      CK_BYTE *o, CK_ULONG *got)
+{
+	CK_FUNCTION_LIST *f = fx.p11.f;
+	if (final)
+		return enc ? f->C_EncryptFinal(s, o, got) : f->C_DecryptFinal(s, o, got);
+	return enc ? f->C_EncryptUpdate(s, (CK_BYTE_PTR)in, n, o, got)
+	           : f->C_DecryptUpdate(s, (CK_BYTE_PTR)in, n, o, got);
+}
+
+/* One update or final into out + *total, sized by a length query, with a
+ * buffer one byte short tried first (it must consume nothing). */
+static void step_queried(bool enc, bool final, CK_SESSION_HANDLE s, const CK_BYTE *in, CK_ULONG n,
+                         CK_BYTE *out, CK_ULONG *total)
+{
+	CK_ULONG want = 0, got;
+	assert_int_equal(one_step(enc, final, s, in, n, NULL, &want), CKR_OK);
+	if (want > 0) {
+		got = want - 1;
+		CK_RV rv = one_step(enc, final, s, in, n, out + *total, &got);
+		if (rv == CKR_OK) {
+			/* Only padded decryption's final, whose query is a bound. */
+			assert_true(final && !enc);
+			*total += got;
+			return;
+		}
+		assert_int_equal(rv, CKR_BUFFER_TOO_SMALL);
+		assert_true(got <= want);
+	}
+	got = want;
+	assert_int_equal(one_step(enc, final, s, in, n, out + *total, &got), CKR_OK);
+	assert_true(got <= want);
+	*total += got;
+}
+
+/* Multi-part in parts of `part` bytes (the last part may be shorter; 0:
+ * random parts, among them empty, 1-byte, block and large ones). */
 static CK_ULONG multi(bool enc, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE k, CK_MECHANISM_TYPE t,
                       const CK_BYTE *in, CK_ULONG len, CK_ULONG part, CK_BYTE *out)
 {
+	static const CK_ULONG sizes[] = { 0, 1, 16, 4096, 100000, 300000 };
 	CK_MECHANISM m = mech(t);
 	CK_FUNCTION_LIST *f = fx.p11.f;
 	assert_int_equal(enc ? f->C_EncryptInit(s, &m, k) : f->C_DecryptInit(s, &m, k), CKR_OK);
 	CK_ULONG total = 0;
-	for (CK_ULONG off = 0; off < len; off += part) {
-		CK_ULONG n = len - off < part ? len - off : part, got = part + 32;
-		CK_RV rv = enc ? f->C_EncryptUpdate(s, (CK_BYTE_PTR)in + off, n, out + total, &got)
-		               : f->C_DecryptUpdate(s, (CK_BYTE_PTR)in + off, n, out + total, &got);
-		assert_int_equal(rv, CKR_OK);
-		total += got;
+	for (CK_ULONG off = 0, n; off < len; off += n) {
+		n = part                   ? part
+		    : (CK_ULONG)rand() % 2 ? sizes[rand() % 6]
+		                           : (CK_ULONG)rand() % 5000;
+		if (n > len - off)
+			n = len - off;
+		step_queried(enc, false, s, in + off, n, out, &total);
 	}
-	CK_ULONG got = 16;
-	assert_int_equal(enc ? f->C_EncryptFinal(s, out + total, &got)
-	                     : f->C_DecryptFinal(s, out + total, &got),
-	                 CKR_OK);
-	return total + got;
+	step_queried(enc, true, s, NULL, 0, out, &total);
+	return total;
 }
 
 static void round_trips_all_key_sizes_cross_checked_with_rest(void **state)
@@ -314,7 +349,7 @@ static void length_errors_end_the_operation(void **state)
 	assert_int_equal(f->C_EncryptInit(fx.s, &cbc, fx.key[0]), CKR_OK);
 	n = sizeof(out);
 	assert_int_equal(f->C_EncryptUpdate(fx.s, b, 20, out, &n), CKR_OK);
-	assert_int_equal(n, 16);
+	assert_int_equal(n, 0); /* gathered */
 	n = sizeof(out);
 	assert_int_equal(f->C_EncryptFinal(fx.s, out, &n), CKR_DATA_LEN_RANGE);
 	assert_int_equal(f->C_EncryptFinal(fx.s, out, &n), CKR_OPERATION_NOT_INITIALIZED);
@@ -380,7 +415,7 @@ static void bad_padding_is_encrypted_data_invalid(void **state)
 	assert_int_equal(f->C_DecryptInit(fx.s, &pad, fx.key[2]), CKR_OK);
 	n = sizeof(out);
 	assert_int_equal(f->C_DecryptUpdate(fx.s, ct, 32, out, &n), CKR_OK);
-	assert_int_equal(n, 16);
+	assert_int_equal(n, 0); /* gathered */
 	n = sizeof(out);
 	assert_int_equal(f->C_DecryptFinal(fx.s, out, &n), CKR_ENCRYPTED_DATA_INVALID);
 	n = sizeof(out);
@@ -416,26 +451,25 @@ static void length_queries_and_short_buffers_keep_the_operation(void **state)
 	assert_int_equal(f->C_Decrypt(fx.s, ct, 48, out, &n), CKR_OK);
 	assert_int_equal(n, 40);
 	assert_memory_equal(out, plain, 40);
-	/* Updates and finals. */
+	/* Updates and finals: updates gather (0 bytes out), the final
+	 * answers all. */
 	assert_int_equal(f->C_DecryptInit(fx.s, &pad, fx.key[1]), CKR_OK);
 	n = 0;
 	assert_int_equal(f->C_DecryptUpdate(fx.s, ct, 48, NULL, &n), CKR_OK);
-	assert_int_equal(n, 32);
-	n = 31;
-	assert_int_equal(f->C_DecryptUpdate(fx.s, ct, 48, out, &n), CKR_BUFFER_TOO_SMALL);
-	assert_int_equal(n, 32);
+	assert_int_equal(n, 0);
 	assert_int_equal(f->C_DecryptUpdate(fx.s, ct, 48, out, &n), CKR_OK);
+	assert_int_equal(n, 0);
 	/* Mixing: a single-part call after an update is refused, the
 	 * multi-part operation goes on. */
 	CK_ULONG m = sizeof(out);
 	assert_int_equal(f->C_Decrypt(fx.s, ct, 48, out, &m), CKR_OPERATION_ACTIVE);
 	n = 0;
 	assert_int_equal(f->C_DecryptFinal(fx.s, NULL, &n), CKR_OK);
-	assert_int_equal(n, 15);
+	assert_int_equal(n, 47);
 	n = 2;
-	assert_int_equal(f->C_DecryptFinal(fx.s, out + 32, &n), CKR_BUFFER_TOO_SMALL);
-	assert_int_equal(n, 8);
-	assert_int_equal(f->C_DecryptFinal(fx.s, out + 32, &n), CKR_OK);
+	assert_int_equal(f->C_DecryptFinal(fx.s, out, &n), CKR_BUFFER_TOO_SMALL);
+	assert_int_equal(n, 40);
+	assert_int_equal(f->C_DecryptFinal(fx.s, out, &n), CKR_OK);
 	assert_memory_equal(out, plain, 40);
 }
 
@@ -545,6 +579,33 @@ static void data_above_the_server_limit(void **state)
 	free(back);
 }
 
+/* 700 KiB in random parts (0, 1, 16, 4 KiB, above the request limit...),
+ * gathered into large requests: each answer is the single-part one. */
+static void random_splits_equal_single_part(void **state)
+{
+	(void)state;
+	NEED_HELPER();
+	CK_ULONG len = 700000;
+	CK_BYTE *plain = malloc(len), *ct = malloc(len + 16), *back = malloc(len + 16);
+	assert_true(plain != NULL && ct != NULL && back != NULL);
+	srand(8);
+	for (int pad = 0; pad <= 1; pad++) {
+		CK_MECHANISM_TYPE t = pad ? CKM_AES_CBC_PAD : CKM_AES_CBC;
+		CK_ULONG l = pad ? len : len - len % 16;
+		fill(plain, l, (unsigned)pad + 3);
+		CK_ULONG n = encrypt1(fx.s, fx.key[2], t, plain, l, ct, len + 16);
+		for (int round = 0; round < 3; round++) {
+			assert_int_equal(multi(true, fx.s, fx.key[2], t, plain, l, 0, back), n);
+			assert_memory_equal(back, ct, n);
+			assert_int_equal(multi(false, fx.s, fx.key[2], t, ct, n, 0, back), l);
+			assert_memory_equal(back, plain, l);
+		}
+	}
+	free(plain);
+	free(ct);
+	free(back);
+}
+
 /* A key deleted on the server after Init: the server's unknown_key. */
 static void key_deleted_after_init(void **state)
 {
@@ -582,6 +643,7 @@ int main(void)
 		cmocka_unit_test(eight_sessions_in_eight_threads),
 		cmocka_unit_test(generated_key_and_close_mid_operation),
 		cmocka_unit_test(data_above_the_server_limit),
+		cmocka_unit_test(random_splits_equal_single_part),
 		cmocka_unit_test(key_deleted_after_init),
 	};
 	return p11_main("p11_crypto", tests, group_setup, group_teardown);

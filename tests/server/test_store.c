@@ -18,12 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "server/store.h"
+#include "server/store_priv.h"
 #include "test_util.h"
 
 struct fixture {
@@ -1079,6 +1081,57 @@ static void key_and_object_pages(void **state)
 	store_object_list_free(objs, n);
 }
 
+static uint64_t durable_of(struct store *st)
+{
+	pthread_mutex_lock(&st->sync_lock);
+	uint64_t d = st->durable;
+	pthread_mutex_unlock(&st->sync_lock);
+	return d;
+}
+
+/* A change returns only once a sync that began after its commit is done:
+ * in a transaction (store_commit) and on its own (a unit's release). */
+static void changes_return_after_their_sync(void **state)
+{
+	struct fixture *f = *state;
+	struct store_softcard sc;
+	make_softcard(f->st, "alice", &sc);
+	uint64_t first = __atomic_load_n(&f->st->commits, __ATOMIC_ACQUIRE);
+	assert_true(first >= 1);
+	assert_true(durable_of(f->st) >= first);
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	struct store_group g;
+	make_group(f->st, sc.id, &g);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	uint64_t second = __atomic_load_n(&f->st->commits, __ATOMIC_ACQUIRE);
+	assert_true(second > first);
+	assert_true(durable_of(f->st) >= second);
+}
+
+/* A sync that fails is not retried: that commit and every later change
+ * fail, reads still work. */
+static void failed_sync_refuses_every_later_change(void **state)
+{
+	struct fixture *f = *state;
+	struct store_softcard sc, got;
+	uint8_t id[STORE_ACTIVATION_ID_LEN] = { 1 };
+	int p[2];
+	make_softcard(f->st, "alice", &sc);
+	assert_int_equal(pipe(p), 0);
+	int wal_fd = f->st->wal_fd;
+	f->st->wal_fd = p[0]; /* fdatasync of a pipe fails (EINVAL) */
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	struct store_group g;
+	make_group(f->st, sc.id, &g);
+	assert_int_equal(store_commit(f->st), STORE_ERR_DB);
+	assert_int_equal(store_begin(f->st), STORE_ERR_DB);
+	assert_int_equal(store_revoked_add(f->st, id, f->now + 60), STORE_ERR_DB);
+	assert_int_equal(store_softcard_get(f->st, sc.id, &got), STORE_OK);
+	f->st->wal_fd = wal_fd;
+	close(p[0]);
+	close(p[1]);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1112,6 +1165,8 @@ int main(void)
 		T(version_1_store_gains_the_revoked_table),
 		T(revocations_persist_until_expiry),
 		T(journal_is_wal),
+		T(changes_return_after_their_sync),
+		T(failed_sync_refuses_every_later_change),
 		cmocka_unit_test(open_in_missing_directory_fails),
 		cmocka_unit_test(result_names_are_distinct),
 	};

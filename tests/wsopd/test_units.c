@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -243,6 +244,98 @@ static void test_idle_activation_leaves_memory(void **state)
 	activation_destroy(act);
 }
 
+/* Many cached keys of two softcards: each found as itself, a forgotten one
+ * gone and its neighbours kept, and the end of one softcard takes all of
+ * its keys and none of the other's. */
+static void test_many_cached_keys(void **state)
+{
+	enum { N = 3000 };
+	struct revoked_set revoked = { 0 };
+	struct activation *act = make_table(&revoked, 900);
+	uint8_t fp[ACT_TOKEN_FP_LEN];
+	char t[ACT_TOKEN_TEXT_LEN + 1], key_id[37];
+	struct keywrap_kek kek;
+	struct cached_key key, got;
+	int64_t expires;
+
+	memset(fp, 1, sizeof(fp));
+	memset(&kek, 1, sizeof(kek));
+	assert_int_equal(activation_issue(act, SC1, fp, &kek, t, &expires), 0);
+	assert_int_equal(activation_issue(act, SC2, fp, &kek, t, &expires), 0);
+	for (int i = 0; i < N; i++) {
+		memset(&key, 0, sizeof(key));
+		memcpy(key.softcard_id, i % 2 ? SC2 : SC1, sizeof(key.softcard_id));
+		key.key_len = 32;
+		memcpy(key.key, &i, sizeof(i));
+		snprintf(key_id, sizeof(key_id), "00000000-0000-4000-8000-%012d", i);
+		assert_int_equal(
+		    activation_key_insert(act, activation_generation(act), G1, key_id, &key), 0);
+	}
+	for (int i = 0; i < N; i += 7) {
+		snprintf(key_id, sizeof(key_id), "00000000-0000-4000-8000-%012d", i);
+		assert_int_equal(activation_key_lookup(act, G1, key_id, &got), 0);
+		assert_memory_equal(got.key, &i, sizeof(i));
+		assert_string_equal(got.softcard_id, i % 2 ? SC2 : SC1);
+		assert_int_equal(activation_key_lookup(act, K1, key_id, &got), -ENOENT);
+	}
+	snprintf(key_id, sizeof(key_id), "00000000-0000-4000-8000-%012d", 42);
+	activation_key_forget(act, G1, key_id);
+	assert_int_equal(activation_key_lookup(act, G1, key_id, &got), -ENOENT);
+	snprintf(key_id, sizeof(key_id), "00000000-0000-4000-8000-%012d", 44);
+	assert_int_equal(activation_key_lookup(act, G1, key_id, &got), 0);
+	activation_forget_softcard(act, SC1);
+	assert_int_equal(activation_key_lookup(act, G1, key_id, &got), -ENOENT);
+	snprintf(key_id, sizeof(key_id), "00000000-0000-4000-8000-%012d", 43);
+	assert_int_equal(activation_key_lookup(act, G1, key_id, &got), 0);
+	activation_destroy(act);
+}
+
+/* The fast verifier: known only while the softcard is in memory, only for
+ * the passphrase remembered, and gone with the last activation. */
+static void test_known_passphrase_only_while_active(void **state)
+{
+	struct revoked_set revoked = { 0 };
+	struct activation *act = make_table(&revoked, 900);
+	uint8_t fp[ACT_TOKEN_FP_LEN], id[ACT_TOKEN_ID_LEN];
+	uint8_t good[PASSPHRASE_TAG_LEN], bad[PASSPHRASE_TAG_LEN], other[PASSPHRASE_TAG_LEN];
+	char t[ACT_TOKEN_TEXT_LEN + 1];
+	struct keywrap_kek kek, out;
+	int64_t expires;
+
+	memset(fp, 1, sizeof(fp));
+	memset(&kek, 0x5a, sizeof(kek));
+	assert_int_equal(activation_passphrase_tag(act, SC1, "right horse", 11, good), 0);
+	assert_int_equal(activation_passphrase_tag(act, SC1, "right horsE", 11, bad), 0);
+	assert_int_equal(activation_passphrase_tag(act, SC2, "right horse", 11, other), 0);
+	assert_memory_not_equal(good, bad, sizeof(good));
+	assert_memory_not_equal(good, other, sizeof(good));
+	/* Not in memory: nothing is known, and remembering does nothing. */
+	activation_remember_passphrase(act, SC1, good);
+	assert_int_equal(activation_unlock_known(act, SC1, good, &out), -ENOENT);
+
+	assert_int_equal(activation_issue(act, SC1, fp, &kek, t, &expires), 0);
+	/* Active but not yet remembered (a token brought it back). */
+	assert_int_equal(activation_unlock_known(act, SC1, good, &out), -ENOENT);
+	activation_remember_passphrase(act, SC1, good);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(activation_unlock_known(act, SC1, good, &out), 0);
+	assert_memory_equal(&out, &kek, sizeof(kek));
+	assert_int_equal(activation_unlock_known(act, SC1, bad, &out), -ENOENT);
+	assert_int_equal(activation_unlock_known(act, SC2, good, &out), -ENOENT);
+
+	/* The last activation ends: the verifier leaves with the KEK. */
+	assert_int_equal(activation_identify(act, t, SC1, fp, id, &expires), 0);
+	activation_end(act, SC1, id);
+	assert_int_equal(activation_unlock_known(act, SC1, good, &out), -ENOENT);
+	activation_destroy(act);
+
+	/* Another process (a restart) draws another key: other tags. */
+	act = make_table(&revoked, 900);
+	assert_int_equal(activation_passphrase_tag(act, SC1, "right horse", 11, bad), 0);
+	assert_memory_not_equal(good, bad, sizeof(good));
+	activation_destroy(act);
+}
+
 static void test_key_forget_and_stale_generation(void **state)
 {
 	struct revoked_set revoked = { 0 };
@@ -459,6 +552,8 @@ int main(void)
 		cmocka_unit_test(test_options_connection_limits),
 		cmocka_unit_test(test_activation_per_token),
 		cmocka_unit_test(test_idle_activation_leaves_memory),
+		cmocka_unit_test(test_known_passphrase_only_while_active),
+		cmocka_unit_test(test_many_cached_keys),
 		cmocka_unit_test(test_key_forget_and_stale_generation),
 		cmocka_unit_test(test_shared_table_asks_every_time),
 		cmocka_unit_test(test_store_locations),
