@@ -69,6 +69,7 @@ struct activation {
 	int64_t ttl_s, idle_s;
 	activation_revoked_fn *revoked;
 	void *revoked_ctx;
+	bool shared; /* activation_share(): set before any request */
 	/* The sweeper. */
 	pthread_t sweeper;
 	pthread_cond_t wake;
@@ -400,23 +401,42 @@ static int admit(struct activation *act, const char *token, const uint8_t *hash,
 	return rc;
 }
 
+/* A token known here may have been ended on another server sharing the
+ * store: ask again, and forget it here too when it was. */
+static int still_valid(struct activation *act, const char *softcard_id,
+                       const uint8_t id[ACT_TOKEN_ID_LEN])
+{
+	int revoked = act->revoked != NULL ? act->revoked(act->revoked_ctx, id) : 0;
+
+	if (revoked > 0)
+		activation_end(act, softcard_id, id);
+	return revoked == 0 ? 0 : revoked > 0 ? -EACCES : -EIO;
+}
+
 static int check(struct activation *act, const char *token, const char *softcard_id,
                  const uint8_t *client_fp, struct keywrap_kek *kek, uint8_t *id, int64_t *expires)
 {
 	uint8_t hash[SHA256_DIGEST_LENGTH];
+	uint8_t seen[ACT_TOKEN_ID_LEN];
 	uint64_t ended;
 	bool found;
+	int rc;
 
 	if (token == NULL || strnlen(token, ACT_TOKEN_TEXT_LEN + 1) != ACT_TOKEN_TEXT_LEN)
 		return -EACCES;
 	token_hash(token, hash);
 	pthread_mutex_lock(&act->lock);
-	found = lookup_locked(act, hash, softcard_id, client_fp, kek, id, expires);
+	found = lookup_locked(act, hash, softcard_id, client_fp, kek, seen, expires);
 	ended = act->ended;
 	pthread_mutex_unlock(&act->lock);
-	if (found)
-		return 0;
-	return admit(act, token, hash, softcard_id, client_fp, ended, kek, id, expires);
+	if (!found)
+		return admit(act, token, hash, softcard_id, client_fp, ended, kek, id, expires);
+	rc = act->shared ? still_valid(act, softcard_id, seen) : 0;
+	if (rc == 0 && id != NULL)
+		memcpy(id, seen, sizeof(seen));
+	if (rc != 0 && kek != NULL)
+		keywrap_kek_wipe(kek);
+	return rc;
 }
 
 int activation_check(struct activation *act, const char *token, const char *softcard_id,
@@ -528,12 +548,24 @@ uint64_t activation_generation(struct activation *act)
 	return g;
 }
 
+void activation_share(struct activation *act)
+{
+	pthread_mutex_lock(&act->lock);
+	act->shared = true;
+	pthread_mutex_unlock(&act->lock);
+}
+
 int activation_key_lookup(struct activation *act, const char *group_id, const char *key_id,
                           struct cached_key *out)
 {
 	int rc = -ENOENT;
 
 	pthread_mutex_lock(&act->lock);
+	/* Shared: another server may have deleted it; the database says. */
+	if (act->shared) {
+		pthread_mutex_unlock(&act->lock);
+		return rc;
+	}
 	struct key_index_node *n = key_index_find(&act->keys, group_id, key_id);
 	if (n != NULL) {
 		memcpy(out, &((struct key_entry *)n)->key, sizeof(*out));
@@ -552,7 +584,7 @@ int activation_key_insert(struct activation *act, uint64_t generation, const cha
 
 	pthread_mutex_lock(&act->lock);
 	sc = *find_card(act, key->softcard_id);
-	if (sc == NULL || act->generation != generation ||
+	if (sc == NULL || act->generation != generation || act->shared ||
 	    key_index_find(&act->keys, group_id, key_id) != NULL)
 		goto out;
 	k = calloc(1, sizeof(*k));

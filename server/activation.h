@@ -122,6 +122,13 @@ void activation_remember_passphrase(struct activation *act, const char *softcard
 /* Forgets a deleted softcard entirely (activations, KEK and keys). */
 void activation_forget_softcard(struct activation *act, const char *softcard_id);
 
+/* Other servers share the store (PostgreSQL): any of them may end an
+ * activation or delete a key at any moment. From then on a token known in
+ * memory is still checked against the revocation source on every use, and
+ * no key is cached (every use reads the database, so a key deleted
+ * elsewhere is never served). Call before serving requests. */
+void activation_share(struct activation *act);
+
 /* Live activations in memory (for tests and logs). */
 size_t activation_live_count(struct activation *act);
 /* Drops what is expired or idle now (the sweeper calls it; tests too). */

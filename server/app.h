@@ -2,9 +2,13 @@
  * The state every request handler shares: the store, the master key and
  * the activation table.
  *
- * Contract: app_open() loads (or creates) <dir>/master.key and opens
- * <dir>/wsopd.db; app_close() wipes the master key and every cached KEK and
- * key, then closes the store. Handlers only read the pointers.
+ * Contract: app_open() loads the master key (master_path, or else
+ * <dir>/master.key, created when absent) and opens the store: <dir>/wsopd.db,
+ * or a PostgreSQL database shared with other nodes when store is a
+ * connection string (then master_path is required, and the activation
+ * table is told that other servers share the store); app_close() wipes the
+ * master key and every cached KEK and key, then closes the store. Handlers
+ * only read the pointers. Errors never quote a connection string.
  */
 #ifndef WSOPD_APP_H
 #define WSOPD_APP_H
@@ -27,7 +31,7 @@ struct app {
 
 /* 0, or a negative value with a one-line reason in err. activation_ttl
  * and activation_idle (seconds, >= 1) go to the activation table. */
-int app_open(struct app *app, const char *store_dir, unsigned activation_ttl,
+int app_open(struct app *app, const char *store, const char *master_path, unsigned activation_ttl,
              unsigned activation_idle, char *err, size_t err_cap);
 void app_close(struct app *app);
 

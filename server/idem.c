@@ -30,15 +30,22 @@ static int read_answer(sqlite3_stmt *stmt, struct store_idem_answer *out)
 	out->created = sqlite3_column_int64(stmt, 4);
 	const void *p = sqlite3_column_blob(stmt, 3);
 	int n = sqlite3_column_bytes(stmt, 3);
-	if (n < 0 || (size_t)n > STORE_IDEM_BODY_MAX)
+	if (n < 0)
+		return STORE_ERR_DB;
+	return store_idem_body_set(out, p, (size_t)n);
+}
+
+int store_idem_body_set(struct store_idem_answer *out, const void *p, size_t n)
+{
+	if (n > STORE_IDEM_BODY_MAX)
 		return STORE_ERR_DB;
 	if (n == 0)
 		return STORE_OK;
-	out->body = malloc((size_t)n);
+	out->body = malloc(n);
 	if (out->body == NULL)
 		return STORE_ERR_NOMEM;
-	memcpy(out->body, p, (size_t)n);
-	out->body_len = (size_t)n;
+	memcpy(out->body, p, n);
+	out->body_len = n;
 	return STORE_OK;
 }
 
@@ -51,6 +58,8 @@ int store_idem_lookup(struct store *st, const uint8_t client_fp[STORE_CLIENT_FP_
 	memset(out, 0, sizeof(*out));
 	if (!args_ok(client_fp, key, method, path))
 		return STORE_ERR_ARG;
+	if (st->pg != NULL)
+		return store_pg_idem_lookup(st, client_fp, key, method, path, out);
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	int64_t oldest = store_now(st) - STORE_IDEM_TTL;
@@ -131,6 +140,9 @@ int store_idem_record(struct store *st, const uint8_t client_fp[STORE_CLIENT_FP_
 	if (st == NULL || !args_ok(client_fp, key, method, path) || status < 100 || status > 599 ||
 	    body_len > STORE_IDEM_BODY_MAX || (body == NULL && body_len != 0))
 		return STORE_ERR_ARG;
+	if (st->pg != NULL)
+		return store_pg_idem_record(st, client_fp, key, method, path, status, body,
+		                            body_len);
 	store_lock(st);
 	int64_t now = store_now(st);
 	int rc = store_savepoint(st);
@@ -155,6 +167,8 @@ int store_idem_purge(struct store *st)
 {
 	if (st == NULL)
 		return STORE_ERR_ARG;
+	if (st->pg != NULL)
+		return store_pg_idem_purge(st);
 	store_lock(st);
 	int rc = purge_locked(st, store_now(st) - STORE_IDEM_TTL);
 	store_unlock(st);

@@ -220,6 +220,19 @@ int keywrap_master_load(const char *store_dir, struct keywrap_master *out)
 	return KEYWRAP_ERR_IO;
 }
 
+int keywrap_master_load_file(const char *path, struct keywrap_master *out)
+{
+	if (path == NULL || out == NULL)
+		return KEYWRAP_ERR_ARG;
+	OPENSSL_cleanse(out->key, sizeof(out->key));
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? KEYWRAP_ERR_MASTER_PERMS : KEYWRAP_ERR_IO;
+	int rc = master_read(fd, out);
+	close(fd);
+	return rc;
+}
+
 void keywrap_master_wipe(struct keywrap_master *master)
 {
 	if (master != NULL)

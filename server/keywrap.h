@@ -76,6 +76,10 @@ struct keywrap_kek {
  * group/other permission bits (KEYWRAP_ERR_MASTER_PERMS) and exactly 32
  * bytes long (KEYWRAP_ERR_MASTER_SIZE). store_dir must exist. */
 int keywrap_master_load(const char *store_dir, struct keywrap_master *out);
+/* Loads a master key file given by its path, with the same checks, never
+ * creating it (the nodes sharing a PostgreSQL store are each given the
+ * same file; one made up by a node would differ from the others'). */
+int keywrap_master_load_file(const char *path, struct keywrap_master *out);
 void keywrap_master_wipe(struct keywrap_master *master);
 
 /* A fresh random softcard salt (RAND_bytes). */

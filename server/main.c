@@ -54,8 +54,10 @@ static int run(const struct wsopd_options *opt)
 		wlog(WLOG_ERROR, "cannot set up signal handling");
 		return EXIT_FAILURE;
 	}
-	if (app_open(&app, opt->store_dir, opt->activation_ttl, opt->activation_idle, err,
-	             sizeof(err)) != 0) {
+	char where[320];
+
+	if (app_open(&app, opt->store_dir, opt->master_path, opt->activation_ttl,
+	             opt->activation_idle, err, sizeof(err)) != 0) {
 		wlog(WLOG_ERROR, "%s", err);
 		close(signal_fd);
 		return EXIT_FAILURE;
@@ -74,10 +76,11 @@ static int run(const struct wsopd_options *opt)
 	}
 	cfg.app = &app;
 	cfg.signal_fd = signal_fd;
+	/* Never the connection string itself: it may hold a password. */
+	store_describe(opt->store_dir, where, sizeof(where));
 	wlog(WLOG_INFO,
 	     "wsopd %s: store %s, %u request threads, up to %u clients and %u TLS handshakes",
-	     PKCS11WSOP_VERSION, opt->store_dir, opt->threads, opt->max_clients,
-	     opt->max_handshakes);
+	     PKCS11WSOP_VERSION, where, opt->threads, opt->max_clients, opt->max_handshakes);
 	/* Tests parse this exact line to find the port. */
 	wlog(WLOG_INFO, "listening on %s", bound);
 	if (server_run(&cfg) == 0)

@@ -8,8 +8,8 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "Usage: wsopd --cert FILE --key FILE --ca FILE --store DIR [OPTION]...\n"
-    "Reference WSOP key server (mutual TLS, REST+JSON, SQLite store).\n"
+    "Usage: wsopd --cert FILE --key FILE --ca FILE --store DIR|CONNINFO [OPTION]...\n"
+    "Reference WSOP key server (mutual TLS, REST+JSON, SQLite or PostgreSQL store).\n"
     "\n"
     "  --listen HOST:PORT  address to listen on (default " WSOPD_DEFAULT_LISTEN ");\n"
     "                      [V6ADDR]:PORT for IPv6, port 0 picks a free port\n"
@@ -17,6 +17,11 @@ static const char usage_text[] =
     "  --key FILE          server private key (PEM)\n"
     "  --ca FILE           CA certificates that client certificates must chain to\n"
     "  --store DIR         folder of the database and the master key\n"
+    "  --store CONNINFO    or a PostgreSQL database that several wsopd share:\n"
+    "                      postgresql://... or postgres://... or\n"
+    "                      'host=... dbname=...' (libpq keywords)\n"
+    "  --master-key FILE   the master key file (default DIR/master.key; required\n"
+    "                      with PostgreSQL: the same file on every node)\n"
     "  --threads N         requests processed at once, 1-256 (default 4)\n"
     "  --max-clients N     clients with a verified certificate served at once,\n"
     "                      1-4096 (default 64)\n"
@@ -98,6 +103,7 @@ enum long_only_ids {
 	OPT_KEY,
 	OPT_CA,
 	OPT_STORE,
+	OPT_MASTER_KEY,
 	OPT_THREADS,
 	OPT_MAX_CLIENTS,
 	OPT_MAX_HANDSHAKES,
@@ -118,6 +124,7 @@ static const struct option long_options[] = {
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "ca", required_argument, NULL, OPT_CA },
 	{ "store", required_argument, NULL, OPT_STORE },
+	{ "master-key", required_argument, NULL, OPT_MASTER_KEY },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "max-handshakes", required_argument, NULL, OPT_MAX_HANDSHAKES },
@@ -167,6 +174,9 @@ static enum options_result apply(int id, const char *arg, struct wsopd_options *
 		return OPTIONS_RUN;
 	case OPT_STORE:
 		out->store_dir = arg;
+		return OPTIONS_RUN;
+	case OPT_MASTER_KEY:
+		out->master_path = arg;
 		return OPTIONS_RUN;
 	case OPT_THREADS:
 		if (parse_uint(arg, 1, WSOPD_MAX_THREADS, &out->threads) != 0)

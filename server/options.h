@@ -42,7 +42,8 @@ struct wsopd_options {
 	const char *cert_path;
 	const char *key_path;
 	const char *ca_path;
-	const char *store_dir;
+	const char *store_dir;   /* a folder or a PostgreSQL connection string */
+	const char *master_path; /* NULL: <store_dir>/master.key */
 	unsigned threads;
 	unsigned max_clients;
 	unsigned max_handshakes;      /* TLS handshakes in progress at once */

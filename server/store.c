@@ -270,6 +270,8 @@ int store_open(const char *dir, struct store **out)
 	*out = NULL;
 	if (dir == NULL)
 		return STORE_ERR_ARG;
+	if (store_pg_is_conninfo(dir))
+		return store_pg_open(dir, out);
 	int n = snprintf(path, sizeof(path), "%s/%s", dir, STORE_DB_FILE);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return STORE_ERR_ARG;
@@ -308,6 +310,10 @@ void store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->pg != NULL) {
+		store_pg_close(st);
+		return;
+	}
 	/* sqlite3_close_v2 defers the close until every statement is
 	 * finalized; ours are all finalized before their function returns. */
 	store_sync_close(st);
@@ -322,6 +328,8 @@ int store_begin(struct store *st)
 {
 	if (st == NULL)
 		return STORE_ERR_ARG;
+	if (st->pg != NULL)
+		return store_pg_begin(st);
 	store_lock(st);
 	/* Only the owning thread can get past the lock while in_txn is set. */
 	if (st->in_txn) {
@@ -343,6 +351,8 @@ int store_commit(struct store *st)
 {
 	if (st == NULL)
 		return STORE_ERR_ARG;
+	if (st->pg != NULL)
+		return store_pg_commit(st);
 	store_lock(st);
 	if (!st->in_txn) {
 		store_unlock(st);
@@ -362,6 +372,10 @@ void store_rollback(struct store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->pg != NULL) {
+		store_pg_rollback(st);
+		return;
+	}
 	store_lock(st);
 	if (!st->in_txn) {
 		store_unlock(st);
@@ -372,6 +386,27 @@ void store_rollback(struct store *st)
 	st->in_txn = false;
 	store_unlock(st);
 	store_unlock(st);
+}
+
+bool store_is_shared(const char *location)
+{
+	return store_pg_is_conninfo(location);
+}
+
+void store_describe(const char *location, char *out, size_t cap)
+{
+	if (store_pg_is_conninfo(location))
+		store_pg_describe(location, out, cap);
+	else
+		snprintf(out, cap, "folder %s", location != NULL ? location : "(none)");
+}
+
+int store_master_check(struct store *st, const uint8_t check[STORE_MASTER_CHECK_LEN])
+{
+	if (st == NULL || check == NULL)
+		return STORE_ERR_ARG;
+	/* A folder's master key lives beside its database: nothing to match. */
+	return st->pg != NULL ? store_pg_master_check(st, check) : STORE_OK;
 }
 
 /* ---- ids ----------------------------------------------------------------------- */
@@ -459,6 +494,8 @@ const char *store_result_name(int result)
 		return "database schema is newer than this program";
 	case STORE_ERR_TXN:
 		return "transaction misuse";
+	case STORE_ERR_MASTER:
+		return "the master key differs from the one the shared store was made with";
 	default:
 		return "unknown result";
 	}

@@ -1,8 +1,11 @@
 /*
  * wsopd's persistent store: softcards, key groups, wrapped AES keys, data
- * and certificate objects, and idempotency records, in SQLite
- * (<store>/wsopd.db, journal_mode=WAL, synchronous=NORMAL plus a group
- * fdatasync of the WAL before every answer (store_sync.h), foreign keys on).
+ * and certificate objects, and idempotency records. Two back ends behind
+ * this one interface: SQLite in a folder (<store>/wsopd.db,
+ * journal_mode=WAL, synchronous=NORMAL plus a group fdatasync of the WAL
+ * before every answer (store_sync.h), foreign keys on), the embedded
+ * default for one server; or PostgreSQL (store_pg.h), which any number of
+ * wsopd processes share. Callers never know which.
  *
  * Source files (all to be listed in server/meson.build):
  *   store.c        open/close, schema, transactions, ids
@@ -13,13 +16,16 @@
  *   store_revoked.c revoked activations
  *   store_sync.c   group commit: the shared fdatasync of the WAL
  *   store_priv.h   internal header shared by them (not for callers)
+ *   store_pg*.c    the PostgreSQL back end (store_pg.h)
  *
  * Contract:
  *  - Functions return STORE_OK (0), a positive "answer" result
  *    (STORE_NOT_FOUND, STORE_NOT_EMPTY, STORE_EXISTS, STORE_IDEM_CONFLICT)
  *    or a negative error (STORE_ERR_*). Answers map to HTTP answers;
  *    errors are 500 internal (or a caller bug for STORE_ERR_ARG).
- *  - Thread safety: one SQLite connection guarded by one recursive mutex.
+ *  - Thread safety: one SQLite connection guarded by one recursive mutex
+ *    (PostgreSQL: a pool of connections, one bound to each open
+ *    transaction; see store_pg.h).
  *    Every function may be called from any thread. store_begin() takes the
  *    mutex and keeps it until store_commit()/store_rollback() on the same
  *    thread, so a handler's begin..commit block is atomic with respect to
@@ -86,6 +92,7 @@
 #define STORE_IDEM_TTL          600 /* seconds an idempotent answer is replayed */
 #define STORE_CLIENT_FP_LEN     32  /* SHA-256 of the client certificate DER */
 #define STORE_ACTIVATION_ID_LEN 16  /* random id of one activation */
+#define STORE_MASTER_CHECK_LEN  32  /* check value of the master key */
 
 enum store_result {
 	STORE_OK = 0,
@@ -100,6 +107,7 @@ enum store_result {
 	STORE_ERR_BUSY = -4,    /* locked by another process past busy_timeout */
 	STORE_ERR_VERSION = -5, /* database schema newer than this program */
 	STORE_ERR_TXN = -6,     /* begin inside a transaction, commit without one */
+	STORE_ERR_MASTER = -7,  /* a shared store made with another master key */
 };
 
 struct store;
@@ -194,9 +202,25 @@ struct store_idem_answer {
 
 /* Opens (creating 0600 when absent) <dir>/wsopd.db, sets WAL, FULL,
  * foreign keys, busy_timeout, and creates or upgrades the schema. dir must
- * exist. */
+ * exist. When dir is a PostgreSQL connection string instead
+ * (store_pg_is_conninfo: a postgresql:// or postgres:// URI, or
+ * keyword=value pairs such as "host=... dbname=..."), opens that database
+ * and creates or upgrades its schema, one node at a time. */
 int store_open(const char *dir, struct store **out);
 void store_close(struct store *st);
+
+/* True when location is a PostgreSQL connection string (see store_open). */
+bool store_is_shared(const char *location);
+/* For logs: "folder DIR", or the PostgreSQL host, port and database
+ * (never the connection string, which may hold a password). */
+void store_describe(const char *location, char *out, size_t cap);
+
+/* A shared store remembers the check value of the master key of the first
+ * node that used it and refuses another (STORE_ERR_MASTER): a node given
+ * the wrong master key file would otherwise make softcards the others
+ * cannot open. A folder store answers STORE_OK (its master key lives
+ * beside it). */
+int store_master_check(struct store *st, const uint8_t check[STORE_MASTER_CHECK_LEN]);
 
 /* Replaces the clock (seconds since the epoch) used for `created` and for
  * idempotency expiry; fn NULL restores time(NULL). For tests. */

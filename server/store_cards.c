@@ -56,6 +56,8 @@ int store_softcard_create(struct store *st, struct store_softcard *sc)
 	} else if (!store_is_softcard_id(sc->id)) {
 		return STORE_ERR_ARG;
 	}
+	if (st->pg != NULL)
+		return store_pg_softcard_create(st, sc);
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	int rc = store_prepare_texts(st, &stmt, "SELECT 1 FROM softcards WHERE name = ?1", sc->name,
@@ -98,6 +100,8 @@ int store_softcard_get(struct store *st, const char *id, struct store_softcard *
 	memset(out, 0, sizeof(*out));
 	if (!store_is_softcard_id(id))
 		return STORE_NOT_FOUND;
+	if (st->pg != NULL)
+		return store_pg_softcard_get(st, id, out);
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	int rc = store_prepare_texts(
@@ -117,6 +121,8 @@ int store_softcard_list(struct store *st, struct store_softcard **out, size_t *c
 		return STORE_ERR_ARG;
 	*out = NULL;
 	*count = 0;
+	if (st->pg != NULL)
+		return store_pg_softcard_list(st, out, count);
 	struct store_softcard *items = NULL;
 	size_t n = 0;
 	sqlite3_stmt *stmt = NULL;
@@ -143,6 +149,8 @@ int store_softcard_login_outcome(struct store *st, const char *id, bool right, i
 		return STORE_ERR_ARG;
 	if (!store_is_softcard_id(id))
 		return STORE_NOT_FOUND;
+	if (st->pg != NULL)
+		return store_pg_softcard_login_outcome(st, id, right, now, failures);
 	/* A right passphrase after no failure writes nothing: a login is not
 	 * a write to the store. */
 	static const char wrong_sql[] = "UPDATE softcards SET login_failures = login_failures + 1,"
@@ -191,6 +199,8 @@ int store_softcard_delete(struct store *st, const char *id)
 		return STORE_ERR_ARG;
 	if (!store_is_softcard_id(id))
 		return STORE_NOT_FOUND;
+	if (st->pg != NULL)
+		return store_pg_softcard_delete(st, id);
 	int64_t keys = 0, objects = 0;
 	store_lock(st);
 	/* Count and delete in one unit so that a key added in between by
@@ -246,6 +256,8 @@ int store_group_create(struct store *st, struct store_group *g)
 	} else if (!store_is_uuid(g->id)) {
 		return STORE_ERR_ARG;
 	}
+	if (st->pg != NULL)
+		return store_pg_group_create(st, g);
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	g->created = store_now(st);
@@ -273,6 +285,8 @@ int store_group_get(struct store *st, const char *id, struct store_group *out)
 	memset(out, 0, sizeof(*out));
 	if (!store_is_uuid(id))
 		return STORE_NOT_FOUND;
+	if (st->pg != NULL)
+		return store_pg_group_get(st, id, out);
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	int rc = store_prepare_texts(
@@ -298,6 +312,8 @@ int store_group_page(struct store *st, const char *softcard_id, const char *afte
 	/* An id of the wrong shape owns no groups. */
 	if (softcard_id != NULL && !store_is_softcard_id(softcard_id))
 		return STORE_OK;
+	if (st->pg != NULL)
+		return store_pg_group_page(st, softcard_id, after, limit, out, count, more);
 	struct store_group *items = NULL;
 	size_t n = 0;
 	sqlite3_stmt *stmt = NULL;

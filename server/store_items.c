@@ -63,6 +63,8 @@ int store_key_insert(struct store *st, struct store_key *k, const uint8_t *wrapp
 	int rc = take_uuid(k->id);
 	if (rc != STORE_OK)
 		return rc;
+	if (st->pg != NULL)
+		return store_pg_key_insert(st, k, wrapped, wrapped_len);
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	k->created = store_now(st);
@@ -108,6 +110,9 @@ int store_key_get(struct store *st, const char *group_id, const char *key_id, st
 		*wrapped_len = 0;
 	if (!store_is_uuid(group_id) || !store_is_uuid(key_id))
 		return STORE_NOT_FOUND;
+	if (st->pg != NULL)
+		return store_pg_key_get(st, group_id, key_id, out, wrapped, wrapped_cap,
+		                        wrapped_len);
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	int rc = store_prepare_texts(st, &stmt,
@@ -142,6 +147,8 @@ int store_key_page(struct store *st, const char *group_id, const char *after, si
 	*more = false;
 	if (!store_is_uuid(group_id))
 		return STORE_OK;
+	if (st->pg != NULL)
+		return store_pg_key_page(st, group_id, after, limit, out, count, more);
 	struct store_key *items = NULL;
 	size_t n = 0;
 	sqlite3_stmt *stmt = NULL;
@@ -182,6 +189,8 @@ int store_key_delete(struct store *st, const char *group_id, const char *key_id)
 		return STORE_ERR_ARG;
 	if (!store_is_uuid(group_id) || !store_is_uuid(key_id))
 		return STORE_NOT_FOUND;
+	if (st->pg != NULL)
+		return store_pg_key_delete(st, group_id, key_id);
 	return delete_pair(st, "DELETE FROM keys WHERE group_id = ?1 AND id = ?2", group_id,
 	                   key_id);
 }
@@ -192,11 +201,10 @@ int store_key_delete(struct store *st, const char *group_id, const char *key_id)
 	"id, softcard_id, class, created, label, cka_id, value, application,"                      \
 	" object_id, certificate_type, subject, issuer, serial_number, start_date, end_date"
 #define OBJECT_FIRST_ATTR 4
-#define OBJECT_ATTRS      11
+#define OBJECT_ATTRS      STORE_OBJECT_ATTRS
 
-/* The attributes in the column order of OBJECT_COLUMNS, with their bounds. */
-static void object_attrs(struct store_object *o, struct store_attr *attrs[OBJECT_ATTRS],
-                         size_t max[OBJECT_ATTRS])
+void store_object_attrs(struct store_object *o, struct store_attr *attrs[STORE_OBJECT_ATTRS],
+                        size_t max[STORE_OBJECT_ATTRS])
 {
 	struct store_attr *a[OBJECT_ATTRS] = {
 		&o->label,         &o->cka_id,           &o->value,    &o->application,
@@ -221,16 +229,23 @@ static int read_attr(sqlite3_stmt *stmt, int col, size_t max, struct store_attr 
 		return STORE_OK;
 	const void *p = sqlite3_column_blob(stmt, col);
 	int n = sqlite3_column_bytes(stmt, col);
-	if (n < 0 || (size_t)n > max)
+	if (n < 0)
+		return STORE_ERR_DB;
+	return store_attr_set(a, p, (size_t)n, max);
+}
+
+int store_attr_set(struct store_attr *a, const void *p, size_t n, size_t max)
+{
+	if (n > max)
 		return STORE_ERR_DB;
 	/* One byte more for the NUL that makes text attributes C strings. */
-	a->data = malloc((size_t)n + 1);
+	a->data = malloc(n + 1);
 	if (a->data == NULL)
 		return STORE_ERR_NOMEM;
 	if (n > 0)
-		memcpy(a->data, p, (size_t)n);
+		memcpy(a->data, p, n);
 	a->data[n] = '\0';
-	a->len = (size_t)n;
+	a->len = n;
 	return STORE_OK;
 }
 
@@ -247,7 +262,7 @@ static int read_object(sqlite3_stmt *stmt, void *row)
 		return rc;
 	o->cls = (enum store_object_class)sqlite3_column_int(stmt, 2);
 	o->created = sqlite3_column_int64(stmt, 3);
-	object_attrs(o, attrs, max);
+	store_object_attrs(o, attrs, max);
 	for (int i = 0; rc == STORE_OK && i < OBJECT_ATTRS; i++)
 		rc = read_attr(stmt, OBJECT_FIRST_ATTR + i, max[i], attrs[i]);
 	/* A page without values ends with the value's length instead. */
@@ -271,7 +286,7 @@ static bool object_ok(struct store_object *o)
 	size_t max[OBJECT_ATTRS];
 	if (o->cls != STORE_OBJECT_DATA && o->cls != STORE_OBJECT_CERTIFICATE)
 		return false;
-	object_attrs(o, attrs, max);
+	store_object_attrs(o, attrs, max);
 	for (int i = 0; i < OBJECT_ATTRS; i++) {
 		const struct store_attr *a = attrs[i];
 		if (a->present && (a->len > max[i] || (a->len > 0 && a->data == NULL)))
@@ -289,9 +304,11 @@ int store_object_insert(struct store *st, struct store_object *o)
 	int rc = take_uuid(o->id);
 	if (rc != STORE_OK)
 		return rc;
+	if (st->pg != NULL)
+		return store_pg_object_insert(st, o);
 	struct store_attr *attrs[OBJECT_ATTRS];
 	size_t max[OBJECT_ATTRS];
-	object_attrs(o, attrs, max);
+	store_object_attrs(o, attrs, max);
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	o->created = store_now(st);
@@ -326,6 +343,8 @@ int store_object_get(struct store *st, const char *softcard_id, const char *obje
 	memset(out, 0, sizeof(*out));
 	if (!store_is_softcard_id(softcard_id) || !store_is_uuid(object_id))
 		return STORE_NOT_FOUND;
+	if (st->pg != NULL)
+		return store_pg_object_get(st, softcard_id, object_id, out);
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	int rc = store_prepare_texts(st, &stmt,
@@ -364,6 +383,9 @@ int store_object_page(struct store *st, const char *softcard_id, const char *aft
 	*more = false;
 	if (!store_is_softcard_id(softcard_id))
 		return STORE_OK;
+	if (st->pg != NULL)
+		return store_pg_object_page(st, softcard_id, after, limit, with_values,
+		                            max_value_bytes, out, count, more);
 	struct store_object *items = NULL;
 	size_t n = 0;
 	sqlite3_stmt *stmt = NULL;
@@ -400,6 +422,8 @@ int store_object_delete(struct store *st, const char *softcard_id, const char *o
 		return STORE_ERR_ARG;
 	if (!store_is_softcard_id(softcard_id) || !store_is_uuid(object_id))
 		return STORE_NOT_FOUND;
+	if (st->pg != NULL)
+		return store_pg_object_delete(st, softcard_id, object_id);
 	return delete_pair(st, "DELETE FROM objects WHERE softcard_id = ?1 AND id = ?2",
 	                   softcard_id, object_id);
 }
@@ -410,7 +434,7 @@ void store_object_clear(struct store_object *o)
 	size_t max[OBJECT_ATTRS];
 	if (o == NULL)
 		return;
-	object_attrs(o, attrs, max);
+	store_object_attrs(o, attrs, max);
 	for (int i = 0; i < OBJECT_ATTRS; i++) {
 		free(attrs[i]->data);
 		attrs[i]->data = NULL;

@@ -9,6 +9,7 @@
 #define PKCS11WSOP_SERVER_STORE_PRIV_H
 
 #include "store.h"
+#include "store_pg.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -35,6 +36,9 @@ struct store {
 	bool syncing, broken;
 	bool sync_ready; /* sync_lock, synced and wal_fd set up */
 	int wal_fd;
+	/* Set: a PostgreSQL store (db is NULL), which every function hands
+	 * on to its store_pg_ twin once the arguments are checked. */
+	struct store_pg *pg;
 };
 
 /* store_unlock: the last unlock of a thread that committed waits, outside
@@ -87,8 +91,25 @@ int store_col_text(sqlite3_stmt *stmt, int col, char *dst, size_t cap, size_t *l
 /* Copies column col exactly into dst[0..cap); STORE_ERR_DB when larger. */
 int store_col_blob(sqlite3_stmt *stmt, int col, uint8_t *dst, size_t cap, size_t *len);
 
+/* The object attributes in column order (label, cka_id, value,
+ * application, object_id, certificate_type, subject, issuer,
+ * serial_number, start_date, end_date) with their length bounds. */
+#define STORE_OBJECT_ATTRS 11
+void store_object_attrs(struct store_object *o, struct store_attr *attrs[STORE_OBJECT_ATTRS],
+                        size_t max[STORE_OBJECT_ATTRS]);
+
 /* Grows a list array by one element (doubling). */
 int store_list_grow(void **items, size_t elem_size, size_t count, size_t *cap);
+
+/* Grows the list when needed and points *row at element count, zeroed. */
+int store_list_slot(void **items, size_t elem_size, size_t count, size_t *cap, void **row);
+
+/* Fills a from n bytes at p (malloc'd, with a NUL after them);
+ * STORE_ERR_DB when n is over max. */
+int store_attr_set(struct store_attr *a, const void *p, size_t n, size_t max);
+/* Copies an idempotent answer's body of n bytes (STORE_ERR_DB over
+ * STORE_IDEM_BODY_MAX). */
+int store_idem_body_set(struct store_idem_answer *out, const void *p, size_t n);
 
 /* Reads one row of a statement into a zeroed struct. */
 typedef int (*store_row_reader)(sqlite3_stmt *stmt, void *row);

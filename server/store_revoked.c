@@ -9,6 +9,8 @@ int store_revoked_add(struct store *st, const uint8_t id[STORE_ACTIVATION_ID_LEN
 {
 	if (st == NULL || id == NULL)
 		return STORE_ERR_ARG;
+	if (st->pg != NULL)
+		return store_pg_revoked_add(st, id, expires);
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	int rc = store_savepoint(st);
@@ -45,6 +47,8 @@ int store_revoked_check(struct store *st, const uint8_t id[STORE_ACTIVATION_ID_L
 {
 	if (st == NULL || id == NULL)
 		return STORE_ERR_ARG;
+	if (st->pg != NULL)
+		return store_pg_revoked_check(st, id);
 	sqlite3_stmt *stmt = NULL;
 	store_lock(st);
 	int rc = store_prepare(st, "SELECT 1 FROM revoked WHERE id = ?1", &stmt);

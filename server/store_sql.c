@@ -233,6 +233,16 @@ int store_list_grow(void **items, size_t elem_size, size_t count, size_t *cap)
 	           : STORE_ERR_NOMEM;
 }
 
+int store_list_slot(void **items, size_t elem_size, size_t count, size_t *cap, void **row)
+{
+	int rc = store_list_grow(items, elem_size, count, cap);
+	if (rc != STORE_OK)
+		return rc;
+	*row = (unsigned char *)*items + count * elem_size;
+	memset(*row, 0, elem_size);
+	return STORE_OK;
+}
+
 int store_read_rows(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
                     void **items, size_t *count)
 {
@@ -256,11 +266,10 @@ int store_read_page(struct store *st, sqlite3_stmt *stmt, size_t elem_size, stor
 			*more = true;
 			return STORE_OK;
 		}
-		int rc = store_list_grow(items, elem_size, *count, &cap);
+		void *row;
+		int rc = store_list_slot(items, elem_size, *count, &cap, &row);
 		if (rc != STORE_OK)
 			return rc;
-		void *row = (unsigned char *)*items + *count * elem_size;
-		memset(row, 0, elem_size);
 		rc = read(stmt, row);
 		if (rc != STORE_OK)
 			return rc;

@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
 	gcc make pkg-config meson ninja-build
-	openssl libssl-dev libjson-c-dev libseccomp-dev libsqlite3-dev libcmocka-dev libp11-kit-dev
+	openssl libssl-dev libjson-c-dev libseccomp-dev libsqlite3-dev libpq-dev libcmocka-dev libp11-kit-dev
 	clang libclang-rt-14-dev
 	python3 procps
 	# pkcs11-tool: the demo drives the library with it.
@@ -25,9 +25,10 @@ if [ "${1:-}" = "--tests" ]; then
 	# confined-container test; systemd: systemd-analyze for the wsopd unit's
 	# test; apparmor: apparmor_parser for the helper's profile (tests/deploy).
 	# rsyslog: the syslog daemon the audit trail's test starts on a /dev/log
-	# of its own (tests/audit), never the machine's.
+	# of its own (tests/audit), never the machine's. postgresql: the private
+	# server of the shared-store tests (tests/cluster).
 	packages+=(valgrind strace softhsm2 opensc gnutls-bin python3-pykcs11 openjdk-17-jdk-headless
-		bubblewrap systemd apparmor rsyslog)
+		bubblewrap systemd apparmor rsyslog postgresql)
 	packages+=("${bench_packages[@]}")
 elif [ "${1:-}" = "--bench" ]; then
 	packages+=("${bench_packages[@]}")

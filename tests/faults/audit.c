@@ -2,9 +2,14 @@
  * audit.h. */
 #include "tests/faults/audit.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "lib/ckr_names.h"
 
@@ -172,4 +177,75 @@ void audit_compare(const struct work *w, char **labels, size_t n, struct audit *
 				          "present though C_DestroyObject returned CKR_OK", r);
 		}
 	}
+}
+
+void audit_run_of(const struct work *w, struct audit_run *out)
+{
+	out->wrong = out->not_logged_in = out->failed = 0;
+	for (unsigned i = 0; i < WORKERS; i++) {
+		const struct worker *k = &w->workers[i];
+		out->wrong += k->wrong;
+		out->not_logged_in += k->not_logged_in;
+		for (int fn = 0; fn < FN_COUNT; fn++) {
+			for (unsigned j = 0; j < k->tally[fn].used; j++)
+				if (k->tally[fn].rv[j] != CKR_OK)
+					out->failed += k->tally[fn].n[j];
+			out->failed += k->tally[fn].other;
+		}
+	}
+}
+
+void audit_print(const struct audit *a, const struct audit_run *r, CK_RV fin)
+{
+	printf("audit: %lu keys of ours listed (reference key %s), C_Finalize after the faults "
+	       "%s\n",
+	       a->listed, a->reference_present ? "present" : "MISSING", ckr_name(fin));
+	printf("  wrong results                                %lu\n", r->wrong);
+	if (r->count_failed)
+		printf("  calls that failed (a server always up)       %lu\n", r->failed);
+	printf("  generated (CKR_OK) but missing               %lu\n"
+	       "  present though C_GenerateKey failed          %lu\n"
+	       "  absent though C_DestroyObject failed         %lu\n"
+	       "  present though C_DestroyObject said CKR_OK   %lu\n"
+	       "  labels on more than one key                  %lu\n"
+	       "  keys of ours no call asked for               %lu\n"
+	       "  CKR_USER_NOT_LOGGED_IN while logged in       %lu\n"
+	       "  helpers that died without being killed       %lu\n"
+	       "  passphrase in a log                          %s\n",
+	       a->made_missing, a->not_made_present, a->kept_absent, a->destroyed_present,
+	       a->duplicates, a->strangers, r->not_logged_in, r->unexplained,
+	       r->pin_logged ? "YES" : "no");
+	fflush(stdout);
+}
+
+void audit_assert_clean(const struct audit *a, const struct audit_run *r)
+{
+	assert_true(a->reference_present);
+	assert_int_equal(r->wrong, 0);
+	if (r->count_failed)
+		assert_int_equal(r->failed, 0);
+	assert_int_equal(a->made_missing, 0);
+	assert_int_equal(a->not_made_present, 0);
+	assert_int_equal(a->kept_absent, 0);
+	assert_int_equal(a->destroyed_present, 0);
+	assert_int_equal(a->duplicates, 0);
+	assert_int_equal(a->strangers, 0);
+	assert_int_equal(r->not_logged_in, 0);
+	assert_int_equal(r->unexplained, 0);
+	assert_false(r->pin_logged);
+}
+
+void audit_after_restart(CK_FUNCTION_LIST *f, audit_slot_fn *slot_of, const char *card,
+                         const char *pin, const struct work *w, struct audit *a, CK_RV *fin)
+{
+	CK_SESSION_HANDLE s;
+	char **labels;
+	size_t n;
+	*fin = f->C_Finalize(NULL);
+	assert_int_equal(work_initialize(f), CKR_OK);
+	assert_int_equal(work_login(f, slot_of(f, card), pin, &s), CKR_OK);
+	assert_int_equal(audit_list(f, s, &labels, &n), CKR_OK);
+	audit_compare(w, labels, n, a);
+	audit_labels_free(labels, n);
+	assert_int_equal(f->C_Finalize(NULL), CKR_OK);
 }

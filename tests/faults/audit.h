@@ -33,4 +33,28 @@ CK_RV audit_list(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, char ***labels, size_
 void audit_labels_free(char **labels, size_t n);
 void audit_compare(const struct work *w, char **labels, size_t n, struct audit *out);
 
+/* The audit through a fresh start of the module, whatever state the
+ * faults left it in: C_Finalize (its answer in *fin), C_Initialize, a
+ * login to the token labelled card, the listing and audit_compare, and
+ * C_Finalize again (cmocka assertions on each step). */
+typedef CK_SLOT_ID audit_slot_fn(CK_FUNCTION_LIST *f, const char *card);
+void audit_after_restart(CK_FUNCTION_LIST *f, audit_slot_fn *slot_of, const char *card,
+                         const char *pin, const struct work *w, struct audit *a, CK_RV *fin);
+
+/* What the run saw beside the listing: wrong results and
+ * CKR_USER_NOT_LOGGED_IN summed over the workers, calls that failed (any
+ * CK_RV but CKR_OK, counted only when count_failed: where faults leave
+ * no server to answer, a failure is allowed), helpers dead unkilled, a
+ * passphrase in a log. */
+struct audit_run {
+	unsigned long wrong, not_logged_in, failed, unexplained;
+	bool count_failed, pin_logged;
+};
+void audit_run_of(const struct work *w, struct audit_run *out);
+/* Prints the verdict's table; fin is the C_Finalize after the faults. */
+void audit_print(const struct audit *a, const struct audit_run *r, CK_RV fin);
+/* cmocka assertions that every count of the verdict is 0 (the including
+ * test file has cmocka). */
+void audit_assert_clean(const struct audit *a, const struct audit_run *r);
+
 #endif

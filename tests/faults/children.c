@@ -130,3 +130,16 @@ pid_t helper_watch_kill(struct helper_watch *w)
 	}
 	return 0;
 }
+
+void helper_watch_for(struct helper_watch *w, unsigned ms, long long (*now_ms)(void))
+{
+	long long until = now_ms() + ms;
+	for (;;) {
+		helper_watch_poll(w);
+		long long left = until - now_ms();
+		if (left <= 0)
+			return;
+		usleep((useconds_t)(left < HELPER_WATCH_TICK_MS ? left : HELPER_WATCH_TICK_MS) *
+		       1000);
+	}
+}

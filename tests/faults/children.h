@@ -35,6 +35,11 @@ struct helper_watch {
 
 void helper_watch_poll(struct helper_watch *w);
 pid_t helper_watch_kill(struct helper_watch *w);
+/* Sleeps ms (by the clock now_ms) while polling every
+ * HELPER_WATCH_TICK_MS. */
+#define HELPER_WATCH_TICK_MS 50
+void helper_watch_for(struct helper_watch *w, unsigned ms, long long (*now_ms)(void));
+
 /* How many helpers are alive now. */
 unsigned helper_watch_live(void);
 

@@ -94,19 +94,6 @@ static unsigned between(unsigned lo, unsigned hi)
 	return lo + (unsigned)(rnd() % (hi - lo + 1));
 }
 
-/* Sleeps ms while watching the helpers. */
-static void watch_for(unsigned ms)
-{
-	long long until = e2e_now_ms() + ms;
-	for (;;) {
-		helper_watch_poll(&cl.hw);
-		long long left = until - e2e_now_ms();
-		if (left <= 0)
-			return;
-		usleep((useconds_t)(left < TICK_MS ? left : TICK_MS) * 1000);
-	}
-}
-
 /* ---- faults ------------------------------------------------------------------ */
 
 static void wsopd_up(void)
@@ -115,7 +102,7 @@ static void wsopd_up(void)
 	/* The port may take a moment to be free again. */
 	for (int i = 0; i < 20 && cl.srv.pid == 0; i++)
 		if (e2e_server_restart(&cl.srv, args) != 0)
-			watch_for(250);
+			helper_watch_for(&cl.hw, 250, e2e_now_ms);
 	assert_true(cl.srv.pid != 0);
 }
 
@@ -123,7 +110,7 @@ static void crash_wsopd(void)
 {
 	(void)e2e_server_stop(&cl.srv, SIGKILL);
 	cl.wsopd_kills++;
-	watch_for(between(0, 1500));
+	helper_watch_for(&cl.hw, between(0, 1500), e2e_now_ms);
 	wsopd_up();
 }
 
@@ -137,7 +124,7 @@ static void crash_helper(void)
 static void proxy_forward(void)
 {
 	for (int i = 0; i < 20 && fproxy_set(cl.px, FP_FORWARD, 0) != 0; i++)
-		watch_for(250);
+		helper_watch_for(&cl.hw, 250, e2e_now_ms);
 	assert_int_equal(fproxy_set(cl.px, FP_FORWARD, 0), 0);
 }
 
@@ -149,7 +136,7 @@ static void network_fault(void)
 	unsigned arg = mode == FP_DELAY ? between(20, 200) : between(0, 3000);
 	(void)fproxy_set(cl.px, mode, arg);
 	cl.proxy_faults[mode]++;
-	watch_for(between(300, 1500));
+	helper_watch_for(&cl.hw, between(300, 1500), e2e_now_ms);
 	proxy_forward();
 }
 
@@ -162,15 +149,15 @@ static void play(long long until)
 		while (!cl.sc->kinds[kind]);
 		switch (kind) {
 		case F_WSOPD:
-			watch_for(between(2000, 4000));
+			helper_watch_for(&cl.hw, between(2000, 4000), e2e_now_ms);
 			crash_wsopd();
 			break;
 		case F_HELPER:
-			watch_for(between(1000, 3000));
+			helper_watch_for(&cl.hw, between(1000, 3000), e2e_now_ms);
 			crash_helper();
 			break;
 		default:
-			watch_for(between(500, 2000));
+			helper_watch_for(&cl.hw, between(500, 2000), e2e_now_ms);
 			network_fault();
 			break;
 		}
@@ -193,16 +180,8 @@ static void write_config(unsigned port)
 static CK_SESSION_HANDLE open_and_login(CK_SLOT_ID slot)
 {
 	CK_SESSION_HANDLE s;
-	assert_int_equal(
-	    cl.f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s), CKR_OK);
-	assert_int_equal(cl.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, strlen(PIN)), CKR_OK);
+	assert_int_equal(work_login(cl.f, slot, PIN, &s), CKR_OK);
 	return s;
-}
-
-static void initialize(void)
-{
-	CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
-	assert_int_equal(cl.f->C_Initialize(&args), CKR_OK);
 }
 
 static void start_everything(CK_SLOT_ID *slot, CK_SESSION_HANDLE *main_session)
@@ -223,7 +202,7 @@ static void start_everything(CK_SLOT_ID *slot, CK_SESSION_HANDLE *main_session)
 		port = fproxy_port(cl.px);
 	}
 	write_config(port);
-	initialize();
+	assert_int_equal(work_initialize(cl.f), CKR_OK);
 	*slot = p11_slot_of(cl.f, CARD);
 	*main_session = open_and_login(*slot);
 	CK_RV rv = work_prepare(&cl.work, cl.f, *slot, *main_session, cl.seed);
@@ -235,41 +214,6 @@ static void start_everything(CK_SLOT_ID *slot, CK_SESSION_HANDLE *main_session)
 }
 
 /* ---- the report ---------------------------------------------------------------- */
-
-static void print_tallies(void)
-{
-	struct tally all[FN_COUNT];
-	unsigned long ops[OP_COUNT] = { 0 }, ok[OP_COUNT] = { 0 }, shifts = 0;
-	memset(all, 0, sizeof(all));
-	for (unsigned i = 0; i < WORKERS; i++) {
-		const struct worker *k = &cl.work.workers[i];
-		shifts += k->shifts;
-		for (int o = 0; o < OP_COUNT; o++) {
-			ops[o] += k->ops[o];
-			ok[o] += k->ops_ok[o];
-		}
-		for (int fn = 0; fn < FN_COUNT; fn++) {
-			for (unsigned j = 0; j < k->tally[fn].used; j++)
-				for (unsigned long c = 0; c < k->tally[fn].n[j]; c++)
-					tally_add(&all[fn], k->tally[fn].rv[j]);
-			all[fn].other += k->tally[fn].other;
-		}
-	}
-	printf("operations (ok/all), %lu worker threads over %d slots:\n", shifts, WORKERS);
-	for (int o = 0; o < OP_COUNT; o++)
-		printf("  %-10s %lu/%lu\n", op_name((enum op)o), ok[o], ops[o]);
-	printf("CK_RV per function:\n");
-	for (int fn = 0; fn < FN_COUNT; fn++) {
-		if (all[fn].used == 0)
-			continue;
-		printf("  %-16s", fn_name((enum fn)fn));
-		for (unsigned j = 0; j < all[fn].used; j++)
-			printf(" %s=%lu", ckr_name(all[fn].rv[j]), all[fn].n[j]);
-		if (all[fn].other)
-			printf(" (others)=%lu", all[fn].other);
-		printf("\n");
-	}
-}
 
 static void print_faults(void)
 {
@@ -309,70 +253,32 @@ static void crash_loop(void **state)
 		proxy_forward();
 	work_stop(&cl.work);
 	while (atomic_load(&cl.work.running) > 0)
-		watch_for(TICK_MS);
+		helper_watch_for(&cl.hw, TICK_MS, e2e_now_ms);
 	work_join(&cl.work);
 	helper_watch_poll(&cl.hw);
 
-	unsigned long wrong = 0, not_logged_in = 0;
-	for (unsigned i = 0; i < WORKERS; i++) {
-		wrong += cl.work.workers[i].wrong;
-		not_logged_in += cl.work.workers[i].not_logged_in;
-	}
+	struct audit_run run = { .unexplained = cl.hw.unexplained };
+	audit_run_of(&cl.work, &run);
 
-	print_tallies();
+	work_report(&cl.work);
 	print_faults();
 	fflush(stdout);
 
-	/* The audit, through a fresh start of the module: whatever state
-	 * the faults left it in, the store is what it is. */
-	CK_RV fin = cl.f->C_Finalize(NULL);
-	initialize();
-	CK_SESSION_HANDLE s = open_and_login(p11_slot_of(cl.f, CARD));
-	char **labels;
-	size_t n;
-	assert_int_equal(audit_list(cl.f, s, &labels, &n), CKR_OK);
 	struct audit a;
-	audit_compare(&cl.work, labels, n, &a);
-	audit_labels_free(labels, n);
-	assert_int_equal(cl.f->C_Finalize(NULL), CKR_OK);
+	CK_RV fin;
+	audit_after_restart(cl.f, p11_slot_of, CARD, PIN, &cl.work, &a, &fin);
 
 	/* e2e's search of a server log, on the module's log as well. */
 	struct e2e_server module_log = cl.srv;
 	snprintf(module_log.log_path, sizeof(module_log.log_path), "%.400s/p11.log", e2e_env.dir);
-	bool pin_logged = e2e_server_log_contains(&cl.srv, "pass phrase") ||
-	                  e2e_server_log_contains(&module_log, "pass phrase");
-	printf("audit: %lu keys of ours listed (reference key %s), C_Finalize after the faults "
-	       "%s\n",
-	       a.listed, a.reference_present ? "present" : "MISSING", ckr_name(fin));
-	printf("  wrong results                                %lu\n"
-	       "  generated (CKR_OK) but missing               %lu\n"
-	       "  present though C_GenerateKey failed          %lu\n"
-	       "  absent though C_DestroyObject failed         %lu\n"
-	       "  present though C_DestroyObject said CKR_OK   %lu\n"
-	       "  labels on more than one key                  %lu\n"
-	       "  keys of ours no call asked for               %lu\n"
-	       "  CKR_USER_NOT_LOGGED_IN while logged in       %lu\n"
-	       "  helpers that died without being killed       %lu\n"
-	       "  passphrase in a log                          %s\n",
-	       wrong, a.made_missing, a.not_made_present, a.kept_absent, a.destroyed_present,
-	       a.duplicates, a.strangers, not_logged_in, cl.hw.unexplained,
-	       pin_logged ? "YES" : "no");
-	fflush(stdout);
+	run.pin_logged = e2e_server_log_contains(&cl.srv, "pass phrase") ||
+	                 e2e_server_log_contains(&module_log, "pass phrase");
+	audit_print(&a, &run, fin);
 
 	/* The run did what it claims: faults, and work that got through. */
 	assert_true(cl.wsopd_kills + cl.hw.kills > 0 || cl.px != NULL);
 	assert_true(cl.work.workers[0].ops[OP_GENERATE] > 0);
-	assert_true(a.reference_present);
-	assert_int_equal(wrong, 0);
-	assert_int_equal(a.made_missing, 0);
-	assert_int_equal(a.not_made_present, 0);
-	assert_int_equal(a.kept_absent, 0);
-	assert_int_equal(a.destroyed_present, 0);
-	assert_int_equal(a.duplicates, 0);
-	assert_int_equal(a.strangers, 0);
-	assert_int_equal(not_logged_in, 0);
-	assert_int_equal(cl.hw.unexplained, 0);
-	assert_false(pin_logged);
+	audit_assert_clean(&a, &run);
 }
 
 static int teardown(void **state)

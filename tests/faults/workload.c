@@ -401,3 +401,52 @@ void work_free(struct work *w)
 		w->workers[i].keys = NULL;
 	}
 }
+
+void work_report(const struct work *w)
+{
+	struct tally all[FN_COUNT];
+	unsigned long ops[OP_COUNT] = { 0 }, ok[OP_COUNT] = { 0 }, shifts = 0;
+	memset(all, 0, sizeof(all));
+	for (unsigned i = 0; i < WORKERS; i++) {
+		const struct worker *k = &w->workers[i];
+		shifts += k->shifts;
+		for (int o = 0; o < OP_COUNT; o++) {
+			ops[o] += k->ops[o];
+			ok[o] += k->ops_ok[o];
+		}
+		for (int fn = 0; fn < FN_COUNT; fn++) {
+			for (unsigned j = 0; j < k->tally[fn].used; j++)
+				for (unsigned long c = 0; c < k->tally[fn].n[j]; c++)
+					tally_add(&all[fn], k->tally[fn].rv[j]);
+			all[fn].other += k->tally[fn].other;
+		}
+	}
+	printf("operations (ok/all), %lu worker threads over %d slots:\n", shifts, WORKERS);
+	for (int o = 0; o < OP_COUNT; o++)
+		printf("  %-10s %lu/%lu\n", op_name((enum op)o), ok[o], ops[o]);
+	printf("CK_RV per function:\n");
+	for (int fn = 0; fn < FN_COUNT; fn++) {
+		if (all[fn].used == 0)
+			continue;
+		printf("  %-16s", fn_name((enum fn)fn));
+		for (unsigned j = 0; j < all[fn].used; j++)
+			printf(" %s=%lu", ckr_name(all[fn].rv[j]), all[fn].n[j]);
+		if (all[fn].other)
+			printf(" (others)=%lu", all[fn].other);
+		printf("\n");
+	}
+}
+
+CK_RV work_initialize(CK_FUNCTION_LIST *f)
+{
+	CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
+	return f->C_Initialize(&args);
+}
+
+CK_RV work_login(CK_FUNCTION_LIST *f, CK_SLOT_ID slot, const char *pin, CK_SESSION_HANDLE *s)
+{
+	CK_RV rv = f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, s);
+	if (rv == CKR_OK)
+		rv = f->C_Login(*s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin));
+	return rv;
+}

@@ -122,6 +122,13 @@ void work_stop(struct work *w);
 void work_join(struct work *w);
 void work_free(struct work *w);
 
+/* C_Initialize with OS locking; a read-write session logged in with pin. */
+CK_RV work_initialize(CK_FUNCTION_LIST *f);
+CK_RV work_login(CK_FUNCTION_LIST *f, CK_SLOT_ID slot, const char *pin, CK_SESSION_HANDLE *s);
+
+/* Prints the operations by kind and the CK_RV histogram per function. */
+void work_report(const struct work *w);
+
 void tally_add(struct tally *t, CK_RV rv);
 /* The next pseudo-random number of *state (xorshift64*; never seed 0). */
 uint64_t work_rnd(uint64_t *state);

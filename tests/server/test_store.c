@@ -1,7 +1,12 @@
 /*
- * wsopd's SQLite store: CRUD of every table, the not-empty rule, the
+ * wsopd's store: CRUD of every table, the not-empty rule, the
  * idempotency records and their expiry, transactions, threads, and
  * persistence across close/reopen.
+ *
+ * By default on SQLite in a scratch folder. With WSOP_TEST_PG set to a
+ * libpq connection string (tests/cluster/with_pg.sh does so for the
+ * server-store-pg test), the same tests run on the PostgreSQL back end,
+ * each on an emptied database; the few about SQLite's file are skipped.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -16,6 +21,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "server/store.h"
@@ -33,12 +39,48 @@ static int64_t fake_clock(void *arg)
 	return ((struct fixture *)arg)->now;
 }
 
+static const char *pg_conninfo(void)
+{
+	const char *c = getenv("WSOP_TEST_PG");
+	return c != NULL && c[0] != '\0' ? c : NULL;
+}
+
+/* Runs sql on the test database; false when it fails. */
+static bool pg_exec(const char *sql)
+{
+	PGconn *c = PQconnectdb(pg_conninfo());
+	bool ok = PQstatus(c) == CONNECTION_OK;
+	if (ok) {
+		PGresult *r = PQexec(c, sql);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+		PQclear(r);
+	}
+	PQfinish(c);
+	return ok;
+}
+
+#define SKIP_ON_PG()                                                                               \
+	do {                                                                                       \
+		if (pg_conninfo() != NULL)                                                         \
+			skip();                                                                    \
+	} while (0)
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	f->dir = tu_mkdtemp();
+	if (pg_conninfo() != NULL) {
+		/* Every test starts from an empty database, as with a new folder. */
+		f->dir = strdup(pg_conninfo());
+		if (f->dir == NULL || !pg_exec("SET client_min_messages = warning;"
+		                               " DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+			return -1;
+	} else {
+		f->dir = tu_mkdtemp();
+	}
 	f->now = 1764190000;
 	if (store_open(f->dir, &f->st) != STORE_OK)
 		return -1;
@@ -51,7 +93,10 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	store_close(f->st);
-	tu_rmtree(f->dir);
+	if (pg_conninfo() == NULL)
+		tu_rmtree(f->dir); /* frees it */
+	else
+		free(f->dir);
 	free(f);
 	return 0;
 }
@@ -134,6 +179,7 @@ static void database_file_is_private(void **state)
 	struct fixture *f = *state;
 	char path[4200];
 	struct stat sb;
+	SKIP_ON_PG();
 	snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_DB_FILE);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 077, 0);
@@ -625,6 +671,15 @@ static int64_t count_idem_rows(struct fixture *f)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *stmt = NULL;
 	int64_t n = -1;
+	if (pg_conninfo() != NULL) {
+		PGconn *c = PQconnectdb(pg_conninfo());
+		PGresult *r = PQexec(c, "SELECT count(*) FROM idempotency");
+		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+		n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+		return n;
+	}
 	snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_DB_FILE);
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(
@@ -840,6 +895,15 @@ static void newer_schema_refused(void **state)
 	sqlite3 *db = NULL;
 	store_close(f->st);
 	f->st = NULL;
+	if (pg_conninfo() != NULL) {
+		struct store *st = NULL;
+		assert_true(pg_exec("UPDATE schema_version SET version = 99"));
+		assert_int_equal(store_open(f->dir, &st), STORE_ERR_VERSION);
+		assert_null(st);
+		assert_true(pg_exec("UPDATE schema_version SET version = 2"));
+		reopen(f);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_DB_FILE);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(
@@ -863,6 +927,7 @@ static void version_1_store_gains_the_revoked_table(void **state)
 	struct fixture *f = *state;
 	char path[4200];
 	sqlite3 *db = NULL;
+	SKIP_ON_PG();
 	uint8_t id[STORE_ACTIVATION_ID_LEN];
 
 	store_close(f->st);
@@ -907,6 +972,7 @@ static void journal_is_wal(void **state)
 	struct fixture *f = *state;
 	char path[4200];
 	sqlite3 *db = NULL;
+	SKIP_ON_PG();
 	sqlite3_stmt *stmt = NULL;
 	snprintf(path, sizeof(path), "%s/%s", f->dir, STORE_DB_FILE);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -1028,6 +1094,7 @@ static uint64_t durable_of(struct store *st)
 static void changes_return_after_their_sync(void **state)
 {
 	struct fixture *f = *state;
+	SKIP_ON_PG(); /* SQLite's own group commit */
 	struct store_softcard sc;
 	make_softcard(f->st, "alice", &sc);
 	uint64_t first = __atomic_load_n(&f->st->commits, __ATOMIC_ACQUIRE);
@@ -1047,6 +1114,7 @@ static void changes_return_after_their_sync(void **state)
 static void failed_sync_refuses_every_later_change(void **state)
 {
 	struct fixture *f = *state;
+	SKIP_ON_PG(); /* SQLite's own group commit */
 	struct store_softcard sc, got;
 	uint8_t id[STORE_ACTIVATION_ID_LEN] = { 1 };
 	int p[2];

@@ -88,8 +88,8 @@ static void setup(void)
 	char err[256];
 
 	memset(client_fp, 0xf0, sizeof(client_fp));
-	if (mkdtemp(scratch) == NULL || app_open(&app, scratch, 3600, 900, err, sizeof(err)) != 0 ||
-	    seed_store() != 0) {
+	if (mkdtemp(scratch) == NULL ||
+	    app_open(&app, scratch, NULL, 3600, 900, err, sizeof(err)) != 0 || seed_store() != 0) {
 		fprintf(stderr, "fuzz_request: setup failed in %s\n", scratch);
 		abort();
 	}

@@ -14,6 +14,7 @@
 #include "server/activation.h"
 #include "server/options.h"
 #include "server/paging.h"
+#include "server/store.h"
 
 #define SC1 "0123456789abcdef0123456789abcdef01234567"
 #define SC2 "fedcba9876543210fedcba9876543210fedcba98"
@@ -43,6 +44,13 @@ static void test_options_defaults(void **state)
 	assert_int_equal(o.head_timeout_s, 5);
 	assert_int_equal(o.log_level, 4);
 	assert_string_equal(o.store_dir, "s");
+	assert_null(o.master_path);
+
+	char *shared[] = { "wsopd", "--cert",  "c",           "--key",        "k", "--ca",
+		           "a",     "--store", "dbname=wsop", "--master-key", "m", NULL };
+	assert_int_equal(parse(&o, err, 11, shared), OPTIONS_RUN);
+	assert_string_equal(o.store_dir, "dbname=wsop");
+	assert_string_equal(o.master_path, "m");
 }
 
 static void test_options_listen_forms(void **state)
@@ -364,6 +372,69 @@ static void test_key_forget_and_stale_generation(void **state)
 	activation_destroy(act);
 }
 
+/* Shared with other servers: a token known in memory is asked about on
+ * every use, and no key is cached. */
+static void test_shared_table_asks_every_time(void **state)
+{
+	struct revoked_set revoked = { 0 };
+	struct activation *act = make_table(&revoked, 900);
+	uint8_t fp[ACT_TOKEN_FP_LEN];
+	char t[ACT_TOKEN_TEXT_LEN + 1];
+	struct keywrap_kek kek;
+	struct cached_key key, got;
+	int64_t expires;
+
+	activation_share(act);
+	memset(fp, 1, sizeof(fp));
+	memset(&kek, 1, sizeof(kek));
+	memset(&key, 0, sizeof(key));
+	memcpy(key.softcard_id, SC1, sizeof(key.softcard_id));
+	key.key_len = 32;
+	assert_int_equal(activation_issue(act, SC1, fp, &kek, t, &expires), 0);
+	assert_int_equal(activation_check(act, t, SC1, fp, NULL), 0);
+	assert_int_equal(activation_key_insert(act, activation_generation(act), G1, K1, &key), 0);
+	assert_int_equal(activation_key_lookup(act, G1, K1, &got), -ENOENT);
+	/* Revoked elsewhere: refused here although it is in memory. */
+	assert_int_equal(activation_identify(act, t, SC1, fp, revoked.id, &expires), 0);
+	revoked.any = true;
+	assert_int_equal(activation_check(act, t, SC1, fp, &kek), -EACCES);
+	assert_int_equal(activation_live_count(act), 0);
+	activation_destroy(act);
+}
+
+static void test_store_locations(void **state)
+{
+	static const char *const pg[] = {
+		"postgresql://wsopd@db/wsop",
+		"postgres://db/wsop",
+		"host=/tmp dbname=wsop",
+		"dbname=wsop",
+		"user=x host=db",
+		" service=wsop",
+	};
+	static const char *const dirs[] = { "/var/lib/wsopd", "store", "postgresql:/x",
+		                            "/srv/dbname=x",  "",      "xhost=y" };
+	char out[160];
+
+	for (size_t i = 0; i < sizeof(pg) / sizeof(pg[0]); i++)
+		assert_true(store_is_shared(pg[i]));
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		assert_false(store_is_shared(dirs[i]));
+	assert_false(store_is_shared(NULL));
+	/* Logs see host, port and database, never a password. */
+	store_describe("postgresql://u:secret@db.example:5433/wsop", out, sizeof(out));
+	assert_null(strstr(out, "secret"));
+	assert_non_null(strstr(out, "db.example"));
+	assert_non_null(strstr(out, "5433"));
+	store_describe("host=/run/pg dbname=wsop password=secret", out, sizeof(out));
+	assert_null(strstr(out, "secret"));
+	assert_non_null(strstr(out, "/run/pg"));
+	store_describe("host='unterminated password=secret", out, sizeof(out));
+	assert_null(strstr(out, "secret"));
+	store_describe("/var/lib/wsopd", out, sizeof(out));
+	assert_string_equal(out, "folder /var/lib/wsopd");
+}
+
 static void test_wrong_passphrase_delays(void **state)
 {
 	struct revoked_set revoked = { 0 };
@@ -484,6 +555,8 @@ int main(void)
 		cmocka_unit_test(test_known_passphrase_only_while_active),
 		cmocka_unit_test(test_many_cached_keys),
 		cmocka_unit_test(test_key_forget_and_stale_generation),
+		cmocka_unit_test(test_shared_table_asks_every_time),
+		cmocka_unit_test(test_store_locations),
 		cmocka_unit_test(test_wrong_passphrase_delays),
 		cmocka_unit_test(test_page_query),
 	};

@@ -1,0 +1,162 @@
+/*
+ * Idempotency records and revoked activations in PostgreSQL, shared by
+ * every node: a request replayed on another node finds the first node's
+ * answer, and a C_Logout on one node is seen by all. The public functions
+ * of idem.c and store_revoked.c check the arguments and come here. See
+ * store_pg.h.
+ */
+#include "store_pg_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- idempotency ------------------------------------------------------------ */
+
+static int read_answer(const PGresult *r, struct store_idem_answer *out)
+{
+	int64_t status = 0;
+	int rc = pg_col_int(r, 0, 2, &status);
+	if (rc == STORE_OK && (status < 100 || status > 599))
+		rc = STORE_ERR_DB;
+	if (rc == STORE_OK)
+		rc = pg_col_int(r, 0, 4, &out->created);
+	if (rc != STORE_OK)
+		return rc;
+	out->status = (int)status;
+	if (pg_col_null(r, 0, 3))
+		return STORE_OK;
+	int n = PQgetlength(r, 0, 3);
+	if (n < 0)
+		return STORE_ERR_DB;
+	return store_idem_body_set(out, PQgetvalue(r, 0, 3), (size_t)n);
+}
+
+int store_pg_idem_lookup(struct store *st, const uint8_t client_fp[STORE_CLIENT_FP_LEN],
+                         const char *key, const char *method, const char *path,
+                         struct store_idem_answer *out)
+{
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	char m[STORE_IDEM_METHOD_MAX + 1], t[STORE_IDEM_PATH_MAX + 1];
+	pg_blob(&p, client_fp, STORE_CLIENT_FP_LEN);
+	pg_text(&p, key);
+	pg_int(&p, store_now(st) - STORE_IDEM_TTL);
+	int rc = pg_query(st,
+	                  "SELECT method, path, status, body, created FROM idempotency"
+	                  " WHERE client = $1 AND key = $2 AND created >= $3",
+	                  &p, true, &r);
+	if (rc == STORE_OK)
+		rc = pg_col_text(r, 0, 0, m, sizeof(m), NULL);
+	if (rc == STORE_OK)
+		rc = pg_col_text(r, 0, 1, t, sizeof(t), NULL);
+	if (rc == STORE_OK)
+		rc = strcmp(m, method) != 0 || strcmp(t, path) != 0 ? STORE_IDEM_CONFLICT
+		                                                    : read_answer(r, out);
+	PQclear(r);
+	if (rc != STORE_OK)
+		store_idem_answer_clear(out);
+	return rc;
+}
+
+struct record_arg {
+	const uint8_t *client_fp;
+	const char *key, *method, *path;
+	int status;
+	const uint8_t *body;
+	size_t body_len;
+};
+
+static int purge(struct pg_conn *c, int64_t oldest)
+{
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	pg_int(&p, oldest);
+	int rc = pg_run(c, "DELETE FROM idempotency WHERE created < $1", &p, &r, NULL);
+	PQclear(r);
+	return rc;
+}
+
+static int record_unit(struct store *st, struct pg_conn *c, void *arg)
+{
+	const struct record_arg *a = arg;
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	int64_t now = store_now(st);
+	/* Purging first also removes an expired record of this very key, so
+	 * the insert below only collides with a live one (STORE_EXISTS),
+	 * whichever node wrote it. */
+	int rc = purge(c, now - STORE_IDEM_TTL);
+	pg_blob(&p, a->client_fp, STORE_CLIENT_FP_LEN);
+	pg_text(&p, a->key);
+	pg_text(&p, a->method);
+	pg_text(&p, a->path);
+	pg_int(&p, a->status);
+	pg_blob(&p, a->body, a->body_len);
+	pg_int(&p, now);
+	if (rc == STORE_OK)
+		rc = pg_run(c,
+		            "INSERT INTO idempotency (client, key, method, path, status, body,"
+		            " created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		            &p, &r, NULL);
+	PQclear(r);
+	return rc;
+}
+
+int store_pg_idem_record(struct store *st, const uint8_t client_fp[STORE_CLIENT_FP_LEN],
+                         const char *key, const char *method, const char *path, int status,
+                         const uint8_t *body, size_t body_len)
+{
+	struct record_arg a = { client_fp, key, method, path, status, body, body_len };
+	return pg_unit(st, record_unit, &a);
+}
+
+int store_pg_idem_purge(struct store *st)
+{
+	struct pg_params p = { 0 };
+	pg_int(&p, store_now(st) - STORE_IDEM_TTL);
+	return pg_mutate(st, "DELETE FROM idempotency WHERE created < $1", &p, NULL);
+}
+
+/* ---- revoked activations -------------------------------------------------------- */
+
+struct revoke_arg {
+	const uint8_t *id;
+	int64_t expires;
+};
+
+static int revoke_unit(struct store *st, struct pg_conn *c, void *arg)
+{
+	const struct revoke_arg *a = arg;
+	struct pg_params purge_p = { 0 }, p = { 0 };
+	PGresult *r = NULL;
+	pg_int(&purge_p, store_now(st));
+	int rc = pg_run(c, "DELETE FROM revoked WHERE expires <= $1", &purge_p, &r, NULL);
+	PQclear(r);
+	r = NULL;
+	pg_blob(&p, a->id, STORE_ACTIVATION_ID_LEN);
+	pg_int(&p, a->expires);
+	if (rc == STORE_OK)
+		rc = pg_run(c,
+		            "INSERT INTO revoked (id, expires) VALUES ($1, $2)"
+		            " ON CONFLICT (id) DO NOTHING",
+		            &p, &r, NULL);
+	PQclear(r);
+	return rc;
+}
+
+int store_pg_revoked_add(struct store *st, const uint8_t id[STORE_ACTIVATION_ID_LEN],
+                         int64_t expires)
+{
+	struct revoke_arg a = { id, expires };
+	return pg_unit(st, revoke_unit, &a);
+}
+
+int store_pg_revoked_check(struct store *st, const uint8_t id[STORE_ACTIVATION_ID_LEN])
+{
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	pg_blob(&p, id, STORE_ACTIVATION_ID_LEN);
+	int rc = pg_query(st, "SELECT 1 FROM revoked WHERE id = $1", &p, true, &r);
+	PQclear(r);
+	return rc;
+}
