@@ -108,6 +108,17 @@ void *handle_map_remove(struct handle_map *m, uint64_t handle)
 	return v;
 }
 
+int handle_map_set(struct handle_map *m, uint64_t handle, void *value)
+{
+	if (handle == EMPTY || handle == REMOVED || value == NULL)
+		return -EINVAL;
+	size_t i = find(m, handle);
+	if (i == SIZE_MAX)
+		return -ENOENT;
+	m->slots[i].value = value;
+	return 0;
+}
+
 size_t handle_map_count(const struct handle_map *m)
 {
 	return m->count;

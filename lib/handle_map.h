@@ -1,7 +1,8 @@
 /*
  * A map from handles (process-local integers counted up from 1, never 0)
- * to pointers: the session table's index, found in O(1) whatever the
- * number of sessions.
+ * to pointers, found in O(1) whatever the number of entries: the index of
+ * the session table and of the object store (by handle, and by a hash of
+ * the server object's key, any 64-bit value but 0 and UINT64_MAX).
  *
  * Contract:
  *  - Not thread-safe: the owner's lock covers every call.
@@ -9,6 +10,9 @@
  *    own marks) or a NULL value, -EEXIST when the handle is there already,
  *    -ENOMEM (the map is unchanged), -E2BIG past HANDLE_MAP_MAX entries.
  *  - handle_map_remove() returns the value it removed, or NULL.
+ *  - handle_map_set() gives a handle that is there another value, without
+ *    allocating: 0, -EINVAL for a NULL value or a marking handle, -ENOENT
+ *    when the handle is not there. It is safe during a walk.
  *  - handle_map_next() walks the entries in no particular order; removing
  *    the entry just returned (or any other) during the walk is safe: the
  *    walk neither skips nor repeats the others. Putting during a walk is
@@ -43,6 +47,7 @@ struct handle_map {
 int handle_map_put(struct handle_map *m, uint64_t handle, void *value);
 void *handle_map_get(const struct handle_map *m, uint64_t handle);
 void *handle_map_remove(struct handle_map *m, uint64_t handle);
+int handle_map_set(struct handle_map *m, uint64_t handle, void *value);
 size_t handle_map_count(const struct handle_map *m);
 /* Start with *iter = 0; NULL at the end. */
 void *handle_map_next(const struct handle_map *m, size_t *iter);

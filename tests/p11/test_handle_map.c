@@ -90,6 +90,37 @@ static void removal_during_a_walk(void **state)
 	handle_map_clear(&m);
 }
 
+/* set() changes only the value of a handle that is there, and keeps a
+ * walk whole. */
+static void set_replaces_a_value(void **state)
+{
+	(void)state;
+	struct handle_map m = HANDLE_MAP_INIT;
+	assert_int_equal(handle_map_set(&m, 3, val(3)), -ENOENT);
+	for (uint64_t h = 1; h <= 100; h++)
+		assert_int_equal(handle_map_put(&m, h, val(h)), 0);
+	assert_int_equal(handle_map_set(&m, 101, val(1)), -ENOENT);
+	assert_int_equal(handle_map_set(&m, 0, val(1)), -EINVAL);
+	assert_int_equal(handle_map_set(&m, UINT64_MAX, val(1)), -EINVAL);
+	assert_int_equal(handle_map_set(&m, 5, NULL), -EINVAL);
+	assert_ptr_equal(handle_map_get(&m, 5), val(5));
+	size_t it = 0, walked = 0;
+	void *v;
+	while ((v = handle_map_next(&m, &it)) != NULL) {
+		uint64_t h = ((uintptr_t)v - 8) / 8;
+		if (h <= 100)
+			assert_int_equal(handle_map_set(&m, h, val(h + 1000)), 0);
+		walked++;
+	}
+	assert_int_equal(walked, 100);
+	for (uint64_t h = 1; h <= 100; h++)
+		assert_ptr_equal(handle_map_get(&m, h), val(h + 1000));
+	assert_int_equal(handle_map_count(&m), 100);
+	assert_ptr_equal(handle_map_remove(&m, 7), val(1007));
+	assert_int_equal(handle_map_set(&m, 7, val(7)), -ENOENT);
+	handle_map_clear(&m);
+}
+
 /* Random puts and removes against a plain array of what must be there. */
 static void random_run_matches_a_model(void **state)
 {
@@ -124,6 +155,7 @@ int main(void)
 		cmocka_unit_test(put_get_remove_many),
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(removal_during_a_walk),
+		cmocka_unit_test(set_replaces_a_value),
 		cmocka_unit_test(random_run_matches_a_model),
 	};
 	return cmocka_run_group_tests_name("handle_map", tests, NULL, NULL);
