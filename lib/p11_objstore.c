@@ -1,14 +1,14 @@
 /*
  * The object handle table (lib/p11_objstore.h).
  *
- * Entries are kept in handle order (handles only grow and are appended),
- * so a handle is found by binary search; a server object is found through
- * a hash index of (slot, server id) to handle, so that a search over
- * 100,000 objects stays linear. A dropped entry stays in place, marked,
- * until half the table is dropped, so C_DestroyObject moves nothing. The handle
- * counter lives outside the table so that it survives C_Finalize: a
- * handle kept by an application across re-initialisation never names
- * another object.
+ * Each entry is an allocation of its own, found in O(1) through two
+ * handle maps (lib/handle_map.h): by its handle, and by a hash of its
+ * server object (slot, kind, key path or object id), so that a search
+ * over 100,000 objects stays linear and nothing moves when one is dropped.
+ * Entries whose keys hash alike (rare: 64 bits) hang off the first in a
+ * chain. The handle counter lives outside the table so that it survives
+ * C_Finalize: a handle kept by an application across re-initialisation
+ * never names another object.
  */
 #include "lib/p11_objstore.h"
 
@@ -16,48 +16,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipc/grow.h"
+#include "lib/handle_map.h"
 #include "lib/p11_errors.h"
 #include "lib/p11_module.h"
 #include "lib/p11_slots.h"
 #include "lib/wsop_client.h"
 
-/* slot NULL: dropped, its object freed; such entries keep the handle
- * order until the next compaction, so that dropping one object does not
- * move the whole table. */
 struct entry {
 	CK_OBJECT_HANDLE handle;
 	const struct p11_slot *slot;
+	uint64_t key_hash;
+	struct entry *same_hash; /* the next entry in by_key's chain of key_hash */
+	unsigned long listed_in; /* the last prune round whose keep held it */
 	struct p11_object obj;
 };
 
-static struct {
-	struct entry *items;
-	size_t count, cap;
-	size_t dropped; /* entries with slot NULL */
-} tab;
+/* The bits of a key hash that are used: all of them, but a test build
+ * keeps a few so that keys share hashes and the chains are exercised. */
+#ifndef P11_OBJSTORE_HASH_MASK
+#define P11_OBJSTORE_HASH_MASK UINT64_MAX
+#endif
 
-/* The hash index: open addressing over handles; 0 is an empty cell,
- * TOMB one whose handle was dropped. Rebuilt whole after bulk removals. */
-#define TOMB ((CK_OBJECT_HANDLE)-1)
-static struct {
-	CK_OBJECT_HANDLE *cells;
-	size_t cap, used; /* cap a power of two; used counts tombs too */
-} idx;
-
-/* Under p11_table_lock(). */
+/* Under p11_table_lock(). by_handle owns the entries; by_key holds the
+ * first entry of each key hash. */
+static struct handle_map by_handle = HANDLE_MAP_INIT;
+static struct handle_map by_key = HANDLE_MAP_INIT;
 static CK_OBJECT_HANDLE next_handle = 1;
+static unsigned long prune_round;
 
-static void index_free(void)
+/* Under the table lock: the only place that reads a slot record, as every
+ * object is private (its handle is visible only while the token is logged
+ * in). */
+static bool slot_logged_in_locked(const struct p11_slot *slot)
 {
-	free(idx.cells);
-	memset(&idx, 0, sizeof(idx));
+	return slot->logged_in;
+}
+
+static void entry_free(struct entry *e)
+{
+	p11_object_free(&e->obj);
+	free(e);
 }
 
 void p11_objstore_forget(void)
 {
-	memset(&tab, 0, sizeof(tab));
-	memset(&idx, 0, sizeof(idx));
+	memset(&by_handle, 0, sizeof(by_handle));
+	memset(&by_key, 0, sizeof(by_key));
 }
 
 CK_RV p11_objstore_reset(void)
@@ -68,11 +72,12 @@ CK_RV p11_objstore_reset(void)
 
 void p11_objstore_free(void)
 {
-	for (size_t i = 0; i < tab.count; i++)
-		p11_object_free(&tab.items[i].obj);
-	free(tab.items);
-	memset(&tab, 0, sizeof(tab));
-	index_free();
+	size_t it = 0;
+	struct entry *e;
+	while ((e = handle_map_next(&by_handle, &it)) != NULL)
+		entry_free(e);
+	handle_map_clear(&by_handle);
+	handle_map_clear(&by_key);
 }
 
 /* The server id of o: a key's path, an object's uuid. */
@@ -81,8 +86,9 @@ static const char *server_id(const struct p11_object *o)
 	return o->cls == CKO_SECRET_KEY ? o->key.path : o->object.id;
 }
 
-/* FNV-1a of the slot, the kind and the server id. */
-static size_t hash_of(const struct p11_slot *slot, const struct p11_object *o)
+/* FNV-1a of the slot, the kind and the server id, kept off the two values
+ * a handle map reserves. */
+static uint64_t key_hash_of(const struct p11_slot *slot, const struct p11_object *o)
 {
 	uint64_t h = 14695981039346656037u;
 	uintptr_t sp = (uintptr_t)slot;
@@ -91,23 +97,8 @@ static size_t hash_of(const struct p11_slot *slot, const struct p11_object *o)
 	h = (h ^ (o->cls == CKO_SECRET_KEY ? 1u : 2u)) * 1099511628211u;
 	for (const char *p = server_id(o); *p != '\0'; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211u;
-	return (size_t)h;
-}
-
-/* Under the table lock: the index of handle h, or SIZE_MAX. */
-static size_t find_handle_locked(CK_OBJECT_HANDLE h)
-{
-	size_t lo = 0, hi = tab.count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (tab.items[mid].handle == h)
-			return mid;
-		if (tab.items[mid].handle < h)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return SIZE_MAX;
+	h &= P11_OBJSTORE_HASH_MASK;
+	return h == 0 || h == UINT64_MAX ? 1 : h;
 }
 
 /* Whether a and b are the same server object: a key by its path, a data
@@ -116,117 +107,62 @@ static bool same_server_object(const struct p11_object *a, const struct p11_obje
 {
 	if ((a->cls == CKO_SECRET_KEY) != (b->cls == CKO_SECRET_KEY))
 		return false;
-	if (a->cls == CKO_SECRET_KEY)
-		return strcmp(a->key.path, b->key.path) == 0;
-	return strcmp(a->object.id, b->object.id) == 0;
+	return strcmp(server_id(a), server_id(b)) == 0;
 }
 
-static size_t find_object_locked(const struct p11_slot *slot, const struct p11_object *o)
+static struct entry *find_object_locked(const struct p11_slot *slot, const struct p11_object *o)
 {
-	if (idx.cap == 0)
-		return SIZE_MAX;
-	for (size_t c = hash_of(slot, o) & (idx.cap - 1);; c = (c + 1) & (idx.cap - 1)) {
-		CK_OBJECT_HANDLE h = idx.cells[c];
-		if (h == 0)
-			return SIZE_MAX;
-		if (h == TOMB)
-			continue;
-		size_t i = find_handle_locked(h);
-		if (i != SIZE_MAX && tab.items[i].slot == slot &&
-		    same_server_object(&tab.items[i].obj, o))
-			return i;
+	for (struct entry *e = handle_map_get(&by_key, key_hash_of(slot, o)); e != NULL;
+	     e = e->same_hash)
+		if (e->slot == slot && same_server_object(&e->obj, o))
+			return e;
+	return NULL;
+}
+
+/* Adds e to both maps, or to neither: CKR_OK or CKR_HOST_MEMORY. */
+static CK_RV insert_locked(struct entry *e)
+{
+	if (handle_map_put(&by_handle, e->handle, e) != 0)
+		return CKR_HOST_MEMORY;
+	struct entry *first = handle_map_get(&by_key, e->key_hash);
+	if (first != NULL) {
+		e->same_hash = first->same_hash;
+		first->same_hash = e;
+		return CKR_OK;
 	}
+	e->same_hash = NULL;
+	if (handle_map_put(&by_key, e->key_hash, e) != 0) {
+		(void)handle_map_remove(&by_handle, e->handle);
+		return CKR_HOST_MEMORY;
+	}
+	return CKR_OK;
 }
 
-static void index_put_locked(const struct entry *e)
+/* Takes e out of by_key's chain; allocates nothing, so it cannot fail. */
+static void unlink_key_locked(struct entry *e)
 {
-	size_t c = hash_of(e->slot, &e->obj) & (idx.cap - 1);
-	while (idx.cells[c] != 0 && idx.cells[c] != TOMB)
-		c = (c + 1) & (idx.cap - 1);
-	if (idx.cells[c] == 0)
-		idx.used++;
-	idx.cells[c] = e->handle;
-}
-
-/* A fresh index for the entries of the table with room for `room` more
- * (load at most a half). On allocation failure the old one stays, which
- * is still right: false. */
-static bool index_rebuild_locked(size_t room)
-{
-	size_t cap = 64;
-	while (cap / 2 < tab.count + room)
-		cap *= 2;
-	CK_OBJECT_HANDLE *cells = calloc(cap, sizeof(*cells));
-	if (cells == NULL)
-		return false;
-	free(idx.cells);
-	idx.cells = cells;
-	idx.cap = cap;
-	idx.used = 0;
-	for (size_t i = 0; i < tab.count; i++)
-		if (tab.items[i].slot != NULL)
-			index_put_locked(&tab.items[i]);
-	return true;
-}
-
-/* Marks the cell of entry i a tomb. */
-static void index_drop_locked(size_t i)
-{
-	if (idx.cap == 0)
+	struct entry *first = handle_map_get(&by_key, e->key_hash);
+	if (first == e) {
+		if (e->same_hash != NULL)
+			(void)handle_map_set(&by_key, e->key_hash, e->same_hash);
+		else
+			(void)handle_map_remove(&by_key, e->key_hash);
 		return;
-	const struct entry *e = &tab.items[i];
-	for (size_t c = hash_of(e->slot, &e->obj) & (idx.cap - 1); idx.cells[c] != 0;
-	     c = (c + 1) & (idx.cap - 1)) {
-		if (idx.cells[c] == e->handle) {
-			idx.cells[c] = TOMB;
+	}
+	for (struct entry *p = first; p != NULL; p = p->same_hash) {
+		if (p->same_hash == e) {
+			p->same_hash = e->same_hash;
 			return;
 		}
 	}
 }
 
-/* Keeps the entries for which drop() is false, in order; frees the others'
- * objects and rebuilds the index. */
-static void compact_locked(bool (*drop)(const struct entry *e, const void *arg), const void *arg)
+/* Removes e from the table and frees it; by_handle may be mid-walk. */
+static void remove_locked(struct entry *e)
 {
-	size_t out = 0;
-	for (size_t i = 0; i < tab.count; i++) {
-		struct entry *e = &tab.items[i];
-		if (e->slot == NULL || drop(e, arg)) {
-			p11_object_free(&e->obj);
-			continue;
-		}
-		tab.items[out++] = *e;
-	}
-	tab.count = out;
-	tab.dropped = 0;
-	/* On failure the old index stays; it is still right, as every hit is
-	 * checked against the table. */
-	(void)index_rebuild_locked(0);
-}
-
-static bool drop_none(const struct entry *e, const void *arg)
-{
-	(void)e;
-	(void)arg;
-	return false;
-}
-
-static void remove_locked(size_t i)
-{
-	struct entry *e = &tab.items[i];
-	if (e->slot == NULL)
-		return;
-	index_drop_locked(i);
-	p11_object_free(&e->obj);
-	e->slot = NULL;
-	if (++tab.dropped * 2 > tab.count)
-		compact_locked(drop_none, NULL);
-}
-
-static bool drop_invisible(const struct entry *e, const void *arg)
-{
-	(void)arg;
-	return !e->slot->logged_in;
+	(void)handle_map_remove(&by_handle, e->handle);
+	unlink_key_locked(e);
+	entry_free(e);
 }
 
 /* A full table first forgets the objects of logged-out tokens: nobody can
@@ -234,24 +170,19 @@ static bool drop_invisible(const struct entry *e, const void *arg)
  * handles: the old ones were invisible meanwhile, so none was usable). */
 static void evict_invisible_locked(void)
 {
-	compact_locked(drop_invisible, NULL);
+	size_t it = 0;
+	struct entry *e;
+	while ((e = handle_map_next(&by_handle, &it)) != NULL)
+		if (!slot_logged_in_locked(e->slot))
+			remove_locked(e);
 }
 
-static CK_RV grow_locked(void)
+static CK_RV room_locked(void)
 {
-	if (tab.count < tab.cap)
+	if (handle_map_count(&by_handle) < P11_OBJSTORE_MAX)
 		return CKR_OK;
-	if (tab.count >= P11_OBJSTORE_MAX) {
-		evict_invisible_locked();
-		if (tab.count >= P11_OBJSTORE_MAX)
-			return CKR_HOST_MEMORY;
-		if (tab.count < tab.cap)
-			return CKR_OK;
-	}
-	if (grow_to((void **)&tab.items, &tab.cap, tab.count + 1, sizeof(*tab.items),
-	            P11_OBJSTORE_MAX) != 0)
-		return CKR_HOST_MEMORY;
-	return CKR_OK;
+	evict_invisible_locked();
+	return handle_map_count(&by_handle) < P11_OBJSTORE_MAX ? CKR_OK : CKR_HOST_MEMORY;
 }
 
 /* Under the table lock: whether the entry of a known server object should
@@ -271,9 +202,9 @@ CK_RV p11_objstore_put(const struct p11_slot *slot, const struct p11_object *obj
 	/* A known object costs no copy: a search over 100,000 of them again
 	 * is then mostly decoding. */
 	p11_table_lock();
-	size_t i = find_object_locked(slot, obj);
-	if (i != SIZE_MAX && !improves_locked(&tab.items[i], obj)) {
-		*out = tab.items[i].handle;
+	struct entry *known = find_object_locked(slot, obj);
+	if (known != NULL && !improves_locked(known, obj)) {
+		*out = known->handle;
 		p11_table_unlock();
 		return CKR_OK;
 	}
@@ -281,50 +212,53 @@ CK_RV p11_objstore_put(const struct p11_slot *slot, const struct p11_object *obj
 
 	/* The copy is made outside the lock: it may be up to a few 64 KiB
 	 * values, and allocation failure must leave the table as it was. */
-	struct p11_object copy;
-	CK_RV rv = p11_object_copy(&copy, obj);
-	if (rv != CKR_OK)
+	struct entry *e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return CKR_HOST_MEMORY;
+	CK_RV rv = p11_object_copy(&e->obj, obj);
+	if (rv != CKR_OK) {
+		free(e);
 		return rv;
+	}
+	e->slot = slot;
+	e->key_hash = key_hash_of(slot, obj);
 
 	p11_table_lock();
 	/* Again: another thread may have put it meanwhile. */
-	i = find_object_locked(slot, obj);
-	if (i != SIZE_MAX) {
-		struct entry *e = &tab.items[i];
-		if (improves_locked(e, &copy)) {
-			p11_object_free(&e->obj);
-			e->obj = copy;
-		} else {
-			p11_object_free(&copy);
+	known = find_object_locked(slot, obj);
+	if (known != NULL) {
+		if (improves_locked(known, &e->obj)) {
+			struct p11_object old = known->obj;
+			known->obj = e->obj;
+			e->obj = old;
 		}
-		*out = e->handle;
+		*out = known->handle;
 		p11_table_unlock();
+		entry_free(e);
 		return CKR_OK;
 	}
-	rv = grow_locked();
-	if (rv == CKR_OK && (idx.used + 1) * 2 > idx.cap && !index_rebuild_locked(1))
-		rv = CKR_HOST_MEMORY;
+	rv = room_locked();
 	if (rv == CKR_OK) {
-		struct entry *e = &tab.items[tab.count++];
-		e->handle = next_handle++;
-		e->slot = slot;
-		e->obj = copy;
+		e->handle = next_handle;
+		rv = insert_locked(e);
+	}
+	if (rv == CKR_OK) {
+		next_handle++;
 		*out = e->handle;
-		index_put_locked(e);
 	}
 	p11_table_unlock();
 	if (rv != CKR_OK)
-		p11_object_free(&copy);
+		entry_free(e);
 	return rv;
 }
 
 /* Under the table lock: the entry of h when the caller on slot may see it. */
 static struct entry *visible_locked(const struct p11_slot *slot, CK_OBJECT_HANDLE h)
 {
-	size_t i = find_handle_locked(h);
-	if (i == SIZE_MAX || tab.items[i].slot != slot || !slot->logged_in)
+	struct entry *e = handle_map_get(&by_handle, h);
+	if (e == NULL || e->slot != slot || !slot_logged_in_locked(slot))
 		return NULL;
-	return &tab.items[i];
+	return e;
 }
 
 CK_RV p11_objstore_get(const struct p11_slot *slot, CK_OBJECT_HANDLE h, struct p11_object *out)
@@ -363,16 +297,10 @@ CK_RV p11_objstore_key_ref(const struct p11_slot *slot, CK_OBJECT_HANDLE h, stru
 void p11_objstore_drop(CK_OBJECT_HANDLE h)
 {
 	p11_table_lock();
-	size_t i = find_handle_locked(h);
-	if (i != SIZE_MAX)
-		remove_locked(i);
+	struct entry *e = handle_map_get(&by_handle, h);
+	if (e != NULL)
+		remove_locked(e);
 	p11_table_unlock();
-}
-
-static int cmp_handle(const void *a, const void *b)
-{
-	CK_OBJECT_HANDLE x = *(const CK_OBJECT_HANDLE *)a, y = *(const CK_OBJECT_HANDLE *)b;
-	return x < y ? -1 : x > y;
 }
 
 static bool in_scope(const struct p11_object *o, enum p11_prune_scope scope)
@@ -382,29 +310,33 @@ static bool in_scope(const struct p11_object *o, enum p11_prune_scope scope)
 	return (o->cls == CKO_SECRET_KEY) == (scope == P11_PRUNE_KEYS);
 }
 
-struct prune_args {
-	const struct p11_slot *slot;
-	const CK_OBJECT_HANDLE *keep;
-	size_t n;
-	enum p11_prune_scope scope;
-};
-
-static bool drop_unlisted(const struct entry *e, const void *arg)
+static int cmp_handle(const void *a, const void *b)
 {
-	const struct prune_args *a = arg;
-	return e->slot == a->slot && in_scope(&e->obj, a->scope) &&
-	       (a->n == 0 ||
-	        bsearch(&e->handle, a->keep, a->n, sizeof(*a->keep), cmp_handle) == NULL);
+	CK_OBJECT_HANDLE x = *(const CK_OBJECT_HANDLE *)a, y = *(const CK_OBJECT_HANDLE *)b;
+	return x < y ? -1 : x > y;
 }
 
+/* The kept entries are marked with this round's number, then one walk
+ * drops the unmarked ones of slot: O(n + listed), after the sort of keep
+ * that the header promises its callers. */
 void p11_objstore_prune(const struct p11_slot *slot, CK_OBJECT_HANDLE *keep, size_t n,
                         enum p11_prune_scope scope)
 {
-	struct prune_args a = { .slot = slot, .keep = keep, .n = n, .scope = scope };
 	if (n > 0)
 		qsort(keep, n, sizeof(*keep), cmp_handle);
 	p11_table_lock();
-	compact_locked(drop_unlisted, &a);
+	unsigned long round = ++prune_round;
+	for (size_t i = 0; i < n; i++) {
+		struct entry *e = handle_map_get(&by_handle, keep[i]);
+		if (e != NULL)
+			e->listed_in = round;
+	}
+	size_t it = 0;
+	struct entry *e;
+	while ((e = handle_map_next(&by_handle, &it)) != NULL) {
+		if (e->slot == slot && in_scope(&e->obj, scope) && e->listed_in != round)
+			remove_locked(e);
+	}
 	p11_table_unlock();
 }
 
