@@ -201,11 +201,12 @@ CK_RV p11_return(const char *function, CK_SESSION_HANDLE session, CK_RV rv)
 
 void p11_pad(CK_UTF8CHAR *field, size_t width, const char *text)
 {
-	size_t len = strlen(text);
-	if (len > width)
-		len = width;
-	memset(field, ' ', width);
-	memcpy(field, text, len);
+	/* The widest field of PKCS #11 is 64 bytes. */
+	char padded[65];
+	if (width >= sizeof(padded))
+		fx_fail("p11_pad: field too wide");
+	snprintf(padded, sizeof(padded), "%-*.*s", (int)width, (int)width, text);
+	memcpy(field, padded, width);
 }
 
 /* ---- slots and objects ----------------------------------------------------- */

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,25 @@ static bool visible(struct p11_slot *slot, CK_OBJECT_HANDLE h)
 	assert_true(rv == CKR_OK || rv == CKR_OBJECT_HANDLE_INVALID);
 	p11_object_free(&o);
 	return rv == CKR_OK;
+}
+
+/* The slot records are the slot table's own, made from the listing. */
+static void slots_from_the_listing(void **state)
+{
+	(void)state;
+	CK_SLOT_ID ids[FX_SOFTCARDS];
+	CK_ULONG n = FX_SOFTCARDS;
+	assert_int_equal(C_GetSlotList(CK_TRUE, ids, &n), CKR_OK);
+	assert_int_equal(n, FX_SOFTCARDS);
+	for (size_t i = 0; i < FX_SOFTCARDS; i++) {
+		CK_TOKEN_INFO info;
+		assert_int_equal(C_GetTokenInfo(ids[i], &info), CKR_OK);
+		char want[sizeof(info.label) + 1];
+		snprintf(want, sizeof(want), "card%-*zu", (int)sizeof(info.label) - 4, i);
+		assert_memory_equal(info.label, want, sizeof(info.label));
+		for (size_t j = 0; j < i; j++)
+			assert_ptr_not_equal(fx_slot(i), fx_slot(j));
+	}
 }
 
 static void put_get_key_ref(void **state)
@@ -488,6 +508,7 @@ static void concurrent_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(slots_from_the_listing, setup, teardown),
 		cmocka_unit_test_setup_teardown(put_get_key_ref, setup, teardown),
 		cmocka_unit_test_setup_teardown(same_object_same_handle, setup, teardown),
 		cmocka_unit_test_setup_teardown(handles_never_reused, setup, teardown),
