@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,7 +36,7 @@ struct conn {
 	enum op_kind op;
 	uint32_t op_id;
 	bool reply_after_write;
-	uint8_t *out; /* a copy of the SEND payload; the frame buffer is reused */
+	uint8_t *out; /* the SEND payload left to write after a wait, or NULL */
 	size_t out_len;
 	size_t read_max;
 	bool has_deadline;
@@ -176,12 +177,26 @@ static void drive_read(struct loop *lp, struct conn *c)
 	}
 }
 
-static void drive_write(struct loop *lp, struct conn *c)
+/* One try at writing buf (the SEND's payload: in the frame buffer on the
+ * first try, in c->out after a wait). A write that has to wait keeps a
+ * copy, since the frame buffer takes the next frame. */
+static void write_step(struct loop *lp, struct conn *c, const uint8_t *buf, size_t len)
 {
 	struct tls_failure why;
-	enum tls_step step = tls_conn_write(&c->tls, c->out, c->out_len, &why);
+	enum tls_step step = tls_conn_write(&c->tls, buf, len, &why);
 
 	if (step == TLS_STEP_WANT_READ || step == TLS_STEP_WANT_WRITE) {
+		if (c->out == NULL) {
+			c->out = malloc(len);
+			if (c->out == NULL) {
+				why.code = CHAN_E_INTERNAL;
+				snprintf(why.text, sizeof(why.text), "out of memory");
+				op_failed(lp, c, &why);
+				return;
+			}
+			memcpy(c->out, buf, len);
+			c->out_len = len;
+		}
 		c->want = step == TLS_STEP_WANT_READ ? POLLIN : POLLOUT;
 		return;
 	}
@@ -206,6 +221,11 @@ static void drive_write(struct loop *lp, struct conn *c)
 		drive_read(lp, c);
 	else
 		c->want = POLLIN;
+}
+
+static void drive_write(struct loop *lp, struct conn *c)
+{
+	write_step(lp, c, c->out, c->out_len);
 }
 
 static void drive(struct loop *lp, struct conn *c)
@@ -321,18 +341,11 @@ static void on_send(struct loop *lp, const struct chan_frame *f)
 	if (c == NULL)
 		return;
 	/* Bounded by the frame rules (1..CHAN_MAX_PAYLOAD) before this. */
-	c->out = malloc(f->len);
-	if (c->out == NULL) {
-		check_sent(lp,
-		           reply_error(lp->chan, f->id, f->conn, CHAN_E_INTERNAL, "out of memory"));
-		return;
-	}
-	memcpy(c->out, f->payload, f->len);
-	c->out_len = f->len;
 	c->op = OP_WRITE;
 	c->op_id = f->id;
 	c->reply_after_write = (f->flags & CHAN_F_REPLY_DATA) != 0;
-	drive(lp, c);
+	c->want = 0;
+	write_step(lp, c, f->payload, f->len);
 }
 
 static void on_recv(struct loop *lp, const struct chan_frame *f)

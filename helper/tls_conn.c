@@ -13,11 +13,41 @@
 
 #include "ipc/channel.h"
 
+/* A full frame's payload in records, with room to spare: one SSL_write of
+ * a SEND never has to flush in the middle. */
+#define TLS_WRITE_BUFFER_LEN                                                                       \
+	(CHAN_MAX_PAYLOAD + 16 * (SSL3_RT_MAX_ENCRYPTED_OVERHEAD + SSL3_RT_HEADER_LENGTH))
+/* Four full records: a 64 KiB answer that has arrived whole is one read. */
+#define TLS_READ_AHEAD_LEN                                                                         \
+	(4 * (SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD + SSL3_RT_HEADER_LENGTH))
+
 static void fail(struct tls_failure *why, uint32_t code, const char *prefix, const char *detail)
 {
 	why->code = code;
 	snprintf(why->text, sizeof(why->text), "%s%s%s", prefix, detail[0] != '\0' ? ": " : "",
 	         detail);
+}
+
+/* The socket under ssl: read directly (read-ahead does the gathering),
+ * written through a buffer, so that the records of one SSL_write leave in
+ * one write() and the server wakes once for a request, not once per
+ * record. 1 on success, as OpenSSL's setters. */
+static int attach_socket(SSL *ssl, int fd)
+{
+	BIO *sock = BIO_new_socket(fd, BIO_NOCLOSE);
+	BIO *buf = BIO_new(BIO_f_buffer());
+
+	if (sock == NULL || buf == NULL ||
+	    BIO_set_write_buffer_size(buf, TLS_WRITE_BUFFER_LEN) != 1 || BIO_up_ref(sock) != 1) {
+		BIO_free(buf);
+		BIO_free(sock);
+		return 0;
+	}
+	/* ssl owns one reference as its rbio and the buffer chain (which
+	 * holds the other) as its wbio. */
+	BIO_push(buf, sock);
+	SSL_set_bio(ssl, sock, buf);
+	return 1;
 }
 
 static bool is_ip_literal(const char *host)
@@ -39,7 +69,7 @@ int tls_conn_start(struct tls_conn *c, SSL_CTX *ctx, int fd, const char *host,
 		fail(why, CHAN_E_INTERNAL, "cannot create a TLS connection", "");
 		return CHAN_E_INTERNAL;
 	}
-	int ok = SSL_set_fd(ssl, fd);
+	int ok = attach_socket(ssl, fd);
 	if (ok == 1 && is_ip_literal(host)) {
 		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
 	} else if (ok == 1) {
@@ -52,9 +82,14 @@ int tls_conn_start(struct tls_conn *c, SSL_CTX *ctx, int fd, const char *host,
 		fail(why, CHAN_E_INTERNAL, "cannot set the server name to verify", "");
 		return CHAN_E_INTERNAL;
 	}
-	/* Read-ahead: a record's header and body come in one read(), and so
-	 * do several records of a long answer, instead of two reads each. */
+	/* Read-ahead into a buffer of several records: a record's header and
+	 * body, and the records of a long answer that are already there, come
+	 * in one read() instead of two reads per record. */
 	SSL_set_read_ahead(ssl, 1);
+	SSL_set_default_read_buffer_len(ssl, TLS_READ_AHEAD_LEN);
+	/* A write that has to wait goes on from a copy of the caller's bytes
+	 * (the first try writes straight from the channel's frame buffer). */
+	SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_set_connect_state(ssl);
 	c->ssl = ssl;
 	c->fd = fd;
@@ -198,6 +233,25 @@ static enum tls_step probe_refusal(struct tls_conn *c, struct tls_failure *why)
 	return step == TLS_STEP_FAILED ? TLS_STEP_FAILED : TLS_STEP_DONE;
 }
 
+/* Pushes the records buffered by SSL_write out to the socket. */
+static enum tls_step flush_records(struct tls_conn *c, struct tls_failure *why)
+{
+	BIO *wbio = SSL_get_wbio(c->ssl);
+
+	ERR_clear_error();
+	errno = 0;
+	if (BIO_flush(wbio) == 1) {
+		c->unflushed = false;
+		return TLS_STEP_DONE;
+	}
+	int saved = errno;
+	if (BIO_should_retry(wbio))
+		return TLS_STEP_WANT_WRITE;
+	fail(why, CHAN_E_IO, "connection failed",
+	     saved != 0 ? strerror(saved) : "the server closed the connection");
+	return TLS_STEP_FAILED;
+}
+
 enum tls_step tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len,
                              struct tls_failure *why)
 {
@@ -205,15 +259,20 @@ enum tls_step tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len,
 		fail(why, CHAN_E_INTERNAL, "bad write length", "");
 		return TLS_STEP_FAILED;
 	}
-	if (!c->got_data && probe_refusal(c, why) == TLS_STEP_FAILED)
-		return TLS_STEP_FAILED;
-	ERR_clear_error();
-	errno = 0;
-	int rc = SSL_write(c->ssl, buf, (int)len);
-	if (rc > 0)
-		return TLS_STEP_DONE;
-	int saved = errno;
-	enum tls_step step = classify(c, rc, saved, false, why);
+	enum tls_step step = TLS_STEP_DONE;
+	if (!c->unflushed) {
+		if (!c->got_data && probe_refusal(c, why) == TLS_STEP_FAILED)
+			return TLS_STEP_FAILED;
+		ERR_clear_error();
+		errno = 0;
+		int rc = SSL_write(c->ssl, buf, (int)len);
+		if (rc > 0)
+			c->unflushed = true;
+		else
+			step = classify(c, rc, errno, false, why);
+	}
+	if (c->unflushed)
+		step = flush_records(c, why);
 	/* A socket the server reset may still hold its alert: prefer that. */
 	if (step == TLS_STEP_FAILED && why->code == CHAN_E_IO && !c->got_data) {
 		struct tls_failure alert;
@@ -243,9 +302,14 @@ enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t
 			c->got_data = true;
 			got += (size_t)rc;
 			/* A long answer spans several records: take those that
-			 * are already here, so the library asks fewer times
-			 * (but no read() that would find the socket empty). */
-			if (got < cap && SSL_has_pending(c->ssl) == 1)
+			 * are already here, so the library asks fewer times.
+			 * After a full record the server is most likely still
+			 * writing the same answer, so one more read() is worth
+			 * its cost even when nothing is buffered: the records
+			 * that came in meanwhile go in this answer, not in
+			 * another round trip. */
+			if (got < cap &&
+			    (SSL_has_pending(c->ssl) == 1 || rc == SSL3_RT_MAX_PLAIN_LENGTH))
 				continue;
 		} else if (got == 0) {
 			return classify(c, rc, errno, false, why);
@@ -280,6 +344,7 @@ void tls_conn_end(struct tls_conn *c)
 		c->fd = -1;
 	}
 	c->got_data = false;
+	c->unflushed = false;
 }
 
 const char *tls_conn_protocol(const struct tls_conn *c)

@@ -45,7 +45,8 @@ struct tls_failure {
 struct tls_conn {
 	SSL *ssl;
 	int fd;
-	bool got_data; /* an application byte has arrived */
+	bool got_data;  /* an application byte has arrived */
+	bool unflushed; /* a write's records wait in the write buffer */
 };
 
 /* Prepares a client connection on fd for host (SNI and name check for a
@@ -57,8 +58,9 @@ int tls_conn_start(struct tls_conn *c, SSL_CTX *ctx, int fd, const char *host,
 
 enum tls_step tls_conn_handshake(struct tls_conn *c, struct tls_failure *why);
 
-/* Writes all len bytes (1..INT_MAX); after a WANT, call again with the same
- * buffer and length. Before the first write on a connection that has not
+/* Writes all len bytes (1..INT_MAX) as records gathered into one write()
+ * where the socket takes them; after a WANT, call again with the same
+ * bytes and length (the buffer may have moved). Before the first write on a connection that has not
  * yet received data, a refusal the server has already sent is reported. */
 enum tls_step tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len,
                              struct tls_failure *why);
