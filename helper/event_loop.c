@@ -21,6 +21,11 @@
 /* Frames taken from the channel per poll round, so that a busy library
  * cannot starve the connections waiting for their server. */
 #define FRAMES_PER_ROUND 32
+/* How long the rest of an answer is waited for after a full record (see
+ * drive_read): the records of one answer follow each other within
+ * microseconds; only an answer that ends exactly on a record boundary
+ * waits this long. */
+#define HOLD_MS 2
 
 enum op_kind {
 	OP_NONE = 0,
@@ -39,6 +44,9 @@ struct conn {
 	uint8_t *out; /* the SEND payload left to write after a wait, or NULL */
 	size_t out_len;
 	size_t read_max;
+	uint8_t *in;   /* CHAN_MAX_PAYLOAD bytes for answers, from the first read on */
+	size_t in_len; /* bytes of the answer held for more (see drive_read) */
+	int64_t hold_until_ms;
 	bool has_deadline;
 	int64_t deadline_ms;
 	short want; /* POLLIN or POLLOUT while the op waits */
@@ -54,7 +62,6 @@ struct loop {
 	uint32_t next_handle;
 	struct conn conns[EVENT_LOOP_MAX_CONNS];
 	uint8_t frame[CHAN_MAX_FRAME];
-	uint8_t data[CHAN_MAX_PAYLOAD];
 };
 
 static void check_sent(struct loop *lp, int rc)
@@ -76,6 +83,7 @@ static struct conn *find_conn(struct loop *lp, uint32_t handle)
 
 static void op_clear(struct conn *c)
 {
+	c->in_len = 0;
 	free(c->out);
 	c->out = NULL;
 	c->out_len = 0;
@@ -89,6 +97,7 @@ static void op_clear(struct conn *c)
 static void conn_free(struct conn *c)
 {
 	op_clear(c);
+	free(c->in);
 	tls_conn_end(&c->tls);
 	memset(c, 0, sizeof(*c));
 	c->tls.fd = -1;
@@ -145,16 +154,59 @@ static void drive_handshake(struct loop *lp, struct conn *c)
 	conn_free(c);
 }
 
+/* Answers the bytes held in c->in and ends the request. */
+static void answer_held(struct loop *lp, struct conn *c)
+{
+	check_sent(lp, reply_data(lp->chan, c->op_id, c->handle, c->in, c->in_len));
+	op_clear(c);
+}
+
+/* Holding the bytes read so far for more of the same answer: only after a
+ * full record, with room left, and before the request's own deadline (a
+ * RECV with timeout 0 never waits). */
+static bool may_hold(const struct conn *c, int64_t now)
+{
+	return tls_conn_mid_stream(&c->tls) && c->in_len < c->read_max &&
+	       (!c->has_deadline || now < c->deadline_ms);
+}
+
 static void drive_read(struct loop *lp, struct conn *c)
 {
 	struct tls_failure why;
 	size_t n = 0;
-	enum tls_step step = tls_conn_read(&c->tls, lp->data, c->read_max, &n, &why);
 
+	if (c->in == NULL) {
+		c->in = malloc(CHAN_MAX_PAYLOAD);
+		if (c->in == NULL) {
+			why.code = CHAN_E_INTERNAL;
+			snprintf(why.text, sizeof(why.text), "out of memory");
+			op_failed(lp, c, &why);
+			return;
+		}
+	}
+	enum tls_step step =
+	    tls_conn_read(&c->tls, c->in + c->in_len, c->read_max - c->in_len, &n, &why);
+	int64_t now = mono_ms();
+
+	if (step != TLS_STEP_DONE && c->in_len > 0 &&
+	    (step != TLS_STEP_WANT_READ || !may_hold(c, now) || now >= c->hold_until_ms)) {
+		/* What stopped the read shows again on the next one. */
+		answer_held(lp, c);
+		return;
+	}
 	switch (step) {
 	case TLS_STEP_DONE:
-		check_sent(lp, reply_data(lp->chan, c->op_id, c->handle, lp->data, n));
-		op_clear(c);
+		c->in_len += n;
+		if (may_hold(c, now)) {
+			/* The server sends an answer's records one after
+			 * the other: wait a moment for the rest, so that it
+			 * crosses the channel in one DATA rather than in a
+			 * round trip of the library's per record. */
+			c->hold_until_ms = now + HOLD_MS;
+			c->want = POLLIN;
+			return;
+		}
+		answer_held(lp, c);
 		return;
 	case TLS_STEP_EOF:
 		wlog(WLOG_DEBUG, "connection %u to %s: the server closed it", c->handle, c->host);
@@ -163,7 +215,7 @@ static void drive_read(struct loop *lp, struct conn *c)
 		return;
 	case TLS_STEP_WANT_READ:
 	case TLS_STEP_WANT_WRITE:
-		if (c->has_deadline && mono_ms() >= c->deadline_ms) {
+		if (c->in_len == 0 && c->has_deadline && now >= c->deadline_ms) {
 			check_sent(lp, reply_error(lp->chan, c->op_id, c->handle, CHAN_E_TIMEOUT,
 			                           "no data from the server in time"));
 			op_clear(c);
@@ -435,7 +487,16 @@ static int read_channel(struct loop *lp)
 	return lp->failed ? -1 : 1;
 }
 
-/* Milliseconds until the nearest RECV deadline, or -1 for none. */
+/* When c must be driven even without an event: its RECV deadline, or the
+ * end of a hold, whichever comes first. Only for a c with either. */
+static int64_t wake_at(const struct conn *c)
+{
+	if (c->in_len > 0 && (!c->has_deadline || c->hold_until_ms < c->deadline_ms))
+		return c->hold_until_ms;
+	return c->deadline_ms;
+}
+
+/* Milliseconds until the nearest RECV deadline or hold, or -1 for none. */
 static int poll_timeout(const struct loop *lp)
 {
 	int64_t now = mono_ms();
@@ -443,9 +504,10 @@ static int poll_timeout(const struct loop *lp)
 
 	for (size_t i = 0; i < EVENT_LOOP_MAX_CONNS; i++) {
 		const struct conn *c = &lp->conns[i];
-		if (c->handle == 0 || c->want == 0 || !c->has_deadline)
+		if (c->handle == 0 || c->want == 0 || (!c->has_deadline && c->in_len == 0))
 			continue;
-		int64_t left = c->deadline_ms > now ? c->deadline_ms - now : 0;
+		int64_t at = wake_at(c);
+		int64_t left = at > now ? at - now : 0;
 		if (best < 0 || left < best)
 			best = left;
 	}
@@ -482,7 +544,8 @@ static int round_once(struct loop *lp)
 		return errno == EINTR ? 1 : -1;
 	for (nfds_t i = 1; i < n; i++) {
 		struct conn *c = owner[i];
-		if (pfd[i].revents != 0 || (c->has_deadline && mono_ms() >= c->deadline_ms))
+		if (pfd[i].revents != 0 ||
+		    ((c->has_deadline || c->in_len > 0) && mono_ms() >= wake_at(c)))
 			drive(lp, c);
 	}
 	if (lp->failed)

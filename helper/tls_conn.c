@@ -300,6 +300,7 @@ enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t
 		int rc = SSL_read(c->ssl, buf + got, (int)(cap - got));
 		if (rc > 0) {
 			c->got_data = true;
+			c->last_full = rc == SSL3_RT_MAX_PLAIN_LENGTH;
 			got += (size_t)rc;
 			/* A long answer spans several records: take those that
 			 * are already here, so the library asks fewer times.
@@ -320,6 +321,11 @@ enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t
 		*n = got;
 		return TLS_STEP_DONE;
 	}
+}
+
+bool tls_conn_mid_stream(const struct tls_conn *c)
+{
+	return c->last_full;
 }
 
 bool tls_conn_has_pending(const struct tls_conn *c)
@@ -345,6 +351,7 @@ void tls_conn_end(struct tls_conn *c)
 	}
 	c->got_data = false;
 	c->unflushed = false;
+	c->last_full = false;
 }
 
 const char *tls_conn_protocol(const struct tls_conn *c)

@@ -47,6 +47,7 @@ struct tls_conn {
 	int fd;
 	bool got_data;  /* an application byte has arrived */
 	bool unflushed; /* a write's records wait in the write buffer */
+	bool last_full; /* the last record read carried a full 16 KiB */
 };
 
 /* Prepares a client connection on fd for host (SNI and name check for a
@@ -70,6 +71,11 @@ enum tls_step tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len,
  * bytes is reported by the next call. */
 enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t *n,
                             struct tls_failure *why);
+
+/* The last record read was a full one: the server is most likely still
+ * writing the same answer (a sender fills its records), and more of it is
+ * on its way. */
+bool tls_conn_mid_stream(const struct tls_conn *c);
 
 /* Received bytes are buffered in the TLS layer (read-ahead): a read may
  * make progress without the socket becoming readable. */
