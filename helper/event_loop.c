@@ -44,8 +44,7 @@ struct conn {
 	uint8_t *out; /* the SEND payload left to write after a wait, or NULL */
 	size_t out_len;
 	size_t read_max;
-	uint8_t *in;   /* CHAN_MAX_PAYLOAD bytes for answers, from the first read on */
-	size_t in_len; /* bytes of the answer held for more (see drive_read) */
+	size_t in_len; /* answer bytes read (held in data[] when the holder) */
 	int64_t hold_until_ms;
 	bool has_deadline;
 	int64_t deadline_ms;
@@ -61,7 +60,9 @@ struct loop {
 	size_t n_servers;
 	uint32_t next_handle;
 	struct conn conns[EVENT_LOOP_MAX_CONNS];
+	struct conn *holder; /* its answer waits in data[] when its in_len > 0 */
 	uint8_t frame[CHAN_MAX_FRAME];
+	uint8_t data[CHAN_MAX_PAYLOAD];
 };
 
 static void check_sent(struct loop *lp, int rc)
@@ -97,7 +98,6 @@ static void op_clear(struct conn *c)
 static void conn_free(struct conn *c)
 {
 	op_clear(c);
-	free(c->in);
 	tls_conn_end(&c->tls);
 	memset(c, 0, sizeof(*c));
 	c->tls.fd = -1;
@@ -154,10 +154,22 @@ static void drive_handshake(struct loop *lp, struct conn *c)
 	conn_free(c);
 }
 
-/* Answers the bytes held in c->in and ends the request. */
-static void answer_held(struct loop *lp, struct conn *c)
+/* Where c's answer bytes go. data[] holds the answer of at most one
+ * connection that waits for more (the holder); another one reads into the
+ * frame buffer, whose frame has been dispatched by the time any
+ * connection reads, and answers at once. So the helper keeps no buffer
+ * per connection. */
+static uint8_t *answer_buffer(struct loop *lp, const struct conn *c)
 {
-	check_sent(lp, reply_data(lp->chan, c->op_id, c->handle, c->in, c->in_len));
+	if (lp->holder == NULL || lp->holder == c || lp->holder->in_len == 0)
+		return lp->data;
+	return lp->frame;
+}
+
+/* Answers the c->in_len bytes in buf and ends the request. */
+static void answer_held(struct loop *lp, struct conn *c, const uint8_t *buf)
+{
+	check_sent(lp, reply_data(lp->chan, c->op_id, c->handle, buf, c->in_len));
 	op_clear(c);
 }
 
@@ -174,39 +186,31 @@ static void drive_read(struct loop *lp, struct conn *c)
 {
 	struct tls_failure why;
 	size_t n = 0;
-
-	if (c->in == NULL) {
-		c->in = malloc(CHAN_MAX_PAYLOAD);
-		if (c->in == NULL) {
-			why.code = CHAN_E_INTERNAL;
-			snprintf(why.text, sizeof(why.text), "out of memory");
-			op_failed(lp, c, &why);
-			return;
-		}
-	}
+	uint8_t *buf = answer_buffer(lp, c);
 	enum tls_step step =
-	    tls_conn_read(&c->tls, c->in + c->in_len, c->read_max - c->in_len, &n, &why);
+	    tls_conn_read(&c->tls, buf + c->in_len, c->read_max - c->in_len, &n, &why);
 	int64_t now = mono_ms();
 
 	if (step != TLS_STEP_DONE && c->in_len > 0 &&
 	    (step != TLS_STEP_WANT_READ || !may_hold(c, now) || now >= c->hold_until_ms)) {
 		/* What stopped the read shows again on the next one. */
-		answer_held(lp, c);
+		answer_held(lp, c, buf);
 		return;
 	}
 	switch (step) {
 	case TLS_STEP_DONE:
 		c->in_len += n;
-		if (may_hold(c, now)) {
+		if (buf == lp->data && may_hold(c, now)) {
 			/* The server sends an answer's records one after
 			 * the other: wait a moment for the rest, so that it
 			 * crosses the channel in one DATA rather than in a
 			 * round trip of the library's per record. */
+			lp->holder = c;
 			c->hold_until_ms = now + HOLD_MS;
 			c->want = POLLIN;
 			return;
 		}
-		answer_held(lp, c);
+		answer_held(lp, c, buf);
 		return;
 	case TLS_STEP_EOF:
 		wlog(WLOG_DEBUG, "connection %u to %s: the server closed it", c->handle, c->host);

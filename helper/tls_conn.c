@@ -13,13 +13,12 @@
 
 #include "ipc/channel.h"
 
-/* A full frame's payload in records, with room to spare: one SSL_write of
- * a SEND never has to flush in the middle. */
-#define TLS_WRITE_BUFFER_LEN                                                                       \
-	(CHAN_MAX_PAYLOAD + 16 * (SSL3_RT_MAX_ENCRYPTED_OVERHEAD + SSL3_RT_HEADER_LENGTH))
-/* Four full records: a 64 KiB answer that has arrived whole is one read. */
-#define TLS_READ_AHEAD_LEN                                                                         \
-	(4 * (SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD + SSL3_RT_HEADER_LENGTH))
+/* The write buffer between SSL_write and the socket: small between
+ * requests (a small request's records fit), grown for a large one just
+ * before its SSL_write and shrunk once it is out, so that the helper keeps
+ * no large buffer per connection. */
+#define TLS_WRITE_BUFFER_IDLE 8192
+#define TLS_RECORD_OVERHEAD   (SSL3_RT_MAX_ENCRYPTED_OVERHEAD + SSL3_RT_HEADER_LENGTH)
 
 static void fail(struct tls_failure *why, uint32_t code, const char *prefix, const char *detail)
 {
@@ -38,7 +37,7 @@ static int attach_socket(SSL *ssl, int fd)
 	BIO *buf = BIO_new(BIO_f_buffer());
 
 	if (sock == NULL || buf == NULL ||
-	    BIO_set_write_buffer_size(buf, TLS_WRITE_BUFFER_LEN) != 1 || BIO_up_ref(sock) != 1) {
+	    BIO_set_write_buffer_size(buf, TLS_WRITE_BUFFER_IDLE) != 1 || BIO_up_ref(sock) != 1) {
 		BIO_free(buf);
 		BIO_free(sock);
 		return 0;
@@ -82,17 +81,16 @@ int tls_conn_start(struct tls_conn *c, SSL_CTX *ctx, int fd, const char *host,
 		fail(why, CHAN_E_INTERNAL, "cannot set the server name to verify", "");
 		return CHAN_E_INTERNAL;
 	}
-	/* Read-ahead into a buffer of several records: a record's header and
-	 * body, and the records of a long answer that are already there, come
-	 * in one read() instead of two reads per record. */
+	/* Read-ahead: a record's header and body come in one read(), and so
+	 * do several records of a long answer, instead of two reads each. */
 	SSL_set_read_ahead(ssl, 1);
-	SSL_set_default_read_buffer_len(ssl, TLS_READ_AHEAD_LEN);
 	/* A write that has to wait goes on from a copy of the caller's bytes
 	 * (the first try writes straight from the channel's frame buffer). */
 	SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_set_connect_state(ssl);
 	c->ssl = ssl;
 	c->fd = fd;
+	c->wbuf_len = TLS_WRITE_BUFFER_IDLE;
 	return 0;
 }
 
@@ -233,6 +231,17 @@ static enum tls_step probe_refusal(struct tls_conn *c, struct tls_failure *why)
 	return step == TLS_STEP_FAILED ? TLS_STEP_FAILED : TLS_STEP_DONE;
 }
 
+/* Resizes the (empty) write buffer to len; a failure only costs the
+ * gathering of records. */
+static void resize_write_buffer(struct tls_conn *c, size_t len)
+{
+	BIO *wbio = SSL_get_wbio(c->ssl);
+
+	if (len != c->wbuf_len && len <= INT_MAX && BIO_wpending(wbio) == 0 &&
+	    BIO_set_write_buffer_size(wbio, (long)len) == 1)
+		c->wbuf_len = len;
+}
+
 /* Pushes the records buffered by SSL_write out to the socket. */
 static enum tls_step flush_records(struct tls_conn *c, struct tls_failure *why)
 {
@@ -242,6 +251,8 @@ static enum tls_step flush_records(struct tls_conn *c, struct tls_failure *why)
 	errno = 0;
 	if (BIO_flush(wbio) == 1) {
 		c->unflushed = false;
+		if (c->wbuf_len > TLS_WRITE_BUFFER_IDLE)
+			resize_write_buffer(c, TLS_WRITE_BUFFER_IDLE);
 		return TLS_STEP_DONE;
 	}
 	int saved = errno;
@@ -263,6 +274,9 @@ enum tls_step tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len,
 	if (!c->unflushed) {
 		if (!c->got_data && probe_refusal(c, why) == TLS_STEP_FAILED)
 			return TLS_STEP_FAILED;
+		size_t records = (len + SSL3_RT_MAX_PLAIN_LENGTH - 1) / SSL3_RT_MAX_PLAIN_LENGTH;
+		if (len + records * TLS_RECORD_OVERHEAD > c->wbuf_len)
+			resize_write_buffer(c, len + records * TLS_RECORD_OVERHEAD);
 		ERR_clear_error();
 		errno = 0;
 		int rc = SSL_write(c->ssl, buf, (int)len);
@@ -306,9 +320,8 @@ enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t
 			 * are already here, so the library asks fewer times.
 			 * After a full record the server is most likely still
 			 * writing the same answer, so one more read() is worth
-			 * its cost even when nothing is buffered: the records
-			 * that came in meanwhile go in this answer, not in
-			 * another round trip. */
+			 * its cost even when nothing is buffered: a record that
+			 * came in meanwhile is taken without a poll. */
 			if (got < cap &&
 			    (SSL_has_pending(c->ssl) == 1 || rc == SSL3_RT_MAX_PLAIN_LENGTH))
 				continue;

@@ -45,9 +45,10 @@ struct tls_failure {
 struct tls_conn {
 	SSL *ssl;
 	int fd;
-	bool got_data;  /* an application byte has arrived */
-	bool unflushed; /* a write's records wait in the write buffer */
-	bool last_full; /* the last record read carried a full 16 KiB */
+	bool got_data;   /* an application byte has arrived */
+	bool unflushed;  /* a write's records wait in the write buffer */
+	bool last_full;  /* the last record read carried a full 16 KiB */
+	size_t wbuf_len; /* the size of the write buffer under the SSL */
 };
 
 /* Prepares a client connection on fd for host (SNI and name check for a

@@ -357,7 +357,10 @@ static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms, bool alone
 			if (w->buf != rbuf) {
 				memcpy(w->buf, rbuf, len);
 				atomic_fetch_add(&w->seq, 1);
-				wake = &w->seq;
+				/* One not parked yet looks at done before
+				 * it parks: no system call to wake it. */
+				if (w->parked)
+					wake = &w->seq;
 			}
 			w->len = len;
 			w->done = true;
