@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,11 @@
 /* Frames taken from the channel per poll round, so that a busy library
  * cannot starve the connections waiting for their server. */
 #define FRAMES_PER_ROUND 32
+/* How long the rest of an answer is waited for after a full record (see
+ * drive_read): the records of one answer follow each other within
+ * microseconds; only an answer that ends exactly on a record boundary
+ * waits this long. */
+#define HOLD_MS 2
 
 enum op_kind {
 	OP_NONE = 0,
@@ -35,9 +41,11 @@ struct conn {
 	enum op_kind op;
 	uint32_t op_id;
 	bool reply_after_write;
-	uint8_t *out; /* a copy of the SEND payload; the frame buffer is reused */
+	uint8_t *out; /* the SEND payload left to write after a wait, or NULL */
 	size_t out_len;
 	size_t read_max;
+	size_t in_len; /* answer bytes read (held in data[] when the holder) */
+	int64_t hold_until_ms;
 	bool has_deadline;
 	int64_t deadline_ms;
 	short want; /* POLLIN or POLLOUT while the op waits */
@@ -52,6 +60,7 @@ struct loop {
 	size_t n_servers;
 	uint32_t next_handle;
 	struct conn conns[EVENT_LOOP_MAX_CONNS];
+	struct conn *holder; /* its answer waits in data[] when its in_len > 0 */
 	uint8_t frame[CHAN_MAX_FRAME];
 	uint8_t data[CHAN_MAX_PAYLOAD];
 };
@@ -75,6 +84,7 @@ static struct conn *find_conn(struct loop *lp, uint32_t handle)
 
 static void op_clear(struct conn *c)
 {
+	c->in_len = 0;
 	free(c->out);
 	c->out = NULL;
 	c->out_len = 0;
@@ -144,16 +154,63 @@ static void drive_handshake(struct loop *lp, struct conn *c)
 	conn_free(c);
 }
 
+/* Where c's answer bytes go. data[] holds the answer of at most one
+ * connection that waits for more (the holder); another one reads into the
+ * frame buffer, whose frame has been dispatched by the time any
+ * connection reads, and answers at once. So the helper keeps no buffer
+ * per connection. */
+static uint8_t *answer_buffer(struct loop *lp, const struct conn *c)
+{
+	if (lp->holder == NULL || lp->holder == c || lp->holder->in_len == 0)
+		return lp->data;
+	return lp->frame;
+}
+
+/* Answers the c->in_len bytes in buf and ends the request. */
+static void answer_held(struct loop *lp, struct conn *c, const uint8_t *buf)
+{
+	check_sent(lp, reply_data(lp->chan, c->op_id, c->handle, buf, c->in_len));
+	op_clear(c);
+}
+
+/* Holding the bytes read so far for more of the same answer: only after a
+ * full record, with room left, and before the request's own deadline (a
+ * RECV with timeout 0 never waits). */
+static bool may_hold(const struct conn *c, int64_t now)
+{
+	return tls_conn_mid_stream(&c->tls) && c->in_len < c->read_max &&
+	       (!c->has_deadline || now < c->deadline_ms);
+}
+
 static void drive_read(struct loop *lp, struct conn *c)
 {
 	struct tls_failure why;
 	size_t n = 0;
-	enum tls_step step = tls_conn_read(&c->tls, lp->data, c->read_max, &n, &why);
+	uint8_t *buf = answer_buffer(lp, c);
+	enum tls_step step =
+	    tls_conn_read(&c->tls, buf + c->in_len, c->read_max - c->in_len, &n, &why);
+	int64_t now = mono_ms();
 
+	if (step != TLS_STEP_DONE && c->in_len > 0 &&
+	    (step != TLS_STEP_WANT_READ || !may_hold(c, now) || now >= c->hold_until_ms)) {
+		/* What stopped the read shows again on the next one. */
+		answer_held(lp, c, buf);
+		return;
+	}
 	switch (step) {
 	case TLS_STEP_DONE:
-		check_sent(lp, reply_data(lp->chan, c->op_id, c->handle, lp->data, n));
-		op_clear(c);
+		c->in_len += n;
+		if (buf == lp->data && may_hold(c, now)) {
+			/* The server sends an answer's records one after
+			 * the other: wait a moment for the rest, so that it
+			 * crosses the channel in one DATA rather than in a
+			 * round trip of the library's per record. */
+			lp->holder = c;
+			c->hold_until_ms = now + HOLD_MS;
+			c->want = POLLIN;
+			return;
+		}
+		answer_held(lp, c, buf);
 		return;
 	case TLS_STEP_EOF:
 		wlog(WLOG_DEBUG, "connection %u to %s: the server closed it", c->handle, c->host);
@@ -162,7 +219,7 @@ static void drive_read(struct loop *lp, struct conn *c)
 		return;
 	case TLS_STEP_WANT_READ:
 	case TLS_STEP_WANT_WRITE:
-		if (c->has_deadline && mono_ms() >= c->deadline_ms) {
+		if (c->in_len == 0 && c->has_deadline && now >= c->deadline_ms) {
 			check_sent(lp, reply_error(lp->chan, c->op_id, c->handle, CHAN_E_TIMEOUT,
 			                           "no data from the server in time"));
 			op_clear(c);
@@ -176,12 +233,26 @@ static void drive_read(struct loop *lp, struct conn *c)
 	}
 }
 
-static void drive_write(struct loop *lp, struct conn *c)
+/* One try at writing buf (the SEND's payload: in the frame buffer on the
+ * first try, in c->out after a wait). A write that has to wait keeps a
+ * copy, since the frame buffer takes the next frame. */
+static void write_step(struct loop *lp, struct conn *c, const uint8_t *buf, size_t len)
 {
 	struct tls_failure why;
-	enum tls_step step = tls_conn_write(&c->tls, c->out, c->out_len, &why);
+	enum tls_step step = tls_conn_write(&c->tls, buf, len, &why);
 
 	if (step == TLS_STEP_WANT_READ || step == TLS_STEP_WANT_WRITE) {
+		if (c->out == NULL) {
+			c->out = malloc(len);
+			if (c->out == NULL) {
+				why.code = CHAN_E_INTERNAL;
+				snprintf(why.text, sizeof(why.text), "out of memory");
+				op_failed(lp, c, &why);
+				return;
+			}
+			memcpy(c->out, buf, len);
+			c->out_len = len;
+		}
 		c->want = step == TLS_STEP_WANT_READ ? POLLIN : POLLOUT;
 		return;
 	}
@@ -206,6 +277,11 @@ static void drive_write(struct loop *lp, struct conn *c)
 		drive_read(lp, c);
 	else
 		c->want = POLLIN;
+}
+
+static void drive_write(struct loop *lp, struct conn *c)
+{
+	write_step(lp, c, c->out, c->out_len);
 }
 
 static void drive(struct loop *lp, struct conn *c)
@@ -321,18 +397,11 @@ static void on_send(struct loop *lp, const struct chan_frame *f)
 	if (c == NULL)
 		return;
 	/* Bounded by the frame rules (1..CHAN_MAX_PAYLOAD) before this. */
-	c->out = malloc(f->len);
-	if (c->out == NULL) {
-		check_sent(lp,
-		           reply_error(lp->chan, f->id, f->conn, CHAN_E_INTERNAL, "out of memory"));
-		return;
-	}
-	memcpy(c->out, f->payload, f->len);
-	c->out_len = f->len;
 	c->op = OP_WRITE;
 	c->op_id = f->id;
 	c->reply_after_write = (f->flags & CHAN_F_REPLY_DATA) != 0;
-	drive(lp, c);
+	c->want = 0;
+	write_step(lp, c, f->payload, f->len);
 }
 
 static void on_recv(struct loop *lp, const struct chan_frame *f)
@@ -422,7 +491,16 @@ static int read_channel(struct loop *lp)
 	return lp->failed ? -1 : 1;
 }
 
-/* Milliseconds until the nearest RECV deadline, or -1 for none. */
+/* When c must be driven even without an event: its RECV deadline, or the
+ * end of a hold, whichever comes first. Only for a c with either. */
+static int64_t wake_at(const struct conn *c)
+{
+	if (c->in_len > 0 && (!c->has_deadline || c->hold_until_ms < c->deadline_ms))
+		return c->hold_until_ms;
+	return c->deadline_ms;
+}
+
+/* Milliseconds until the nearest RECV deadline or hold, or -1 for none. */
 static int poll_timeout(const struct loop *lp)
 {
 	int64_t now = mono_ms();
@@ -430,9 +508,10 @@ static int poll_timeout(const struct loop *lp)
 
 	for (size_t i = 0; i < EVENT_LOOP_MAX_CONNS; i++) {
 		const struct conn *c = &lp->conns[i];
-		if (c->handle == 0 || c->want == 0 || !c->has_deadline)
+		if (c->handle == 0 || c->want == 0 || (!c->has_deadline && c->in_len == 0))
 			continue;
-		int64_t left = c->deadline_ms > now ? c->deadline_ms - now : 0;
+		int64_t at = wake_at(c);
+		int64_t left = at > now ? at - now : 0;
 		if (best < 0 || left < best)
 			best = left;
 	}
@@ -469,7 +548,8 @@ static int round_once(struct loop *lp)
 		return errno == EINTR ? 1 : -1;
 	for (nfds_t i = 1; i < n; i++) {
 		struct conn *c = owner[i];
-		if (pfd[i].revents != 0 || (c->has_deadline && mono_ms() >= c->deadline_ms))
+		if (pfd[i].revents != 0 ||
+		    ((c->has_deadline || c->in_len > 0) && mono_ms() >= wake_at(c)))
 			drive(lp, c);
 	}
 	if (lp->failed)

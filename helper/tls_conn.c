@@ -13,11 +13,40 @@
 
 #include "ipc/channel.h"
 
+/* The write buffer between SSL_write and the socket: small between
+ * requests (a small request's records fit), grown for a large one just
+ * before its SSL_write and shrunk once it is out, so that the helper keeps
+ * no large buffer per connection. */
+#define TLS_WRITE_BUFFER_IDLE 8192
+#define TLS_RECORD_OVERHEAD   (SSL3_RT_MAX_ENCRYPTED_OVERHEAD + SSL3_RT_HEADER_LENGTH)
+
 static void fail(struct tls_failure *why, uint32_t code, const char *prefix, const char *detail)
 {
 	why->code = code;
 	snprintf(why->text, sizeof(why->text), "%s%s%s", prefix, detail[0] != '\0' ? ": " : "",
 	         detail);
+}
+
+/* The socket under ssl: read directly (read-ahead does the gathering),
+ * written through a buffer, so that the records of one SSL_write leave in
+ * one write() and the server wakes once for a request, not once per
+ * record. 1 on success, as OpenSSL's setters. */
+static int attach_socket(SSL *ssl, int fd)
+{
+	BIO *sock = BIO_new_socket(fd, BIO_NOCLOSE);
+	BIO *buf = BIO_new(BIO_f_buffer());
+
+	if (sock == NULL || buf == NULL ||
+	    BIO_set_write_buffer_size(buf, TLS_WRITE_BUFFER_IDLE) != 1 || BIO_up_ref(sock) != 1) {
+		BIO_free(buf);
+		BIO_free(sock);
+		return 0;
+	}
+	/* ssl owns one reference as its rbio and the buffer chain (which
+	 * holds the other) as its wbio. */
+	BIO_push(buf, sock);
+	SSL_set_bio(ssl, sock, buf);
+	return 1;
 }
 
 static bool is_ip_literal(const char *host)
@@ -39,7 +68,7 @@ int tls_conn_start(struct tls_conn *c, SSL_CTX *ctx, int fd, const char *host,
 		fail(why, CHAN_E_INTERNAL, "cannot create a TLS connection", "");
 		return CHAN_E_INTERNAL;
 	}
-	int ok = SSL_set_fd(ssl, fd);
+	int ok = attach_socket(ssl, fd);
 	if (ok == 1 && is_ip_literal(host)) {
 		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
 	} else if (ok == 1) {
@@ -55,9 +84,13 @@ int tls_conn_start(struct tls_conn *c, SSL_CTX *ctx, int fd, const char *host,
 	/* Read-ahead: a record's header and body come in one read(), and so
 	 * do several records of a long answer, instead of two reads each. */
 	SSL_set_read_ahead(ssl, 1);
+	/* A write that has to wait goes on from a copy of the caller's bytes
+	 * (the first try writes straight from the channel's frame buffer). */
+	SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_set_connect_state(ssl);
 	c->ssl = ssl;
 	c->fd = fd;
+	c->wbuf_len = TLS_WRITE_BUFFER_IDLE;
 	return 0;
 }
 
@@ -198,6 +231,38 @@ static enum tls_step probe_refusal(struct tls_conn *c, struct tls_failure *why)
 	return step == TLS_STEP_FAILED ? TLS_STEP_FAILED : TLS_STEP_DONE;
 }
 
+/* Resizes the (empty) write buffer to len; a failure only costs the
+ * gathering of records. */
+static void resize_write_buffer(struct tls_conn *c, size_t len)
+{
+	BIO *wbio = SSL_get_wbio(c->ssl);
+
+	if (len != c->wbuf_len && len <= INT_MAX && BIO_wpending(wbio) == 0 &&
+	    BIO_set_write_buffer_size(wbio, (long)len) == 1)
+		c->wbuf_len = len;
+}
+
+/* Pushes the records buffered by SSL_write out to the socket. */
+static enum tls_step flush_records(struct tls_conn *c, struct tls_failure *why)
+{
+	BIO *wbio = SSL_get_wbio(c->ssl);
+
+	ERR_clear_error();
+	errno = 0;
+	if (BIO_flush(wbio) == 1) {
+		c->unflushed = false;
+		if (c->wbuf_len > TLS_WRITE_BUFFER_IDLE)
+			resize_write_buffer(c, TLS_WRITE_BUFFER_IDLE);
+		return TLS_STEP_DONE;
+	}
+	int saved = errno;
+	if (BIO_should_retry(wbio))
+		return TLS_STEP_WANT_WRITE;
+	fail(why, CHAN_E_IO, "connection failed",
+	     saved != 0 ? strerror(saved) : "the server closed the connection");
+	return TLS_STEP_FAILED;
+}
+
 enum tls_step tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len,
                              struct tls_failure *why)
 {
@@ -205,15 +270,23 @@ enum tls_step tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len,
 		fail(why, CHAN_E_INTERNAL, "bad write length", "");
 		return TLS_STEP_FAILED;
 	}
-	if (!c->got_data && probe_refusal(c, why) == TLS_STEP_FAILED)
-		return TLS_STEP_FAILED;
-	ERR_clear_error();
-	errno = 0;
-	int rc = SSL_write(c->ssl, buf, (int)len);
-	if (rc > 0)
-		return TLS_STEP_DONE;
-	int saved = errno;
-	enum tls_step step = classify(c, rc, saved, false, why);
+	enum tls_step step = TLS_STEP_DONE;
+	if (!c->unflushed) {
+		if (!c->got_data && probe_refusal(c, why) == TLS_STEP_FAILED)
+			return TLS_STEP_FAILED;
+		size_t records = (len + SSL3_RT_MAX_PLAIN_LENGTH - 1) / SSL3_RT_MAX_PLAIN_LENGTH;
+		if (len + records * TLS_RECORD_OVERHEAD > c->wbuf_len)
+			resize_write_buffer(c, len + records * TLS_RECORD_OVERHEAD);
+		ERR_clear_error();
+		errno = 0;
+		int rc = SSL_write(c->ssl, buf, (int)len);
+		if (rc > 0)
+			c->unflushed = true;
+		else
+			step = classify(c, rc, errno, false, why);
+	}
+	if (c->unflushed)
+		step = flush_records(c, why);
 	/* A socket the server reset may still hold its alert: prefer that. */
 	if (step == TLS_STEP_FAILED && why->code == CHAN_E_IO && !c->got_data) {
 		struct tls_failure alert;
@@ -241,11 +314,16 @@ enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t
 		int rc = SSL_read(c->ssl, buf + got, (int)(cap - got));
 		if (rc > 0) {
 			c->got_data = true;
+			c->last_full = rc == SSL3_RT_MAX_PLAIN_LENGTH;
 			got += (size_t)rc;
 			/* A long answer spans several records: take those that
-			 * are already here, so the library asks fewer times
-			 * (but no read() that would find the socket empty). */
-			if (got < cap && SSL_has_pending(c->ssl) == 1)
+			 * are already here, so the library asks fewer times.
+			 * After a full record the server is most likely still
+			 * writing the same answer, so one more read() is worth
+			 * its cost even when nothing is buffered: a record that
+			 * came in meanwhile is taken without a poll. */
+			if (got < cap &&
+			    (SSL_has_pending(c->ssl) == 1 || rc == SSL3_RT_MAX_PLAIN_LENGTH))
 				continue;
 		} else if (got == 0) {
 			return classify(c, rc, errno, false, why);
@@ -256,6 +334,11 @@ enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t
 		*n = got;
 		return TLS_STEP_DONE;
 	}
+}
+
+bool tls_conn_mid_stream(const struct tls_conn *c)
+{
+	return c->last_full;
 }
 
 bool tls_conn_has_pending(const struct tls_conn *c)
@@ -280,6 +363,8 @@ void tls_conn_end(struct tls_conn *c)
 		c->fd = -1;
 	}
 	c->got_data = false;
+	c->unflushed = false;
+	c->last_full = false;
 }
 
 const char *tls_conn_protocol(const struct tls_conn *c)

@@ -45,7 +45,10 @@ struct tls_failure {
 struct tls_conn {
 	SSL *ssl;
 	int fd;
-	bool got_data; /* an application byte has arrived */
+	bool got_data;   /* an application byte has arrived */
+	bool unflushed;  /* a write's records wait in the write buffer */
+	bool last_full;  /* the last record read carried a full 16 KiB */
+	size_t wbuf_len; /* the size of the write buffer under the SSL */
 };
 
 /* Prepares a client connection on fd for host (SNI and name check for a
@@ -57,8 +60,9 @@ int tls_conn_start(struct tls_conn *c, SSL_CTX *ctx, int fd, const char *host,
 
 enum tls_step tls_conn_handshake(struct tls_conn *c, struct tls_failure *why);
 
-/* Writes all len bytes (1..INT_MAX); after a WANT, call again with the same
- * buffer and length. Before the first write on a connection that has not
+/* Writes all len bytes (1..INT_MAX) as records gathered into one write()
+ * where the socket takes them; after a WANT, call again with the same
+ * bytes and length (the buffer may have moved). Before the first write on a connection that has not
  * yet received data, a refusal the server has already sent is reported. */
 enum tls_step tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len,
                              struct tls_failure *why);
@@ -68,6 +72,11 @@ enum tls_step tls_conn_write(struct tls_conn *c, const uint8_t *buf, size_t len,
  * bytes is reported by the next call. */
 enum tls_step tls_conn_read(struct tls_conn *c, uint8_t *buf, size_t cap, size_t *n,
                             struct tls_failure *why);
+
+/* The last record read was a full one: the server is most likely still
+ * writing the same answer (a sender fills its records), and more of it is
+ * on its way. */
+bool tls_conn_mid_stream(const struct tls_conn *c);
 
 /* Received bytes are buffered in the TLS layer (read-ahead): a read may
  * make progress without the socket becoming readable. */

@@ -476,62 +476,43 @@ static size_t take_fds(struct msghdr *msg, int *fds, size_t cap)
 	return n;
 }
 
-int chan_recv(int sock, uint8_t *buf, size_t cap, enum chan_dir dir, struct chan_frame *out,
-              int *fd_out, int timeout_ms)
+/* The control buffer of a receive: room for a few descriptors. */
+union recv_ctl {
+	struct cmsghdr align;
+	uint8_t buf[CMSG_SPACE(CTL_FDS * sizeof(int))];
+};
+
+static bool recv_args_valid(int sock, const uint8_t *buf, size_t cap, enum chan_dir dir,
+                            const struct chan_frame *out, const int *fd_out)
 {
-	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(CTL_FDS * sizeof(int))];
-	} ctl;
+	return sock >= 0 && buf != NULL && cap >= CHAN_MAX_FRAME && out != NULL &&
+	       (dir == CHAN_TO_HELPER || dir == CHAN_TO_LIB) &&
+	       (fd_out != NULL || dir != CHAN_TO_HELPER);
+}
+
+/* One recvmsg of a record into buf with flags; n as recvmsg returns. */
+static ssize_t recv_record(int sock, uint8_t *buf, size_t cap, union recv_ctl *ctl,
+                           struct msghdr *msg, struct iovec *iov, int flags)
+{
+	*iov = (struct iovec){ .iov_base = buf, .iov_len = cap };
+	memset(msg, 0, sizeof(*msg));
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = ctl->buf;
+	msg->msg_controllen = sizeof(ctl->buf);
+	return recvmsg(sock, msg, flags | MSG_CMSG_CLOEXEC);
+}
+
+/* Checks and decodes the record recvmsg gave (n bytes), taking or closing
+ * the descriptors it brought. */
+static int finish_recv(struct msghdr *msg, ssize_t n, const uint8_t *buf, enum chan_dir dir,
+                       struct chan_frame *out, int *fd_out)
+{
 	int fds[CTL_FDS];
-	struct iovec iov;
-	struct msghdr msg;
-	struct deadline d;
-	ssize_t n;
-	size_t nfds;
+	size_t nfds = take_fds(msg, fds, CTL_FDS);
 	int r;
 
-	if (fd_out != NULL) {
-		*fd_out = -1;
-	}
-	if (sock < 0 || buf == NULL || cap < CHAN_MAX_FRAME || out == NULL ||
-	    (dir != CHAN_TO_HELPER && dir != CHAN_TO_LIB) ||
-	    (fd_out == NULL && dir == CHAN_TO_HELPER)) {
-		return -EINVAL;
-	}
-	memset(out, 0, sizeof(*out));
-	deadline_start(&d, timeout_ms);
-	for (;;) {
-		iov = (struct iovec){ .iov_base = buf, .iov_len = cap };
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		/* The record first, poll only when none waits: under load a
-		 * record is usually there, and a poll per record doubled the
-		 * system calls. DONTWAIT keeps the deadline on a blocking
-		 * socket, and another reader may take the record poll saw. */
-		n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n >= 0) {
-			break;
-		}
-		if (errno == EINTR) {
-			continue;
-		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			return -errno;
-		}
-		if (timeout_ms == 0) {
-			return -ETIMEDOUT;
-		}
-		r = wait_ready(sock, POLLIN, &d);
-		if (r < 0) {
-			return r;
-		}
-	}
-	nfds = take_fds(&msg, fds, CTL_FDS);
-	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+	if (msg->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		r = -EMSGSIZE;
 	} else if (n == 0) {
 		r = -EPIPE;
@@ -549,6 +530,71 @@ int chan_recv(int sock, uint8_t *buf, size_t cap, enum chan_dir dir, struct chan
 		*fd_out = fds[0];
 	}
 	return 0;
+}
+
+int chan_recv(int sock, uint8_t *buf, size_t cap, enum chan_dir dir, struct chan_frame *out,
+              int *fd_out, int timeout_ms)
+{
+	union recv_ctl ctl;
+	struct iovec iov;
+	struct msghdr msg;
+	struct deadline d;
+	ssize_t n;
+	int r;
+
+	if (fd_out != NULL) {
+		*fd_out = -1;
+	}
+	if (!recv_args_valid(sock, buf, cap, dir, out, fd_out)) {
+		return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	deadline_start(&d, timeout_ms);
+	for (;;) {
+		/* The record first, poll only when none waits: under load a
+		 * record is usually there, and a poll per record doubled the
+		 * system calls. DONTWAIT keeps the deadline on a blocking
+		 * socket, and another reader may take the record poll saw. */
+		n = recv_record(sock, buf, cap, &ctl, &msg, &iov, MSG_DONTWAIT);
+		if (n >= 0) {
+			break;
+		}
+		if (errno == EINTR) {
+			continue;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			return -errno;
+		}
+		if (timeout_ms == 0) {
+			return -ETIMEDOUT;
+		}
+		r = wait_ready(sock, POLLIN, &d);
+		if (r < 0) {
+			return r;
+		}
+	}
+	return finish_recv(&msg, n, buf, dir, out, fd_out);
+}
+
+int chan_recv_blocking(int sock, uint8_t *buf, size_t cap, enum chan_dir dir,
+                       struct chan_frame *out, int *fd_out)
+{
+	union recv_ctl ctl;
+	struct iovec iov;
+	struct msghdr msg;
+
+	if (fd_out != NULL) {
+		*fd_out = -1;
+	}
+	if (!recv_args_valid(sock, buf, cap, dir, out, fd_out)) {
+		return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	ssize_t n = recv_record(sock, buf, cap, &ctl, &msg, &iov, 0);
+	if (n < 0) {
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+	}
+	return finish_recv(&msg, n, buf, dir, out, fd_out);
 }
 
 int chan_recv_args_encode(const struct chan_recv_args *a, uint8_t out[CHAN_RECV_ARGS_LEN])

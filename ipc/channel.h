@@ -205,6 +205,14 @@ int chan_send(int sock, const struct chan_frame *f, int fd, int timeout_ms);
 int chan_recv(int sock, uint8_t *buf, size_t cap, enum chan_dir dir, struct chan_frame *out,
               int *fd_out, int timeout_ms);
 
+/* chan_recv in one system call: a recvmsg that blocks until a record comes
+ * or the socket's receive timeout (SO_RCVTIMEO, which the caller sets; the
+ * socket must be blocking) passes. The same checks, results and
+ * descriptor rules as chan_recv, plus -ETIMEDOUT when the receive timeout
+ * passed and -EINTR when a signal came first. */
+int chan_recv_blocking(int sock, uint8_t *buf, size_t cap, enum chan_dir dir,
+                       struct chan_frame *out, int *fd_out);
+
 /* Payload of RECV. */
 struct chan_recv_args {
 	uint32_t max_bytes;  /* 1..CHAN_MAX_PAYLOAD */

@@ -51,7 +51,7 @@ struct bconn {
 	struct wsop_client client;
 	struct pconn *pc; /* NULL until the first request */
 	/* the current request */
-	uint8_t *req; /* kept until the answer is read, wiped then */
+	const uint8_t *req; /* the client's request bytes, valid until the answer is read */
 	size_t req_len;
 	int64_t deadline_ms;
 	unsigned retries; /* of the current request */
@@ -103,7 +103,7 @@ void retry_transport_bind(struct bconn *bc, struct wsop_transport *t);
  * for its answer) when say_close and it is alive, then drops the session
  * reference. The slot stays with bc. */
 void retry_transport_drop(struct bconn *bc, bool say_close);
-/* Wipes and frees the request copy. */
+/* Forgets the request (the client owns and wipes its bytes). */
 void retry_transport_clear(struct bconn *bc);
 
 #endif

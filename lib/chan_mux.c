@@ -5,6 +5,7 @@
 #include "lib/chan_mux.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <poll.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +47,7 @@ struct chan_mux {
 	 * waiting past their own deadlines. */
 	bool sending;
 	struct waiter *leader; /* the waiter holding the receive role, or NULL */
+	bool blocking_recv;    /* the fd is blocking with a RECV_TICK_MS receive timeout */
 	bool dead;
 	bool hung;          /* killed because the helper stopped answering */
 	int64_t last_rx_ms; /* when the helper last sent a frame */
@@ -65,6 +68,12 @@ struct chan_mux {
 #define PROBE_GAP_MS   100
 #define HUNG_MS        500
 #define PROBE_RETRY_MS 10
+/* A lone leader waits in recvmsg itself rather than in poll then recvmsg
+ * (one system call per answer instead of two). The socket's receive
+ * timeout bounds each such wait, and it is used only for waits of at
+ * least two ticks, so that a deadline holds to the millisecond whatever
+ * the kernel rounds the timeout up to. */
+#define RECV_TICK_MS 20
 
 static int monotonic_cond_init(pthread_cond_t *cv)
 {
@@ -74,6 +83,17 @@ static int monotonic_cond_init(pthread_cond_t *cv)
 	int rc = pthread_cond_init(cv, &ca);
 	pthread_condattr_destroy(&ca);
 	return rc;
+}
+
+/* Sets the receive tick on a blocking fd; false (poll then recvmsg, as
+ * for a non-blocking fd) when either fails. */
+static bool blocking_with_tick(int fd)
+{
+	struct timeval tick = { 0, RECV_TICK_MS * 1000 };
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && (fl & O_NONBLOCK) == 0 &&
+	       setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof(tick)) == 0;
 }
 
 int chan_mux_new(int fd, struct chan_mux **out)
@@ -88,6 +108,7 @@ int chan_mux_new(int fd, struct chan_mux **out)
 	}
 	pthread_mutex_init(&m->mu, NULL);
 	m->fd = fd;
+	m->blocking_recv = blocking_with_tick(fd);
 	m->next_id = 1;
 	m->last_rx_ms = mono_ms();
 	*out = m;
@@ -299,12 +320,17 @@ static int wait_readable(int fd, int wait_ms)
 static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms, bool alone)
 {
 	struct chan_frame f;
-	int rc = alone ? wait_readable(m->fd, wait_ms) : 0;
 	uint32_t orphan_conn = 0;
 	_Atomic uint32_t *wake = NULL;
+	int rc;
 
-	if (rc == 0)
-		rc = chan_recv(m->fd, rbuf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, wait_ms);
+	if (alone && m->blocking_recv && wait_ms >= 2 * RECV_TICK_MS) {
+		rc = chan_recv_blocking(m->fd, rbuf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL);
+	} else {
+		rc = alone ? wait_readable(m->fd, wait_ms) : 0;
+		if (rc == 0)
+			rc = chan_recv(m->fd, rbuf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, wait_ms);
+	}
 	pthread_mutex_lock(&m->mu);
 	if (rc >= 0) {
 		m->last_rx_ms = mono_ms();
@@ -331,7 +357,10 @@ static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms, bool alone
 			if (w->buf != rbuf) {
 				memcpy(w->buf, rbuf, len);
 				atomic_fetch_add(&w->seq, 1);
-				wake = &w->seq;
+				/* One not parked yet looks at done before
+				 * it parks: no system call to wake it. */
+				if (w->parked)
+					wake = &w->seq;
 			}
 			w->len = len;
 			w->done = true;

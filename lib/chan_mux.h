@@ -11,7 +11,8 @@
  * one wake-up, not one per thread waiting. So the library starts no
  * thread of its own inside the application (nothing to join at
  * C_Finalize, nothing surprising across fork), and a frame is read by a
- * thread that is waiting anyway.
+ * thread that is waiting anyway. The mux sets a receive timeout (20 ms) on
+ * a blocking channel fd, so that a lone leader waits in recvmsg itself.
  *
  * Contract:
  *  - chan_mux_call() sends req (id filled in here) with fd attached (CONNECT

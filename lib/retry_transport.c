@@ -8,7 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "ipc/mono_clock.h"
@@ -86,8 +85,6 @@ void retry_transport_drop(struct bconn *bc, bool say_close)
 
 void retry_transport_clear(struct bconn *bc)
 {
-	if (bc->req)
-		OPENSSL_clear_free(bc->req, bc->req_len);
 	bc->req = NULL;
 	bc->req_len = 0;
 }
@@ -451,10 +448,9 @@ static int t_send_all(void *ctx, const uint8_t *data, size_t len)
 	retry_transport_clear(bc);
 	if (len == 0)
 		return -EINVAL;
-	bc->req = malloc(len);
-	if (!bc->req)
-		return -ENOMEM;
-	memcpy(bc->req, data, len);
+	/* Borrowed, not copied: the client keeps it until the answer has
+	 * been read (wsop_transport.h). */
+	bc->req = data;
 	bc->req_len = len;
 	bc->deadline_ms = mono_ms() + (int64_t)bc->be->cfg.timeout * 1000;
 	bc->eof = false;
@@ -477,7 +473,7 @@ static int t_send_all(void *ctx, const uint8_t *data, size_t len)
 	}
 	if (rc == 0)
 		rc = exchange(bc);
-	/* The copy is kept (wiped on the next request or at release) in
+	/* The request is remembered until the next one or the release in
 	 * case the helper dies while the answer is read: see t_recv_some. */
 	if (rc)
 		retry_transport_clear(bc);

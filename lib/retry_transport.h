@@ -2,9 +2,10 @@
  * retry_transport.c implements the struct wsop_transport under every client
  * that backend_acquire() hands out; its entry points are declared in
  * lib/backend_priv.h. Policy (lib/backend.h):
- *  - send_all keeps a copy of the request (wiped afterwards: it may hold a
- *    passphrase) and sends it with SEND + REPLY_DATA, so a request whose
- *    answer fits one DATA frame costs one round trip to the helper;
+ *  - send_all remembers the caller's request bytes (no copy: the client
+ *    keeps and wipes them, wsop_transport.h) and sends them with SEND +
+ *    REPLY_DATA, so a request whose answer fits one DATA frame costs one
+ *    round trip to the helper;
  *  - the first request of a client takes a connection slot
  *    (backend_conn_take), waiting within its deadline;
  *  - a network failure (refused, reset, closed, TLS, the attempt's

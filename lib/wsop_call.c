@@ -270,10 +270,11 @@ static int call(struct wsop_client *c, const char *method, const char *path,
 	if (rc)
 		return rc;
 	rc = c->transport.send_all(c->transport.ctx, req, req_len);
-	/* The request may carry a passphrase or plaintext. */
-	OPENSSL_clear_free(req, req_len);
 	if (rc == 0)
 		rc = read_answer(c, answer);
+	/* Kept until here for a transport that sends it again; it may carry
+	 * a passphrase or plaintext. */
+	OPENSSL_clear_free(req, req_len);
 	if (rc) {
 		/* The stream is at an unknown point: nothing more can be read
 		 * from it as a sequence of answers. */

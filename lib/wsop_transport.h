@@ -4,7 +4,10 @@
  * PKCS #11 library, or a scripted fake in tests.
  *
  * Contract:
- *  - send_all writes all len bytes or fails: 0 or a negative errno.
+ *  - send_all writes all len bytes or fails: 0 or a negative errno. The
+ *    caller keeps data[0..len) valid and unchanged until the answer has
+ *    been read (the next send_all, or the client's end), so a transport
+ *    that sends the request again from recv_some needs no copy of it.
  *  - recv_some waits at most timeout_ms for at least one byte and returns
  *    how many it stored in buf[0..cap) (> 0), 0 at a clean end of stream,
  *    or a negative errno (-ETIMEDOUT when the wait ran out). -ERESTART

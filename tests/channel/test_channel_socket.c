@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -301,22 +302,32 @@ static void many_fds_are_cut_refused_and_closed(void **state)
 	}
 }
 
+/* Opens a pipe into pipefd, then sends a SEND record with its read end
+ * attached (where no descriptor belongs) on sock. Returns how many
+ * descriptors were open before the send. */
+static int send_with_stray_fd(int sock, int pipefd[2])
+{
+	struct chan_frame send = { CHAN_T_SEND, 0, 2, 1, (const uint8_t *)"x", 1 };
+	uint8_t rec[64];
+	int before;
+
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	before = open_fd_count();
+	raw_send(sock, rec, encode(&send, rec, sizeof(rec)), pipefd, 1);
+	return before;
+}
+
 static void unexpected_fd_is_closed_and_refused(void **state)
 {
 	struct pair *p = *state;
-	struct chan_frame send = { CHAN_T_SEND, 0, 2, 1, (const uint8_t *)"x", 1 };
 	struct chan_frame data = { CHAN_T_DATA, 0, 2, 1, (const uint8_t *)"x", 1 };
 	struct chan_frame got;
 	uint8_t rec[64];
 	size_t len;
 	int pipefd[2];
-	int before;
+	int before = send_with_stray_fd(p->lib, pipefd);
 	int fd;
 
-	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
-	before = open_fd_count();
-	len = encode(&send, rec, sizeof(rec));
-	raw_send(p->lib, rec, len, pipefd, 1);
 	assert_int_equal(chan_recv(p->helper, rx, sizeof(rx), CHAN_TO_HELPER, &got, &fd, 1000),
 	                 -EBADMSG);
 	assert_int_equal(fd, -1);
@@ -399,6 +410,48 @@ static void closed_descriptor_is_ebadf(void **state)
 	assert_int_equal(chan_recv(fd, rx, sizeof(rx), CHAN_TO_HELPER, &got, &fd, 0), -EBADF);
 }
 
+/* chan_recv_blocking: a frame, the receive timeout, a closed peer, and a
+ * refused record whose descriptor is closed, in one call each. */
+static void blocking_recv_follows_the_same_rules(void **state)
+{
+	struct pair *p = *state;
+	struct timeval tick = { 0, 20000 };
+	struct chan_frame pong = { CHAN_T_PONG, 0, 9, 0, NULL, 0 };
+	struct chan_frame got;
+	int pipefd[2];
+	int before;
+	int fd;
+
+	assert_int_equal(setsockopt(p->lib, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof(tick)), 0);
+	assert_int_equal(setsockopt(p->helper, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof(tick)), 0);
+	assert_int_equal(chan_recv_blocking(p->lib, rx, sizeof(rx), CHAN_TO_LIB, &got, NULL),
+	                 -ETIMEDOUT);
+	assert_int_equal(chan_send(p->helper, &pong, -1, 1000), 0);
+	assert_int_equal(chan_recv_blocking(p->lib, rx, sizeof(rx), CHAN_TO_LIB, &got, NULL), 0);
+	assert_int_equal(got.type, CHAN_T_PONG);
+	assert_int_equal(got.id, 9);
+	/* The wrong direction is refused as by chan_recv. */
+	assert_int_equal(chan_send(p->helper, &pong, -1, 1000), 0);
+	assert_int_equal(chan_recv_blocking(p->lib, rx, sizeof(rx), CHAN_TO_HELPER, &got, &fd),
+	                 -EBADMSG);
+	assert_int_equal(fd, -1);
+	before = send_with_stray_fd(p->lib, pipefd);
+	assert_int_equal(chan_recv_blocking(p->helper, rx, sizeof(rx), CHAN_TO_HELPER, &got, &fd),
+	                 -EBADMSG);
+	assert_int_equal(fd, -1);
+	assert_int_equal(open_fd_count(), before);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	assert_int_equal(
+	    chan_recv_blocking(p->lib, rx, CHAN_MAX_FRAME - 1, CHAN_TO_LIB, &got, NULL), -EINVAL);
+	assert_int_equal(chan_recv_blocking(p->helper, rx, sizeof(rx), CHAN_TO_HELPER, &got, NULL),
+	                 -EINVAL);
+	close(p->helper);
+	p->helper = -1;
+	assert_int_equal(chan_recv_blocking(p->lib, rx, sizeof(rx), CHAN_TO_LIB, &got, NULL),
+	                 -EPIPE);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -420,6 +473,7 @@ int main(void)
 		T(send_checks_the_fd_rule),
 		T(recv_checks_its_arguments),
 		T(closed_descriptor_is_ebadf),
+		T(blocking_recv_follows_the_same_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

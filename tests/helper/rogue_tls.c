@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -23,6 +24,28 @@ static int accept_any(int ok, X509_STORE_CTX *store)
 	return 1;
 }
 
+uint8_t rogue_tls_byte(size_t i)
+{
+	return (uint8_t)('a' + i % 26);
+}
+
+/* One request in, answer_len bytes out, then until the client closes. */
+static void answer(struct rogue_tls *r, SSL *ssl)
+{
+	uint8_t in[4096];
+	uint8_t *out = malloc(r->answer_len);
+
+	if (out != NULL && SSL_read(ssl, in, sizeof(in)) > 0) {
+		for (size_t i = 0; i < r->answer_len; i++)
+			out[i] = rogue_tls_byte(i);
+		if (SSL_write(ssl, out, (int)r->answer_len) > 0) {
+			while (SSL_read(ssl, in, sizeof(in)) > 0)
+				;
+		}
+	}
+	free(out);
+}
+
 static void serve_one(struct rogue_tls *r, int fd)
 {
 	struct timeval tv = { 5, 0 };
@@ -34,8 +57,11 @@ static void serve_one(struct rogue_tls *r, int fd)
 		atomic_fetch_add(&r->hellos, 1);
 	SSL *ssl = SSL_new(r->ctx);
 	if (ssl != NULL && SSL_set_fd(ssl, fd) == 1) {
-		if (SSL_accept(ssl) == 1)
+		bool up = SSL_accept(ssl) == 1;
+		if (up)
 			atomic_fetch_add(&r->handshakes, 1);
+		if (up && r->answer_len > 0)
+			answer(r, ssl);
 		/* TLS 1.3: a client certificate arrives with the client's
 		 * Finished; looked at whether the handshake completed or not. */
 		X509 *peer = SSL_get1_peer_certificate(ssl);
@@ -78,12 +104,14 @@ static SSL_CTX *make_ctx(const char *cert, const char *key, const char *ca)
 	return ctx;
 }
 
-int rogue_tls_start(struct rogue_tls *r, const char *cert, const char *key, const char *ca)
+static int start(struct rogue_tls *r, const char *cert, const char *key, const char *ca,
+                 size_t answer_len)
 {
 	struct sockaddr_in at = { .sin_family = AF_INET };
 	socklen_t len = sizeof(at);
 
 	memset(r, 0, sizeof(*r));
+	r->answer_len = answer_len;
 	at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	r->ctx = make_ctx(cert, key, ca);
 	r->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -104,6 +132,17 @@ fail:
 	SSL_CTX_free(r->ctx);
 	r->ctx = NULL;
 	return -1;
+}
+
+int rogue_tls_start(struct rogue_tls *r, const char *cert, const char *key, const char *ca)
+{
+	return start(r, cert, key, ca, 0);
+}
+
+int rogue_tls_start_answering(struct rogue_tls *r, const char *cert, const char *key,
+                              const char *ca, size_t answer_len)
+{
+	return start(r, cert, key, ca, answer_len);
 }
 
 int rogue_tls_wait_done(struct rogue_tls *r, int n, int timeout_ms)

@@ -14,6 +14,8 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/ssl.h>
 
@@ -27,10 +29,19 @@ struct rogue_tls {
 	atomic_int hellos;       /* ... that sent at least one byte */
 	atomic_int handshakes;   /* ... whose TLS handshake completed */
 	atomic_int client_certs; /* ... whose client presented a certificate */
+	size_t answer_len;       /* see rogue_tls_start_answering */
 };
 
 /* Returns 0, or -1 with the reason on stderr. */
 int rogue_tls_start(struct rogue_tls *r, const char *cert, const char *key, const char *ca);
+
+/* The same server, which after a completed handshake reads a request (any
+ * bytes), answers answer_len bytes of rogue_tls_byte(0..) in one SSL_write
+ * (so in full records but the last), then waits for the client to close. */
+int rogue_tls_start_answering(struct rogue_tls *r, const char *cert, const char *key,
+                              const char *ca, size_t answer_len);
+/* Byte i of such an answer. */
+uint8_t rogue_tls_byte(size_t i);
 
 /* Waits up to timeout_ms until done >= n; returns the last done count. */
 int rogue_tls_wait_done(struct rogue_tls *r, int n, int timeout_ms);

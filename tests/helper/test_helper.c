@@ -470,6 +470,60 @@ static void test_connect_to_another_server_is_refused(void **state)
 	assert_true(log_contains(config, "'other.invalid' is not a configured server"));
 }
 
+/* Answers of several records, one ending exactly on a record boundary:
+ * SEND+REPLY_DATA then RECV bring every byte in order, whether the helper
+ * gathered the records into one DATA or not. */
+static void test_multi_record_answers_arrive_whole(void **state)
+{
+	static const size_t sizes[] = { 16384, 3 * 16384, 3 * 16384 + 100, 100000 };
+	static uint8_t got[100000];
+	char cert[E2E_PATH_MAX + 32], key[E2E_PATH_MAX + 32], ca[E2E_PATH_MAX + 32];
+
+	SKIP_IF_CONFINEMENT_UNTESTABLE();
+	snprintf(cert, sizeof(cert), "%s/server.crt", e2e_env.pki);
+	snprintf(key, sizeof(key), "%s/server.key", e2e_env.pki);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", e2e_env.pki);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct rogue_tls peer;
+		struct helper_proc h;
+		struct chan_frame f;
+		struct chan_error_info e;
+		uint32_t conn = 0;
+		uint32_t id = 10;
+		size_t len = 0;
+
+		assert_int_equal(rogue_tls_start_answering(&peer, cert, key, ca, sizes[k]), 0);
+		start_ready(helper_path,
+		            write_config_at("records", "localhost", peer.port, "client.crt",
+		                            "client.key", "ca.crt"),
+		            &h);
+		assert_int_equal(try_connect(&h, peer.port, "localhost", 1, &conn, &e),
+		                 CHAN_T_CONNECTED);
+		assert_int_equal(helper_write(&h, CHAN_T_SEND, CHAN_F_REPLY_DATA, id, conn,
+		                              (const uint8_t *)"go", 2),
+		                 0);
+		for (;;) {
+			expect_frame(&h, &f, CHAN_T_DATA, id);
+			assert_true(f.len <= sizes[k] - len);
+			memcpy(got + len, f.payload, f.len);
+			len += f.len;
+			if (len == sizes[k])
+				break;
+			uint8_t args[CHAN_RECV_ARGS_LEN];
+			struct chan_recv_args a = { .max_bytes = CHAN_MAX_PAYLOAD,
+				                    .timeout_ms = 5000 };
+			assert_int_equal(chan_recv_args_encode(&a, args), 0);
+			assert_int_equal(
+			    helper_write(&h, CHAN_T_RECV, 0, ++id, conn, args, sizeof(args)), 0);
+		}
+		for (size_t i = 0; i < len; i++)
+			assert_int_equal(got[i], rogue_tls_byte(i));
+		print_message("%zu bytes in %u DATA\n", len, id - 9);
+		helper_stop(&h);
+		rogue_tls_stop(&peer);
+	}
+}
+
 /* A blocking socket (a CONNECT frame may carry any fd) to a server that
  * never answers the handshake: the helper makes it non-blocking itself,
  * so the channel and other connections go on being served. */
@@ -730,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_server_name_mismatch),
 		cmocka_unit_test(test_connect_to_another_server_is_refused),
+		cmocka_unit_test(test_multi_record_answers_arrive_whole),
 		cmocka_unit_test(test_blocking_socket_does_not_stall_the_helper),
 		cmocka_unit_test(test_root_start_leaves_no_privilege),
 		cmocka_unit_test(test_unknown_ca),
