@@ -29,7 +29,7 @@
  *    from the buffers once handled.
  *  - Every request is logged at INFO, every refusal at WARNING with its
  *    cause; never a body.
- *  - conn_serve() closes fd.
+ *  - conn_serve() closes fd, unless env->adopt took it.
  */
 #ifndef WSOPD_CONN_H
 #define WSOPD_CONN_H
@@ -42,9 +42,17 @@
 #include <openssl/ssl.h>
 
 #include "server/app.h"
+#include "server/exchange.h"
 
 #define CONN_IDLE_TIMEOUT_MS    30000
 #define CONN_REQUEST_TIMEOUT_MS 30000
+/* After refusing a request, what the client still sends is read and
+ * discarded for a moment, so that the answer is not lost to a TCP reset. */
+#define CONN_DRAIN_TIMEOUT_MS 1000
+#define CONN_DRAIN_MAX_BYTES  (HTTP_MAX_BODY + HTTP_MAX_HEAD)
+/* A connection's request buffer grows from START up to MAX. */
+#define CONN_BUF_START 16384
+#define CONN_BUF_MAX   (HTTP_MAX_HEAD + HTTP_MAX_BODY)
 
 /* What becomes of a connection once its handshake has ended. */
 enum conn_admit {
@@ -67,6 +75,10 @@ struct conn_env {
 	int handshake_ms;
 	int head_ms;
 	enum conn_admit (*handshake_done)(void *arg, bool verified);
+	/* When set, a connection to serve is handed over once verified: true
+	 * when the callee took ssl and fd (conn_serve then returns without
+	 * closing them), false to serve it on this thread. */
+	bool (*adopt)(void *arg, SSL *ssl, int fd, const struct conn_names *names);
 };
 
 /* fd: a connected, non-blocking socket accepted at accepted_ms

@@ -23,6 +23,9 @@ static const char usage_text[] =
     "  --master-key FILE   the master key file (default DIR/master.key; required\n"
     "                      with PostgreSQL: the same file on every node)\n"
     "  --threads N         requests processed at once, 1-256 (default 4)\n"
+    "  --event-loops N     threads that serve the connections (the slow requests\n"
+    "                      go to the --threads workers), 0-64; 0: a thread per\n"
+    "                      connection (default: one per CPU)\n"
     "  --max-clients N     clients with a verified certificate served at once,\n"
     "                      1-4096 (default 64)\n"
     "  --max-handshakes N  TLS handshakes in progress at once, 1-1024 (default 16)\n"
@@ -114,6 +117,7 @@ enum long_only_ids {
 	OPT_ACTIVATION_IDLE,
 	OPT_MAX_LOGIN_FAILURES,
 	OPT_LOGIN_LOCKOUT,
+	OPT_EVENT_LOOPS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -135,6 +139,7 @@ static const struct option long_options[] = {
 	{ "activation-idle", required_argument, NULL, OPT_ACTIVATION_IDLE },
 	{ "max-login-failures", required_argument, NULL, OPT_MAX_LOGIN_FAILURES },
 	{ "login-lockout", required_argument, NULL, OPT_LOGIN_LOCKOUT },
+	{ "event-loops", required_argument, NULL, OPT_EVENT_LOOPS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -235,6 +240,12 @@ static enum options_result apply(int id, const char *arg, struct wsopd_options *
 			return fail(err, err_cap,
 			            "--login-lockout: '%s' is not a number from 1 to 86400", arg);
 		return OPTIONS_RUN;
+	case OPT_EVENT_LOOPS:
+		if (parse_uint(arg, 0, WSOPD_EVENT_LOOPS_MAX, &v) != 0)
+			return fail(err, err_cap,
+			            "--event-loops: '%s' is not a number from 0 to 64", arg);
+		out->event_loops = (int)v;
+		return OPTIONS_RUN;
 	case OPT_HELP:
 		return OPTIONS_HELP;
 	case OPT_VERSION:
@@ -261,6 +272,7 @@ enum options_result options_parse(int argc, char **argv, struct wsopd_options *o
 	out->activation_ttl = WSOPD_DEFAULT_ACTIVATION_TTL;
 	out->activation_idle = WSOPD_DEFAULT_ACTIVATION_IDLE;
 	out->login_lockout = WSOPD_DEFAULT_LOGIN_LOCKOUT;
+	out->event_loops = WSOPD_EVENT_LOOPS_AUTO;
 	err[0] = '\0';
 
 	/* getopt prints its own complaints unless told not to; we want one

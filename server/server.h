@@ -27,6 +27,8 @@
 #ifndef WSOPD_SERVER_H
 #define WSOPD_SERVER_H
 
+#include <stdbool.h>
+
 #include <openssl/ssl.h>
 
 #include "server/app.h"
@@ -41,6 +43,11 @@ struct server_config {
 	unsigned max_handshakes;
 	unsigned handshake_timeout_s;
 	unsigned head_timeout_s;
+	/* Event loops that serve the verified connections (evloop.h), with
+	 * `threads` workers for the slow requests; 0: each connection keeps
+	 * its handshake thread; negative: one loop per CPU. */
+	int event_loops;
+	bool store_shared; /* PostgreSQL: every request goes to a worker */
 };
 
 /* 0 after a clean shutdown; a negative errno when the loop cannot run. */
