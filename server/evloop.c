@@ -33,6 +33,15 @@ enum ev_state {
 
 struct evloop;
 
+/* One formatted answer; each is written with its own SSL_write calls, so
+ * pipelined answers are separate TLS records as with one thread per
+ * connection. */
+struct answer {
+	struct answer *next;
+	uint8_t *data;
+	size_t len;
+};
+
 struct evconn {
 	struct work work; /* first: the worker hands it back as this */
 	struct evloop *loop;
@@ -52,8 +61,8 @@ struct evconn {
 	int64_t idle_since;
 	uint8_t *buf;
 	size_t len, cap;
-	uint8_t *out;
-	size_t out_len, out_off;
+	struct answer *out, *out_tail; /* to be written, oldest first */
+	size_t out_off;                /* written of the oldest */
 	size_t drained;
 	struct http_message msg;
 	struct wsop_response resp;
@@ -121,6 +130,18 @@ static void clear_msg(struct evconn *c)
 	http_message_clear(&c->msg);
 }
 
+static void drop_answer(struct evconn *c)
+{
+	struct answer *a = c->out;
+
+	c->out = a->next;
+	if (c->out == NULL)
+		c->out_tail = NULL;
+	c->out_off = 0;
+	OPENSSL_clear_free(a->data, a->len);
+	free(a);
+}
+
 static void close_conn(struct evconn *c)
 {
 	struct evloop *l = c->loop;
@@ -140,8 +161,8 @@ static void close_conn(struct evconn *c)
 	close(c->fd);
 	if (c->buf != NULL)
 		OPENSSL_clear_free(c->buf, c->cap);
-	if (c->out != NULL)
-		OPENSSL_clear_free(c->out, c->out_len);
+	while (c->out != NULL)
+		drop_answer(c);
 	clear_msg(c);
 	free(c);
 	atomic_fetch_sub(&l->load, 1);
@@ -181,31 +202,21 @@ static void consume(struct evconn *c, size_t used)
 	OPENSSL_cleanse(c->buf + c->len, used);
 }
 
-/* Appends an answer's bytes to what is to be written (taking `data`). */
+/* Queues an answer's bytes to be written (taking `data`). */
 static int append_out(struct evconn *c, uint8_t *data, size_t len)
 {
-	uint8_t *nb;
+	struct answer *a = malloc(sizeof(*a));
 
-	if (c->out == NULL) {
-		c->out = data;
-		c->out_len = len;
-		c->out_off = 0;
-		return 0;
-	}
-	if (len > SIZE_MAX - c->out_len)
-		nb = NULL;
-	else
-		nb = malloc(c->out_len + len);
-	if (nb == NULL) {
+	if (a == NULL) {
 		OPENSSL_clear_free(data, len);
 		return -ENOMEM;
 	}
-	memcpy(nb, c->out, c->out_len);
-	memcpy(nb + c->out_len, data, len);
-	OPENSSL_clear_free(c->out, c->out_len);
-	OPENSSL_clear_free(data, len);
-	c->out = nb;
-	c->out_len += len;
+	*a = (struct answer){ .data = data, .len = len };
+	if (c->out_tail != NULL)
+		c->out_tail->next = a;
+	else
+		c->out = a;
+	c->out_tail = a;
 	return 0;
 }
 
@@ -405,11 +416,16 @@ static bool read_step(struct evconn *c)
  * negative when the connection failed. */
 static int flush(struct evconn *c)
 {
-	while (c->out_off < c->out_len) {
-		size_t left = c->out_len - c->out_off;
-		int r =
-		    SSL_write(c->ssl, c->out + c->out_off, left > INT_MAX ? INT_MAX : (int)left);
+	while (c->out != NULL) {
+		size_t left = c->out->len - c->out_off;
+		int r;
 
+		if (left == 0) {
+			drop_answer(c);
+			continue;
+		}
+		r = SSL_write(c->ssl, c->out->data + c->out_off,
+		              left > INT_MAX ? INT_MAX : (int)left);
 		if (r > 0) {
 			c->out_off += (size_t)r;
 			continue;
@@ -426,9 +442,6 @@ static int flush(struct evconn *c)
 			return -EPIPE;
 		}
 	}
-	OPENSSL_clear_free(c->out, c->out_len);
-	c->out = NULL;
-	c->out_len = c->out_off = 0;
 	return 1;
 }
 
