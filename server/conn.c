@@ -293,7 +293,7 @@ static void request_loop(struct conn *c)
 			 * that read-ahead has already taken in (the handshake's
 			 * last read may have brought them). */
 			if (!SSL_has_pending(c->ssl)) {
-				r = wait_fd(c, POLLIN, idle_since + CONN_IDLE_TIMEOUT_MS, true);
+				r = wait_fd(c, POLLIN, idle_since + c->env->idle_ms, true);
 				if (r < 0) {
 					/* Stopping, or the end of a keep-alive
 					 * connection. */

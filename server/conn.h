@@ -10,7 +10,7 @@
  *      a request head within env->head_ms of its first byte, the whole
  *      request within CONN_REQUEST_TIMEOUT_MS;
  *      an answer is written within CONN_REQUEST_TIMEOUT_MS;
- *      an idle keep-alive connection is closed after CONN_IDLE_TIMEOUT_MS.
+ *      an idle keep-alive connection is closed after env->idle_ms.
  *  - env->handshake_done(arg, verified) is called exactly once, when the
  *    handshake has ended (verified: it succeeded with a verified client
  *    certificate) and before the socket is closed; its answer says whether
@@ -44,7 +44,6 @@
 #include "server/app.h"
 #include "server/exchange.h"
 
-#define CONN_IDLE_TIMEOUT_MS    30000
 #define CONN_REQUEST_TIMEOUT_MS 30000
 /* After refusing a request, what the client still sends is read and
  * discarded for a moment, so that the answer is not lost to a TCP reset. */
@@ -74,6 +73,7 @@ struct conn_env {
 	const atomic_bool *stopping;
 	int handshake_ms;
 	int head_ms;
+	int idle_ms;
 	enum conn_admit (*handshake_done)(void *arg, bool verified);
 	/* When set, a connection to serve is handed over once verified: true
 	 * when the callee took ssl and fd (conn_serve then returns without

@@ -22,6 +22,10 @@
 
 #define LOOP_EVENTS 64
 #define NO_DEADLINE INT64_MAX
+/* Pipelined requests are answered until this much waits to be written;
+ * the rest when it has gone, so a client that does not read cannot make
+ * the server hold more than this (plus one answer). */
+#define OUT_HIGH (256 * 1024)
 
 enum ev_state {
 	EV_READ,  /* reading (or idle between requests) */
@@ -63,6 +67,7 @@ struct evconn {
 	size_t len, cap;
 	struct answer *out, *out_tail; /* to be written, oldest first */
 	size_t out_off;                /* written of the oldest */
+	size_t out_bytes;              /* queued, the oldest's written part included */
 	size_t drained;
 	struct http_message msg;
 	struct wsop_response resp;
@@ -138,6 +143,7 @@ static void drop_answer(struct evconn *c)
 	if (c->out == NULL)
 		c->out_tail = NULL;
 	c->out_off = 0;
+	c->out_bytes -= a->len;
 	OPENSSL_clear_free(a->data, a->len);
 	free(a);
 }
@@ -217,6 +223,7 @@ static int append_out(struct evconn *c, uint8_t *data, size_t len)
 	else
 		c->out = a;
 	c->out_tail = a;
+	c->out_bytes += len;
 	return 0;
 }
 
@@ -306,7 +313,7 @@ static void read_deadline(struct evconn *c)
 	int64_t t;
 
 	if (c->len == 0 && c->request_start == 0)
-		t = c->idle_since + CONN_IDLE_TIMEOUT_MS;
+		t = c->idle_since + c->loop->all->cfg.idle_ms;
 	else if (c->len >= 4 && memmem(c->buf, c->len, "\r\n\r\n", 4) != NULL)
 		t = c->request_start + CONN_REQUEST_TIMEOUT_MS;
 	else
@@ -339,6 +346,10 @@ static bool read_step(struct evconn *c)
 		bool pending;
 		int r;
 
+		if (c->out_bytes >= OUT_HIGH) {
+			c->state = EV_WRITE;
+			return true;
+		}
 		if (c->len > 0) {
 			r = http_parse_request(c->buf, c->len, &c->msg, &used);
 			if (r < 0) {

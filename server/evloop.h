@@ -22,7 +22,7 @@
  *    within cfg->head_ms of its first byte, the whole request within
  *    CONN_REQUEST_TIMEOUT_MS, an answer written within
  *    CONN_REQUEST_TIMEOUT_MS, an idle connection closed after
- *    CONN_IDLE_TIMEOUT_MS; codec errors answered (400/413/414/431), then
+ *    cfg->idle_ms; codec errors answered (400/413/414/431), then
  *    what the client still sends discarded for a moment, then close.
  *    Request bytes and answers are wiped once used. Logs as conn.h says.
  *  - Once *cfg->stopping is set and evloops_kick() called, idle
@@ -49,6 +49,7 @@ struct evloop_config {
 	struct workers *workers;
 	const atomic_bool *stopping;
 	int head_ms;
+	int idle_ms;
 	bool store_shared; /* PostgreSQL: no request runs on a loop */
 	void (*closed)(void *arg);
 	void *arg;

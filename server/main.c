@@ -44,6 +44,7 @@ static int run(const struct wsopd_options *opt)
 		                     .max_handshakes = opt->max_handshakes,
 		                     .handshake_timeout_s = opt->handshake_timeout_s,
 		                     .head_timeout_s = opt->head_timeout_s,
+		                     .idle_timeout_s = opt->idle_timeout_s,
 		                     .event_loops = opt->event_loops,
 		                     .store_shared = store_pg_is_conninfo(opt->store_dir) };
 	struct app app;

@@ -19,6 +19,8 @@
 #define WSOPD_DEFAULT_MAX_HANDSHAKES 16
 #define WSOPD_DEFAULT_HANDSHAKE_S    5
 #define WSOPD_DEFAULT_HEAD_S         5
+#define WSOPD_DEFAULT_IDLE_S         30
+#define WSOPD_MAX_IDLE_S             3600
 #define WSOPD_DEFAULT_LOG_LEVEL      4
 #define WSOPD_MAX_THREADS            256
 #define WSOPD_MAX_CLIENTS_LIMIT      4096
@@ -52,6 +54,7 @@ struct wsopd_options {
 	unsigned max_handshakes;      /* TLS handshakes in progress at once */
 	unsigned handshake_timeout_s; /* total, from the accept */
 	unsigned head_timeout_s;      /* a request head, from its first byte */
+	unsigned idle_timeout_s;      /* a keep-alive connection without a request */
 	int log_level;
 	unsigned activation_ttl;     /* seconds */
 	unsigned activation_idle;    /* seconds */

@@ -122,6 +122,7 @@ static int start_loops(struct server *srv, const struct server_config *cfg)
 	struct evloop_config lc = { .app = cfg->app,
 		                    .stopping = &srv->stopping,
 		                    .head_ms = srv->env.head_ms,
+		                    .idle_ms = srv->env.idle_ms,
 		                    .store_shared = cfg->store_shared,
 		                    .closed = loop_closed,
 		                    .arg = srv };
@@ -369,6 +370,7 @@ static int server_init(struct server *srv, const struct server_config *cfg, sem_
 		                      .stopping = &srv->stopping,
 		                      .handshake_ms = (int)cfg->handshake_timeout_s * 1000,
 		                      .head_ms = (int)cfg->head_timeout_s * 1000,
+		                      .idle_ms = (int)cfg->idle_timeout_s * 1000,
 		                      .handshake_done = handshake_done };
 	srv->max_clients = cfg->max_clients;
 	rc = gate_init(&srv->gate, cfg->max_handshakes);

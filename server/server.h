@@ -18,6 +18,8 @@
  * itself is bounded by `threads` (a semaphore), so at most that many
  * handlers run at once, whatever the number of connections.
  *
+ * A served connection is closed after idle_timeout_s without a request.
+ *
  * Shutdown: when signal_fd (a signalfd for SIGTERM/SIGINT) becomes
  * readable, the listening socket is closed, every connection thread is
  * told to stop (idle ones close at once, busy ones after their current
@@ -43,6 +45,7 @@ struct server_config {
 	unsigned max_handshakes;
 	unsigned handshake_timeout_s;
 	unsigned head_timeout_s;
+	unsigned idle_timeout_s;
 	/* Event loops that serve the verified connections (evloop.h), with
 	 * `threads` workers for the slow requests; 0: each connection keeps
 	 * its handshake thread; negative: one loop per CPU. */
