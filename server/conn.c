@@ -18,6 +18,7 @@
 #include "ipc/http.h"
 #include "server/reply.h"
 #include "server/exchange.h"
+#include "server/reqbuf.h"
 #include "server/tls.h"
 
 #define BUSY_TIMEOUT_MS 2000
@@ -27,9 +28,7 @@ struct conn {
 	int fd;
 	SSL *ssl;
 	struct conn_names names;
-	uint8_t *buf;
-	size_t len;
-	size_t cap;
+	struct reqbuf in;
 };
 
 static void sleep_ms(unsigned ms)
@@ -93,44 +92,21 @@ static int ssl_wait(const struct conn *c, int ret, int64_t deadline, bool watch_
 	}
 }
 
-/* Grows the buffer towards CONN_BUF_MAX; the old copy is wiped, not just freed. */
-static int grow(struct conn *c)
-{
-	size_t cap = c->cap == 0 ? CONN_BUF_START : c->cap * 2;
-	uint8_t *nb;
-
-	if (c->cap >= CONN_BUF_MAX)
-		return -ENOBUFS;
-	if (cap > CONN_BUF_MAX)
-		cap = CONN_BUF_MAX;
-	nb = malloc(cap);
-	if (nb == NULL)
-		return -ENOMEM;
-	if (c->buf != NULL) {
-		memcpy(nb, c->buf, c->len);
-		OPENSSL_clear_free(c->buf, c->cap);
-	}
-	c->buf = nb;
-	c->cap = cap;
-	return 0;
-}
-
 /* Reads more bytes before the deadline: >0 read, 0 EOF, negative errno
  * (-ETIMEDOUT, -ECANCELED when watch_stop and the server stops...). */
 static int read_some(struct conn *c, int64_t deadline, bool watch_stop)
 {
 	int r;
 
-	if (c->len == c->cap) {
-		r = grow(c);
-		if (r < 0)
-			return r;
-	}
-	size_t want = c->cap - c->len;
+	r = reqbuf_reserve(&c->in);
+	if (r < 0)
+		return r;
+	size_t want = c->in.cap - c->in.len;
 	for (;;) {
-		r = SSL_read(c->ssl, c->buf + c->len, want > INT32_MAX ? INT32_MAX : (int)want);
+		r = SSL_read(c->ssl, c->in.data + c->in.len,
+		             want > INT32_MAX ? INT32_MAX : (int)want);
 		if (r > 0) {
-			c->len += (size_t)r;
+			c->in.len += (size_t)r;
 			return r;
 		}
 		r = ssl_wait(c, r, deadline, watch_stop);
@@ -196,17 +172,6 @@ static void drain(struct conn *c)
 	}
 }
 
-/* Drops the first `used` bytes (the handled request), wiping them. */
-static void consume(struct conn *c, size_t used)
-{
-	if (used > c->len)
-		used = c->len;
-	OPENSSL_cleanse(c->buf, used);
-	memmove(c->buf, c->buf + used, c->len - used);
-	c->len -= used;
-	OPENSSL_cleanse(c->buf + c->len, used);
-}
-
 /* Handles one parsed request; false when the connection must close. */
 static bool handle(struct conn *c, struct http_message *msg)
 {
@@ -254,9 +219,7 @@ static void refuse_malformed(struct conn *c, int rc)
  * CONN_REQUEST_TIMEOUT_MS. */
 static int64_t request_deadline(const struct conn *c, int64_t start)
 {
-	bool head_done = c->len >= 4 && memmem(c->buf, c->len, "\r\n\r\n", 4) != NULL;
-
-	return start + (head_done ? CONN_REQUEST_TIMEOUT_MS : c->env->head_ms);
+	return start + (reqbuf_head_done(&c->in) ? CONN_REQUEST_TIMEOUT_MS : c->env->head_ms);
 }
 
 static void request_loop(struct conn *c)
@@ -269,8 +232,8 @@ static void request_loop(struct conn *c)
 
 	http_message_init(&msg);
 	for (;;) {
-		if (c->len > 0) {
-			r = http_parse_request(c->buf, c->len, &msg, &used);
+		if (c->in.len > 0) {
+			r = http_parse_request(c->in.data, c->in.len, &msg, &used);
 			if (r < 0) {
 				refuse_malformed(c, r);
 				return;
@@ -280,14 +243,14 @@ static void request_loop(struct conn *c)
 				if (msg.body != NULL)
 					OPENSSL_cleanse(msg.body, msg.body_len);
 				http_message_clear(&msg);
-				consume(c, used);
+				reqbuf_consume(&c->in, used);
 				if (!keep)
 					return;
 				request_start = idle_since = mono_ms();
 				continue;
 			}
 		}
-		if (c->len == 0) {
+		if (c->in.len == 0) {
 			/* Idle: a request starts with its first byte on the wire,
 			 * even one of a TLS record not yet whole, or with bytes
 			 * that read-ahead has already taken in (the handshake's
@@ -307,7 +270,7 @@ static void request_loop(struct conn *c)
 		r = read_some(c, request_deadline(c, request_start), false);
 		if (r > 0)
 			continue;
-		if (c->len == 0 && r != -ETIMEDOUT) {
+		if (c->in.len == 0 && r != -ETIMEDOUT) {
 			/* Closed between requests, cleanly or not. */
 			wlog(WLOG_DEBUG, "connection closed by %s (cn=%s)", c->names.peer,
 			     c->names.cn);
@@ -315,7 +278,8 @@ static void request_loop(struct conn *c)
 		}
 		wlog(WLOG_WARNING, "dropping %s (cn=%s): %s with %zu bytes of a request unread",
 		     c->names.peer, c->names.cn,
-		     r == 0 ? "closed" : (r == -ETIMEDOUT ? "timed out" : "read failed"), c->len);
+		     r == 0 ? "closed" : (r == -ETIMEDOUT ? "timed out" : "read failed"),
+		     c->in.len);
 		return;
 	}
 }
@@ -407,7 +371,6 @@ void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t ac
 	}
 	ERR_clear_error();
 	SSL_free(c.ssl);
-	if (c.buf != NULL)
-		OPENSSL_clear_free(c.buf, c.cap);
+	reqbuf_free(&c.in);
 	close(fd);
 }

@@ -49,9 +49,6 @@
  * discarded for a moment, so that the answer is not lost to a TCP reset. */
 #define CONN_DRAIN_TIMEOUT_MS 1000
 #define CONN_DRAIN_MAX_BYTES  (HTTP_MAX_BODY + HTTP_MAX_HEAD)
-/* A connection's request buffer grows from START up to MAX. */
-#define CONN_BUF_START 16384
-#define CONN_BUF_MAX   (HTTP_MAX_HEAD + HTTP_MAX_BODY)
 
 /* What becomes of a connection once its handshake has ended. */
 enum conn_admit {

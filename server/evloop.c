@@ -19,6 +19,7 @@
 #include "ipc/mono_clock.h"
 #include "server/conn.h"
 #include "server/reply.h"
+#include "server/reqbuf.h"
 
 #define LOOP_EVENTS 64
 #define NO_DEADLINE INT64_MAX
@@ -63,8 +64,7 @@ struct evconn {
 	int64_t deadline;
 	int64_t request_start; /* first byte of the request being read, or 0 */
 	int64_t idle_since;
-	uint8_t *buf;
-	size_t len, cap;
+	struct reqbuf in;
 	struct answer *out, *out_tail; /* to be written, oldest first */
 	size_t out_off;                /* written of the oldest */
 	size_t out_bytes;              /* queued, the oldest's written part included */
@@ -165,47 +165,13 @@ static void close_conn(struct evconn *c)
 	ERR_clear_error();
 	SSL_free(c->ssl);
 	close(c->fd);
-	if (c->buf != NULL)
-		OPENSSL_clear_free(c->buf, c->cap);
+	reqbuf_free(&c->in);
 	while (c->out != NULL)
 		drop_answer(c);
 	clear_msg(c);
 	free(c);
 	atomic_fetch_sub(&l->load, 1);
 	l->all->cfg.closed(l->all->cfg.arg);
-}
-
-/* Grows the buffer towards CONN_BUF_MAX; the old copy is wiped. */
-static int grow(struct evconn *c)
-{
-	size_t cap = c->cap == 0 ? CONN_BUF_START : c->cap * 2;
-	uint8_t *nb;
-
-	if (c->cap >= CONN_BUF_MAX)
-		return -ENOBUFS;
-	if (cap > CONN_BUF_MAX)
-		cap = CONN_BUF_MAX;
-	nb = malloc(cap);
-	if (nb == NULL)
-		return -ENOMEM;
-	if (c->buf != NULL) {
-		memcpy(nb, c->buf, c->len);
-		OPENSSL_clear_free(c->buf, c->cap);
-	}
-	c->buf = nb;
-	c->cap = cap;
-	return 0;
-}
-
-/* Drops the first `used` bytes (the request taken), wiping them. */
-static void consume(struct evconn *c, size_t used)
-{
-	if (used > c->len)
-		used = c->len;
-	OPENSSL_cleanse(c->buf, used);
-	memmove(c->buf, c->buf + used, c->len - used);
-	c->len -= used;
-	OPENSSL_cleanse(c->buf + c->len, used);
 }
 
 /* Queues an answer's bytes to be written (taking `data`). */
@@ -312,9 +278,9 @@ static void read_deadline(struct evconn *c)
 {
 	int64_t t;
 
-	if (c->len == 0 && c->request_start == 0)
+	if (c->in.len == 0 && c->request_start == 0)
 		t = c->idle_since + c->loop->all->cfg.idle_ms;
-	else if (c->len >= 4 && memmem(c->buf, c->len, "\r\n\r\n", 4) != NULL)
+	else if (reqbuf_head_done(&c->in))
 		t = c->request_start + CONN_REQUEST_TIMEOUT_MS;
 	else
 		t = c->request_start + c->loop->all->cfg.head_ms;
@@ -328,11 +294,11 @@ static void read_failed(struct evconn *c, int ret)
 	    code == SSL_ERROR_ZERO_RETURN || (code == SSL_ERROR_SYSCALL && ERR_peek_error() == 0);
 
 	ERR_clear_error();
-	if (c->len == 0)
+	if (c->in.len == 0)
 		wlog(WLOG_DEBUG, "connection closed by %s (cn=%s)", c->names.peer, c->names.cn);
 	else
 		wlog(WLOG_WARNING, "dropping %s (cn=%s): %s with %zu bytes of a request unread",
-		     c->names.peer, c->names.cn, closed ? "closed" : "read failed", c->len);
+		     c->names.peer, c->names.cn, closed ? "closed" : "read failed", c->in.len);
 	close_conn(c);
 }
 
@@ -350,16 +316,16 @@ static bool read_step(struct evconn *c)
 			c->state = EV_WRITE;
 			return true;
 		}
-		if (c->len > 0) {
-			r = http_parse_request(c->buf, c->len, &c->msg, &used);
+		if (c->in.len > 0) {
+			r = http_parse_request(c->in.data, c->in.len, &c->msg, &used);
 			if (r < 0) {
 				refuse_malformed(c, r);
 				return true;
 			}
 			if (r == 1) {
-				consume(c, used);
+				reqbuf_consume(&c->in, used);
 				c->idle_since = mono_ms();
-				c->request_start = c->len > 0 ? c->idle_since : 0;
+				c->request_start = c->in.len > 0 ? c->idle_since : 0;
 				if (dispatch(c))
 					continue;
 				if (c->state != EV_READ)
@@ -374,7 +340,7 @@ static bool read_step(struct evconn *c)
 			return true;
 		}
 		pending = SSL_has_pending(c->ssl) == 1;
-		if (c->len == 0 && c->request_start == 0 && !pending && stopping(c)) {
+		if (c->in.len == 0 && c->request_start == 0 && !pending && stopping(c)) {
 			wlog(WLOG_DEBUG, "closing idle connection %s (cn=%s)", c->names.peer,
 			     c->names.cn);
 			close_conn(c);
@@ -385,28 +351,28 @@ static bool read_step(struct evconn *c)
 			want(c, EPOLLIN);
 			return false;
 		}
-		if (c->len == c->cap && grow(c) < 0) {
+		if (reqbuf_reserve(&c->in) < 0) {
 			wlog(WLOG_WARNING,
 			     "dropping %s (cn=%s): read failed with %zu bytes of a request unread",
-			     c->names.peer, c->names.cn, c->len);
+			     c->names.peer, c->names.cn, c->in.len);
 			close_conn(c);
 			return false;
 		}
 		if (!pending)
 			c->may_read = false;
-		size_t room = c->cap - c->len;
-		r = SSL_read(c->ssl, c->buf + c->len, room > INT_MAX ? INT_MAX : (int)room);
+		size_t room = c->in.cap - c->in.len;
+		r = SSL_read(c->ssl, c->in.data + c->in.len, room > INT_MAX ? INT_MAX : (int)room);
 		if (r > 0) {
 			/* A request starts with its first byte. */
-			if (c->len == 0 && c->request_start == 0)
+			if (c->in.len == 0 && c->request_start == 0)
 				c->request_start = mono_ms();
-			c->len += (size_t)r;
+			c->in.len += (size_t)r;
 			continue;
 		}
 		switch (SSL_get_error(c->ssl, r)) {
 		case SSL_ERROR_WANT_READ:
 			/* ... or the first byte of its TLS record. */
-			if (c->len == 0 && c->request_start == 0 && SSL_has_pending(c->ssl) == 1)
+			if (c->in.len == 0 && c->request_start == 0 && SSL_has_pending(c->ssl) == 1)
 				c->request_start = mono_ms();
 			c->may_read = false;
 			read_deadline(c);
@@ -544,13 +510,13 @@ static void expire(struct evconn *c)
 {
 	switch (c->state) {
 	case EV_READ:
-		if (c->len == 0 && c->request_start == 0)
+		if (c->in.len == 0 && c->request_start == 0)
 			wlog(WLOG_DEBUG, "closing idle connection %s (cn=%s)", c->names.peer,
 			     c->names.cn);
 		else
 			wlog(WLOG_WARNING,
 			     "dropping %s (cn=%s): timed out with %zu bytes of a request unread",
-			     c->names.peer, c->names.cn, c->len);
+			     c->names.peer, c->names.cn, c->in.len);
 		close_conn(c);
 		break;
 	case EV_WRITE:
@@ -644,7 +610,7 @@ static void control(struct evloop *l)
 		l->stop_seen = true;
 		for (c = l->conns; c != NULL; c = next) {
 			next = c->next;
-			if (c->state == EV_READ && c->len == 0 && c->request_start == 0 &&
+			if (c->state == EV_READ && c->in.len == 0 && c->request_start == 0 &&
 			    SSL_has_pending(c->ssl) != 1) {
 				wlog(WLOG_DEBUG, "closing idle connection %s (cn=%s)",
 				     c->names.peer, c->names.cn);
