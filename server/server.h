@@ -2,7 +2,10 @@
  * wsopd's accept loop and threading model.
  *
  * One thread (the caller of server_run) accepts; each accepted connection
- * gets its own thread (conn_serve). Two budgets bound them:
+ * gets its own thread for its handshake (conn_serve), which then hands a
+ * served connection to an event loop (evloop.h; `event_loops` of them,
+ * with `threads` workers for the requests that may wait) or, with
+ * event_loops 0, serves it itself. Two budgets bound them:
  *  - max_handshakes TLS handshakes in progress at once, shared fairly
  *    between source addresses (gate.h), each ended handshake_timeout_s
  *    after the accept. A connection that finds no room waits (accepted,
@@ -15,8 +18,9 @@
  * So strangers who open connections and send nothing, or a byte now and
  * then, can never take the places of clients with a certificate, and an
  * idle keep-alive client never holds up anybody else. Request processing
- * itself is bounded by `threads` (a semaphore), so at most that many
- * handlers run at once, whatever the number of connections.
+ * itself is bounded: by the loops and `threads` workers, or with
+ * event_loops 0 by `threads` (a semaphore), whatever the number of
+ * connections.
  *
  * A served connection is closed after idle_timeout_s without a request.
  *
