@@ -126,16 +126,14 @@ static void connections_beyond_the_cap_are_refused_and_places_come_back(void **s
 }
 
 /* A connection without a request for --idle-timeout is closed; one that
- * keeps asking is not. */
-static void idle_connection_is_closed_and_a_busy_one_kept(void **state)
+ * keeps asking is not. With loops (args) or a thread per connection. */
+static void idle_and_busy(const char *const *args)
 {
-	static const char *const args[] = { "--idle-timeout", "1", "--event-loops", "1", NULL };
 	struct e2e_server srv;
 	struct direct_tls *idle, *busy;
 	uint8_t byte;
 	ssize_t n;
 
-	(void)state;
 	start_ok(&srv, args);
 	idle = e2e_connect_ok(&srv, E2E_CLIENT);
 	busy = e2e_connect_ok(&srv, E2E_CLIENT);
@@ -152,6 +150,22 @@ static void idle_connection_is_closed_and_a_busy_one_kept(void **state)
 	direct_tls_close(idle);
 	direct_tls_close(busy);
 	stop_ok(&srv);
+}
+
+static void idle_connection_is_closed_and_a_busy_one_kept(void **state)
+{
+	static const char *const args[] = { "--idle-timeout", "1", "--event-loops", "1", NULL };
+
+	(void)state;
+	idle_and_busy(args);
+}
+
+static void thread_per_connection_closes_idle_and_keeps_busy(void **state)
+{
+	static const char *const args[] = { "--idle-timeout", "1", "--event-loops", "0", NULL };
+
+	(void)state;
+	idle_and_busy(args);
 }
 
 /* One loop: a peer that stops in the middle of a request head, and one
@@ -277,6 +291,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(connections_beyond_the_cap_are_refused_and_places_come_back),
 		cmocka_unit_test(idle_connection_is_closed_and_a_busy_one_kept),
+		cmocka_unit_test(thread_per_connection_closes_idle_and_keeps_busy),
 		cmocka_unit_test(slow_peers_do_not_stall_other_connections),
 		cmocka_unit_test(kdf_requests_do_not_stall_a_crypto_request),
 	};
