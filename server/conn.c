@@ -17,30 +17,18 @@
 #include "conf/log.h"
 #include "ipc/http.h"
 #include "server/reply.h"
-#include "server/router.h"
+#include "server/exchange.h"
+#include "server/reqbuf.h"
 #include "server/tls.h"
 
 #define BUSY_TIMEOUT_MS 2000
-/* After refusing a request we read and discard what the client still
- * sends for a moment, so that our answer is not lost to a TCP reset. */
-#define DRAIN_TIMEOUT_MS 1000
-#define DRAIN_MAX_BYTES  (HTTP_MAX_BODY + HTTP_MAX_HEAD)
-#define BUF_START        16384
-#define BUF_MAX          (HTTP_MAX_HEAD + HTTP_MAX_BODY)
 
 struct conn {
 	const struct conn_env *env;
 	int fd;
 	SSL *ssl;
-	const char *peer;
-	char client_id[TLS_CLIENT_ID_LEN + 1];
-	uint8_t client_fp[TLS_CLIENT_FP_LEN];
-	char cn[TLS_CN_MAX];
-	char subject[TLS_SUBJECT_MAX];
-	char serial[TLS_SERIAL_MAX];
-	uint8_t *buf;
-	size_t len;
-	size_t cap;
+	struct conn_names names;
+	struct reqbuf in;
 };
 
 static void sleep_ms(unsigned ms)
@@ -104,44 +92,21 @@ static int ssl_wait(const struct conn *c, int ret, int64_t deadline, bool watch_
 	}
 }
 
-/* Grows the buffer towards BUF_MAX; the old copy is wiped, not just freed. */
-static int grow(struct conn *c)
-{
-	size_t cap = c->cap == 0 ? BUF_START : c->cap * 2;
-	uint8_t *nb;
-
-	if (c->cap >= BUF_MAX)
-		return -ENOBUFS;
-	if (cap > BUF_MAX)
-		cap = BUF_MAX;
-	nb = malloc(cap);
-	if (nb == NULL)
-		return -ENOMEM;
-	if (c->buf != NULL) {
-		memcpy(nb, c->buf, c->len);
-		OPENSSL_clear_free(c->buf, c->cap);
-	}
-	c->buf = nb;
-	c->cap = cap;
-	return 0;
-}
-
 /* Reads more bytes before the deadline: >0 read, 0 EOF, negative errno
  * (-ETIMEDOUT, -ECANCELED when watch_stop and the server stops...). */
 static int read_some(struct conn *c, int64_t deadline, bool watch_stop)
 {
 	int r;
 
-	if (c->len == c->cap) {
-		r = grow(c);
-		if (r < 0)
-			return r;
-	}
-	size_t want = c->cap - c->len;
+	r = reqbuf_reserve(&c->in);
+	if (r < 0)
+		return r;
+	size_t want = c->in.cap - c->in.len;
 	for (;;) {
-		r = SSL_read(c->ssl, c->buf + c->len, want > INT32_MAX ? INT32_MAX : (int)want);
+		r = SSL_read(c->ssl, c->in.data + c->in.len,
+		             want > INT32_MAX ? INT32_MAX : (int)want);
 		if (r > 0) {
-			c->len += (size_t)r;
+			c->in.len += (size_t)r;
 			return r;
 		}
 		r = ssl_wait(c, r, deadline, watch_stop);
@@ -176,20 +141,10 @@ static int write_all(struct conn *c, const uint8_t *data, size_t len)
 
 static int send_response(struct conn *c, const struct wsop_response *resp, bool keep_alive)
 {
-	struct http_header extra[2];
-	size_t n = 0;
 	uint8_t *out = NULL;
 	size_t out_len = 0;
-	int r;
+	int r = exchange_format(resp, keep_alive, &out, &out_len);
 
-	if (resp->body_len > 0)
-		extra[n++] =
-		    (struct http_header){ "Content-Type", resp->binary ? "application/octet-stream"
-			                                               : "application/json" };
-	if (resp->allow[0] != '\0')
-		extra[n++] = (struct http_header){ "Allow", resp->allow };
-	r = http_format_response(resp->status, keep_alive, extra, n, (const uint8_t *)resp->body,
-	                         resp->body_len, &out, &out_len);
 	if (r != 0)
 		return r;
 	r = write_all(c, out, out_len);
@@ -201,13 +156,13 @@ static int send_response(struct conn *c, const struct wsop_response *resp, bool 
 static void drain(struct conn *c)
 {
 	uint8_t scratch[4096];
-	int64_t end = mono_ms() + DRAIN_TIMEOUT_MS;
+	int64_t end = mono_ms() + CONN_DRAIN_TIMEOUT_MS;
 	size_t total = 0;
 
 	(void)SSL_shutdown(c->ssl);
 	ERR_clear_error();
 	(void)shutdown(c->fd, SHUT_WR);
-	while (total < DRAIN_MAX_BYTES) {
+	while (total < CONN_DRAIN_MAX_BYTES) {
 		if (wait_fd(c, POLLIN, end, false) < 0)
 			return;
 		ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
@@ -217,74 +172,18 @@ static void drain(struct conn *c)
 	}
 }
 
-static void codec_error(int rc, struct wsop_response *resp)
-{
-	switch (rc) {
-	case -EMSGSIZE:
-		reply_error(resp, WSOP_E_HEADER_TOO_LARGE, "request head too large");
-		break;
-	case -E2BIG:
-		reply_error(resp, WSOP_E_TOO_LARGE, "request body too large");
-		break;
-	case HTTP_ERR_URI_TOO_LONG:
-		reply_error(resp, WSOP_E_URI_TOO_LONG, "request target too long");
-		break;
-	case -EBADMSG:
-		reply_error(resp, WSOP_E_BAD_HTTP, "malformed HTTP request");
-		break;
-	case -ENOTSUP:
-		reply_error(resp, WSOP_E_BAD_HTTP, "unsupported HTTP version or transfer coding");
-		break;
-	default:
-		reply_error(resp, WSOP_E_INTERNAL, "cannot read the request");
-		break;
-	}
-	resp->close = true;
-}
-
-/* Drops the first `used` bytes (the handled request), wiping them. */
-static void consume(struct conn *c, size_t used)
-{
-	if (used > c->len)
-		used = c->len;
-	OPENSSL_cleanse(c->buf, used);
-	memmove(c->buf, c->buf + used, c->len - used);
-	c->len -= used;
-	OPENSSL_cleanse(c->buf + c->len, used);
-}
-
-static void log_exchange(const struct conn *c, const struct http_message *msg,
-                         const struct wsop_response *resp, int64_t start)
-{
-	double ms = (double)(mono_ms() - start);
-
-	wlog(WLOG_INFO, "%s %s %d cn=%s peer=%s %.0f ms", msg->method, msg->target, resp->status,
-	     c->cn, c->peer, ms);
-	if (resp->status >= 400)
-		wlog(WLOG_WARNING, "refused %s %s from %s (cn=%s): %d %s", msg->method, msg->target,
-		     c->peer, c->cn, resp->status, resp->note);
-}
-
 /* Handles one parsed request; false when the connection must close. */
 static bool handle(struct conn *c, struct http_message *msg)
 {
-	struct wsop_request req = { 0 };
 	struct wsop_response resp;
 	int64_t start = mono_ms();
 	bool keep;
 	int r;
 
 	reply_init(&resp);
-	req.http = msg;
-	req.client_id = c->client_id;
-	req.client_cn = c->cn;
-	req.client_subject = c->subject;
-	req.client_serial = c->serial;
-	memcpy(req.client_fp, c->client_fp, sizeof(req.client_fp));
-
 	while (sem_wait(c->env->slots) != 0 && errno == EINTR)
 		;
-	router_handle(c->env->app, &req, &resp);
+	exchange_route(c->env->app, &c->names, msg, &resp);
 	sem_post(c->env->slots);
 	/* The slow-down waits here: no slot, no lock held. */
 	if (resp.delay_ms > 0)
@@ -292,9 +191,10 @@ static bool handle(struct conn *c, struct http_message *msg)
 
 	keep = msg->keep_alive && !resp.close && !stop_requested(c);
 	r = send_response(c, &resp, keep);
-	log_exchange(c, msg, &resp, start);
+	exchange_log(&c->names, msg, &resp, start);
 	if (r != 0) {
-		wlog(WLOG_WARNING, "cannot send the answer to %s (cn=%s)", c->peer, c->cn);
+		wlog(WLOG_WARNING, "cannot send the answer to %s (cn=%s)", c->names.peer,
+		     c->names.cn);
 		keep = false;
 	}
 	reply_free(&resp);
@@ -306,9 +206,9 @@ static void refuse_malformed(struct conn *c, int rc)
 	struct wsop_response resp;
 
 	reply_init(&resp);
-	codec_error(rc, &resp);
-	wlog(WLOG_WARNING, "refused a request from %s (cn=%s): %d %s", c->peer, c->cn, resp.status,
-	     resp.note);
+	exchange_codec_error(rc, &resp);
+	wlog(WLOG_WARNING, "refused a request from %s (cn=%s): %d %s", c->names.peer, c->names.cn,
+	     resp.status, resp.note);
 	if (send_response(c, &resp, false) == 0)
 		drain(c);
 	reply_free(&resp);
@@ -319,9 +219,7 @@ static void refuse_malformed(struct conn *c, int rc)
  * CONN_REQUEST_TIMEOUT_MS. */
 static int64_t request_deadline(const struct conn *c, int64_t start)
 {
-	bool head_done = c->len >= 4 && memmem(c->buf, c->len, "\r\n\r\n", 4) != NULL;
-
-	return start + (head_done ? CONN_REQUEST_TIMEOUT_MS : c->env->head_ms);
+	return start + (reqbuf_head_done(&c->in) ? CONN_REQUEST_TIMEOUT_MS : c->env->head_ms);
 }
 
 static void request_loop(struct conn *c)
@@ -334,8 +232,8 @@ static void request_loop(struct conn *c)
 
 	http_message_init(&msg);
 	for (;;) {
-		if (c->len > 0) {
-			r = http_parse_request(c->buf, c->len, &msg, &used);
+		if (c->in.len > 0) {
+			r = http_parse_request(c->in.data, c->in.len, &msg, &used);
 			if (r < 0) {
 				refuse_malformed(c, r);
 				return;
@@ -345,25 +243,25 @@ static void request_loop(struct conn *c)
 				if (msg.body != NULL)
 					OPENSSL_cleanse(msg.body, msg.body_len);
 				http_message_clear(&msg);
-				consume(c, used);
+				reqbuf_consume(&c->in, used);
 				if (!keep)
 					return;
 				request_start = idle_since = mono_ms();
 				continue;
 			}
 		}
-		if (c->len == 0) {
+		if (c->in.len == 0) {
 			/* Idle: a request starts with its first byte on the wire,
 			 * even one of a TLS record not yet whole, or with bytes
 			 * that read-ahead has already taken in (the handshake's
 			 * last read may have brought them). */
 			if (!SSL_has_pending(c->ssl)) {
-				r = wait_fd(c, POLLIN, idle_since + CONN_IDLE_TIMEOUT_MS, true);
+				r = wait_fd(c, POLLIN, idle_since + c->env->idle_ms, true);
 				if (r < 0) {
 					/* Stopping, or the end of a keep-alive
 					 * connection. */
 					wlog(WLOG_DEBUG, "closing idle connection %s (cn=%s)",
-					     c->peer, c->cn);
+					     c->names.peer, c->names.cn);
 					return;
 				}
 			}
@@ -372,14 +270,16 @@ static void request_loop(struct conn *c)
 		r = read_some(c, request_deadline(c, request_start), false);
 		if (r > 0)
 			continue;
-		if (c->len == 0 && r != -ETIMEDOUT) {
+		if (c->in.len == 0 && r != -ETIMEDOUT) {
 			/* Closed between requests, cleanly or not. */
-			wlog(WLOG_DEBUG, "connection closed by %s (cn=%s)", c->peer, c->cn);
+			wlog(WLOG_DEBUG, "connection closed by %s (cn=%s)", c->names.peer,
+			     c->names.cn);
 			return;
 		}
 		wlog(WLOG_WARNING, "dropping %s (cn=%s): %s with %zu bytes of a request unread",
-		     c->peer, c->cn,
-		     r == 0 ? "closed" : (r == -ETIMEDOUT ? "timed out" : "read failed"), c->len);
+		     c->names.peer, c->names.cn,
+		     r == 0 ? "closed" : (r == -ETIMEDOUT ? "timed out" : "read failed"),
+		     c->in.len);
 		return;
 	}
 }
@@ -428,12 +328,13 @@ static void refuse_busy(struct conn *c)
 void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t accepted_ms,
                 void *arg)
 {
-	struct conn c = { .env = env, .fd = fd, .peer = peer };
+	struct conn c = { .env = env, .fd = fd };
 	char reason[256];
 	bool verified = false;
 	enum conn_admit admit;
 
-	snprintf(c.cn, sizeof(c.cn), "-");
+	snprintf(c.names.peer, sizeof(c.names.peer), "%s", peer);
+	snprintf(c.names.cn, sizeof(c.names.cn), "-");
 	reason[0] = '\0';
 	c.ssl = SSL_new(env->tls);
 	if (c.ssl != NULL)
@@ -443,7 +344,8 @@ void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t ac
 	if (c.ssl == NULL || SSL_set_fd(c.ssl, fd) != 1)
 		wlog(WLOG_ERROR, "cannot set up TLS for %s", peer);
 	else if (handshake(&c, accepted_ms + env->handshake_ms, reason, sizeof(reason)) == 0)
-		verified = tls_client_identity(c.ssl, c.client_fp, c.client_id, c.cn) == 0;
+		verified = tls_client_identity(c.ssl, c.names.client_fp, c.names.client_id,
+		                               c.names.cn) == 0;
 	/* Always called, and before close(fd): until then the server may shut
 	 * this socket down to end the handshake. */
 	admit = env->handshake_done(arg, verified);
@@ -453,9 +355,13 @@ void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t ac
 	else if (c.ssl != NULL && !verified)
 		wlog(WLOG_WARNING, "refused %s: no client certificate after the handshake", peer);
 	if (verified) {
-		tls_client_names(c.ssl, c.subject, c.serial);
-		wlog(WLOG_DEBUG, "TLS connection from %s (cn=%s, %s)", peer, c.cn,
+		tls_client_names(c.ssl, c.names.subject, c.names.serial);
+		wlog(WLOG_DEBUG, "TLS connection from %s (cn=%s, %s)", peer, c.names.cn,
 		     SSL_get_version(c.ssl));
+		ERR_clear_error();
+		if (admit == CONN_SERVE && env->adopt != NULL &&
+		    env->adopt(arg, c.ssl, fd, &c.names))
+			return;
 		if (admit == CONN_SERVE) {
 			request_loop(&c);
 			(void)SSL_shutdown(c.ssl);
@@ -465,7 +371,6 @@ void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t ac
 	}
 	ERR_clear_error();
 	SSL_free(c.ssl);
-	if (c.buf != NULL)
-		OPENSSL_clear_free(c.buf, c.cap);
+	reqbuf_free(&c.in);
 	close(fd);
 }

@@ -10,7 +10,7 @@
  *      a request head within env->head_ms of its first byte, the whole
  *      request within CONN_REQUEST_TIMEOUT_MS;
  *      an answer is written within CONN_REQUEST_TIMEOUT_MS;
- *      an idle keep-alive connection is closed after CONN_IDLE_TIMEOUT_MS.
+ *      an idle keep-alive connection is closed after env->idle_ms.
  *  - env->handshake_done(arg, verified) is called exactly once, when the
  *    handshake has ended (verified: it succeeded with a verified client
  *    certificate) and before the socket is closed; its answer says whether
@@ -29,7 +29,7 @@
  *    from the buffers once handled.
  *  - Every request is logged at INFO, every refusal at WARNING with its
  *    cause; never a body.
- *  - conn_serve() closes fd.
+ *  - conn_serve() closes fd, unless env->adopt took it.
  */
 #ifndef WSOPD_CONN_H
 #define WSOPD_CONN_H
@@ -42,9 +42,13 @@
 #include <openssl/ssl.h>
 
 #include "server/app.h"
+#include "server/exchange.h"
 
-#define CONN_IDLE_TIMEOUT_MS    30000
 #define CONN_REQUEST_TIMEOUT_MS 30000
+/* After refusing a request, what the client still sends is read and
+ * discarded for a moment, so that the answer is not lost to a TCP reset. */
+#define CONN_DRAIN_TIMEOUT_MS 1000
+#define CONN_DRAIN_MAX_BYTES  (HTTP_MAX_BODY + HTTP_MAX_HEAD)
 
 /* What becomes of a connection once its handshake has ended. */
 enum conn_admit {
@@ -66,7 +70,12 @@ struct conn_env {
 	const atomic_bool *stopping;
 	int handshake_ms;
 	int head_ms;
+	int idle_ms;
 	enum conn_admit (*handshake_done)(void *arg, bool verified);
+	/* When set, a connection to serve is handed over once verified: true
+	 * when the callee took ssl and fd (conn_serve then returns without
+	 * closing them), false to serve it on this thread. */
+	bool (*adopt)(void *arg, SSL *ssl, int fd, const struct conn_names *names);
 };
 
 /* fd: a connected, non-blocking socket accepted at accepted_ms

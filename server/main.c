@@ -15,6 +15,7 @@
 #include "server/listener.h"
 #include "server/options.h"
 #include "server/server.h"
+#include "server/store_pg.h"
 #include "server/tls.h"
 
 #define EXIT_USAGE 2
@@ -42,7 +43,10 @@ static int run(const struct wsopd_options *opt)
 		                     .max_clients = opt->max_clients,
 		                     .max_handshakes = opt->max_handshakes,
 		                     .handshake_timeout_s = opt->handshake_timeout_s,
-		                     .head_timeout_s = opt->head_timeout_s };
+		                     .head_timeout_s = opt->head_timeout_s,
+		                     .idle_timeout_s = opt->idle_timeout_s,
+		                     .event_loops = opt->event_loops,
+		                     .store_shared = store_pg_is_conninfo(opt->store_dir) };
 	struct app app;
 	char err[512];
 	char bound[LISTENER_ADDR_MAX];

@@ -23,12 +23,17 @@ static const char usage_text[] =
     "  --master-key FILE   the master key file (default DIR/master.key; required\n"
     "                      with PostgreSQL: the same file on every node)\n"
     "  --threads N         requests processed at once, 1-256 (default 4)\n"
+    "  --event-loops N     threads that serve the connections (the slow requests\n"
+    "                      go to the --threads workers), 0-64; 0: a thread per\n"
+    "                      connection (default: one per CPU)\n"
     "  --max-clients N     clients with a verified certificate served at once,\n"
     "                      1-4096 (default 64)\n"
     "  --max-handshakes N  TLS handshakes in progress at once, 1-1024 (default 16)\n"
     "  --handshake-timeout S  seconds a TLS handshake may take, 1-60 (default 5)\n"
     "  --head-timeout S    seconds a request head may take from its first byte,\n"
     "                      1-60 (default 5)\n"
+    "  --idle-timeout S    seconds a connection may wait for its next request,\n"
+    "                      1-3600 (default 30)\n"
     "  --log-level N       0 none .. 6 trace (default 4, info)\n"
     "  --activation-ttl S  seconds an activation (one login) lasts at most,\n"
     "                      1-2592000 (default 28800, 8 hours)\n"
@@ -114,6 +119,8 @@ enum long_only_ids {
 	OPT_ACTIVATION_IDLE,
 	OPT_MAX_LOGIN_FAILURES,
 	OPT_LOGIN_LOCKOUT,
+	OPT_EVENT_LOOPS,
+	OPT_IDLE_TIMEOUT,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -135,6 +142,8 @@ static const struct option long_options[] = {
 	{ "activation-idle", required_argument, NULL, OPT_ACTIVATION_IDLE },
 	{ "max-login-failures", required_argument, NULL, OPT_MAX_LOGIN_FAILURES },
 	{ "login-lockout", required_argument, NULL, OPT_LOGIN_LOCKOUT },
+	{ "event-loops", required_argument, NULL, OPT_EVENT_LOOPS },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -235,6 +244,18 @@ static enum options_result apply(int id, const char *arg, struct wsopd_options *
 			return fail(err, err_cap,
 			            "--login-lockout: '%s' is not a number from 1 to 86400", arg);
 		return OPTIONS_RUN;
+	case OPT_EVENT_LOOPS:
+		if (parse_uint(arg, 0, WSOPD_EVENT_LOOPS_MAX, &v) != 0)
+			return fail(err, err_cap,
+			            "--event-loops: '%s' is not a number from 0 to 64", arg);
+		out->event_loops = (int)v;
+		return OPTIONS_RUN;
+	case OPT_IDLE_TIMEOUT:
+		if (parse_uint(arg, 1, WSOPD_MAX_IDLE_S, &out->idle_timeout_s) != 0)
+			return fail(
+			    err, err_cap,
+			    "--idle-timeout: '%s' is not a number of seconds from 1 to 3600", arg);
+		return OPTIONS_RUN;
 	case OPT_HELP:
 		return OPTIONS_HELP;
 	case OPT_VERSION:
@@ -257,10 +278,12 @@ enum options_result options_parse(int argc, char **argv, struct wsopd_options *o
 	out->max_handshakes = WSOPD_DEFAULT_MAX_HANDSHAKES;
 	out->handshake_timeout_s = WSOPD_DEFAULT_HANDSHAKE_S;
 	out->head_timeout_s = WSOPD_DEFAULT_HEAD_S;
+	out->idle_timeout_s = WSOPD_DEFAULT_IDLE_S;
 	out->log_level = WSOPD_DEFAULT_LOG_LEVEL;
 	out->activation_ttl = WSOPD_DEFAULT_ACTIVATION_TTL;
 	out->activation_idle = WSOPD_DEFAULT_ACTIVATION_IDLE;
 	out->login_lockout = WSOPD_DEFAULT_LOGIN_LOCKOUT;
+	out->event_loops = WSOPD_EVENT_LOOPS_AUTO;
 	err[0] = '\0';
 
 	/* getopt prints its own complaints unless told not to; we want one

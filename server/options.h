@@ -19,11 +19,16 @@
 #define WSOPD_DEFAULT_MAX_HANDSHAKES 16
 #define WSOPD_DEFAULT_HANDSHAKE_S    5
 #define WSOPD_DEFAULT_HEAD_S         5
+#define WSOPD_DEFAULT_IDLE_S         30
+#define WSOPD_MAX_IDLE_S             3600
 #define WSOPD_DEFAULT_LOG_LEVEL      4
 #define WSOPD_MAX_THREADS            256
 #define WSOPD_MAX_CLIENTS_LIMIT      4096
 #define WSOPD_MAX_HANDSHAKES_LIMIT   1024
 #define WSOPD_MAX_TIMEOUT_S          60
+/* Event loops serving connections: 0 is a thread per connection. */
+#define WSOPD_EVENT_LOOPS_MAX  64
+#define WSOPD_EVENT_LOOPS_AUTO (-1) /* one per CPU */
 /* Activation tokens: lifetime and idle time in memory, seconds. */
 #define WSOPD_DEFAULT_ACTIVATION_TTL  28800
 #define WSOPD_DEFAULT_ACTIVATION_IDLE 900
@@ -49,11 +54,13 @@ struct wsopd_options {
 	unsigned max_handshakes;      /* TLS handshakes in progress at once */
 	unsigned handshake_timeout_s; /* total, from the accept */
 	unsigned head_timeout_s;      /* a request head, from its first byte */
+	unsigned idle_timeout_s;      /* a keep-alive connection without a request */
 	int log_level;
 	unsigned activation_ttl;     /* seconds */
 	unsigned activation_idle;    /* seconds */
 	unsigned max_login_failures; /* 0: never locked */
 	unsigned login_lockout;      /* seconds */
+	int event_loops;             /* 0..WSOPD_EVENT_LOOPS_MAX or _AUTO */
 };
 
 enum options_result {

@@ -1,4 +1,5 @@
-/* Accept loop, one thread per connection, graceful stop; see server.h. */
+/* Accept loop, handshake threads, hand-over to the event loops, graceful
+ * stop; see server.h. */
 #include "server/server.h"
 
 #include <errno.h>
@@ -19,8 +20,10 @@
 #include "ipc/mono_clock.h"
 #include "conf/log.h"
 #include "server/conn.h"
+#include "server/evloop.h"
 #include "server/gate.h"
 #include "server/listener.h"
+#include "server/workers.h"
 
 /* Connection threads need little stack; the big buffers are on the heap. */
 #define CONN_STACK_SIZE (512 * 1024)
@@ -28,7 +31,14 @@
  * this many at once; beyond that they are just closed. */
 #define BUSY_THREADS_MAX 4
 
-enum job_state { JOB_WAITING, JOB_HANDSHAKE, JOB_CLIENT, JOB_BUSY, JOB_DONE };
+enum job_state {
+	JOB_WAITING,
+	JOB_HANDSHAKE,
+	JOB_CLIENT,
+	JOB_LOOP, /* a client handed to an event loop, which ends its place */
+	JOB_BUSY,
+	JOB_DONE
+};
 
 struct conn_job {
 	struct server *srv;
@@ -56,8 +66,83 @@ struct server {
 	struct conn_job **waiting;
 	unsigned waiting_count;
 	unsigned waiting_cap;
-	int wake[2]; /* a byte tells the accept loop that a handshake ended */
+	int wake[2];           /* a byte tells the accept loop that a handshake ended */
+	struct evloops *loops; /* NULL: connections stay on their threads */
+	struct workers *workers;
 };
+
+/* env->adopt: an event loop takes the verified connection. */
+static bool adopt(void *arg, SSL *ssl, int fd, const struct conn_names *names)
+{
+	struct conn_job *job = arg;
+	struct server *srv = job->srv;
+	bool taken;
+
+	/* Before the hand-over: the loop may close it (and give back its
+	 * client place) before this thread goes on. */
+	pthread_mutex_lock(&srv->lock);
+	job->state = JOB_LOOP;
+	pthread_mutex_unlock(&srv->lock);
+	taken = evloops_adopt(srv->loops, ssl, fd, names);
+	if (!taken) {
+		pthread_mutex_lock(&srv->lock);
+		job->state = JOB_CLIENT;
+		pthread_mutex_unlock(&srv->lock);
+	}
+	return taken;
+}
+
+/* An event loop closed a connection it was given. */
+static void loop_closed(void *arg)
+{
+	struct server *srv = arg;
+
+	pthread_mutex_lock(&srv->lock);
+	srv->clients--;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static unsigned loops_wanted(int configured)
+{
+	long cpus;
+
+	if (configured >= 0)
+		return (unsigned)configured;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		return 1;
+	return cpus > EVLOOPS_MAX ? EVLOOPS_MAX : (unsigned)cpus;
+}
+
+/* Starts the workers and the event loops unless connections keep their
+ * threads: 0 or a negative errno. */
+static int start_loops(struct server *srv, const struct server_config *cfg)
+{
+	unsigned n = loops_wanted(cfg->event_loops);
+	struct evloop_config lc = { .app = cfg->app,
+		                    .stopping = &srv->stopping,
+		                    .head_ms = srv->env.head_ms,
+		                    .idle_ms = srv->env.idle_ms,
+		                    .store_shared = cfg->store_shared,
+		                    .closed = loop_closed,
+		                    .arg = srv };
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = workers_start(&srv->workers, cfg->threads);
+	if (rc != 0)
+		return rc;
+	lc.workers = srv->workers;
+	rc = evloops_start(&srv->loops, n, &lc);
+	if (rc != 0) {
+		workers_stop(srv->workers);
+		srv->workers = NULL;
+		return rc;
+	}
+	srv->env.adopt = adopt;
+	return 0;
+}
 
 /* env->handshake_done: the handshake's place in the budget is given back
  * and the connection takes a client place (or a busy one) if it may. */
@@ -285,6 +370,7 @@ static int server_init(struct server *srv, const struct server_config *cfg, sem_
 		                      .stopping = &srv->stopping,
 		                      .handshake_ms = (int)cfg->handshake_timeout_s * 1000,
 		                      .head_ms = (int)cfg->head_timeout_s * 1000,
+		                      .idle_ms = (int)cfg->idle_timeout_s * 1000,
 		                      .handshake_done = handshake_done };
 	srv->max_clients = cfg->max_clients;
 	rc = gate_init(&srv->gate, cfg->max_handshakes);
@@ -318,6 +404,9 @@ static void server_drain(struct server *srv)
 	while (srv->open > 0)
 		pthread_cond_wait(&srv->all_done, &srv->lock);
 	pthread_mutex_unlock(&srv->lock);
+	/* No handshake thread is left to hand a connection over. */
+	evloops_stop(srv->loops);
+	workers_stop(srv->workers);
 
 	pthread_cond_destroy(&srv->all_done);
 	pthread_mutex_destroy(&srv->lock);
@@ -359,6 +448,14 @@ int server_run(const struct server_config *cfg)
 		goto out_pipe;
 	}
 	p[2].fd = srv.wake[0];
+	rc = start_loops(&srv, cfg);
+	if (rc != 0) {
+		wlog(WLOG_ERROR, "cannot start the event loops: errno %d", -rc);
+		close(cfg->listen_fd);
+		server_drain(&srv);
+		sem_destroy(&slots);
+		goto out_pipe;
+	}
 
 	for (;;) {
 		int r = poll(p, 3, poll_timeout(&srv));
@@ -386,6 +483,8 @@ int server_run(const struct server_config *cfg)
 	 * polling it sees the stop. */
 	if (write(stop_pipe[1], "x", 1) != 1)
 		wlog(WLOG_ERROR, "cannot signal connections to stop");
+	if (srv.loops != NULL)
+		evloops_kick(srv.loops);
 	server_drain(&srv);
 	sem_destroy(&slots);
 out_pipe:

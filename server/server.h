@@ -2,7 +2,10 @@
  * wsopd's accept loop and threading model.
  *
  * One thread (the caller of server_run) accepts; each accepted connection
- * gets its own thread (conn_serve). Two budgets bound them:
+ * gets its own thread for its handshake (conn_serve), which then hands a
+ * served connection to an event loop (evloop.h; `event_loops` of them,
+ * with `threads` workers for the requests that may wait) or, with
+ * event_loops 0, serves it itself. Two budgets bound them:
  *  - max_handshakes TLS handshakes in progress at once, shared fairly
  *    between source addresses (gate.h), each ended handshake_timeout_s
  *    after the accept. A connection that finds no room waits (accepted,
@@ -15,8 +18,11 @@
  * So strangers who open connections and send nothing, or a byte now and
  * then, can never take the places of clients with a certificate, and an
  * idle keep-alive client never holds up anybody else. Request processing
- * itself is bounded by `threads` (a semaphore), so at most that many
- * handlers run at once, whatever the number of connections.
+ * itself is bounded: by the loops and `threads` workers, or with
+ * event_loops 0 by `threads` (a semaphore), whatever the number of
+ * connections.
+ *
+ * A served connection is closed after idle_timeout_s without a request.
  *
  * Shutdown: when signal_fd (a signalfd for SIGTERM/SIGINT) becomes
  * readable, the listening socket is closed, every connection thread is
@@ -26,6 +32,8 @@
  */
 #ifndef WSOPD_SERVER_H
 #define WSOPD_SERVER_H
+
+#include <stdbool.h>
 
 #include <openssl/ssl.h>
 
@@ -41,6 +49,12 @@ struct server_config {
 	unsigned max_handshakes;
 	unsigned handshake_timeout_s;
 	unsigned head_timeout_s;
+	unsigned idle_timeout_s;
+	/* Event loops that serve the verified connections (evloop.h), with
+	 * `threads` workers for the slow requests; 0: each connection keeps
+	 * its handshake thread; negative: one loop per CPU. */
+	int event_loops;
+	bool store_shared; /* PostgreSQL: every request goes to a worker */
 };
 
 /* 0 after a clean shutdown; a negative errno when the loop cannot run. */

@@ -53,6 +53,33 @@ static void test_options_defaults(void **state)
 	assert_string_equal(o.master_path, "m");
 }
 
+static void test_options_event_loops_and_idle(void **state)
+{
+	char *defaults[] = {
+		"wsopd", "--cert", "c", "--key", "k", "--ca", "a", "--store", "s", NULL
+	};
+	char *set[] = { "wsopd", "--cert",  "c", "--key",         "k", "--ca",
+		        "a",     "--store", "s", "--event-loops", "0", "--idle-timeout",
+		        "2",     NULL };
+	char *too_many[] = { "wsopd", "--cert",  "c", "--key",         "k",  "--ca",
+		             "a",     "--store", "s", "--event-loops", "65", NULL };
+	char *no_idle[] = { "wsopd", "--cert",  "c", "--key",          "k", "--ca",
+		            "a",     "--store", "s", "--idle-timeout", "0", NULL };
+	struct wsopd_options o;
+	char err[256];
+
+	assert_int_equal(parse(&o, err, 9, defaults), OPTIONS_RUN);
+	assert_int_equal(o.event_loops, WSOPD_EVENT_LOOPS_AUTO);
+	assert_int_equal(o.idle_timeout_s, 30);
+	assert_int_equal(parse(&o, err, 13, set), OPTIONS_RUN);
+	assert_int_equal(o.event_loops, 0);
+	assert_int_equal(o.idle_timeout_s, 2);
+	assert_int_equal(parse(&o, err, 11, too_many), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--event-loops"));
+	assert_int_equal(parse(&o, err, 11, no_idle), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--idle-timeout"));
+}
+
 static void test_options_listen_forms(void **state)
 {
 	char host[64];
@@ -548,6 +575,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options_defaults),
 		cmocka_unit_test(test_options_listen_forms),
+		cmocka_unit_test(test_options_event_loops_and_idle),
 		cmocka_unit_test(test_options_refusals),
 		cmocka_unit_test(test_options_connection_limits),
 		cmocka_unit_test(test_activation_per_token),
