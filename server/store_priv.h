@@ -135,4 +135,27 @@ int store_read_page(struct store *st, sqlite3_stmt *stmt, size_t elem_size, stor
                     size_t limit, size_t (*row_bytes)(const void *row), size_t max_bytes,
                     void **items, size_t *count, bool *more);
 
+/* Under the store's lock: the one row of sql, whose ?1 and ?2 are a and b
+ * (b NULL for a query of one argument), read into row;
+ * STORE_NOT_FOUND when there is none. */
+int store_get_row(struct store *st, const char *sql, const char *a, const char *b,
+                  store_row_reader read, void *row);
+
+/* A keyset page query: ?1 key (NULL for a query without it), ?2 and ?3 as
+ * store_bind_page binds them, rows read as store_read_page reads them. */
+struct store_page_query {
+	const char *sql;
+	const char *key;
+	size_t elem_size;
+	store_row_reader read;
+	size_t (*row_bytes)(const void *row); /* NULL: no byte bound */
+	size_t max_bytes;
+	void (*free_rows)(void *items, size_t count); /* NULL: free() */
+};
+/* Runs q under the store's lock. STORE_OK with *items (malloc'd), *count
+ * and *more; on failure the rows read are released, *items is NULL,
+ * *count 0 and *more false. */
+int store_run_page(struct store *st, const struct store_page_query *q, const char *after,
+                   size_t limit, void **items, size_t *count, bool *more);
+
 #endif

@@ -279,6 +279,53 @@ int store_read_page(struct store *st, sqlite3_stmt *stmt, size_t elem_size, stor
 	}
 }
 
+int store_get_row(struct store *st, const char *sql, const char *a, const char *b,
+                  store_row_reader read, void *row)
+{
+	sqlite3_stmt *stmt = NULL;
+	store_lock(st);
+	int rc = store_prepare_texts(st, &stmt, sql, a, b, NULL);
+	if (rc == STORE_OK)
+		rc = store_step_row(st, stmt);
+	if (rc == STORE_OK)
+		rc = read(stmt, row);
+	sqlite3_finalize(stmt);
+	store_unlock(st);
+	return rc;
+}
+
+int store_run_page(struct store *st, const struct store_page_query *q, const char *after,
+                   size_t limit, void **items, size_t *count, bool *more)
+{
+	void *rows = NULL;
+	size_t n = 0;
+	sqlite3_stmt *stmt = NULL;
+	*items = NULL;
+	*count = 0;
+	*more = false;
+	store_lock(st);
+	/* A NULL key ends the arguments at once: the query leaves ?1 out. */
+	int rc = store_prepare_texts(st, &stmt, q->sql, q->key, NULL);
+	if (rc == STORE_OK)
+		rc = store_bind_page(stmt, after, limit);
+	if (rc == STORE_OK)
+		rc = store_read_page(st, stmt, q->elem_size, q->read, limit, q->row_bytes,
+		                     q->max_bytes, &rows, &n, more);
+	sqlite3_finalize(stmt);
+	store_unlock(st);
+	if (rc != STORE_OK) {
+		if (q->free_rows != NULL)
+			q->free_rows(rows, n);
+		else
+			free(rows);
+		*more = false;
+		return rc;
+	}
+	*items = rows;
+	*count = n;
+	return STORE_OK;
+}
+
 int store_bind_page(sqlite3_stmt *stmt, const char *after, size_t limit)
 {
 	int rc = store_bind_text(stmt, 2, after != NULL ? after : "");
