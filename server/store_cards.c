@@ -184,6 +184,21 @@ static int count_rows(struct store *st, const char *sql, const char *id, int64_t
 	return rc;
 }
 
+static int delete_unit(struct store *st, void *arg)
+{
+	const char *id = arg;
+	int64_t keys = 0, objects = 0;
+	int rc = count_rows(st, "SELECT count(*) FROM keys WHERE softcard_id = ?1", id, &keys);
+	if (rc == STORE_OK)
+		rc = count_rows(st, "SELECT count(*) FROM objects WHERE softcard_id = ?1", id,
+		                &objects);
+	if (rc == STORE_OK && (keys > 0 || objects > 0))
+		rc = STORE_NOT_EMPTY;
+	if (rc == STORE_OK)
+		rc = store_delete_texts(st, "DELETE FROM softcards WHERE id = ?1", id, NULL);
+	return rc;
+}
+
 int store_softcard_delete(struct store *st, const char *id)
 {
 	if (st == NULL || id == NULL)
@@ -192,29 +207,9 @@ int store_softcard_delete(struct store *st, const char *id)
 		return STORE_NOT_FOUND;
 	if (st->pg != NULL)
 		return store_pg_softcard_delete(st, id);
-	int64_t keys = 0, objects = 0;
-	store_lock(st);
 	/* Count and delete in one unit so that a key added in between by
 	 * another process cannot be orphaned (the FK would refuse anyway). */
-	int rc = store_savepoint(st);
-	if (rc != STORE_OK) {
-		store_unlock(st);
-		return rc;
-	}
-	rc = count_rows(st, "SELECT count(*) FROM keys WHERE softcard_id = ?1", id, &keys);
-	if (rc == STORE_OK)
-		rc = count_rows(st, "SELECT count(*) FROM objects WHERE softcard_id = ?1", id,
-		                &objects);
-	if (rc == STORE_OK && (keys > 0 || objects > 0))
-		rc = STORE_NOT_EMPTY;
-	if (rc == STORE_OK)
-		rc = store_delete_texts(st, "DELETE FROM softcards WHERE id = ?1", id, NULL);
-	if (rc == STORE_OK)
-		rc = store_release(st);
-	if (rc != STORE_OK)
-		store_rollback_to(st);
-	store_unlock(st);
-	return rc;
+	return store_unit(st, delete_unit, (void *)id);
 }
 
 /* ---- groups ------------------------------------------------------------------- */

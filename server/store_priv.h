@@ -76,6 +76,26 @@ int store_step_done(sqlite3_stmt *stmt);
 int store_savepoint(struct store *st);
 int store_release(struct store *st);
 void store_rollback_to(struct store *st);
+/* Takes the store's lock and runs fn in one savepoint: released when fn
+ * returns STORE_OK, rolled back otherwise; fn's result (or the
+ * savepoint's failure) is returned. */
+int store_unit(struct store *st, int (*fn)(struct store *st, void *arg), void *arg);
+/* The arguments of store_idem_record, for its units on either back end. */
+struct store_idem_rec {
+	const uint8_t *client_fp;
+	const char *key, *method, *path;
+	int status;
+	const uint8_t *body;
+	size_t body_len;
+};
+/* The arguments of store_revoked_add, likewise. */
+struct store_revoke_rec {
+	const uint8_t *id;
+	int64_t expires;
+};
+
+/* Runs a statement that returns no row and whose only parameter ?1 is v. */
+int store_exec_int(struct store *st, const char *sql, int64_t v);
 
 /* Binders. Blobs and text are bound as BLOB so that bytes come back
  * exactly as given; an empty value is bound as an empty blob (not NULL). */

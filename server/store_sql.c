@@ -150,6 +150,35 @@ int store_savepoint(struct store *st)
 	return exec_const(st, "SAVEPOINT store_unit");
 }
 
+int store_unit(struct store *st, int (*fn)(struct store *st, void *arg), void *arg)
+{
+	store_lock(st);
+	int rc = store_savepoint(st);
+	if (rc != STORE_OK) {
+		store_unlock(st);
+		return rc;
+	}
+	rc = fn(st, arg);
+	if (rc == STORE_OK)
+		rc = store_release(st);
+	if (rc != STORE_OK)
+		store_rollback_to(st);
+	store_unlock(st);
+	return rc;
+}
+
+int store_exec_int(struct store *st, const char *sql, int64_t v)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = store_prepare(st, sql, &stmt);
+	if (rc == STORE_OK)
+		rc = store_bind_int(stmt, 1, v);
+	if (rc == STORE_OK)
+		rc = store_step_done(stmt);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
 int store_release(struct store *st)
 {
 	int rc = exec_const(st, "RELEASE store_unit");
