@@ -379,7 +379,7 @@ int store_object_page(struct store *st, const char *softcard_id, const char *aft
 		.read = read_object,
 		.row_bytes = with_values ? object_value_bytes : NULL,
 		.max_bytes = max_value_bytes,
-		.free_rows = free_object_rows,
+		.free_list = free_object_rows,
 	};
 	return store_run_page(st, &q, after, limit, (void **)out, count, more);
 }

@@ -257,17 +257,7 @@ int pg_page(struct store *st, const char *sql, const struct pg_params *p,
 		rc = pg_read_page(r, spec->elem_size, spec->read, spec->limit, spec->row_bytes,
 		                  spec->max_bytes, &items, &n, more);
 	PQclear(r);
-	if (rc != STORE_OK) {
-		if (spec->free_list != NULL)
-			spec->free_list(items, n);
-		else
-			free(items);
-		*more = false;
-		return rc;
-	}
-	*out = items;
-	*count = n;
-	return STORE_OK;
+	return store_page_finish(rc, items, n, spec->free_list, out, count, more);
 }
 
 /* ---- columns --------------------------------------------------------------- */

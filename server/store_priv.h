@@ -170,12 +170,17 @@ struct store_page_query {
 	store_row_reader read;
 	size_t (*row_bytes)(const void *row); /* NULL: no byte bound */
 	size_t max_bytes;
-	void (*free_rows)(void *items, size_t count); /* NULL: free() */
+	void (*free_list)(void *items, size_t count); /* NULL: free() */
 };
 /* Runs q under the store's lock. STORE_OK with *items (malloc'd), *count
  * and *more; on failure the rows read are released, *items is NULL,
  * *count 0 and *more false. */
 int store_run_page(struct store *st, const struct store_page_query *q, const char *after,
                    size_t limit, void **items, size_t *count, bool *more);
+/* The end of a page read that returned rc with n rows in items: STORE_OK
+ * hands them to *out and *count; a failure releases them (free_list, NULL:
+ * free()) and sets *more false. Returns rc. */
+int store_page_finish(int rc, void *items, size_t n, void (*free_list)(void *items, size_t count),
+                      void **out, size_t *count, bool *more);
 
 #endif

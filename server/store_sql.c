@@ -342,15 +342,21 @@ int store_run_page(struct store *st, const struct store_page_query *q, const cha
 		                     q->max_bytes, &rows, &n, more);
 	sqlite3_finalize(stmt);
 	store_unlock(st);
+	return store_page_finish(rc, rows, n, q->free_list, items, count, more);
+}
+
+int store_page_finish(int rc, void *items, size_t n, void (*free_list)(void *items, size_t count),
+                      void **out, size_t *count, bool *more)
+{
 	if (rc != STORE_OK) {
-		if (q->free_rows != NULL)
-			q->free_rows(rows, n);
+		if (free_list != NULL)
+			free_list(items, n);
 		else
-			free(rows);
+			free(items);
 		*more = false;
 		return rc;
 	}
-	*items = rows;
+	*out = items;
 	*count = n;
 	return STORE_OK;
 }
