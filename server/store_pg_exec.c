@@ -341,3 +341,18 @@ int pg_read_page(const PGresult *r, size_t elem_size, pg_row_reader read, size_t
 	}
 	return STORE_OK;
 }
+
+int pg_get_row(struct store *st, const char *sql, const char *a, const char *b, pg_row_reader read,
+               void *out)
+{
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	pg_text(&p, a);
+	if (b != NULL)
+		pg_text(&p, b);
+	int rc = pg_query(st, sql, &p, true, &r);
+	if (rc == STORE_OK)
+		rc = read(r, 0, out);
+	PQclear(r);
+	return rc;
+}
