@@ -58,3 +58,14 @@ int bench_plan_option(const char *prog, int opt, const char *arg, struct bench_p
 		return 0;
 	}
 }
+
+int bench_other_option(const char *prog, int opt, const char *arg, struct bench_plan *plan,
+                       bool *json, int (*usage)(FILE *out, int status))
+{
+	if (opt == 'h')
+		return usage(stdout, -1);
+	int r = bench_plan_option(prog, opt, arg, plan, json);
+	if (r == 1)
+		return 1;
+	return r != 0 ? r : usage(stderr, BENCH_EXIT_USAGE);
+}

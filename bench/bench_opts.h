@@ -15,6 +15,7 @@
 #define PKCS11WSOP_BENCH_BENCH_OPTS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "bench/bench_run.h"
 
@@ -27,5 +28,25 @@ int bench_usage_error(const char *prog, const char *what, const char *value);
 
 int bench_plan_option(const char *prog, int opt, const char *arg, struct bench_plan *plan,
                       bool *json);
+
+/* The long options that bench_plan_option and bench_other_option handle,
+ * with the NULL entry that ends a table: the last entries of a tool's. */
+/* clang-format off */
+#define BENCH_PLAN_LONGOPTS                          \
+	{ "threads", required_argument, NULL, 'T' }, \
+	{ "seconds", required_argument, NULL, 'S' }, \
+	{ "ops", required_argument, NULL, 'n' },     \
+	{ "warmup", required_argument, NULL, 'W' },  \
+	{ "json", no_argument, NULL, 'j' },          \
+	{ "help", no_argument, NULL, 'h' },          \
+	{ NULL, 0, NULL, 0 }
+/* clang-format on */
+
+/* A getopt result that a tool's own options do not take: 'h' prints
+ * usage to stdout and returns -1; the plan's as bench_plan_option (1 when
+ * taken); anything else prints usage to stderr and returns
+ * BENCH_EXIT_USAGE. */
+int bench_other_option(const char *prog, int opt, const char *arg, struct bench_plan *plan,
+                       bool *json, int (*usage)(FILE *out, int status));
 
 #endif

@@ -19,6 +19,8 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/common.sh
+. "$here/common.sh"
 secs=3
 build=$root/build
 while [ $# -gt 0 ]; do
@@ -73,14 +75,7 @@ node() {
 		--log-level 2 2>"$log" &
 	p=$!
 	pids+=("$p")
-	for _ in $(seq 1 100); do
-		port=$(ss -Hltnp 2>/dev/null | awk -v p="pid=$p," \
-			'index($0, p) { n = split($4, a, ":"); print a[n]; exit }')
-		[ -n "$port" ] && break
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -n "$port" ] || die "wsopd did not start: $(cat "$log")"
+	port=$(bench_port "$p") || die "wsopd did not start: $(cat "$log")"
 	ports+=("$port")
 }
 
@@ -98,10 +93,6 @@ config() {
 		LOGLEVEL 2
 		LOGFILEPATH $work/p11.log
 	EOF2
-}
-
-field() {
-	sed -n "s/.*\"$1\":\\(\"[^\"]*\"\\|[^,}]*\\).*/\\1/p" <<<"$2" | tr -d '"'
 }
 
 pin="Bench${RANDOM}pass${RANDOM}"

@@ -146,13 +146,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "cpu-pid", required_argument, NULL, 'c' },
 		{ "size", required_argument, NULL, 's' },
 		{ "part", required_argument, NULL, 'P' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "seconds", required_argument, NULL, 'S' },
-		{ "ops", required_argument, NULL, 'n' },
-		{ "warmup", required_argument, NULL, 'W' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		BENCH_PLAN_LONGOPTS,
 	};
 	int c, r;
 
@@ -201,12 +195,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (bench_parse_ulong(optarg, 1, SIZE_MAX_ARG, &o->part) != 0)
 				return bench_usage_error(PROG, "part must be 1-16777216", optarg);
 			break;
-		case 'h':
-			return usage(stdout, -1);
 		default:
-			if ((r = bench_plan_option(PROG, c, optarg, &o->plan, &o->json)) == 1)
-				break;
-			return r != 0 ? r : usage(stderr, EXIT_USAGE);
+			if ((r = bench_other_option(PROG, c, optarg, &o->plan, &o->json, usage)) !=
+			    1)
+				return r;
 		}
 	}
 	if (optind != argc)

@@ -103,13 +103,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "label", required_argument, NULL, 'L' },
 		{ "workload", required_argument, NULL, 'w' },
 		{ "size", required_argument, NULL, 's' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "seconds", required_argument, NULL, 'S' },
-		{ "ops", required_argument, NULL, 'n' },
-		{ "warmup", required_argument, NULL, 'W' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		BENCH_PLAN_LONGOPTS,
 	};
 	int c, r;
 
@@ -157,12 +151,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (bench_parse_ulong(optarg, 1, WSOP_CRYPTO_DATA_MAX - 16, &o->size) != 0)
 				return bench_usage_error(PROG, "size out of range", optarg);
 			break;
-		case 'h':
-			return usage(stdout, -1);
 		default:
-			if ((r = bench_plan_option(PROG, c, optarg, &o->plan, &o->json)) == 1)
-				break;
-			return r != 0 ? r : usage(stderr, EXIT_USAGE);
+			if ((r = bench_other_option(PROG, c, optarg, &o->plan, &o->json, usage)) !=
+			    1)
+				return r;
 		}
 	}
 	if (optind != argc)

@@ -29,6 +29,8 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/common.sh
+. "$here/common.sh"
 smoke=0
 compare=0
 secs=3
@@ -105,15 +107,7 @@ mkdir -m 0700 "$work/store"
 "$wsopd" --listen 127.0.0.1:0 --cert "$work/pki/server.crt" --key "$work/pki/server.key" \
 	--ca "$work/pki/ca.crt" --store "$work/store" --log-level "${WSOPD_LOG_LEVEL:-2}" 2>"$work/wsopd.log" &
 server_pid=$!
-port=
-for _ in $(seq 1 100); do
-	port=$(ss -Hltnp 2>/dev/null | awk -v p="pid=$server_pid," \
-		'index($0, p) { n = split($4, a, ":"); print a[n]; exit }')
-	[ -n "$port" ] && break
-	kill -0 "$server_pid" 2>/dev/null || break
-	sleep 0.1
-done
-[ -n "$port" ] || die "wsopd did not start: $(cat "$work/wsopd.log")"
+port=$(bench_port "$server_pid") || die "wsopd did not start: $(cat "$work/wsopd.log")"
 
 cat >"$work/pkcs11wsop.cfg" <<-EOF2
 	HOST 127.0.0.1
@@ -157,11 +151,6 @@ rest() {
 		--cert "$work/pki/client.crt" --key "$work/pki/client.key" --ca "$work/pki/ca.crt" \
 		--softcard "$softcard" --json "$@")
 	record "" "$line" $? "restbench $*"
-}
-
-# field NAME LINE: a number or string member of a flat JSON line.
-field() {
-	sed -n "s/.*\"$1\":\\(\"[^\"]*\"\\|[^,}]*\\).*/\\1/p" <<<"$2" | tr -d '"'
 }
 
 print_table() {

@@ -15,7 +15,7 @@
  * the block size). */
 #define CHUNK (1u << 20)
 
-static const EVP_CIPHER *cipher_for(size_t key_len)
+const EVP_CIPHER *aescbc_cipher(size_t key_len)
 {
 	switch (key_len) {
 	case 16:
@@ -59,7 +59,7 @@ static int check_args(enum aescbc_mode mode, bool encrypt, const uint8_t *key, s
 		return AESCBC_BAD_ARG;
 	if (out_len == NULL || (in == NULL && in_len != 0))
 		return AESCBC_BAD_ARG;
-	if (key == NULL || cipher_for(key_len) == NULL)
+	if (key == NULL || aescbc_cipher(key_len) == NULL)
 		return AESCBC_BAD_KEY_LEN;
 	if (iv == NULL || iv_len != AESCBC_BLOCK)
 		return AESCBC_BAD_IV_LEN;
@@ -82,7 +82,7 @@ static int run_cipher(bool encrypt, bool evp_padding, const uint8_t *key, size_t
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	if (ctx == NULL)
 		return AESCBC_INTERNAL;
-	if (EVP_CipherInit_ex(ctx, cipher_for(key_len), NULL, key, iv, encrypt ? 1 : 0) != 1)
+	if (EVP_CipherInit_ex(ctx, aescbc_cipher(key_len), NULL, key, iv, encrypt ? 1 : 0) != 1)
 		goto out;
 	if (EVP_CIPHER_CTX_set_padding(ctx, evp_padding ? 1 : 0) != 1)
 		goto out;

@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #define AESCBC_BLOCK 16
 
 enum aescbc_mode {
@@ -64,5 +66,9 @@ int aescbc_decrypt(enum aescbc_mode mode, const uint8_t *key, size_t key_len, co
 
 /* Short English name of a result, for logs ("bad padding"...). */
 const char *aescbc_result_name(int result);
+
+/* The EVP AES-CBC cipher for a key of key_len bytes (16, 24 or 32), else
+ * NULL. */
+const EVP_CIPHER *aescbc_cipher(size_t key_len);
 
 #endif

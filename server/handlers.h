@@ -57,6 +57,13 @@ bool decode_failed(int rc, const struct wsop_json_error *err, struct wsop_respon
 /* Answers 500 internal for an unexpected store result and logs it. */
 void reply_store_failure(struct wsop_response *resp, int store_rc, const char *what);
 
+/* For a listing whose store call returned store_rc: *items = count zeroed
+ * answers of size bytes (NULL for none). false, with the store's failure
+ * (reply_store_failure, what) or 500 internal answered, when store_rc is
+ * not STORE_OK or memory runs out. */
+bool list_answers(int store_rc, const char *what, size_t count, size_t size, void **items,
+                  struct wsop_response *resp);
+
 /* The softcard named by id, or answers 404 not_found / 500 and returns false. */
 bool load_softcard(struct app *app, const char *id, struct store_softcard *out,
                    struct wsop_response *resp);

@@ -2,6 +2,7 @@
 #include "server/handlers.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -210,4 +211,22 @@ void object_answer(const struct store_object *row, struct wsop_object *out)
 	bytes_from(&row->serial_number, &a->serial_number_present, &a->serial_number);
 	text_from(&row->start_date, &a->start_date_present, a->start_date, sizeof(a->start_date));
 	text_from(&row->end_date, &a->end_date_present, a->end_date, sizeof(a->end_date));
+}
+
+bool list_answers(int store_rc, const char *what, size_t count, size_t size, void **items,
+                  struct wsop_response *resp)
+{
+	*items = NULL;
+	if (store_rc != STORE_OK) {
+		reply_store_failure(resp, store_rc, what);
+		return false;
+	}
+	if (count == 0)
+		return true;
+	*items = calloc(count, size);
+	if (*items == NULL) {
+		reply_error(resp, WSOP_E_INTERNAL, "out of memory");
+		return false;
+	}
+	return true;
 }

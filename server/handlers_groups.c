@@ -42,17 +42,10 @@ void handle_group_list(struct app *app, const struct wsop_request *req,
 	}
 	r = store_group_page(app->store, softcard_id[0] != '\0' ? softcard_id : NULL, q.after,
 	                     q.limit, &rows, &count, &more);
-	if (r != STORE_OK) {
-		reply_store_failure(resp, r, "listing groups");
+	if (!list_answers(r, "listing groups", count, sizeof(*list.items), (void **)&list.items,
+	                  resp)) {
+		free(rows);
 		return;
-	}
-	if (count > 0) {
-		list.items = calloc(count, sizeof(*list.items));
-		if (list.items == NULL) {
-			free(rows);
-			reply_error(resp, WSOP_E_INTERNAL, "out of memory");
-			return;
-		}
 	}
 	for (size_t i = 0; i < count; i++)
 		group_answer(&rows[i], &list.items[i]);

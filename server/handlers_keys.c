@@ -56,17 +56,10 @@ void handle_key_list(struct app *app, const struct wsop_request *req,
 	if (!require_active(app, req, group.softcard_id, NULL, resp))
 		return;
 	r = store_key_page(app->store, params[0], q.after, q.limit, &rows, &count, &more);
-	if (r != STORE_OK) {
-		reply_store_failure(resp, r, "listing keys");
+	if (!list_answers(r, "listing keys", count, sizeof(*list.items), (void **)&list.items,
+	                  resp)) {
+		free(rows);
 		return;
-	}
-	if (count > 0) {
-		list.items = calloc(count, sizeof(*list.items));
-		if (list.items == NULL) {
-			free(rows);
-			reply_error(resp, WSOP_E_INTERNAL, "out of memory");
-			return;
-		}
 	}
 	for (size_t i = 0; i < count; i++)
 		key_answer(&rows[i], &list.items[i]);

@@ -55,17 +55,10 @@ void handle_object_list(struct app *app, const struct wsop_request *req,
 	 * client fetches a value with GET .../objects/{o} when it needs it. */
 	r = store_object_page(app->store, params[0], q.after, q.limit, q.legacy,
 	                      WSOP_PAGE_MAX_BYTES, &rows, &count, &more);
-	if (r != STORE_OK) {
-		reply_store_failure(resp, r, "listing objects");
+	if (!list_answers(r, "listing objects", count, sizeof(*list.items), (void **)&list.items,
+	                  resp)) {
+		store_object_list_free(rows, count);
 		return;
-	}
-	if (count > 0) {
-		list.items = calloc(count, sizeof(*list.items));
-		if (list.items == NULL) {
-			store_object_list_free(rows, count);
-			reply_error(resp, WSOP_E_INTERNAL, "out of memory");
-			return;
-		}
 	}
 	for (size_t i = 0; i < count; i++)
 		object_answer(&rows[i], &list.items[i]);

@@ -23,17 +23,10 @@ void handle_softcard_list(struct app *app, const struct wsop_request *req,
 	size_t len = 0;
 	int r = store_softcard_list(app->store, &rows, &count);
 
-	if (r != STORE_OK) {
-		reply_store_failure(resp, r, "listing softcards");
+	if (!list_answers(r, "listing softcards", count, sizeof(*list.items), (void **)&list.items,
+	                  resp)) {
+		free(rows);
 		return;
-	}
-	if (count > 0) {
-		list.items = calloc(count, sizeof(*list.items));
-		if (list.items == NULL) {
-			free(rows);
-			reply_error(resp, WSOP_E_INTERNAL, "out of memory");
-			return;
-		}
 	}
 	for (size_t i = 0; i < count; i++)
 		softcard_answer(app, req, &rows[i], &list.items[i]);

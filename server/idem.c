@@ -94,19 +94,10 @@ int store_idem_lookup(struct store *st, const uint8_t client_fp[STORE_CLIENT_FP_
 
 static int purge_locked(struct store *st, int64_t oldest)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc = store_prepare(st, "DELETE FROM idempotency WHERE created < ?1", &stmt);
-	if (rc == STORE_OK)
-		rc = store_bind_int(stmt, 1, oldest);
-	if (rc == STORE_OK)
-		rc = store_step_done(stmt);
-	sqlite3_finalize(stmt);
-	return rc;
+	return store_exec_int(st, "DELETE FROM idempotency WHERE created < ?1", oldest);
 }
 
-static int insert_locked(struct store *st, const uint8_t *client_fp, const char *key,
-                         const char *method, const char *path, int status, const uint8_t *body,
-                         size_t body_len, int64_t now)
+static int insert_locked(struct store *st, const struct store_idem_rec *a, int64_t now)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc = store_prepare(st,
@@ -114,22 +105,33 @@ static int insert_locked(struct store *st, const uint8_t *client_fp, const char 
 	                       " created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	                       &stmt);
 	if (rc == STORE_OK)
-		rc = store_bind_blob(stmt, 1, client_fp, STORE_CLIENT_FP_LEN);
+		rc = store_bind_blob(stmt, 1, a->client_fp, STORE_CLIENT_FP_LEN);
 	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 2, key);
+		rc = store_bind_text(stmt, 2, a->key);
 	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 3, method);
+		rc = store_bind_text(stmt, 3, a->method);
 	if (rc == STORE_OK)
-		rc = store_bind_text(stmt, 4, path);
+		rc = store_bind_text(stmt, 4, a->path);
 	if (rc == STORE_OK)
-		rc = store_bind_int(stmt, 5, status);
+		rc = store_bind_int(stmt, 5, a->status);
 	if (rc == STORE_OK)
-		rc = store_bind_blob(stmt, 6, body, body_len);
+		rc = store_bind_blob(stmt, 6, a->body, a->body_len);
 	if (rc == STORE_OK)
 		rc = store_bind_int(stmt, 7, now);
 	if (rc == STORE_OK)
 		rc = store_step_done(stmt);
 	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int record_unit(struct store *st, void *arg)
+{
+	int64_t now = store_now(st);
+	/* Purging first also removes an expired record of this very key, so
+	 * the insert below only collides with a live one (STORE_EXISTS). */
+	int rc = purge_locked(st, now - STORE_IDEM_TTL);
+	if (rc == STORE_OK)
+		rc = insert_locked(st, arg, now);
 	return rc;
 }
 
@@ -143,24 +145,8 @@ int store_idem_record(struct store *st, const uint8_t client_fp[STORE_CLIENT_FP_
 	if (st->pg != NULL)
 		return store_pg_idem_record(st, client_fp, key, method, path, status, body,
 		                            body_len);
-	store_lock(st);
-	int64_t now = store_now(st);
-	int rc = store_savepoint(st);
-	if (rc != STORE_OK) {
-		store_unlock(st);
-		return rc;
-	}
-	/* Purging first also removes an expired record of this very key, so
-	 * the insert below only collides with a live one (STORE_EXISTS). */
-	rc = purge_locked(st, now - STORE_IDEM_TTL);
-	if (rc == STORE_OK)
-		rc = insert_locked(st, client_fp, key, method, path, status, body, body_len, now);
-	if (rc == STORE_OK)
-		rc = store_release(st);
-	if (rc != STORE_OK)
-		store_rollback_to(st);
-	store_unlock(st);
-	return rc;
+	struct store_idem_rec a = { client_fp, key, method, path, status, body, body_len };
+	return store_unit(st, record_unit, &a);
 }
 
 int store_idem_purge(struct store *st)

@@ -145,15 +145,10 @@ static int read_version(struct store *st, int64_t *version)
 
 static int write_version(struct store *st, int64_t version)
 {
-	sqlite3_stmt *stmt = NULL;
 	int rc = exec_const(st->db, "DELETE FROM schema_version");
 	if (rc == STORE_OK)
-		rc = store_prepare(st, "INSERT INTO schema_version (version) VALUES (?1)", &stmt);
-	if (rc == STORE_OK)
-		rc = store_bind_int(stmt, 1, version);
-	if (rc == STORE_OK)
-		rc = store_step_done(stmt);
-	sqlite3_finalize(stmt);
+		rc =
+		    store_exec_int(st, "INSERT INTO schema_version (version) VALUES (?1)", version);
 	return rc;
 }
 

@@ -102,17 +102,8 @@ int store_softcard_get(struct store *st, const char *id, struct store_softcard *
 		return STORE_NOT_FOUND;
 	if (st->pg != NULL)
 		return store_pg_softcard_get(st, id, out);
-	sqlite3_stmt *stmt = NULL;
-	store_lock(st);
-	int rc = store_prepare_texts(
-	    st, &stmt, "SELECT " SOFTCARD_COLUMNS " FROM softcards WHERE id = ?1", id, NULL);
-	if (rc == STORE_OK)
-		rc = store_step_row(st, stmt);
-	if (rc == STORE_OK)
-		rc = read_softcard(stmt, out);
-	sqlite3_finalize(stmt);
-	store_unlock(st);
-	return rc;
+	return store_get_row(st, "SELECT " SOFTCARD_COLUMNS " FROM softcards WHERE id = ?1", id,
+	                     NULL, read_softcard, out);
 }
 
 int store_softcard_list(struct store *st, struct store_softcard **out, size_t *count)
@@ -193,6 +184,21 @@ static int count_rows(struct store *st, const char *sql, const char *id, int64_t
 	return rc;
 }
 
+static int delete_unit(struct store *st, void *arg)
+{
+	const char *id = arg;
+	int64_t keys = 0, objects = 0;
+	int rc = count_rows(st, "SELECT count(*) FROM keys WHERE softcard_id = ?1", id, &keys);
+	if (rc == STORE_OK)
+		rc = count_rows(st, "SELECT count(*) FROM objects WHERE softcard_id = ?1", id,
+		                &objects);
+	if (rc == STORE_OK && (keys > 0 || objects > 0))
+		rc = STORE_NOT_EMPTY;
+	if (rc == STORE_OK)
+		rc = store_delete_texts(st, "DELETE FROM softcards WHERE id = ?1", id, NULL);
+	return rc;
+}
+
 int store_softcard_delete(struct store *st, const char *id)
 {
 	if (st == NULL || id == NULL)
@@ -201,29 +207,9 @@ int store_softcard_delete(struct store *st, const char *id)
 		return STORE_NOT_FOUND;
 	if (st->pg != NULL)
 		return store_pg_softcard_delete(st, id);
-	int64_t keys = 0, objects = 0;
-	store_lock(st);
 	/* Count and delete in one unit so that a key added in between by
 	 * another process cannot be orphaned (the FK would refuse anyway). */
-	int rc = store_savepoint(st);
-	if (rc != STORE_OK) {
-		store_unlock(st);
-		return rc;
-	}
-	rc = count_rows(st, "SELECT count(*) FROM keys WHERE softcard_id = ?1", id, &keys);
-	if (rc == STORE_OK)
-		rc = count_rows(st, "SELECT count(*) FROM objects WHERE softcard_id = ?1", id,
-		                &objects);
-	if (rc == STORE_OK && (keys > 0 || objects > 0))
-		rc = STORE_NOT_EMPTY;
-	if (rc == STORE_OK)
-		rc = store_delete_texts(st, "DELETE FROM softcards WHERE id = ?1", id, NULL);
-	if (rc == STORE_OK)
-		rc = store_release(st);
-	if (rc != STORE_OK)
-		store_rollback_to(st);
-	store_unlock(st);
-	return rc;
+	return store_unit(st, delete_unit, (void *)id);
 }
 
 /* ---- groups ------------------------------------------------------------------- */
@@ -287,17 +273,8 @@ int store_group_get(struct store *st, const char *id, struct store_group *out)
 		return STORE_NOT_FOUND;
 	if (st->pg != NULL)
 		return store_pg_group_get(st, id, out);
-	sqlite3_stmt *stmt = NULL;
-	store_lock(st);
-	int rc = store_prepare_texts(
-	    st, &stmt, "SELECT " GROUP_COLUMNS " FROM groups WHERE id = ?1", id, NULL);
-	if (rc == STORE_OK)
-		rc = store_step_row(st, stmt);
-	if (rc == STORE_OK)
-		rc = read_group(stmt, out);
-	sqlite3_finalize(stmt);
-	store_unlock(st);
-	return rc;
+	return store_get_row(st, "SELECT " GROUP_COLUMNS " FROM groups WHERE id = ?1", id, NULL,
+	                     read_group, out);
 }
 
 int store_group_page(struct store *st, const char *softcard_id, const char *after, size_t limit,
@@ -314,32 +291,16 @@ int store_group_page(struct store *st, const char *softcard_id, const char *afte
 		return STORE_OK;
 	if (st->pg != NULL)
 		return store_pg_group_page(st, softcard_id, after, limit, out, count, more);
-	struct store_group *items = NULL;
-	size_t n = 0;
-	sqlite3_stmt *stmt = NULL;
-	store_lock(st);
-	/* Without a softcard_id the NULL ends the arguments at once: the
-	 * unfiltered query leaves ?1 out. */
-	int rc = store_prepare_texts(st, &stmt,
-	                             softcard_id != NULL ? "SELECT " GROUP_COLUMNS
-	                                                   " FROM groups WHERE softcard_id = ?1"
-	                                                   " AND id > ?2 ORDER BY id LIMIT ?3"
-	                                                 : "SELECT " GROUP_COLUMNS " FROM groups"
-	                                                   " WHERE id > ?2 ORDER BY id LIMIT ?3",
-	                             softcard_id, NULL);
-	if (rc == STORE_OK)
-		rc = store_bind_page(stmt, after, limit);
-	if (rc == STORE_OK)
-		rc = store_read_page(st, stmt, sizeof(*items), read_group, limit, NULL, 0,
-		                     (void **)&items, &n, more);
-	sqlite3_finalize(stmt);
-	store_unlock(st);
-	if (rc != STORE_OK) {
-		free(items);
-		*more = false;
-		return rc;
-	}
-	*out = items;
-	*count = n;
-	return STORE_OK;
+	/* Without a softcard_id the unfiltered query leaves ?1 out. */
+	const struct store_page_query q = {
+		.sql = softcard_id != NULL ? "SELECT " GROUP_COLUMNS
+		                             " FROM groups WHERE softcard_id = ?1"
+		                             " AND id > ?2 ORDER BY id LIMIT ?3"
+		                           : "SELECT " GROUP_COLUMNS " FROM groups"
+		                             " WHERE id > ?2 ORDER BY id LIMIT ?3",
+		.key = softcard_id,
+		.elem_size = sizeof(**out),
+		.read = read_group,
+	};
+	return store_run_page(st, &q, after, limit, (void **)out, count, more);
 }

@@ -149,29 +149,14 @@ int store_key_page(struct store *st, const char *group_id, const char *after, si
 		return STORE_OK;
 	if (st->pg != NULL)
 		return store_pg_key_page(st, group_id, after, limit, out, count, more);
-	struct store_key *items = NULL;
-	size_t n = 0;
-	sqlite3_stmt *stmt = NULL;
-	store_lock(st);
-	int rc = store_prepare_texts(st, &stmt,
-	                             "SELECT " KEY_COLUMNS " FROM keys WHERE group_id = ?1"
-	                             " AND id > ?2 ORDER BY id LIMIT ?3",
-	                             group_id, NULL);
-	if (rc == STORE_OK)
-		rc = store_bind_page(stmt, after, limit);
-	if (rc == STORE_OK)
-		rc = store_read_page(st, stmt, sizeof(*items), read_key, limit, NULL, 0,
-		                     (void **)&items, &n, more);
-	sqlite3_finalize(stmt);
-	store_unlock(st);
-	if (rc != STORE_OK) {
-		free(items);
-		*more = false;
-		return rc;
-	}
-	*out = items;
-	*count = n;
-	return STORE_OK;
+	const struct store_page_query q = {
+		.sql = "SELECT " KEY_COLUMNS " FROM keys WHERE group_id = ?1"
+		       " AND id > ?2 ORDER BY id LIMIT ?3",
+		.key = group_id,
+		.elem_size = sizeof(**out),
+		.read = read_key,
+	};
+	return store_run_page(st, &q, after, limit, (void **)out, count, more);
 }
 
 /* Runs a fixed two-parameter DELETE; STORE_NOT_FOUND when no row went. */
@@ -345,19 +330,10 @@ int store_object_get(struct store *st, const char *softcard_id, const char *obje
 		return STORE_NOT_FOUND;
 	if (st->pg != NULL)
 		return store_pg_object_get(st, softcard_id, object_id, out);
-	sqlite3_stmt *stmt = NULL;
-	store_lock(st);
-	int rc = store_prepare_texts(st, &stmt,
-	                             "SELECT " OBJECT_COLUMNS " FROM objects"
-	                             " WHERE softcard_id = ?1 AND id = ?2",
-	                             softcard_id, object_id, NULL);
-	if (rc == STORE_OK)
-		rc = store_step_row(st, stmt);
-	if (rc == STORE_OK)
-		rc = read_object(stmt, out);
-	sqlite3_finalize(stmt);
-	store_unlock(st);
-	return rc;
+	return store_get_row(st,
+	                     "SELECT " OBJECT_COLUMNS " FROM objects"
+	                     " WHERE softcard_id = ?1 AND id = ?2",
+	                     softcard_id, object_id, read_object, out);
 }
 
 /* OBJECT_COLUMNS with NULL for the value, then the value's length. */
@@ -369,6 +345,11 @@ int store_object_get(struct store *st, const char *softcard_id, const char *obje
 static size_t object_value_bytes(const void *row)
 {
 	return ((const struct store_object *)row)->value.len;
+}
+
+static void free_object_rows(void *items, size_t count)
+{
+	store_object_list_free(items, count);
 }
 
 int store_object_page(struct store *st, const char *softcard_id, const char *after, size_t limit,
@@ -386,34 +367,21 @@ int store_object_page(struct store *st, const char *softcard_id, const char *aft
 	if (st->pg != NULL)
 		return store_pg_object_page(st, softcard_id, after, limit, with_values,
 		                            max_value_bytes, out, count, more);
-	struct store_object *items = NULL;
-	size_t n = 0;
-	sqlite3_stmt *stmt = NULL;
-	store_lock(st);
-	int rc = store_prepare_texts(st, &stmt,
-	                             with_values ? "SELECT " OBJECT_COLUMNS " FROM objects"
-	                                           " WHERE softcard_id = ?1 AND id > ?2"
-	                                           " ORDER BY id LIMIT ?3"
-	                                         : "SELECT " OBJECT_COLUMNS_NO_VALUE " FROM objects"
-	                                           " WHERE softcard_id = ?1 AND id > ?2"
-	                                           " ORDER BY id LIMIT ?3",
-	                             softcard_id, NULL);
-	if (rc == STORE_OK)
-		rc = store_bind_page(stmt, after, limit);
-	if (rc == STORE_OK)
-		rc = store_read_page(st, stmt, sizeof(*items), read_object, limit,
-		                     with_values ? object_value_bytes : NULL, max_value_bytes,
-		                     (void **)&items, &n, more);
-	sqlite3_finalize(stmt);
-	store_unlock(st);
-	if (rc != STORE_OK) {
-		store_object_list_free(items, n);
-		*more = false;
-		return rc;
-	}
-	*out = items;
-	*count = n;
-	return STORE_OK;
+	const struct store_page_query q = {
+		.sql = with_values ? "SELECT " OBJECT_COLUMNS " FROM objects"
+		                     " WHERE softcard_id = ?1 AND id > ?2"
+		                     " ORDER BY id LIMIT ?3"
+		                   : "SELECT " OBJECT_COLUMNS_NO_VALUE " FROM objects"
+		                     " WHERE softcard_id = ?1 AND id > ?2"
+		                     " ORDER BY id LIMIT ?3",
+		.key = softcard_id,
+		.elem_size = sizeof(**out),
+		.read = read_object,
+		.row_bytes = with_values ? object_value_bytes : NULL,
+		.max_bytes = max_value_bytes,
+		.free_list = free_object_rows,
+	};
+	return store_run_page(st, &q, after, limit, (void **)out, count, more);
 }
 
 int store_object_delete(struct store *st, const char *softcard_id, const char *object_id)

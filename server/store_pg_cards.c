@@ -51,15 +51,8 @@ int store_pg_softcard_create(struct store *st, struct store_softcard *sc)
 
 int store_pg_softcard_get(struct store *st, const char *id, struct store_softcard *out)
 {
-	struct pg_params p = { 0 };
-	PGresult *r = NULL;
-	pg_text(&p, id);
-	int rc =
-	    pg_query(st, "SELECT " SOFTCARD_COLUMNS " FROM softcards WHERE id = $1", &p, true, &r);
-	if (rc == STORE_OK)
-		rc = read_softcard(r, 0, out);
-	PQclear(r);
-	return rc;
+	return pg_get_row(st, "SELECT " SOFTCARD_COLUMNS " FROM softcards WHERE id = $1", id, NULL,
+	                  read_softcard, out);
 }
 
 int store_pg_softcard_list(struct store *st, struct store_softcard **out, size_t *count)
@@ -176,14 +169,8 @@ int store_pg_group_create(struct store *st, struct store_group *g)
 
 int store_pg_group_get(struct store *st, const char *id, struct store_group *out)
 {
-	struct pg_params p = { 0 };
-	PGresult *r = NULL;
-	pg_text(&p, id);
-	int rc = pg_query(st, "SELECT " GROUP_COLUMNS " FROM groups WHERE id = $1", &p, true, &r);
-	if (rc == STORE_OK)
-		rc = read_group(r, 0, out);
-	PQclear(r);
-	return rc;
+	return pg_get_row(st, "SELECT " GROUP_COLUMNS " FROM groups WHERE id = $1", id, NULL,
+	                  read_group, out);
 }
 
 int store_pg_group_page(struct store *st, const char *softcard_id, const char *after, size_t limit,

@@ -257,17 +257,7 @@ int pg_page(struct store *st, const char *sql, const struct pg_params *p,
 		rc = pg_read_page(r, spec->elem_size, spec->read, spec->limit, spec->row_bytes,
 		                  spec->max_bytes, &items, &n, more);
 	PQclear(r);
-	if (rc != STORE_OK) {
-		if (spec->free_list != NULL)
-			spec->free_list(items, n);
-		else
-			free(items);
-		*more = false;
-		return rc;
-	}
-	*out = items;
-	*count = n;
-	return STORE_OK;
+	return store_page_finish(rc, items, n, spec->free_list, out, count, more);
 }
 
 /* ---- columns --------------------------------------------------------------- */
@@ -350,4 +340,19 @@ int pg_read_page(const PGresult *r, size_t elem_size, pg_row_reader read, size_t
 			bytes += row_bytes(row);
 	}
 	return STORE_OK;
+}
+
+int pg_get_row(struct store *st, const char *sql, const char *a, const char *b, pg_row_reader read,
+               void *out)
+{
+	struct pg_params p = { 0 };
+	PGresult *r = NULL;
+	pg_text(&p, a);
+	if (b != NULL)
+		pg_text(&p, b);
+	int rc = pg_query(st, sql, &p, true, &r);
+	if (rc == STORE_OK)
+		rc = read(r, 0, out);
+	PQclear(r);
+	return rc;
 }

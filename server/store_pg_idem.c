@@ -58,14 +58,6 @@ int store_pg_idem_lookup(struct store *st, const uint8_t client_fp[STORE_CLIENT_
 	return rc;
 }
 
-struct record_arg {
-	const uint8_t *client_fp;
-	const char *key, *method, *path;
-	int status;
-	const uint8_t *body;
-	size_t body_len;
-};
-
 static int purge(struct pg_conn *c, int64_t oldest)
 {
 	struct pg_params p = { 0 };
@@ -78,7 +70,7 @@ static int purge(struct pg_conn *c, int64_t oldest)
 
 static int record_unit(struct store *st, struct pg_conn *c, void *arg)
 {
-	const struct record_arg *a = arg;
+	const struct store_idem_rec *a = arg;
 	struct pg_params p = { 0 };
 	PGresult *r = NULL;
 	int64_t now = store_now(st);
@@ -106,7 +98,7 @@ int store_pg_idem_record(struct store *st, const uint8_t client_fp[STORE_CLIENT_
                          const char *key, const char *method, const char *path, int status,
                          const uint8_t *body, size_t body_len)
 {
-	struct record_arg a = { client_fp, key, method, path, status, body, body_len };
+	struct store_idem_rec a = { client_fp, key, method, path, status, body, body_len };
 	return pg_unit(st, record_unit, &a);
 }
 
@@ -119,14 +111,9 @@ int store_pg_idem_purge(struct store *st)
 
 /* ---- revoked activations -------------------------------------------------------- */
 
-struct revoke_arg {
-	const uint8_t *id;
-	int64_t expires;
-};
-
 static int revoke_unit(struct store *st, struct pg_conn *c, void *arg)
 {
-	const struct revoke_arg *a = arg;
+	const struct store_revoke_rec *a = arg;
 	struct pg_params purge_p = { 0 }, p = { 0 };
 	PGresult *r = NULL;
 	pg_int(&purge_p, store_now(st));
@@ -147,7 +134,7 @@ static int revoke_unit(struct store *st, struct pg_conn *c, void *arg)
 int store_pg_revoked_add(struct store *st, const uint8_t id[STORE_ACTIVATION_ID_LEN],
                          int64_t expires)
 {
-	struct revoke_arg a = { id, expires };
+	struct store_revoke_rec a = { id, expires };
 	return pg_unit(st, revoke_unit, &a);
 }
 

@@ -187,18 +187,10 @@ int store_pg_object_insert(struct store *st, struct store_object *o)
 int store_pg_object_get(struct store *st, const char *softcard_id, const char *object_id,
                         struct store_object *out)
 {
-	struct pg_params p = { 0 };
-	PGresult *r = NULL;
-	pg_text(&p, softcard_id);
-	pg_text(&p, object_id);
-	int rc = pg_query(st,
+	return pg_get_row(st,
 	                  "SELECT " OBJECT_COLUMNS " FROM objects WHERE softcard_id = $1"
 	                  " AND id = $2",
-	                  &p, true, &r);
-	if (rc == STORE_OK)
-		rc = read_object(r, 0, out);
-	PQclear(r);
-	return rc;
+	                  softcard_id, object_id, read_object, out);
 }
 
 int store_pg_object_delete(struct store *st, const char *softcard_id, const char *object_id)

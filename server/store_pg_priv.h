@@ -116,4 +116,9 @@ struct pg_page_spec {
 int pg_page(struct store *st, const char *sql, const struct pg_params *p,
             const struct pg_page_spec *spec, void **out, size_t *count, bool *more);
 
+/* The one row of sql, whose $1 and $2 are a and b (b NULL for a query of
+ * one parameter), read into out; STORE_NOT_FOUND when none came back. */
+int pg_get_row(struct store *st, const char *sql, const char *a, const char *b, pg_row_reader read,
+               void *out);
+
 #endif

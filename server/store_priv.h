@@ -76,6 +76,26 @@ int store_step_done(sqlite3_stmt *stmt);
 int store_savepoint(struct store *st);
 int store_release(struct store *st);
 void store_rollback_to(struct store *st);
+/* Takes the store's lock and runs fn in one savepoint: released when fn
+ * returns STORE_OK, rolled back otherwise; fn's result (or the
+ * savepoint's failure) is returned. */
+int store_unit(struct store *st, int (*fn)(struct store *st, void *arg), void *arg);
+/* The arguments of store_idem_record, for its units on either back end. */
+struct store_idem_rec {
+	const uint8_t *client_fp;
+	const char *key, *method, *path;
+	int status;
+	const uint8_t *body;
+	size_t body_len;
+};
+/* The arguments of store_revoked_add, likewise. */
+struct store_revoke_rec {
+	const uint8_t *id;
+	int64_t expires;
+};
+
+/* Runs a statement that returns no row and whose only parameter ?1 is v. */
+int store_exec_int(struct store *st, const char *sql, int64_t v);
 
 /* Binders. Blobs and text are bound as BLOB so that bytes come back
  * exactly as given; an empty value is bound as an empty blob (not NULL). */
@@ -134,5 +154,33 @@ bool store_page_args_ok(const char *after, size_t limit);
 int store_read_page(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
                     size_t limit, size_t (*row_bytes)(const void *row), size_t max_bytes,
                     void **items, size_t *count, bool *more);
+
+/* Under the store's lock: the one row of sql, whose ?1 and ?2 are a and b
+ * (b NULL for a query of one argument), read into row;
+ * STORE_NOT_FOUND when there is none. */
+int store_get_row(struct store *st, const char *sql, const char *a, const char *b,
+                  store_row_reader read, void *row);
+
+/* A keyset page query: ?1 key (NULL for a query without it), ?2 and ?3 as
+ * store_bind_page binds them, rows read as store_read_page reads them. */
+struct store_page_query {
+	const char *sql;
+	const char *key;
+	size_t elem_size;
+	store_row_reader read;
+	size_t (*row_bytes)(const void *row); /* NULL: no byte bound */
+	size_t max_bytes;
+	void (*free_list)(void *items, size_t count); /* NULL: free() */
+};
+/* Runs q under the store's lock. STORE_OK with *items (malloc'd), *count
+ * and *more; on failure the rows read are released, *items is NULL,
+ * *count 0 and *more false. */
+int store_run_page(struct store *st, const struct store_page_query *q, const char *after,
+                   size_t limit, void **items, size_t *count, bool *more);
+/* The end of a page read that returned rc with n rows in items: STORE_OK
+ * hands them to *out and *count; a failure releases them (free_list, NULL:
+ * free()) and sets *more false. Returns rc. */
+int store_page_finish(int rc, void *items, size_t n, void (*free_list)(void *items, size_t count),
+                      void **out, size_t *count, bool *more);
 
 #endif

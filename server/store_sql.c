@@ -150,6 +150,35 @@ int store_savepoint(struct store *st)
 	return exec_const(st, "SAVEPOINT store_unit");
 }
 
+int store_unit(struct store *st, int (*fn)(struct store *st, void *arg), void *arg)
+{
+	store_lock(st);
+	int rc = store_savepoint(st);
+	if (rc != STORE_OK) {
+		store_unlock(st);
+		return rc;
+	}
+	rc = fn(st, arg);
+	if (rc == STORE_OK)
+		rc = store_release(st);
+	if (rc != STORE_OK)
+		store_rollback_to(st);
+	store_unlock(st);
+	return rc;
+}
+
+int store_exec_int(struct store *st, const char *sql, int64_t v)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = store_prepare(st, sql, &stmt);
+	if (rc == STORE_OK)
+		rc = store_bind_int(stmt, 1, v);
+	if (rc == STORE_OK)
+		rc = store_step_done(stmt);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
 int store_release(struct store *st)
 {
 	int rc = exec_const(st, "RELEASE store_unit");
@@ -277,6 +306,59 @@ int store_read_page(struct store *st, sqlite3_stmt *stmt, size_t elem_size, stor
 		if (row_bytes != NULL)
 			bytes += row_bytes(row);
 	}
+}
+
+int store_get_row(struct store *st, const char *sql, const char *a, const char *b,
+                  store_row_reader read, void *row)
+{
+	sqlite3_stmt *stmt = NULL;
+	store_lock(st);
+	int rc = store_prepare_texts(st, &stmt, sql, a, b, NULL);
+	if (rc == STORE_OK)
+		rc = store_step_row(st, stmt);
+	if (rc == STORE_OK)
+		rc = read(stmt, row);
+	sqlite3_finalize(stmt);
+	store_unlock(st);
+	return rc;
+}
+
+int store_run_page(struct store *st, const struct store_page_query *q, const char *after,
+                   size_t limit, void **items, size_t *count, bool *more)
+{
+	void *rows = NULL;
+	size_t n = 0;
+	sqlite3_stmt *stmt = NULL;
+	*items = NULL;
+	*count = 0;
+	*more = false;
+	store_lock(st);
+	/* A NULL key ends the arguments at once: the query leaves ?1 out. */
+	int rc = store_prepare_texts(st, &stmt, q->sql, q->key, NULL);
+	if (rc == STORE_OK)
+		rc = store_bind_page(stmt, after, limit);
+	if (rc == STORE_OK)
+		rc = store_read_page(st, stmt, q->elem_size, q->read, limit, q->row_bytes,
+		                     q->max_bytes, &rows, &n, more);
+	sqlite3_finalize(stmt);
+	store_unlock(st);
+	return store_page_finish(rc, rows, n, q->free_list, items, count, more);
+}
+
+int store_page_finish(int rc, void *items, size_t n, void (*free_list)(void *items, size_t count),
+                      void **out, size_t *count, bool *more)
+{
+	if (rc != STORE_OK) {
+		if (free_list != NULL)
+			free_list(items, n);
+		else
+			free(items);
+		*more = false;
+		return rc;
+	}
+	*out = items;
+	*count = n;
+	return STORE_OK;
 }
 
 int store_bind_page(sqlite3_stmt *stmt, const char *after, size_t limit)

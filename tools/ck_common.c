@@ -202,3 +202,49 @@ int ck_parse_slot(const char *text, CK_SLOT_ID *slot)
 	*slot = (CK_SLOT_ID)v;
 	return 0;
 }
+
+int ck_each_token(struct ck_module *mod, int one_slot, CK_SLOT_ID only,
+                  int (*fn)(struct ck_module *mod, CK_SLOT_ID slot, void *arg), void *arg)
+{
+	CK_SLOT_ID *slots;
+	CK_ULONG count;
+	int status = 0, found = 0;
+
+	if (ck_slot_list(mod, CK_TRUE, &slots, &count) != 0)
+		return -1;
+	for (CK_ULONG i = 0; i < count; i++) {
+		if (one_slot && slots[i] != only)
+			continue;
+		found = 1;
+		if (fn(mod, slots[i], arg) != 0)
+			status = -1;
+	}
+	free(slots);
+	if (one_slot && !found) {
+		fprintf(stderr, "%s: no token in slot %lu\n", mod->prog, (unsigned long)only);
+		return -1;
+	}
+	return status;
+}
+
+int ck_run_module(const char *prog, int argc, char **argv, int first_arg, const char *library,
+                  void (*usage)(FILE *out), int (*run)(struct ck_module *mod, void *arg), void *arg)
+{
+	struct ck_module mod;
+	int status;
+
+	if (first_arg != argc) {
+		fprintf(stderr, "%s: unexpected argument: %s\n", prog, argv[first_arg]);
+		usage(stderr);
+		return 2;
+	}
+	if (ck_module_open(&mod, prog, library) != 0)
+		return 1;
+	status = run(&mod, arg);
+	ck_module_close(&mod);
+	if (fflush(stdout) != 0) {
+		perror(prog);
+		return 1;
+	}
+	return status == 0 ? 0 : 1;
+}

@@ -12,6 +12,7 @@
 #define PKCS11WSOP_TOOLS_CK_COMMON_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <p11-kit/pkcs11.h>
 
@@ -47,6 +48,23 @@ int ck_fail(const char *prog, const char *function, CK_RV rv);
  */
 int ck_slot_list(struct ck_module *mod, CK_BBOOL token_present, CK_SLOT_ID **slots,
                  CK_ULONG *count);
+
+/*
+ * Runs fn on each slot with a token, or only on slot only when one_slot is
+ * set (-1, with a line to stderr, when that slot has no token). -1 when
+ * any fn failed; the others still run.
+ */
+int ck_each_token(struct ck_module *mod, int one_slot, CK_SLOT_ID only,
+                  int (*fn)(struct ck_module *mod, CK_SLOT_ID slot, void *arg), void *arg);
+
+/*
+ * The end of a tool's main once its options are read: 2 (with usage to
+ * stderr) when arguments are left over, else opens library, runs
+ * run(mod, arg), closes the module and flushes stdout. The exit status.
+ */
+int ck_run_module(const char *prog, int argc, char **argv, int first_arg, const char *library,
+                  void (*usage)(FILE *out), int (*run)(struct ck_module *mod, void *arg),
+                  void *arg);
 
 /* "  <label>: <text>" with trailing blanks of the padded field removed. */
 void ck_print_padded(const char *label, const CK_UTF8CHAR *text, size_t len);

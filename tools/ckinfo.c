@@ -91,12 +91,13 @@ static int print_slot(struct ck_module *mod, CK_SLOT_ID slot)
 	return print_token(mod, slot);
 }
 
-static int run(struct ck_module *mod)
+static int run(struct ck_module *mod, void *arg)
 {
 	CK_SLOT_ID *slots;
 	CK_ULONG count;
 	int status = 0;
 
+	(void)arg;
 	if (print_library(mod) != 0)
 		return -1;
 	if (ck_slot_list(mod, CK_FALSE, &slots, &count) != 0)
@@ -119,8 +120,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *library = ck_default_library();
-	struct ck_module mod;
-	int opt, status;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "l:h", options, NULL)) != -1) {
 		switch (opt) {
@@ -135,18 +135,5 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "%s: unexpected argument: %s\n", prog, argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	if (ck_module_open(&mod, prog, library) != 0)
-		return 1;
-	status = run(&mod);
-	ck_module_close(&mod);
-	if (fflush(stdout) != 0) {
-		perror(prog);
-		return 1;
-	}
-	return status == 0 ? 0 : 1;
+	return ck_run_module(prog, argc, argv, optind, library, usage, run, NULL);
 }

@@ -14,6 +14,7 @@
 #include "ck_attrs.h"
 #include "ck_common.h"
 #include "ck_pin.h"
+#include "ipc/grow.h"
 
 static const char prog[] = "cklist";
 
@@ -111,6 +112,7 @@ static int find_all(struct ck_module *mod, CK_SESSION_HANDLE session, CK_OBJECT_
 {
 	CK_OBJECT_HANDLE *all = NULL, batch[FIND_BATCH];
 	CK_ULONG n = 0, got;
+	size_t cap = 0;
 	CK_RV rv, final_rv;
 	int status = 0;
 
@@ -132,13 +134,11 @@ static int find_all(struct ck_module *mod, CK_SESSION_HANDLE session, CK_OBJECT_
 			status = -1;
 			break;
 		}
-		CK_OBJECT_HANDLE *grown = realloc(all, (n + got) * sizeof(*all));
-		if (grown == NULL) {
+		if (grow_to((void **)&all, &cap, n + got, sizeof(*all), MAX_OBJECTS) != 0) {
 			fprintf(stderr, "%s: out of memory\n", prog);
 			status = -1;
 			break;
 		}
-		all = grown;
 		memcpy(all + n, batch, got * sizeof(*all));
 		n += got;
 	}
@@ -199,27 +199,14 @@ static int list_slot(struct ck_module *mod, CK_SLOT_ID slot, struct options *opt
 	return status;
 }
 
+static int list_token(struct ck_module *mod, CK_SLOT_ID slot, void *arg)
+{
+	return list_slot(mod, slot, arg);
+}
+
 static int run(struct ck_module *mod, struct options *opt)
 {
-	CK_SLOT_ID *slots;
-	CK_ULONG count;
-	int status = 0, found = 0;
-
-	if (ck_slot_list(mod, CK_TRUE, &slots, &count) != 0)
-		return -1;
-	for (CK_ULONG i = 0; i < count; i++) {
-		if (opt->one_slot && slots[i] != opt->slot)
-			continue;
-		found = 1;
-		if (list_slot(mod, slots[i], opt) != 0)
-			status = -1;
-	}
-	free(slots);
-	if (opt->one_slot && !found) {
-		fprintf(stderr, "%s: no token in slot %lu\n", prog, (unsigned long)opt->slot);
-		return -1;
-	}
-	return status;
+	return ck_each_token(mod, opt->one_slot, opt->slot, list_token, opt);
 }
 
 static int set_pin(struct options *opt, const char *pin)

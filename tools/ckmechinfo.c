@@ -102,27 +102,21 @@ static int print_slot(struct ck_module *mod, CK_SLOT_ID slot)
 	return status;
 }
 
-static int run(struct ck_module *mod, int one_slot, CK_SLOT_ID only)
+static int print_token(struct ck_module *mod, CK_SLOT_ID slot, void *arg)
 {
-	CK_SLOT_ID *slots;
-	CK_ULONG count;
-	int status = 0, found = 0;
+	(void)arg;
+	return print_slot(mod, slot);
+}
 
-	if (ck_slot_list(mod, CK_TRUE, &slots, &count) != 0)
-		return -1;
-	for (CK_ULONG i = 0; i < count; i++) {
-		if (one_slot && slots[i] != only)
-			continue;
-		found = 1;
-		if (print_slot(mod, slots[i]) != 0)
-			status = -1;
-	}
-	free(slots);
-	if (one_slot && !found) {
-		fprintf(stderr, "%s: no token in slot %lu\n", prog, (unsigned long)only);
-		return -1;
-	}
-	return status;
+struct slot_choice {
+	int one_slot;
+	CK_SLOT_ID slot;
+};
+
+static int run(struct ck_module *mod, void *arg)
+{
+	const struct slot_choice *c = arg;
+	return ck_each_token(mod, c->one_slot, c->slot, print_token, NULL);
 }
 
 int main(int argc, char **argv)
@@ -134,9 +128,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *library = ck_default_library();
-	struct ck_module mod;
 	CK_SLOT_ID slot = 0;
-	int opt, status, one_slot = 0;
+	int opt, one_slot = 0;
 
 	while ((opt = getopt_long(argc, argv, "l:s:h", options, NULL)) != -1) {
 		switch (opt) {
@@ -158,18 +151,6 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "%s: unexpected argument: %s\n", prog, argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	if (ck_module_open(&mod, prog, library) != 0)
-		return 1;
-	status = run(&mod, one_slot, slot);
-	ck_module_close(&mod);
-	if (fflush(stdout) != 0) {
-		perror(prog);
-		return 1;
-	}
-	return status == 0 ? 0 : 1;
+	struct slot_choice choice = { one_slot, slot };
+	return ck_run_module(prog, argc, argv, optind, library, usage, run, &choice);
 }

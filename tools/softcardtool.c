@@ -249,22 +249,25 @@ static void open_log(const struct sct *t)
 /* The backend's cause in words ("server name mismatch (...)"), not the
  * errno it was carried in: strerror(EKEYREJECTED) would say "Key was
  * rejected by service" for every TLS failure. */
-static void connection_failed(const struct sct *t, const char *what, int rc)
+static const char *failure_cause(const struct sct *t, int rc)
 {
 	const char *cause = backend_failure_cause(t->client);
-	say_error("%s: cannot reach the WSOP server %s:%u: %s (the log file %s has more)", what,
-	          t->cfg.host, t->cfg.port, cause[0] != '\0' ? cause : strerror(-rc),
-	          t->cfg.logfilepath);
+	return cause[0] != '\0' ? cause : strerror(-rc);
 }
 
-/* A status >= 300 of the server, in words. */
-static void server_refused(const struct sct *t, const char *what, int status)
+/* A client call that failed, in words: rc < 0 the connection (as above),
+ * rc > 0 a status >= 300 of the server. Returns EXIT_FAILED. */
+static int call_failed(const struct sct *t, const char *what, int rc)
 {
 	const struct wsop_json_error *e = wsop_client_error(t->client);
-	if (e->code[0] != '\0')
-		say_error("%s: the server refused (%d %s): %s", what, status, e->code, e->message);
+	if (rc < 0)
+		say_error("%s: cannot reach the WSOP server %s:%u: %s (the log file %s has more)",
+		          what, t->cfg.host, t->cfg.port, failure_cause(t, rc), t->cfg.logfilepath);
+	else if (e->code[0] != '\0')
+		say_error("%s: the server refused (%d %s): %s", what, rc, e->code, e->message);
 	else
-		say_error("%s: the server answered HTTP %d", what, status);
+		say_error("%s: the server answered HTTP %d", what, rc);
+	return EXIT_FAILED;
 }
 
 /* The audit line of a softcard created or deleted (or not): rc is the
@@ -279,8 +282,7 @@ static void audit_softcard(const struct sct *t, const char *event, const char *i
 	audit_str(&a, "host", t->cfg.host);
 	audit_uint(&a, "port", t->cfg.port);
 	if (rc < 0) {
-		const char *cause = backend_failure_cause(t->client);
-		audit_str(&a, "cause", cause[0] != '\0' ? cause : strerror(-rc));
+		audit_str(&a, "cause", failure_cause(t, rc));
 	} else if (rc > 0) {
 		audit_int(&a, "http_status", rc);
 		audit_str(&a, "code", wsop_client_error(t->client)->code);
@@ -315,14 +317,8 @@ static int start_backend(struct sct *t)
 		verbose(t, "connecting to %s:%u", t->cfg.host, t->cfg.port);
 		struct wsop_health h;
 		rc = wsop_health(t->client, &h);
-		if (rc < 0) {
-			connection_failed(t, "connect", rc);
-			return EXIT_FAILED;
-		}
-		if (rc > 0) {
-			server_refused(t, "health check", rc);
-			return EXIT_FAILED;
-		}
+		if (rc != 0)
+			return call_failed(t, rc < 0 ? "connect" : "health check", rc);
 		verbose(t, "TLS connection established; server status %s, version %s", h.status,
 		        h.version);
 	}
@@ -334,14 +330,8 @@ static int do_list(struct sct *t)
 	struct wsop_softcard_list list;
 	verbose(t, "request sent: GET /km/v1/protectiondomains");
 	int rc = wsop_softcard_list(t->client, &list);
-	if (rc < 0) {
-		connection_failed(t, "list", rc);
-		return EXIT_FAILED;
-	}
-	if (rc > 0) {
-		server_refused(t, "list", rc);
-		return EXIT_FAILED;
-	}
+	if (rc != 0)
+		return call_failed(t, "list", rc);
 	verbose(t, "answer: %zu softcard%s", list.count, list.count == 1 ? "" : "s");
 	for (size_t i = 0; i < list.count; i++)
 		printf("%s  %s\n", list.items[i].id, list.items[i].name);
@@ -398,20 +388,14 @@ static int do_generate(struct sct *t, const char *pass, size_t pass_len)
 	verbose(t, "request sent: POST /km/v1/protectiondomains (name %s)", t->name);
 	int rc = wsop_softcard_create(t->client, t->name, pass, pass_len, NULL, &card);
 	audit_softcard(t, "softcard_create", rc == 0 ? card.id : NULL, rc);
-	if (rc < 0) {
-		connection_failed(t, "generate", rc);
-		return EXIT_FAILED;
-	}
 	if (rc == 409 && wsop_client_error_is(t->client, WSOP_E_NAME_TAKEN)) {
 		say_error("a softcard named '%s' exists already: the name is the token label, "
 		          "so each must be unique; choose another name",
 		          t->name);
 		return EXIT_FAILED;
 	}
-	if (rc > 0) {
-		server_refused(t, "generate", rc);
-		return EXIT_FAILED;
-	}
+	if (rc != 0)
+		return call_failed(t, "generate", rc);
 	verbose(t, "answer: softcard created");
 	printf("%s  %s\n", card.id, card.name);
 	return fflush(stdout) == 0 ? 0 : EXIT_FAILED;
@@ -422,10 +406,6 @@ static int do_delete(struct sct *t)
 	verbose(t, "request sent: DELETE /km/v1/protectiondomains/%s", t->id);
 	int rc = wsop_softcard_delete(t->client, t->id, NULL);
 	audit_softcard(t, "softcard_delete", t->id, rc);
-	if (rc < 0) {
-		connection_failed(t, "delete", rc);
-		return EXIT_FAILED;
-	}
 	if (rc == 404 && wsop_client_error_is(t->client, WSOP_E_NOT_FOUND)) {
 		say_error("no softcard with ID %s", t->id);
 		return EXIT_FAILED;
@@ -436,10 +416,8 @@ static int do_delete(struct sct *t)
 		          t->id);
 		return EXIT_FAILED;
 	}
-	if (rc > 0) {
-		server_refused(t, "delete", rc);
-		return EXIT_FAILED;
-	}
+	if (rc != 0)
+		return call_failed(t, "delete", rc);
 	verbose(t, "answer: softcard deleted");
 	printf("deleted softcard %s\n", t->id);
 	return fflush(stdout) == 0 ? 0 : EXIT_FAILED;

@@ -18,6 +18,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ipc/grow.h"
 #include "ipc/wsop_json.h"
 #include "ipc/wsop_names.h"
 #include "lib/wsop_client.h"
@@ -209,19 +210,13 @@ static int read_all(uint8_t **out, size_t *out_len, size_t max)
 		size_t n;
 
 		if (len == cap) {
-			uint8_t *bigger;
+			/* Room for one byte past max tells a too long input. */
+			int r = grow_to((void **)&buf, &cap, len + 1, 1, max + 1);
 
-			if (cap > max) {
+			if (r != 0) {
 				OPENSSL_clear_free(buf, cap);
-				return -E2BIG;
+				return r;
 			}
-			bigger = realloc(buf, cap * 2);
-			if (bigger == NULL) {
-				OPENSSL_clear_free(buf, cap);
-				return -ENOMEM;
-			}
-			buf = bigger;
-			cap *= 2;
 		}
 		n = fread(buf + len, 1, cap - len, stdin);
 		len += n;

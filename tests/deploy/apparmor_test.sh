@@ -52,16 +52,8 @@ check "capabilities: only setuid and setgid" \
 # ---- what a real helper opens --------------------------------------------------
 
 start_wsopd env
-cat >"$work/pkcs11wsop.cfg" <<-EOF
-	HOST localhost
-	PORT $port
-	CERT $work/pki/client.crt
-	KEY $work/pki/client.key
-	AUTH $work/pki/ca.crt
-	LOGLEVEL 6
-	LOGFILEPATH $work/log/p11.log
-	MAXRETRIES 0
-EOF
+lib_write_p11_cfg "$work/pkcs11wsop.cfg" "$port" "$work/pki/client.crt" "$work/pki/client.key" \
+	"$work/pki/ca.crt" "$work/log/p11.log"
 mkdir "$work/log"
 PKCS11WSOP_CONF=$work/pkcs11wsop.cfg strace -f -qq -e trace=openat,open -o "$work/trace" \
 	"$SOFTCARDTOOL" -l >"$work/sct.out" 2>&1

@@ -14,18 +14,8 @@
 #                      sets server_pid, and port from its log
 set -uo pipefail
 
-server_pid=
-tests=0
-failures=0
-
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-die() {
-	echo "Bail out! $*"
-	exit 1
-}
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 # shellcheck disable=SC2317 # run by the EXIT trap
 deploy_cleanup() {
@@ -49,27 +39,13 @@ deploy_begin() {
 	trap 'exit 1' INT TERM
 }
 
-ok() {
-	tests=$((tests + 1))
-	echo "ok $tests - $*"
-}
-not_ok() {
-	tests=$((tests + 1))
-	failures=$((failures + 1))
-	echo "not ok $tests - $*"
-}
 check() {
 	local name=$1
 	shift
 	if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
 deploy_finish() {
-	echo "1..$tests"
-	if [ "$failures" -ne 0 ]; then
-		echo "# $failures of $tests failed"
-		exit 1
-	fi
-	exit 0
+	tap_finish
 }
 
 system_user() {
@@ -79,19 +55,5 @@ system_user() {
 }
 
 start_wsopd() {
-	[ -d "$work/pki" ] || "$WSOP_PKI_SH" "$work/pki" >/dev/null || die "pki.sh failed"
-	[ -d "$work/store" ] || mkdir -m 0700 "$work/store"
-	"$@" "$WSOPD" --listen 127.0.0.1:0 --cert "$work/pki/server.crt" \
-		--key "$work/pki/server.key" --ca "$work/pki/ca.crt" --store "$work/store" \
-		2>"$work/wsopd.log" &
-	server_pid=$!
-	port=
-	for _ in $(seq 1 200); do
-		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/wsopd.log" |
-			head -n 1)
-		[ -n "$port" ] && return 0
-		kill -0 "$server_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	die "wsopd did not start: $(cat "$work/wsopd.log")"
+	lib_start_wsopd "$work" "$@" || die "wsopd did not start"
 }

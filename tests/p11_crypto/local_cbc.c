@@ -5,19 +5,7 @@
 
 #include <openssl/evp.h>
 
-static const EVP_CIPHER *cipher_for(size_t key_len)
-{
-	switch (key_len) {
-	case 16:
-		return EVP_aes_128_cbc();
-	case 24:
-		return EVP_aes_192_cbc();
-	case 32:
-		return EVP_aes_256_cbc();
-	default:
-		return NULL;
-	}
-}
+#include "server/aes_cbc.h"
 
 CK_RV local_cbc_call(void *ctx, bool encrypt, bool pad, const uint8_t iv[16], const uint8_t *in,
                      size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len)
@@ -30,7 +18,7 @@ CK_RV local_cbc_call(void *ctx, bool encrypt, bool pad, const uint8_t iv[16], co
 		return encrypt ? CKR_DATA_LEN_RANGE : CKR_ENCRYPTED_DATA_LEN_RANGE;
 	if (!encrypt && in_len == 0)
 		return CKR_ENCRYPTED_DATA_LEN_RANGE;
-	const EVP_CIPHER *c = cipher_for(l->key_len);
+	const EVP_CIPHER *c = aescbc_cipher(l->key_len);
 	if (c == NULL || in_len > (size_t)INT32_MAX)
 		return CKR_DEVICE_ERROR;
 	/* Into a private buffer first: in and out may be the same memory. */

@@ -29,15 +29,8 @@ set -uo pipefail
 KEY_GROUP=pkcs11wsop-key
 APP_USER=pkcs11wsop-app
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-
-die() {
-	echo "Bail out! $*"
-	exit 1
-}
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
 
 [ -z "${PRIVSEP_SKIP:-}" ] || skip "$PRIVSEP_SKIP"
 [ "$(id -u)" -eq 0 ] || skip "needs root (to create $APP_USER and install a setgid helper)"
@@ -52,10 +45,7 @@ if grep -qE '^NoNewPrivs:[[:space:]]*1' /proc/self/status; then
 fi
 
 dir=$PRIVSEP_DIR
-server_pid=
 hold_pid=
-failures=0
-tests=0
 
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
@@ -73,51 +63,6 @@ cleanup() {
 	fi
 	[ -z "${KEEP_WORK:-}" ] && rm -rf -- "$dir"
 	exit "$status"
-}
-
-ok() {
-	tests=$((tests + 1))
-	echo "ok $tests - $*"
-}
-
-not_ok() {
-	tests=$((tests + 1))
-	failures=$((failures + 1))
-	echo "not ok $tests - $*"
-}
-
-# expect NAME STATUS PATTERN... -- COMMAND...: COMMAND (stdin from
-# $EXPECT_STDIN, else /dev/null) must exit with STATUS (! for any non-zero)
-# and its output must match every grep -E PATTERN.
-expect() {
-	local name=$1 want=$2
-	shift 2
-	local patterns=()
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-		patterns+=("$1")
-		shift
-	done
-	shift
-	local out status why=() p
-	out=$("$@" 2>&1 <"${EXPECT_STDIN:-/dev/null}")
-	status=$?
-	if [ "$want" = "!" ]; then
-		[ "$status" -ne 0 ] || why+=("exit status 0, want a failure")
-	elif [ "$status" -ne "$want" ]; then
-		why+=("exit status $status, want $want")
-	fi
-	for p in "${patterns[@]}"; do
-		grep -qE -- "$p" <<<"$out" || why+=("missing: $p")
-	done
-	if [ ${#why[@]} -eq 0 ]; then
-		ok "$name"
-		return 0
-	fi
-	not_ok "$name"
-	printf '#   %s\n' "${why[@]}"
-	# shellcheck disable=SC2001 # a prefix on every line
-	sed 's/^/#   | /' <<<"$out" | head -n 20
-	return 1
 }
 
 # The whole account switch: real, effective and saved ids of the user, no
@@ -157,19 +102,7 @@ if findmnt -no OPTIONS -T "$dir" | tr ',' '\n' | grep -qx nosuid; then
 	skip "$dir is on a filesystem mounted nosuid"
 fi
 
-"$WSOP_PKI_SH" "$dir/pki" >/dev/null || die "pki.sh failed"
-mkdir -m 0700 "$dir/store"
-"$WSOPD" --listen 127.0.0.1:0 --cert "$dir/pki/server.crt" --key "$dir/pki/server.key" \
-	--ca "$dir/pki/ca.crt" --store "$dir/store" 2>"$dir/wsopd.log" &
-server_pid=$!
-port=
-for _ in $(seq 1 100); do
-	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$dir/wsopd.log" | head -n 1)
-	[ -n "$port" ] && break
-	kill -0 "$server_pid" 2>/dev/null || break
-	sleep 0.1
-done
-[ -n "$port" ] || die "wsopd did not start: $(cat "$dir/wsopd.log")"
+lib_start_wsopd "$dir" || die "wsopd did not start"
 
 mkdir -m 0755 "$dir/creds" "$dir/bin" "$dir/app"
 install -o root -g root -m 0644 "$dir/pki/client.crt" "$dir/creds/client.crt"
@@ -186,17 +119,8 @@ install -o root -g root -m 0755 "$PKCS11WSOP_MODULE" "$dir/bin/libpkcs11wsop.so"
 install -d -o "$app_uid" -g "$app_gid" -m 0700 "$dir/log"
 
 write_config() {
-	cat >"$1" <<-EOF
-		HOST localhost
-		PORT $port
-		CERT $dir/creds/client.crt
-		KEY $2
-		AUTH $dir/creds/ca.crt
-		LOGLEVEL 6
-		LOGFILEPATH $dir/log/p11.log
-		MAXRETRIES 0
-		RETRYDELAY 0
-	EOF
+	lib_write_p11_cfg "$1" "$port" "$dir/creds/client.crt" "$2" "$dir/creds/ca.crt" \
+		"$dir/log/p11.log"
 	chmod 0644 "$1"
 }
 write_config "$dir/pkcs11wsop.cfg" "$key"
@@ -316,9 +240,4 @@ else
 	not_ok "without setgid: the helper logged that it cannot open the key"
 fi
 
-echo "1..$tests"
-if [ "$failures" -ne 0 ]; then
-	echo "# $failures of $tests failed"
-	exit 1
-fi
-exit 0
+tap_finish
