@@ -24,6 +24,7 @@
 #include "ipc/grow.h"
 #include "ipc/base64url.h"
 #include "ipc/http.h"
+#include "ipc/object_attrs.h"
 
 /* Seconds since the epoch up to 9999-12-31T23:59:59Z: wide enough for any
  * creation time, narrow enough that json-c's saturation of huge numbers
@@ -31,6 +32,9 @@
 #define CREATED_MAX INT64_C(253402300799)
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Members of one "attributes" object at the most (object_attrs.h). */
+#define ATTR_MEMBERS_MAX 32
 
 /* ======================================================================
  * Error codes
@@ -180,12 +184,7 @@ void wsop_object_attributes_free(struct wsop_object_attributes *a)
 {
 	if (!a)
 		return;
-	wsop_bytes_free(&a->id);
-	wsop_bytes_free(&a->value);
-	wsop_bytes_free(&a->object_id);
-	wsop_bytes_free(&a->subject);
-	wsop_bytes_free(&a->issuer);
-	wsop_bytes_free(&a->serial_number);
+	object_attrs_free_bytes(a);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -1401,51 +1400,114 @@ static const struct codec group_create_req_codec = {
 BODY_FUNCTIONS(group_create_req, group_create_req_codec)
 
 /* ======================================================================
- * Bodies: AES keys
+ * Attributes of keys and objects: loops over object_attrs.h
  * ====================================================================== */
 
-/* The flags of a key's "attributes" in wire order: the first
- * KEY_REQUEST_FLAGS may appear in a generate request, the rest only in
- * answers. */
-static const struct key_flag {
-	const char *name;
-	size_t offset;
-} key_flags[] = {
-	{ "encrypt", offsetof(struct wsop_key_attributes, encrypt) },
-	{ "decrypt", offsetof(struct wsop_key_attributes, decrypt) },
-	{ "sign", offsetof(struct wsop_key_attributes, sign) },
-	{ "verify", offsetof(struct wsop_key_attributes, verify) },
-	{ "wrap", offsetof(struct wsop_key_attributes, wrap) },
-	{ "unwrap", offsetof(struct wsop_key_attributes, unwrap) },
-	{ "derive", offsetof(struct wsop_key_attributes, derive) },
-	{ "sensitive", offsetof(struct wsop_key_attributes, sensitive) },
-	{ "always_sensitive", offsetof(struct wsop_key_attributes, always_sensitive) },
-	{ "extractable", offsetof(struct wsop_key_attributes, extractable) },
-	{ "never_extractable", offsetof(struct wsop_key_attributes, never_extractable) },
-	{ "local", offsetof(struct wsop_key_attributes, local) },
-};
-#define KEY_REQUEST_FLAGS 7
-
-static bool *key_flag(struct wsop_key_attributes *a, size_t i)
+static const void *field_at(const void *base, size_t offset)
 {
-	return (bool *)((unsigned char *)a + key_flags[i].offset);
+	return (const unsigned char *)base + offset;
 }
 
-static size_t key_flag_count(bool answer)
+static void *field_at_mut(void *base, size_t offset)
 {
-	return answer ? ARRAY_LEN(key_flags) : KEY_REQUEST_FLAGS;
+	return (unsigned char *)base + offset;
+}
+
+/* One member from the row's field: text, base64url bytes or a boolean. */
+static void put_attr(struct jw *w, const struct object_attr *r, const void *field)
+{
+	switch (r->kind) {
+	case ATTR_TEXT:
+	case ATTR_DATE:
+		jw_text(w, r->json, field, r->max + 1);
+		break;
+	case ATTR_BYTES:
+		jw_bytes(w, r->json, field);
+		break;
+	case ATTR_BOOL:
+		jw_bool(w, r->json, *(const bool *)field);
+		break;
+	default:
+		jw_key(w, r->json);
+		jw_string(w, r->fixed, strlen(r->fixed));
+		break;
+	}
+}
+
+/* One member into the row's field, each fault bad_attribute but for the
+ * codes of a missing member, a wrong JSON type and bad base64url. */
+static int get_attr(struct json_object *obj, const struct object_attr *r, bool required,
+                    void *field, bool *present, const char *ctx, struct wsop_json_error *err)
+{
+	const int bad = WSOP_JSON_EBAD_ATTRIBUTE;
+	char where[192], why[48];
+	const char *s;
+	size_t n;
+	int rc;
+
+	switch (r->kind) {
+	case ATTR_TEXT:
+		return get_text(obj, r->json, required, field, r->max, text_is_utf8, bad, present,
+		                ctx, err);
+	case ATTR_DATE:
+		return get_text(obj, r->json, required, field, r->max, text_is_date, bad, present,
+		                ctx, err);
+	case ATTR_BYTES:
+		return get_b64(obj, r->json, required, r->max, bad, field, present, ctx, err);
+	default:
+		if ((rc = get_string(obj, r->json, required, &s, &n, ctx, err)) || s == NULL)
+			return rc;
+		if (n != strlen(r->fixed) || memcmp(s, r->fixed, n) != 0) {
+			snprintf(why, sizeof(why), "only %s is supported", r->fixed);
+			return fail(err, bad, member_path(where, sizeof(where), ctx, r->json), why);
+		}
+		*present = true;
+		return 0;
+	}
+}
+
+/* Refuses a member that no row carries for the classes in mask. */
+static int check_attr_members(struct json_object *obj, unsigned mask, const char *ctx,
+                              struct wsop_json_error *err)
+{
+	const char *names[ATTR_MEMBERS_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < object_attr_count && n < ATTR_MEMBERS_MAX; i++)
+		if (object_attrs[i].wire & mask)
+			names[n++] = object_attrs[i].json;
+	return check_members(obj, names, n, ctx, err);
+}
+
+static bool key_has(const struct object_attr *r, const struct wsop_key_attributes *a)
+{
+	return r->key_present == ATTR_NO_FIELD || *(const bool *)field_at(a, r->key_present);
 }
 
 static void put_key_attributes(struct jw *w, const struct wsop_key_attributes *a, bool answer)
 {
 	jw_open(w, "attributes", '{');
-	jw_text(w, "label", a->label, sizeof(a->label));
-	if (a->id_present)
-		jw_bytes(w, "id", &a->id);
-	for (size_t i = 0; i < key_flag_count(answer); i++)
-		jw_bool(w, key_flags[i].name,
-		        *(const bool *)((const unsigned char *)a + key_flags[i].offset));
+	for (size_t i = 0; i < object_attr_count; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		if ((r->wire & ATTR_IN(ATTR_KEY)) && key_has(r, a) && (answer || !r->answer_only))
+			put_attr(w, r, field_at(a, r->key_value));
+	}
 	jw_close(w, '}');
+}
+
+/* One key flag: required in answers; a request defaults to true the flags
+ * a template may set either way (encrypt, decrypt), to false the rest,
+ * which it must not set (AES keys here only encrypt and decrypt). */
+static int get_key_flag(struct json_object *obj, const struct object_attr *r, bool answer,
+                        bool *flag, const char *ctx, struct wsop_json_error *err)
+{
+	char where[192];
+	int rc = get_bool(obj, r->json, answer, r->rule == RULE_ANY, flag, ctx, err);
+
+	if (rc == 0 && !answer && r->rule == RULE_FALSE && *flag)
+		rc = fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
+		          member_path(where, sizeof(where), ctx, r->json), "must be false");
+	return rc;
 }
 
 /* The key "attributes" object of a generate request (answer false) or of
@@ -1453,22 +1515,6 @@ static void put_key_attributes(struct jw *w, const struct wsop_key_attributes *a
 static int get_key_attributes(struct json_object *parent, bool answer,
                               struct wsop_key_attributes *a, struct wsop_json_error *err)
 {
-	const char *const all[] = {
-		"label",
-		"id",
-		"encrypt",
-		"decrypt",
-		"sign",
-		"verify",
-		"wrap",
-		"unwrap",
-		"derive",
-		"sensitive",
-		"always_sensitive",
-		"extractable",
-		"never_extractable",
-		"local",
-	};
 	static const char ctx[] = "attributes";
 	char where[192];
 	struct json_object *obj;
@@ -1476,37 +1522,37 @@ static int get_key_attributes(struct json_object *parent, bool answer,
 
 	memset(a, 0, sizeof(*a));
 	if ((rc = get_member(parent, "attributes", true, json_type_object, &obj, "", err)) ||
-	    (rc = check_members(obj, all, ARRAY_LEN(all), ctx, err)))
+	    (rc = check_attr_members(obj, ATTR_IN(ATTR_KEY), ctx, err)))
 		return rc;
-	for (size_t i = key_flag_count(answer); i < ARRAY_LEN(key_flags); i++)
-		if (json_object_object_get_ex(obj, key_flags[i].name, NULL))
+	for (size_t i = 0; i < object_attr_count && !answer; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		if (r->answer_only && json_object_object_get_ex(obj, r->json, NULL))
 			return fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
-			            member_path(where, sizeof(where), ctx, key_flags[i].name),
+			            member_path(where, sizeof(where), ctx, r->json),
 			            "not settable");
-	if ((rc = get_text(obj, "label", true, a->label, WSOP_LABEL_MAX, text_is_utf8,
-	                   WSOP_JSON_EBAD_ATTRIBUTE, NULL, ctx, err)) ||
-	    (rc = get_b64(obj, "id", false, WSOP_CKA_ID_MAX, WSOP_JSON_EBAD_ATTRIBUTE, &a->id,
-	                  &a->id_present, ctx, err)))
-		goto out;
-	for (size_t i = 0; i < key_flag_count(answer); i++) {
-		const char *name = key_flags[i].name;
-		bool *flag = key_flag(a, i);
-		/* Required in answers; a request defaults encrypt and decrypt to
-		 * true, the rest to false. */
-		if ((rc = get_bool(obj, name, answer, i < 2, flag, ctx, err)))
-			goto out;
-		/* sign..derive: AES keys here only encrypt and decrypt. */
-		if (!answer && i >= 2 && *flag) {
-			rc = fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
-			          member_path(where, sizeof(where), ctx, name), "must be false");
-			goto out;
-		}
 	}
-	return 0;
-out:
-	wsop_key_attributes_free(a);
+	for (size_t i = 0; i < object_attr_count && rc == 0; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		void *field = field_at_mut(a, r->key_value);
+		if (!(r->wire & ATTR_IN(ATTR_KEY)) || (r->answer_only && !answer))
+			continue;
+		if (r->kind == ATTR_BOOL)
+			rc = get_key_flag(obj, r, answer, field, ctx, err);
+		else
+			rc = get_attr(obj, r, (r->required & ATTR_IN(ATTR_KEY)) != 0, field,
+			              r->key_present == ATTR_NO_FIELD
+			                  ? NULL
+			                  : field_at_mut(a, r->key_present),
+			              ctx, err);
+	}
+	if (rc)
+		wsop_key_attributes_free(a);
 	return rc;
 }
+
+/* ======================================================================
+ * Bodies: AES keys
+ * ====================================================================== */
 
 static int get_key_size(struct json_object *obj, int *size, const char *ctx,
                         struct wsop_json_error *err)
@@ -1649,112 +1695,67 @@ static const char *class_name(enum wsop_object_class cls)
 static void put_object_attributes(struct jw *w, const struct wsop_object_attributes *a)
 {
 	jw_open(w, "attributes", '{');
-	if (a->certificate_type_present)
-		jw_lit(w, "\"certificate_type\":\"x509\"");
-	if (a->label_present)
-		jw_text(w, "label", a->label, sizeof(a->label));
-	if (a->id_present)
-		jw_bytes(w, "id", &a->id);
-	if (a->application_present)
-		jw_text(w, "application", a->application, sizeof(a->application));
-	if (a->object_id_present)
-		jw_bytes(w, "object_id", &a->object_id);
-	if (a->value_present)
-		jw_bytes(w, "value", &a->value);
-	if (a->subject_present)
-		jw_bytes(w, "subject", &a->subject);
-	if (a->issuer_present)
-		jw_bytes(w, "issuer", &a->issuer);
-	if (a->serial_number_present)
-		jw_bytes(w, "serial_number", &a->serial_number);
-	if (a->start_date_present)
-		jw_text(w, "start_date", a->start_date, sizeof(a->start_date));
-	if (a->end_date_present)
-		jw_text(w, "end_date", a->end_date, sizeof(a->end_date));
+	for (size_t i = 0; i < object_attr_count; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		if ((r->wire & ATTR_OBJECTS) && *(const bool *)field_at(a, r->obj_present))
+			put_attr(w, r, r->fixed ? NULL : field_at(a, r->obj_value));
+	}
 	jw_close(w, '}');
 }
 
-static const char *const data_only_attrs[] = { "application", "object_id" };
-static const char *const cert_only_attrs[] = {
-	"certificate_type", "subject", "issuer", "serial_number", "start_date", "end_date",
-};
+/* The decoder's passes over the rows of a class: the fixed-value member
+ * that marks it, the members of both classes, then its own. */
+static int decode_pass(const struct object_attr *r)
+{
+	if (r->fixed)
+		return 0;
+	return (r->wire & ATTR_OBJECTS) == ATTR_OBJECTS ? 1 : 2;
+}
 
 /* value_omitted: a listing item, whose value is left out (and must be). */
 static int get_object_attributes(struct json_object *parent, enum wsop_object_class cls,
                                  bool value_omitted, struct wsop_object_attributes *a,
                                  struct wsop_json_error *err)
 {
-	static const char *const all[] = {
-		"label",       "id",        "value",
-		"application", "object_id", "certificate_type",
-		"subject",     "issuer",    "serial_number",
-		"start_date",  "end_date",
-	};
 	static const char ctx[] = "attributes";
 	const bool cert = cls == WSOP_OBJECT_CERTIFICATE;
+	const unsigned own = ATTR_IN(cert ? ATTR_CERT : ATTR_DATA);
 	char where[192];
 	struct json_object *obj;
 	int rc;
 
 	memset(a, 0, sizeof(*a));
 	if ((rc = get_member(parent, "attributes", true, json_type_object, &obj, "", err)) ||
-	    (rc = check_members(obj, all, ARRAY_LEN(all), ctx, err)))
+	    (rc = check_attr_members(obj, ATTR_OBJECTS, ctx, err)))
 		return rc;
-	const char *const *other = cert ? data_only_attrs : cert_only_attrs;
-	size_t other_n = cert ? ARRAY_LEN(data_only_attrs) : ARRAY_LEN(cert_only_attrs);
-	for (size_t i = 0; i < other_n; i++)
-		if (json_object_object_get_ex(obj, other[i], NULL))
+	for (size_t i = 0; i < object_attr_count; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		if ((r->wire & ATTR_OBJECTS & ~own) && !(r->wire & own) &&
+		    json_object_object_get_ex(obj, r->json, NULL))
 			return fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
-			            member_path(where, sizeof(where), ctx, other[i]),
+			            member_path(where, sizeof(where), ctx, r->json),
 			            cert ? "not an attribute of certificates"
 			                 : "not an attribute of data objects");
-	const int bad = WSOP_JSON_EBAD_ATTRIBUTE;
+	}
 	if (value_omitted && json_object_object_get_ex(obj, "value", NULL))
 		return fail(err, WSOP_JSON_EBAD_VALUE,
 		            member_path(where, sizeof(where), ctx, "value"),
 		            "a value with value_len");
-	if (cert) {
-		const char *s;
-		size_t n;
-		if ((rc = get_string(obj, "certificate_type", true, &s, &n, ctx, err)))
-			goto out;
-		if (n != 4 || memcmp(s, "x509", 4) != 0) {
-			rc = fail(err, bad,
-			          member_path(where, sizeof(where), ctx, "certificate_type"),
-			          "only x509 is supported");
-			goto out;
+	for (int pass = 0; pass < 3 && rc == 0; pass++) {
+		for (size_t i = 0; i < object_attr_count && rc == 0; i++) {
+			const struct object_attr *r = &object_attrs[i];
+			bool required = (r->required & own) != 0;
+			if (!(r->wire & own) || decode_pass(r) != pass)
+				continue;
+			if (value_omitted && r->show[ATTR_CERT] == SHOW_VALUE)
+				required = false;
+			rc = get_attr(obj, r, required,
+			              r->fixed ? NULL : object_attr_obj_value(r, a),
+			              object_attr_obj_present(r, a), ctx, err);
 		}
-		a->certificate_type_present = true;
 	}
-	if ((rc = get_text(obj, "label", false, a->label, WSOP_LABEL_MAX, text_is_utf8, bad,
-	                   &a->label_present, ctx, err)) ||
-	    (rc = get_b64(obj, "id", false, WSOP_CKA_ID_MAX, bad, &a->id, &a->id_present, ctx,
-	                  err)) ||
-	    (rc = get_b64(obj, "value", cert && !value_omitted, WSOP_OBJECT_VALUE_MAX, bad,
-	                  &a->value, &a->value_present, ctx, err)))
-		goto out;
-	if (!cert) {
-		if ((rc = get_text(obj, "application", false, a->application, WSOP_APPLICATION_MAX,
-		                   text_is_utf8, bad, &a->application_present, ctx, err)) ||
-		    (rc = get_b64(obj, "object_id", false, WSOP_OBJECT_ID_MAX, bad, &a->object_id,
-		                  &a->object_id_present, ctx, err)))
-			goto out;
-		return 0;
-	}
-	if ((rc = get_b64(obj, "subject", true, WSOP_DN_MAX, bad, &a->subject, &a->subject_present,
-	                  ctx, err)) ||
-	    (rc = get_b64(obj, "issuer", false, WSOP_DN_MAX, bad, &a->issuer, &a->issuer_present,
-	                  ctx, err)) ||
-	    (rc = get_b64(obj, "serial_number", false, WSOP_SERIAL_MAX, bad, &a->serial_number,
-	                  &a->serial_number_present, ctx, err)) ||
-	    (rc = get_text(obj, "start_date", false, a->start_date, WSOP_DATE_LEN, text_is_date,
-	                   bad, &a->start_date_present, ctx, err)) ||
-	    (rc = get_text(obj, "end_date", false, a->end_date, WSOP_DATE_LEN, text_is_date, bad,
-	                   &a->end_date_present, ctx, err)))
-		goto out;
-	return 0;
-out:
-	wsop_object_attributes_free(a);
+	if (rc)
+		wsop_object_attributes_free(a);
 	return rc;
 }
 
