@@ -219,11 +219,9 @@ const struct object_attr object_attrs[] = {
 	  .show = { SHOW_NONE, SHOW_NONE, SHOW_MECHS } },
 };
 
-const size_t object_attr_count = sizeof(object_attrs) / sizeof(object_attrs[0]);
-
 const struct object_attr *object_attr_find(CK_ATTRIBUTE_TYPE type)
 {
-	for (size_t i = 0; i < object_attr_count; i++)
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++)
 		if (object_attrs[i].type == type)
 			return &object_attrs[i];
 	return NULL;
@@ -251,7 +249,7 @@ static bool is_obj_text(const struct object_attr *r)
 
 void object_attrs_free_bytes(struct wsop_object_attributes *a)
 {
-	for (size_t i = 0; i < object_attr_count; i++)
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++)
 		if (is_obj_bytes(&object_attrs[i]))
 			wsop_bytes_free(object_attr_obj_value(&object_attrs[i], a));
 }
@@ -262,11 +260,11 @@ int object_attrs_copy_bytes(struct wsop_object_attributes *dst,
 	int err = 0;
 
 	/* Detach every pointer first so that a failed copy frees only ours. */
-	for (size_t i = 0; i < object_attr_count; i++)
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++)
 		if (is_obj_bytes(&object_attrs[i]))
 			memset(object_attr_obj_value(&object_attrs[i], dst), 0,
 			       sizeof(struct wsop_bytes));
-	for (size_t i = 0; i < object_attr_count; i++) {
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++) {
 		const struct object_attr *r = &object_attrs[i];
 		const struct wsop_bytes *s;
 		if (!is_obj_bytes(r))
@@ -283,7 +281,7 @@ int object_attrs_copy_bytes(struct wsop_object_attributes *dst,
 
 bool object_attrs_shape_ok(const struct wsop_object_attributes *a)
 {
-	for (size_t i = 0; i < object_attr_count; i++) {
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++) {
 		const struct object_attr *r = &object_attrs[i];
 		const unsigned char *base = (const unsigned char *)a;
 		if (is_obj_bytes(r)) {

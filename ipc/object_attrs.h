@@ -79,8 +79,8 @@ struct object_attr {
 	enum attr_rule rule;
 };
 
-extern const struct object_attr object_attrs[];
-extern const size_t object_attr_count;
+#define OBJECT_ATTR_COUNT 36
+extern const struct object_attr object_attrs[OBJECT_ATTR_COUNT];
 
 /* The row of type, or NULL. */
 const struct object_attr *object_attr_find(CK_ATTRIBUTE_TYPE type);

@@ -1473,7 +1473,7 @@ static int check_attr_members(struct json_object *obj, unsigned mask, const char
 	const char *names[ATTR_MEMBERS_MAX];
 	size_t n = 0;
 
-	for (size_t i = 0; i < object_attr_count && n < ATTR_MEMBERS_MAX; i++)
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT && n < ATTR_MEMBERS_MAX; i++)
 		if (object_attrs[i].wire & mask)
 			names[n++] = object_attrs[i].json;
 	return check_members(obj, names, n, ctx, err);
@@ -1487,7 +1487,7 @@ static bool key_has(const struct object_attr *r, const struct wsop_key_attribute
 static void put_key_attributes(struct jw *w, const struct wsop_key_attributes *a, bool answer)
 {
 	jw_open(w, "attributes", '{');
-	for (size_t i = 0; i < object_attr_count; i++) {
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++) {
 		const struct object_attr *r = &object_attrs[i];
 		if ((r->wire & ATTR_IN(ATTR_KEY)) && key_has(r, a) && (answer || !r->answer_only))
 			put_attr(w, r, field_at(a, r->key_value));
@@ -1524,14 +1524,14 @@ static int get_key_attributes(struct json_object *parent, bool answer,
 	if ((rc = get_member(parent, "attributes", true, json_type_object, &obj, "", err)) ||
 	    (rc = check_attr_members(obj, ATTR_IN(ATTR_KEY), ctx, err)))
 		return rc;
-	for (size_t i = 0; i < object_attr_count && !answer; i++) {
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT && !answer; i++) {
 		const struct object_attr *r = &object_attrs[i];
 		if (r->answer_only && json_object_object_get_ex(obj, r->json, NULL))
 			return fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
 			            member_path(where, sizeof(where), ctx, r->json),
 			            "not settable");
 	}
-	for (size_t i = 0; i < object_attr_count && rc == 0; i++) {
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT && rc == 0; i++) {
 		const struct object_attr *r = &object_attrs[i];
 		void *field = field_at_mut(a, r->key_value);
 		if (!(r->wire & ATTR_IN(ATTR_KEY)) || (r->answer_only && !answer))
@@ -1695,7 +1695,7 @@ static const char *class_name(enum wsop_object_class cls)
 static void put_object_attributes(struct jw *w, const struct wsop_object_attributes *a)
 {
 	jw_open(w, "attributes", '{');
-	for (size_t i = 0; i < object_attr_count; i++) {
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++) {
 		const struct object_attr *r = &object_attrs[i];
 		if ((r->wire & ATTR_OBJECTS) && *(const bool *)field_at(a, r->obj_present))
 			put_attr(w, r, r->fixed ? NULL : field_at(a, r->obj_value));
@@ -1728,7 +1728,7 @@ static int get_object_attributes(struct json_object *parent, enum wsop_object_cl
 	if ((rc = get_member(parent, "attributes", true, json_type_object, &obj, "", err)) ||
 	    (rc = check_attr_members(obj, ATTR_OBJECTS, ctx, err)))
 		return rc;
-	for (size_t i = 0; i < object_attr_count; i++) {
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++) {
 		const struct object_attr *r = &object_attrs[i];
 		if ((r->wire & ATTR_OBJECTS & ~own) && !(r->wire & own) &&
 		    json_object_object_get_ex(obj, r->json, NULL))
@@ -1742,7 +1742,7 @@ static int get_object_attributes(struct json_object *parent, enum wsop_object_cl
 		            member_path(where, sizeof(where), ctx, "value"),
 		            "a value with value_len");
 	for (int pass = 0; pass < 3 && rc == 0; pass++) {
-		for (size_t i = 0; i < object_attr_count && rc == 0; i++) {
+		for (size_t i = 0; i < OBJECT_ATTR_COUNT && rc == 0; i++) {
 			const struct object_attr *r = &object_attrs[i];
 			bool required = (r->required & own) != 0;
 			if (!(r->wire & own) || decode_pass(r) != pass)
