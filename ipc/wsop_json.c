@@ -1063,6 +1063,40 @@ static int decode_list(const struct codec *c, const char *text, size_t len, void
 		return rc;                                                                         \
 	}
 
+/* A body's codec, from its put_<name> and get_<name> and the codec fields
+ * given. */
+#define CODEC(name, ...)                                                                           \
+	static const struct codec name##_codec = { .size = sizeof(struct wsop_##name),             \
+		                                   .put = put_##name,                              \
+		                                   .get = get_##name,                              \
+		                                   __VA_ARGS__ }
+
+/* The codec's free for a body that owns memory (wsop_<name>_free). */
+#define FREE_ADAPTER(name)                                                                         \
+	static void free_##name(void *p)                                                           \
+	{                                                                                          \
+		wsop_##name##_free(p);                                                             \
+	}
+
+/* The codec fields of a body with paged lists, whose array is member. */
+#define PAGED_CODEC(name, member)                                                                  \
+	.list = (member), .paged = true, .id_offset = offsetof(struct wsop_##name, id)
+
+/* A body's codec and public functions. */
+#define BODY(name, ...)                                                                            \
+	CODEC(name, __VA_ARGS__);                                                                  \
+	BODY_FUNCTIONS(name, name##_codec)
+#define OWNING_BODY(name)                                                                          \
+	FREE_ADAPTER(name)                                                                         \
+	BODY(name, .free = free_##name)
+#define PAGED_BODY(name, member)                                                                   \
+	CODEC(name, PAGED_CODEC(name, member));                                                    \
+	PAGED_BODY_FUNCTIONS(name, name##_codec)
+#define OWNING_PAGED_BODY(name, member)                                                            \
+	FREE_ADAPTER(name)                                                                         \
+	CODEC(name, .free = free_##name, PAGED_CODEC(name, member));                               \
+	PAGED_BODY_FUNCTIONS(name, name##_codec)
+
 /* ======================================================================
  * Bodies: health, error
  * ====================================================================== */
@@ -1091,13 +1125,7 @@ static int get_health(struct json_object *obj, void *outp, const char *ctx,
 	                WSOP_JSON_EBAD_VALUE, NULL, ctx, err);
 }
 
-static const struct codec health_codec = {
-	.size = sizeof(struct wsop_health),
-	.put = put_health,
-	.get = get_health,
-};
-
-BODY_FUNCTIONS(health, health_codec)
+BODY(health, .secret = false)
 
 static bool text_is_code(const char *s, size_t n)
 {
@@ -1225,14 +1253,7 @@ static int get_softcard(struct json_object *obj, void *outp, const char *ctx,
 	return get_bool(obj, "active", true, false, &out->active, ctx, err);
 }
 
-static const struct codec softcard_codec = {
-	.size = sizeof(struct wsop_softcard),
-	.put = put_softcard,
-	.get = get_softcard,
-	.list = "protectiondomains",
-};
-
-BODY_FUNCTIONS(softcard, softcard_codec)
+BODY(softcard, .list = "protectiondomains")
 
 int wsop_json_encode_softcard_list(const struct wsop_softcard_list *in, char **out, size_t *out_len)
 {
@@ -1287,14 +1308,7 @@ static int get_softcard_create_req(struct json_object *obj, void *outp, const ch
 	return get_passphrase(obj, out->passphrase, ctx, err);
 }
 
-static const struct codec softcard_create_req_codec = {
-	.size = sizeof(struct wsop_softcard_create_req),
-	.secret = true,
-	.put = put_softcard_create_req,
-	.get = get_softcard_create_req,
-};
-
-BODY_FUNCTIONS(softcard_create_req, softcard_create_req_codec)
+BODY(softcard_create_req, .secret = true)
 
 static void put_activate_req(struct jw *w, const void *in)
 {
@@ -1313,14 +1327,7 @@ static int get_activate_req(struct json_object *obj, void *outp, const char *ctx
 	return rc ? rc : get_passphrase(obj, out->passphrase, ctx, err);
 }
 
-static const struct codec activate_req_codec = {
-	.size = sizeof(struct wsop_activate_req),
-	.secret = true,
-	.put = put_activate_req,
-	.get = get_activate_req,
-};
-
-BODY_FUNCTIONS(activate_req, activate_req_codec)
+BODY(activate_req, .secret = true)
 
 /* ======================================================================
  * Bodies: groups
@@ -1356,16 +1363,7 @@ static int get_group(struct json_object *obj, void *outp, const char *ctx,
 	return get_created(obj, &out->created, ctx, err);
 }
 
-static const struct codec group_codec = {
-	.size = sizeof(struct wsop_group),
-	.put = put_group,
-	.get = get_group,
-	.list = "groups",
-	.paged = true,
-	.id_offset = offsetof(struct wsop_group, id),
-};
-
-PAGED_BODY_FUNCTIONS(group, group_codec)
+PAGED_BODY(group, "groups")
 
 static void put_group_create_req(struct jw *w, const void *in)
 {
@@ -1391,13 +1389,7 @@ static int get_group_create_req(struct json_object *obj, void *outp, const char 
 	                text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL, ctx, err);
 }
 
-static const struct codec group_create_req_codec = {
-	.size = sizeof(struct wsop_group_create_req),
-	.put = put_group_create_req,
-	.get = get_group_create_req,
-};
-
-BODY_FUNCTIONS(group_create_req, group_create_req_codec)
+BODY(group_create_req, .secret = false)
 
 /* ======================================================================
  * Attributes of keys and objects: loops over object_attrs.h
@@ -1593,19 +1585,7 @@ static int get_key_generate_req(struct json_object *obj, void *outp, const char 
 	return get_key_attributes(obj, false, &out->attributes, err);
 }
 
-static void free_key_generate_req(void *r)
-{
-	wsop_key_generate_req_free(r);
-}
-
-static const struct codec key_generate_req_codec = {
-	.size = sizeof(struct wsop_key_generate_req),
-	.put = put_key_generate_req,
-	.get = get_key_generate_req,
-	.free = free_key_generate_req,
-};
-
-BODY_FUNCTIONS(key_generate_req, key_generate_req_codec)
+OWNING_BODY(key_generate_req)
 
 static void put_key(struct jw *w, const void *in)
 {
@@ -1660,22 +1640,7 @@ static int get_key(struct json_object *obj, void *outp, const char *ctx,
 	return get_key_attributes(obj, true, &out->attributes, err);
 }
 
-static void free_key(void *k)
-{
-	wsop_key_free(k);
-}
-
-static const struct codec key_codec = {
-	.size = sizeof(struct wsop_key),
-	.put = put_key,
-	.get = get_key,
-	.free = free_key,
-	.list = "keys",
-	.paged = true,
-	.id_offset = offsetof(struct wsop_key, id),
-};
-
-PAGED_BODY_FUNCTIONS(key, key_codec)
+OWNING_PAGED_BODY(key, "keys")
 
 /* ======================================================================
  * Bodies: data objects and certificates
@@ -1807,19 +1772,7 @@ static int get_object_create_req(struct json_object *obj, void *outp, const char
 	return get_object_attributes(obj, out->cls, false, &out->attributes, err);
 }
 
-static void free_object_create_req(void *r)
-{
-	wsop_object_create_req_free(r);
-}
-
-static const struct codec object_create_req_codec = {
-	.size = sizeof(struct wsop_object_create_req),
-	.put = put_object_create_req,
-	.get = get_object_create_req,
-	.free = free_object_create_req,
-};
-
-BODY_FUNCTIONS(object_create_req, object_create_req_codec)
+OWNING_BODY(object_create_req)
 
 static void put_object(struct jw *w, const void *in)
 {
@@ -1868,22 +1821,7 @@ static int get_object(struct json_object *obj, void *outp, const char *ctx,
 	return get_object_attributes(obj, out->cls, out->value_omitted, &out->attributes, err);
 }
 
-static void free_object(void *o)
-{
-	wsop_object_free(o);
-}
-
-static const struct codec object_codec = {
-	.size = sizeof(struct wsop_object),
-	.put = put_object,
-	.get = get_object,
-	.free = free_object,
-	.list = "objects",
-	.paged = true,
-	.id_offset = offsetof(struct wsop_object, id),
-};
-
-PAGED_BODY_FUNCTIONS(object, object_codec)
+OWNING_PAGED_BODY(object, "objects")
 
 /* ======================================================================
  * Bodies: encryption
@@ -1960,19 +1898,7 @@ static int get_crypto_req(struct json_object *obj, void *outp, const char *ctx,
 	               &out->data, NULL, ctx, err);
 }
 
-static void free_crypto_req(void *r)
-{
-	wsop_crypto_req_free(r);
-}
-
-static const struct codec crypto_req_codec = {
-	.size = sizeof(struct wsop_crypto_req),
-	.put = put_crypto_req,
-	.get = get_crypto_req,
-	.free = free_crypto_req,
-};
-
-BODY_FUNCTIONS(crypto_req, crypto_req_codec)
+OWNING_BODY(crypto_req)
 
 static void put_crypto_answer(struct jw *w, const void *in)
 {
@@ -1994,19 +1920,7 @@ static int get_crypto_answer(struct json_object *obj, void *outp, const char *ct
 	               &out->data, NULL, ctx, err);
 }
 
-static void free_crypto_answer(void *a)
-{
-	wsop_crypto_answer_free(a);
-}
-
-static const struct codec crypto_answer_codec = {
-	.size = sizeof(struct wsop_crypto_answer),
-	.put = put_crypto_answer,
-	.get = get_crypto_answer,
-	.free = free_crypto_answer,
-};
-
-BODY_FUNCTIONS(crypto_answer, crypto_answer_codec)
+OWNING_BODY(crypto_answer)
 
 static void put_random_req(struct jw *w, const void *in)
 {
@@ -2032,10 +1946,4 @@ static int get_random_req(struct json_object *obj, void *outp, const char *ctx,
 	return 0;
 }
 
-static const struct codec random_req_codec = {
-	.size = sizeof(struct wsop_random_req),
-	.put = put_random_req,
-	.get = get_random_req,
-};
-
-BODY_FUNCTIONS(random_req, random_req_codec)
+BODY(random_req, .secret = false)
