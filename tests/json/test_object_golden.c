@@ -24,6 +24,17 @@ struct golden {
 	const char *want; /* the recoded text, or "rc code: message" */
 };
 
+#define KEY_HEAD                                                                                   \
+	"{\"id\":\"" S_K "\",\"path\":\"" S_PATH "\",\"group\":\"" S_G                             \
+	"\",\"protectiondomain\":\"" S_SC                                                          \
+	"\",\"algorithm\":\"AES\",\"size\":128,\"created\":5,\"attributes\":{\"label\":\"k1\","
+/* A key answer in its canonical form: it recodes to itself. */
+#define KEY_FLAGS_MIXED                                                                            \
+	KEY_HEAD                                                                                   \
+	    "\"id\":\"_w\",\"encrypt\":false,\"decrypt\":true,\"sign\":true,\"verify\":false,"     \
+	    "\"wrap\":true,\"unwrap\":false,\"derive\":true,\"sensitive\":false,\"always_"         \
+	    "sensitive\":"                                                                         \
+	    "true,\"extractable\":true,\"never_extractable\":false,\"local\":false}}"
 #define OBJ_HEAD "{\"id\":\"" S_O "\",\"protectiondomain\":\"" S_SC "\","
 #define CERT_MIN "\"certificate_type\":\"x509\",\"value\":\"MIIB\",\"subject\":\"MAA\""
 
@@ -210,51 +221,11 @@ static const struct golden cases[] = {
 	{ JA_KEY_GENERATE_REQ,
 	  "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"k\",\"value\":\"AA\"}}",
 	  "-7 bad_request: attributes.value: unknown member" },
-	{ JA_KEY, S_KEY,
-	  "{\"id\":\"ffffffff-0000-1111-2222-333333333333\",\"path\":\"km/v1/groups/"
-	  "0123abcd-4567-89ef-0123-456789abcdef/keys/"
-	  "ffffffff-0000-1111-2222-333333333333\",\"group\":\"0123abcd-4567-89ef-0123-"
-	  "456789abcdef\",\"protectiondomain\":\"0123456789abcdef0123456789abcdef01234567\","
-	  "\"algorithm\":\"AES\",\"size\":128,\"created\":5,\"attributes\":{\"label\":\"k1\","
-	  "\"encrypt\":true,\"decrypt\":true,\"sign\":false,\"verify\":false,\"wrap\":false,"
-	  "\"unwrap\":false,\"derive\":false,\"sensitive\":true,\"always_sensitive\":true,"
-	  "\"extractable\":false,\"never_extractable\":true,\"local\":true}}" },
-	{ JA_KEY_LIST, S_KEY_LIST,
-	  "{\"keys\":[{\"id\":\"ffffffff-0000-1111-2222-333333333333\",\"path\":\"km/v1/groups/"
-	  "0123abcd-4567-89ef-0123-456789abcdef/keys/"
-	  "ffffffff-0000-1111-2222-333333333333\",\"group\":\"0123abcd-4567-89ef-0123-"
-	  "456789abcdef\",\"protectiondomain\":\"0123456789abcdef0123456789abcdef01234567\","
-	  "\"algorithm\":\"AES\",\"size\":128,\"created\":5,\"attributes\":{\"label\":\"k1\","
-	  "\"encrypt\":true,\"decrypt\":true,\"sign\":false,\"verify\":false,\"wrap\":false,"
-	  "\"unwrap\":false,\"derive\":false,\"sensitive\":true,\"always_sensitive\":true,"
-	  "\"extractable\":false,\"never_extractable\":true,\"local\":true}},{\"id\":\"ffffffff-"
-	  "0000-1111-2222-333333333333\",\"path\":\"km/v1/groups/"
-	  "0123abcd-4567-89ef-0123-456789abcdef/keys/"
-	  "ffffffff-0000-1111-2222-333333333333\",\"group\":\"0123abcd-4567-89ef-0123-"
-	  "456789abcdef\",\"protectiondomain\":\"0123456789abcdef0123456789abcdef01234567\","
-	  "\"algorithm\":\"AES\",\"size\":128,\"created\":5,\"attributes\":{\"label\":\"k1\","
-	  "\"encrypt\":true,\"decrypt\":true,\"sign\":false,\"verify\":false,\"wrap\":false,"
-	  "\"unwrap\":false,\"derive\":false,\"sensitive\":true,\"always_sensitive\":true,"
-	  "\"extractable\":false,\"never_extractable\":true,\"local\":true}}]}" },
+	{ JA_KEY, S_KEY, S_KEY },
+	{ JA_KEY_LIST, S_KEY_LIST, S_KEY_LIST },
+	{ JA_KEY, KEY_FLAGS_MIXED, KEY_FLAGS_MIXED },
 	{ JA_KEY,
-	  "{\"id\":\"" S_K "\",\"path\":\"" S_PATH "\",\"group\":\"" S_G
-	  "\",\"protectiondomain\":\"" S_SC
-	  "\",\"algorithm\":\"AES\",\"size\":128,\"created\":5,\"attributes\":{\"label\":\"k1\","
-	  "\"id\":\"_w\",\"encrypt\":false,\"decrypt\":true,\"sign\":true,\"verify\":false,"
-	  "\"wrap\":true,\"unwrap\":false,\"derive\":true,\"sensitive\":false,\"always_sensitive\":"
-	  "true,\"extractable\":true,\"never_extractable\":false,\"local\":false}}",
-	  "{\"id\":\"ffffffff-0000-1111-2222-333333333333\",\"path\":\"km/v1/groups/"
-	  "0123abcd-4567-89ef-0123-456789abcdef/keys/"
-	  "ffffffff-0000-1111-2222-333333333333\",\"group\":\"0123abcd-4567-89ef-0123-"
-	  "456789abcdef\",\"protectiondomain\":\"0123456789abcdef0123456789abcdef01234567\","
-	  "\"algorithm\":\"AES\",\"size\":128,\"created\":5,\"attributes\":{\"label\":\"k1\","
-	  "\"id\":\"_w\",\"encrypt\":false,\"decrypt\":true,\"sign\":true,\"verify\":false,"
-	  "\"wrap\":true,\"unwrap\":false,\"derive\":true,\"sensitive\":false,\"always_sensitive\":"
-	  "true,\"extractable\":true,\"never_extractable\":false,\"local\":false}}" },
-	{ JA_KEY,
-	  "{\"id\":\"" S_K "\",\"path\":\"" S_PATH "\",\"group\":\"" S_G
-	  "\",\"protectiondomain\":\"" S_SC
-	  "\",\"algorithm\":\"AES\",\"size\":128,\"created\":5,\"attributes\":{\"label\":\"k1\","
+	  KEY_HEAD
 	  "\"encrypt\":true,\"decrypt\":true,\"sign\":false,\"verify\":false,\"wrap\":false,"
 	  "\"unwrap\":false,\"derive\":false,\"sensitive\":true,\"always_sensitive\":true,"
 	  "\"extractable\":false,\"never_extractable\":true}}",
