@@ -25,199 +25,98 @@
 	.key_present = offsetof(struct wsop_key_attributes, f##_present),                          \
 	.key_value = offsetof(struct wsop_key_attributes, f)
 
-/* A key flag: reported as the key says, in no object template. */
-#define KEY_FLAG(t, f, tmpl_cols, r, answer)                                                       \
+/* One row: type, kind, bound, what each class shows (data, certificate,
+ * key: S), where each template has it (T), then the other fields. */
+#define ROW(t, k, mx, show_, tmpl_, ...)                                                           \
 	{                                                                                          \
-		.type = (t), .kind = ATTR_BOOL, .json = #f, .wire = K,                             \
-		.required = (answer) ? K : 0, KEY(f), .answer_only = (answer),                     \
-		.show = { SHOW_NONE, SHOW_NONE, SHOW_FIELD }, .tmpl = tmpl_cols, .rule = (r)       \
+		.type = (t), .kind = (k), .max = (mx), .show = show_, .tmpl = tmpl_, __VA_ARGS__   \
 	}
-
-/* A flag every class reports as a constant. */
-#define CONST_FLAG(t, value, tmpl_cols, r)                                                         \
+#define S(d, c, k)                                                                                 \
 	{                                                                                          \
-		.type = (t), .kind = ATTR_BOOL, .show = { SHOW_CONST, SHOW_CONST, SHOW_CONST },    \
-		.constant = (value), .tmpl = tmpl_cols, .rule = (r)                                \
+		SHOW_##d, SHOW_##c, SHOW_##k                                                       \
 	}
-
-/* Template columns: data, certificate, key. */
-#define ALL_OPT                                                                                    \
+#define T(d, c, k)                                                                                 \
 	{                                                                                          \
-		TMPL_OPT, TMPL_OPT, TMPL_OPT                                                       \
+		TMPL_##d, TMPL_##c, TMPL_##k                                                       \
 	}
-#define ALL_REQ                                                                                    \
-	{                                                                                          \
-		TMPL_REQ, TMPL_REQ, TMPL_REQ                                                       \
-	}
-#define KEY_OPT_ONLY                                                                               \
-	{                                                                                          \
-		TMPL_NO, TMPL_NO, TMPL_OPT                                                         \
-	}
-#define KEY_REQ_ONLY                                                                               \
-	{                                                                                          \
-		TMPL_NO, TMPL_NO, TMPL_REQ                                                         \
-	}
-#define NONE                                                                                       \
-	{                                                                                          \
-		TMPL_NO, TMPL_NO, TMPL_NO                                                          \
-	}
+/* The JSON member f, the classes whose JSON has it and must have it. */
+#define WIRE(f, w, req) .json = #f, .wire = (w), .required = (req)
+/* A key flag: on the wire of keys, shown as the key says. */
+#define KEY_FLAG(t, f, tmpl_, r, answer)                                                           \
+	ROW(t, ATTR_BOOL, 0, S(NONE, NONE, FIELD), tmpl_, WIRE(f, K, (answer) ? K : 0), KEY(f),    \
+	    .rule = (r), .answer_only = (answer))
+/* A flag every class shows as a constant. */
+#define CONST_FLAG(t, value, tmpl_, r)                                                             \
+	ROW(t, ATTR_BOOL, 0, S(CONST, CONST, CONST), tmpl_, .constant = (value), .rule = (r))
 
 const struct object_attr object_attrs[] = {
 	/* Members of an object's "attributes", in wire order. */
-	{ .type = CKA_CERTIFICATE_TYPE,
-	  .kind = ATTR_ULONG,
-	  .json = "certificate_type",
-	  .wire = C,
-	  .required = C,
-	  .fixed = "x509",
-	  OBJ_FLAG(certificate_type),
-	  .show = { SHOW_NONE, SHOW_CONST, SHOW_NONE },
-	  .constant = CKC_X_509,
-	  .tmpl = { TMPL_NO, TMPL_REQ, TMPL_NO } },
-	{ .type = CKA_LABEL,
-	  .kind = ATTR_TEXT,
-	  .max = WSOP_LABEL_MAX,
-	  .json = "label",
-	  .wire = D | C | K,
-	  .required = K,
-	  OBJ(label),
-	  KEY(label),
-	  .show = { SHOW_FIELD, SHOW_FIELD, SHOW_FIELD },
-	  .tmpl = { TMPL_OPT, TMPL_OPT, TMPL_REQ } },
-	{ .type = CKA_ID,
-	  .kind = ATTR_BYTES,
-	  .max = WSOP_CKA_ID_MAX,
-	  .json = "id",
-	  .wire = D | C | K,
-	  OBJ(id),
-	  KEY_OPT(id),
-	  .show = { SHOW_NONE, SHOW_FIELD, SHOW_FIELD },
-	  .tmpl = { TMPL_NO, TMPL_OPT, TMPL_OPT } },
-	{ .type = CKA_APPLICATION,
-	  .kind = ATTR_TEXT,
-	  .max = WSOP_APPLICATION_MAX,
-	  .json = "application",
-	  .wire = D,
-	  OBJ(application),
-	  .show = { SHOW_FIELD, SHOW_NONE, SHOW_NONE },
-	  .tmpl = { TMPL_OPT, TMPL_NO, TMPL_NO } },
-	{ .type = CKA_OBJECT_ID,
-	  .kind = ATTR_BYTES,
-	  .max = WSOP_OBJECT_ID_MAX,
-	  .json = "object_id",
-	  .wire = D,
-	  OBJ(object_id),
-	  .show = { SHOW_FIELD, SHOW_NONE, SHOW_NONE },
-	  .tmpl = { TMPL_OPT, TMPL_NO, TMPL_NO } },
+	ROW(CKA_CERTIFICATE_TYPE, ATTR_ULONG, 0, S(NONE, CONST, NONE), T(NO, REQ, NO),
+	    WIRE(certificate_type, C, C), .fixed = "x509", OBJ_FLAG(certificate_type),
+	    .constant = CKC_X_509),
+	ROW(CKA_LABEL, ATTR_TEXT, WSOP_LABEL_MAX, S(FIELD, FIELD, FIELD), T(OPT, OPT, REQ),
+	    WIRE(label, D | C | K, K), OBJ(label), KEY(label)),
+	ROW(CKA_ID, ATTR_BYTES, WSOP_CKA_ID_MAX, S(NONE, FIELD, FIELD), T(NO, OPT, OPT),
+	    WIRE(id, D | C | K, 0), OBJ(id), KEY_OPT(id)),
+	ROW(CKA_APPLICATION, ATTR_TEXT, WSOP_APPLICATION_MAX, S(FIELD, NONE, NONE), T(OPT, NO, NO),
+	    WIRE(application, D, 0), OBJ(application)),
+	ROW(CKA_OBJECT_ID, ATTR_BYTES, WSOP_OBJECT_ID_MAX, S(FIELD, NONE, NONE), T(OPT, NO, NO),
+	    WIRE(object_id, D, 0), OBJ(object_id)),
 	/* Required of a certificate unless a listing left it out. */
-	{ .type = CKA_VALUE,
-	  .kind = ATTR_BYTES,
-	  .max = WSOP_OBJECT_VALUE_MAX,
-	  .json = "value",
-	  .wire = D | C,
-	  .required = C,
-	  OBJ(value),
-	  .show = { SHOW_VALUE, SHOW_VALUE, SHOW_SENSITIVE },
-	  .tmpl = { TMPL_OPT, TMPL_REQ, TMPL_NO } },
-	{ .type = CKA_SUBJECT,
-	  .kind = ATTR_BYTES,
-	  .max = WSOP_DN_MAX,
-	  .json = "subject",
-	  .wire = C,
-	  .required = C,
-	  OBJ(subject),
-	  .show = { SHOW_NONE, SHOW_FIELD, SHOW_NONE },
-	  .tmpl = { TMPL_NO, TMPL_REQ, TMPL_NO } },
-	{ .type = CKA_ISSUER,
-	  .kind = ATTR_BYTES,
-	  .max = WSOP_DN_MAX,
-	  .json = "issuer",
-	  .wire = C,
-	  OBJ(issuer),
-	  .show = { SHOW_NONE, SHOW_FIELD, SHOW_NONE },
-	  .tmpl = { TMPL_NO, TMPL_OPT, TMPL_NO } },
-	{ .type = CKA_SERIAL_NUMBER,
-	  .kind = ATTR_BYTES,
-	  .max = WSOP_SERIAL_MAX,
-	  .json = "serial_number",
-	  .wire = C,
-	  OBJ(serial_number),
-	  .show = { SHOW_NONE, SHOW_FIELD, SHOW_NONE },
-	  .tmpl = { TMPL_NO, TMPL_OPT, TMPL_NO } },
-	{ .type = CKA_START_DATE,
-	  .kind = ATTR_DATE,
-	  .max = WSOP_DATE_LEN,
-	  .json = "start_date",
-	  .wire = C,
-	  OBJ(start_date),
-	  .show = { SHOW_NONE, SHOW_FIELD, SHOW_EMPTY },
-	  .tmpl = { TMPL_NO, TMPL_OPT, TMPL_NO } },
-	{ .type = CKA_END_DATE,
-	  .kind = ATTR_DATE,
-	  .max = WSOP_DATE_LEN,
-	  .json = "end_date",
-	  .wire = C,
-	  OBJ(end_date),
-	  .show = { SHOW_NONE, SHOW_FIELD, SHOW_EMPTY },
-	  .tmpl = { TMPL_NO, TMPL_OPT, TMPL_NO } },
+	ROW(CKA_VALUE, ATTR_BYTES, WSOP_OBJECT_VALUE_MAX, S(VALUE, VALUE, SENSITIVE),
+	    T(OPT, REQ, NO), WIRE(value, D | C, C), OBJ(value)),
+	ROW(CKA_SUBJECT, ATTR_BYTES, WSOP_DN_MAX, S(NONE, FIELD, NONE), T(NO, REQ, NO),
+	    WIRE(subject, C, C), OBJ(subject)),
+	ROW(CKA_ISSUER, ATTR_BYTES, WSOP_DN_MAX, S(NONE, FIELD, NONE), T(NO, OPT, NO),
+	    WIRE(issuer, C, 0), OBJ(issuer)),
+	ROW(CKA_SERIAL_NUMBER, ATTR_BYTES, WSOP_SERIAL_MAX, S(NONE, FIELD, NONE), T(NO, OPT, NO),
+	    WIRE(serial_number, C, 0), OBJ(serial_number)),
+	ROW(CKA_START_DATE, ATTR_DATE, WSOP_DATE_LEN, S(NONE, FIELD, EMPTY), T(NO, OPT, NO),
+	    WIRE(start_date, C, 0), OBJ(start_date)),
+	ROW(CKA_END_DATE, ATTR_DATE, WSOP_DATE_LEN, S(NONE, FIELD, EMPTY), T(NO, OPT, NO),
+	    WIRE(end_date, C, 0), OBJ(end_date)),
 	/* Flags of a key's "attributes", in wire order. A generate request
 	 * takes encrypt and decrypt (true when absent) and the must-be-false
 	 * ones (false when absent); the rest are answer_only. */
-	KEY_FLAG(CKA_ENCRYPT, encrypt, KEY_REQ_ONLY, RULE_ANY, false),
-	KEY_FLAG(CKA_DECRYPT, decrypt, KEY_REQ_ONLY, RULE_ANY, false),
-	KEY_FLAG(CKA_SIGN, sign, KEY_OPT_ONLY, RULE_FALSE, false),
-	KEY_FLAG(CKA_VERIFY, verify, KEY_OPT_ONLY, RULE_FALSE, false),
-	KEY_FLAG(CKA_WRAP, wrap, ALL_OPT, RULE_FALSE, false),
-	KEY_FLAG(CKA_UNWRAP, unwrap, ALL_OPT, RULE_FALSE, false),
-	KEY_FLAG(CKA_DERIVE, derive, ALL_OPT, RULE_FALSE, false),
-	KEY_FLAG(CKA_SENSITIVE, sensitive, ALL_OPT, RULE_TRUE, true),
-	KEY_FLAG(CKA_ALWAYS_SENSITIVE, always_sensitive, ALL_OPT, RULE_TRUE, true),
-	KEY_FLAG(CKA_EXTRACTABLE, extractable, ALL_OPT, RULE_FALSE, true),
-	KEY_FLAG(CKA_NEVER_EXTRACTABLE, never_extractable, ALL_OPT, RULE_TRUE, true),
-	KEY_FLAG(CKA_LOCAL, local, ALL_OPT, RULE_TRUE, true),
+	KEY_FLAG(CKA_ENCRYPT, encrypt, T(NO, NO, REQ), RULE_ANY, false),
+	KEY_FLAG(CKA_DECRYPT, decrypt, T(NO, NO, REQ), RULE_ANY, false),
+	KEY_FLAG(CKA_SIGN, sign, T(NO, NO, OPT), RULE_FALSE, false),
+	KEY_FLAG(CKA_VERIFY, verify, T(NO, NO, OPT), RULE_FALSE, false),
+	KEY_FLAG(CKA_WRAP, wrap, T(OPT, OPT, OPT), RULE_FALSE, false),
+	KEY_FLAG(CKA_UNWRAP, unwrap, T(OPT, OPT, OPT), RULE_FALSE, false),
+	KEY_FLAG(CKA_DERIVE, derive, T(OPT, OPT, OPT), RULE_FALSE, false),
+	KEY_FLAG(CKA_SENSITIVE, sensitive, T(OPT, OPT, OPT), RULE_TRUE, true),
+	KEY_FLAG(CKA_ALWAYS_SENSITIVE, always_sensitive, T(OPT, OPT, OPT), RULE_TRUE, true),
+	KEY_FLAG(CKA_EXTRACTABLE, extractable, T(OPT, OPT, OPT), RULE_FALSE, true),
+	KEY_FLAG(CKA_NEVER_EXTRACTABLE, never_extractable, T(OPT, OPT, OPT), RULE_TRUE, true),
+	KEY_FLAG(CKA_LOCAL, local, T(OPT, OPT, OPT), RULE_TRUE, true),
 	/* Not on the wire: the class and what the server never varies. */
-	{ .type = CKA_CLASS,
-	  .kind = ATTR_ULONG,
-	  .show = { SHOW_CLASS, SHOW_CLASS, SHOW_CLASS },
-	  .tmpl = { TMPL_REQ, TMPL_REQ, TMPL_OPT } },
-	CONST_FLAG(CKA_TOKEN, CK_TRUE, ALL_REQ, RULE_TRUE),
-	CONST_FLAG(CKA_PRIVATE, CK_TRUE, ALL_REQ, RULE_TRUE),
-	CONST_FLAG(CKA_MODIFIABLE, CK_FALSE, NONE, RULE_ANY),
-	CONST_FLAG(CKA_COPYABLE, CK_FALSE, ALL_OPT, RULE_FALSE),
-	CONST_FLAG(CKA_DESTROYABLE, CK_TRUE, NONE, RULE_ANY),
-	{ .type = CKA_TRUSTED,
-	  .kind = ATTR_BOOL,
-	  .show = { SHOW_NONE, SHOW_CONST, SHOW_CONST },
-	  .constant = CK_FALSE,
-	  .tmpl = ALL_OPT,
-	  .rule = RULE_FALSE },
-	{ .type = CKA_WRAP_WITH_TRUSTED,
-	  .kind = ATTR_BOOL,
-	  .show = { SHOW_NONE, SHOW_NONE, SHOW_CONST },
-	  .constant = CK_FALSE,
-	  .tmpl = ALL_OPT,
-	  .rule = RULE_FALSE },
-	{ .type = CKA_CERTIFICATE_CATEGORY,
-	  .kind = ATTR_ULONG,
-	  .show = { SHOW_NONE, SHOW_CONST, SHOW_NONE },
-	  .constant = 0 },
-	{ .type = CKA_KEY_TYPE,
-	  .kind = ATTR_ULONG,
-	  .show = { SHOW_NONE, SHOW_NONE, SHOW_CONST },
-	  .constant = CKK_AES,
-	  .tmpl = KEY_OPT_ONLY },
-	{ .type = CKA_VALUE_LEN,
-	  .kind = ATTR_ULONG,
-	  .show = { SHOW_NONE, SHOW_NONE, SHOW_KEY_BYTES },
-	  .tmpl = KEY_REQ_ONLY },
-	{ .type = CKA_KEY_GEN_MECHANISM,
-	  .kind = ATTR_ULONG,
-	  .show = { SHOW_NONE, SHOW_NONE, SHOW_CONST },
-	  .constant = CKM_AES_KEY_GEN },
-	{ .type = CKA_ALLOWED_MECHANISMS,
-	  .kind = ATTR_MECHS,
-	  .show = { SHOW_NONE, SHOW_NONE, SHOW_MECHS } },
+	ROW(CKA_CLASS, ATTR_ULONG, 0, S(CLASS, CLASS, CLASS), T(REQ, REQ, OPT), .rule = RULE_ANY),
+	CONST_FLAG(CKA_TOKEN, CK_TRUE, T(REQ, REQ, REQ), RULE_TRUE),
+	CONST_FLAG(CKA_PRIVATE, CK_TRUE, T(REQ, REQ, REQ), RULE_TRUE),
+	CONST_FLAG(CKA_MODIFIABLE, CK_FALSE, T(NO, NO, NO), RULE_ANY),
+	CONST_FLAG(CKA_COPYABLE, CK_FALSE, T(OPT, OPT, OPT), RULE_FALSE),
+	CONST_FLAG(CKA_DESTROYABLE, CK_TRUE, T(NO, NO, NO), RULE_ANY),
+	ROW(CKA_TRUSTED, ATTR_BOOL, 0, S(NONE, CONST, CONST), T(OPT, OPT, OPT),
+	    .constant = CK_FALSE, .rule = RULE_FALSE),
+	ROW(CKA_WRAP_WITH_TRUSTED, ATTR_BOOL, 0, S(NONE, NONE, CONST), T(OPT, OPT, OPT),
+	    .constant = CK_FALSE, .rule = RULE_FALSE),
+	ROW(CKA_CERTIFICATE_CATEGORY, ATTR_ULONG, 0, S(NONE, CONST, NONE), T(NO, NO, NO),
+	    .constant = 0),
+	ROW(CKA_KEY_TYPE, ATTR_ULONG, 0, S(NONE, NONE, CONST), T(NO, NO, OPT), .constant = CKK_AES),
+	ROW(CKA_VALUE_LEN, ATTR_ULONG, 0, S(NONE, NONE, KEY_BYTES), T(NO, NO, REQ),
+	    .rule = RULE_ANY),
+	ROW(CKA_KEY_GEN_MECHANISM, ATTR_ULONG, 0, S(NONE, NONE, CONST), T(NO, NO, NO),
+	    .constant = CKM_AES_KEY_GEN),
+	ROW(CKA_ALLOWED_MECHANISMS, ATTR_MECHS, 0, S(NONE, NONE, MECHS), T(NO, NO, NO),
+	    .rule = RULE_ANY),
 };
+
+#undef D
+#undef C
+#undef K
+#undef S
+#undef T
 
 const struct object_attr *object_attr_find(CK_ATTRIBUTE_TYPE type)
 {
