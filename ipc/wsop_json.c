@@ -838,7 +838,7 @@ static void put_attr(struct jw *w, const struct object_attr *r, const void *fiel
 	case ATTR_BOOL:
 		jw_bool(w, r->json, *(const bool *)field);
 		break;
-	default:
+	default: /* the one value of a fixed member (a wire row has one) */
 		jw_key(w, r->json);
 		jw_string(w, r->fixed, strlen(r->fixed));
 		break;

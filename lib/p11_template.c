@@ -11,18 +11,16 @@
 #include "ipc/object_attrs.h"
 #include "ipc/wsop_names.h"
 
-#define RULE_COUNT OBJECT_ATTR_COUNT
-
 /* For each rule, the index of its first occurrence in the template. */
 struct seen {
-	bool present[RULE_COUNT];
-	CK_ULONG index[RULE_COUNT];
+	bool present[OBJECT_ATTR_COUNT];
+	CK_ULONG index[OBJECT_ATTR_COUNT];
 };
 
 /* The row of type if some template may hold it, else -1. */
 static int rule_index(CK_ATTRIBUTE_TYPE type)
 {
-	for (size_t i = 0; i < RULE_COUNT; i++) {
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++) {
 		const struct object_attr *r = &object_attrs[i];
 		if (r->type == type &&
 		    (r->tmpl[ATTR_DATA] != TMPL_NO || r->tmpl[ATTR_CERT] != TMPL_NO ||
@@ -148,7 +146,7 @@ static CK_RV check_table(const CK_ATTRIBUTE *tmpl, CK_ULONG count, const struct 
 		if (rv != CKR_OK)
 			return rv;
 	}
-	for (size_t r = 0; r < RULE_COUNT; r++) {
+	for (size_t r = 0; r < OBJECT_ATTR_COUNT; r++) {
 		if (object_attrs[r].tmpl[col] == TMPL_REQ && !seen->present[r])
 			return CKR_TEMPLATE_INCOMPLETE;
 	}

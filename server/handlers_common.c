@@ -178,9 +178,9 @@ static void attr_from(const struct object_attr *r, const struct store_attr *src,
 	char *text;
 
 	*object_attr_obj_present(r, a) = src->present;
-	if (r->fixed != NULL) {
+	if (r->fixed != NULL)
 		return;
-	} else if (r->kind == ATTR_BYTES) {
+	if (r->kind == ATTR_BYTES) {
 		struct wsop_bytes *b = object_attr_obj_value(r, a);
 		b->data = src->present && src->len > 0 ? src->data : NULL;
 		b->len = src->present ? src->len : 0;

@@ -103,11 +103,13 @@ static void row_from_request(struct wsop_object_create_req *in, const char *soft
 		out->present = *object_attr_obj_present(r, &in->attributes);
 		if (!out->present)
 			continue;
-		field = r->fixed != NULL ? NULL : object_attr_obj_value(r, &in->attributes);
 		if (r->fixed != NULL) {
 			out->data = (uint8_t *)(uintptr_t)r->fixed;
 			out->len = strlen(r->fixed);
-		} else if (r->kind == ATTR_BYTES) {
+			continue;
+		}
+		field = object_attr_obj_value(r, &in->attributes);
+		if (r->kind == ATTR_BYTES) {
 			out->data = ((struct wsop_bytes *)field)->data;
 			out->len = ((struct wsop_bytes *)field)->len;
 		} else {

@@ -197,10 +197,7 @@ int store_key_delete(struct store *st, const char *group_id, const char *key_id)
 
 /* ---- objects ------------------------------------------------------------------ */
 
-/* The attributes in the order of store_object_attrs. */
-#define OBJECT_COLUMNS                                                                             \
-	"id, softcard_id, class, created, certificate_type, label, cka_id, application,"           \
-	" object_id, value, subject, issuer, serial_number, start_date, end_date"
+#define OBJECT_COLUMNS    STORE_OBJECT_COLUMNS("value")
 #define OBJECT_FIRST_ATTR 4
 #define OBJECT_ATTRS      STORE_OBJECT_ATTRS
 
@@ -364,9 +361,7 @@ int store_object_get(struct store *st, const char *softcard_id, const char *obje
 }
 
 /* OBJECT_COLUMNS with NULL for the value, then the value's length. */
-#define OBJECT_COLUMNS_NO_VALUE                                                                    \
-	"id, softcard_id, class, created, certificate_type, label, cka_id, application,"           \
-	" object_id, NULL, subject, issuer, serial_number, start_date, end_date, length(value)"
+#define OBJECT_COLUMNS_NO_VALUE STORE_OBJECT_COLUMNS("NULL") ", length(value)"
 
 static size_t object_value_bytes(const void *row)
 {
