@@ -1,18 +1,12 @@
 /*
- * WSOP JSON codec; the contract is in wsop_json.h.
- *
- * Decoding goes through json-c (strict, UTF-8 validated, depth-limited)
- * after a byte pre-scan that json-c's strict mode does not do for us
- * (single-quoted strings, NaN/Infinity). Encoding is done here by hand into
- * a growable buffer, so that bodies carrying a passphrase never leave an
- * unwiped copy behind when the buffer grows, and so that the output has
- * exactly one spelling (no "\/" escapes, no spaces).
+ * WSOP JSON codec; the contract is in wsop_json.h. Each body is a put_ and
+ * a get_ over the strict reader (json_reader.h) and the canonical writer
+ * (json_writer.h); the attributes of keys and objects are loops over the
+ * attribute table (object_attrs.h).
  */
 #include "ipc/wsop_json.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +16,9 @@
 #include <openssl/crypto.h>
 
 #include "ipc/grow.h"
-#include "ipc/base64url.h"
-#include "ipc/http.h"
+#include "ipc/json_reader.h"
+#include "ipc/json_writer.h"
+#include "ipc/object_attrs.h"
 
 /* Seconds since the epoch up to 9999-12-31T23:59:59Z: wide enough for any
  * creation time, narrow enough that json-c's saturation of huge numbers
@@ -31,6 +26,9 @@
 #define CREATED_MAX INT64_C(253402300799)
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Members of one "attributes" object at the most (object_attrs.h). */
+#define ATTR_MEMBERS_MAX 32
 
 /* ======================================================================
  * Error codes
@@ -77,22 +75,6 @@ void wsop_json_error_set(struct wsop_json_error *err, const char *code, const ch
 	memset(err, 0, sizeof(*err));
 	snprintf(err->code, sizeof(err->code), "%s", code ? code : "internal");
 	snprintf(err->message, sizeof(err->message), "%s", message ? message : "");
-}
-
-/* Records a decoder failure: the README code of rc and "<where>: <why>".
- * where names a member (never its value). Returns rc. */
-static int fail(struct wsop_json_error *err, int rc, const char *where, const char *why)
-{
-	if (err) {
-		memset(err, 0, sizeof(*err));
-		snprintf(err->code, sizeof(err->code), "%s",
-		         wsop_error_name(wsop_json_rc_error(rc)));
-		if (where && where[0])
-			snprintf(err->message, sizeof(err->message), "%.160s: %s", where, why);
-		else
-			snprintf(err->message, sizeof(err->message), "%s", why);
-	}
-	return rc;
 }
 
 /* ======================================================================
@@ -180,12 +162,7 @@ void wsop_object_attributes_free(struct wsop_object_attributes *a)
 {
 	if (!a)
 		return;
-	wsop_bytes_free(&a->id);
-	wsop_bytes_free(&a->value);
-	wsop_bytes_free(&a->object_id);
-	wsop_bytes_free(&a->subject);
-	wsop_bytes_free(&a->issuer);
-	wsop_bytes_free(&a->serial_number);
+	object_attrs_free_bytes(a);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -252,448 +229,8 @@ void wsop_activate_req_cleanse(struct wsop_activate_req *r)
 }
 
 /* ======================================================================
- * Writer
+ * Values of the schema
  * ====================================================================== */
-
-struct jw {
-	char *buf;
-	size_t len, cap;
-	bool secret; /* wipe every buffer this writer lets go of */
-	int err;     /* first failure, sticky */
-};
-
-static void jw_reserve(struct jw *w, size_t more)
-{
-	if (w->err)
-		return;
-	if (more > SIZE_MAX / 2 - w->len) {
-		w->err = -ENOMEM;
-		return;
-	}
-	size_t need = w->len + more + 1;
-	if (need <= w->cap)
-		return;
-	size_t cap = w->cap ? w->cap : 256;
-	while (cap < need)
-		cap *= 2;
-	/* realloc may leave the old block unwiped; a secret body is copied
-	 * by hand so the old block can be cleansed first. */
-	char *nbuf = malloc(cap);
-	if (!nbuf) {
-		w->err = -ENOMEM;
-		return;
-	}
-	if (w->buf) {
-		memcpy(nbuf, w->buf, w->len);
-		if (w->secret)
-			OPENSSL_cleanse(w->buf, w->cap);
-		free(w->buf);
-	}
-	w->buf = nbuf;
-	w->cap = cap;
-}
-
-static void jw_raw(struct jw *w, const char *s, size_t n)
-{
-	jw_reserve(w, n);
-	if (w->err)
-		return;
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-	w->buf[w->len] = '\0';
-}
-
-static void jw_lit(struct jw *w, const char *s)
-{
-	jw_raw(w, s, strlen(s));
-}
-
-/* A comma is due unless the value opens its container. */
-static void jw_sep(struct jw *w)
-{
-	if (!w->err && w->len > 0 && w->buf[w->len - 1] != '{' && w->buf[w->len - 1] != '[' &&
-	    w->buf[w->len - 1] != ':')
-		jw_raw(w, ",", 1);
-}
-
-static void jw_string(struct jw *w, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	jw_raw(w, "\"", 1);
-	for (size_t i = 0; i < n && !w->err; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			char esc[2] = { '\\', (char)c };
-			jw_raw(w, esc, 2);
-		} else if (c < 0x20) {
-			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-			jw_raw(w, esc, 6);
-		} else {
-			jw_raw(w, (const char *)&c, 1);
-		}
-	}
-	jw_raw(w, "\"", 1);
-}
-
-static void jw_key(struct jw *w, const char *name)
-{
-	jw_sep(w);
-	jw_string(w, name, strlen(name));
-	jw_raw(w, ":", 1);
-}
-
-static void jw_open(struct jw *w, const char *name, char bracket)
-{
-	if (name)
-		jw_key(w, name);
-	else
-		jw_sep(w);
-	jw_raw(w, &bracket, 1);
-}
-
-static void jw_close(struct jw *w, char bracket)
-{
-	jw_raw(w, &bracket, 1);
-}
-
-/* A fixed-buffer text member; a buffer without its NUL is refused. */
-static void jw_text(struct jw *w, const char *name, const char *s, size_t buf_size)
-{
-	size_t n = strnlen(s, buf_size);
-	if (n == buf_size) {
-		if (!w->err)
-			w->err = -EINVAL;
-		return;
-	}
-	jw_key(w, name);
-	jw_string(w, s, n);
-}
-
-static void jw_int(struct jw *w, const char *name, int64_t v)
-{
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%" PRId64, v);
-	jw_key(w, name);
-	jw_raw(w, num, (size_t)n);
-}
-
-static void jw_bool(struct jw *w, const char *name, bool v)
-{
-	jw_key(w, name);
-	jw_lit(w, v ? "true" : "false");
-}
-
-static void jw_b64(struct jw *w, const char *name, const uint8_t *data, size_t len)
-{
-	if (len > 0 && !data) {
-		if (!w->err)
-			w->err = -EINVAL;
-		return;
-	}
-	if (len > HTTP_MAX_BODY) {
-		if (!w->err)
-			w->err = -EINVAL;
-		return;
-	}
-	size_t n = b64url_encoded_len(len);
-	jw_key(w, name);
-	jw_raw(w, "\"", 1);
-	jw_reserve(w, n);
-	if (w->err)
-		return;
-	if (b64url_encode(data, len, w->buf + w->len, w->cap - w->len) != 0) {
-		w->err = -EINVAL;
-		return;
-	}
-	w->len += n;
-	jw_raw(w, "\"", 1);
-}
-
-static void jw_bytes(struct jw *w, const char *name, const struct wsop_bytes *b)
-{
-	jw_b64(w, name, b->data, b->len);
-}
-
-/* Hands the text to the caller, or wipes and frees it on failure. */
-static int jw_finish(struct jw *w, char **out, size_t *out_len)
-{
-	if (!w->err && !w->buf)
-		w->err = -EINVAL;
-	if (w->err) {
-		if (w->buf) {
-			if (w->secret)
-				OPENSSL_cleanse(w->buf, w->cap);
-			free(w->buf);
-		}
-		*out = NULL;
-		if (out_len)
-			*out_len = 0;
-		return w->err;
-	}
-	*out = w->buf;
-	if (out_len)
-		*out_len = w->len;
-	return 0;
-}
-
-/* ======================================================================
- * Reader: parsing
- * ====================================================================== */
-
-static bool json_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* json-c's strict mode still takes 'single quotes', NaN, Infinity and raw
- * control characters inside strings, and it lets an empty container one
- * level past its depth limit through. Outside strings JSON needs only
- * structure, numbers and the three literals, so this pass over what json-c
- * accepted refuses anything else and counts the nesting itself. Returns 0,
- * WSOP_JSON_ESYNTAX or WSOP_JSON_EDEPTH. */
-static int prescan(const char *text, size_t len)
-{
-	static const char outside[] = "{}[],:0123456789+-.eEtruefalsn \t\r\n";
-	bool in_string = false;
-	unsigned depth = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-		if (c == '\0')
-			return WSOP_JSON_ESYNTAX;
-		if (in_string) {
-			if ((unsigned char)c < 0x20)
-				return WSOP_JSON_ESYNTAX;
-			if (c == '\\')
-				i++; /* the escaped character cannot end the string */
-			else if (c == '"')
-				in_string = false;
-			continue;
-		}
-		if (c == '"') {
-			in_string = true;
-		} else if (c == '{' || c == '[') {
-			if (++depth > WSOP_JSON_MAX_DEPTH)
-				return WSOP_JSON_EDEPTH;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		} else if (!strchr(outside, c)) {
-			return WSOP_JSON_ESYNTAX;
-		}
-	}
-	return 0;
-}
-
-/* Best-effort wipe of json-c's scratch buffer, which held the last string
- * token (possibly a passphrase). The field is public but marked internal
- * in json-c 0.16; earlier copies made while it grew are out of reach. */
-static void tokener_wipe(struct json_tokener *tok)
-{
-	if (tok->pb && tok->pb->buf && tok->pb->size > 0)
-		OPENSSL_cleanse(tok->pb->buf, (size_t)tok->pb->size);
-}
-
-/*
- * json-c's parser takes glibc's locale lock (duplocale/uselocale). A child
- * forked while one of our threads held it would inherit it locked and hang
- * in its first parse (a PKCS #11 child calling C_Initialize after fork did,
- * under AddressSanitizer's slower timing). So a parse holds parse_lock for
- * reading, and fork takes it for writing: no thread of ours is inside
- * json-c when the process forks. Writers are preferred, so a busy server
- * cannot starve a fork.
- */
-static pthread_rwlock_t parse_lock;
-static pthread_once_t parse_once = PTHREAD_ONCE_INIT;
-
-static void parse_lock_before_fork(void)
-{
-	pthread_rwlock_wrlock(&parse_lock);
-}
-
-static void parse_lock_in_parent(void)
-{
-	pthread_rwlock_unlock(&parse_lock);
-}
-
-static void parse_lock_make(void)
-{
-	pthread_rwlockattr_t attr;
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&parse_lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
-}
-
-/* The child's copy also records the parent's waiting readers, threads that
- * do not exist here: unlocking it could hand it to them. It is made anew. */
-static void parse_lock_in_child(void)
-{
-	parse_lock_make();
-}
-
-static void parse_lock_init(void)
-{
-	parse_lock_make();
-	(void)pthread_atfork(parse_lock_before_fork, parse_lock_in_parent, parse_lock_in_child);
-}
-
-static int parse_text(const char *text, size_t len, bool secret, struct json_object **root,
-                      struct wsop_json_error *err)
-{
-	*root = NULL;
-	if (len > HTTP_MAX_BODY)
-		return fail(err, WSOP_JSON_ETOO_LARGE, "", "body larger than 1 MiB");
-	if (!text)
-		return fail(err, WSOP_JSON_ESYNTAX, "", "no body");
-
-	/* json-c counts the outermost container as depth 0. */
-	struct json_tokener *tok = json_tokener_new_ex(WSOP_JSON_MAX_DEPTH + 1);
-	if (!tok)
-		return fail(err, WSOP_JSON_ENOMEM, "", "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8 |
-	                                JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	pthread_once(&parse_once, parse_lock_init);
-	pthread_rwlock_rdlock(&parse_lock);
-	struct json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
-	pthread_rwlock_unlock(&parse_lock);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	if (secret)
-		tokener_wipe(tok);
-	json_tokener_free(tok);
-
-	int rc = 0;
-	if (!obj) {
-		if (jerr == json_tokener_error_depth)
-			rc = fail(err, WSOP_JSON_EDEPTH, "", "nested deeper than 8 levels");
-		else
-			rc = fail(err, WSOP_JSON_ESYNTAX, "", "not JSON");
-		return rc;
-	}
-	rc = prescan(text, end);
-	if (rc == WSOP_JSON_EDEPTH)
-		rc = fail(err, rc, "", "nested deeper than 8 levels");
-	else if (rc)
-		rc = fail(err, rc, "", "not JSON");
-	for (size_t i = end; i < len && !rc; i++) {
-		if (!json_space(text[i])) {
-			rc = fail(err, WSOP_JSON_ETRAILING, "", "bytes after the JSON value");
-			break;
-		}
-	}
-	if (!rc && !json_object_is_type(obj, json_type_object))
-		rc = fail(err, WSOP_JSON_ENOT_OBJECT, "", "body is not a JSON object");
-	if (rc) {
-		json_object_put(obj);
-		return rc;
-	}
-	*root = obj;
-	return 0;
-}
-
-/* ======================================================================
- * Reader: members
- * ====================================================================== */
-
-/* "ctx.name" for messages; ctx may be "". */
-static const char *member_path(char *buf, size_t cap, const char *ctx, const char *name)
-{
-	if (ctx && ctx[0])
-		snprintf(buf, cap, "%.100s.%.60s", ctx, name);
-	else
-		snprintf(buf, cap, "%.60s", name);
-	return buf;
-}
-
-/* Refuses any member whose name is not in allowed[]. */
-static int check_members(struct json_object *obj, const char *const *allowed, size_t n,
-                         const char *ctx, struct wsop_json_error *err)
-{
-	char where[192];
-
-	json_object_object_foreach(obj, name, val)
-	{
-		(void)val;
-		bool known = false;
-		for (size_t i = 0; i < n && !known; i++)
-			known = strcmp(name, allowed[i]) == 0;
-		if (!known)
-			return fail(err, WSOP_JSON_EUNKNOWN_MEMBER,
-			            member_path(where, sizeof(where), ctx, name), "unknown member");
-	}
-	return 0;
-}
-
-/* The member name of obj if its type is want. Returns 0 with *val NULL
- * when absent and optional. */
-static int get_member(struct json_object *obj, const char *name, bool required, enum json_type want,
-                      struct json_object **val, const char *ctx, struct wsop_json_error *err)
-{
-	static const char *const type_names[] = {
-		[json_type_null] = "null",        [json_type_boolean] = "a boolean",
-		[json_type_double] = "a double",  [json_type_int] = "an integer",
-		[json_type_object] = "an object", [json_type_array] = "an array",
-		[json_type_string] = "a string",
-	};
-	char where[192], why[48];
-
-	*val = NULL;
-	struct json_object *v;
-	if (!json_object_object_get_ex(obj, name, &v)) {
-		if (required)
-			return fail(err, WSOP_JSON_EMISSING,
-			            member_path(where, sizeof(where), ctx, name),
-			            "required member missing");
-		return 0;
-	}
-	if (!json_object_is_type(v, want)) {
-		snprintf(why, sizeof(why), "must be %s", type_names[want]);
-		return fail(err, WSOP_JSON_ETYPE, member_path(where, sizeof(where), ctx, name),
-		            why);
-	}
-	*val = v;
-	return 0;
-}
-
-static int get_string(struct json_object *obj, const char *name, bool required, const char **s,
-                      size_t *n, const char *ctx, struct wsop_json_error *err)
-{
-	struct json_object *v;
-	int rc = get_member(obj, name, required, json_type_string, &v, ctx, err);
-	*s = NULL;
-	*n = 0;
-	if (rc || !v)
-		return rc;
-	*s = json_object_get_string(v);
-	*n = (size_t)json_object_get_string_len(v);
-	return 0;
-}
-
-/* A string member copied into buf[0..max] (NUL-terminated). A string
- * longer than max, with a NUL inside or refused by valid() is bad_rc. */
-static int get_text(struct json_object *obj, const char *name, bool required, char *buf, size_t max,
-                    bool (*valid)(const char *s, size_t n), int bad_rc, bool *present,
-                    const char *ctx, struct wsop_json_error *err)
-{
-	char where[192];
-	const char *s;
-	size_t n;
-
-	if (present)
-		*present = false;
-	int rc = get_string(obj, name, required, &s, &n, ctx, err);
-	if (rc || !s)
-		return rc;
-	if (n > max || memchr(s, '\0', n) || (valid && !valid(s, n)))
-		return fail(err, bad_rc, member_path(where, sizeof(where), ctx, name),
-		            n > max ? "too long" : "invalid value");
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (present)
-		*present = true;
-	return 0;
-}
 
 static bool text_is_name(const char *s, size_t n)
 {
@@ -737,129 +274,10 @@ static bool text_is_key_path(const char *s, size_t n)
 	return wsop_key_path_parse(s, g, k) == 0;
 }
 
-/* A string member that must equal want exactly. */
-static int get_fixed(struct json_object *obj, const char *name, const char *want, const char *ctx,
-                     struct wsop_json_error *err)
-{
-	char where[192];
-	const char *s;
-	size_t n;
-
-	int rc = get_string(obj, name, true, &s, &n, ctx, err);
-	if (rc)
-		return rc;
-	if (n != strlen(want) || memcmp(s, want, n) != 0)
-		return fail(err, WSOP_JSON_EBAD_VALUE, member_path(where, sizeof(where), ctx, name),
-		            "unsupported value");
-	return 0;
-}
-
-/* An absent optional member reads as 0. */
-static int get_int_member(struct json_object *obj, const char *name, bool required, int64_t min,
-                          int64_t max, int64_t *out, const char *ctx, struct wsop_json_error *err)
-{
-	char where[192];
-	struct json_object *v;
-
-	int rc = get_member(obj, name, required, json_type_int, &v, ctx, err);
-	if (rc)
-		return rc;
-	if (v == NULL) {
-		*out = 0;
-		return 0;
-	}
-	/* json-c saturates numbers beyond int64 at the limits, so the limits
-	 * themselves are never inside [min, max]. */
-	int64_t x = json_object_get_int64(v);
-	if (x < min || x > max)
-		return fail(err, WSOP_JSON_ETYPE, member_path(where, sizeof(where), ctx, name),
-		            "integer out of range");
-	*out = x;
-	return 0;
-}
-
-static int get_int(struct json_object *obj, const char *name, int64_t min, int64_t max,
-                   int64_t *out, const char *ctx, struct wsop_json_error *err)
-{
-	return get_int_member(obj, name, true, min, max, out, ctx, err);
-}
-
 static int get_created(struct json_object *obj, int64_t *out, const char *ctx,
                        struct wsop_json_error *err)
 {
-	return get_int(obj, "created", 0, CREATED_MAX, out, ctx, err);
-}
-
-static int get_bool(struct json_object *obj, const char *name, bool required, bool dflt, bool *out,
-                    const char *ctx, struct wsop_json_error *err)
-{
-	struct json_object *v;
-	int rc = get_member(obj, name, required, json_type_boolean, &v, ctx, err);
-	if (rc)
-		return rc;
-	*out = v ? json_object_get_boolean(v) != 0 : dflt;
-	return 0;
-}
-
-/* A base64url member of at most max decoded bytes. The text length is
- * compared with the bound before anything is allocated; over the bound is
- * over_rc, bad alphabet or shape EBASE64. */
-static int get_b64(struct json_object *obj, const char *name, bool required, size_t max,
-                   int over_rc, struct wsop_bytes *out, bool *present, const char *ctx,
-                   struct wsop_json_error *err)
-{
-	char where[192];
-	const char *s;
-	size_t n;
-
-	out->data = NULL;
-	out->len = 0;
-	if (present)
-		*present = false;
-	int rc = get_string(obj, name, required, &s, &n, ctx, err);
-	if (rc || !s)
-		return rc;
-	member_path(where, sizeof(where), ctx, name);
-	if (n > b64url_encoded_len(max))
-		return fail(err, over_rc, where, "value too long");
-	size_t cap = b64url_decoded_max(n);
-	uint8_t *buf = NULL;
-	if (cap > 0) {
-		buf = malloc(cap);
-		if (!buf)
-			return fail(err, WSOP_JSON_ENOMEM, where, "out of memory");
-	}
-	size_t got = 0;
-	if (n > 0 && b64url_decode(s, n, buf, cap, &got) != 0) {
-		free(buf);
-		return fail(err, WSOP_JSON_EBASE64, where, "not unpadded base64url");
-	}
-	if (got > max) {
-		free(buf);
-		return fail(err, over_rc, where, "value too long");
-	}
-	if (got == 0) {
-		free(buf);
-		buf = NULL;
-	}
-	out->data = buf;
-	out->len = got;
-	if (present)
-		*present = true;
-	return 0;
-}
-
-/* Wipes a json-c string object in place (a passphrase about to be freed
- * by json_object_put). */
-static void wipe_string_member(struct json_object *obj, const char *name)
-{
-	struct json_object *v;
-	if (json_object_object_get_ex(obj, name, &v) && json_object_is_type(v, json_type_string)) {
-		char *s = (char *)json_object_get_string(v);
-		int n = json_object_get_string_len(v);
-		if (s && n > 0)
-			OPENSSL_cleanse(s, (size_t)n);
-	}
+	return jr_int(obj, "created", 0, CREATED_MAX, out, ctx, err);
 }
 
 /* ======================================================================
@@ -900,14 +318,14 @@ static int decode_body(const struct codec *c, const char *text, size_t len, void
 	struct json_object *root;
 
 	if (!out)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+		return jr_fail(err, WSOP_JSON_ENOMEM, "", "no output");
 	memset(out, 0, c->size);
-	int rc = parse_text(text, len, c->secret, &root, err);
+	int rc = jr_parse(text, len, c->secret, &root, err);
 	if (rc)
 		return rc;
 	rc = c->get(root, out, "", err);
 	if (c->secret)
-		wipe_string_member(root, "passphrase");
+		jr_wipe_string(root, "passphrase");
 	json_object_put(root);
 	if (rc) {
 		if (c->free)
@@ -971,17 +389,17 @@ static int decode_list(const struct codec *c, const char *text, size_t len, void
 
 	*items = NULL;
 	if (!count)
-		return fail(err, WSOP_JSON_ENOMEM, "", "no output");
+		return jr_fail(err, WSOP_JSON_ENOMEM, "", "no output");
 	*count = 0;
-	int rc = parse_text(text, len, false, &root, err);
+	int rc = jr_parse(text, len, false, &root, err);
 	if (rc)
 		return rc;
 	if (next)
 		next[0] = '\0';
-	if ((rc = check_members(root, members, c->paged ? 2 : 1, "", err)) ||
-	    (rc = get_member(root, c->list, true, json_type_array, &arr, "", err)) ||
-	    (c->paged && (rc = get_text(root, "next", false, next, WSOP_UUID_LEN, text_is_uuid,
-	                                WSOP_JSON_EBAD_VALUE, NULL, "", err)))) {
+	if ((rc = jr_check_members(root, members, c->paged ? 2 : 1, "", err)) ||
+	    (rc = jr_member(root, c->list, true, json_type_array, &arr, "", err)) ||
+	    (c->paged && (rc = jr_text(root, "next", false, next, WSOP_UUID_LEN, text_is_uuid,
+	                               WSOP_JSON_EBAD_VALUE, NULL, "", err)))) {
 		json_object_put(root);
 		return rc;
 	}
@@ -991,11 +409,11 @@ static int decode_list(const struct codec *c, const char *text, size_t len, void
 		struct json_object *el = json_object_array_get_idx(arr, i);
 		snprintf(ctx, sizeof(ctx), "%s[%zu]", c->list, i);
 		if (!json_object_is_type(el, json_type_object)) {
-			rc = fail(err, WSOP_JSON_ETYPE, ctx, "must be an object");
+			rc = jr_fail(err, WSOP_JSON_ETYPE, ctx, "must be an object");
 			break;
 		}
 		if (grow_to((void **)&buf, &cap, i + 1, c->size, n) != 0) {
-			rc = fail(err, WSOP_JSON_ENOMEM, ctx, "out of memory");
+			rc = jr_fail(err, WSOP_JSON_ENOMEM, ctx, "out of memory");
 			break;
 		}
 		void *item = buf + i * c->size;
@@ -1064,6 +482,40 @@ static int decode_list(const struct codec *c, const char *text, size_t len, void
 		return rc;                                                                         \
 	}
 
+/* A body's codec, from its put_<name> and get_<name> and the codec fields
+ * given. */
+#define CODEC(name, ...)                                                                           \
+	static const struct codec name##_codec = { .size = sizeof(struct wsop_##name),             \
+		                                   .put = put_##name,                              \
+		                                   .get = get_##name,                              \
+		                                   __VA_ARGS__ }
+
+/* The codec's free for a body that owns memory (wsop_<name>_free). */
+#define FREE_ADAPTER(name)                                                                         \
+	static void free_##name(void *p)                                                           \
+	{                                                                                          \
+		wsop_##name##_free(p);                                                             \
+	}
+
+/* The codec fields of a body with paged lists, whose array is member. */
+#define PAGED_CODEC(name, member)                                                                  \
+	.list = (member), .paged = true, .id_offset = offsetof(struct wsop_##name, id)
+
+/* A body's codec and public functions. */
+#define BODY(name, ...)                                                                            \
+	CODEC(name, __VA_ARGS__);                                                                  \
+	BODY_FUNCTIONS(name, name##_codec)
+#define OWNING_BODY(name)                                                                          \
+	FREE_ADAPTER(name)                                                                         \
+	BODY(name, .free = free_##name)
+#define PAGED_BODY(name, member)                                                                   \
+	CODEC(name, PAGED_CODEC(name, member));                                                    \
+	PAGED_BODY_FUNCTIONS(name, name##_codec)
+#define OWNING_PAGED_BODY(name, member)                                                            \
+	FREE_ADAPTER(name)                                                                         \
+	CODEC(name, .free = free_##name, PAGED_CODEC(name, member));                               \
+	PAGED_BODY_FUNCTIONS(name, name##_codec)
+
 /* ======================================================================
  * Bodies: health, error
  * ====================================================================== */
@@ -1084,21 +536,15 @@ static int get_health(struct json_object *obj, void *outp, const char *ctx,
 	struct wsop_health *out = outp;
 	int rc;
 
-	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
-	    (rc = get_text(obj, "status", true, out->status, WSOP_HEALTH_STATUS_MAX, NULL,
-	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)))
+	if ((rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = jr_text(obj, "status", true, out->status, WSOP_HEALTH_STATUS_MAX, NULL,
+	                  WSOP_JSON_EBAD_VALUE, NULL, ctx, err)))
 		return rc;
-	return get_text(obj, "version", true, out->version, WSOP_HEALTH_VERSION_MAX, NULL,
-	                WSOP_JSON_EBAD_VALUE, NULL, ctx, err);
+	return jr_text(obj, "version", true, out->version, WSOP_HEALTH_VERSION_MAX, NULL,
+	               WSOP_JSON_EBAD_VALUE, NULL, ctx, err);
 }
 
-static const struct codec health_codec = {
-	.size = sizeof(struct wsop_health),
-	.put = put_health,
-	.get = get_health,
-};
-
-BODY_FUNCTIONS(health, health_codec)
+BODY(health, .secret = false)
 
 static bool text_is_code(const char *s, size_t n)
 {
@@ -1130,14 +576,14 @@ static int get_error(struct json_object *obj, void *outp, const char *ctx,
 	struct json_object *e;
 	int rc;
 
-	if ((rc = check_members(obj, outer, ARRAY_LEN(outer), ctx, err)) ||
-	    (rc = get_member(obj, "error", true, json_type_object, &e, ctx, err)) ||
-	    (rc = check_members(e, inner, ARRAY_LEN(inner), "error", err)) ||
-	    (rc = get_text(e, "code", true, out->code, WSOP_ERROR_CODE_MAX, text_is_code,
-	                   WSOP_JSON_EBAD_VALUE, NULL, "error", err)))
+	if ((rc = jr_check_members(obj, outer, ARRAY_LEN(outer), ctx, err)) ||
+	    (rc = jr_member(obj, "error", true, json_type_object, &e, ctx, err)) ||
+	    (rc = jr_check_members(e, inner, ARRAY_LEN(inner), "error", err)) ||
+	    (rc = jr_text(e, "code", true, out->code, WSOP_ERROR_CODE_MAX, text_is_code,
+	                  WSOP_JSON_EBAD_VALUE, NULL, "error", err)))
 		return rc;
-	return get_text(e, "message", true, out->message, WSOP_ERROR_MESSAGE_MAX, text_is_utf8,
-	                WSOP_JSON_EBAD_VALUE, NULL, "error", err);
+	return jr_text(e, "message", true, out->message, WSOP_ERROR_MESSAGE_MAX, text_is_utf8,
+	               WSOP_JSON_EBAD_VALUE, NULL, "error", err);
 }
 
 static const struct codec error_codec = {
@@ -1163,10 +609,10 @@ int wsop_json_decode_empty(const char *text, size_t len, struct wsop_json_error 
 
 	if (len == 0)
 		return 0;
-	int rc = parse_text(text, len, false, &root, err);
+	int rc = jr_parse(text, len, false, &root, err);
 	if (rc)
 		return rc;
-	rc = check_members(root, NULL, 0, "", err);
+	rc = jr_check_members(root, NULL, 0, "", err);
 	json_object_put(root);
 	return rc;
 }
@@ -1207,33 +653,26 @@ static int get_softcard(struct json_object *obj, void *outp, const char *ctx,
 	struct wsop_softcard *out = outp;
 	int rc;
 
-	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
-	    (rc = get_text(obj, "id", true, out->id, WSOP_SOFTCARD_ID_LEN, text_is_softcard_id,
-	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
-	    (rc = get_fixed(obj, "type", "Softcard", ctx, err)) ||
-	    (rc = get_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
-	                   WSOP_JSON_EINVALID_NAME, NULL, ctx, err)) ||
+	if ((rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = jr_text(obj, "id", true, out->id, WSOP_SOFTCARD_ID_LEN, text_is_softcard_id,
+	                  WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = jr_fixed(obj, "type", "Softcard", ctx, err)) ||
+	    (rc = jr_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
+	                  WSOP_JSON_EINVALID_NAME, NULL, ctx, err)) ||
 	    (rc = get_created(obj, &out->created, ctx, err)) ||
-	    (rc = get_text(obj, "activation", false, out->activation, WSOP_ACTIVATION_MAX,
-	                   text_is_activation, WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
-	    (rc = get_int_member(obj, "login_failures", false, 0, WSOP_LOGIN_FAILURES_MAX,
-	                         &out->login_failures, ctx, err)) ||
-	    (rc = get_int_member(obj, "login_limit", false, 0, WSOP_LOGIN_LIMIT_MAX,
-	                         &out->login_limit, ctx, err)) ||
-	    (rc = get_int_member(obj, "locked_for", false, 0, WSOP_LOCKED_FOR_MAX, &out->locked_for,
-	                         ctx, err)))
+	    (rc = jr_text(obj, "activation", false, out->activation, WSOP_ACTIVATION_MAX,
+	                  text_is_activation, WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = jr_int_member(obj, "login_failures", false, 0, WSOP_LOGIN_FAILURES_MAX,
+	                        &out->login_failures, ctx, err)) ||
+	    (rc = jr_int_member(obj, "login_limit", false, 0, WSOP_LOGIN_LIMIT_MAX,
+	                        &out->login_limit, ctx, err)) ||
+	    (rc = jr_int_member(obj, "locked_for", false, 0, WSOP_LOCKED_FOR_MAX, &out->locked_for,
+	                        ctx, err)))
 		return rc;
-	return get_bool(obj, "active", true, false, &out->active, ctx, err);
+	return jr_bool(obj, "active", true, false, &out->active, ctx, err);
 }
 
-static const struct codec softcard_codec = {
-	.size = sizeof(struct wsop_softcard),
-	.put = put_softcard,
-	.get = get_softcard,
-	.list = "protectiondomains",
-};
-
-BODY_FUNCTIONS(softcard, softcard_codec)
+BODY(softcard, .list = "protectiondomains")
 
 int wsop_json_encode_softcard_list(const struct wsop_softcard_list *in, char **out, size_t *out_len)
 {
@@ -1260,8 +699,8 @@ static bool text_is_passphrase(const char *s, size_t n)
 static int get_passphrase(struct json_object *obj, char *buf, const char *ctx,
                           struct wsop_json_error *err)
 {
-	return get_text(obj, "passphrase", true, buf, WSOP_PASSPHRASE_MAX, text_is_passphrase,
-	                WSOP_JSON_EINVALID_PASSPHRASE, NULL, ctx, err);
+	return jr_text(obj, "passphrase", true, buf, WSOP_PASSPHRASE_MAX, text_is_passphrase,
+	               WSOP_JSON_EINVALID_PASSPHRASE, NULL, ctx, err);
 }
 
 static void put_softcard_create_req(struct jw *w, const void *in)
@@ -1280,22 +719,15 @@ static int get_softcard_create_req(struct json_object *obj, void *outp, const ch
 	struct wsop_softcard_create_req *out = outp;
 	int rc;
 
-	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
-	    (rc = get_fixed(obj, "type", "Softcard", ctx, err)) ||
-	    (rc = get_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
-	                   WSOP_JSON_EINVALID_NAME, NULL, ctx, err)))
+	if ((rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = jr_fixed(obj, "type", "Softcard", ctx, err)) ||
+	    (rc = jr_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
+	                  WSOP_JSON_EINVALID_NAME, NULL, ctx, err)))
 		return rc;
 	return get_passphrase(obj, out->passphrase, ctx, err);
 }
 
-static const struct codec softcard_create_req_codec = {
-	.size = sizeof(struct wsop_softcard_create_req),
-	.secret = true,
-	.put = put_softcard_create_req,
-	.get = get_softcard_create_req,
-};
-
-BODY_FUNCTIONS(softcard_create_req, softcard_create_req_codec)
+BODY(softcard_create_req, .secret = true)
 
 static void put_activate_req(struct jw *w, const void *in)
 {
@@ -1310,18 +742,11 @@ static int get_activate_req(struct json_object *obj, void *outp, const char *ctx
 {
 	static const char *const members[] = { "passphrase" };
 	struct wsop_activate_req *out = outp;
-	int rc = check_members(obj, members, ARRAY_LEN(members), ctx, err);
+	int rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err);
 	return rc ? rc : get_passphrase(obj, out->passphrase, ctx, err);
 }
 
-static const struct codec activate_req_codec = {
-	.size = sizeof(struct wsop_activate_req),
-	.secret = true,
-	.put = put_activate_req,
-	.get = get_activate_req,
-};
-
-BODY_FUNCTIONS(activate_req, activate_req_codec)
+BODY(activate_req, .secret = true)
 
 /* ======================================================================
  * Bodies: groups
@@ -1345,28 +770,19 @@ static int get_group(struct json_object *obj, void *outp, const char *ctx,
 	struct wsop_group *out = outp;
 	int rc;
 
-	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
-	    (rc = get_text(obj, "id", true, out->id, WSOP_UUID_LEN, text_is_uuid,
-	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
-	    (rc = get_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
-	                   WSOP_JSON_EINVALID_NAME, NULL, ctx, err)) ||
-	    (rc = get_text(obj, "protectiondomain", true, out->protectiondomain,
-	                   WSOP_SOFTCARD_ID_LEN, text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL,
-	                   ctx, err)))
+	if ((rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = jr_text(obj, "id", true, out->id, WSOP_UUID_LEN, text_is_uuid,
+	                  WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = jr_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
+	                  WSOP_JSON_EINVALID_NAME, NULL, ctx, err)) ||
+	    (rc =
+	         jr_text(obj, "protectiondomain", true, out->protectiondomain, WSOP_SOFTCARD_ID_LEN,
+	                 text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL, ctx, err)))
 		return rc;
 	return get_created(obj, &out->created, ctx, err);
 }
 
-static const struct codec group_codec = {
-	.size = sizeof(struct wsop_group),
-	.put = put_group,
-	.get = get_group,
-	.list = "groups",
-	.paged = true,
-	.id_offset = offsetof(struct wsop_group, id),
-};
-
-PAGED_BODY_FUNCTIONS(group, group_codec)
+PAGED_BODY(group, "groups")
 
 static void put_group_create_req(struct jw *w, const void *in)
 {
@@ -1384,68 +800,126 @@ static int get_group_create_req(struct json_object *obj, void *outp, const char 
 	struct wsop_group_create_req *out = outp;
 	int rc;
 
-	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
-	    (rc = get_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
-	                   WSOP_JSON_EINVALID_NAME, NULL, ctx, err)))
+	if ((rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = jr_text(obj, "name", true, out->name, WSOP_NAME_MAX, text_is_name,
+	                  WSOP_JSON_EINVALID_NAME, NULL, ctx, err)))
 		return rc;
-	return get_text(obj, "protectiondomain", true, out->protectiondomain, WSOP_SOFTCARD_ID_LEN,
-	                text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL, ctx, err);
+	return jr_text(obj, "protectiondomain", true, out->protectiondomain, WSOP_SOFTCARD_ID_LEN,
+	               text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL, ctx, err);
 }
 
-static const struct codec group_create_req_codec = {
-	.size = sizeof(struct wsop_group_create_req),
-	.put = put_group_create_req,
-	.get = get_group_create_req,
-};
-
-BODY_FUNCTIONS(group_create_req, group_create_req_codec)
+BODY(group_create_req, .secret = false)
 
 /* ======================================================================
- * Bodies: AES keys
+ * Attributes of keys and objects: loops over object_attrs.h
  * ====================================================================== */
 
-/* The flags of a key's "attributes" in wire order: the first
- * KEY_REQUEST_FLAGS may appear in a generate request, the rest only in
- * answers. */
-static const struct key_flag {
-	const char *name;
-	size_t offset;
-} key_flags[] = {
-	{ "encrypt", offsetof(struct wsop_key_attributes, encrypt) },
-	{ "decrypt", offsetof(struct wsop_key_attributes, decrypt) },
-	{ "sign", offsetof(struct wsop_key_attributes, sign) },
-	{ "verify", offsetof(struct wsop_key_attributes, verify) },
-	{ "wrap", offsetof(struct wsop_key_attributes, wrap) },
-	{ "unwrap", offsetof(struct wsop_key_attributes, unwrap) },
-	{ "derive", offsetof(struct wsop_key_attributes, derive) },
-	{ "sensitive", offsetof(struct wsop_key_attributes, sensitive) },
-	{ "always_sensitive", offsetof(struct wsop_key_attributes, always_sensitive) },
-	{ "extractable", offsetof(struct wsop_key_attributes, extractable) },
-	{ "never_extractable", offsetof(struct wsop_key_attributes, never_extractable) },
-	{ "local", offsetof(struct wsop_key_attributes, local) },
-};
-#define KEY_REQUEST_FLAGS 7
-
-static bool *key_flag(struct wsop_key_attributes *a, size_t i)
+static const void *field_at(const void *base, size_t offset)
 {
-	return (bool *)((unsigned char *)a + key_flags[i].offset);
+	return (const unsigned char *)base + offset;
 }
 
-static size_t key_flag_count(bool answer)
+static void *field_at_mut(void *base, size_t offset)
 {
-	return answer ? ARRAY_LEN(key_flags) : KEY_REQUEST_FLAGS;
+	return (unsigned char *)base + offset;
+}
+
+/* One member from the row's field: text, base64url bytes or a boolean. */
+static void put_attr(struct jw *w, const struct object_attr *r, const void *field)
+{
+	switch (r->kind) {
+	case ATTR_TEXT:
+	case ATTR_DATE:
+		jw_text(w, r->json, field, r->max + 1);
+		break;
+	case ATTR_BYTES:
+		jw_bytes(w, r->json, field);
+		break;
+	case ATTR_BOOL:
+		jw_bool(w, r->json, *(const bool *)field);
+		break;
+	default: /* the one value of a fixed member (a wire row has one) */
+		jw_key(w, r->json);
+		jw_string(w, r->fixed, strlen(r->fixed));
+		break;
+	}
+}
+
+/* One member into the row's field, each fault bad_attribute but for the
+ * codes of a missing member, a wrong JSON type and bad base64url. */
+static int get_attr(struct json_object *obj, const struct object_attr *r, bool required,
+                    void *field, bool *present, const char *ctx, struct wsop_json_error *err)
+{
+	const int bad = WSOP_JSON_EBAD_ATTRIBUTE;
+	char where[192], why[48];
+	const char *s;
+	size_t n;
+	int rc;
+
+	switch (r->kind) {
+	case ATTR_TEXT:
+		return jr_text(obj, r->json, required, field, r->max, text_is_utf8, bad, present,
+		               ctx, err);
+	case ATTR_DATE:
+		return jr_text(obj, r->json, required, field, r->max, text_is_date, bad, present,
+		               ctx, err);
+	case ATTR_BYTES:
+		return jr_b64(obj, r->json, required, r->max, bad, field, present, ctx, err);
+	default:
+		if ((rc = jr_string(obj, r->json, required, &s, &n, ctx, err)) || s == NULL)
+			return rc;
+		if (n != strlen(r->fixed) || memcmp(s, r->fixed, n) != 0) {
+			snprintf(why, sizeof(why), "only %s is supported", r->fixed);
+			return jr_fail(err, bad, jr_member_path(where, sizeof(where), ctx, r->json),
+			               why);
+		}
+		*present = true;
+		return 0;
+	}
+}
+
+/* Refuses a member that no row carries for the classes in mask. */
+static int check_attr_members(struct json_object *obj, unsigned mask, const char *ctx,
+                              struct wsop_json_error *err)
+{
+	const char *names[ATTR_MEMBERS_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT && n < ATTR_MEMBERS_MAX; i++)
+		if (object_attrs[i].wire & mask)
+			names[n++] = object_attrs[i].json;
+	return jr_check_members(obj, names, n, ctx, err);
+}
+
+static bool key_has(const struct object_attr *r, const struct wsop_key_attributes *a)
+{
+	return r->key_present == ATTR_NO_FIELD || *(const bool *)field_at(a, r->key_present);
 }
 
 static void put_key_attributes(struct jw *w, const struct wsop_key_attributes *a, bool answer)
 {
 	jw_open(w, "attributes", '{');
-	jw_text(w, "label", a->label, sizeof(a->label));
-	if (a->id_present)
-		jw_bytes(w, "id", &a->id);
-	for (size_t i = 0; i < key_flag_count(answer); i++)
-		jw_bool(w, key_flags[i].name,
-		        *(const bool *)((const unsigned char *)a + key_flags[i].offset));
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		if ((r->wire & ATTR_IN(ATTR_KEY)) && key_has(r, a) && (answer || !r->answer_only))
+			put_attr(w, r, field_at(a, r->key_value));
+	}
 	jw_close(w, '}');
+}
+
+/* One key flag: required in answers; a request defaults to true the flags
+ * a template may set either way (encrypt, decrypt), to false the rest,
+ * which it must not set (AES keys here only encrypt and decrypt). */
+static int get_key_flag(struct json_object *obj, const struct object_attr *r, bool answer,
+                        bool *flag, const char *ctx, struct wsop_json_error *err)
+{
+	char where[192];
+	int rc = jr_bool(obj, r->json, answer, r->rule == RULE_ANY, flag, ctx, err);
+
+	if (rc == 0 && !answer && r->rule == RULE_FALSE && *flag)
+		rc = jr_fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
+		             jr_member_path(where, sizeof(where), ctx, r->json), "must be false");
+	return rc;
 }
 
 /* The key "attributes" object of a generate request (answer false) or of
@@ -1453,73 +927,57 @@ static void put_key_attributes(struct jw *w, const struct wsop_key_attributes *a
 static int get_key_attributes(struct json_object *parent, bool answer,
                               struct wsop_key_attributes *a, struct wsop_json_error *err)
 {
-	const char *const all[] = {
-		"label",
-		"id",
-		"encrypt",
-		"decrypt",
-		"sign",
-		"verify",
-		"wrap",
-		"unwrap",
-		"derive",
-		"sensitive",
-		"always_sensitive",
-		"extractable",
-		"never_extractable",
-		"local",
-	};
 	static const char ctx[] = "attributes";
 	char where[192];
 	struct json_object *obj;
 	int rc;
 
 	memset(a, 0, sizeof(*a));
-	if ((rc = get_member(parent, "attributes", true, json_type_object, &obj, "", err)) ||
-	    (rc = check_members(obj, all, ARRAY_LEN(all), ctx, err)))
+	if ((rc = jr_member(parent, "attributes", true, json_type_object, &obj, "", err)) ||
+	    (rc = check_attr_members(obj, ATTR_IN(ATTR_KEY), ctx, err)))
 		return rc;
-	for (size_t i = key_flag_count(answer); i < ARRAY_LEN(key_flags); i++)
-		if (json_object_object_get_ex(obj, key_flags[i].name, NULL))
-			return fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
-			            member_path(where, sizeof(where), ctx, key_flags[i].name),
-			            "not settable");
-	if ((rc = get_text(obj, "label", true, a->label, WSOP_LABEL_MAX, text_is_utf8,
-	                   WSOP_JSON_EBAD_ATTRIBUTE, NULL, ctx, err)) ||
-	    (rc = get_b64(obj, "id", false, WSOP_CKA_ID_MAX, WSOP_JSON_EBAD_ATTRIBUTE, &a->id,
-	                  &a->id_present, ctx, err)))
-		goto out;
-	for (size_t i = 0; i < key_flag_count(answer); i++) {
-		const char *name = key_flags[i].name;
-		bool *flag = key_flag(a, i);
-		/* Required in answers; a request defaults encrypt and decrypt to
-		 * true, the rest to false. */
-		if ((rc = get_bool(obj, name, answer, i < 2, flag, ctx, err)))
-			goto out;
-		/* sign..derive: AES keys here only encrypt and decrypt. */
-		if (!answer && i >= 2 && *flag) {
-			rc = fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
-			          member_path(where, sizeof(where), ctx, name), "must be false");
-			goto out;
-		}
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT && !answer; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		if (r->answer_only && json_object_object_get_ex(obj, r->json, NULL))
+			return jr_fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
+			               jr_member_path(where, sizeof(where), ctx, r->json),
+			               "not settable");
 	}
-	return 0;
-out:
-	wsop_key_attributes_free(a);
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT && rc == 0; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		void *field = field_at_mut(a, r->key_value);
+		if (!(r->wire & ATTR_IN(ATTR_KEY)) || (r->answer_only && !answer))
+			continue;
+		if (r->kind == ATTR_BOOL)
+			rc = get_key_flag(obj, r, answer, field, ctx, err);
+		else
+			rc = get_attr(obj, r, (r->required & ATTR_IN(ATTR_KEY)) != 0, field,
+			              r->key_present == ATTR_NO_FIELD
+			                  ? NULL
+			                  : field_at_mut(a, r->key_present),
+			              ctx, err);
+	}
+	if (rc)
+		wsop_key_attributes_free(a);
 	return rc;
 }
+
+/* ======================================================================
+ * Bodies: AES keys
+ * ====================================================================== */
 
 static int get_key_size(struct json_object *obj, int *size, const char *ctx,
                         struct wsop_json_error *err)
 {
 	char where[192];
 	int64_t v;
-	int rc = get_int(obj, "size", INT64_MIN, INT64_MAX, &v, ctx, err);
+	int rc = jr_int(obj, "size", INT64_MIN, INT64_MAX, &v, ctx, err);
 	if (rc)
 		return rc;
 	if (v != 128 && v != 192 && v != 256)
-		return fail(err, WSOP_JSON_EBAD_KEY_SIZE,
-		            member_path(where, sizeof(where), ctx, "size"),
-		            "must be 128, 192 or 256");
+		return jr_fail(err, WSOP_JSON_EBAD_KEY_SIZE,
+		               jr_member_path(where, sizeof(where), ctx, "size"),
+		               "must be 128, 192 or 256");
 	*size = (int)v;
 	return 0;
 }
@@ -1540,26 +998,14 @@ static int get_key_generate_req(struct json_object *obj, void *outp, const char 
 	struct wsop_key_generate_req *out = outp;
 	int rc;
 
-	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
-	    (rc = get_fixed(obj, "algorithm", "AES", ctx, err)) ||
+	if ((rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = jr_fixed(obj, "algorithm", "AES", ctx, err)) ||
 	    (rc = get_key_size(obj, &out->size, ctx, err)))
 		return rc;
 	return get_key_attributes(obj, false, &out->attributes, err);
 }
 
-static void free_key_generate_req(void *r)
-{
-	wsop_key_generate_req_free(r);
-}
-
-static const struct codec key_generate_req_codec = {
-	.size = sizeof(struct wsop_key_generate_req),
-	.put = put_key_generate_req,
-	.get = get_key_generate_req,
-	.free = free_key_generate_req,
-};
-
-BODY_FUNCTIONS(key_generate_req, key_generate_req_codec)
+OWNING_BODY(key_generate_req)
 
 static void put_key(struct jw *w, const void *in)
 {
@@ -1582,9 +1028,9 @@ static int check_key_path(const struct wsop_key *k, const char *ctx, struct wsop
 	char where[192], g[WSOP_UUID_LEN + 1], id[WSOP_UUID_LEN + 1];
 	if (wsop_key_path_parse(k->path, g, id) != 0 || strcmp(g, k->group) != 0 ||
 	    strcmp(id, k->id) != 0)
-		return fail(err, WSOP_JSON_EBAD_VALUE,
-		            member_path(where, sizeof(where), ctx, "path"),
-		            "does not name this key");
+		return jr_fail(err, WSOP_JSON_EBAD_VALUE,
+		               jr_member_path(where, sizeof(where), ctx, "path"),
+		               "does not name this key");
 	return 0;
 }
 
@@ -1596,40 +1042,25 @@ static int get_key(struct json_object *obj, void *outp, const char *ctx,
 	struct wsop_key *out = outp;
 	int rc;
 
-	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
-	    (rc = get_text(obj, "id", true, out->id, WSOP_UUID_LEN, text_is_uuid,
-	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
-	    (rc = get_text(obj, "path", true, out->path, WSOP_KEY_PATH_LEN, text_is_key_path,
-	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
-	    (rc = get_text(obj, "group", true, out->group, WSOP_UUID_LEN, text_is_uuid,
-	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	if ((rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = jr_text(obj, "id", true, out->id, WSOP_UUID_LEN, text_is_uuid,
+	                  WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = jr_text(obj, "path", true, out->path, WSOP_KEY_PATH_LEN, text_is_key_path,
+	                  WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = jr_text(obj, "group", true, out->group, WSOP_UUID_LEN, text_is_uuid,
+	                  WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
 	    (rc = check_key_path(out, ctx, err)) ||
-	    (rc = get_text(obj, "protectiondomain", true, out->protectiondomain,
-	                   WSOP_SOFTCARD_ID_LEN, text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL,
-	                   ctx, err)) ||
-	    (rc = get_fixed(obj, "algorithm", "AES", ctx, err)) ||
+	    (rc =
+	         jr_text(obj, "protectiondomain", true, out->protectiondomain, WSOP_SOFTCARD_ID_LEN,
+	                 text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc = jr_fixed(obj, "algorithm", "AES", ctx, err)) ||
 	    (rc = get_key_size(obj, &out->size, ctx, err)) ||
 	    (rc = get_created(obj, &out->created, ctx, err)))
 		return rc;
 	return get_key_attributes(obj, true, &out->attributes, err);
 }
 
-static void free_key(void *k)
-{
-	wsop_key_free(k);
-}
-
-static const struct codec key_codec = {
-	.size = sizeof(struct wsop_key),
-	.put = put_key,
-	.get = get_key,
-	.free = free_key,
-	.list = "keys",
-	.paged = true,
-	.id_offset = offsetof(struct wsop_key, id),
-};
-
-PAGED_BODY_FUNCTIONS(key, key_codec)
+OWNING_PAGED_BODY(key, "keys")
 
 /* ======================================================================
  * Bodies: data objects and certificates
@@ -1649,112 +1080,67 @@ static const char *class_name(enum wsop_object_class cls)
 static void put_object_attributes(struct jw *w, const struct wsop_object_attributes *a)
 {
 	jw_open(w, "attributes", '{');
-	if (a->certificate_type_present)
-		jw_lit(w, "\"certificate_type\":\"x509\"");
-	if (a->label_present)
-		jw_text(w, "label", a->label, sizeof(a->label));
-	if (a->id_present)
-		jw_bytes(w, "id", &a->id);
-	if (a->application_present)
-		jw_text(w, "application", a->application, sizeof(a->application));
-	if (a->object_id_present)
-		jw_bytes(w, "object_id", &a->object_id);
-	if (a->value_present)
-		jw_bytes(w, "value", &a->value);
-	if (a->subject_present)
-		jw_bytes(w, "subject", &a->subject);
-	if (a->issuer_present)
-		jw_bytes(w, "issuer", &a->issuer);
-	if (a->serial_number_present)
-		jw_bytes(w, "serial_number", &a->serial_number);
-	if (a->start_date_present)
-		jw_text(w, "start_date", a->start_date, sizeof(a->start_date));
-	if (a->end_date_present)
-		jw_text(w, "end_date", a->end_date, sizeof(a->end_date));
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		if ((r->wire & ATTR_OBJECTS) && *(const bool *)field_at(a, r->obj_present))
+			put_attr(w, r, r->fixed ? NULL : field_at(a, r->obj_value));
+	}
 	jw_close(w, '}');
 }
 
-static const char *const data_only_attrs[] = { "application", "object_id" };
-static const char *const cert_only_attrs[] = {
-	"certificate_type", "subject", "issuer", "serial_number", "start_date", "end_date",
-};
+/* The decoder's passes over the rows of a class: the fixed-value member
+ * that marks it, the members of both classes, then its own. */
+static int decode_pass(const struct object_attr *r)
+{
+	if (r->fixed)
+		return 0;
+	return (r->wire & ATTR_OBJECTS) == ATTR_OBJECTS ? 1 : 2;
+}
 
 /* value_omitted: a listing item, whose value is left out (and must be). */
 static int get_object_attributes(struct json_object *parent, enum wsop_object_class cls,
                                  bool value_omitted, struct wsop_object_attributes *a,
                                  struct wsop_json_error *err)
 {
-	static const char *const all[] = {
-		"label",       "id",        "value",
-		"application", "object_id", "certificate_type",
-		"subject",     "issuer",    "serial_number",
-		"start_date",  "end_date",
-	};
 	static const char ctx[] = "attributes";
 	const bool cert = cls == WSOP_OBJECT_CERTIFICATE;
+	const unsigned own = ATTR_IN(cert ? ATTR_CERT : ATTR_DATA);
 	char where[192];
 	struct json_object *obj;
 	int rc;
 
 	memset(a, 0, sizeof(*a));
-	if ((rc = get_member(parent, "attributes", true, json_type_object, &obj, "", err)) ||
-	    (rc = check_members(obj, all, ARRAY_LEN(all), ctx, err)))
+	if ((rc = jr_member(parent, "attributes", true, json_type_object, &obj, "", err)) ||
+	    (rc = check_attr_members(obj, ATTR_OBJECTS, ctx, err)))
 		return rc;
-	const char *const *other = cert ? data_only_attrs : cert_only_attrs;
-	size_t other_n = cert ? ARRAY_LEN(data_only_attrs) : ARRAY_LEN(cert_only_attrs);
-	for (size_t i = 0; i < other_n; i++)
-		if (json_object_object_get_ex(obj, other[i], NULL))
-			return fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
-			            member_path(where, sizeof(where), ctx, other[i]),
-			            cert ? "not an attribute of certificates"
-			                 : "not an attribute of data objects");
-	const int bad = WSOP_JSON_EBAD_ATTRIBUTE;
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		if ((r->wire & ATTR_OBJECTS & ~own) && !(r->wire & own) &&
+		    json_object_object_get_ex(obj, r->json, NULL))
+			return jr_fail(err, WSOP_JSON_EBAD_ATTRIBUTE,
+			               jr_member_path(where, sizeof(where), ctx, r->json),
+			               cert ? "not an attribute of certificates"
+			                    : "not an attribute of data objects");
+	}
 	if (value_omitted && json_object_object_get_ex(obj, "value", NULL))
-		return fail(err, WSOP_JSON_EBAD_VALUE,
-		            member_path(where, sizeof(where), ctx, "value"),
-		            "a value with value_len");
-	if (cert) {
-		const char *s;
-		size_t n;
-		if ((rc = get_string(obj, "certificate_type", true, &s, &n, ctx, err)))
-			goto out;
-		if (n != 4 || memcmp(s, "x509", 4) != 0) {
-			rc = fail(err, bad,
-			          member_path(where, sizeof(where), ctx, "certificate_type"),
-			          "only x509 is supported");
-			goto out;
+		return jr_fail(err, WSOP_JSON_EBAD_VALUE,
+		               jr_member_path(where, sizeof(where), ctx, "value"),
+		               "a value with value_len");
+	for (int pass = 0; pass < 3 && rc == 0; pass++) {
+		for (size_t i = 0; i < OBJECT_ATTR_COUNT && rc == 0; i++) {
+			const struct object_attr *r = &object_attrs[i];
+			bool required = (r->required & own) != 0;
+			if (!(r->wire & own) || decode_pass(r) != pass)
+				continue;
+			if (value_omitted && r->show[ATTR_CERT] == SHOW_VALUE)
+				required = false;
+			rc = get_attr(obj, r, required,
+			              r->fixed ? NULL : object_attr_obj_value(r, a),
+			              object_attr_obj_present(r, a), ctx, err);
 		}
-		a->certificate_type_present = true;
 	}
-	if ((rc = get_text(obj, "label", false, a->label, WSOP_LABEL_MAX, text_is_utf8, bad,
-	                   &a->label_present, ctx, err)) ||
-	    (rc = get_b64(obj, "id", false, WSOP_CKA_ID_MAX, bad, &a->id, &a->id_present, ctx,
-	                  err)) ||
-	    (rc = get_b64(obj, "value", cert && !value_omitted, WSOP_OBJECT_VALUE_MAX, bad,
-	                  &a->value, &a->value_present, ctx, err)))
-		goto out;
-	if (!cert) {
-		if ((rc = get_text(obj, "application", false, a->application, WSOP_APPLICATION_MAX,
-		                   text_is_utf8, bad, &a->application_present, ctx, err)) ||
-		    (rc = get_b64(obj, "object_id", false, WSOP_OBJECT_ID_MAX, bad, &a->object_id,
-		                  &a->object_id_present, ctx, err)))
-			goto out;
-		return 0;
-	}
-	if ((rc = get_b64(obj, "subject", true, WSOP_DN_MAX, bad, &a->subject, &a->subject_present,
-	                  ctx, err)) ||
-	    (rc = get_b64(obj, "issuer", false, WSOP_DN_MAX, bad, &a->issuer, &a->issuer_present,
-	                  ctx, err)) ||
-	    (rc = get_b64(obj, "serial_number", false, WSOP_SERIAL_MAX, bad, &a->serial_number,
-	                  &a->serial_number_present, ctx, err)) ||
-	    (rc = get_text(obj, "start_date", false, a->start_date, WSOP_DATE_LEN, text_is_date,
-	                   bad, &a->start_date_present, ctx, err)) ||
-	    (rc = get_text(obj, "end_date", false, a->end_date, WSOP_DATE_LEN, text_is_date, bad,
-	                   &a->end_date_present, ctx, err)))
-		goto out;
-	return 0;
-out:
-	wsop_object_attributes_free(a);
+	if (rc)
+		wsop_object_attributes_free(a);
 	return rc;
 }
 
@@ -1764,7 +1150,7 @@ static int get_class(struct json_object *obj, enum wsop_object_class *cls, const
 	char where[192];
 	const char *s;
 	size_t n;
-	int rc = get_string(obj, "class", true, &s, &n, ctx, err);
+	int rc = jr_string(obj, "class", true, &s, &n, ctx, err);
 	if (rc)
 		return rc;
 	if (n == 4 && memcmp(s, "data", 4) == 0)
@@ -1772,9 +1158,9 @@ static int get_class(struct json_object *obj, enum wsop_object_class *cls, const
 	else if (n == 11 && memcmp(s, "certificate", 11) == 0)
 		*cls = WSOP_OBJECT_CERTIFICATE;
 	else
-		return fail(err, WSOP_JSON_EBAD_VALUE,
-		            member_path(where, sizeof(where), ctx, "class"),
-		            "must be data or certificate");
+		return jr_fail(err, WSOP_JSON_EBAD_VALUE,
+		               jr_member_path(where, sizeof(where), ctx, "class"),
+		               "must be data or certificate");
 	return 0;
 }
 
@@ -1800,25 +1186,13 @@ static int get_object_create_req(struct json_object *obj, void *outp, const char
 	struct wsop_object_create_req *out = outp;
 	int rc;
 
-	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	if ((rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
 	    (rc = get_class(obj, &out->cls, ctx, err)))
 		return rc;
 	return get_object_attributes(obj, out->cls, false, &out->attributes, err);
 }
 
-static void free_object_create_req(void *r)
-{
-	wsop_object_create_req_free(r);
-}
-
-static const struct codec object_create_req_codec = {
-	.size = sizeof(struct wsop_object_create_req),
-	.put = put_object_create_req,
-	.get = get_object_create_req,
-	.free = free_object_create_req,
-};
-
-BODY_FUNCTIONS(object_create_req, object_create_req_codec)
+OWNING_BODY(object_create_req)
 
 static void put_object(struct jw *w, const void *in)
 {
@@ -1850,39 +1224,24 @@ static int get_object(struct json_object *obj, void *outp, const char *ctx,
 	int64_t value_len = 0;
 	int rc;
 
-	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
-	    (rc = get_text(obj, "id", true, out->id, WSOP_UUID_LEN, text_is_uuid,
-	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
-	    (rc = get_text(obj, "protectiondomain", true, out->protectiondomain,
-	                   WSOP_SOFTCARD_ID_LEN, text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL,
-	                   ctx, err)) ||
+	if ((rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = jr_text(obj, "id", true, out->id, WSOP_UUID_LEN, text_is_uuid,
+	                  WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	    (rc =
+	         jr_text(obj, "protectiondomain", true, out->protectiondomain, WSOP_SOFTCARD_ID_LEN,
+	                 text_is_softcard_id, WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
 	    (rc = get_class(obj, &out->cls, ctx, err)) ||
 	    (rc = get_created(obj, &out->created, ctx, err)))
 		return rc;
 	out->value_omitted = json_object_object_get_ex(obj, "value_len", NULL);
 	if (out->value_omitted &&
-	    (rc = get_int(obj, "value_len", 0, WSOP_OBJECT_VALUE_MAX, &value_len, ctx, err)))
+	    (rc = jr_int(obj, "value_len", 0, WSOP_OBJECT_VALUE_MAX, &value_len, ctx, err)))
 		return rc;
 	out->value_len = (size_t)value_len;
 	return get_object_attributes(obj, out->cls, out->value_omitted, &out->attributes, err);
 }
 
-static void free_object(void *o)
-{
-	wsop_object_free(o);
-}
-
-static const struct codec object_codec = {
-	.size = sizeof(struct wsop_object),
-	.put = put_object,
-	.get = get_object,
-	.free = free_object,
-	.list = "objects",
-	.paged = true,
-	.id_offset = offsetof(struct wsop_object, id),
-};
-
-PAGED_BODY_FUNCTIONS(object, object_codec)
+OWNING_PAGED_BODY(object, "objects")
 
 /* ======================================================================
  * Bodies: encryption
@@ -1912,7 +1271,7 @@ static int get_mechanism(struct json_object *obj, enum wsop_mechanism *mech,
 {
 	const char *s;
 	size_t n;
-	int rc = get_string(obj, "mechanism", true, &s, &n, "", err);
+	int rc = jr_string(obj, "mechanism", true, &s, &n, "", err);
 	if (rc)
 		return rc;
 	if (n == 7 && memcmp(s, "AES_CBC", 7) == 0)
@@ -1920,8 +1279,8 @@ static int get_mechanism(struct json_object *obj, enum wsop_mechanism *mech,
 	else if (n == 11 && memcmp(s, "AES_CBC_PAD", 11) == 0)
 		*mech = WSOP_MECH_AES_CBC_PAD;
 	else
-		return fail(err, WSOP_JSON_EBAD_MECHANISM, "mechanism",
-		            "must be AES_CBC or AES_CBC_PAD");
+		return jr_fail(err, WSOP_JSON_EBAD_MECHANISM, "mechanism",
+		               "must be AES_CBC or AES_CBC_PAD");
 	return 0;
 }
 
@@ -1929,14 +1288,14 @@ static int get_iv(struct json_object *obj, uint8_t iv[WSOP_IV_LEN], struct wsop_
 {
 	struct json_object *v;
 	if (!json_object_object_get_ex(obj, "iv", &v))
-		return fail(err, WSOP_JSON_EBAD_IV, "iv", "missing");
+		return jr_fail(err, WSOP_JSON_EBAD_IV, "iv", "missing");
 	struct wsop_bytes b;
-	int rc = get_b64(obj, "iv", true, WSOP_IV_LEN, WSOP_JSON_EBAD_IV, &b, NULL, "", err);
+	int rc = jr_b64(obj, "iv", true, WSOP_IV_LEN, WSOP_JSON_EBAD_IV, &b, NULL, "", err);
 	if (rc)
 		return rc;
 	if (b.len != WSOP_IV_LEN) {
 		wsop_bytes_free(&b);
-		return fail(err, WSOP_JSON_EBAD_IV, "iv", "must be 16 bytes");
+		return jr_fail(err, WSOP_JSON_EBAD_IV, "iv", "must be 16 bytes");
 	}
 	memcpy(iv, b.data, WSOP_IV_LEN);
 	wsop_bytes_free(&b);
@@ -1950,28 +1309,16 @@ static int get_crypto_req(struct json_object *obj, void *outp, const char *ctx,
 	struct wsop_crypto_req *out = outp;
 	int rc;
 
-	if ((rc = check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
-	    (rc = get_text(obj, "key", true, out->key, WSOP_KEY_PATH_LEN, text_is_key_path,
-	                   WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
+	if ((rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err)) ||
+	    (rc = jr_text(obj, "key", true, out->key, WSOP_KEY_PATH_LEN, text_is_key_path,
+	                  WSOP_JSON_EBAD_VALUE, NULL, ctx, err)) ||
 	    (rc = get_mechanism(obj, &out->mechanism, err)) || (rc = get_iv(obj, out->iv, err)))
 		return rc;
-	return get_b64(obj, "data", true, WSOP_CRYPTO_DATA_MAX, WSOP_JSON_EBAD_DATA_LENGTH,
-	               &out->data, NULL, ctx, err);
+	return jr_b64(obj, "data", true, WSOP_CRYPTO_DATA_MAX, WSOP_JSON_EBAD_DATA_LENGTH,
+	              &out->data, NULL, ctx, err);
 }
 
-static void free_crypto_req(void *r)
-{
-	wsop_crypto_req_free(r);
-}
-
-static const struct codec crypto_req_codec = {
-	.size = sizeof(struct wsop_crypto_req),
-	.put = put_crypto_req,
-	.get = get_crypto_req,
-	.free = free_crypto_req,
-};
-
-BODY_FUNCTIONS(crypto_req, crypto_req_codec)
+OWNING_BODY(crypto_req)
 
 static void put_crypto_answer(struct jw *w, const void *in)
 {
@@ -1986,26 +1333,14 @@ static int get_crypto_answer(struct json_object *obj, void *outp, const char *ct
 {
 	static const char *const members[] = { "data" };
 	struct wsop_crypto_answer *out = outp;
-	int rc = check_members(obj, members, ARRAY_LEN(members), ctx, err);
+	int rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err);
 	if (rc)
 		return rc;
-	return get_b64(obj, "data", true, WSOP_CRYPTO_ANSWER_MAX, WSOP_JSON_EBAD_DATA_LENGTH,
-	               &out->data, NULL, ctx, err);
+	return jr_b64(obj, "data", true, WSOP_CRYPTO_ANSWER_MAX, WSOP_JSON_EBAD_DATA_LENGTH,
+	              &out->data, NULL, ctx, err);
 }
 
-static void free_crypto_answer(void *a)
-{
-	wsop_crypto_answer_free(a);
-}
-
-static const struct codec crypto_answer_codec = {
-	.size = sizeof(struct wsop_crypto_answer),
-	.put = put_crypto_answer,
-	.get = get_crypto_answer,
-	.free = free_crypto_answer,
-};
-
-BODY_FUNCTIONS(crypto_answer, crypto_answer_codec)
+OWNING_BODY(crypto_answer)
 
 static void put_random_req(struct jw *w, const void *in)
 {
@@ -2021,20 +1356,14 @@ static int get_random_req(struct json_object *obj, void *outp, const char *ctx,
 	static const char *const members[] = { "length" };
 	struct wsop_random_req *out = outp;
 	int64_t v;
-	int rc = check_members(obj, members, ARRAY_LEN(members), ctx, err);
+	int rc = jr_check_members(obj, members, ARRAY_LEN(members), ctx, err);
 	if (rc)
 		return rc;
-	rc = get_int(obj, "length", 1, WSOP_RANDOM_MAX, &v, ctx, err);
+	rc = jr_int(obj, "length", 1, WSOP_RANDOM_MAX, &v, ctx, err);
 	if (rc)
 		return rc;
 	out->length = (size_t)v;
 	return 0;
 }
 
-static const struct codec random_req_codec = {
-	.size = sizeof(struct wsop_random_req),
-	.put = put_random_req,
-	.get = get_random_req,
-};
-
-BODY_FUNCTIONS(random_req, random_req_codec)
+BODY(random_req, .secret = false)

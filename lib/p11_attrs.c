@@ -11,6 +11,8 @@
 #include "lib/p11_attrs.h"
 #include "lib/p11_template.h"
 
+#include "ipc/object_attrs.h"
+
 /* VIEW_UNFETCHED: a value a listing left out; len is its length, ptr NULL. */
 enum view_rc { VIEW_OK, VIEW_SENSITIVE, VIEW_INVALID, VIEW_UNFETCHED };
 
@@ -62,80 +64,10 @@ static enum view_rc view_text(struct view *v, bool present, const char *text)
 	return view_bytes(v, text, strlen(text));
 }
 
-/* Attributes every object has. */
-static enum view_rc view_common(const struct p11_object *o, CK_ATTRIBUTE_TYPE type, struct view *v)
+static enum view_rc view_date(struct view *v, bool present, const char *date)
 {
-	switch (type) {
-	case CKA_CLASS:
-		return view_ulong(v, o->cls);
-	case CKA_TOKEN:
-	case CKA_PRIVATE:
-	case CKA_DESTROYABLE:
-		return view_bool(v, true);
-	case CKA_MODIFIABLE:
-	case CKA_COPYABLE:
-		return view_bool(v, false);
-	case CKA_LABEL:
-		if (o->cls == CKO_SECRET_KEY)
-			return view_text(v, true, o->key.attributes.label);
-		return view_text(v, o->object.attributes.label_present, o->object.attributes.label);
-	default:
-		return VIEW_INVALID;
-	}
-}
-
-static enum view_rc view_key(const struct p11_object *o, CK_ATTRIBUTE_TYPE type, struct view *v)
-{
-	const struct wsop_key_attributes *a = &o->key.attributes;
-
-	switch (type) {
-	case CKA_KEY_TYPE:
-		return view_ulong(v, CKK_AES);
-	case CKA_ID:
-		return view_wsop_bytes(v, a->id_present, &a->id);
-	case CKA_START_DATE:
-	case CKA_END_DATE:
-		return view_bytes(v, NULL, 0);
-	case CKA_DERIVE:
-		return view_bool(v, a->derive);
-	case CKA_LOCAL:
-		return view_bool(v, a->local);
-	case CKA_KEY_GEN_MECHANISM:
-		return view_ulong(v, CKM_AES_KEY_GEN);
-	case CKA_ALLOWED_MECHANISMS:
-		v->scratch.mechs[0] = CKM_AES_CBC;
-		v->scratch.mechs[1] = CKM_AES_CBC_PAD;
-		return view_bytes(v, v->scratch.mechs, sizeof(v->scratch.mechs));
-	case CKA_ENCRYPT:
-		return view_bool(v, a->encrypt);
-	case CKA_DECRYPT:
-		return view_bool(v, a->decrypt);
-	case CKA_SIGN:
-		return view_bool(v, a->sign);
-	case CKA_VERIFY:
-		return view_bool(v, a->verify);
-	case CKA_WRAP:
-		return view_bool(v, a->wrap);
-	case CKA_UNWRAP:
-		return view_bool(v, a->unwrap);
-	case CKA_SENSITIVE:
-		return view_bool(v, a->sensitive);
-	case CKA_EXTRACTABLE:
-		return view_bool(v, a->extractable);
-	case CKA_ALWAYS_SENSITIVE:
-		return view_bool(v, a->always_sensitive);
-	case CKA_NEVER_EXTRACTABLE:
-		return view_bool(v, a->never_extractable);
-	case CKA_TRUSTED:
-	case CKA_WRAP_WITH_TRUSTED:
-		return view_bool(v, false);
-	case CKA_VALUE_LEN:
-		return view_ulong(v, (CK_ULONG)o->key.size / 8);
-	case CKA_VALUE:
-		return VIEW_SENSITIVE;
-	default:
-		return VIEW_INVALID;
-	}
+	/* CK_DATE is the 8 characters without a NUL. */
+	return view_bytes(v, present ? date : NULL, present ? WSOP_DATE_LEN : 0);
 }
 
 /* CKA_VALUE of a data object or certificate. */
@@ -148,74 +80,90 @@ static enum view_rc view_value(const struct p11_object *o, struct view *v)
 	return view_wsop_bytes(v, o->object.attributes.value_present, &o->object.attributes.value);
 }
 
-static enum view_rc view_data(const struct p11_object *o, CK_ATTRIBUTE_TYPE type, struct view *v)
+/* A struct field of the row: present says whether it holds a value. */
+static enum view_rc view_field(const struct object_attr *r, bool present, const void *field,
+                               struct view *v)
 {
-	const struct wsop_object_attributes *a = &o->object.attributes;
-
-	switch (type) {
-	case CKA_APPLICATION:
-		return view_text(v, a->application_present, a->application);
-	case CKA_OBJECT_ID:
-		return view_wsop_bytes(v, a->object_id_present, &a->object_id);
-	case CKA_VALUE:
-		return view_value(o, v);
+	switch (r->kind) {
+	case ATTR_BOOL:
+		return view_bool(v, *(const bool *)field);
+	case ATTR_TEXT:
+		return view_text(v, present, field);
+	case ATTR_DATE:
+		return view_date(v, present, field);
+	case ATTR_BYTES:
+		return view_wsop_bytes(v, present, field);
 	default:
 		return VIEW_INVALID;
 	}
 }
 
-static enum view_rc view_date(struct view *v, bool present, const char *date)
+static enum view_rc view_key_field(const struct object_attr *r, const struct wsop_key_attributes *a,
+                                   struct view *v)
 {
-	/* CK_DATE is the 8 characters without a NUL. */
-	return view_bytes(v, present ? date : NULL, present ? WSOP_DATE_LEN : 0);
+	const unsigned char *base = (const unsigned char *)a;
+	bool present = r->key_present == ATTR_NO_FIELD || *(const bool *)(base + r->key_present);
+	return view_field(r, present, base + r->key_value, v);
 }
 
-static enum view_rc view_cert(const struct p11_object *o, CK_ATTRIBUTE_TYPE type, struct view *v)
+static enum view_rc view_object_field(const struct object_attr *r,
+                                      const struct wsop_object_attributes *a, struct view *v)
 {
-	const struct wsop_object_attributes *a = &o->object.attributes;
-
-	switch (type) {
-	case CKA_CERTIFICATE_TYPE:
-		return view_ulong(v, CKC_X_509);
-	case CKA_TRUSTED:
-		return view_bool(v, false);
-	case CKA_CERTIFICATE_CATEGORY:
-		return view_ulong(v, 0);
-	case CKA_ID:
-		return view_wsop_bytes(v, a->id_present, &a->id);
-	case CKA_SUBJECT:
-		return view_wsop_bytes(v, a->subject_present, &a->subject);
-	case CKA_ISSUER:
-		return view_wsop_bytes(v, a->issuer_present, &a->issuer);
-	case CKA_SERIAL_NUMBER:
-		return view_wsop_bytes(v, a->serial_number_present, &a->serial_number);
-	case CKA_VALUE:
-		return view_value(o, v);
-	case CKA_START_DATE:
-		return view_date(v, a->start_date_present, a->start_date);
-	case CKA_END_DATE:
-		return view_date(v, a->end_date_present, a->end_date);
-	default:
-		return VIEW_INVALID;
-	}
+	const unsigned char *base = (const unsigned char *)a;
+	return view_field(r, *(const bool *)(base + r->obj_present), base + r->obj_value, v);
 }
 
 static enum view_rc view_attribute(const struct p11_object *o, CK_ATTRIBUTE_TYPE type,
                                    struct view *v)
 {
-	enum view_rc rc = view_common(o, type, v);
-	if (rc != VIEW_INVALID)
-		return rc;
+	const struct object_attr *r = object_attr_find(type);
+	enum attr_class cls;
+
 	switch (o->cls) {
-	case CKO_SECRET_KEY:
-		return view_key(o, type, v);
 	case CKO_DATA:
-		return view_data(o, type, v);
+		cls = ATTR_DATA;
+		break;
 	case CKO_CERTIFICATE:
-		return view_cert(o, type, v);
+		cls = ATTR_CERT;
+		break;
+	case CKO_SECRET_KEY:
+		cls = ATTR_KEY;
+		break;
 	default:
-		return VIEW_INVALID;
+		/* An object of no class has only what every class has. */
+		cls = ATTR_DATA;
+		if (r != NULL && (r->show[ATTR_DATA] != r->show[ATTR_CERT] ||
+		                  r->show[ATTR_DATA] != r->show[ATTR_KEY]))
+			return VIEW_INVALID;
+		break;
 	}
+	if (r == NULL)
+		return VIEW_INVALID;
+	switch (r->show[cls]) {
+	case SHOW_FIELD:
+		return cls == ATTR_KEY ? view_key_field(r, &o->key.attributes, v)
+		                       : view_object_field(r, &o->object.attributes, v);
+	case SHOW_CONST:
+		return r->kind == ATTR_BOOL ? view_bool(v, r->constant == CK_TRUE)
+		                            : view_ulong(v, r->constant);
+	case SHOW_EMPTY:
+		return view_bytes(v, NULL, 0);
+	case SHOW_VALUE:
+		return view_value(o, v);
+	case SHOW_SENSITIVE:
+		return VIEW_SENSITIVE;
+	case SHOW_CLASS:
+		return view_ulong(v, o->cls);
+	case SHOW_KEY_BYTES:
+		return view_ulong(v, (CK_ULONG)o->key.size / 8);
+	case SHOW_MECHS:
+		v->scratch.mechs[0] = CKM_AES_CBC;
+		v->scratch.mechs[1] = CKM_AES_CBC_PAD;
+		return view_bytes(v, v->scratch.mechs, sizeof(v->scratch.mechs));
+	case SHOW_NONE:
+		break;
+	}
+	return VIEW_INVALID;
 }
 
 CK_RV p11_object_get_attributes(const struct p11_object *o, CK_ATTRIBUTE *tmpl, CK_ULONG count)
@@ -312,29 +260,6 @@ static int copy_key_attributes(struct wsop_key_attributes *dst,
 	return wsop_bytes_copy(&dst->id, src->id.data, src->id.len);
 }
 
-static int copy_object_attributes(struct wsop_object_attributes *dst,
-                                  const struct wsop_object_attributes *src)
-{
-	int err = 0;
-
-	*dst = *src;
-	/* Detach every pointer first so that a failed copy frees only ours. */
-	memset(&dst->id, 0, sizeof(dst->id));
-	memset(&dst->value, 0, sizeof(dst->value));
-	memset(&dst->object_id, 0, sizeof(dst->object_id));
-	memset(&dst->subject, 0, sizeof(dst->subject));
-	memset(&dst->issuer, 0, sizeof(dst->issuer));
-	memset(&dst->serial_number, 0, sizeof(dst->serial_number));
-	err |= wsop_bytes_copy(&dst->id, src->id.data, src->id.len);
-	err |= wsop_bytes_copy(&dst->value, src->value.data, src->value.len);
-	err |= wsop_bytes_copy(&dst->object_id, src->object_id.data, src->object_id.len);
-	err |= wsop_bytes_copy(&dst->subject, src->subject.data, src->subject.len);
-	err |= wsop_bytes_copy(&dst->issuer, src->issuer.data, src->issuer.len);
-	err |=
-	    wsop_bytes_copy(&dst->serial_number, src->serial_number.data, src->serial_number.len);
-	return err;
-}
-
 /* The fixed-size strings of the server structs must hold their NUL, or a
  * later strlen would run past them. */
 #define TERMINATED(arr) (memchr((arr), '\0', sizeof(arr)) != NULL)
@@ -360,22 +285,10 @@ CK_RV p11_object_from_key(struct p11_object *out, const struct wsop_key *key)
 	return CKR_OK;
 }
 
-static bool object_bytes_ok(const struct wsop_bytes *b)
-{
-	return b->len == 0 || b->data != NULL;
-}
-
 static bool object_shape_ok(const struct wsop_object *obj)
 {
-	const struct wsop_object_attributes *a = &obj->attributes;
-
-	return TERMINATED(obj->id) && TERMINATED(obj->protectiondomain) && TERMINATED(a->label) &&
-	       TERMINATED(a->application) && TERMINATED(a->start_date) && TERMINATED(a->end_date) &&
-	       object_bytes_ok(&a->id) && object_bytes_ok(&a->value) &&
-	       object_bytes_ok(&a->object_id) && object_bytes_ok(&a->subject) &&
-	       object_bytes_ok(&a->issuer) && object_bytes_ok(&a->serial_number) &&
-	       (!a->start_date_present || strlen(a->start_date) == WSOP_DATE_LEN) &&
-	       (!a->end_date_present || strlen(a->end_date) == WSOP_DATE_LEN);
+	return TERMINATED(obj->id) && TERMINATED(obj->protectiondomain) &&
+	       object_attrs_shape_ok(&obj->attributes);
 }
 
 CK_RV p11_object_from_wsop_object(struct p11_object *out, const struct wsop_object *obj)
@@ -398,7 +311,7 @@ CK_RV p11_object_from_wsop_object(struct p11_object *out, const struct wsop_obje
 		return CKR_DEVICE_ERROR;
 	}
 	out->object = *obj;
-	if (copy_object_attributes(&out->object.attributes, &obj->attributes) != 0) {
+	if (object_attrs_copy_bytes(&out->object.attributes, &obj->attributes) != 0) {
 		p11_object_free(out);
 		return CKR_HOST_MEMORY;
 	}

@@ -1,6 +1,6 @@
 /*
- * The manual's template tables as data, and the checks of p11_template.h
- * in the order that header documents.
+ * The checks of p11_template.h in the order that header documents, over
+ * the template columns of the attribute table (ipc/object_attrs.h).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -8,83 +8,23 @@
 
 #include "lib/p11_template.h"
 
+#include "ipc/object_attrs.h"
 #include "ipc/wsop_names.h"
-
-enum value_kind {
-	KIND_BOOL,
-	KIND_ULONG,
-	KIND_BYTES,
-	KIND_TEXT, /* UTF-8 without NUL */
-	KIND_DATE, /* empty or YYYYMMDD */
-};
-
-/* Where an attribute may appear: absent from the table, optional or
- * required. */
-enum presence { NO = 0, OPT, REQ };
-
-/* A fixed value the table demands when the attribute is given. */
-enum rule { ANY = 0, MUST_TRUE, MUST_FALSE };
-
-/* Operation and class columns of the table. */
-enum column { COL_DATA, COL_CERT, COL_KEY, COL_COUNT };
-
-struct attr_rule {
-	CK_ATTRIBUTE_TYPE type;
-	enum value_kind kind;
-	size_t max; /* KIND_BYTES / KIND_TEXT */
-	enum rule rule;
-	enum presence in[COL_COUNT];
-};
-
-/* The order of REQ rows is the order in which missing attributes are
- * reported. */
-static const struct attr_rule rules[] = {
-	{ CKA_CLASS, KIND_ULONG, 0, ANY, { REQ, REQ, OPT } },
-	{ CKA_TOKEN, KIND_BOOL, 0, MUST_TRUE, { REQ, REQ, REQ } },
-	{ CKA_PRIVATE, KIND_BOOL, 0, MUST_TRUE, { REQ, REQ, REQ } },
-	{ CKA_CERTIFICATE_TYPE, KIND_ULONG, 0, ANY, { NO, REQ, NO } },
-	{ CKA_KEY_TYPE, KIND_ULONG, 0, ANY, { NO, NO, OPT } },
-	{ CKA_VALUE_LEN, KIND_ULONG, 0, ANY, { NO, NO, REQ } },
-	{ CKA_LABEL, KIND_TEXT, WSOP_LABEL_MAX, ANY, { OPT, OPT, REQ } },
-	{ CKA_ENCRYPT, KIND_BOOL, 0, ANY, { NO, NO, REQ } },
-	{ CKA_DECRYPT, KIND_BOOL, 0, ANY, { NO, NO, REQ } },
-	{ CKA_VALUE, KIND_BYTES, WSOP_OBJECT_VALUE_MAX, ANY, { OPT, REQ, NO } },
-	{ CKA_SUBJECT, KIND_BYTES, WSOP_DN_MAX, ANY, { NO, REQ, NO } },
-	{ CKA_APPLICATION, KIND_TEXT, WSOP_APPLICATION_MAX, ANY, { OPT, NO, NO } },
-	{ CKA_OBJECT_ID, KIND_BYTES, WSOP_OBJECT_ID_MAX, ANY, { OPT, NO, NO } },
-	{ CKA_ISSUER, KIND_BYTES, WSOP_DN_MAX, ANY, { NO, OPT, NO } },
-	{ CKA_SERIAL_NUMBER, KIND_BYTES, WSOP_SERIAL_MAX, ANY, { NO, OPT, NO } },
-	{ CKA_START_DATE, KIND_DATE, 0, ANY, { NO, OPT, NO } },
-	{ CKA_END_DATE, KIND_DATE, 0, ANY, { NO, OPT, NO } },
-	{ CKA_ID, KIND_BYTES, WSOP_CKA_ID_MAX, ANY, { NO, OPT, OPT } },
-	{ CKA_SIGN, KIND_BOOL, 0, MUST_FALSE, { NO, NO, OPT } },
-	{ CKA_VERIFY, KIND_BOOL, 0, MUST_FALSE, { NO, NO, OPT } },
-	/* The manual's must-be-false and must-be-true lists: every template. */
-	{ CKA_DERIVE, KIND_BOOL, 0, MUST_FALSE, { OPT, OPT, OPT } },
-	{ CKA_EXTRACTABLE, KIND_BOOL, 0, MUST_FALSE, { OPT, OPT, OPT } },
-	{ CKA_COPYABLE, KIND_BOOL, 0, MUST_FALSE, { OPT, OPT, OPT } },
-	{ CKA_TRUSTED, KIND_BOOL, 0, MUST_FALSE, { OPT, OPT, OPT } },
-	{ CKA_UNWRAP, KIND_BOOL, 0, MUST_FALSE, { OPT, OPT, OPT } },
-	{ CKA_WRAP, KIND_BOOL, 0, MUST_FALSE, { OPT, OPT, OPT } },
-	{ CKA_WRAP_WITH_TRUSTED, KIND_BOOL, 0, MUST_FALSE, { OPT, OPT, OPT } },
-	{ CKA_ALWAYS_SENSITIVE, KIND_BOOL, 0, MUST_TRUE, { OPT, OPT, OPT } },
-	{ CKA_NEVER_EXTRACTABLE, KIND_BOOL, 0, MUST_TRUE, { OPT, OPT, OPT } },
-	{ CKA_LOCAL, KIND_BOOL, 0, MUST_TRUE, { OPT, OPT, OPT } },
-	{ CKA_SENSITIVE, KIND_BOOL, 0, MUST_TRUE, { OPT, OPT, OPT } },
-};
-
-#define RULE_COUNT (sizeof(rules) / sizeof(rules[0]))
 
 /* For each rule, the index of its first occurrence in the template. */
 struct seen {
-	bool present[RULE_COUNT];
-	CK_ULONG index[RULE_COUNT];
+	bool present[OBJECT_ATTR_COUNT];
+	CK_ULONG index[OBJECT_ATTR_COUNT];
 };
 
+/* The row of type if some template may hold it, else -1. */
 static int rule_index(CK_ATTRIBUTE_TYPE type)
 {
-	for (size_t i = 0; i < RULE_COUNT; i++) {
-		if (rules[i].type == type)
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		if (r->type == type &&
+		    (r->tmpl[ATTR_DATA] != TMPL_NO || r->tmpl[ATTR_CERT] != TMPL_NO ||
+		     r->tmpl[ATTR_KEY] != TMPL_NO))
 			return (int)i;
 	}
 	return -1;
@@ -116,25 +56,26 @@ static bool date_shape_ok(const CK_ATTRIBUTE *a)
 	return wsop_date_valid(text);
 }
 
-static bool shape_ok(const struct attr_rule *r, const CK_ATTRIBUTE *a)
+static bool shape_ok(const struct object_attr *r, const CK_ATTRIBUTE *a)
 {
 	switch (r->kind) {
-	case KIND_BOOL:
+	case ATTR_BOOL:
 		if (!a->pValue || a->ulValueLen != sizeof(CK_BBOOL))
 			return false;
 		return *(const CK_BBOOL *)a->pValue == CK_TRUE ||
 		       *(const CK_BBOOL *)a->pValue == CK_FALSE;
-	case KIND_ULONG:
+	case ATTR_ULONG:
 		return a->pValue && a->ulValueLen == sizeof(CK_ULONG);
-	case KIND_BYTES:
+	case ATTR_BYTES:
 		return (a->pValue || a->ulValueLen == 0) && a->ulValueLen <= r->max;
-	case KIND_TEXT:
+	case ATTR_TEXT:
 		return (a->pValue || a->ulValueLen == 0) && a->ulValueLen <= r->max &&
 		       wsop_utf8_text_valid(a->pValue, a->ulValueLen);
-	case KIND_DATE:
+	case ATTR_DATE:
 		return date_shape_ok(a);
+	default:
+		return false;
 	}
-	return false;
 }
 
 static bool same_value(const CK_ATTRIBUTE *a, const CK_ATTRIBUTE *b)
@@ -152,7 +93,7 @@ static CK_RV check_shapes(const CK_ATTRIBUTE *tmpl, CK_ULONG count, struct seen 
 		int r = rule_index(tmpl[i].type);
 		if (r < 0)
 			return CKR_ATTRIBUTE_TYPE_INVALID;
-		if (!shape_ok(&rules[r], &tmpl[i]))
+		if (!shape_ok(&object_attrs[r], &tmpl[i]))
 			return CKR_ATTRIBUTE_VALUE_INVALID;
 	}
 	for (CK_ULONG i = 0; i < count; i++) {
@@ -177,15 +118,16 @@ static const CK_ATTRIBUTE *find(const CK_ATTRIBUTE *tmpl, const struct seen *see
 }
 
 /* Step 4 for one attribute already known to be well shaped. */
-static CK_RV check_value(const struct attr_rule *r, const CK_ATTRIBUTE *a, enum column col)
+static CK_RV check_value(const struct object_attr *r, const CK_ATTRIBUTE *a, enum attr_class col)
 {
-	if (r->in[col] == NO)
+	if (r->tmpl[col] == TMPL_NO)
 		return CKR_TEMPLATE_INCONSISTENT;
-	if (r->rule == MUST_TRUE && !read_bool(a))
+	if (r->rule == RULE_TRUE && !read_bool(a))
 		return CKR_ATTRIBUTE_VALUE_INVALID;
-	if (r->rule == MUST_FALSE && read_bool(a))
+	if (r->rule == RULE_FALSE && read_bool(a))
 		return CKR_ATTRIBUTE_VALUE_INVALID;
-	if (r->type == CKA_CERTIFICATE_TYPE && read_ulong(a) != CKC_X_509)
+	/* The one value the wire can carry (certificate type X.509). */
+	if (r->fixed != NULL && read_ulong(a) != r->constant)
 		return CKR_ATTRIBUTE_VALUE_INVALID;
 	if (r->type == CKA_VALUE_LEN) {
 		CK_ULONG len = read_ulong(a);
@@ -197,21 +139,21 @@ static CK_RV check_value(const struct attr_rule *r, const CK_ATTRIBUTE *a, enum 
 
 /* Steps 4 and 5. */
 static CK_RV check_table(const CK_ATTRIBUTE *tmpl, CK_ULONG count, const struct seen *seen,
-                         enum column col)
+                         enum attr_class col)
 {
 	for (CK_ULONG i = 0; i < count; i++) {
-		CK_RV rv = check_value(&rules[rule_index(tmpl[i].type)], &tmpl[i], col);
+		CK_RV rv = check_value(&object_attrs[rule_index(tmpl[i].type)], &tmpl[i], col);
 		if (rv != CKR_OK)
 			return rv;
 	}
-	for (size_t r = 0; r < RULE_COUNT; r++) {
-		if (rules[r].in[col] == REQ && !seen->present[r])
+	for (size_t r = 0; r < OBJECT_ATTR_COUNT; r++) {
+		if (object_attrs[r].tmpl[col] == TMPL_REQ && !seen->present[r])
 			return CKR_TEMPLATE_INCOMPLETE;
 	}
 	return CKR_OK;
 }
 
-static CK_RV check_create(const CK_ATTRIBUTE *tmpl, CK_ULONG count, enum column *col)
+static CK_RV check_create(const CK_ATTRIBUTE *tmpl, CK_ULONG count, enum attr_class *col)
 {
 	struct seen seen;
 	const CK_ATTRIBUTE *cls;
@@ -227,10 +169,10 @@ static CK_RV check_create(const CK_ATTRIBUTE *tmpl, CK_ULONG count, enum column 
 		return CKR_TEMPLATE_INCOMPLETE;
 	switch (read_ulong(cls)) {
 	case CKO_DATA:
-		*col = COL_DATA;
+		*col = ATTR_DATA;
 		break;
 	case CKO_CERTIFICATE:
-		*col = COL_CERT;
+		*col = ATTR_CERT;
 		break;
 	default:
 		return CKR_ATTRIBUTE_VALUE_INVALID;
@@ -240,7 +182,7 @@ static CK_RV check_create(const CK_ATTRIBUTE *tmpl, CK_ULONG count, enum column 
 
 CK_RV p11_template_check_create(const CK_ATTRIBUTE *tmpl, CK_ULONG count)
 {
-	enum column col;
+	enum attr_class col;
 	return check_create(tmpl, count, &col);
 }
 
@@ -275,7 +217,7 @@ CK_RV p11_template_check_generate(const CK_MECHANISM *mech, const CK_ATTRIBUTE *
 	a = find(tmpl, &seen, CKA_KEY_TYPE);
 	if (a && read_ulong(a) != CKK_AES)
 		return CKR_TEMPLATE_INCONSISTENT;
-	return check_table(tmpl, count, &seen, COL_KEY);
+	return check_table(tmpl, count, &seen, ATTR_KEY);
 }
 
 CK_RV p11_template_check_find(const CK_ATTRIBUTE *tmpl, CK_ULONG count)
@@ -344,7 +286,7 @@ CK_RV p11_template_create_request(const CK_ATTRIBUTE *tmpl, CK_ULONG count,
                                   struct wsop_object_create_req *out)
 {
 	struct wsop_object_attributes *at;
-	enum column col;
+	enum attr_class col;
 	CK_RV rv;
 	int err = 0;
 
@@ -355,23 +297,22 @@ CK_RV p11_template_create_request(const CK_ATTRIBUTE *tmpl, CK_ULONG count,
 	if (rv != CKR_OK)
 		return rv;
 	at = &out->attributes;
-	out->cls = col == COL_DATA ? WSOP_OBJECT_DATA : WSOP_OBJECT_CERTIFICATE;
-	at->label_present = copy_text(tmpl, count, CKA_LABEL, at->label, sizeof(at->label));
-	err |= copy_bytes(tmpl, count, CKA_VALUE, &at->value_present, &at->value);
-	if (col == COL_DATA) {
-		at->application_present = copy_text(tmpl, count, CKA_APPLICATION, at->application,
-		                                    sizeof(at->application));
-		err |=
-		    copy_bytes(tmpl, count, CKA_OBJECT_ID, &at->object_id_present, &at->object_id);
-	} else {
-		at->certificate_type_present = true;
-		err |= copy_bytes(tmpl, count, CKA_ID, &at->id_present, &at->id);
-		err |= copy_bytes(tmpl, count, CKA_SUBJECT, &at->subject_present, &at->subject);
-		err |= copy_bytes(tmpl, count, CKA_ISSUER, &at->issuer_present, &at->issuer);
-		err |= copy_bytes(tmpl, count, CKA_SERIAL_NUMBER, &at->serial_number_present,
-		                  &at->serial_number);
-		at->start_date_present = copy_date(tmpl, count, CKA_START_DATE, at->start_date);
-		at->end_date_present = copy_date(tmpl, count, CKA_END_DATE, at->end_date);
+	out->cls = col == ATTR_DATA ? WSOP_OBJECT_DATA : WSOP_OBJECT_CERTIFICATE;
+	for (size_t i = 0; i < OBJECT_ATTR_COUNT; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		bool *present = object_attr_obj_present(r, at);
+		if (!(r->wire & ATTR_IN(col)) || r->tmpl[col] == TMPL_NO)
+			continue;
+		if (r->fixed != NULL)
+			*present = true; /* required, so given and checked */
+		else if (r->kind == ATTR_BYTES)
+			err |=
+			    copy_bytes(tmpl, count, r->type, present, object_attr_obj_value(r, at));
+		else if (r->kind == ATTR_DATE)
+			*present = copy_date(tmpl, count, r->type, object_attr_obj_value(r, at));
+		else
+			*present = copy_text(tmpl, count, r->type, object_attr_obj_value(r, at),
+			                     r->max + 1);
 	}
 	if (err != 0) {
 		wsop_object_create_req_free(out);

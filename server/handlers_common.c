@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conf/log.h"
+#include "ipc/object_attrs.h"
 #include "server/reply.h"
 
 const char *body_text(const struct wsop_request *req, size_t *len)
@@ -170,26 +171,34 @@ void key_answer(const struct store_key *row, struct wsop_key *out)
 	a->local = true;
 }
 
-static void bytes_from(const struct store_attr *src, bool *present, struct wsop_bytes *dst)
+/* The answer points into the row (the encoder only reads). */
+static void attr_from(const struct object_attr *r, const struct store_attr *src,
+                      struct wsop_object_attributes *a)
 {
-	*present = src->present;
-	dst->data = src->present && src->len > 0 ? src->data : NULL;
-	dst->len = src->present ? src->len : 0;
-}
+	size_t n;
+	char *text;
 
-static void text_from(const struct store_attr *src, bool *present, char *dst, size_t cap)
-{
-	size_t n = src->len < cap - 1 ? src->len : cap - 1;
-
-	*present = src->present;
+	*object_attr_obj_present(r, a) = src->present;
+	if (r->fixed != NULL)
+		return;
+	if (r->kind == ATTR_BYTES) {
+		struct wsop_bytes *b = object_attr_obj_value(r, a);
+		b->data = src->present && src->len > 0 ? src->data : NULL;
+		b->len = src->present ? src->len : 0;
+		return;
+	}
+	text = object_attr_obj_value(r, a);
+	n = src->len < r->max ? src->len : r->max;
 	if (src->present && n > 0)
-		memcpy(dst, src->data, n);
-	dst[src->present ? n : 0] = '\0';
+		memcpy(text, src->data, n);
+	text[src->present ? n : 0] = '\0';
 }
 
 void object_answer(const struct store_object *row, struct wsop_object *out)
 {
 	struct wsop_object_attributes *a = &out->attributes;
+	struct store_attr *attrs[STORE_OBJECT_ATTRS];
+	size_t max[STORE_OBJECT_ATTRS];
 
 	memset(out, 0, sizeof(*out));
 	copy_text(out->id, sizeof(out->id), row->id);
@@ -199,18 +208,10 @@ void object_answer(const struct store_object *row, struct wsop_object *out)
 	out->created = row->created;
 	out->value_omitted = row->value_omitted;
 	out->value_len = row->value_len;
-	text_from(&row->label, &a->label_present, a->label, sizeof(a->label));
-	bytes_from(&row->cka_id, &a->id_present, &a->id);
-	bytes_from(&row->value, &a->value_present, &a->value);
-	text_from(&row->application, &a->application_present, a->application,
-	          sizeof(a->application));
-	bytes_from(&row->object_id, &a->object_id_present, &a->object_id);
-	a->certificate_type_present = row->certificate_type.present;
-	bytes_from(&row->subject, &a->subject_present, &a->subject);
-	bytes_from(&row->issuer, &a->issuer_present, &a->issuer);
-	bytes_from(&row->serial_number, &a->serial_number_present, &a->serial_number);
-	text_from(&row->start_date, &a->start_date_present, a->start_date, sizeof(a->start_date));
-	text_from(&row->end_date, &a->end_date_present, a->end_date, sizeof(a->end_date));
+	store_object_attrs(row, attrs, max);
+	for (size_t i = 0, k = 0; i < OBJECT_ATTR_COUNT && k < STORE_OBJECT_ATTRS; i++)
+		if (object_attrs[i].wire & ATTR_OBJECTS)
+			attr_from(&object_attrs[i], attrs[k++], a);
 }
 
 bool list_answers(int store_rc, const char *what, size_t count, size_t size, void **items,

@@ -2,9 +2,11 @@
  * Every one needs a valid activation token of the softcard in the request. */
 #include "server/handlers.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipc/object_attrs.h"
 #include "server/paging.h"
 #include "server/reply.h"
 #include "server/txn.h"
@@ -72,42 +74,42 @@ void handle_object_list(struct app *app, const struct wsop_request *req,
 	store_object_list_free(rows, count);
 }
 
-static void attr_bytes(bool present, const struct wsop_bytes *b, struct store_attr *out)
-{
-	out->present = present;
-	out->data = present ? b->data : NULL;
-	out->len = present ? b->len : 0;
-}
-
-static void attr_text(bool present, const char *text, struct store_attr *out)
-{
-	out->present = present;
-	out->data = present ? (uint8_t *)text : NULL;
-	out->len = present ? strlen(text) : 0;
-}
-
 /* The row borrows the request's memory; keep `in` alive while using it. */
 static void row_from_request(struct wsop_object_create_req *in, const char *softcard_id,
                              struct store_object *row)
 {
-	static char x509[] = "x509";
-	struct wsop_object_attributes *a = &in->attributes;
+	struct store_attr *attrs[STORE_OBJECT_ATTRS];
+	size_t max[STORE_OBJECT_ATTRS];
 
 	memset(row, 0, sizeof(*row));
 	memcpy(row->softcard_id, softcard_id, sizeof(row->softcard_id));
 	row->cls =
 	    in->cls == WSOP_OBJECT_CERTIFICATE ? STORE_OBJECT_CERTIFICATE : STORE_OBJECT_DATA;
-	attr_text(a->label_present, a->label, &row->label);
-	attr_bytes(a->id_present, &a->id, &row->cka_id);
-	attr_bytes(a->value_present, &a->value, &row->value);
-	attr_text(a->application_present, a->application, &row->application);
-	attr_bytes(a->object_id_present, &a->object_id, &row->object_id);
-	attr_text(a->certificate_type_present, x509, &row->certificate_type);
-	attr_bytes(a->subject_present, &a->subject, &row->subject);
-	attr_bytes(a->issuer_present, &a->issuer, &row->issuer);
-	attr_bytes(a->serial_number_present, &a->serial_number, &row->serial_number);
-	attr_text(a->start_date_present, a->start_date, &row->start_date);
-	attr_text(a->end_date_present, a->end_date, &row->end_date);
+	store_object_attrs(row, attrs, max);
+	for (size_t i = 0, k = 0; i < OBJECT_ATTR_COUNT && k < STORE_OBJECT_ATTRS; i++) {
+		const struct object_attr *r = &object_attrs[i];
+		struct store_attr *out;
+		void *field;
+		if (!(r->wire & ATTR_OBJECTS))
+			continue;
+		out = attrs[k++];
+		out->present = *object_attr_obj_present(r, &in->attributes);
+		if (!out->present)
+			continue;
+		if (r->fixed != NULL) {
+			out->data = (uint8_t *)(uintptr_t)r->fixed;
+			out->len = strlen(r->fixed);
+			continue;
+		}
+		field = object_attr_obj_value(r, &in->attributes);
+		if (r->kind == ATTR_BYTES) {
+			out->data = ((struct wsop_bytes *)field)->data;
+			out->len = ((struct wsop_bytes *)field)->len;
+		} else {
+			out->data = field;
+			out->len = strlen(field);
+		}
+	}
 }
 
 void handle_object_create(struct app *app, const struct wsop_request *req,

@@ -189,6 +189,15 @@ struct store_object {
 	size_t value_len;
 };
 
+/* The attributes of o in column order, which is the wire order of an
+ * object's "attributes" (ipc/object_attrs.h: certificate_type, label,
+ * cka_id, application, object_id, value, subject, issuer, serial_number,
+ * start_date, end_date), with their length bounds. The pointers are into
+ * o; the caller writes through them only when o is its own. */
+#define STORE_OBJECT_ATTRS 11
+void store_object_attrs(const struct store_object *o, struct store_attr *attrs[STORE_OBJECT_ATTRS],
+                        size_t max[STORE_OBJECT_ATTRS]);
+
 /* An idempotent answer as recorded. body is malloc'd (NULL when empty),
  * freed by store_idem_answer_clear. */
 struct store_idem_answer {

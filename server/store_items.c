@@ -182,24 +182,24 @@ int store_key_delete(struct store *st, const char *group_id, const char *key_id)
 
 /* ---- objects ------------------------------------------------------------------ */
 
-#define OBJECT_COLUMNS                                                                             \
-	"id, softcard_id, class, created, label, cka_id, value, application,"                      \
-	" object_id, certificate_type, subject, issuer, serial_number, start_date, end_date"
+#define OBJECT_COLUMNS    STORE_OBJECT_COLUMNS("value")
 #define OBJECT_FIRST_ATTR 4
 #define OBJECT_ATTRS      STORE_OBJECT_ATTRS
 
-void store_object_attrs(struct store_object *o, struct store_attr *attrs[STORE_OBJECT_ATTRS],
+void store_object_attrs(const struct store_object *co, struct store_attr *attrs[STORE_OBJECT_ATTRS],
                         size_t max[STORE_OBJECT_ATTRS])
 {
+	/* Like strchr: the caller knows whether the object is its own. */
+	struct store_object *o = (struct store_object *)co;
 	struct store_attr *a[OBJECT_ATTRS] = {
-		&o->label,         &o->cka_id,           &o->value,    &o->application,
-		&o->object_id,     &o->certificate_type, &o->subject,  &o->issuer,
-		&o->serial_number, &o->start_date,       &o->end_date,
+		&o->certificate_type, &o->label,      &o->cka_id,   &o->application,
+		&o->object_id,        &o->value,      &o->subject,  &o->issuer,
+		&o->serial_number,    &o->start_date, &o->end_date,
 	};
 	const size_t m[OBJECT_ATTRS] = {
-		STORE_LABEL_MAX,   STORE_ID_ATTR_MAX,   STORE_VALUE_MAX, STORE_LABEL_MAX,
-		STORE_ID_ATTR_MAX, STORE_CERT_TYPE_MAX, STORE_DN_MAX,    STORE_DN_MAX,
-		STORE_ID_ATTR_MAX, STORE_DATE_LEN,      STORE_DATE_LEN,
+		STORE_CERT_TYPE_MAX, STORE_LABEL_MAX, STORE_ID_ATTR_MAX, STORE_LABEL_MAX,
+		STORE_ID_ATTR_MAX,   STORE_VALUE_MAX, STORE_DN_MAX,      STORE_DN_MAX,
+		STORE_ID_ATTR_MAX,   STORE_DATE_LEN,  STORE_DATE_LEN,
 	};
 	memcpy(attrs, a, sizeof(a));
 	memcpy(max, m, sizeof(m));
@@ -337,10 +337,7 @@ int store_object_get(struct store *st, const char *softcard_id, const char *obje
 }
 
 /* OBJECT_COLUMNS with NULL for the value, then the value's length. */
-#define OBJECT_COLUMNS_NO_VALUE                                                                    \
-	"id, softcard_id, class, created, label, cka_id, NULL, application,"                       \
-	" object_id, certificate_type, subject, issuer, serial_number, start_date, end_date,"      \
-	" length(value)"
+#define OBJECT_COLUMNS_NO_VALUE STORE_OBJECT_COLUMNS("NULL") ", length(value)"
 
 static size_t object_value_bytes(const void *row)
 {

@@ -119,16 +119,11 @@ int store_pg_key_page(struct store *st, const char *group_id, const char *after,
 
 /* ---- objects --------------------------------------------------------------- */
 
-#define OBJECT_COLUMNS                                                                             \
-	"id, softcard_id, class, created, label, cka_id, value, application, object_id,"           \
-	" certificate_type, subject, issuer, serial_number, start_date, end_date"
+#define OBJECT_COLUMNS STORE_OBJECT_COLUMNS("value")
 /* OBJECT_COLUMNS with NULL for the value, then the value's length. */
-#define OBJECT_COLUMNS_NO_VALUE                                                                    \
-	"id, softcard_id, class, created, label, cka_id, NULL::bytea, application,"                \
-	" object_id, certificate_type, subject, issuer, serial_number, start_date, end_date,"      \
-	" length(value)::bigint"
-#define OBJECT_FIRST_ATTR 4
-#define OBJECT_ATTRS      STORE_OBJECT_ATTRS
+#define OBJECT_COLUMNS_NO_VALUE STORE_OBJECT_COLUMNS("NULL::bytea") ", length(value)::bigint"
+#define OBJECT_FIRST_ATTR       4
+#define OBJECT_ATTRS            STORE_OBJECT_ATTRS
 
 static int read_object(const PGresult *r, int row, void *out)
 {

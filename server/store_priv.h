@@ -111,12 +111,12 @@ int store_col_text(sqlite3_stmt *stmt, int col, char *dst, size_t cap, size_t *l
 /* Copies column col exactly into dst[0..cap); STORE_ERR_DB when larger. */
 int store_col_blob(sqlite3_stmt *stmt, int col, uint8_t *dst, size_t cap, size_t *len);
 
-/* The object attributes in column order (label, cka_id, value,
- * application, object_id, certificate_type, subject, issuer,
- * serial_number, start_date, end_date) with their length bounds. */
-#define STORE_OBJECT_ATTRS 11
-void store_object_attrs(struct store_object *o, struct store_attr *attrs[STORE_OBJECT_ATTRS],
-                        size_t max[STORE_OBJECT_ATTRS]);
+/* The objects table's columns, the attributes in the order of
+ * store_object_attrs with value_sql in the value's place (the column, or
+ * NULL for a page without values). */
+#define STORE_OBJECT_COLUMNS(value_sql)                                                            \
+	"id, softcard_id, class, created, certificate_type, label, cka_id, application,"           \
+	" object_id, " value_sql ", subject, issuer, serial_number, start_date, end_date"
 
 /* Grows a list array by one element (doubling). */
 int store_list_grow(void **items, size_t elem_size, size_t count, size_t *cap);
