@@ -154,8 +154,10 @@ int wsop_endpoint_path(const struct wsop_endpoint *ep, const char *const ids[], 
 {
 	size_t used = 0, taken = 0;
 
-	if (ep == NULL || buf == NULL || cap == 0 || (n > 0 && ids == NULL))
+	if (ep == NULL || buf == NULL || (n > 0 && ids == NULL))
 		return -EINVAL;
+	if (cap == 0)
+		return -ENOBUFS;
 	for (const char *p = ep->pattern; *p != '\0';) {
 		/* p is at a '/': its segment runs to the next one. */
 		size_t len = strcspn(p + 1, "/");
