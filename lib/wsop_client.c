@@ -140,6 +140,30 @@ static int page_query(char *buf, size_t cap, const char *after, size_t limit)
 	return n < 0 || (size_t)n >= cap ? -EINVAL : 0;
 }
 
+/* A POST that makes req (the row's request) below the resource parent. */
+static int create_below(struct wsop_client *c, enum wsop_endpoint_id id, const char *parent,
+                        const void *req, const char *idempotency_key, void *out)
+{
+	if (req == NULL)
+		return -EINVAL;
+	return call_row(c, id,
+	                &(struct row_call){ .ids = { parent },
+	                                    .request = req,
+	                                    .idempotency_key = idempotency_key,
+	                                    .out = out });
+}
+
+/* One page of the listing below the resource parent. */
+static int page_below(struct wsop_client *c, enum wsop_endpoint_id id, const char *parent,
+                      const char *after, size_t limit, void *out)
+{
+	char query[QUERY_MAX];
+
+	if (page_query(query, sizeof(query), after, limit) != 0)
+		return -EINVAL;
+	return call_row(c, id, &(struct row_call){ .ids = { parent }, .query = query, .out = out });
+}
+
 int wsop_health(struct wsop_client *c, struct wsop_health *out)
 {
 	return call_row(c, WSOP_EP_HEALTH, &(struct row_call){ .out = out });
@@ -294,13 +318,7 @@ int wsop_key_generate(struct wsop_client *c, const char *group_id,
                       const struct wsop_key_generate_req *req, const char *idempotency_key,
                       struct wsop_key *out)
 {
-	if (req == NULL)
-		return -EINVAL;
-	return call_row(c, WSOP_EP_KEY_GENERATE,
-	                &(struct row_call){ .ids = { group_id },
-	                                    .request = req,
-	                                    .idempotency_key = idempotency_key,
-	                                    .out = out });
+	return create_below(c, WSOP_EP_KEY_GENERATE, group_id, req, idempotency_key, out);
 }
 
 int wsop_key_list(struct wsop_client *c, const char *group_id, struct wsop_key_list *out)
@@ -326,12 +344,7 @@ int wsop_key_delete(struct wsop_client *c, const char *group_id, const char *key
 int wsop_key_list_page(struct wsop_client *c, const char *group_id, const char *after, size_t limit,
                        struct wsop_key_list *out)
 {
-	char query[QUERY_MAX];
-
-	if (page_query(query, sizeof(query), after, limit) != 0)
-		return -EINVAL;
-	return call_row(c, WSOP_EP_KEY_LIST,
-	                &(struct row_call){ .ids = { group_id }, .query = query, .out = out });
+	return page_below(c, WSOP_EP_KEY_LIST, group_id, after, limit, out);
 }
 
 /* ---- objects ------------------------------------------------------------- */
@@ -340,13 +353,7 @@ int wsop_object_create(struct wsop_client *c, const char *softcard_id,
                        const struct wsop_object_create_req *req, const char *idempotency_key,
                        struct wsop_object *out)
 {
-	if (req == NULL)
-		return -EINVAL;
-	return call_row(c, WSOP_EP_OBJECT_CREATE,
-	                &(struct row_call){ .ids = { softcard_id },
-	                                    .request = req,
-	                                    .idempotency_key = idempotency_key,
-	                                    .out = out });
+	return create_below(c, WSOP_EP_OBJECT_CREATE, softcard_id, req, idempotency_key, out);
 }
 
 int wsop_object_list(struct wsop_client *c, const char *softcard_id, struct wsop_object_list *out)
@@ -358,12 +365,7 @@ int wsop_object_list(struct wsop_client *c, const char *softcard_id, struct wsop
 int wsop_object_list_page(struct wsop_client *c, const char *softcard_id, const char *after,
                           size_t limit, struct wsop_object_list *out)
 {
-	char query[QUERY_MAX];
-
-	if (page_query(query, sizeof(query), after, limit) != 0)
-		return -EINVAL;
-	return call_row(c, WSOP_EP_OBJECT_LIST,
-	                &(struct row_call){ .ids = { softcard_id }, .query = query, .out = out });
+	return page_below(c, WSOP_EP_OBJECT_LIST, softcard_id, after, limit, out);
 }
 
 int wsop_object_get(struct wsop_client *c, const char *softcard_id, const char *object_id,

@@ -7,7 +7,6 @@
 
 #include "conf/audit.h"
 #include "ipc/wsop_endpoints.h"
-#include "ipc/wsop_names.h"
 #include "server/handlers.h"
 #include "server/reply.h"
 #include "server/txn.h"

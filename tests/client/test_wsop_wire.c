@@ -129,6 +129,14 @@ static void expect_sent(const struct wire *w, const char *want, size_t want_len)
 }
 
 #define EXPECT(w, lit) expect_sent((w), (lit), sizeof(lit) - 1)
+/* One exchange: the server answers status and body, call succeeds and
+ * sent exactly want. */
+#define CALL(w, status, body, call, want)                                                          \
+	do {                                                                                       \
+		json_answer((w), (status), (body));                                                \
+		assert_int_equal((call), 0);                                                       \
+		EXPECT((w), want);                                                                 \
+	} while (0)
 
 static int setup(void **state)
 {
@@ -169,43 +177,34 @@ static void softcard_requests(void **state)
 	struct wsop_softcard_list l;
 	struct wsop_health h;
 
-	json_answer(w, 200, "{\"status\":\"ok\",\"version\":\"1.0.0\"}");
-	assert_int_equal(wsop_health(c, &h), 0);
-	EXPECT(w, HEAD("GET /health") LEN(0));
+	CALL(w, 200, "{\"status\":\"ok\",\"version\":\"1.0.0\"}", wsop_health(c, &h),
+	     HEAD("GET /health") LEN(0));
 
-	json_answer(w, 201, SOFTCARD_JSON);
-	assert_int_equal(wsop_softcard_create(c, "alice", "pass word", 9, "k1", &s), 0);
-	EXPECT(w,
-	       HEAD("POST /km/v1/protectiondomains") JSON IDEM("k1") LEN(
-	           59) "{\"type\":\"Softcard\",\"name\":\"alice\",\"passphrase\":\"pass word\"}");
+	CALL(w, 201, SOFTCARD_JSON, wsop_softcard_create(c, "alice", "pass word", 9, "k1", &s),
+	     HEAD("POST /km/v1/protectiondomains") JSON IDEM("k1")
+	         LEN(59) "{\"type\":\"Softcard\",\"name\":\"alice\",\"passphrase\":\"pass word\"}");
 
-	json_answer(w, 200, "{\"protectiondomains\":[" SOFTCARD_JSON "]}");
-	assert_int_equal(wsop_softcard_list(c, &l), 0);
+	CALL(w, 200, "{\"protectiondomains\":[" SOFTCARD_JSON "]}", wsop_softcard_list(c, &l),
+	     HEAD("GET /km/v1/protectiondomains") LEN(0));
 	wsop_softcard_list_free(&l);
-	EXPECT(w, HEAD("GET /km/v1/protectiondomains") LEN(0));
 
-	json_answer(w, 200, SOFTCARD_JSON);
-	assert_int_equal(wsop_softcard_get(c, SC, &s), 0);
-	EXPECT(w, HEAD("GET /km/v1/protectiondomains/" SC) LEN(0));
+	CALL(w, 200, SOFTCARD_JSON, wsop_softcard_get(c, SC, &s),
+	     HEAD("GET /km/v1/protectiondomains/" SC) LEN(0));
 
-	json_answer(w, 200, ACTIVE_JSON);
-	assert_int_equal(wsop_softcard_activate(c, SC, "pw", 2, "k2", &s), 0);
+	CALL(w, 200, ACTIVE_JSON, wsop_softcard_activate(c, SC, "pw", 2, "k2", &s),
+	     HEAD("POST /km/v1/protectiondomains/" SC "/activate") JSON IDEM("k2")
+	         LEN(19) "{\"passphrase\":\"pw\"}");
 	OPENSSL_cleanse(s.activation, sizeof(s.activation));
-	EXPECT(w, HEAD("POST /km/v1/protectiondomains/" SC "/activate") JSON IDEM("k2")
-	              LEN(19) "{\"passphrase\":\"pw\"}");
 
-	json_answer(w, 200, SOFTCARD_JSON);
-	assert_int_equal(wsop_softcard_get(c, SC, &s), 0);
-	EXPECT(w, HEAD("GET /km/v1/protectiondomains/" SC) ACT LEN(0));
+	CALL(w, 200, SOFTCARD_JSON, wsop_softcard_get(c, SC, &s),
+	     HEAD("GET /km/v1/protectiondomains/" SC) ACT LEN(0));
 
-	json_answer(w, 200, SOFTCARD_JSON);
-	assert_int_equal(wsop_softcard_deactivate(c, SC, "k3", &s), 0);
-	EXPECT(w, HEAD("POST /km/v1/protectiondomains/" SC "/deactivate") JSON IDEM("k3")
-	              ACT LEN(2) "{}");
+	CALL(w, 200, SOFTCARD_JSON, wsop_softcard_deactivate(c, SC, "k3", &s),
+	     HEAD("POST /km/v1/protectiondomains/" SC "/deactivate") JSON IDEM("k3")
+	         ACT LEN(2) "{}");
 
-	json_answer(w, 204, NULL);
-	assert_int_equal(wsop_softcard_delete(c, SC, "k4"), 0);
-	EXPECT(w, HEAD("DELETE /km/v1/protectiondomains/" SC) IDEM("k4") LEN(0));
+	CALL(w, 204, NULL, wsop_softcard_delete(c, SC, "k4"),
+	     HEAD("DELETE /km/v1/protectiondomains/" SC) IDEM("k4") LEN(0));
 }
 
 static void group_and_key_requests(void **state)
@@ -220,59 +219,48 @@ static void group_and_key_requests(void **state)
 	static const uint8_t id[] = { 1, 2, 3 };
 
 	assert_int_equal(wsop_client_set_activation(c, TOK), 0);
-	json_answer(w, 201, GROUP_JSON);
-	assert_int_equal(wsop_group_create(c, "pkcs11", SC, "k5", &g), 0);
-	EXPECT(w, HEAD("POST /km/v1/groups") JSON IDEM("k5")
-	              ACT LEN(79) "{\"name\":\"pkcs11\",\"protectiondomain\":\"" SC "\"}");
+	CALL(w, 201, GROUP_JSON, wsop_group_create(c, "pkcs11", SC, "k5", &g),
+	     HEAD("POST /km/v1/groups") JSON IDEM("k5")
+	         ACT LEN(79) "{\"name\":\"pkcs11\",\"protectiondomain\":\"" SC "\"}");
 	assert_int_equal(wsop_client_set_activation(c, NULL), 0);
 
-	json_answer(w, 200, "{\"groups\":[" GROUP_JSON "]}");
-	assert_int_equal(wsop_group_list(c, NULL, &gl), 0);
+	CALL(w, 200, "{\"groups\":[" GROUP_JSON "]}", wsop_group_list(c, NULL, &gl),
+	     HEAD("GET /km/v1/groups") LEN(0));
 	wsop_group_list_free(&gl);
-	EXPECT(w, HEAD("GET /km/v1/groups") LEN(0));
 
-	json_answer(w, 200, "{\"groups\":[]}");
-	assert_int_equal(wsop_group_list(c, SC, &gl), 0);
-	EXPECT(w, HEAD("GET /km/v1/groups?protectiondomain=" SC) LEN(0));
+	CALL(w, 200, "{\"groups\":[]}", wsop_group_list(c, SC, &gl),
+	     HEAD("GET /km/v1/groups?protectiondomain=" SC) LEN(0));
 
-	json_answer(w, 200, "{\"groups\":[]}");
-	assert_int_equal(wsop_group_list_page(c, SC, G, 7, &gl), 0);
-	EXPECT(w, HEAD("GET /km/v1/groups?limit=7&after=" G "&protectiondomain=" SC) LEN(0));
+	CALL(w, 200, "{\"groups\":[]}", wsop_group_list_page(c, SC, G, 7, &gl),
+	     HEAD("GET /km/v1/groups?limit=7&after=" G "&protectiondomain=" SC) LEN(0));
 
-	json_answer(w, 200, "{\"groups\":[]}");
-	assert_int_equal(wsop_group_list_page(c, NULL, NULL, 0, &gl), 0);
-	EXPECT(w, HEAD("GET /km/v1/groups?limit=500") LEN(0));
+	CALL(w, 200, "{\"groups\":[]}", wsop_group_list_page(c, NULL, NULL, 0, &gl),
+	     HEAD("GET /km/v1/groups?limit=500") LEN(0));
 
 	snprintf(req.attributes.label, sizeof(req.attributes.label), "k");
 	req.attributes.encrypt = req.attributes.decrypt = true;
 	req.attributes.id_present = true;
 	req.attributes.id.data = (uint8_t *)id;
 	req.attributes.id.len = sizeof(id);
-	json_answer(w, 201, KEY_JSON);
-	assert_int_equal(wsop_key_generate(c, G, &req, "k6", &k), 0);
+	CALL(w, 201, KEY_JSON, wsop_key_generate(c, G, &req, "k6", &k),
+	     HEAD("POST /km/v1/groups/" G "/keys") JSON IDEM("k6")
+	         LEN(170) "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"k\","
+	                  "\"id\":\"AQID\",\"encrypt\":true,\"decrypt\":true,\"sign\":false,"
+	                  "\"verify\":false,\"wrap\":false,\"unwrap\":false,\"derive\":false}}");
 	wsop_key_free(&k);
-	EXPECT(w,
-	       HEAD("POST /km/v1/groups/" G "/keys") JSON IDEM("k6")
-	           LEN(170) "{\"algorithm\":\"AES\",\"size\":128,\"attributes\":{\"label\":\"k\","
-	                    "\"id\":\"AQID\",\"encrypt\":true,\"decrypt\":true,\"sign\":false,"
-	                    "\"verify\":false,\"wrap\":false,\"unwrap\":false,\"derive\":false}}");
 
-	json_answer(w, 200, "{\"keys\":[]}");
-	assert_int_equal(wsop_key_list(c, G, &kl), 0);
-	EXPECT(w, HEAD("GET /km/v1/groups/" G "/keys") LEN(0));
+	CALL(w, 200, "{\"keys\":[]}", wsop_key_list(c, G, &kl),
+	     HEAD("GET /km/v1/groups/" G "/keys") LEN(0));
 
-	json_answer(w, 200, "{\"keys\":[]}");
-	assert_int_equal(wsop_key_list_page(c, G, K, 20, &kl), 0);
-	EXPECT(w, HEAD("GET /km/v1/groups/" G "/keys?limit=20&after=" K) LEN(0));
+	CALL(w, 200, "{\"keys\":[]}", wsop_key_list_page(c, G, K, 20, &kl),
+	     HEAD("GET /km/v1/groups/" G "/keys?limit=20&after=" K) LEN(0));
 
-	json_answer(w, 200, KEY_JSON);
-	assert_int_equal(wsop_key_get(c, G, K, &k), 0);
+	CALL(w, 200, KEY_JSON, wsop_key_get(c, G, K, &k),
+	     HEAD("GET /km/v1/groups/" G "/keys/" K) LEN(0));
 	wsop_key_free(&k);
-	EXPECT(w, HEAD("GET /km/v1/groups/" G "/keys/" K) LEN(0));
 
-	json_answer(w, 204, NULL);
-	assert_int_equal(wsop_key_delete(c, G, K, "k7"), 0);
-	EXPECT(w, HEAD("DELETE /km/v1/groups/" G "/keys/" K) IDEM("k7") LEN(0));
+	CALL(w, 204, NULL, wsop_key_delete(c, G, K, "k7"),
+	     HEAD("DELETE /km/v1/groups/" G "/keys/" K) IDEM("k7") LEN(0));
 }
 
 static void object_requests(void **state)
@@ -289,29 +277,23 @@ static void object_requests(void **state)
 	req.attributes.value_present = true;
 	req.attributes.value.data = (uint8_t *)value;
 	req.attributes.value.len = sizeof(value);
-	json_answer(w, 201, OBJECT_JSON);
-	assert_int_equal(wsop_object_create(c, SC, &req, "k8", &o), 0);
+	CALL(w, 201, OBJECT_JSON, wsop_object_create(c, SC, &req, "k8", &o),
+	     HEAD("POST /km/v1/protectiondomains/" SC "/objects") JSON IDEM("k8")
+	         LEN(57) "{\"class\":\"data\",\"attributes\":{\"label\":\"d\",\"value\":\"aGk\"}}");
 	wsop_object_free(&o);
-	EXPECT(w,
-	       HEAD("POST /km/v1/protectiondomains/" SC "/objects") JSON IDEM("k8") LEN(
-	           57) "{\"class\":\"data\",\"attributes\":{\"label\":\"d\",\"value\":\"aGk\"}}");
 
-	json_answer(w, 200, "{\"objects\":[]}");
-	assert_int_equal(wsop_object_list(c, SC, &ol), 0);
-	EXPECT(w, HEAD("GET /km/v1/protectiondomains/" SC "/objects") LEN(0));
+	CALL(w, 200, "{\"objects\":[]}", wsop_object_list(c, SC, &ol),
+	     HEAD("GET /km/v1/protectiondomains/" SC "/objects") LEN(0));
 
-	json_answer(w, 200, "{\"objects\":[]}");
-	assert_int_equal(wsop_object_list_page(c, SC, "", 600, &ol), 0);
-	EXPECT(w, HEAD("GET /km/v1/protectiondomains/" SC "/objects?limit=500") LEN(0));
+	CALL(w, 200, "{\"objects\":[]}", wsop_object_list_page(c, SC, "", 600, &ol),
+	     HEAD("GET /km/v1/protectiondomains/" SC "/objects?limit=500") LEN(0));
 
-	json_answer(w, 200, OBJECT_JSON);
-	assert_int_equal(wsop_object_get(c, SC, O, &o), 0);
+	CALL(w, 200, OBJECT_JSON, wsop_object_get(c, SC, O, &o),
+	     HEAD("GET /km/v1/protectiondomains/" SC "/objects/" O) LEN(0));
 	wsop_object_free(&o);
-	EXPECT(w, HEAD("GET /km/v1/protectiondomains/" SC "/objects/" O) LEN(0));
 
-	json_answer(w, 204, NULL);
-	assert_int_equal(wsop_object_delete(c, SC, O, "k9"), 0);
-	EXPECT(w, HEAD("DELETE /km/v1/protectiondomains/" SC "/objects/" O) IDEM("k9") LEN(0));
+	CALL(w, 204, NULL, wsop_object_delete(c, SC, O, "k9"),
+	     HEAD("DELETE /km/v1/protectiondomains/" SC "/objects/" O) IDEM("k9") LEN(0));
 }
 
 /* Random, then the binary crypto forms, then a refusal of the binary form
@@ -325,10 +307,9 @@ static void crypto_requests(void **state)
 		                       .mechanism = WSOP_MECH_AES_CBC_PAD };
 	static uint8_t data[] = { 'a', 'b', 'c' };
 
-	json_answer(w, 200, "{\"data\":\"AQID\"}");
-	assert_int_equal(wsop_random(c, 3, &a), 0);
+	CALL(w, 200, "{\"data\":\"AQID\"}", wsop_random(c, 3, &a),
+	     HEAD("POST /crypto/v1/random") JSON LEN(12) "{\"length\":3}");
 	wsop_crypto_answer_free(&a);
-	EXPECT(w, HEAD("POST /crypto/v1/random") JSON LEN(12) "{\"length\":3}");
 
 	for (size_t i = 0; i < sizeof(req.iv); i++)
 		req.iv[i] = (uint8_t)i;
@@ -353,21 +334,19 @@ static void crypto_requests(void **state)
 	answer(w, 415, "application/json",
 	       "{\"error\":{\"code\":\"unsupported_media_type\",\"message\":\"no\"}}");
 	assert_int_equal(wsop_decrypt(c, &req, &a), 415);
-	json_answer(w, 200, "{\"data\":\"AQID\"}");
-	assert_int_equal(wsop_decrypt(c, &req, &a), 0);
+	CALL(w, 200, "{\"data\":\"AQID\"}", wsop_decrypt(c, &req, &a),
+	     HEAD("POST /crypto/v1/decrypt")
+	         JSON LEN(171) "{\"key\":\"km/v1/groups/" G "/keys/" K
+	                       "\",\"mechanism\":\"AES_CBC_PAD\","
+	                       "\"iv\":\"AAECAwQFBgcICQoLDA0ODw\",\"data\":\"YWJj\"}");
 	wsop_crypto_answer_free(&a);
-	EXPECT(w, HEAD("POST /crypto/v1/decrypt")
-	              JSON LEN(171) "{\"key\":\"km/v1/groups/" G "/keys/" K
-	                            "\",\"mechanism\":\"AES_CBC_PAD\","
-	                            "\"iv\":\"AAECAwQFBgcICQoLDA0ODw\",\"data\":\"YWJj\"}");
 
-	json_answer(w, 200, "{\"data\":\"AQID\"}");
-	assert_int_equal(wsop_encrypt(c, &req, &a), 0);
+	CALL(w, 200, "{\"data\":\"AQID\"}", wsop_encrypt(c, &req, &a),
+	     HEAD("POST /crypto/v1/encrypt")
+	         JSON LEN(171) "{\"key\":\"km/v1/groups/" G "/keys/" K
+	                       "\",\"mechanism\":\"AES_CBC_PAD\","
+	                       "\"iv\":\"AAECAwQFBgcICQoLDA0ODw\",\"data\":\"YWJj\"}");
 	wsop_crypto_answer_free(&a);
-	EXPECT(w, HEAD("POST /crypto/v1/encrypt")
-	              JSON LEN(171) "{\"key\":\"km/v1/groups/" G "/keys/" K
-	                            "\",\"mechanism\":\"AES_CBC_PAD\","
-	                            "\"iv\":\"AAECAwQFBgcICQoLDA0ODw\",\"data\":\"YWJj\"}");
 }
 
 int main(void)
