@@ -132,6 +132,8 @@ static const struct param_kind param_kinds[] = {
 /* The parameter a pattern segment [s, s+len) names, or NULL: a literal. */
 static const struct param_kind *param_of(const char *s, size_t len)
 {
+	if (len == 0 || s[0] != '{')
+		return NULL;
 	for (size_t i = 0; i < sizeof(param_kinds) / sizeof(param_kinds[0]); i++)
 		if (strlen(param_kinds[i].segment) == len &&
 		    memcmp(param_kinds[i].segment, s, len) == 0)
