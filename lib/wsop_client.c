@@ -1,7 +1,10 @@
 /*
- * The typed WSOP endpoints: build the path and body, make one exchange
- * (wsop_call.c), check the status and decode the answer. See
- * wsop_client.h for the result convention.
+ * The typed WSOP endpoints. Each public function fills the request of its
+ * row of ipc/wsop_endpoints.h; one generic exchange (call_row) builds the
+ * path from the row, adds the Idempotency-Key a mutating row carries,
+ * encodes the body with the row's encoder, makes the exchange
+ * (wsop_call.c), checks the row's status and decodes the answer with the
+ * row's decoder. See wsop_client.h for the result convention.
  */
 #include "lib/wsop_client.h"
 
@@ -15,23 +18,19 @@
 #include <openssl/crypto.h>
 
 #include "ipc/wsop_crypto_bin.h"
+#include "ipc/wsop_endpoints.h"
 #include "ipc/wsop_names.h"
 
-#define PATH_MAX_LEN 256
+/* "?limit=500&after=<uuid>&protectiondomain=<softcard id>" and a NUL. */
+#define QUERY_MAX 128
 
-typedef int (*decode_fn)(const char *text, size_t len, void *out, struct wsop_json_error *err);
-
-struct exchange {
-	const char *method;
-	const char *path;
-	const char *body; /* NULL: no body */
-	size_t body_len;
-	const char *idempotency_key;
-	int want_status;
-	decode_fn decode; /* NULL: the answer body is ignored */
-	void *out;
-	size_t out_size;
-	bool secret_answer; /* wipe the answer body before freeing it */
+/* What a call gives its row. */
+struct row_call {
+	const char *ids[WSOP_PATH_PARAMS_MAX]; /* the path's ids in order; NULL after the last */
+	const char *query;                     /* "?…", or NULL */
+	const void *request;                   /* the row's request struct */
+	const char *idempotency_key;           /* the caller's; NULL: a fresh one */
+	void *out;                             /* the row's answer struct */
 };
 
 /* An error answer: keep its {"error":…} or say that there was none. */
@@ -61,32 +60,11 @@ static int status_result(struct wsop_client *c, const struct http_message *answe
 	return -EPROTO;
 }
 
-static int exchange(struct wsop_client *c, const struct exchange *x)
-{
-	struct http_message answer;
-
-	if (x->out)
-		memset(x->out, 0, x->out_size);
-	http_message_init(&answer);
-	int rc =
-	    wsop_call(c, x->method, x->path, x->body, x->body_len, x->idempotency_key, &answer);
-	if (rc)
-		return rc;
-	rc = status_result(c, &answer, x->want_status);
-	if (rc == 0 && x->decode &&
-	    x->decode((const char *)answer.body, answer.body_len, x->out, &c->error) != 0)
-		rc = -EPROTO;
-	if (x->secret_answer && answer.body)
-		OPENSSL_cleanse(answer.body, answer.body_len);
-	http_message_clear(&answer);
-	return rc;
-}
-
 /* The caller's key, or a fresh one in buf. */
 static int idempotency_key(const char *given, char buf[WSOP_IDEMPOTENCY_KEY_LEN + 1],
                            const char **use)
 {
-	if (given) {
+	if (given != NULL) {
 		if (!wsop_idempotency_key_valid(given))
 			return -EINVAL;
 		*use = given;
@@ -96,96 +74,99 @@ static int idempotency_key(const char *given, char buf[WSOP_IDEMPOTENCY_KEY_LEN 
 	return wsop_idempotency_key_new(buf);
 }
 
-/* ---- decoders behind one signature ------------------------------------- */
-
-static int dec_health(const char *t, size_t n, void *out, struct wsop_json_error *e)
+/* The row's path with the call's ids, then its query. */
+static int request_target(const struct wsop_endpoint *ep, const struct row_call *a, char *buf,
+                          size_t cap)
 {
-	return wsop_json_decode_health(t, n, out, e);
+	size_t n = 0;
+
+	while (n < WSOP_PATH_PARAMS_MAX && a->ids[n] != NULL)
+		n++;
+	int len = wsop_endpoint_path(ep, a->ids, n, buf, cap);
+	if (len < 0)
+		return len;
+	if (a->query != NULL &&
+	    snprintf(buf + len, cap - (size_t)len, "%s", a->query) >= (int)(cap - (size_t)len))
+		return -EINVAL;
+	return 0;
 }
 
-static int dec_softcard(const char *t, size_t n, void *out, struct wsop_json_error *e)
+static int call_row(struct wsop_client *c, enum wsop_endpoint_id id, const struct row_call *a)
 {
-	return wsop_json_decode_softcard(t, n, out, e);
-}
+	const struct wsop_endpoint *ep = wsop_endpoint(id);
+	char target[WSOP_PATH_MAX + QUERY_MAX], keybuf[WSOP_IDEMPOTENCY_KEY_LEN + 1];
+	const char *key = NULL;
+	char *body = NULL;
+	size_t body_len = 0;
+	struct http_message answer;
 
-static int dec_softcard_list(const char *t, size_t n, void *out, struct wsop_json_error *e)
-{
-	return wsop_json_decode_softcard_list(t, n, out, e);
-}
-
-static int dec_group(const char *t, size_t n, void *out, struct wsop_json_error *e)
-{
-	return wsop_json_decode_group(t, n, out, e);
-}
-
-static int dec_group_list(const char *t, size_t n, void *out, struct wsop_json_error *e)
-{
-	return wsop_json_decode_group_list(t, n, out, e);
-}
-
-static int dec_key(const char *t, size_t n, void *out, struct wsop_json_error *e)
-{
-	return wsop_json_decode_key(t, n, out, e);
-}
-
-static int dec_key_list(const char *t, size_t n, void *out, struct wsop_json_error *e)
-{
-	return wsop_json_decode_key_list(t, n, out, e);
-}
-
-static int dec_object(const char *t, size_t n, void *out, struct wsop_json_error *e)
-{
-	return wsop_json_decode_object(t, n, out, e);
-}
-
-static int dec_object_list(const char *t, size_t n, void *out, struct wsop_json_error *e)
-{
-	return wsop_json_decode_object_list(t, n, out, e);
-}
-
-static int dec_crypto_answer(const char *t, size_t n, void *out, struct wsop_json_error *e)
-{
-	return wsop_json_decode_crypto_answer(t, n, out, e);
+	if (a->out != NULL)
+		memset(a->out, 0, ep->answer_size);
+	if (c == NULL || (ep->decode_answer != NULL && a->out == NULL))
+		return -EINVAL;
+	int rc = request_target(ep, a, target, sizeof(target));
+	if (rc == 0 && ep->idempotency_key)
+		rc = idempotency_key(a->idempotency_key, keybuf, &key);
+	if (rc == 0 && ep->encode_request != NULL)
+		rc = ep->encode_request(a->request, &body, &body_len);
+	if (rc != 0)
+		return rc;
+	http_message_init(&answer);
+	rc = wsop_call(c, ep->method, target, body, body_len, key, &answer);
+	/* The body may carry a passphrase or plaintext. */
+	OPENSSL_clear_free(body, body_len);
+	if (rc != 0)
+		return rc;
+	rc = status_result(c, &answer, ep->status);
+	if (rc == 0 && ep->decode_answer != NULL &&
+	    ep->decode_answer((const char *)answer.body, answer.body_len, a->out, &c->error) != 0)
+		rc = -EPROTO;
+	if (ep->secret_answer && answer.body != NULL)
+		OPENSSL_cleanse(answer.body, answer.body_len);
+	http_message_clear(&answer);
+	return rc;
 }
 
 /* The query of a page: "?limit=N" and "&after=ID" when after is given. */
 static int page_query(char *buf, size_t cap, const char *after, size_t limit)
 {
-	if (after && after[0] && !wsop_uuid_valid(after))
+	if (after != NULL && after[0] != '\0' && !wsop_uuid_valid(after))
 		return -EINVAL;
 	if (limit == 0 || limit > WSOP_PAGE_MAX_ITEMS)
 		limit = WSOP_PAGE_MAX_ITEMS;
-	int n = after && after[0] ? snprintf(buf, cap, "?limit=%zu&after=%s", limit, after)
-	                          : snprintf(buf, cap, "?limit=%zu", limit);
+	int n = after != NULL && after[0] != '\0'
+	            ? snprintf(buf, cap, "?limit=%zu&after=%s", limit, after)
+	            : snprintf(buf, cap, "?limit=%zu", limit);
 	return n < 0 || (size_t)n >= cap ? -EINVAL : 0;
 }
 
-/* A GET whose 200 answer decodes with dec into out (a list). */
-static int get_list(struct wsop_client *c, const char *path, decode_fn dec, void *out,
-                    size_t out_size)
+/* A POST that makes req (the row's request) below the resource parent. */
+static int create_below(struct wsop_client *c, enum wsop_endpoint_id id, const char *parent,
+                        const void *req, const char *idempotency_key, void *out)
 {
-	struct exchange x = { .method = "GET",
-		              .path = path,
-		              .want_status = 200,
-		              .decode = dec,
-		              .out = out,
-		              .out_size = out_size };
-	return exchange(c, &x);
+	if (req == NULL)
+		return -EINVAL;
+	return call_row(c, id,
+	                &(struct row_call){ .ids = { parent },
+	                                    .request = req,
+	                                    .idempotency_key = idempotency_key,
+	                                    .out = out });
 }
 
-/* ---- health -------------------------------------------------------------- */
+/* One page of the listing below the resource parent. */
+static int page_below(struct wsop_client *c, enum wsop_endpoint_id id, const char *parent,
+                      const char *after, size_t limit, void *out)
+{
+	char query[QUERY_MAX];
+
+	if (page_query(query, sizeof(query), after, limit) != 0)
+		return -EINVAL;
+	return call_row(c, id, &(struct row_call){ .ids = { parent }, .query = query, .out = out });
+}
 
 int wsop_health(struct wsop_client *c, struct wsop_health *out)
 {
-	if (!c || !out)
-		return -EINVAL;
-	struct exchange x = { .method = "GET",
-		              .path = "/health",
-		              .want_status = 200,
-		              .decode = dec_health,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return call_row(c, WSOP_EP_HEALTH, &(struct row_call){ .out = out });
 }
 
 /* ---- softcards ----------------------------------------------------------- */
@@ -194,7 +175,8 @@ int wsop_health(struct wsop_client *c, struct wsop_health *out)
  * long for the buffer cannot be written as the caller meant it. */
 static int put_passphrase(char buf[WSOP_PASSPHRASE_MAX + 1], const char *p, size_t len)
 {
-	if ((!p && len > 0) || len > WSOP_PASSPHRASE_MAX || (len > 0 && memchr(p, '\0', len)))
+	if ((p == NULL && len > 0) || len > WSOP_PASSPHRASE_MAX ||
+	    (len > 0 && memchr(p, '\0', len) != NULL))
 		return -EINVAL;
 	if (len > 0)
 		memcpy(buf, p, len);
@@ -202,147 +184,81 @@ static int put_passphrase(char buf[WSOP_PASSPHRASE_MAX + 1], const char *p, size
 	return 0;
 }
 
+/* A name of 1..WSOP_NAME_MAX bytes copied into buf; the server judges its
+ * characters. */
+static bool put_name(char buf[WSOP_NAME_MAX + 1], const char *name)
+{
+	if (name == NULL || strnlen(name, WSOP_NAME_MAX + 1) > WSOP_NAME_MAX)
+		return false;
+	memcpy(buf, name, strlen(name) + 1);
+	return true;
+}
+
 int wsop_softcard_create(struct wsop_client *c, const char *name, const char *passphrase,
-                         size_t passphrase_len, const char *idempotency_key_in,
+                         size_t passphrase_len, const char *idempotency_key,
                          struct wsop_softcard *out)
 {
 	struct wsop_softcard_create_req req;
-	char keybuf[WSOP_IDEMPOTENCY_KEY_LEN + 1];
-	const char *key;
-	char *body = NULL;
-	size_t body_len = 0;
 
-	if (!c || !name || !out || strnlen(name, WSOP_NAME_MAX + 1) > WSOP_NAME_MAX)
-		return -EINVAL;
 	memset(&req, 0, sizeof(req));
-	memcpy(req.name, name, strlen(name));
-	int rc = put_passphrase(req.passphrase, passphrase, passphrase_len);
-	if (!rc)
-		rc = idempotency_key(idempotency_key_in, keybuf, &key);
-	if (!rc)
-		rc = wsop_json_encode_softcard_create_req(&req, &body, &body_len);
+	int rc = put_name(req.name, name)
+	             ? put_passphrase(req.passphrase, passphrase, passphrase_len)
+	             : -EINVAL;
+	if (rc == 0)
+		rc =
+		    call_row(c, WSOP_EP_SOFTCARD_CREATE,
+		             &(struct row_call){
+		                 .request = &req, .idempotency_key = idempotency_key, .out = out });
 	wsop_softcard_create_req_cleanse(&req);
-	if (rc)
-		return rc;
-	struct exchange x = { .method = "POST",
-		              .path = "/km/v1/protectiondomains",
-		              .body = body,
-		              .body_len = body_len,
-		              .idempotency_key = key,
-		              .want_status = 201,
-		              .decode = dec_softcard,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	rc = exchange(c, &x);
-	OPENSSL_clear_free(body, body_len);
 	return rc;
 }
 
 int wsop_softcard_list(struct wsop_client *c, struct wsop_softcard_list *out)
 {
-	if (!c || !out)
-		return -EINVAL;
-	struct exchange x = { .method = "GET",
-		              .path = "/km/v1/protectiondomains",
-		              .want_status = 200,
-		              .decode = dec_softcard_list,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return call_row(c, WSOP_EP_SOFTCARD_LIST, &(struct row_call){ .out = out });
 }
 
 int wsop_softcard_get(struct wsop_client *c, const char *softcard_id, struct wsop_softcard *out)
 {
-	char path[PATH_MAX_LEN];
-	if (!c || !out || !wsop_softcard_id_valid(softcard_id))
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s", softcard_id);
-	struct exchange x = { .method = "GET",
-		              .path = path,
-		              .want_status = 200,
-		              .decode = dec_softcard,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return call_row(c, WSOP_EP_SOFTCARD_GET,
+	                &(struct row_call){ .ids = { softcard_id }, .out = out });
 }
 
 int wsop_softcard_delete(struct wsop_client *c, const char *softcard_id,
-                         const char *idempotency_key_in)
+                         const char *idempotency_key)
 {
-	char path[PATH_MAX_LEN], keybuf[WSOP_IDEMPOTENCY_KEY_LEN + 1];
-	const char *key;
-	if (!c || !wsop_softcard_id_valid(softcard_id))
-		return -EINVAL;
-	int rc = idempotency_key(idempotency_key_in, keybuf, &key);
-	if (rc)
-		return rc;
-	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s", softcard_id);
-	struct exchange x = {
-		.method = "DELETE", .path = path, .idempotency_key = key, .want_status = 204
-	};
-	return exchange(c, &x);
+	return call_row(
+	    c, WSOP_EP_SOFTCARD_DELETE,
+	    &(struct row_call){ .ids = { softcard_id }, .idempotency_key = idempotency_key });
 }
 
 int wsop_softcard_activate(struct wsop_client *c, const char *softcard_id, const char *passphrase,
-                           size_t passphrase_len, const char *idempotency_key_in,
+                           size_t passphrase_len, const char *idempotency_key,
                            struct wsop_softcard *out)
 {
 	struct wsop_activate_req req;
-	char path[PATH_MAX_LEN], keybuf[WSOP_IDEMPOTENCY_KEY_LEN + 1];
-	const char *key;
-	char *body = NULL;
-	size_t body_len = 0;
 
-	if (!c || !out || !wsop_softcard_id_valid(softcard_id))
-		return -EINVAL;
 	memset(&req, 0, sizeof(req));
 	int rc = put_passphrase(req.passphrase, passphrase, passphrase_len);
-	if (!rc)
-		rc = idempotency_key(idempotency_key_in, keybuf, &key);
-	if (!rc)
-		rc = wsop_json_encode_activate_req(&req, &body, &body_len);
+	if (rc == 0)
+		rc = call_row(c, WSOP_EP_SOFTCARD_ACTIVATE,
+		              &(struct row_call){ .ids = { softcard_id },
+		                                  .request = &req,
+		                                  .idempotency_key = idempotency_key,
+		                                  .out = out });
 	wsop_activate_req_cleanse(&req);
-	if (rc)
-		return rc;
-	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/activate", softcard_id);
-	struct exchange x = { .method = "POST",
-		              .path = path,
-		              .body = body,
-		              .body_len = body_len,
-		              .idempotency_key = key,
-		              .want_status = 200,
-		              .decode = dec_softcard,
-		              .out = out,
-		              .out_size = sizeof(*out),
-		              .secret_answer = true };
-	rc = exchange(c, &x);
-	OPENSSL_clear_free(body, body_len);
 	if (rc == 0 && wsop_client_set_activation(c, out->activation) != 0)
 		rc = -EPROTO;
 	return rc;
 }
 
 int wsop_softcard_deactivate(struct wsop_client *c, const char *softcard_id,
-                             const char *idempotency_key_in, struct wsop_softcard *out)
+                             const char *idempotency_key, struct wsop_softcard *out)
 {
-	char path[PATH_MAX_LEN], keybuf[WSOP_IDEMPOTENCY_KEY_LEN + 1];
-	const char *key;
-	if (!c || !out || !wsop_softcard_id_valid(softcard_id))
-		return -EINVAL;
-	int rc = idempotency_key(idempotency_key_in, keybuf, &key);
-	if (rc)
-		return rc;
-	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/deactivate", softcard_id);
-	struct exchange x = { .method = "POST",
-		              .path = path,
-		              .body = "{}",
-		              .body_len = 2,
-		              .idempotency_key = key,
-		              .want_status = 200,
-		              .decode = dec_softcard,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	rc = exchange(c, &x);
+	int rc =
+	    call_row(c, WSOP_EP_SOFTCARD_DEACTIVATE,
+	             &(struct row_call){
+	                 .ids = { softcard_id }, .idempotency_key = idempotency_key, .out = out });
 	if (rc == 0)
 		(void)wsop_client_set_activation(c, NULL);
 	return rc;
@@ -351,238 +267,120 @@ int wsop_softcard_deactivate(struct wsop_client *c, const char *softcard_id,
 /* ---- groups -------------------------------------------------------------- */
 
 int wsop_group_create(struct wsop_client *c, const char *name, const char *softcard_id,
-                      const char *idempotency_key_in, struct wsop_group *out)
+                      const char *idempotency_key, struct wsop_group *out)
 {
 	struct wsop_group_create_req req;
-	char keybuf[WSOP_IDEMPOTENCY_KEY_LEN + 1];
-	const char *key;
-	char *body = NULL;
-	size_t body_len = 0;
 
-	if (!c || !name || !out || strnlen(name, WSOP_NAME_MAX + 1) > WSOP_NAME_MAX ||
-	    !wsop_softcard_id_valid(softcard_id))
-		return -EINVAL;
 	memset(&req, 0, sizeof(req));
-	memcpy(req.name, name, strlen(name));
+	if (!put_name(req.name, name) || !wsop_softcard_id_valid(softcard_id))
+		return -EINVAL;
 	memcpy(req.protectiondomain, softcard_id, WSOP_SOFTCARD_ID_LEN);
-	int rc = idempotency_key(idempotency_key_in, keybuf, &key);
-	if (!rc)
-		rc = wsop_json_encode_group_create_req(&req, &body, &body_len);
-	if (rc)
-		return rc;
-	struct exchange x = { .method = "POST",
-		              .path = "/km/v1/groups",
-		              .body = body,
-		              .body_len = body_len,
-		              .idempotency_key = key,
-		              .want_status = 201,
-		              .decode = dec_group,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	rc = exchange(c, &x);
-	free(body);
-	return rc;
+	return call_row(
+	    c, WSOP_EP_GROUP_CREATE,
+	    &(struct row_call){ .request = &req, .idempotency_key = idempotency_key, .out = out });
+}
+
+/* The groups of one softcard (softcard_id not NULL) or all, with page_query
+ * in front when there is one. */
+static int group_list(struct wsop_client *c, const char *softcard_id, const char *page,
+                      struct wsop_group_list *out)
+{
+	char query[QUERY_MAX];
+
+	if (softcard_id != NULL && !wsop_softcard_id_valid(softcard_id))
+		return -EINVAL;
+	if (softcard_id != NULL)
+		snprintf(query, sizeof(query), "%s%cprotectiondomain=%s", page, page[0] ? '&' : '?',
+		         softcard_id);
+	else
+		snprintf(query, sizeof(query), "%s", page);
+	return call_row(c, WSOP_EP_GROUP_LIST, &(struct row_call){ .query = query, .out = out });
 }
 
 int wsop_group_list(struct wsop_client *c, const char *softcard_id, struct wsop_group_list *out)
 {
-	char path[PATH_MAX_LEN];
-	if (!c || !out || (softcard_id && !wsop_softcard_id_valid(softcard_id)))
-		return -EINVAL;
-	if (softcard_id)
-		snprintf(path, sizeof(path), "/km/v1/groups?protectiondomain=%s", softcard_id);
-	else
-		snprintf(path, sizeof(path), "/km/v1/groups");
-	return get_list(c, path, dec_group_list, out, sizeof(*out));
+	return group_list(c, softcard_id, "", out);
 }
 
 int wsop_group_list_page(struct wsop_client *c, const char *softcard_id, const char *after,
                          size_t limit, struct wsop_group_list *out)
 {
-	char path[PATH_MAX_LEN], query[96];
-	if (!c || !out || (softcard_id && !wsop_softcard_id_valid(softcard_id)) ||
-	    page_query(query, sizeof(query), after, limit))
+	char page[QUERY_MAX];
+
+	if (page_query(page, sizeof(page), after, limit) != 0)
 		return -EINVAL;
-	if (softcard_id)
-		snprintf(path, sizeof(path), "/km/v1/groups%s&protectiondomain=%s", query,
-		         softcard_id);
-	else
-		snprintf(path, sizeof(path), "/km/v1/groups%s", query);
-	return get_list(c, path, dec_group_list, out, sizeof(*out));
+	return group_list(c, softcard_id, page, out);
 }
 
 /* ---- keys ---------------------------------------------------------------- */
 
 int wsop_key_generate(struct wsop_client *c, const char *group_id,
-                      const struct wsop_key_generate_req *req, const char *idempotency_key_in,
+                      const struct wsop_key_generate_req *req, const char *idempotency_key,
                       struct wsop_key *out)
 {
-	char path[PATH_MAX_LEN], keybuf[WSOP_IDEMPOTENCY_KEY_LEN + 1];
-	const char *key;
-	char *body = NULL;
-	size_t body_len = 0;
-
-	if (!c || !req || !out || !wsop_uuid_valid(group_id))
-		return -EINVAL;
-	int rc = idempotency_key(idempotency_key_in, keybuf, &key);
-	if (!rc)
-		rc = wsop_json_encode_key_generate_req(req, &body, &body_len);
-	if (rc)
-		return rc;
-	snprintf(path, sizeof(path), "/km/v1/groups/%s/keys", group_id);
-	struct exchange x = { .method = "POST",
-		              .path = path,
-		              .body = body,
-		              .body_len = body_len,
-		              .idempotency_key = key,
-		              .want_status = 201,
-		              .decode = dec_key,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	rc = exchange(c, &x);
-	free(body);
-	return rc;
+	return create_below(c, WSOP_EP_KEY_GENERATE, group_id, req, idempotency_key, out);
 }
 
 int wsop_key_list(struct wsop_client *c, const char *group_id, struct wsop_key_list *out)
 {
-	char path[PATH_MAX_LEN];
-	if (!c || !out || !wsop_uuid_valid(group_id))
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/km/v1/groups/%s/keys", group_id);
-	return get_list(c, path, dec_key_list, out, sizeof(*out));
+	return call_row(c, WSOP_EP_KEY_LIST, &(struct row_call){ .ids = { group_id }, .out = out });
 }
 
 int wsop_key_get(struct wsop_client *c, const char *group_id, const char *key_id,
                  struct wsop_key *out)
 {
-	char path[PATH_MAX_LEN];
-	if (!c || !out || !wsop_uuid_valid(group_id) || !wsop_uuid_valid(key_id))
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/km/v1/groups/%s/keys/%s", group_id, key_id);
-	struct exchange x = { .method = "GET",
-		              .path = path,
-		              .want_status = 200,
-		              .decode = dec_key,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return call_row(c, WSOP_EP_KEY_GET,
+	                &(struct row_call){ .ids = { group_id, key_id }, .out = out });
 }
 
 int wsop_key_delete(struct wsop_client *c, const char *group_id, const char *key_id,
-                    const char *idempotency_key_in)
+                    const char *idempotency_key)
 {
-	char path[PATH_MAX_LEN], keybuf[WSOP_IDEMPOTENCY_KEY_LEN + 1];
-	const char *key;
-	if (!c || !wsop_uuid_valid(group_id) || !wsop_uuid_valid(key_id))
-		return -EINVAL;
-	int rc = idempotency_key(idempotency_key_in, keybuf, &key);
-	if (rc)
-		return rc;
-	snprintf(path, sizeof(path), "/km/v1/groups/%s/keys/%s", group_id, key_id);
-	struct exchange x = {
-		.method = "DELETE", .path = path, .idempotency_key = key, .want_status = 204
-	};
-	return exchange(c, &x);
+	return call_row(
+	    c, WSOP_EP_KEY_DELETE,
+	    &(struct row_call){ .ids = { group_id, key_id }, .idempotency_key = idempotency_key });
 }
 
 int wsop_key_list_page(struct wsop_client *c, const char *group_id, const char *after, size_t limit,
                        struct wsop_key_list *out)
 {
-	char path[PATH_MAX_LEN], query[96];
-	if (!c || !out || !wsop_uuid_valid(group_id) ||
-	    page_query(query, sizeof(query), after, limit))
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/km/v1/groups/%s/keys%s", group_id, query);
-	return get_list(c, path, dec_key_list, out, sizeof(*out));
+	return page_below(c, WSOP_EP_KEY_LIST, group_id, after, limit, out);
 }
 
 /* ---- objects ------------------------------------------------------------- */
 
 int wsop_object_create(struct wsop_client *c, const char *softcard_id,
-                       const struct wsop_object_create_req *req, const char *idempotency_key_in,
+                       const struct wsop_object_create_req *req, const char *idempotency_key,
                        struct wsop_object *out)
 {
-	char path[PATH_MAX_LEN], keybuf[WSOP_IDEMPOTENCY_KEY_LEN + 1];
-	const char *key;
-	char *body = NULL;
-	size_t body_len = 0;
-
-	if (!c || !req || !out || !wsop_softcard_id_valid(softcard_id))
-		return -EINVAL;
-	int rc = idempotency_key(idempotency_key_in, keybuf, &key);
-	if (!rc)
-		rc = wsop_json_encode_object_create_req(req, &body, &body_len);
-	if (rc)
-		return rc;
-	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/objects", softcard_id);
-	struct exchange x = { .method = "POST",
-		              .path = path,
-		              .body = body,
-		              .body_len = body_len,
-		              .idempotency_key = key,
-		              .want_status = 201,
-		              .decode = dec_object,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	rc = exchange(c, &x);
-	free(body);
-	return rc;
+	return create_below(c, WSOP_EP_OBJECT_CREATE, softcard_id, req, idempotency_key, out);
 }
 
 int wsop_object_list(struct wsop_client *c, const char *softcard_id, struct wsop_object_list *out)
 {
-	char path[PATH_MAX_LEN];
-	if (!c || !out || !wsop_softcard_id_valid(softcard_id))
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/objects", softcard_id);
-	return get_list(c, path, dec_object_list, out, sizeof(*out));
+	return call_row(c, WSOP_EP_OBJECT_LIST,
+	                &(struct row_call){ .ids = { softcard_id }, .out = out });
 }
 
 int wsop_object_list_page(struct wsop_client *c, const char *softcard_id, const char *after,
                           size_t limit, struct wsop_object_list *out)
 {
-	char path[PATH_MAX_LEN], query[96];
-	if (!c || !out || !wsop_softcard_id_valid(softcard_id) ||
-	    page_query(query, sizeof(query), after, limit))
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/objects%s", softcard_id, query);
-	return get_list(c, path, dec_object_list, out, sizeof(*out));
+	return page_below(c, WSOP_EP_OBJECT_LIST, softcard_id, after, limit, out);
 }
 
 int wsop_object_get(struct wsop_client *c, const char *softcard_id, const char *object_id,
                     struct wsop_object *out)
 {
-	char path[PATH_MAX_LEN];
-	if (!c || !out || !wsop_softcard_id_valid(softcard_id) || !wsop_uuid_valid(object_id))
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/objects/%s", softcard_id,
-	         object_id);
-	struct exchange x = { .method = "GET",
-		              .path = path,
-		              .want_status = 200,
-		              .decode = dec_object,
-		              .out = out,
-		              .out_size = sizeof(*out) };
-	return exchange(c, &x);
+	return call_row(c, WSOP_EP_OBJECT_GET,
+	                &(struct row_call){ .ids = { softcard_id, object_id }, .out = out });
 }
 
 int wsop_object_delete(struct wsop_client *c, const char *softcard_id, const char *object_id,
-                       const char *idempotency_key_in)
+                       const char *idempotency_key)
 {
-	char path[PATH_MAX_LEN], keybuf[WSOP_IDEMPOTENCY_KEY_LEN + 1];
-	const char *key;
-	if (!c || !wsop_softcard_id_valid(softcard_id) || !wsop_uuid_valid(object_id))
-		return -EINVAL;
-	int rc = idempotency_key(idempotency_key_in, keybuf, &key);
-	if (rc)
-		return rc;
-	snprintf(path, sizeof(path), "/km/v1/protectiondomains/%s/objects/%s", softcard_id,
-	         object_id);
-	struct exchange x = {
-		.method = "DELETE", .path = path, .idempotency_key = key, .want_status = 204
-	};
-	return exchange(c, &x);
+	return call_row(c, WSOP_EP_OBJECT_DELETE,
+	                &(struct row_call){ .ids = { softcard_id, object_id },
+	                                    .idempotency_key = idempotency_key });
 }
 
 /* ---- encryption ---------------------------------------------------------- */
@@ -591,45 +389,24 @@ int wsop_object_delete(struct wsop_client *c, const char *softcard_id, const cha
  * service that speaks only JSON. */
 static atomic_bool json_only;
 
-static int crypto_json(struct wsop_client *c, const char *path, const struct wsop_crypto_req *req,
-                       struct wsop_crypto_answer *out)
-{
-	char *body = NULL;
-	size_t body_len = 0;
-
-	int rc = wsop_json_encode_crypto_req(req, &body, &body_len);
-	if (rc)
-		return rc;
-	struct exchange x = { .method = "POST",
-		              .path = path,
-		              .body = body,
-		              .body_len = body_len,
-		              .want_status = 200,
-		              .decode = dec_crypto_answer,
-		              .out = out,
-		              .out_size = sizeof(*out),
-		              .secret_answer = true };
-	rc = exchange(c, &x);
-	OPENSSL_clear_free(body, body_len);
-	return rc;
-}
-
 /* The answer's body becomes out->data without a copy. */
-static int crypto_binary(struct wsop_client *c, const char *path, const struct wsop_crypto_req *req,
-                         struct wsop_crypto_answer *out)
+static int crypto_binary(struct wsop_client *c, const struct wsop_endpoint *ep,
+                         const struct wsop_crypto_req *req, struct wsop_crypto_answer *out)
 {
 	struct wsop_crypto_bin_head head;
 	struct http_message answer;
+	char target[WSOP_PATH_MAX];
 
 	memset(out, 0, sizeof(*out));
-	if (wsop_crypto_bin_head(req, &head) != 0)
+	if (wsop_crypto_bin_head(req, &head) != 0 ||
+	    request_target(ep, &(struct row_call){ 0 }, target, sizeof(target)) != 0)
 		return -EINVAL;
 	http_message_init(&answer);
-	int rc = wsop_call_binary(c, path, head.h, WSOP_CRYPTO_BIN_HEADERS, req->data.data,
+	int rc = wsop_call_binary(c, target, head.h, WSOP_CRYPTO_BIN_HEADERS, req->data.data,
 	                          req->data.len, &answer);
 	if (rc)
 		return rc;
-	rc = status_result(c, &answer, 200);
+	rc = status_result(c, &answer, ep->status);
 	if (rc == 0) {
 		if (answer.body_len > WSOP_CRYPTO_ANSWER_MAX ||
 		    (answer.body_len > 0 && !wsop_crypto_bin_is(&answer))) {
@@ -650,13 +427,13 @@ static int crypto_binary(struct wsop_client *c, const char *path, const struct w
 	return rc;
 }
 
-static int crypto(struct wsop_client *c, const char *path, const struct wsop_crypto_req *req,
-                  struct wsop_crypto_answer *out)
+static int crypto(struct wsop_client *c, enum wsop_endpoint_id id,
+                  const struct wsop_crypto_req *req, struct wsop_crypto_answer *out)
 {
-	if (!c || !req || !out)
+	if (c == NULL || req == NULL || out == NULL)
 		return -EINVAL;
 	if (!atomic_load(&json_only)) {
-		int rc = crypto_binary(c, path, req, out);
+		int rc = crypto_binary(c, wsop_endpoint(id), req, out);
 		bool refused =
 		    rc == 415 || (rc == 400 && wsop_client_error_is(c, WSOP_E_BAD_REQUEST));
 		if (!refused)
@@ -665,43 +442,28 @@ static int crypto(struct wsop_client *c, const char *path, const struct wsop_cry
 		if (wsop_client_broken(c))
 			return rc;
 	}
-	return crypto_json(c, path, req, out);
+	return call_row(c, id, &(struct row_call){ .request = req, .out = out });
 }
 
 int wsop_encrypt(struct wsop_client *c, const struct wsop_crypto_req *req,
                  struct wsop_crypto_answer *out)
 {
-	return crypto(c, "/crypto/v1/encrypt", req, out);
+	return crypto(c, WSOP_EP_ENCRYPT, req, out);
 }
 
 int wsop_decrypt(struct wsop_client *c, const struct wsop_crypto_req *req,
                  struct wsop_crypto_answer *out)
 {
-	return crypto(c, "/crypto/v1/decrypt", req, out);
+	return crypto(c, WSOP_EP_DECRYPT, req, out);
 }
 
 int wsop_random(struct wsop_client *c, size_t length, struct wsop_crypto_answer *out)
 {
-	char *body = NULL;
-	size_t body_len = 0;
-
-	if (!c || !out || length == 0 || length > WSOP_RANDOM_MAX)
-		return -EINVAL;
 	const struct wsop_random_req req = { .length = length };
-	int rc = wsop_json_encode_random_req(&req, &body, &body_len);
-	if (rc)
-		return rc;
-	struct exchange x = { .method = "POST",
-		              .path = "/crypto/v1/random",
-		              .body = body,
-		              .body_len = body_len,
-		              .want_status = 200,
-		              .decode = dec_crypto_answer,
-		              .out = out,
-		              .out_size = sizeof(*out),
-		              .secret_answer = true };
-	rc = exchange(c, &x);
-	free(body);
+
+	if (length == 0 || length > WSOP_RANDOM_MAX)
+		return -EINVAL;
+	int rc = call_row(c, WSOP_EP_RANDOM, &(struct row_call){ .request = &req, .out = out });
 	if (rc == 0 && out->data.len != length) {
 		wsop_crypto_answer_free(out);
 		return -EPROTO;

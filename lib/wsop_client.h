@@ -1,7 +1,8 @@
 /*
  * The typed WSOP REST client (ipc/README.md), over any struct
  * wsop_transport. Used by the tools, the end-to-end tests and the PKCS #11
- * library.
+ * library. Each endpoint function makes the request of its row of
+ * ipc/wsop_endpoints.h (the table wsopd routes by).
  *
  * Contract:
  *  - One request at a time per client; a client is used by one thread at a

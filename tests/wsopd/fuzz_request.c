@@ -4,7 +4,8 @@
  * scratch folder. A softcard, group and key with fixed ids exist and are
  * active for the fuzzing client, so that seeds can reach every handler: a
  * request whose X-WSOP-Activation is "fuzz" carries that activation's
- * token instead (any other value is fuzzed as it is).
+ * token instead (any other value is fuzzed as it is). A success answer
+ * must carry the status of its row of ipc/wsop_endpoints.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "ipc/http.h"
+#include "ipc/wsop_endpoints.h"
 #include "server/app.h"
 #include "server/reply.h"
 #include "server/router.h"
@@ -124,9 +126,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.client_cn = "fuzz";
 	memcpy(req.client_fp, client_fp, sizeof(req.client_fp));
 	router_handle(&app, &req, &resp);
-	/* Every answer is a status with an optional JSON body. */
+	/* Every answer is a status with an optional JSON body; a success is
+	 * the status the endpoint table documents for the request's row,
+	 * which is what the client expects. */
 	if (resp.status < 200 || resp.status > 599)
 		abort();
+	if (resp.status < 300) {
+		struct wsop_path_params params;
+		const struct wsop_endpoint *ep =
+		    wsop_endpoint_route(msg.method, req.path, &params, NULL, 0);
+		if (ep == NULL || resp.status != ep->status)
+			abort();
+	}
 	reply_free(&resp);
 	http_message_clear(&msg);
 	return 0;
