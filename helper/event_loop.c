@@ -562,11 +562,12 @@ static int round_once(struct loop *lp)
 int event_loop_run(SSL_CTX *ctx, int chan, const struct event_loop_options *opt)
 {
 	/* Static: 64 KiB frame and data buffers and the table do not belong
-	 * on the stack, and there is one loop per process. */
+	 * on the stack, and there is one loop per process. It starts zeroed
+	 * and runs once: no memset, which would fault in every page of the
+	 * buffers at each helper start. */
 	static struct loop lp;
 	int rc;
 
-	memset(&lp, 0, sizeof(lp));
 	for (size_t i = 0; i < EVENT_LOOP_MAX_CONNS; i++)
 		lp.conns[i].tls.fd = -1;
 	lp.ctx = ctx;

@@ -103,80 +103,11 @@ const char *seccomp_policy_arch(void)
 #endif
 }
 
+uint32_t seccomp_policy_arch_token(void)
+{
 #ifdef POLICY_ARCH_TOKEN
-static int add_row(scmp_filter_ctx ctx, const struct seccomp_policy_row *row)
-{
-	switch (row->args) {
-	case POLICY_ARGS_ANY:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, row->syscall_nr, 0);
-	case POLICY_ARGS_PROT_NO_EXEC:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, row->syscall_nr, 1,
-		                        SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	case POLICY_ARGS_AT_EMPTY_PATH:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, row->syscall_nr, 1,
-		                        SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
-	case POLICY_ARGS_SETFL_NONBLOCK:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, row->syscall_nr, 2,
-		                        SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, F_SETFL),
-		                        SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu, O_NONBLOCK));
-	}
-	return -EINVAL;
-}
-
-/* Kill, not errno, for everything outside the table and for foreign
- * architectures; all threads get the filter (TSYNC). */
-static int set_attributes(scmp_filter_ctx ctx)
-{
-	/* Only sharpens the errno a failed load reports (libseccomp >= 2.5), so
-	 * an older library that lacks it is no reason to refuse confinement. */
-	(void)seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
-	int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-	if (rc == 0)
-		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-	return rc;
-}
-
-static int add_rows(scmp_filter_ctx ctx, unsigned int *loaded, unsigned int *skipped)
-{
-	for (size_t i = 0; i < sizeof(policy_rows) / sizeof(policy_rows[0]); i++) {
-		if (policy_rows[i].syscall_nr < 0) {
-			(*skipped)++;
-			continue;
-		}
-		int rc = add_row(ctx, &policy_rows[i]);
-		if (rc != 0)
-			return rc;
-		(*loaded)++;
-	}
-	return 0;
-}
-
-int seccomp_policy_load(unsigned int *loaded, unsigned int *skipped)
-{
-	*loaded = 0;
-	*skipped = 0;
-	if (seccomp_arch_native() != POLICY_ARCH_TOKEN)
-		return -ENOTSUP;
-	/* seccomp_init() puts only the native architecture in the filter. */
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	if (ctx == NULL)
-		return -ENOMEM;
-	int rc = set_attributes(ctx);
-	if (rc == 0)
-		rc = add_rows(ctx, loaded, skipped);
-	if (rc == 0)
-		rc = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (rc > 0)
-		rc = -rc;
-	return rc;
-}
+	return POLICY_ARCH_TOKEN;
 #else
-/* No table was checked against this architecture's libc and OpenSSL. */
-int seccomp_policy_load(unsigned int *loaded, unsigned int *skipped)
-{
-	*loaded = 0;
-	*skipped = 0;
-	return -ENOTSUP;
-}
+	return 0;
 #endif
+}

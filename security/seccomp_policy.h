@@ -6,11 +6,17 @@
  * one (x86_64 or aarch64; on x86_64 that covers i386 "int 0x80" and x32).
  * The table is data so that POLICY.md, the tests and a reviewer all read the
  * same rows.
+ *
+ * The filter is compiled from the table when the helper is built
+ * (seccomp_build.h, run by the generator seccomp_gen), not when it starts:
+ * the helper carries the BPF program and loads it with seccomp(2), so it
+ * neither links libseccomp nor spends its start-up compiling rules.
  */
 #ifndef PKCS11WSOP_SECURITY_SECCOMP_POLICY_H
 #define PKCS11WSOP_SECURITY_SECCOMP_POLICY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Argument conditions a row may carry; anything else is "any arguments". */
 enum seccomp_policy_args {
@@ -39,12 +45,17 @@ const struct seccomp_policy_row *seccomp_policy_rows(size_t *n);
  * or NULL when this build targets neither. */
 const char *seccomp_policy_arch(void);
 
+/* libseccomp's token (SCMP_ARCH_*) of that architecture, 0 when neither. */
+uint32_t seccomp_policy_arch_token(void);
+
 /*
- * Builds the filter from the table and loads it into the kernel for every
- * thread of the process. Rows whose syscall does not exist on this
- * architecture are skipped and counted in *skipped; *loaded counts the rows
- * that became rules. Returns 0 or a negative errno (-ENOTSUP when the
- * running architecture is not the one the table was built for).
+ * Loads the filter compiled from the table at build time into the kernel
+ * for every thread of the process (SECCOMP_FILTER_FLAG_TSYNC). The caller
+ * has set no_new_privs (or holds CAP_SYS_ADMIN). Rows whose syscall does
+ * not exist on this architecture were skipped and are counted in *skipped;
+ * *loaded counts the rows that became rules. Returns 0 or a negative errno
+ * (-ENOTSUP when this build targets an architecture the table was not
+ * written for).
  */
 int seccomp_policy_load(unsigned int *loaded, unsigned int *skipped);
 

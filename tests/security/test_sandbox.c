@@ -10,6 +10,8 @@
 
 #include "child.h"
 #include "security/sandbox.h"
+#include "security/seccomp_build.h"
+#include "security/seccomp_filter.h"
 #include "security/seccomp_policy.h"
 
 #include <errno.h>
@@ -577,6 +579,23 @@ static void test_policy_table_has_a_reason_for_every_row(void **state)
 	assert_non_null(seccomp_policy_arch());
 }
 
+/* The program built into the helper is the table as it is now, compiled by
+ * this libseccomp: no stale or hand-edited filter. */
+static void test_compiled_filter_is_the_table(void **state)
+{
+	(void)state;
+	struct seccomp_build_out b;
+	assert_int_equal(seccomp_build(&b), 0);
+	assert_int_equal(b.prog_len, (size_t)seccomp_filter_len * sizeof(struct sock_filter));
+	assert_memory_equal(b.prog, seccomp_filter_prog, b.prog_len);
+	assert_int_equal(b.loaded, seccomp_filter_rules);
+	assert_int_equal(b.skipped, seccomp_filter_skipped);
+	size_t n = 0;
+	(void)seccomp_policy_rows(&n);
+	assert_int_equal(b.loaded + b.skipped, n);
+	free(b.prog);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_confined_poll_survives_stop_and_continue),
 		cmocka_unit_test(test_confine_reports_its_architecture_and_rules),
 		cmocka_unit_test(test_policy_table_has_a_reason_for_every_row),
+		cmocka_unit_test(test_compiled_filter_is_the_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
