@@ -18,7 +18,7 @@
 
 #include "ipc/grow.h"
 #include "lib/p11_errors.h"
-#include "lib/p11_module.h"
+#include "lib/p11_core.h"
 #include "lib/p11_slots.h"
 #include "lib/wsop_client.h"
 
@@ -226,7 +226,7 @@ static void remove_locked(size_t i)
 static bool drop_invisible(const struct entry *e, const void *arg)
 {
 	(void)arg;
-	return !e->slot->logged_in;
+	return !p11_slot_logged_in_locked(e->slot);
 }
 
 /* A full table first forgets the objects of logged-out tokens: nobody can
@@ -322,7 +322,7 @@ CK_RV p11_objstore_put(const struct p11_slot *slot, const struct p11_object *obj
 static struct entry *visible_locked(const struct p11_slot *slot, CK_OBJECT_HANDLE h)
 {
 	size_t i = find_handle_locked(h);
-	if (i == SIZE_MAX || tab.items[i].slot != slot || !slot->logged_in)
+	if (i == SIZE_MAX || tab.items[i].slot != slot || !p11_slot_logged_in_locked(slot))
 		return NULL;
 	return &tab.items[i];
 }
