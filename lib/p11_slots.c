@@ -403,6 +403,13 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 	return p11_return(__func__, 0, rv);
 }
 
+/* The module's version stands for the hardware's and the firmware's. */
+static void versions(CK_VERSION *hardware, CK_VERSION *firmware)
+{
+	hardware->major = firmware->major = PKCS11WSOP_VERSION_MAJOR;
+	hardware->minor = firmware->minor = PKCS11WSOP_VERSION_MINOR;
+}
+
 /* How C_GetSlotInfo and C_GetTokenInfo start: a copy of the present slot
  * id, taken under the lock; a failure is returned as function's. */
 static CK_RV info_start(const char *function, CK_SLOT_ID id, bool have_info, struct p11_slot *copy)
@@ -434,10 +441,7 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 	p11_pad(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), P11_MANUFACTURER);
 	/* A softcard is never removed from its slot: the slot goes with it. */
 	pInfo->flags = CKF_TOKEN_PRESENT;
-	pInfo->hardwareVersion.major = PKCS11WSOP_VERSION_MAJOR;
-	pInfo->hardwareVersion.minor = PKCS11WSOP_VERSION_MINOR;
-	pInfo->firmwareVersion.major = PKCS11WSOP_VERSION_MAJOR;
-	pInfo->firmwareVersion.minor = PKCS11WSOP_VERSION_MINOR;
+	versions(&pInfo->hardwareVersion, &pInfo->firmwareVersion);
 	return CKR_OK;
 }
 
@@ -471,10 +475,7 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 	pInfo->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
 	pInfo->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;
 	pInfo->ulFreePrivateMemory = CK_UNAVAILABLE_INFORMATION;
-	pInfo->hardwareVersion.major = PKCS11WSOP_VERSION_MAJOR;
-	pInfo->hardwareVersion.minor = PKCS11WSOP_VERSION_MINOR;
-	pInfo->firmwareVersion.major = PKCS11WSOP_VERSION_MAJOR;
-	pInfo->firmwareVersion.minor = PKCS11WSOP_VERSION_MINOR;
+	versions(&pInfo->hardwareVersion, &pInfo->firmwareVersion);
 	/* Only meaningful with CKF_CLOCK_ON_TOKEN, which is not set. */
 	memset(pInfo->utcTime, ' ', sizeof(pInfo->utcTime));
 	return CKR_OK;

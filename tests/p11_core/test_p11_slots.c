@@ -28,6 +28,24 @@ static CK_ULONG listed(CK_SLOT_ID *ids, CK_ULONG cap)
 	return n;
 }
 
+/* Installs a listing and answers what C_GetSlotList then lists. */
+static CK_ULONG install(const struct wsop_softcard *cards, size_t n, CK_SLOT_ID *ids, CK_ULONG cap)
+{
+	assert_int_equal(p11_slots_update_from_listing(cards, n), CKR_OK);
+	return listed(ids, cap);
+}
+
+/* Installs a listing of n softcards and checks that C_GetSlotList lists
+ * exactly want. */
+static void expect_listed(const struct wsop_softcard *cards, size_t n, const CK_SLOT_ID *want)
+{
+	CK_SLOT_ID ids[16];
+	assert_true(n <= 16);
+	assert_int_equal(install(cards, n, ids, 16), n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(ids[i], want[i]);
+}
+
 static struct p11_slot *known(CK_SLOT_ID id, bool any_known)
 {
 	p11_table_lock();
@@ -44,14 +62,9 @@ static void ids_come_from_softcard_ids(void **state)
 		core_card("0000000", '9', "second"),
 		core_card("0123456", 'f', "third"),
 	};
-	assert_int_equal(p11_slots_update_from_listing(cards, 3), CKR_OK);
-
-	CK_SLOT_ID ids[8];
-	assert_int_equal(listed(ids, 8), 3);
 	/* In the listing's order, each 2^28 + the first 7 hex digits. */
-	assert_int_equal(ids[0], 0x1abcdef1UL);
-	assert_int_equal(ids[1], 0x10000000UL);
-	assert_int_equal(ids[2], 0x10123456UL);
+	const CK_SLOT_ID ids[] = { 0x1abcdef1UL, 0x10000000UL, 0x10123456UL };
+	expect_listed(cards, 3, ids);
 	for (int i = 0; i < 3; i++) {
 		struct p11_slot *s = NULL;
 		assert_int_equal(p11_slot_lookup(ids[i], &s), CKR_OK);
@@ -72,17 +85,15 @@ static void collisions_probe_upwards_and_keep_their_ids(void **state)
 	struct wsop_softcard b = core_card("1234567", 'b', "b");
 	struct wsop_softcard c = core_card("1234568", 'c', "c");
 	struct wsop_softcard first[] = { a, b, c };
-	assert_int_equal(p11_slots_update_from_listing(first, 3), CKR_OK);
 	CK_SLOT_ID ids[8];
-	assert_int_equal(listed(ids, 8), 3);
+	assert_int_equal(install(first, 3, ids, 8), 3);
 	assert_int_equal(ids[0], 0x11234567UL);
 	assert_int_equal(ids[1], 0x11234568UL);
 	assert_int_equal(ids[2], 0x11234569UL);
 
 	/* a leaves: its id is no longer listed or found, but stays known. */
 	struct wsop_softcard without_a[] = { c, b };
-	assert_int_equal(p11_slots_update_from_listing(without_a, 2), CKR_OK);
-	assert_int_equal(listed(ids, 8), 2);
+	assert_int_equal(install(without_a, 2, ids, 8), 2);
 	assert_int_equal(ids[0], 0x11234568UL);
 	assert_int_equal(ids[1], 0x11234569UL);
 	assert_null(known(0x11234567UL, false));
@@ -92,8 +103,7 @@ static void collisions_probe_upwards_and_keep_their_ids(void **state)
 	 * comes back, listed last, to its own id. */
 	struct wsop_softcard d = core_card("1234567", 'd', "d");
 	struct wsop_softcard again[] = { d, c, b, a };
-	assert_int_equal(p11_slots_update_from_listing(again, 4), CKR_OK);
-	assert_int_equal(listed(ids, 8), 4);
+	assert_int_equal(install(again, 4, ids, 8), 4);
 	assert_int_equal(ids[0], 0x11234567UL); /* a: table order */
 	assert_int_equal(ids[1], 0x11234568UL);
 	assert_int_equal(ids[2], 0x11234569UL);
@@ -113,12 +123,8 @@ static void probing_wraps_at_the_last_id(void **state)
 		core_card("fffffff", '2', "wrapped"),
 		core_card("0000000", '3', "first"),
 	};
-	assert_int_equal(p11_slots_update_from_listing(cards, 3), CKR_OK);
-	CK_SLOT_ID ids[4];
-	assert_int_equal(listed(ids, 4), 3);
-	assert_int_equal(ids[0], 0x1fffffffUL);
-	assert_int_equal(ids[1], 0x10000000UL);
-	assert_int_equal(ids[2], 0x10000001UL);
+	const CK_SLOT_ID ids[] = { 0x1fffffffUL, 0x10000000UL, 0x10000001UL };
+	expect_listed(cards, 3, ids);
 }
 
 static void lookups_in_a_full_table(void **state)
