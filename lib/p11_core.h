@@ -34,8 +34,9 @@
  *    attached (the unit tests run so: every round trip then fails with
  *    CKR_HOST_MEMORY before anything is sent).
  *  - P11_BEGIN(session, fmt, ...) is p11_enter() followed, when CKR_OK,
- *    by P11_TRACE; every entry point but C_Initialize and C_Finalize
- *    starts with it (or with p11_begin(), given the caller's name).
+ *    by P11_TRACE; every entry point but C_Initialize, C_Finalize and
+ *    C_GetFunctionList starts with it (or with p11_begin(), given the
+ *    caller's name).
  *  - P11_TRACE(session, fmt, ...) logs at TRACE, with the thread id and
  *    the session handle (0 when none), the calling function's name followed
  *    by the formatted text; p11_trace() is the same for a helper that
