@@ -8,7 +8,6 @@
 #include "conf/audit.h"
 #include "lib/ckr_names.h"
 #include "lib/p11_attrs.h"
-#include "lib/p11_module.h"
 #include "lib/p11_objstore.h"
 #include "lib/p11_slots.h"
 
@@ -40,18 +39,14 @@ static void add_token(struct audit_line *a, const struct p11_slot *slot)
 {
 	char name[WSOP_NAME_MAX + 1];
 	char serial[SERIAL_LEN + 1];
-	CK_SLOT_ID id;
 
 	if (slot == NULL)
 		return;
-	p11_table_lock();
-	id = slot->id;
-	memcpy(name, slot->name, sizeof(name));
-	memcpy(serial, slot->softcard_id, SERIAL_LEN);
-	p11_table_unlock();
+	p11_slot_name(slot, name);
+	memcpy(serial, p11_slot_softcard_id(slot), SERIAL_LEN);
 	name[sizeof(name) - 1] = '\0';
 	serial[SERIAL_LEN] = '\0';
-	audit_uint(a, "slot", (unsigned long long)id);
+	audit_uint(a, "slot", (unsigned long long)p11_slot_id(slot));
 	audit_str(a, "token", name);
 	audit_str(a, "serial", serial);
 }

@@ -49,11 +49,11 @@
 #include "ipc/wsop_json.h"
 #include "ipc/wsop_names.h"
 #include "lib/p11_cbc_stream.h"
+#include "lib/p11_core.h"
 #include "lib/p11_errors.h"
-#include "lib/p11_module.h"
-#include "lib/p11_slots.h"
 #include "lib/p11_objstore.h"
 #include "lib/p11_sessions.h"
+#include "lib/p11_slots.h"
 #include "lib/wsop_client.h"
 
 /* Multi-part requests gather this much: one channel frame with its HTTP
@@ -64,18 +64,18 @@
 #define GATHER (CHAN_MAX_PAYLOAD - 4096)
 
 struct p11_crypt_op {
+	struct p11_op op;
 	char key[WSOP_KEY_PATH_LEN + 1];
 	struct p11_slot *slot; /* whose activation the requests carry */
 	struct p11_cbc_stream stream;
 };
 
-void p11_crypt_op_free(struct p11_crypt_op *op)
+static void crypt_op_release(struct p11_op *op)
 {
-	if (op == NULL)
-		return;
-	p11_cbc_clear(&op->stream);
-	OPENSSL_cleanse(op, sizeof(*op));
-	free(op);
+	struct p11_crypt_op *c = P11_OP_OWNER(op, struct p11_crypt_op, op);
+	p11_cbc_clear(&c->stream);
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
 }
 
 /* The stream's server: one POST /crypto/v1/{encrypt,decrypt}. */
@@ -115,9 +115,9 @@ static CK_RV server_call(void *ctx, bool encrypt, bool pad, const uint8_t iv[P11
 	return rv;
 }
 
-static struct p11_crypt_op **slot_of_kind(struct p11_session_ops *ops, bool encrypt)
+static enum p11_op_kind kind_of(bool encrypt)
 {
-	return encrypt ? &ops->encrypt : &ops->decrypt;
+	return encrypt ? P11_OP_ENCRYPT : P11_OP_DECRYPT;
 }
 
 static CK_RV check_mechanism(const CK_MECHANISM *m, bool *pad)
@@ -130,52 +130,56 @@ static CK_RV check_mechanism(const CK_MECHANISM *m, bool *pad)
 	return CKR_OK;
 }
 
+/* A new operation of op's kind on slot with key, for mechanism m. */
+static CK_RV crypt_op_new(struct p11_slot *slot, bool encrypt, const CK_MECHANISM *m,
+                          CK_OBJECT_HANDLE key, struct p11_crypt_op **out)
+{
+	bool pad = false;
+	struct p11_key_ref ref;
+	CK_RV rv = check_mechanism(m, &pad);
+	if (rv == CKR_OK)
+		rv = p11_objstore_key_ref(slot, key, &ref);
+	if (rv == CKR_OK && !(encrypt ? ref.encrypt : ref.decrypt))
+		rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
+	if (rv != CKR_OK)
+		return rv;
+	struct p11_crypt_op *op = calloc(1, sizeof(*op));
+	if (op == NULL)
+		return CKR_HOST_MEMORY;
+	op->op.release = crypt_op_release;
+	memcpy(op->key, ref.path, sizeof(op->key));
+	op->key[sizeof(op->key) - 1] = '\0';
+	op->slot = slot;
+	p11_cbc_init(&op->stream, encrypt, pad, m->pParameter);
+	*out = op;
+	return CKR_OK;
+}
+
 static CK_RV crypt_init(const char *fn, bool encrypt, CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
                         CK_OBJECT_HANDLE key)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = p11_begin(fn, h, "(mechanism 0x%lx, key %lu)", m != NULL ? m->mechanism : 0UL,
+	                     (unsigned long)key);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(h, "%s(mechanism 0x%lx, key %lu)", fn, m != NULL ? m->mechanism : 0UL,
-	          (unsigned long)key);
 	struct p11_slot *slot;
 	struct p11_session_ops *ops;
 	rv = p11_session_take(h, &slot, NULL, &ops);
 	if (rv != CKR_OK)
 		return p11_return(fn, h, m == NULL ? CKR_ARGUMENTS_BAD : rv);
-	struct p11_crypt_op **cur = slot_of_kind(ops, encrypt);
+	enum p11_op_kind kind = kind_of(encrypt);
+	struct p11_crypt_op *op = NULL;
 	if (m == NULL) {
 		/* Cancelling, see the header. */
-		rv = *cur != NULL ? CKR_OK : CKR_ARGUMENTS_BAD;
-		p11_crypt_op_free(*cur);
-		*cur = NULL;
-		p11_session_release(ops);
-		return p11_return(fn, h, rv);
+		rv = ops->op[kind] != NULL ? CKR_OK : CKR_ARGUMENTS_BAD;
+		p11_op_end(ops, kind);
+	} else if (ops->op[kind] != NULL) {
+		rv = CKR_OPERATION_ACTIVE;
+	} else {
+		rv = crypt_op_new(slot, encrypt, m, key, &op);
 	}
-	if (*cur != NULL) {
-		p11_session_release(ops);
-		return p11_return(fn, h, CKR_OPERATION_ACTIVE);
-	}
-	bool pad = false;
-	struct p11_key_ref ref;
-	rv = check_mechanism(m, &pad);
-	if (rv == CKR_OK)
-		rv = p11_objstore_key_ref(slot, key, &ref);
-	if (rv == CKR_OK && !(encrypt ? ref.encrypt : ref.decrypt))
-		rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
-	struct p11_crypt_op *op = NULL;
-	if (rv == CKR_OK) {
-		op = calloc(1, sizeof(*op));
-		if (op == NULL)
-			rv = CKR_HOST_MEMORY;
-	}
-	if (rv == CKR_OK) {
-		memcpy(op->key, ref.path, sizeof(op->key));
-		op->slot = slot;
-		op->key[sizeof(op->key) - 1] = '\0';
-		p11_cbc_init(&op->stream, encrypt, pad, m->pParameter);
-		*cur = op;
-	}
+	if (rv == CKR_OK && op != NULL)
+		ops->op[kind] = &op->op;
 	p11_session_release(ops);
 	return p11_return(fn, h, rv);
 }
@@ -187,29 +191,26 @@ enum crypt_step { STEP_NONE, STEP_ONESHOT, STEP_UPDATE, STEP_FINAL };
 static CK_RV crypt_step(const char *fn, bool encrypt, enum crypt_step step, CK_SESSION_HANDLE h,
                         const CK_BYTE *in, CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = p11_begin(fn, h, "(%lu bytes in, %s %lu)", (unsigned long)in_len,
+	                     out == NULL ? "size query, had" : "room",
+	                     out_len != NULL ? (unsigned long)*out_len : 0UL);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(h, "%s(%lu bytes in, %s %lu)", fn, (unsigned long)in_len,
-	          out == NULL ? "size query, had" : "room",
-	          out_len != NULL ? (unsigned long)*out_len : 0UL);
 	bool bad_args = out_len == NULL || (step != STEP_FINAL && in == NULL && in_len != 0);
 	struct p11_slot *slot;
 	struct p11_session_ops *ops;
 	rv = p11_session_take(h, &slot, NULL, &ops);
 	if (rv != CKR_OK)
 		return p11_return(fn, h, bad_args ? CKR_ARGUMENTS_BAD : rv);
-	struct p11_crypt_op **cur = slot_of_kind(ops, encrypt);
-	struct p11_crypt_op *op = *cur;
-	if (op == NULL) {
-		p11_session_release(ops);
-		return p11_return(fn, h,
-		                  bad_args ? CKR_ARGUMENTS_BAD : CKR_OPERATION_NOT_INITIALIZED);
-	}
+	/* From here one exit: the session is released and the operation
+	 * ended when the stream (or a bad argument) says so. */
+	enum p11_op_kind kind = kind_of(encrypt);
+	struct p11_op *cur = ops->op[kind];
+	struct p11_crypt_op *op = cur != NULL ? P11_OP_OWNER(cur, struct p11_crypt_op, op) : NULL;
 	const struct p11_cbc_server srv = { server_call, op, WSOP_CRYPTO_DATA_MAX, GATHER };
 	bool done = true;
-	if (bad_args) {
-		rv = CKR_ARGUMENTS_BAD;
+	if (op == NULL || bad_args) {
+		rv = bad_args ? CKR_ARGUMENTS_BAD : CKR_OPERATION_NOT_INITIALIZED;
 		step = STEP_NONE;
 	}
 	switch (step) {
@@ -225,64 +226,62 @@ static CK_RV crypt_step(const char *fn, bool encrypt, enum crypt_step step, CK_S
 		rv = p11_cbc_final(&op->stream, &srv, out, out_len, &done);
 		break;
 	}
-	if (done) {
-		p11_crypt_op_free(op);
-		*cur = NULL;
-	}
+	if (done)
+		p11_op_end(ops, kind);
 	p11_session_release(ops);
 	if (rv == CKR_OK || rv == CKR_BUFFER_TOO_SMALL)
-		P11_TRACE(h, "%s: %lu bytes out%s", fn, (unsigned long)*out_len,
+		p11_trace(fn, h, ": %lu bytes out%s", (unsigned long)*out_len,
 		          rv == CKR_OK ? "" : " needed");
 	return rv == CKR_BUFFER_TOO_SMALL ? rv : p11_return(fn, h, rv);
 }
 
 CK_RV C_EncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	return crypt_init("C_EncryptInit", true, hSession, pMechanism, hKey);
+	return crypt_init(__func__, true, hSession, pMechanism, hKey);
 }
 
 CK_RV C_Encrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
                 CK_BYTE_PTR pEncryptedData, CK_ULONG_PTR pulEncryptedDataLen)
 {
-	return crypt_step("C_Encrypt", true, STEP_ONESHOT, hSession, pData, ulDataLen,
-	                  pEncryptedData, pulEncryptedDataLen);
+	return crypt_step(__func__, true, STEP_ONESHOT, hSession, pData, ulDataLen, pEncryptedData,
+	                  pulEncryptedDataLen);
 }
 
 CK_RV C_EncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen,
                       CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen)
 {
-	return crypt_step("C_EncryptUpdate", true, STEP_UPDATE, hSession, pPart, ulPartLen,
-	                  pEncryptedPart, pulEncryptedPartLen);
+	return crypt_step(__func__, true, STEP_UPDATE, hSession, pPart, ulPartLen, pEncryptedPart,
+	                  pulEncryptedPartLen);
 }
 
 CK_RV C_EncryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastEncryptedPart,
                      CK_ULONG_PTR pulLastEncryptedPartLen)
 {
-	return crypt_step("C_EncryptFinal", true, STEP_FINAL, hSession, NULL, 0, pLastEncryptedPart,
+	return crypt_step(__func__, true, STEP_FINAL, hSession, NULL, 0, pLastEncryptedPart,
 	                  pulLastEncryptedPartLen);
 }
 
 CK_RV C_DecryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	return crypt_init("C_DecryptInit", false, hSession, pMechanism, hKey);
+	return crypt_init(__func__, false, hSession, pMechanism, hKey);
 }
 
 CK_RV C_Decrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedData, CK_ULONG ulEncryptedDataLen,
                 CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen)
 {
-	return crypt_step("C_Decrypt", false, STEP_ONESHOT, hSession, pEncryptedData,
+	return crypt_step(__func__, false, STEP_ONESHOT, hSession, pEncryptedData,
 	                  ulEncryptedDataLen, pData, pulDataLen);
 }
 
 CK_RV C_DecryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart,
                       CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen)
 {
-	return crypt_step("C_DecryptUpdate", false, STEP_UPDATE, hSession, pEncryptedPart,
+	return crypt_step(__func__, false, STEP_UPDATE, hSession, pEncryptedPart,
 	                  ulEncryptedPartLen, pPart, pulPartLen);
 }
 
 CK_RV C_DecryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastPart, CK_ULONG_PTR pulLastPartLen)
 {
-	return crypt_step("C_DecryptFinal", false, STEP_FINAL, hSession, NULL, 0, pLastPart,
+	return crypt_step(__func__, false, STEP_FINAL, hSession, NULL, 0, pLastPart,
 	                  pulLastPartLen);
 }

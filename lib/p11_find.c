@@ -37,24 +37,32 @@
 
 #include "lib/p11_attrs.h"
 #include "ipc/grow.h"
+#include "lib/p11_core.h"
 #include "lib/p11_errors.h"
-#include "lib/p11_module.h"
 #include "lib/p11_objstore.h"
 #include "lib/p11_sessions.h"
 #include "lib/p11_slots.h"
 #include "lib/wsop_client.h"
 
+/* A search's matches, fixed at C_FindObjectsInit, and how many of them
+ * C_FindObjects has handed out. */
 struct p11_find_op {
+	struct p11_op op;
 	CK_OBJECT_HANDLE *handles;
 	size_t count, pos;
 };
 
-void p11_find_op_free(struct p11_find_op *op)
+static void find_op_release(struct p11_op *op)
 {
-	if (op == NULL)
-		return;
-	free(op->handles);
-	free(op);
+	struct p11_find_op *f = P11_OP_OWNER(op, struct p11_find_op, op);
+	free(f->handles);
+	free(f);
+}
+
+static struct p11_find_op *find_op_of(struct p11_session_ops *ops)
+{
+	struct p11_op *op = ops->op[P11_OP_FIND];
+	return op != NULL ? P11_OP_OWNER(op, struct p11_find_op, op) : NULL;
 }
 
 /* Collects the handles of listed objects that match. */
@@ -180,13 +188,9 @@ static enum p11_prune_scope scope_of(const struct p11_find_template *tmpl)
 static CK_RV search(struct p11_slot *slot, const struct p11_find_template *tmpl,
                     struct p11_find_op *op)
 {
-	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
-	p11_table_lock();
-	bool logged_in = slot->logged_in;
-	memcpy(softcard_id, slot->softcard_id, sizeof(softcard_id));
-	p11_table_unlock();
-	if (!logged_in)
+	if (!p11_slot_logged_in(slot))
 		return CKR_OK;
+	const char *softcard_id = p11_slot_softcard_id(slot);
 
 	struct wsop_client *c = p11_slot_client(slot);
 	if (c == NULL)
@@ -208,10 +212,9 @@ static CK_RV search(struct p11_slot *slot, const struct p11_find_template *tmpl,
 
 CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "(count=%lu)", (unsigned long)ulCount);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "C_FindObjectsInit(count=%lu)", (unsigned long)ulCount);
 	if (pTemplate == NULL && ulCount > 0)
 		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
 
@@ -220,24 +223,25 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, 
 	rv = p11_session_take(hSession, &slot, NULL, &ops);
 	if (rv != CKR_OK)
 		return p11_return(__func__, hSession, rv);
-	if (ops->find != NULL) {
-		p11_session_release(ops);
-		return p11_return(__func__, hSession, CKR_OPERATION_ACTIVE);
-	}
 
 	struct p11_find_template tmpl;
-	rv = p11_find_template_init(&tmpl, pTemplate, ulCount);
-	if (rv != CKR_OK) {
-		p11_session_release(ops);
-		return p11_return(__func__, hSession, rv);
-	}
-	struct p11_find_op *op = calloc(1, sizeof(*op));
-	rv = op == NULL ? CKR_HOST_MEMORY : search(slot, &tmpl, op);
-	p11_find_template_free(&tmpl);
-	if (rv == CKR_OK)
-		ops->find = op;
+	struct p11_find_op *op = NULL;
+	if (ops->op[P11_OP_FIND] != NULL)
+		rv = CKR_OPERATION_ACTIVE;
 	else
-		p11_find_op_free(op);
+		rv = p11_find_template_init(&tmpl, pTemplate, ulCount);
+	if (rv == CKR_OK) {
+		op = calloc(1, sizeof(*op));
+		rv = op == NULL ? CKR_HOST_MEMORY : search(slot, &tmpl, op);
+		p11_find_template_free(&tmpl);
+	}
+	if (op != NULL) {
+		op->op.release = find_op_release;
+		ops->op[P11_OP_FIND] = &op->op;
+		/* A failed search leaves no search active. */
+		if (rv != CKR_OK)
+			p11_op_end(ops, P11_OP_FIND);
+	}
 	p11_session_release(ops);
 	return p11_return(__func__, hSession, rv);
 }
@@ -245,10 +249,9 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, 
 CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
                     CK_ULONG ulMaxObjectCount, CK_ULONG_PTR pulObjectCount)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "(max=%lu)", (unsigned long)ulMaxObjectCount);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "C_FindObjects(max=%lu)", (unsigned long)ulMaxObjectCount);
 	bool bad_args = pulObjectCount == NULL || (phObject == NULL && ulMaxObjectCount > 0);
 
 	struct p11_slot *slot;
@@ -256,12 +259,11 @@ CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
 	rv = p11_session_take(hSession, &slot, NULL, &ops);
 	if (rv != CKR_OK)
 		return p11_return(__func__, hSession, bad_args ? CKR_ARGUMENTS_BAD : rv);
-	struct p11_find_op *op = ops->find;
+	struct p11_find_op *op = find_op_of(ops);
 	if (bad_args) {
 		/* As for every multi-step operation: a failed call ends it. */
 		rv = CKR_ARGUMENTS_BAD;
-		p11_find_op_free(op);
-		ops->find = NULL;
+		p11_op_end(ops, P11_OP_FIND);
 	} else if (op == NULL) {
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	} else {
@@ -278,21 +280,18 @@ CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
 
 CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "()");
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "C_FindObjectsFinal()");
 	struct p11_slot *slot;
 	struct p11_session_ops *ops;
 	rv = p11_session_take(hSession, &slot, NULL, &ops);
 	if (rv != CKR_OK)
 		return p11_return(__func__, hSession, rv);
-	if (ops->find == NULL) {
+	if (ops->op[P11_OP_FIND] == NULL)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
-	} else {
-		p11_find_op_free(ops->find);
-		ops->find = NULL;
-	}
+	else
+		p11_op_end(ops, P11_OP_FIND);
 	p11_session_release(ops);
 	return p11_return(__func__, hSession, rv);
 }

@@ -11,229 +11,101 @@
 
 #include <p11-kit/pkcs11.h>
 
-#include "lib/p11_module.h"
+#include "lib/p11_core.h"
 
-static CK_RV unsupported(const char *function, CK_SESSION_HANDLE session)
+/* rv once the module is initialized. CKR_FUNCTION_NOT_PARALLEL is the
+ * standard's fixed answer, so it is not logged as a failure. */
+static CK_RV answer(const char *function, CK_SESSION_HANDLE session, CK_RV rv)
 {
-	CK_RV rv = p11_enter();
-	if (rv != CKR_OK)
-		return rv;
-	P11_TRACE(session, "%s()", function);
-	return p11_return(function, session, CKR_FUNCTION_NOT_SUPPORTED);
+	CK_RV entered = p11_begin(function, session, "()");
+	if (entered != CKR_OK)
+		return entered;
+	return rv == CKR_FUNCTION_NOT_PARALLEL ? rv : p11_return(function, session, rv);
 }
 
-CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
-                  CK_UTF8CHAR_PTR pLabel)
-{
-	return unsupported("C_InitToken", 0);
-}
+/* An entry point that answers rv; session is the parameter naming its
+ * session, 0 for those that take none. */
+#define ANSWERING(rv, name, session, ...)                                                          \
+	CK_RV name(__VA_ARGS__)                                                                    \
+	{                                                                                          \
+		return answer(__func__, session, rv);                                              \
+	}
+#define UNSUPPORTED(name, session, ...)                                                            \
+	ANSWERING(CKR_FUNCTION_NOT_SUPPORTED, name, session, __VA_ARGS__)
+#define NOT_PARALLEL(name, session, ...)                                                           \
+	ANSWERING(CKR_FUNCTION_NOT_PARALLEL, name, session, __VA_ARGS__)
 
-CK_RV C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen)
-{
-	return unsupported("C_InitPIN", hSession);
-}
-
-CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulOldLen,
-               CK_UTF8CHAR_PTR pNewPin, CK_ULONG ulNewLen)
-{
-	return unsupported("C_SetPIN", hSession);
-}
-
-CK_RV C_GetOperationState(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
-                          CK_ULONG_PTR pulOperationStateLen)
-{
-	return unsupported("C_GetOperationState", hSession);
-}
-
-CK_RV C_SetOperationState(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
-                          CK_ULONG ulOperationStateLen, CK_OBJECT_HANDLE hEncryptionKey,
-                          CK_OBJECT_HANDLE hAuthenticationKey)
-{
-	return unsupported("C_SetOperationState", hSession);
-}
-
-CK_RV C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE_PTR pTemplate,
-                   CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phNewObject)
-{
-	return unsupported("C_CopyObject", hSession);
-}
-
-CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
-                          CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
-{
-	return unsupported("C_SetAttributeValue", hSession);
-}
-
-CK_RV C_DigestInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism)
-{
-	return unsupported("C_DigestInit", hSession);
-}
-
-CK_RV C_Digest(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
-               CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
-{
-	return unsupported("C_Digest", hSession);
-}
-
-CK_RV C_DigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
-{
-	return unsupported("C_DigestUpdate", hSession);
-}
-
-CK_RV C_DigestKey(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hKey)
-{
-	return unsupported("C_DigestKey", hSession);
-}
-
-CK_RV C_DigestFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
-{
-	return unsupported("C_DigestFinal", hSession);
-}
-
-CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
-{
-	return unsupported("C_SignInit", hSession);
-}
-
-CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
-             CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
-{
-	return unsupported("C_Sign", hSession);
-}
-
-CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
-{
-	return unsupported("C_SignUpdate", hSession);
-}
-
-CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
-{
-	return unsupported("C_SignFinal", hSession);
-}
-
-CK_RV C_SignRecoverInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                        CK_OBJECT_HANDLE hKey)
-{
-	return unsupported("C_SignRecoverInit", hSession);
-}
-
-CK_RV C_SignRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
-                    CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
-{
-	return unsupported("C_SignRecover", hSession);
-}
-
-CK_RV C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
-{
-	return unsupported("C_VerifyInit", hSession);
-}
-
-CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
-               CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
-{
-	return unsupported("C_Verify", hSession);
-}
-
-CK_RV C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
-{
-	return unsupported("C_VerifyUpdate", hSession);
-}
-
-CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
-{
-	return unsupported("C_VerifyFinal", hSession);
-}
-
-CK_RV C_VerifyRecoverInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                          CK_OBJECT_HANDLE hKey)
-{
-	return unsupported("C_VerifyRecoverInit", hSession);
-}
-
-CK_RV C_VerifyRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen,
-                      CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen)
-{
-	return unsupported("C_VerifyRecover", hSession);
-}
-
-CK_RV C_DigestEncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen,
-                            CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen)
-{
-	return unsupported("C_DigestEncryptUpdate", hSession);
-}
-
-CK_RV C_DecryptDigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart,
-                            CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen)
-{
-	return unsupported("C_DecryptDigestUpdate", hSession);
-}
-
-CK_RV C_SignEncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen,
-                          CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen)
-{
-	return unsupported("C_SignEncryptUpdate", hSession);
-}
-
-CK_RV C_DecryptVerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart,
-                            CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen)
-{
-	return unsupported("C_DecryptVerifyUpdate", hSession);
-}
-
-CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                        CK_ATTRIBUTE_PTR pPublicKeyTemplate, CK_ULONG ulPublicKeyAttributeCount,
-                        CK_ATTRIBUTE_PTR pPrivateKeyTemplate, CK_ULONG ulPrivateKeyAttributeCount,
-                        CK_OBJECT_HANDLE_PTR phPublicKey, CK_OBJECT_HANDLE_PTR phPrivateKey)
-{
-	return unsupported("C_GenerateKeyPair", hSession);
-}
-
-CK_RV C_WrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                CK_OBJECT_HANDLE hWrappingKey, CK_OBJECT_HANDLE hKey, CK_BYTE_PTR pWrappedKey,
-                CK_ULONG_PTR pulWrappedKeyLen)
-{
-	return unsupported("C_WrapKey", hSession);
-}
-
-CK_RV C_UnwrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                  CK_OBJECT_HANDLE hUnwrappingKey, CK_BYTE_PTR pWrappedKey,
-                  CK_ULONG ulWrappedKeyLen, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount,
-                  CK_OBJECT_HANDLE_PTR phKey)
-{
-	return unsupported("C_UnwrapKey", hSession);
-}
-
-CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                  CK_OBJECT_HANDLE hBaseKey, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount,
-                  CK_OBJECT_HANDLE_PTR phKey)
-{
-	return unsupported("C_DeriveKey", hSession);
-}
-
-/* The standard's fixed answer, so it is not logged as a failure. */
-static CK_RV not_parallel(const char *function, CK_SESSION_HANDLE session)
-{
-	CK_RV rv = p11_enter();
-	if (rv != CKR_OK)
-		return rv;
-	P11_TRACE(session, "%s()", function);
-	return CKR_FUNCTION_NOT_PARALLEL;
-}
-
-CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE hSession)
-{
-	return not_parallel(__func__, hSession);
-}
-
-CK_RV C_CancelFunction(CK_SESSION_HANDLE hSession)
-{
-	return not_parallel(__func__, hSession);
-}
-
-CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR pReserved)
-{
-	return unsupported("C_WaitForSlotEvent", 0);
-}
+UNSUPPORTED(C_InitToken, 0, CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
+            CK_UTF8CHAR_PTR pLabel)
+UNSUPPORTED(C_InitPIN, hSession, CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin,
+            CK_ULONG ulPinLen)
+UNSUPPORTED(C_SetPIN, hSession, CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin,
+            CK_ULONG ulOldLen, CK_UTF8CHAR_PTR pNewPin, CK_ULONG ulNewLen)
+UNSUPPORTED(C_GetOperationState, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
+            CK_ULONG_PTR pulOperationStateLen)
+UNSUPPORTED(C_SetOperationState, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
+            CK_ULONG ulOperationStateLen, CK_OBJECT_HANDLE hEncryptionKey,
+            CK_OBJECT_HANDLE hAuthenticationKey)
+UNSUPPORTED(C_CopyObject, hSession, CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+            CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phNewObject)
+UNSUPPORTED(C_SetAttributeValue, hSession, CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+            CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
+UNSUPPORTED(C_DigestInit, hSession, CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism)
+UNSUPPORTED(C_Digest, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
+            CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
+UNSUPPORTED(C_DigestUpdate, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
+            CK_ULONG ulPartLen)
+UNSUPPORTED(C_DigestKey, hSession, CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hKey)
+UNSUPPORTED(C_DigestFinal, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pDigest,
+            CK_ULONG_PTR pulDigestLen)
+UNSUPPORTED(C_SignInit, hSession, CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+            CK_OBJECT_HANDLE hKey)
+UNSUPPORTED(C_Sign, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
+            CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
+UNSUPPORTED(C_SignUpdate, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
+            CK_ULONG ulPartLen)
+UNSUPPORTED(C_SignFinal, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature,
+            CK_ULONG_PTR pulSignatureLen)
+UNSUPPORTED(C_SignRecoverInit, hSession, CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+            CK_OBJECT_HANDLE hKey)
+UNSUPPORTED(C_SignRecover, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
+            CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
+UNSUPPORTED(C_VerifyInit, hSession, CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+            CK_OBJECT_HANDLE hKey)
+UNSUPPORTED(C_Verify, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
+            CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
+UNSUPPORTED(C_VerifyUpdate, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
+            CK_ULONG ulPartLen)
+UNSUPPORTED(C_VerifyFinal, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature,
+            CK_ULONG ulSignatureLen)
+UNSUPPORTED(C_VerifyRecoverInit, hSession, CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+            CK_OBJECT_HANDLE hKey)
+UNSUPPORTED(C_VerifyRecover, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature,
+            CK_ULONG ulSignatureLen, CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen)
+UNSUPPORTED(C_DigestEncryptUpdate, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
+            CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen)
+UNSUPPORTED(C_DecryptDigestUpdate, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart,
+            CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen)
+UNSUPPORTED(C_SignEncryptUpdate, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
+            CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen)
+UNSUPPORTED(C_DecryptVerifyUpdate, hSession, CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart,
+            CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen)
+UNSUPPORTED(C_GenerateKeyPair, hSession, CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+            CK_ATTRIBUTE_PTR pPublicKeyTemplate, CK_ULONG ulPublicKeyAttributeCount,
+            CK_ATTRIBUTE_PTR pPrivateKeyTemplate, CK_ULONG ulPrivateKeyAttributeCount,
+            CK_OBJECT_HANDLE_PTR phPublicKey, CK_OBJECT_HANDLE_PTR phPrivateKey)
+UNSUPPORTED(C_WrapKey, hSession, CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+            CK_OBJECT_HANDLE hWrappingKey, CK_OBJECT_HANDLE hKey, CK_BYTE_PTR pWrappedKey,
+            CK_ULONG_PTR pulWrappedKeyLen)
+UNSUPPORTED(C_UnwrapKey, hSession, CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+            CK_OBJECT_HANDLE hUnwrappingKey, CK_BYTE_PTR pWrappedKey, CK_ULONG ulWrappedKeyLen,
+            CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey)
+UNSUPPORTED(C_DeriveKey, hSession, CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+            CK_OBJECT_HANDLE hBaseKey, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount,
+            CK_OBJECT_HANDLE_PTR phKey)
+NOT_PARALLEL(C_GetFunctionStatus, hSession, CK_SESSION_HANDLE hSession)
+NOT_PARALLEL(C_CancelFunction, hSession, CK_SESSION_HANDLE hSession)
+UNSUPPORTED(C_WaitForSlotEvent, 0, CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR pReserved)
 
 static CK_FUNCTION_LIST function_list = {
 	.version = { CRYPTOKI_VERSION_MAJOR, CRYPTOKI_VERSION_MINOR },

@@ -13,6 +13,7 @@
 #include <p11-kit/pkcs11.h>
 
 #include "build_config.h"
+#include "lib/p11_core.h"
 #include "lib/p11_lock.h"
 #include "lib/p11_module.h"
 
@@ -37,10 +38,9 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved)
 
 CK_RV C_GetInfo(CK_INFO_PTR pInfo)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(0, "()");
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(0, "C_GetInfo()");
 	if (pInfo == NULL)
 		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
 	memset(pInfo, 0, sizeof(*pInfo));

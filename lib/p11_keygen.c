@@ -28,8 +28,8 @@
 
 #include "lib/p11_attrs.h"
 #include "lib/p11_audit.h"
+#include "lib/p11_core.h"
 #include "lib/p11_errors.h"
-#include "lib/p11_module.h"
 #include "lib/p11_objstore.h"
 #include "lib/p11_sessions.h"
 #include "lib/p11_slots.h"
@@ -90,36 +90,17 @@ static CK_RV key_group(struct wsop_client *c, const char *softcard_id, char id[W
 	return rv;
 }
 
-/* The slot's cached key group, or "" when none is known yet. */
-static void cached_group(struct p11_slot *slot, char id[WSOP_UUID_LEN + 1])
-{
-	p11_table_lock();
-	memcpy(id, slot->key_group, WSOP_UUID_LEN + 1);
-	p11_table_unlock();
-}
-
-static void cache_group(struct p11_slot *slot, const char *id)
-{
-	p11_table_lock();
-	snprintf(slot->key_group, sizeof(slot->key_group), "%s", id);
-	p11_table_unlock();
-}
-
 static CK_RV generate(struct p11_slot *slot, const struct wsop_key_generate_req *req,
                       CK_OBJECT_HANDLE *out)
 {
-	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
-	p11_table_lock();
-	memcpy(softcard_id, slot->softcard_id, sizeof(softcard_id));
-	p11_table_unlock();
-
+	const char *softcard_id = p11_slot_softcard_id(slot);
 	struct wsop_client *c = p11_slot_client(slot);
 	if (c == NULL)
 		return CKR_HOST_MEMORY;
 	char idem[WSOP_IDEMPOTENCY_KEY_LEN + 1];
 	CK_RV rv = wsop_idempotency_key_new(idem) == 0 ? CKR_OK : CKR_FUNCTION_FAILED;
 	char group[WSOP_UUID_LEN + 1];
-	cached_group(slot, group);
+	p11_slot_key_group(slot, group);
 	bool cached = group[0] != '\0';
 	struct wsop_key key;
 	memset(&key, 0, sizeof(key));
@@ -128,12 +109,12 @@ static CK_RV generate(struct p11_slot *slot, const struct wsop_key_generate_req 
 			rv = key_group(c, softcard_id, group);
 			if (rv != CKR_OK)
 				break;
-			cache_group(slot, group);
+			p11_slot_set_key_group(slot, group);
 		}
 		int rc = wsop_key_generate(c, group, req, idem, &key);
 		/* A cached group that the server no longer has: find it anew. */
 		if (cached && rc == 404 && wsop_client_error_is(c, WSOP_E_NOT_FOUND)) {
-			cache_group(slot, "");
+			p11_slot_set_key_group(slot, "");
 			cached = false;
 			continue;
 		}
@@ -156,39 +137,26 @@ static CK_RV generate(struct p11_slot *slot, const struct wsop_key_generate_req 
 CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                     CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phKey)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "(mechanism=0x%lx, count=%lu)",
+	                     pMechanism == NULL ? 0UL : (unsigned long)pMechanism->mechanism,
+	                     (unsigned long)ulCount);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "C_GenerateKey(mechanism=0x%lx, count=%lu)",
-	          pMechanism == NULL ? 0UL : (unsigned long)pMechanism->mechanism,
-	          (unsigned long)ulCount);
-	if (pMechanism == NULL || phKey == NULL || (pTemplate == NULL && ulCount > 0)) {
-		p11_audit_generate_key(hSession, NULL, NULL, CK_INVALID_HANDLE, CKR_ARGUMENTS_BAD);
-		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
-	}
-
 	struct p11_slot *slot = NULL;
-	bool rw = false;
-	rv = p11_session_slot(hSession, &slot, &rw);
-	if (rv == CKR_OK && !rw)
-		rv = CKR_SESSION_READ_ONLY;
-	if (rv == CKR_OK) {
-		p11_table_lock();
-		bool logged_in = slot->logged_in;
-		p11_table_unlock();
-		if (!logged_in)
-			rv = CKR_USER_NOT_LOGGED_IN;
-	}
 	struct wsop_key_generate_req req;
 	memset(&req, 0, sizeof(req));
+	if (pMechanism == NULL || phKey == NULL || (pTemplate == NULL && ulCount > 0))
+		rv = CKR_ARGUMENTS_BAD;
+	else
+		rv = p11_session_writable(hSession, &slot);
 	if (rv == CKR_OK)
 		rv = p11_template_generate_request(pMechanism, pTemplate, ulCount, &req);
-	if (rv != CKR_OK) {
-		p11_audit_generate_key(hSession, slot, NULL, CK_INVALID_HANDLE, rv);
-		return p11_return(__func__, hSession, rv);
-	}
-	rv = generate(slot, &req, phKey);
-	p11_audit_generate_key(hSession, slot, &req, rv == CKR_OK ? *phKey : CK_INVALID_HANDLE, rv);
+	/* The audit line names what was asked once the template was read. */
+	bool asked = rv == CKR_OK;
+	if (asked)
+		rv = generate(slot, &req, phKey);
+	p11_audit_generate_key(hSession, slot, asked ? &req : NULL,
+	                       rv == CKR_OK ? *phKey : CK_INVALID_HANDLE, rv);
 	wsop_key_generate_req_free(&req);
 	return p11_return(__func__, hSession, rv);
 }

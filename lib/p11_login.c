@@ -27,9 +27,8 @@
 
 #include "ipc/wsop_names.h"
 #include "lib/p11_audit.h"
+#include "lib/p11_core.h"
 #include "lib/p11_errors.h"
-#include "lib/p11_lock.h"
-#include "lib/p11_module.h"
 #include "lib/p11_sessions.h"
 #include "lib/p11_slots.h"
 #include "lib/wsop_client.h"
@@ -56,13 +55,10 @@ static CK_RV check_pin(CK_UTF8CHAR_PTR pin, CK_ULONG len)
 
 static CK_RV activate(struct p11_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
-	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
+	const char *softcard_id = p11_slot_softcard_id(slot);
 	struct wsop_softcard answer;
 
 	memset(&answer, 0, sizeof(answer));
-	p11_table_lock();
-	memcpy(softcard_id, slot->softcard_id, sizeof(softcard_id));
-	p11_table_unlock();
 
 	struct wsop_client *c = p11_client_acquire();
 	if (c == NULL)
@@ -75,20 +71,15 @@ static CK_RV activate(struct p11_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 	 * with the next one. */
 	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED) {
 		struct wsop_softcard now;
-		if (wsop_softcard_get(c, softcard_id, &now) == 0) {
-			p11_table_lock();
-			p11_slot_note_lockout_locked(slot, &now);
-			p11_table_unlock();
-		}
+		if (wsop_softcard_get(c, softcard_id, &now) == 0)
+			p11_slot_note_lockout(slot, &now);
 	}
 	p11_client_release(c);
 	/* A server that gives no token cannot be used past this login. */
 	if (rv == CKR_OK && answer.activation[0] == '\0')
 		rv = CKR_DEVICE_ERROR;
 	if (rv == CKR_OK) {
-		p11_table_lock();
-		p11_slot_note_lockout_locked(slot, &answer);
-		p11_table_unlock();
+		p11_slot_note_lockout(slot, &answer);
 		rv = p11_slot_login(slot, answer.activation);
 	}
 	OPENSSL_cleanse(answer.activation, sizeof(answer.activation));
@@ -98,10 +89,9 @@ static CK_RV activate(struct p11_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
               CK_ULONG ulPinLen)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "(userType=%lu)", (unsigned long)userType);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "C_Login(userType=%lu)", (unsigned long)userType);
 
 	struct p11_slot *slot = NULL;
 	rv = p11_session_slot(hSession, &slot, NULL);
@@ -112,27 +102,23 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 		return p11_return(__func__, hSession, rv);
 	}
 
-	p11_mutex_lock(slot->login_lock);
-	p11_table_lock();
-	bool logged_in = slot->logged_in;
-	p11_table_unlock();
-	if (logged_in)
+	p11_slot_login_lock(slot);
+	if (p11_slot_logged_in(slot))
 		rv = CKR_USER_ALREADY_LOGGED_IN;
 	else
 		rv = check_pin(pPin, ulPinLen);
 	if (rv == CKR_OK)
 		rv = activate(slot, pPin, ulPinLen);
-	p11_mutex_unlock(slot->login_lock);
+	p11_slot_login_unlock(slot);
 	p11_audit_login("login", hSession, slot, rv);
 	return p11_return(__func__, hSession, rv);
 }
 
 CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "()");
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "C_Logout()");
 
 	struct p11_slot *slot = NULL;
 	rv = p11_session_slot(hSession, &slot, NULL);
@@ -141,12 +127,9 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 		return p11_return(__func__, hSession, rv);
 	}
 
-	p11_mutex_lock(slot->login_lock);
-	p11_table_lock();
-	bool logged_in = slot->logged_in;
-	p11_table_unlock();
-	rv = logged_in ? p11_slot_deactivate(slot) : CKR_USER_NOT_LOGGED_IN;
-	p11_mutex_unlock(slot->login_lock);
+	p11_slot_login_lock(slot);
+	rv = p11_slot_logged_in(slot) ? p11_slot_deactivate(slot) : CKR_USER_NOT_LOGGED_IN;
+	p11_slot_login_unlock(slot);
 	p11_audit_login("logout", hSession, slot, rv);
 	return p11_return(__func__, hSession, rv);
 }

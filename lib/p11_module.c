@@ -1,8 +1,8 @@
+/* The module's lifecycle (lib/p11_module.h). */
 #include "lib/p11_module.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,27 +13,25 @@
 #include "lib/backend.h"
 #include "lib/ckr_names.h"
 #include "lib/p11_audit.h"
+#include "lib/p11_core.h"
 #include "lib/p11_lock.h"
 #include "lib/p11_objstore.h"
 #include "lib/p11_sessions.h"
 #include "lib/p11_slots.h"
 
 /*
- * initialized is read by every call without a lock (an atomic); the rest
- * is written only by start/stop under init_lock, while no other call may
- * run (PKCS #11 leaves calls that race with C_Initialize/C_Finalize
- * undefined).
+ * Written only by start/stop under init_lock, while no other call may run
+ * (PKCS #11 leaves calls that race with C_Initialize/C_Finalize
+ * undefined). Whether the module is initialized is lib/p11_core.c's
+ * (p11_enter).
  */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-static atomic_int initialized;
 /* Set in a forked child that inherited an initialized module. */
 static volatile bool inherited;
 static struct {
 	struct wsop_config cfg;
 	char config_path[CONFIG_PATH_MAX];
-	struct backend *be;
-	void *table_lock;
 } g;
 
 /*
@@ -44,10 +42,8 @@ static struct {
 static void atfork_child(void)
 {
 	init_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
-	if (atomic_load(&initialized)) {
-		atomic_store(&initialized, 0);
+	if (p11_core_forked())
 		inherited = true;
-	}
 }
 
 static void register_atfork(void)
@@ -63,13 +59,15 @@ static void register_atfork(void)
  * tokens sit on pages the kernel zeroes in the child (MADV_WIPEONFORK). */
 static void drop_inherited(void)
 {
+	struct backend *be;
+	void *table_lock;
+
+	p11_core_detach(&be, &table_lock);
 	(void)p11_sessions_reset();
 	p11_objstore_forget();
 	(void)p11_slots_reset();
-	backend_forget(g.be);
-	g.be = NULL;
-	p11_mutex_abandon(g.table_lock);
-	g.table_lock = NULL;
+	backend_forget(be);
+	p11_mutex_abandon(table_lock);
 	inherited = false;
 }
 
@@ -149,24 +147,30 @@ static CK_RV load_config(void)
 	return CKR_OK;
 }
 
+/* New calls are refused from the detach on; the tables go before the
+ * backend and the lock that guarded them. */
 static void stop_locked(void)
 {
+	struct backend *be;
+	void *table_lock;
+
+	p11_core_detach(&be, &table_lock);
 	p11_sessions_free();
 	p11_objstore_free();
 	p11_slots_free(false);
-	backend_close(g.be);
-	g.be = NULL;
-	p11_mutex_destroy(g.table_lock);
-	g.table_lock = NULL;
+	backend_close(be);
+	p11_mutex_destroy(table_lock);
 }
 
 CK_RV p11_module_start(const CK_C_INITIALIZE_ARGS *args)
 {
 	CK_RV rv;
+	struct backend *be = NULL;
+	void *table_lock = NULL;
 
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&init_lock);
-	if (atomic_load(&initialized)) {
+	if (p11_enter() == CKR_OK) {
 		rv = CKR_CRYPTOKI_ALREADY_INITIALIZED;
 		goto out;
 	}
@@ -177,8 +181,8 @@ CK_RV p11_module_start(const CK_C_INITIALIZE_ARGS *args)
 	rv = load_config();
 	if (rv != CKR_OK)
 		goto out;
-	P11_TRACE(0, "C_Initialize(%s)", args == NULL ? "NULL" : "args");
-	rv = p11_mutex_create(&g.table_lock);
+	p11_trace("C_Initialize", 0, "(%s)", args == NULL ? "NULL" : "args");
+	rv = p11_mutex_create(&table_lock);
 	if (rv != CKR_OK)
 		goto fail_log;
 	rv = p11_slots_reset();
@@ -188,16 +192,15 @@ CK_RV p11_module_start(const CK_C_INITIALIZE_ARGS *args)
 	if (rv != CKR_OK)
 		goto fail_slots;
 
-	int rc = backend_open(&g.cfg, g.config_path, &g.be);
+	int rc = backend_open(&g.cfg, g.config_path, &be);
 	if (rc != 0) {
 		/* C_Initialize may not answer CKR_DEVICE_ERROR; the cause is
 		 * already in the log. */
 		rv = rc == -ENOMEM ? CKR_HOST_MEMORY : CKR_FUNCTION_FAILED;
-		g.be = NULL;
 		goto fail_sessions;
 	}
-	p11_audit_initialize(g.config_path, &g.cfg, (long)backend_helper_pid(g.be), CKR_OK, NULL);
-	atomic_store(&initialized, 1);
+	p11_audit_initialize(g.config_path, &g.cfg, (long)backend_helper_pid(be), CKR_OK, NULL);
+	p11_core_attach(be, table_lock);
 	goto out;
 
 fail_sessions:
@@ -205,8 +208,7 @@ fail_sessions:
 fail_slots:
 	p11_slots_free(false);
 fail_lock:
-	p11_mutex_destroy(g.table_lock);
-	g.table_lock = NULL;
+	p11_mutex_destroy(table_lock);
 fail_log:
 	wlog(WLOG_ERROR, "C_Initialize: %s", ckr_name(rv));
 	p11_audit_initialize(g.config_path, &g.cfg, 0, rv,
@@ -220,63 +222,17 @@ out:
 CK_RV p11_module_stop(void)
 {
 	pthread_mutex_lock(&init_lock);
-	if (!atomic_load(&initialized)) {
+	if (p11_enter() != CKR_OK) {
 		pthread_mutex_unlock(&init_lock);
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
 	}
-	P11_TRACE(0, "C_Finalize()");
+	p11_trace("C_Finalize", 0, "()");
 	/* Logging out needs the module alive: do it before new calls are
 	 * refused and the tables go. */
 	p11_slots_logout_all();
-	atomic_store(&initialized, 0);
 	stop_locked();
 	p11_audit_finalize();
 	wlog_close();
 	pthread_mutex_unlock(&init_lock);
 	return CKR_OK;
-}
-
-CK_RV p11_enter(void)
-{
-	return atomic_load(&initialized) ? CKR_OK : CKR_CRYPTOKI_NOT_INITIALIZED;
-}
-
-void p11_table_lock(void)
-{
-	p11_mutex_lock(g.table_lock);
-}
-
-void p11_table_unlock(void)
-{
-	p11_mutex_unlock(g.table_lock);
-}
-
-struct wsop_client *p11_client_acquire(void)
-{
-	return backend_acquire(g.be);
-}
-
-void p11_client_release(struct wsop_client *c)
-{
-	if (c != NULL)
-		backend_release(g.be, c);
-}
-
-CK_RV p11_return(const char *function, CK_SESSION_HANDLE session, CK_RV rv)
-{
-	/* CKR_BUFFER_TOO_SMALL is half of the standard's two-call length
-	 * protocol, not a failure. */
-	if (rv != CKR_OK)
-		wlog(rv == CKR_BUFFER_TOO_SMALL ? WLOG_DEBUG : WLOG_ERROR, "%s (session %lu): %s",
-		     function, (unsigned long)session, ckr_name(rv));
-	return rv;
-}
-
-void p11_pad(CK_UTF8CHAR *field, size_t width, const char *text)
-{
-	size_t len = strlen(text);
-	if (len > width)
-		len = width;
-	memset(field, ' ', width);
-	memcpy(field, text, len);
 }

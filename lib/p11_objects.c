@@ -29,51 +29,49 @@
 
 #include "lib/p11_attrs.h"
 #include "lib/p11_audit.h"
+#include "lib/p11_core.h"
 #include "lib/p11_errors.h"
-#include "lib/p11_module.h"
 #include "lib/p11_objstore.h"
 #include "lib/p11_sessions.h"
 #include "lib/p11_slots.h"
 #include "lib/p11_template.h"
 #include "lib/wsop_client.h"
 
-/* The session's slot when it is read/write and its token logged in. */
-static CK_RV writable_session(CK_SESSION_HANDLE h, struct p11_slot **slot)
+/* A fresh idempotency key and a client for a mutation on slot's token. */
+static CK_RV mutation_client(struct p11_slot *slot, char idem[WSOP_IDEMPOTENCY_KEY_LEN + 1],
+                             struct wsop_client **c)
 {
-	bool rw = false;
-	CK_RV rv = p11_session_slot(h, slot, &rw);
-	if (rv != CKR_OK)
-		return rv;
-	if (!rw)
-		return CKR_SESSION_READ_ONLY;
-	p11_table_lock();
-	bool logged_in = (*slot)->logged_in;
-	p11_table_unlock();
-	return logged_in ? CKR_OK : CKR_USER_NOT_LOGGED_IN;
+	if (wsop_idempotency_key_new(idem) != 0)
+		return CKR_FUNCTION_FAILED;
+	*c = p11_slot_client(slot);
+	return *c != NULL ? CKR_OK : CKR_HOST_MEMORY;
 }
 
-static void softcard_of(const struct p11_slot *slot, char out[WSOP_SOFTCARD_ID_LEN + 1])
+/* A copy of the object behind obj as session h sees it (*o is zeroed
+ * first; free it with p11_object_free). With writable, the session must
+ * be read/write and its token logged in, checked before the handle. */
+static CK_RV object_of(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, bool writable,
+                       struct p11_slot **slot, struct p11_object *o)
 {
-	p11_table_lock();
-	memcpy(out, slot->softcard_id, WSOP_SOFTCARD_ID_LEN + 1);
-	p11_table_unlock();
+	memset(o, 0, sizeof(*o));
+	CK_RV rv = writable ? p11_session_writable(h, slot) : p11_session_slot(h, slot, NULL);
+	if (rv == CKR_OK)
+		rv = p11_objstore_get(*slot, obj, o);
+	return rv;
 }
 
 static CK_RV create(struct p11_slot *slot, const struct wsop_object_create_req *req,
                     CK_OBJECT_HANDLE *out)
 {
-	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
-	softcard_of(slot, softcard_id);
 	char idem[WSOP_IDEMPOTENCY_KEY_LEN + 1];
-	if (wsop_idempotency_key_new(idem) != 0)
-		return CKR_FUNCTION_FAILED;
-	struct wsop_client *c = p11_slot_client(slot);
-	if (c == NULL)
-		return CKR_HOST_MEMORY;
+	struct wsop_client *c;
+	CK_RV rv = mutation_client(slot, idem, &c);
+	if (rv != CKR_OK)
+		return rv;
 	struct wsop_object made;
 	memset(&made, 0, sizeof(made));
-	int rc = wsop_object_create(c, softcard_id, req, idem, &made);
-	CK_RV rv = p11_call_result("creating an object", rc, c);
+	int rc = wsop_object_create(c, p11_slot_softcard_id(slot), req, idem, &made);
+	rv = p11_call_result("creating an object", rc, c);
 	p11_slot_client_release(slot, c);
 	if (rv != CKR_OK)
 		return rv;
@@ -89,28 +87,24 @@ static CK_RV create(struct p11_slot *slot, const struct wsop_object_create_req *
 CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
                      CK_OBJECT_HANDLE_PTR phObject)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "(count=%lu)", (unsigned long)ulCount);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "C_CreateObject(count=%lu)", (unsigned long)ulCount);
-	if (phObject == NULL || (pTemplate == NULL && ulCount > 0)) {
-		p11_audit_create_object(hSession, NULL, NULL, CK_INVALID_HANDLE, CKR_ARGUMENTS_BAD);
-		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
-	}
-
 	struct p11_slot *slot = NULL;
-	rv = writable_session(hSession, &slot);
 	struct wsop_object_create_req req;
 	memset(&req, 0, sizeof(req));
+	if (phObject == NULL || (pTemplate == NULL && ulCount > 0))
+		rv = CKR_ARGUMENTS_BAD;
+	else
+		rv = p11_session_writable(hSession, &slot);
 	if (rv == CKR_OK)
 		rv = p11_template_create_request(pTemplate, ulCount, &req);
-	if (rv != CKR_OK) {
-		p11_audit_create_object(hSession, slot, NULL, CK_INVALID_HANDLE, rv);
-		return p11_return(__func__, hSession, rv);
-	}
-	rv = create(slot, &req, phObject);
-	p11_audit_create_object(hSession, slot, &req, rv == CKR_OK ? *phObject : CK_INVALID_HANDLE,
-	                        rv);
+	/* The audit line names what was asked once the template was read. */
+	bool asked = rv == CKR_OK;
+	if (asked)
+		rv = create(slot, &req, phObject);
+	p11_audit_create_object(hSession, slot, asked ? &req : NULL,
+	                        rv == CKR_OK ? *phObject : CK_INVALID_HANDLE, rv);
 	wsop_object_create_req_free(&req);
 	return p11_return(__func__, hSession, rv);
 }
@@ -118,46 +112,35 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_
 /* Deletes o on the server; 404 means it is gone already. */
 static CK_RV delete_on_server(struct p11_slot *slot, const struct p11_object *o)
 {
-	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
-	softcard_of(slot, softcard_id);
 	char idem[WSOP_IDEMPOTENCY_KEY_LEN + 1];
-	if (wsop_idempotency_key_new(idem) != 0)
-		return CKR_FUNCTION_FAILED;
-	struct wsop_client *c = p11_slot_client(slot);
-	if (c == NULL)
-		return CKR_HOST_MEMORY;
+	struct wsop_client *c;
+	CK_RV rv = mutation_client(slot, idem, &c);
+	if (rv != CKR_OK)
+		return rv;
 	int rc;
 	if (o->cls == CKO_SECRET_KEY)
 		rc = wsop_key_delete(c, o->key.group, o->key.id, idem);
 	else
-		rc = wsop_object_delete(c, softcard_id, o->object.id, idem);
-	CK_RV rv =
-	    rc == 404 ? CKR_OBJECT_HANDLE_INVALID : p11_call_result("destroying an object", rc, c);
+		rc = wsop_object_delete(c, p11_slot_softcard_id(slot), o->object.id, idem);
+	rv = rc == 404 ? CKR_OBJECT_HANDLE_INVALID : p11_call_result("destroying an object", rc, c);
 	p11_slot_client_release(slot, c);
 	return rv;
 }
 
 CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "(object=%lu)", (unsigned long)hObject);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "C_DestroyObject(object=%lu)", (unsigned long)hObject);
-
 	struct p11_slot *slot = NULL;
-	rv = writable_session(hSession, &slot);
 	struct p11_object o;
-	memset(&o, 0, sizeof(o));
-	if (rv == CKR_OK)
-		rv = p11_objstore_get(slot, hObject, &o);
-	if (rv != CKR_OK) {
-		p11_audit_destroy_object(hSession, slot, hObject, NULL, rv);
-		return p11_return(__func__, hSession, rv);
-	}
-	rv = delete_on_server(slot, &o);
-	p11_audit_destroy_object(hSession, slot, hObject, &o, rv);
+	rv = object_of(hSession, hObject, true, &slot, &o);
+	bool found = rv == CKR_OK;
+	if (found)
+		rv = delete_on_server(slot, &o);
+	p11_audit_destroy_object(hSession, slot, hObject, found ? &o : NULL, rv);
 	p11_object_free(&o);
-	if (rv == CKR_OK || rv == CKR_OBJECT_HANDLE_INVALID)
+	if (found && (rv == CKR_OK || rv == CKR_OBJECT_HANDLE_INVALID))
 		p11_objstore_drop(hObject);
 	return p11_return(__func__, hSession, rv);
 }
@@ -165,20 +148,17 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
                           CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "(object=%lu, count=%lu)", (unsigned long)hObject,
+	                     (unsigned long)ulCount);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "C_GetAttributeValue(object=%lu, count=%lu)", (unsigned long)hObject,
-	          (unsigned long)ulCount);
-	if (pTemplate == NULL && ulCount > 0)
-		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
-
 	struct p11_slot *slot = NULL;
-	rv = p11_session_slot(hSession, &slot, NULL);
 	struct p11_object o;
 	memset(&o, 0, sizeof(o));
-	if (rv == CKR_OK)
-		rv = p11_objstore_get(slot, hObject, &o);
+	if (pTemplate == NULL && ulCount > 0)
+		rv = CKR_ARGUMENTS_BAD;
+	else
+		rv = object_of(hSession, hObject, false, &slot, &o);
 	if (rv == CKR_OK && p11_object_value_needed(&o, pTemplate, ulCount))
 		rv = p11_objstore_fetch_value(slot, hObject, &o);
 	if (rv == CKR_OK)
@@ -203,19 +183,16 @@ CK_RV C_GetObjectSize(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_U
 		CKA_VALUE, CKA_LABEL,   CKA_APPLICATION, CKA_OBJECT_ID,
 		CKA_ID,    CKA_SUBJECT, CKA_ISSUER,      CKA_SERIAL_NUMBER,
 	};
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "(object=%lu)", (unsigned long)hObject);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "%s(object=%lu)", __func__, (unsigned long)hObject);
-	if (pulSize == NULL)
-		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
-
 	struct p11_slot *slot = NULL;
-	rv = p11_session_slot(hSession, &slot, NULL);
 	struct p11_object o;
 	memset(&o, 0, sizeof(o));
-	if (rv == CKR_OK)
-		rv = p11_objstore_get(slot, hObject, &o);
+	if (pulSize == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	else
+		rv = object_of(hSession, hObject, false, &slot, &o);
 	if (rv == CKR_OK && o.cls == CKO_SECRET_KEY)
 		rv = CKR_INFORMATION_SENSITIVE;
 	if (rv == CKR_OK) {

@@ -18,7 +18,7 @@
 
 #include "lib/handle_map.h"
 #include "lib/p11_errors.h"
-#include "lib/p11_module.h"
+#include "lib/p11_core.h"
 #include "lib/p11_slots.h"
 #include "lib/wsop_client.h"
 
@@ -43,14 +43,6 @@ static struct handle_map by_handle = HANDLE_MAP_INIT;
 static struct handle_map by_key = HANDLE_MAP_INIT;
 static CK_OBJECT_HANDLE next_handle = 1;
 static unsigned long prune_round;
-
-/* Under the table lock: the only place that reads a slot record, as every
- * object is private (its handle is visible only while the token is logged
- * in). */
-static bool slot_logged_in_locked(const struct p11_slot *slot)
-{
-	return slot->logged_in;
-}
 
 static void entry_free(struct entry *e)
 {
@@ -173,7 +165,7 @@ static void evict_invisible_locked(void)
 	size_t it = 0;
 	struct entry *e;
 	while ((e = handle_map_next(&by_handle, &it)) != NULL)
-		if (!slot_logged_in_locked(e->slot))
+		if (!p11_slot_logged_in_locked(e->slot))
 			remove_locked(e);
 }
 
@@ -256,7 +248,7 @@ CK_RV p11_objstore_put(const struct p11_slot *slot, const struct p11_object *obj
 static struct entry *visible_locked(const struct p11_slot *slot, CK_OBJECT_HANDLE h)
 {
 	struct entry *e = handle_map_get(&by_handle, h);
-	if (e == NULL || e->slot != slot || !slot_logged_in_locked(slot))
+	if (e == NULL || e->slot != slot || !p11_slot_logged_in_locked(slot))
 		return NULL;
 	return e;
 }

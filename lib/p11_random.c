@@ -20,8 +20,8 @@
 
 #include "ipc/wsop_json.h"
 #include "ipc/wsop_names.h"
+#include "lib/p11_core.h"
 #include "lib/p11_errors.h"
-#include "lib/p11_module.h"
 #include "lib/p11_sessions.h"
 #include "lib/wsop_client.h"
 
@@ -51,10 +51,9 @@ static CK_RV fetch(CK_BYTE_PTR out, CK_ULONG len)
 
 CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR RandomData, CK_ULONG ulRandomLen)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "(%lu bytes)", (unsigned long)ulRandomLen);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "%s(%lu bytes)", __func__, (unsigned long)ulRandomLen);
 	if (RandomData == NULL && ulRandomLen > 0)
 		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
 	struct p11_slot *slot;
@@ -66,10 +65,9 @@ CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR RandomData, CK_UL
 
 CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULONG ulSeedLen)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "(%lu bytes)", (unsigned long)ulSeedLen);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "%s(%lu bytes)", __func__, (unsigned long)ulSeedLen);
 	if (pSeed == NULL && ulSeedLen > 0)
 		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
 	struct p11_slot *slot;

@@ -9,8 +9,7 @@
 #include <string.h>
 
 #include "lib/handle_map.h"
-#include "lib/p11_lock.h"
-#include "lib/p11_module.h"
+#include "lib/p11_core.h"
 #include "lib/p11_slots.h"
 
 /* Bounds the table before it grows; CKR_SESSION_COUNT beyond it. */
@@ -40,13 +39,20 @@ static struct p11_session *session_new(void)
 	return s;
 }
 
+void p11_op_end(struct p11_session_ops *ops, enum p11_op_kind kind)
+{
+	struct p11_op *op = ops->op[kind];
+	ops->op[kind] = NULL;
+	if (op != NULL)
+		op->release(op);
+}
+
 static void session_free(struct p11_session *s)
 {
 	if (s == NULL)
 		return;
-	p11_find_op_free(s->ops.find);
-	p11_crypt_op_free(s->ops.encrypt);
-	p11_crypt_op_free(s->ops.decrypt);
+	for (int k = 0; k < P11_OP_KINDS; k++)
+		p11_op_end(&s->ops, (enum p11_op_kind)k);
 	pthread_mutex_destroy(&s->busy);
 	free(s);
 }
@@ -93,6 +99,17 @@ CK_RV p11_session_slot(CK_SESSION_HANDLE h, struct p11_slot **slot, bool *rw)
 	return rv;
 }
 
+CK_RV p11_session_writable(CK_SESSION_HANDLE h, struct p11_slot **slot)
+{
+	bool rw = false;
+	CK_RV rv = p11_session_slot(h, slot, &rw);
+	if (rv == CKR_OK && !rw)
+		rv = CKR_SESSION_READ_ONLY;
+	if (rv == CKR_OK && !p11_slot_logged_in(*slot))
+		rv = CKR_USER_NOT_LOGGED_IN;
+	return rv;
+}
+
 CK_RV p11_session_take(CK_SESSION_HANDLE h, struct p11_slot **slot, bool *rw,
                        struct p11_session_ops **ops)
 {
@@ -136,50 +153,35 @@ void p11_session_release(struct p11_session_ops *ops)
 		session_free(s);
 }
 
+unsigned p11_session_callers(CK_SESSION_HANDLE h)
+{
+	p11_table_lock();
+	const struct p11_session *s = find_locked(h);
+	unsigned n = s != NULL ? s->takers : 0;
+	p11_table_unlock();
+	return n;
+}
+
 /* Removes s and updates its token's counts; true when that was the
  * token's last session while it was logged in. A session still taken by a
  * call is freed by that call's release. */
 static bool remove_locked(struct p11_session *s)
 {
-	struct p11_slot *slot = s->slot;
-	slot->sessions--;
-	if (s->rw)
-		slot->rw_sessions--;
+	bool last = p11_slot_session_closed_locked(s->slot, s->rw);
 	(void)handle_map_remove(&tab, s->handle);
 	s->closed = true;
 	if (s->takers == 0)
 		session_free(s);
-	return slot->sessions == 0 && slot->logged_in;
-}
-
-/* PKCS #11: when the last session of a token closes, the user is logged
- * out. The round trip runs under the token's login lock only, and is
- * skipped if a session was opened meanwhile. */
-static void logout_if_idle(struct p11_slot *slot)
-{
-	p11_mutex_lock(slot->login_lock);
-	p11_table_lock();
-	bool idle = slot->sessions == 0 && slot->logged_in;
-	p11_table_unlock();
-	if (idle && p11_slot_deactivate(slot) != CKR_OK) {
-		/* The server could not be told; the application's view is
-		 * what the standard says, logged out. The activation then
-		 * ends by itself (idle in memory, expired for good). */
-		p11_table_lock();
-		p11_slot_logout_locked(slot);
-		p11_table_unlock();
-	}
-	p11_mutex_unlock(slot->login_lock);
+	return last;
 }
 
 CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication, CK_NOTIFY Notify,
                     CK_SESSION_HANDLE_PTR phSession)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv =
+	    P11_BEGIN(0, "(slot=%lu, flags=0x%lx)", (unsigned long)slotID, (unsigned long)flags);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(0, "C_OpenSession(slot=%lu, flags=0x%lx)", (unsigned long)slotID,
-	          (unsigned long)flags);
 	if (phSession == NULL)
 		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
 	if ((flags & CKF_SERIAL_SESSION) == 0)
@@ -204,25 +206,22 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 		s->handle = next_handle++;
 		s->slot = slot;
 		s->rw = (flags & CKF_RW_SESSION) != 0;
-		slot->sessions++;
-		if (s->rw)
-			slot->rw_sessions++;
+		p11_slot_session_opened_locked(slot, s->rw);
 		*phSession = s->handle;
 		s = NULL;
 	}
 	p11_table_unlock();
 	session_free(s);
 	if (rv == CKR_OK)
-		P11_TRACE(*phSession, "C_OpenSession: opened");
+		P11_TRACE(*phSession, ": opened");
 	return p11_return(__func__, 0, rv);
 }
 
 CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "()");
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "C_CloseSession()");
 
 	struct p11_slot *slot = NULL;
 	bool last = false;
@@ -236,16 +235,15 @@ CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
 	if (slot == NULL)
 		return p11_return(__func__, hSession, CKR_SESSION_HANDLE_INVALID);
 	if (last)
-		logout_if_idle(slot);
+		p11_slot_logout_if_idle(slot);
 	return CKR_OK;
 }
 
 CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(0, "(slot=%lu)", (unsigned long)slotID);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(0, "C_CloseAllSessions(slot=%lu)", (unsigned long)slotID);
 	rv = p11_slot_learn(slotID);
 	if (rv != CKR_OK)
 		return p11_return(__func__, 0, rv);
@@ -264,16 +262,15 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 	if (slot == NULL)
 		return p11_return(__func__, 0, CKR_SLOT_ID_INVALID);
 	if (last)
-		logout_if_idle(slot);
+		p11_slot_logout_if_idle(slot);
 	return CKR_OK;
 }
 
 CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = P11_BEGIN(hSession, "()");
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(hSession, "C_GetSessionInfo()");
 	if (pInfo == NULL)
 		return p11_return(__func__, hSession, CKR_ARGUMENTS_BAD);
 
@@ -281,9 +278,9 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 	const struct p11_session *s = find_locked(hSession);
 	if (s != NULL) {
 		memset(pInfo, 0, sizeof(*pInfo));
-		pInfo->slotID = s->slot->id;
+		pInfo->slotID = p11_slot_id(s->slot);
 		pInfo->flags = CKF_SERIAL_SESSION | (s->rw ? CKF_RW_SESSION : 0);
-		if (s->slot->logged_in)
+		if (p11_slot_logged_in_locked(s->slot))
 			pInfo->state = s->rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
 		else
 			pInfo->state = s->rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;

@@ -1,6 +1,7 @@
 /* The slot table and C_GetSlotList, C_GetSlotInfo, C_GetTokenInfo. */
 #include "lib/p11_slots.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,10 @@
 #include "ipc/mono_clock.h"
 #include "ipc/grow.h"
 #include "build_config.h"
-#include "lib/chan_mux.h"
+#include "lib/handle_map.h"
+#include "lib/p11_core.h"
 #include "lib/p11_errors.h"
 #include "lib/p11_lock.h"
-#include "lib/p11_module.h"
 #include "lib/wsop_client.h"
 
 /* More softcards than this are not shown as slots (logged once per
@@ -23,9 +24,34 @@
 #define P11_SLOTS_MAX 4096
 #define PIN_LEN_MIN   1
 
+struct p11_slot {
+	CK_SLOT_ID id;
+	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
+	char name[WSOP_NAME_MAX + 1];
+	bool present;
+	bool logged_in;
+	/* While logged in: this process's activation token, on a page of its
+	 * own that a fork()ed child sees zeroed (MADV_WIPEONFORK) and that is
+	 * wiped and unmapped at logout; NULL otherwise. Never logged. */
+	char *activation;
+	char key_group[WSOP_UUID_LEN + 1];
+	/* The server's login lockout as last seen (listing, C_Login): wrong
+	 * passphrases since the last right one, the limit (0: none) and the
+	 * monotonic ms until which the softcard refuses every passphrase. */
+	int64_t login_failures;
+	int64_t login_limit;
+	int64_t locked_until_ms;
+	unsigned long sessions;    /* open sessions on this token */
+	unsigned long rw_sessions; /* of which read/write */
+	void *login_lock;
+};
+
+/* items in the order the softcards were first listed (C_GetSlotList's
+ * order); by_id indexes the same records by slot id. */
 static struct {
 	struct p11_slot **items;
 	size_t count, cap;
+	struct handle_map by_id;
 	bool filled; /* refreshed at least once */
 } tab;
 
@@ -44,7 +70,7 @@ CK_RV p11_slots_reset(void)
 #define SLOT_ID_FIRST 0x10000000UL
 #define SLOT_ID_LAST  0x1fffffffUL
 
-static CK_SLOT_ID slot_id_for(const char *softcard_id)
+static CK_SLOT_ID first_id_for(const char *softcard_id)
 {
 	CK_SLOT_ID id = 0;
 	for (size_t i = 0; i < 7; i++) {
@@ -52,15 +78,33 @@ static CK_SLOT_ID slot_id_for(const char *softcard_id)
 		unsigned digit = c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
 		id = id << 4 | digit;
 	}
-	id |= SLOT_ID_FIRST;
-	for (;;) {
-		bool taken = false;
-		for (size_t i = 0; i < tab.count && !taken; i++)
-			taken = tab.items[i]->id == id;
-		if (!taken)
-			return id;
-		id = id == SLOT_ID_LAST ? SLOT_ID_FIRST : id + 1;
+	return id | SLOT_ID_FIRST;
+}
+
+static CK_SLOT_ID next_id(CK_SLOT_ID id)
+{
+	return id == SLOT_ID_LAST ? SLOT_ID_FIRST : id + 1;
+}
+
+/* Slots are never removed, so the ids from a softcard's first id up to its
+ * own are all taken: its slot is on that run, and the first free id after
+ * the run is where a new softcard goes. Both walks are as long as the run
+ * of colliding ids, one in 2^28 per pair of softcards. */
+static struct p11_slot *find_softcard_locked(const char *softcard_id)
+{
+	for (CK_SLOT_ID id = first_id_for(softcard_id);; id = next_id(id)) {
+		struct p11_slot *s = handle_map_get(&tab.by_id, id);
+		if (s == NULL || strcmp(s->softcard_id, softcard_id) == 0)
+			return s;
 	}
+}
+
+static CK_SLOT_ID free_id_for(const char *softcard_id)
+{
+	CK_SLOT_ID id = first_id_for(softcard_id);
+	while (handle_map_get(&tab.by_id, id) != NULL)
+		id = next_id(id);
+	return id;
 }
 
 /* The token's page: private, kept out of swap when allowed, and zero in a
@@ -93,7 +137,7 @@ static void token_page_free(char *p)
 	munmap(p, len);
 }
 
-void p11_slot_logout_locked(struct p11_slot *slot)
+static void logout_locked(struct p11_slot *slot)
 {
 	token_page_free(slot->activation);
 	slot->activation = NULL;
@@ -113,20 +157,17 @@ void p11_slots_free(bool abandon)
 		free(tab.items[i]);
 	}
 	free(tab.items);
+	handle_map_clear(&tab.by_id);
 	memset(&tab, 0, sizeof(tab));
 }
 
 struct p11_slot *p11_slot_find_locked(CK_SLOT_ID id, bool any_known)
 {
-	for (size_t i = 0; i < tab.count; i++) {
-		struct p11_slot *s = tab.items[i];
-		if (s->id == id)
-			return s->present || any_known ? s : NULL;
-	}
-	return NULL;
+	struct p11_slot *s = handle_map_get(&tab.by_id, id);
+	return s != NULL && (s->present || any_known) ? s : NULL;
 }
 
-void p11_slot_note_lockout_locked(struct p11_slot *slot, const struct wsop_softcard *card)
+static void note_lockout_locked(struct p11_slot *slot, const struct wsop_softcard *card)
 {
 	slot->login_failures = card->login_failures;
 	slot->login_limit = card->login_limit;
@@ -150,15 +191,6 @@ static CK_FLAGS pin_flags(const struct p11_slot *s)
 	return f;
 }
 
-static struct p11_slot *find_softcard_locked(const char *softcard_id)
-{
-	for (size_t i = 0; i < tab.count; i++) {
-		if (strcmp(tab.items[i]->softcard_id, softcard_id) == 0)
-			return tab.items[i];
-	}
-	return NULL;
-}
-
 static CK_RV add_locked(const struct wsop_softcard *card)
 {
 	if (tab.count >= P11_SLOTS_MAX)
@@ -174,20 +206,23 @@ static CK_RV add_locked(const struct wsop_softcard *card)
 		free(s);
 		return rv;
 	}
-	s->id = slot_id_for(card->id);
+	s->id = free_id_for(card->id);
 	memcpy(s->softcard_id, card->id, sizeof(s->softcard_id));
+	if (handle_map_put(&tab.by_id, s->id, s) != 0) {
+		p11_mutex_destroy(s->login_lock);
+		free(s);
+		return CKR_HOST_MEMORY;
+	}
 	tab.items[tab.count++] = s;
 	return CKR_OK;
 }
 
-/* Brings the table in line with the server's list: new softcards get the
- * next slot id, missing ones are marked absent, names are refreshed. */
-static CK_RV merge_locked(const struct wsop_softcard_list *list)
+static CK_RV merge_locked(const struct wsop_softcard *cards, size_t n)
 {
 	for (size_t i = 0; i < tab.count; i++)
 		tab.items[i]->present = false;
-	for (size_t i = 0; i < list->count; i++) {
-		const struct wsop_softcard *card = &list->items[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct wsop_softcard *card = &cards[i];
 		struct p11_slot *s = find_softcard_locked(card->id);
 		if (s == NULL) {
 			CK_RV rv = add_locked(card);
@@ -201,11 +236,19 @@ static CK_RV merge_locked(const struct wsop_softcard_list *list)
 			s = tab.items[tab.count - 1];
 		}
 		memcpy(s->name, card->name, sizeof(s->name));
-		p11_slot_note_lockout_locked(s, card);
+		note_lockout_locked(s, card);
 		s->present = true;
 	}
 	tab.filled = true;
 	return CKR_OK;
+}
+
+CK_RV p11_slots_update_from_listing(const struct wsop_softcard *cards, size_t n)
+{
+	p11_table_lock();
+	CK_RV rv = merge_locked(cards, n);
+	p11_table_unlock();
+	return rv;
 }
 
 static CK_RV refresh(void)
@@ -219,9 +262,7 @@ static CK_RV refresh(void)
 	p11_client_release(c);
 	if (rv != CKR_OK)
 		return rv;
-	p11_table_lock();
-	rv = merge_locked(&list);
-	p11_table_unlock();
+	rv = p11_slots_update_from_listing(list.items, list.count);
 	wsop_softcard_list_free(&list);
 	return rv;
 }
@@ -237,13 +278,99 @@ CK_RV p11_slot_learn(CK_SLOT_ID id)
 	return known ? CKR_OK : refresh();
 }
 
-CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
+CK_RV p11_slot_lookup(CK_SLOT_ID id, struct p11_slot **out)
 {
-	CK_RV rv = p11_enter();
+	CK_RV rv = p11_slot_learn(id);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(0, "C_GetSlotList(tokenPresent=%u, list=%s)", (unsigned)tokenPresent,
-	          pSlotList == NULL ? "NULL" : "buffer");
+	p11_table_lock();
+	*out = p11_slot_find_locked(id, false);
+	p11_table_unlock();
+	return *out != NULL ? CKR_OK : CKR_SLOT_ID_INVALID;
+}
+
+CK_SLOT_ID p11_slot_id(const struct p11_slot *slot)
+{
+	return slot->id;
+}
+
+const char *p11_slot_softcard_id(const struct p11_slot *slot)
+{
+	return slot->softcard_id;
+}
+
+void p11_slot_name(const struct p11_slot *slot, char out[WSOP_NAME_MAX + 1])
+{
+	p11_table_lock();
+	memcpy(out, slot->name, WSOP_NAME_MAX + 1);
+	p11_table_unlock();
+}
+
+bool p11_slot_logged_in_locked(const struct p11_slot *slot)
+{
+	return slot->logged_in;
+}
+
+bool p11_slot_logged_in(const struct p11_slot *slot)
+{
+	p11_table_lock();
+	bool logged_in = slot->logged_in;
+	p11_table_unlock();
+	return logged_in;
+}
+
+void p11_slot_key_group(const struct p11_slot *slot, char out[WSOP_UUID_LEN + 1])
+{
+	p11_table_lock();
+	memcpy(out, slot->key_group, WSOP_UUID_LEN + 1);
+	p11_table_unlock();
+}
+
+void p11_slot_set_key_group(struct p11_slot *slot, const char *group_id)
+{
+	p11_table_lock();
+	snprintf(slot->key_group, sizeof(slot->key_group), "%s", group_id);
+	p11_table_unlock();
+}
+
+void p11_slot_note_lockout(struct p11_slot *slot, const struct wsop_softcard *card)
+{
+	p11_table_lock();
+	note_lockout_locked(slot, card);
+	p11_table_unlock();
+}
+
+void p11_slot_session_opened_locked(struct p11_slot *slot, bool rw)
+{
+	slot->sessions++;
+	if (rw)
+		slot->rw_sessions++;
+}
+
+bool p11_slot_session_closed_locked(struct p11_slot *slot, bool rw)
+{
+	slot->sessions--;
+	if (rw)
+		slot->rw_sessions--;
+	return slot->sessions == 0 && slot->logged_in;
+}
+
+void p11_slot_login_lock(struct p11_slot *slot)
+{
+	p11_mutex_lock(slot->login_lock);
+}
+
+void p11_slot_login_unlock(struct p11_slot *slot)
+{
+	p11_mutex_unlock(slot->login_lock);
+}
+
+CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
+{
+	CK_RV rv = P11_BEGIN(0, "(tokenPresent=%u, list=%s)", (unsigned)tokenPresent,
+	                     pSlotList == NULL ? "NULL" : "buffer");
+	if (rv != CKR_OK)
+		return rv;
 	if (pulCount == NULL)
 		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
 
@@ -252,11 +379,10 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 	p11_table_lock();
 	bool need = pSlotList == NULL || !tab.filled;
 	p11_table_unlock();
-	if (need) {
+	if (need)
 		rv = refresh();
-		if (rv != CKR_OK)
-			return p11_return(__func__, 0, rv);
-	}
+	if (rv != CKR_OK)
+		return p11_return(__func__, 0, rv);
 
 	/* Every listed slot has its token: tokenPresent changes nothing. */
 	p11_table_lock();
@@ -277,59 +403,54 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 	return p11_return(__func__, 0, rv);
 }
 
-CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
+/* The module's version stands for the hardware's and the firmware's. */
+static void versions(CK_VERSION *hardware, CK_VERSION *firmware)
 {
-	CK_RV rv = p11_enter();
+	hardware->major = firmware->major = PKCS11WSOP_VERSION_MAJOR;
+	hardware->minor = firmware->minor = PKCS11WSOP_VERSION_MINOR;
+}
+
+/* How C_GetSlotInfo and C_GetTokenInfo start: a copy of the present slot
+ * id, taken under the lock; a failure is returned as function's. */
+static CK_RV info_start(const char *function, CK_SLOT_ID id, bool have_info, struct p11_slot *copy)
+{
+	CK_RV rv = p11_begin(function, 0, "(slot=%lu)", (unsigned long)id);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(0, "C_GetSlotInfo(slot=%lu)", (unsigned long)slotID);
-	if (pInfo == NULL)
-		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
-	rv = p11_slot_learn(slotID);
+	struct p11_slot *s = NULL;
+	rv = have_info ? p11_slot_lookup(id, &s) : CKR_ARGUMENTS_BAD;
 	if (rv != CKR_OK)
-		return p11_return(__func__, 0, rv);
+		return p11_return(function, 0, rv);
+	p11_table_lock();
+	*copy = *s;
+	p11_table_unlock();
+	return CKR_OK;
+}
+
+CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
+{
+	struct p11_slot copy;
+	CK_RV rv = info_start(__func__, slotID, pInfo != NULL, &copy);
+	if (rv != CKR_OK)
+		return rv;
 
 	char desc[WSOP_NAME_MAX + 32];
-	p11_table_lock();
-	struct p11_slot *s = p11_slot_find_locked(slotID, false);
-	if (s != NULL)
-		snprintf(desc, sizeof(desc), "WSOP softcard %s", s->name);
-	p11_table_unlock();
-	if (s == NULL)
-		return p11_return(__func__, 0, CKR_SLOT_ID_INVALID);
-
+	snprintf(desc, sizeof(desc), "WSOP softcard %s", copy.name);
 	memset(pInfo, 0, sizeof(*pInfo));
 	p11_pad(pInfo->slotDescription, sizeof(pInfo->slotDescription), desc);
 	p11_pad(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), P11_MANUFACTURER);
 	/* A softcard is never removed from its slot: the slot goes with it. */
 	pInfo->flags = CKF_TOKEN_PRESENT;
-	pInfo->hardwareVersion.major = PKCS11WSOP_VERSION_MAJOR;
-	pInfo->hardwareVersion.minor = PKCS11WSOP_VERSION_MINOR;
-	pInfo->firmwareVersion.major = PKCS11WSOP_VERSION_MAJOR;
-	pInfo->firmwareVersion.minor = PKCS11WSOP_VERSION_MINOR;
+	versions(&pInfo->hardwareVersion, &pInfo->firmwareVersion);
 	return CKR_OK;
 }
 
 CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 {
-	CK_RV rv = p11_enter();
+	struct p11_slot copy;
+	CK_RV rv = info_start(__func__, slotID, pInfo != NULL, &copy);
 	if (rv != CKR_OK)
 		return rv;
-	P11_TRACE(0, "C_GetTokenInfo(slot=%lu)", (unsigned long)slotID);
-	if (pInfo == NULL)
-		return p11_return(__func__, 0, CKR_ARGUMENTS_BAD);
-	rv = p11_slot_learn(slotID);
-	if (rv != CKR_OK)
-		return p11_return(__func__, 0, rv);
-
-	struct p11_slot copy;
-	p11_table_lock();
-	struct p11_slot *s = p11_slot_find_locked(slotID, false);
-	if (s != NULL)
-		copy = *s;
-	p11_table_unlock();
-	if (s == NULL)
-		return p11_return(__func__, 0, CKR_SLOT_ID_INVALID);
 
 	char serial[17];
 	memcpy(serial, copy.softcard_id, 16);
@@ -354,10 +475,7 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 	pInfo->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
 	pInfo->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;
 	pInfo->ulFreePrivateMemory = CK_UNAVAILABLE_INFORMATION;
-	pInfo->hardwareVersion.major = PKCS11WSOP_VERSION_MAJOR;
-	pInfo->hardwareVersion.minor = PKCS11WSOP_VERSION_MINOR;
-	pInfo->firmwareVersion.major = PKCS11WSOP_VERSION_MAJOR;
-	pInfo->firmwareVersion.minor = PKCS11WSOP_VERSION_MINOR;
+	versions(&pInfo->hardwareVersion, &pInfo->firmwareVersion);
 	/* Only meaningful with CKF_CLOCK_ON_TOKEN, which is not set. */
 	memset(pInfo->utcTime, ' ', sizeof(pInfo->utcTime));
 	return CKR_OK;
@@ -399,7 +517,7 @@ void p11_slot_client_release(struct p11_slot *slot, struct wsop_client *c)
 	    wsop_client_error_is(c, WSOP_E_NOT_ACTIVE)) {
 		p11_table_lock();
 		if (slot->activation != NULL && strcmp(slot->activation, carried) == 0) {
-			p11_slot_logout_locked(slot);
+			logout_locked(slot);
 			wlog(WLOG_WARNING,
 			     "softcard %s: the server no longer accepts this login "
 			     "(expired or ended): logged out",
@@ -413,27 +531,37 @@ void p11_slot_client_release(struct p11_slot *slot, struct wsop_client *c)
 
 CK_RV p11_slot_deactivate(struct p11_slot *slot)
 {
-	char softcard_id[WSOP_SOFTCARD_ID_LEN + 1];
-
-	p11_table_lock();
-	memcpy(softcard_id, slot->softcard_id, sizeof(softcard_id));
-	p11_table_unlock();
-
 	struct wsop_softcard answer;
 	struct wsop_client *c = p11_slot_client(slot);
 	if (c == NULL)
 		return CKR_HOST_MEMORY;
-	int rc = wsop_softcard_deactivate(c, softcard_id, NULL, &answer);
+	int rc = wsop_softcard_deactivate(c, slot->softcard_id, NULL, &answer);
 	CK_RV rv = p11_call_result("deactivating softcard", rc, c);
 	p11_slot_client_release(slot, c);
 	/* A softcard that is already inactive, or gone, is logged out. */
 	if (rv == CKR_OK || rv == CKR_USER_NOT_LOGGED_IN || rv == CKR_TOKEN_NOT_PRESENT) {
 		p11_table_lock();
-		p11_slot_logout_locked(slot);
+		logout_locked(slot);
 		p11_table_unlock();
 		rv = CKR_OK;
 	}
 	return rv;
+}
+
+void p11_slot_logout_if_idle(struct p11_slot *slot)
+{
+	p11_mutex_lock(slot->login_lock);
+	p11_table_lock();
+	bool idle = slot->sessions == 0 && slot->logged_in;
+	p11_table_unlock();
+	if (idle && p11_slot_deactivate(slot) != CKR_OK) {
+		/* The server could not be told; the application's view is
+		 * what the standard says, logged out. */
+		p11_table_lock();
+		logout_locked(slot);
+		p11_table_unlock();
+	}
+	p11_mutex_unlock(slot->login_lock);
 }
 
 void p11_slots_logout_all(void)

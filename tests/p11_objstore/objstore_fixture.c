@@ -12,7 +12,7 @@
 
 #include "ipc/wsop_json.h"
 #include "lib/p11_lock.h"
-#include "lib/p11_module.h"
+#include "lib/p11_core.h"
 #include "lib/p11_objstore.h"
 #include "lib/p11_slots.h"
 #include "lib/wsop_client.h"
@@ -147,29 +147,14 @@ static ssize_t fake_recv(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 	return (ssize_t)n;
 }
 
-/* ---- lib/p11_module.h ----------------------------------------------------- */
-
-CK_RV p11_enter(void)
-{
-	return CKR_OK;
-}
-
-void p11_table_lock(void)
-{
-	p11_mutex_lock(table_lock);
-}
-
-void p11_table_unlock(void)
-{
-	p11_mutex_unlock(table_lock);
-}
+/* ---- the clients lib/p11_core.h hands out ---------------------------------- */
 
 struct client_with_conn {
 	struct wsop_client client; /* first: the pointer handed out */
 	struct fake_conn conn;
 };
 
-struct wsop_client *p11_client_acquire(void)
+static struct wsop_client *fx_acquire(void)
 {
 	struct client_with_conn *cc = calloc(1, sizeof(*cc));
 	if (cc == NULL)
@@ -182,31 +167,12 @@ struct wsop_client *p11_client_acquire(void)
 	return &cc->client;
 }
 
-void p11_client_release(struct wsop_client *c)
+static void fx_release(struct wsop_client *c)
 {
-	if (c == NULL)
-		return;
 	struct client_with_conn *cc = (struct client_with_conn *)c;
 	wsop_client_free(c);
 	free(cc->conn.answer);
 	free(cc);
-}
-
-CK_RV p11_return(const char *function, CK_SESSION_HANDLE session, CK_RV rv)
-{
-	(void)function;
-	(void)session;
-	return rv;
-}
-
-void p11_pad(CK_UTF8CHAR *field, size_t width, const char *text)
-{
-	/* The widest field of PKCS #11 is 64 bytes. */
-	char padded[65];
-	if (width >= sizeof(padded))
-		fx_fail("p11_pad: field too wide");
-	snprintf(padded, sizeof(padded), "%-*.*s", (int)width, (int)width, text);
-	memcpy(field, padded, width);
 }
 
 /* ---- slots and objects ----------------------------------------------------- */
@@ -220,6 +186,8 @@ void fx_start(void)
 		fx_fail("table lock");
 	if (p11_slots_reset() != CKR_OK || p11_objstore_reset() != CKR_OK)
 		fx_fail("reset");
+	p11_core_set_clients(fx_acquire, fx_release);
+	p11_core_attach(NULL, table_lock);
 	atomic_store(&objects_gone, false);
 	/* The slot table fills itself from the listing, as C_GetSlotList
 	 * does for an application. */
@@ -232,9 +200,14 @@ void fx_start(void)
 
 void fx_stop(void)
 {
+	struct backend *none;
+	void *lock;
+
+	p11_core_detach(&none, &lock);
+	p11_core_set_clients(NULL, NULL);
 	p11_objstore_free();
 	p11_slots_free(false);
-	p11_mutex_destroy(table_lock);
+	p11_mutex_destroy(lock);
 	table_lock = NULL;
 }
 
@@ -258,9 +231,9 @@ void fx_login(struct p11_slot *slot)
 
 void fx_logout(struct p11_slot *slot)
 {
-	p11_table_lock();
-	p11_slot_logout_locked(slot);
-	p11_table_unlock();
+	/* No session is open: the token logs out; the in-memory server
+	 * refuses the deactivation, so the slot forgets its login locally. */
+	p11_slot_logout_if_idle(slot);
 }
 
 void fx_key(struct p11_object *o, size_t i, unsigned n)

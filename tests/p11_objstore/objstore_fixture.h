@@ -1,7 +1,7 @@
 /*
- * What the object store needs of the module, without a server: the
- * lib/p11_module.h entry points (the table lock over a pthread mutex, a
- * client per acquire that talks to an in-memory server), slot records made
+ * What the object store needs of the module, without a server: the leaf
+ * (lib/p11_core.h) attached with a pthread table lock and no backend, its
+ * clients talking to an in-memory server, slot records made
  * by the real slot table from the softcard listing that server answers,
  * and token objects to put.
  *
