@@ -183,9 +183,9 @@ static void login_moves_to_a_node_that_never_saw_it(void **state)
 	assert_int_equal(encrypt_once(s, k2), CKR_OK);
 	assert_int_equal(encrypt_once(s, k1), CKR_OK);
 	assert_int_equal(state_of(s), CKS_RW_USER_FUNCTIONS);
-	snprintf(line, sizeof(line), "request to 127.0.0.1:%s failed: connection refused",
-	         fx.port2);
-	assert_true(log_has(line));
+	/* No log line is asked for here: node 1's set-aside second may have
+	 * lapsed by now (a slow machine), and then the first request goes to
+	 * node 1 at once and never meets the dead node 2. */
 	assert_int_equal(f->C_Logout(s), CKR_OK);
 	assert_int_equal(f->C_Finalize(NULL), CKR_OK);
 	fx.p11.conn = e2e_connect_ok(&fx.p11.srv, E2E_CLIENT);
