@@ -141,12 +141,17 @@ int pg_run(struct pg_conn *c, const char *sql, const struct pg_params *p, PGresu
 	return STORE_OK;
 }
 
-int pg_cmd(struct pg_conn *c, const char *sql)
+int pg_exec(struct pg_conn *c, const char *sql, const struct pg_params *p)
 {
 	PGresult *r = NULL;
-	int rc = pg_run(c, sql, NULL, &r, NULL);
+	int rc = pg_run(c, sql, p, &r, NULL);
 	PQclear(r);
 	return rc;
+}
+
+int pg_cmd(struct pg_conn *c, const char *sql)
+{
+	return pg_exec(c, sql, NULL);
 }
 
 int pg_query(struct store *st, const char *sql, const struct pg_params *p, bool want_row,
