@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int bench_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
@@ -23,6 +24,29 @@ int bench_usage_error(const char *prog, const char *what, const char *value)
 {
 	fprintf(stderr, "%s: %s: '%s'\n", prog, what, value);
 	return BENCH_EXIT_USAGE;
+}
+
+int bench_secret_option(const char *prog, const char *what, const char *arg, char *buf, size_t max,
+                        bool *given)
+{
+	size_t len = strlen(arg);
+
+	if (len > max)
+		return bench_usage_error(prog, what, "...");
+	memcpy(buf, arg, len + 1);
+	*given = true;
+	return 0;
+}
+
+int bench_label_option(const char *prog, const char *what, const char *arg, size_t max,
+                       const char **label)
+{
+	size_t len = strlen(arg);
+
+	if (len == 0 || len > max)
+		return bench_usage_error(prog, what, arg);
+	*label = arg;
+	return 0;
 }
 
 int bench_plan_option(const char *prog, int opt, const char *arg, struct bench_plan *plan,

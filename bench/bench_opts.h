@@ -15,6 +15,7 @@
 #define PKCS11WSOP_BENCH_BENCH_OPTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "bench/bench_run.h"
@@ -25,6 +26,17 @@ int bench_parse_ulong(const char *s, unsigned long min, unsigned long max, unsig
 
 /* Prints "prog: what: 'value'" on stderr; returns BENCH_EXIT_USAGE. */
 int bench_usage_error(const char *prog, const char *what, const char *value);
+
+/* A secret (PIN, passphrase) given as an argument: copied into buf, which
+ * holds max + 1 bytes, and *given set; or BENCH_EXIT_USAGE after printing
+ * "PROG: what: '...'" (never the secret) when it is longer than max. */
+int bench_secret_option(const char *prog, const char *what, const char *arg, char *buf, size_t max,
+                        bool *given);
+
+/* A label of 1 to max bytes: *label = arg, 0; or BENCH_EXIT_USAGE after
+ * printing "PROG: what: 'arg'". */
+int bench_label_option(const char *prog, const char *what, const char *arg, size_t max,
+                       const char **label);
 
 int bench_plan_option(const char *prog, int opt, const char *arg, struct bench_plan *plan,
                       bool *json);

@@ -38,9 +38,7 @@ module=$build/lib/libpkcs11wsop.so
 wsopd=$build/server/wsopd
 softcardtool=$build/tools/softcardtool
 export PKCS11WSOP_HELPER=${PKCS11WSOP_HELPER:-$build/helper/pkcs11wsop-helper}
-for f in "$p11bench" "$module" "$wsopd" "$softcardtool" "$PKCS11WSOP_HELPER"; do
-	[ -e "$f" ] || { echo "cluster.sh: missing $f (build first)" >&2; exit 2; }
-done
+bench_need cluster.sh "build first" "$p11bench" "$module" "$wsopd" "$softcardtool" "$PKCS11WSOP_HELPER"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-cluster.XXXXXX") || exit 1
 pgdir=$(mktemp -d /tmp/wsop-pg.XXXXXX) || exit 1
@@ -55,7 +53,7 @@ cleanup() {
 	local status=$?
 	stop_nodes
 	"$root/tests/cluster/pg.sh" stop "$pgdir"
-	if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
+	bench_drop_work "$work"
 	exit "$status"
 }
 trap cleanup EXIT
@@ -85,14 +83,7 @@ config() {
 	for j in $(seq 0 $((n - 1))); do
 		hosts="$hosts${hosts:+, }127.0.0.1:${ports[$(((${1} + j) % n))]}"
 	done
-	cat >"$work/p11-$1.cfg" <<-EOF2
-		HOST $hosts
-		CERT $work/pki/client.crt
-		KEY $work/pki/client.key
-		AUTH $work/pki/ca.crt
-		LOGLEVEL 2
-		LOGFILEPATH $work/p11.log
-	EOF2
+	bench_client_config "$work/p11-$1.cfg" "$work" "$hosts"
 }
 
 pin="Bench${RANDOM}pass${RANDOM}"

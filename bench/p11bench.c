@@ -164,16 +164,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->token = optarg;
 			break;
 		case 'p':
-			if (strlen(optarg) > CK_PIN_MAX)
-				return bench_usage_error(PROG, "PIN too long", "...");
-			strcpy(o->pin, optarg);
-			o->pin_given = true;
+			if ((r = bench_secret_option(PROG, "PIN too long", optarg, o->pin,
+			                             CK_PIN_MAX, &o->pin_given)) != 0)
+				return r;
 			break;
 		case 'L':
-			if (strlen(optarg) == 0 || strlen(optarg) > P11BENCH_LABEL_MAX)
-				return bench_usage_error(PROG, "label must have 1-128 bytes",
-				                         optarg);
-			o->label = optarg;
+			if ((r = bench_label_option(PROG, "label must have 1-128 bytes", optarg,
+			                            P11BENCH_LABEL_MAX, &o->label)) != 0)
+				return r;
 			break;
 		case 'w':
 			if (parse_workload(optarg, &o->workload) != 0)

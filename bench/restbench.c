@@ -131,15 +131,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->softcard = optarg;
 			break;
 		case 'p':
-			if (strlen(optarg) > PASS_MAX)
-				return bench_usage_error(PROG, "passphrase too long", "...");
-			strcpy(o->pass, optarg);
-			o->pass_given = true;
+			if ((r = bench_secret_option(PROG, "passphrase too long", optarg, o->pass,
+			                             PASS_MAX, &o->pass_given)) != 0)
+				return r;
 			break;
 		case 'L':
-			if (strlen(optarg) == 0 || strlen(optarg) > WSOP_LABEL_MAX)
-				return bench_usage_error(PROG, "invalid label", optarg);
-			o->label = optarg;
+			if ((r = bench_label_option(PROG, "invalid label", optarg, WSOP_LABEL_MAX,
+			                            &o->label)) != 0)
+				return r;
 			break;
 		case 'w':
 			if (strcmp(optarg, "encrypt") != 0 && strcmp(optarg, "decrypt") != 0)

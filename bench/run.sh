@@ -63,9 +63,7 @@ wsopctl=$build/tools/wsopctl
 export PKCS11WSOP_HELPER=${PKCS11WSOP_HELPER:-$build/helper/pkcs11wsop-helper}
 needed=("$p11bench" "$restbench" "$module" "$wsopd" "$softcardtool" "$PKCS11WSOP_HELPER")
 [ $compare -eq 1 ] && needed+=("$wsopctl")
-for f in "${needed[@]}"; do
-	[ -e "$f" ] || { echo "run.sh: missing $f (build first: ninja -C $build)" >&2; exit 2; }
-done
+bench_need run.sh "build first: ninja -C $build" "${needed[@]}"
 
 if [ $compare -eq 1 ]; then
 	"$root/tools/deps.sh" --bench || { echo "run.sh: tools/deps.sh --bench failed" >&2; exit 1; }
@@ -93,7 +91,7 @@ cleanup() {
 			tail -n 20 "$work/p11kit.log" | sed 's/^/# /'
 		fi
 	fi
-	if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
+	bench_drop_work "$work"
 	exit "$status"
 }
 trap cleanup EXIT
@@ -109,15 +107,7 @@ mkdir -m 0700 "$work/store"
 server_pid=$!
 port=$(bench_port "$server_pid") || die "wsopd did not start: $(cat "$work/wsopd.log")"
 
-cat >"$work/pkcs11wsop.cfg" <<-EOF2
-	HOST 127.0.0.1
-	PORT $port
-	CERT $work/pki/client.crt
-	KEY $work/pki/client.key
-	AUTH $work/pki/ca.crt
-	LOGLEVEL 2
-	LOGFILEPATH $work/p11.log
-EOF2
+bench_client_config "$work/pkcs11wsop.cfg" "$work" 127.0.0.1 "$port"
 export PKCS11WSOP_CONF=$work/pkcs11wsop.cfg
 
 pin="Bench${RANDOM}pass${RANDOM}"

@@ -53,8 +53,10 @@ size_t aescbc_out_max(enum aescbc_mode mode, bool encrypt, size_t in_len)
 /* Checks everything that does not depend on the data's content. */
 static int check_args(enum aescbc_mode mode, bool encrypt, const uint8_t *key, size_t key_len,
                       const uint8_t *iv, size_t iv_len, const uint8_t *in, size_t in_len,
-                      const uint8_t *out, size_t out_cap, const size_t *out_len)
+                      const uint8_t *out, size_t out_cap, size_t *out_len)
 {
+	if (out_len != NULL)
+		*out_len = 0;
 	if (mode != AESCBC_MODE_CBC && mode != AESCBC_MODE_CBC_PAD)
 		return AESCBC_BAD_ARG;
 	if (out_len == NULL || (in == NULL && in_len != 0))
@@ -71,11 +73,11 @@ static int check_args(enum aescbc_mode mode, bool encrypt, const uint8_t *key, s
 	return AESCBC_OK;
 }
 
-/* Runs the cipher over in[0..in_len) into out, with EVP padding as asked,
- * and returns the number of bytes written through *written. */
+/* Runs the cipher over in[0..in_len) into out, with EVP padding as asked;
+ * AESCBC_INTERNAL unless it writes exactly want bytes. */
 static int run_cipher(bool encrypt, bool evp_padding, const uint8_t *key, size_t key_len,
                       const uint8_t *iv, const uint8_t *in, size_t in_len, uint8_t *out,
-                      size_t *written)
+                      size_t want)
 {
 	int rc = AESCBC_INTERNAL;
 	size_t done = 0;
@@ -98,8 +100,8 @@ static int run_cipher(bool encrypt, bool evp_padding, const uint8_t *key, size_t
 	if (EVP_CipherFinal_ex(ctx, out + done, &n) != 1 || n < 0)
 		goto out;
 	done += (size_t)n;
-	*written = done;
-	rc = AESCBC_OK;
+	if (done == want)
+		rc = AESCBC_OK;
 out:
 	EVP_CIPHER_CTX_free(ctx); /* cleanses the key schedule */
 	return rc;
@@ -111,23 +113,18 @@ int aescbc_encrypt(enum aescbc_mode mode, const uint8_t *key, size_t key_len, co
 {
 	int rc =
 	    check_args(mode, true, key, key_len, iv, iv_len, in, in_len, out, out_cap, out_len);
-	if (out_len != NULL)
-		*out_len = 0;
 	if (rc != AESCBC_OK)
 		return rc;
 	size_t expect = aescbc_out_max(mode, true, in_len);
 	if (expect == 0)
 		return AESCBC_OK; /* CBC of nothing is nothing; out may be NULL */
-	size_t written = 0;
 	rc = run_cipher(true, mode == AESCBC_MODE_CBC_PAD, key, key_len, iv, in, in_len, out,
-	                &written);
-	if (rc == AESCBC_OK && written != expect)
-		rc = AESCBC_INTERNAL;
+	                expect);
 	if (rc != AESCBC_OK) {
 		OPENSSL_cleanse(out, expect);
 		return rc;
 	}
-	*out_len = written;
+	*out_len = expect;
 	return AESCBC_OK;
 }
 
@@ -154,14 +151,10 @@ int aescbc_decrypt(enum aescbc_mode mode, const uint8_t *key, size_t key_len, co
 {
 	int rc =
 	    check_args(mode, false, key, key_len, iv, iv_len, in, in_len, out, out_cap, out_len);
-	if (out_len != NULL)
-		*out_len = 0;
 	if (rc != AESCBC_OK)
 		return rc;
-	size_t written = 0;
-	rc = run_cipher(false, false, key, key_len, iv, in, in_len, out, &written);
-	if (rc == AESCBC_OK && written != in_len)
-		rc = AESCBC_INTERNAL;
+	size_t written = in_len;
+	rc = run_cipher(false, false, key, key_len, iv, in, in_len, out, in_len);
 	if (rc == AESCBC_OK && mode == AESCBC_MODE_CBC_PAD) {
 		size_t pad = pkcs7_pad_len(out + in_len - AESCBC_BLOCK);
 		if (pad == 0)

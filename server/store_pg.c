@@ -216,12 +216,10 @@ static int read_version(struct pg_conn *c, int64_t *version)
 static int write_version(struct pg_conn *c, int64_t version)
 {
 	struct pg_params p = { 0 };
-	PGresult *r = NULL;
 	pg_int(&p, version);
 	int rc = pg_cmd(c, "DELETE FROM schema_version");
 	if (rc == STORE_OK)
-		rc = pg_run(c, "INSERT INTO schema_version (version) VALUES ($1)", &p, &r, NULL);
-	PQclear(r);
+		rc = pg_exec(c, "INSERT INTO schema_version (version) VALUES ($1)", &p);
 	return rc;
 }
 
@@ -401,12 +399,10 @@ static int master_unit(struct store *st, struct pg_conn *c, void *arg)
 	 * one order. */
 	int rc = pg_cmd(c, "LOCK TABLE master_check IN EXCLUSIVE MODE");
 	if (rc == STORE_OK)
-		rc = pg_run(c,
-		            "INSERT INTO master_check (value) SELECT $1"
-		            " WHERE NOT EXISTS (SELECT 1 FROM master_check)",
-		            &p, &r, NULL);
-	PQclear(r);
-	r = NULL;
+		rc = pg_exec(c,
+		             "INSERT INTO master_check (value) SELECT $1"
+		             " WHERE NOT EXISTS (SELECT 1 FROM master_check)",
+		             &p);
 	if (rc == STORE_OK)
 		rc = pg_run(c, "SELECT value FROM master_check", NULL, &r, NULL);
 	if (rc == STORE_OK && PQntuples(r) != 1)

@@ -141,12 +141,17 @@ int pg_run(struct pg_conn *c, const char *sql, const struct pg_params *p, PGresu
 	return STORE_OK;
 }
 
-int pg_cmd(struct pg_conn *c, const char *sql)
+int pg_exec(struct pg_conn *c, const char *sql, const struct pg_params *p)
 {
 	PGresult *r = NULL;
-	int rc = pg_run(c, sql, NULL, &r, NULL);
+	int rc = pg_run(c, sql, p, &r, NULL);
 	PQclear(r);
 	return rc;
+}
+
+int pg_cmd(struct pg_conn *c, const char *sql)
+{
+	return pg_exec(c, sql, NULL);
 }
 
 int pg_query(struct store *st, const char *sql, const struct pg_params *p, bool want_row,
@@ -320,24 +325,18 @@ int pg_read_page(const PGresult *r, size_t elem_size, pg_row_reader read, size_t
                  size_t (*row_bytes)(const void *row), size_t max_bytes, void **items,
                  size_t *count, bool *more)
 {
-	size_t cap = 0, bytes = 0;
+	struct store_page pg;
 	int rows = PQntuples(r);
-	*more = false;
+	store_page_start(&pg, elem_size, limit, row_bytes, max_bytes, items, count, more);
 	for (int i = 0; i < rows; i++) {
-		if (*count >= limit || (row_bytes != NULL && bytes > max_bytes)) {
-			*more = true;
-			return STORE_OK;
-		}
 		void *row;
-		int rc = store_list_slot(items, elem_size, *count, &cap, &row);
-		if (rc != STORE_OK)
+		int rc = store_page_next(&pg, &row);
+		if (rc != STORE_OK || row == NULL)
 			return rc;
 		rc = read(r, i, row);
 		if (rc != STORE_OK)
 			return rc;
-		++*count;
-		if (row_bytes != NULL)
-			bytes += row_bytes(row);
+		store_page_keep(&pg, row);
 	}
 	return STORE_OK;
 }

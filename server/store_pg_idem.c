@@ -58,26 +58,22 @@ int store_pg_idem_lookup(struct store *st, const uint8_t client_fp[STORE_CLIENT_
 	return rc;
 }
 
-static int purge(struct pg_conn *c, int64_t oldest)
+/* Both tables keep rows that expire: the expired ones go first, in the
+ * same unit, so the insert only meets live rows. */
+static int purge_then_insert(struct pg_conn *c, const char *purge_sql, int64_t bound,
+                             const char *insert_sql, const struct pg_params *p)
 {
-	struct pg_params p = { 0 };
-	PGresult *r = NULL;
-	pg_int(&p, oldest);
-	int rc = pg_run(c, "DELETE FROM idempotency WHERE created < $1", &p, &r, NULL);
-	PQclear(r);
-	return rc;
+	struct pg_params purge_p = { 0 };
+	pg_int(&purge_p, bound);
+	int rc = pg_exec(c, purge_sql, &purge_p);
+	return rc == STORE_OK ? pg_exec(c, insert_sql, p) : rc;
 }
 
 static int record_unit(struct store *st, struct pg_conn *c, void *arg)
 {
 	const struct store_idem_rec *a = arg;
 	struct pg_params p = { 0 };
-	PGresult *r = NULL;
 	int64_t now = store_now(st);
-	/* Purging first also removes an expired record of this very key, so
-	 * the insert below only collides with a live one (STORE_EXISTS),
-	 * whichever node wrote it. */
-	int rc = purge(c, now - STORE_IDEM_TTL);
 	pg_blob(&p, a->client_fp, STORE_CLIENT_FP_LEN);
 	pg_text(&p, a->key);
 	pg_text(&p, a->method);
@@ -85,13 +81,14 @@ static int record_unit(struct store *st, struct pg_conn *c, void *arg)
 	pg_int(&p, a->status);
 	pg_blob(&p, a->body, a->body_len);
 	pg_int(&p, now);
-	if (rc == STORE_OK)
-		rc = pg_run(c,
-		            "INSERT INTO idempotency (client, key, method, path, status, body,"
-		            " created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-		            &p, &r, NULL);
-	PQclear(r);
-	return rc;
+	/* Purging first also removes an expired record of this very key, so
+	 * the insert only collides with a live one (STORE_EXISTS), whichever
+	 * node wrote it. */
+	return purge_then_insert(c, "DELETE FROM idempotency WHERE created < $1",
+	                         now - STORE_IDEM_TTL,
+	                         "INSERT INTO idempotency (client, key, method, path, status, body,"
+	                         " created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	                         &p);
 }
 
 int store_pg_idem_record(struct store *st, const uint8_t client_fp[STORE_CLIENT_FP_LEN],
@@ -114,21 +111,13 @@ int store_pg_idem_purge(struct store *st)
 static int revoke_unit(struct store *st, struct pg_conn *c, void *arg)
 {
 	const struct store_revoke_rec *a = arg;
-	struct pg_params purge_p = { 0 }, p = { 0 };
-	PGresult *r = NULL;
-	pg_int(&purge_p, store_now(st));
-	int rc = pg_run(c, "DELETE FROM revoked WHERE expires <= $1", &purge_p, &r, NULL);
-	PQclear(r);
-	r = NULL;
+	struct pg_params p = { 0 };
 	pg_blob(&p, a->id, STORE_ACTIVATION_ID_LEN);
 	pg_int(&p, a->expires);
-	if (rc == STORE_OK)
-		rc = pg_run(c,
-		            "INSERT INTO revoked (id, expires) VALUES ($1, $2)"
-		            " ON CONFLICT (id) DO NOTHING",
-		            &p, &r, NULL);
-	PQclear(r);
-	return rc;
+	return purge_then_insert(c, "DELETE FROM revoked WHERE expires <= $1", store_now(st),
+	                         "INSERT INTO revoked (id, expires) VALUES ($1, $2)"
+	                         " ON CONFLICT (id) DO NOTHING",
+	                         &p);
 }
 
 int store_pg_revoked_add(struct store *st, const uint8_t id[STORE_ACTIVATION_ID_LEN],

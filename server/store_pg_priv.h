@@ -65,7 +65,9 @@ int pg_map_error(const PGresult *res);
 /* COMMIT; STORE_ERR_DB when the transaction had failed (PostgreSQL then
  * answers ROLLBACK, not an error). */
 int pg_commit(struct pg_conn *c);
-/* Runs a statement that returns nothing. */
+/* Runs sql with p (may be NULL), its rows (if any) unread. */
+int pg_exec(struct pg_conn *c, const char *sql, const struct pg_params *p);
+/* pg_exec without parameters: BEGIN, COMMIT, SAVEPOINT and the like. */
 int pg_cmd(struct pg_conn *c, const char *sql);
 
 /* A unit of work: fn's statements on c, all or nothing. Inside the

@@ -124,6 +124,23 @@ int store_list_grow(void **items, size_t elem_size, size_t count, size_t *cap);
 /* Grows the list when needed and points *row at element count, zeroed. */
 int store_list_slot(void **items, size_t elem_size, size_t count, size_t *cap, void **row);
 
+/* A page being read, by either backend (store_read_page's rules).
+ * store_page_start sets it up and *more false; store_page_next gives the
+ * element for one more row (zeroed) in *row, or *row NULL and *more true
+ * when the page is full; store_page_keep counts the row once read. */
+struct store_page {
+	void **items;
+	size_t *count;
+	size_t elem_size, limit, max_bytes, cap, bytes;
+	size_t (*row_bytes)(const void *row);
+	bool *more;
+};
+void store_page_start(struct store_page *pg, size_t elem_size, size_t limit,
+                      size_t (*row_bytes)(const void *row), size_t max_bytes, void **items,
+                      size_t *count, bool *more);
+int store_page_next(struct store_page *pg, void **row);
+void store_page_keep(struct store_page *pg, const void *row);
+
 /* Fills a from n bytes at p (malloc'd, with a NUL after them);
  * STORE_ERR_DB when n is over max. */
 int store_attr_set(struct store_attr *a, const void *p, size_t n, size_t max);

@@ -272,6 +272,37 @@ int store_list_slot(void **items, size_t elem_size, size_t count, size_t *cap, v
 	return STORE_OK;
 }
 
+void store_page_start(struct store_page *pg, size_t elem_size, size_t limit,
+                      size_t (*row_bytes)(const void *row), size_t max_bytes, void **items,
+                      size_t *count, bool *more)
+{
+	*pg = (struct store_page){ .items = items,
+		                   .count = count,
+		                   .elem_size = elem_size,
+		                   .limit = limit,
+		                   .max_bytes = max_bytes,
+		                   .row_bytes = row_bytes,
+		                   .more = more };
+	*more = false;
+}
+
+int store_page_next(struct store_page *pg, void **row)
+{
+	*row = NULL;
+	if (*pg->count >= pg->limit || (pg->row_bytes != NULL && pg->bytes > pg->max_bytes)) {
+		*pg->more = true;
+		return STORE_OK;
+	}
+	return store_list_slot(pg->items, pg->elem_size, *pg->count, &pg->cap, row);
+}
+
+void store_page_keep(struct store_page *pg, const void *row)
+{
+	++*pg->count;
+	if (pg->row_bytes != NULL)
+		pg->bytes += pg->row_bytes(row);
+}
+
 int store_read_rows(struct store *st, sqlite3_stmt *stmt, size_t elem_size, store_row_reader read,
                     void **items, size_t *count)
 {
@@ -283,28 +314,22 @@ int store_read_page(struct store *st, sqlite3_stmt *stmt, size_t elem_size, stor
                     size_t limit, size_t (*row_bytes)(const void *row), size_t max_bytes,
                     void **items, size_t *count, bool *more)
 {
-	size_t cap = 0, bytes = 0;
-	*more = false;
+	struct store_page pg;
+	store_page_start(&pg, elem_size, limit, row_bytes, max_bytes, items, count, more);
 	for (;;) {
 		int s = sqlite3_step(stmt);
 		if (s == SQLITE_DONE)
 			return STORE_OK;
 		if (s != SQLITE_ROW)
 			return store_errcode(st);
-		if (*count >= limit || (row_bytes != NULL && bytes > max_bytes)) {
-			*more = true;
-			return STORE_OK;
-		}
 		void *row;
-		int rc = store_list_slot(items, elem_size, *count, &cap, &row);
-		if (rc != STORE_OK)
+		int rc = store_page_next(&pg, &row);
+		if (rc != STORE_OK || row == NULL)
 			return rc;
 		rc = read(stmt, row);
 		if (rc != STORE_OK)
 			return rc;
-		++*count;
-		if (row_bytes != NULL)
-			bytes += row_bytes(row);
+		store_page_keep(&pg, row);
 	}
 }
 

@@ -227,6 +227,26 @@ int ck_each_token(struct ck_module *mod, int one_slot, CK_SLOT_ID only,
 	return status;
 }
 
+int ck_common_option(int opt, const char *arg, const char **library, void (*usage)(FILE *out))
+{
+	if (opt == 'l') {
+		*library = arg;
+		return -1;
+	}
+	usage(opt == 'h' ? stdout : stderr);
+	return opt == 'h' ? 0 : 2;
+}
+
+int ck_slot_option(const char *prog, const char *arg, CK_SLOT_ID *slot, int *one_slot)
+{
+	if (ck_parse_slot(arg, slot) != 0) {
+		fprintf(stderr, "%s: bad slot id: %s\n", prog, arg);
+		return 2;
+	}
+	*one_slot = 1;
+	return 0;
+}
+
 int ck_run_module(const char *prog, int argc, char **argv, int first_arg, const char *library,
                   void (*usage)(FILE *out), int (*run)(struct ck_module *mod, void *arg), void *arg)
 {

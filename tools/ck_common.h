@@ -58,6 +58,16 @@ int ck_each_token(struct ck_module *mod, int one_slot, CK_SLOT_ID only,
                   int (*fn)(struct ck_module *mod, CK_SLOT_ID slot, void *arg), void *arg);
 
 /*
+ * The getopt results every tool reads alike. ck_common_option: 'l' sets
+ * *library and returns -1 (read on); 'h' prints usage to stdout and
+ * returns 0; anything else prints usage to stderr and returns 2.
+ * ck_slot_option: a --slot argument into *slot and *one_slot = 1, 0; or
+ * 2 after "PROG: bad slot id: ARG" on stderr.
+ */
+int ck_common_option(int opt, const char *arg, const char **library, void (*usage)(FILE *out));
+int ck_slot_option(const char *prog, const char *arg, CK_SLOT_ID *slot, int *one_slot);
+
+/*
  * The end of a tool's main once its options are read: 2 (with usage to
  * stderr) when arguments are left over, else opens library, runs
  * run(mod, arg), closes the module and flushes stdout. The exit status.

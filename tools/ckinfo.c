@@ -123,17 +123,9 @@ int main(int argc, char **argv)
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "l:h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			library = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+		int status = ck_common_option(opt, optarg, &library, usage);
+		if (status >= 0)
+			return status;
 	}
 	return ck_run_module(prog, argc, argv, optind, library, usage, run, NULL);
 }

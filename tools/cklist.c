@@ -243,11 +243,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			opt->library = optarg;
 			break;
 		case 's':
-			if (ck_parse_slot(optarg, &opt->slot) != 0) {
-				fprintf(stderr, "%s: bad slot id: %s\n", prog, optarg);
+			if (ck_slot_option(prog, optarg, &opt->slot, &opt->one_slot) != 0)
 				return 2;
-			}
-			opt->one_slot = 1;
 			break;
 		case 'p':
 			pin_options++;

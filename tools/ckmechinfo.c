@@ -132,24 +132,14 @@ int main(int argc, char **argv)
 	int opt, one_slot = 0;
 
 	while ((opt = getopt_long(argc, argv, "l:s:h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			library = optarg;
-			break;
-		case 's':
-			if (ck_parse_slot(optarg, &slot) != 0) {
-				fprintf(stderr, "%s: bad slot id: %s\n", prog, optarg);
+		if (opt == 's') {
+			if (ck_slot_option(prog, optarg, &slot, &one_slot) != 0)
 				return 2;
-			}
-			one_slot = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+			continue;
 		}
+		int status = ck_common_option(opt, optarg, &library, usage);
+		if (status >= 0)
+			return status;
 	}
 	struct slot_choice choice = { one_slot, slot };
 	return ck_run_module(prog, argc, argv, optind, library, usage, run, &choice);
