@@ -132,6 +132,38 @@ int p11_fx_setup(struct p11_fx *fx)
 	return p11_fx_rewrite_config(fx);
 }
 
+int p11_fx_setup_card(struct p11_fx *fx, const char *name, const char *pin, char card[41])
+{
+	int rc = p11_fx_setup(fx);
+
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	e2e_softcard_ok(fx->conn, name, pin, card);
+	return 1;
+}
+
+int p11_setup_failed(const char *what, CK_RV rv)
+{
+	fprintf(stderr, "setup: %s: 0x%lx\n", what, (unsigned long)rv);
+	return -1;
+}
+
+int p11_fx_login_session(struct p11_fx *fx, const char *name, const char *pin, CK_SLOT_ID *slot,
+                         CK_SESSION_HANDLE *s)
+{
+	CK_RV rv = fx->f->C_Initialize(NULL);
+	if (rv != CKR_OK)
+		return p11_setup_failed("C_Initialize", rv);
+	*slot = p11_slot_of(fx->f, name);
+	rv = fx->f->C_OpenSession(*slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, s);
+	if (rv != CKR_OK)
+		return p11_setup_failed("C_OpenSession", rv);
+	rv = fx->f->C_Login(*s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin));
+	if (rv != CKR_OK)
+		return p11_setup_failed("C_Login", rv);
+	return 0;
+}
+
 int p11_fx_rewrite_config(struct p11_fx *fx)
 {
 	return p11_fixture_write_config(&fx->srv, e2e_env.dir, fx->config, sizeof(fx->config));
