@@ -12,31 +12,22 @@
 
 #include <cmocka.h>
 
+#include "tests/p11/p11_load.h"
+
 CK_FUNCTION_LIST *p11_fixture_open(void **handle)
 {
 	const char *path = getenv("PKCS11WSOP_MODULE");
-	CK_FUNCTION_LIST *list = NULL;
+	const char *why = NULL;
+	CK_FUNCTION_LIST *list;
 
 	*handle = NULL;
 	if (path == NULL || *path == '\0') {
 		fprintf(stderr, "PKCS11WSOP_MODULE is not set\n");
 		return NULL;
 	}
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-		return NULL;
-	}
-	/* POSIX allows this conversion; ISO C does not know dlsym. */
-	CK_C_GetFunctionList get;
-	void *sym = dlsym(h, "C_GetFunctionList");
-	memcpy(&get, &sym, sizeof(get));
-	if (get == NULL || get(&list) != CKR_OK || list == NULL) {
-		fprintf(stderr, "C_GetFunctionList failed\n");
-		dlclose(h);
-		return NULL;
-	}
-	*handle = h;
+	list = p11_load(path, handle, &why);
+	if (list == NULL)
+		fprintf(stderr, "loading %s: %s\n", path, why);
 	return list;
 }
 
