@@ -169,16 +169,27 @@ static void no_answer_times_out_and_a_late_connected_is_closed(void **state)
 	free(hbuf);
 }
 
+/* A pinger thread started on p, its PING read on the helper side into
+ * buf and left unanswered. Returns the thread. */
+static pthread_t ping_in_flight(struct fixture *fx, struct pinger *p, uint8_t *buf)
+{
+	pthread_t th;
+	struct chan_frame f;
+	int fd;
+
+	assert_non_null(buf);
+	assert_int_equal(pthread_create(&th, NULL, ping_thread, p), 0);
+	assert_int_equal(helper_read(fx->sv[1], buf, &f, &fd), 0);
+	assert_int_equal(f.type, CHAN_T_PING);
+	return th;
+}
+
 static void closed_channel_aborts_waiters_and_refuses_new_calls(void **state)
 {
 	struct fixture *fx = *state;
 	uint8_t *buf = malloc(CHAN_MAX_FRAME);
 	struct pinger p = { .mux = fx->mux, .rc = -1 };
-	pthread_t th;
-	assert_int_equal(pthread_create(&th, NULL, ping_thread, &p), 0);
-	struct chan_frame f;
-	int fd;
-	assert_int_equal(helper_read(fx->sv[1], buf, &f, &fd), 0);
+	pthread_t th = ping_in_flight(fx, &p, buf);
 	close(fx->sv[1]);
 	fx->sv[1] = -1;
 	pthread_join(th, NULL);
@@ -194,11 +205,7 @@ static void channel_error_kills_the_mux_with_its_text(void **state)
 	struct fixture *fx = *state;
 	uint8_t *buf = malloc(CHAN_MAX_FRAME);
 	struct pinger p = { .mux = fx->mux, .rc = -1 };
-	pthread_t th;
-	assert_int_equal(pthread_create(&th, NULL, ping_thread, &p), 0);
-	struct chan_frame f;
-	int fd;
-	assert_int_equal(helper_read(fx->sv[1], buf, &f, &fd), 0);
+	pthread_t th = ping_in_flight(fx, &p, buf);
 	uint8_t payload[64];
 	uint32_t len;
 	assert_int_equal(

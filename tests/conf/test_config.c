@@ -73,9 +73,15 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Parses len bytes of text (which may hold NULs) as the file t.cfg. */
+static int parse_bytes(struct fixture *f, const char *text, size_t len)
+{
+	return config_parse("t.cfg", text, len, &f->cfg, &f->rep);
+}
+
 static int parse(struct fixture *f, const char *text)
 {
-	return config_parse("t.cfg", text, strlen(text), &f->cfg, &f->rep);
+	return parse_bytes(f, text, strlen(text));
 }
 
 /* Parses "NAME VALUE\n" on line 1 from fresh defaults. */
@@ -97,22 +103,41 @@ static void write_file(const char *path, const char *data, size_t len)
 	assert_int_equal(close(fd), 0);
 }
 
+/* Every field of a parsed configuration, as a test expects it. */
+struct want_config {
+	const char *host;
+	unsigned port;
+	const char *cert, *key, *auth;
+	int loglevel;
+	const char *logfilepath;
+	bool logstdout, logsys;
+	unsigned maxretries, retrydelay, timeout;
+};
+
+static void expect_config(const struct wsop_config *cfg, const struct want_config *want)
+{
+	const char *got_text[] = { cfg->host, cfg->cert, cfg->key, cfg->auth, cfg->logfilepath };
+	const char *want_text[] = { want->host, want->cert, want->key, want->auth,
+		                    want->logfilepath };
+	const long got_num[] = { cfg->port,       cfg->loglevel,   cfg->logstdout, cfg->logsys,
+		                 cfg->maxretries, cfg->retrydelay, cfg->timeout };
+	const long want_num[] = { want->port,       want->loglevel,   want->logstdout, want->logsys,
+		                  want->maxretries, want->retrydelay, want->timeout };
+
+	for (size_t i = 0; i < sizeof(got_text) / sizeof(got_text[0]); i++)
+		assert_string_equal(got_text[i], want_text[i]);
+	for (size_t i = 0; i < sizeof(got_num) / sizeof(got_num[0]); i++)
+		assert_int_equal(got_num[i], want_num[i]);
+}
+
 static void defaults_are_documented_values(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_string_equal(f->cfg.host, "");
-	assert_int_equal(f->cfg.port, 18001);
-	assert_string_equal(f->cfg.cert, "");
-	assert_string_equal(f->cfg.key, "");
-	assert_string_equal(f->cfg.auth, "");
-	assert_int_equal(f->cfg.loglevel, 4);
-	assert_string_equal(f->cfg.logfilepath, PKCS11WSOP_LOG_PATH);
-	assert_false(f->cfg.logstdout);
-	assert_false(f->cfg.logsys);
-	assert_int_equal(f->cfg.maxretries, 5);
-	assert_int_equal(f->cfg.retrydelay, 10);
-	assert_int_equal(f->cfg.timeout, 30);
+	const struct want_config want = { "",    18001, "", "", "", 4, PKCS11WSOP_LOG_PATH,
+		                          false, false, 5,  10, 30 };
+
+	expect_config(&f->cfg, &want);
 }
 
 static void empty_file_keeps_defaults(void **state)
@@ -121,7 +146,7 @@ static void empty_file_keeps_defaults(void **state)
 	struct wsop_config d;
 
 	config_set_defaults(&d);
-	assert_int_equal(config_parse("t.cfg", "", 0, &f->cfg, &f->rep), 0);
+	assert_int_equal(parse_bytes(f, "", 0), 0);
 	assert_memory_equal(&d, &f->cfg, sizeof(d));
 	assert_string_equal(f->rep.error, "");
 	assert_int_equal(f->rep.warnings, 0);
@@ -130,6 +155,18 @@ static void empty_file_keeps_defaults(void **state)
 static void every_directive_is_parsed(void **state)
 {
 	struct fixture *f = *state;
+	const struct want_config want = { "wsop.example.com",
+		                          443,
+		                          "/etc/p/client.crt",
+		                          "/etc/p/client.key",
+		                          "/etc/p/ca.crt",
+		                          6,
+		                          "/var/log/p.log",
+		                          true,
+		                          true,
+		                          7,
+		                          3,
+		                          9 };
 
 	assert_int_equal(parse(f, "HOST wsop.example.com\n"
 	                          "PORT 443\n"
@@ -144,18 +181,7 @@ static void every_directive_is_parsed(void **state)
 	                          "RETRYDELAY 3\n"
 	                          "TIMEOUT 9\n"),
 	                 0);
-	assert_string_equal(f->cfg.host, "wsop.example.com");
-	assert_int_equal(f->cfg.port, 443);
-	assert_string_equal(f->cfg.cert, "/etc/p/client.crt");
-	assert_string_equal(f->cfg.key, "/etc/p/client.key");
-	assert_string_equal(f->cfg.auth, "/etc/p/ca.crt");
-	assert_int_equal(f->cfg.loglevel, 6);
-	assert_string_equal(f->cfg.logfilepath, "/var/log/p.log");
-	assert_true(f->cfg.logstdout);
-	assert_true(f->cfg.logsys);
-	assert_int_equal(f->cfg.maxretries, 7);
-	assert_int_equal(f->cfg.retrydelay, 3);
-	assert_int_equal(f->cfg.timeout, 9);
+	expect_config(&f->cfg, &want);
 	assert_int_equal(f->rep.warnings, 0);
 }
 
@@ -597,8 +623,7 @@ static void nul_byte_is_an_error(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(config_parse("t.cfg", "PORT 1\nHOST a\0b\n", 16, &f->cfg, &f->rep),
-	                 -EINVAL);
+	assert_int_equal(parse_bytes(f, "PORT 1\nHOST a\0b\n", 16), -EINVAL);
 	assert_string_equal(f->rep.error, "t.cfg:2: NUL byte in line");
 }
 
@@ -613,12 +638,11 @@ static void line_length_limit(void **state)
 	text[0] = '#';
 	memset(text + 1, 'x', CONFIG_LINE_MAX - 1);
 	memcpy(text + CONFIG_LINE_MAX, "\r\n", 2);
-	assert_int_equal(config_parse("t.cfg", text, CONFIG_LINE_MAX + 2, &f->cfg, &f->rep), 0);
+	assert_int_equal(parse_bytes(f, text, CONFIG_LINE_MAX + 2), 0);
 	/* one byte more: refused, even in a comment */
 	memset(text + 1, 'x', CONFIG_LINE_MAX);
 	text[CONFIG_LINE_MAX + 1] = '\n';
-	assert_int_equal(config_parse("t.cfg", text, CONFIG_LINE_MAX + 2, &f->cfg, &f->rep),
-	                 -EINVAL);
+	assert_int_equal(parse_bytes(f, text, CONFIG_LINE_MAX + 2), -EINVAL);
 	assert_string_equal(f->rep.error, "t.cfg:1: line longer than 4096 bytes");
 	free(text);
 }
@@ -630,9 +654,8 @@ static void text_size_limit(void **state)
 
 	assert_non_null(text);
 	memset(text, '\n', CONFIG_FILE_MAX + 1);
-	assert_int_equal(config_parse("t.cfg", text, CONFIG_FILE_MAX, &f->cfg, &f->rep), 0);
-	assert_int_equal(config_parse("t.cfg", text, CONFIG_FILE_MAX + 1, &f->cfg, &f->rep),
-	                 -EFBIG);
+	assert_int_equal(parse_bytes(f, text, CONFIG_FILE_MAX), 0);
+	assert_int_equal(parse_bytes(f, text, CONFIG_FILE_MAX + 1), -EFBIG);
 	assert_string_equal(f->rep.error, "t.cfg: file is larger than 65536 bytes");
 	free(text);
 }
@@ -943,60 +966,53 @@ static void log_facility_names_and_edges(void **state)
 	assert_int_equal(f->rep.warnings, 1);
 }
 
+/* A test on a parse of text in memory, or on files in a temp dir. */
+#define IN_MEMORY(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define IN_DIR(t)    cmocka_unit_test_setup_teardown(t, setup_dir, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(defaults_are_documented_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(empty_file_keeps_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(every_directive_is_parsed, setup, teardown),
-		cmocka_unit_test_setup_teardown(integer_limits_are_enforced, setup, teardown),
-		cmocka_unit_test_setup_teardown(leading_zeros_are_decimal, setup, teardown),
-		cmocka_unit_test_setup_teardown(missing_value_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(switches_take_only_0_or_1, setup, teardown),
-		cmocka_unit_test_setup_teardown(long_values_are_quoted_shortened, setup, teardown),
-		cmocka_unit_test_setup_teardown(host_length_and_shape, setup, teardown),
-		cmocka_unit_test_setup_teardown(host_single_name_is_one_server_on_port, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(host_list_with_ports_and_blanks, setup, teardown),
-		cmocka_unit_test_setup_teardown(host_list_edge_cases_are_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(host_list_is_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(paths_keep_inner_spaces, setup, teardown),
-		cmocka_unit_test_setup_teardown(relative_log_path_is_in_log_folder, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(long_path_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(comments_blank_lines_tabs_and_crlf, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(byte_order_mark_is_skipped, setup, teardown),
-		cmocka_unit_test_setup_teardown(directives_are_case_sensitive, setup, teardown),
-		cmocka_unit_test_setup_teardown(unknown_directive_warns_and_continues, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(warnings_without_callback_are_counted, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(duplicate_directive_warns_last_wins, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(error_stops_at_first_bad_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(report_is_reset_by_each_parse, setup, teardown),
-		cmocka_unit_test_setup_teardown(nul_byte_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(line_length_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(text_size_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(load_file_reads_and_names_file, setup_dir,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(world_writable_file_warns, setup_dir, teardown),
-		cmocka_unit_test_setup_teardown(missing_file_is_a_clear_error, setup_dir, teardown),
-		cmocka_unit_test_setup_teardown(fifo_is_refused, setup_dir, teardown),
-		cmocka_unit_test_setup_teardown(big_file_is_refused_before_reading, setup_dir,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(unreadable_file_is_reported, setup_dir, teardown),
-		cmocka_unit_test_setup_teardown(file_named_by_environment_is_loaded, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(default_path_follows_environment, setup, teardown),
-		cmocka_unit_test_setup_teardown(example_config_is_valid, setup, teardown),
-		cmocka_unit_test_setup_teardown(connection_check_keeps_the_warnings, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(connection_needs_host_cert_key_auth, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(maps_to_logger_configuration, setup, teardown),
-		cmocka_unit_test_setup_teardown(log_facility_names_and_edges, setup, teardown),
+		IN_MEMORY(defaults_are_documented_values),
+		IN_MEMORY(empty_file_keeps_defaults),
+		IN_MEMORY(every_directive_is_parsed),
+		IN_MEMORY(integer_limits_are_enforced),
+		IN_MEMORY(leading_zeros_are_decimal),
+		IN_MEMORY(missing_value_is_an_error),
+		IN_MEMORY(switches_take_only_0_or_1),
+		IN_MEMORY(long_values_are_quoted_shortened),
+		IN_MEMORY(host_length_and_shape),
+		IN_MEMORY(host_single_name_is_one_server_on_port),
+		IN_MEMORY(host_list_with_ports_and_blanks),
+		IN_MEMORY(host_list_edge_cases_are_errors),
+		IN_MEMORY(host_list_is_bounded),
+		IN_MEMORY(paths_keep_inner_spaces),
+		IN_MEMORY(relative_log_path_is_in_log_folder),
+		IN_MEMORY(long_path_is_rejected),
+		IN_MEMORY(comments_blank_lines_tabs_and_crlf),
+		IN_MEMORY(byte_order_mark_is_skipped),
+		IN_MEMORY(directives_are_case_sensitive),
+		IN_MEMORY(unknown_directive_warns_and_continues),
+		IN_MEMORY(warnings_without_callback_are_counted),
+		IN_MEMORY(duplicate_directive_warns_last_wins),
+		IN_MEMORY(error_stops_at_first_bad_line),
+		IN_MEMORY(report_is_reset_by_each_parse),
+		IN_MEMORY(nul_byte_is_an_error),
+		IN_MEMORY(line_length_limit),
+		IN_MEMORY(text_size_limit),
+		IN_DIR(load_file_reads_and_names_file),
+		IN_DIR(world_writable_file_warns),
+		IN_DIR(missing_file_is_a_clear_error),
+		IN_DIR(fifo_is_refused),
+		IN_DIR(big_file_is_refused_before_reading),
+		IN_DIR(unreadable_file_is_reported),
+		IN_MEMORY(file_named_by_environment_is_loaded),
+		IN_MEMORY(default_path_follows_environment),
+		IN_MEMORY(example_config_is_valid),
+		IN_MEMORY(connection_check_keeps_the_warnings),
+		IN_MEMORY(connection_needs_host_cert_key_auth),
+		IN_MEMORY(maps_to_logger_configuration),
+		IN_MEMORY(log_facility_names_and_edges),
 	};
 
 	return cmocka_run_group_tests_name("conf/config", tests, NULL, NULL);

@@ -36,10 +36,9 @@ static struct {
 static int group_setup(void **state)
 {
 	(void)state;
-	int rc = p11_fx_setup(&fx.p11);
-	if (rc != 0)
-		return rc == 1 ? 0 : -1;
-	e2e_softcard_ok(fx.p11.conn, "lifetime", PIN, fx.card);
+	int up = p11_fx_setup_card(&fx.p11, "lifetime", PIN, fx.card);
+	if (up <= 0)
+		return up;
 	/* Orphaned helpers of the killed applications become our children,
 	 * so that the test can see them end and reap them. */
 	return prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L) == 0 ? 0 : -1;

@@ -12,31 +12,22 @@
 
 #include <cmocka.h>
 
+#include "tests/p11/p11_load.h"
+
 CK_FUNCTION_LIST *p11_fixture_open(void **handle)
 {
 	const char *path = getenv("PKCS11WSOP_MODULE");
-	CK_FUNCTION_LIST *list = NULL;
+	const char *why = NULL;
+	CK_FUNCTION_LIST *list;
 
 	*handle = NULL;
 	if (path == NULL || *path == '\0') {
 		fprintf(stderr, "PKCS11WSOP_MODULE is not set\n");
 		return NULL;
 	}
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-		return NULL;
-	}
-	/* POSIX allows this conversion; ISO C does not know dlsym. */
-	CK_C_GetFunctionList get;
-	void *sym = dlsym(h, "C_GetFunctionList");
-	memcpy(&get, &sym, sizeof(get));
-	if (get == NULL || get(&list) != CKR_OK || list == NULL) {
-		fprintf(stderr, "C_GetFunctionList failed\n");
-		dlclose(h);
-		return NULL;
-	}
-	*handle = h;
+	list = p11_load(path, handle, &why);
+	if (list == NULL)
+		fprintf(stderr, "loading %s: %s\n", path, why);
 	return list;
 }
 
@@ -130,6 +121,38 @@ int p11_fx_setup(struct p11_fx *fx)
 		return -1;
 	fx->conn = e2e_connect_ok(&fx->srv, E2E_CLIENT);
 	return p11_fx_rewrite_config(fx);
+}
+
+int p11_fx_setup_card(struct p11_fx *fx, const char *name, const char *pin, char card[41])
+{
+	int rc = p11_fx_setup(fx);
+
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	e2e_softcard_ok(fx->conn, name, pin, card);
+	return 1;
+}
+
+int p11_setup_failed(const char *what, CK_RV rv)
+{
+	fprintf(stderr, "setup: %s: 0x%lx\n", what, (unsigned long)rv);
+	return -1;
+}
+
+int p11_fx_login_session(struct p11_fx *fx, const char *name, const char *pin, CK_SLOT_ID *slot,
+                         CK_SESSION_HANDLE *s)
+{
+	CK_RV rv = fx->f->C_Initialize(NULL);
+	if (rv != CKR_OK)
+		return p11_setup_failed("C_Initialize", rv);
+	*slot = p11_slot_of(fx->f, name);
+	rv = fx->f->C_OpenSession(*slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, s);
+	if (rv != CKR_OK)
+		return p11_setup_failed("C_OpenSession", rv);
+	rv = fx->f->C_Login(*s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin));
+	if (rv != CKR_OK)
+		return p11_setup_failed("C_Login", rv);
+	return 0;
 }
 
 int p11_fx_rewrite_config(struct p11_fx *fx)

@@ -25,6 +25,15 @@
  *    loaded (no usable helper), -1 on failure. p11_fx_teardown() undoes
  *    whatever of it was done; p11_fx_rewrite_config() writes the config
  *    again (after a wsopd restart, which may change the port).
+ *    p11_fx_setup_card() is p11_fx_setup() and, when all is up, a new
+ *    softcard name with passphrase pin (its id into card): it returns 1
+ *    when the card is made, 0 when only the module is loaded, -1 on
+ *    failure (the return a cmocka group setup wants when not 1).
+ *  - p11_fx_login_session() is the start of a group setup that wants one
+ *    logged-in session: C_Initialize, a read-write session on the token of
+ *    card name (its slot into *slot), C_Login as the user with pin. It
+ *    returns 0, or -1 through p11_setup_failed(), which says on stderr the
+ *    step and CK_RV that failed.
  *  - p11_slot_of() asserts that there are at most P11_MAX_SLOTS tokens and
  *    that one's label is name (blank padded), and returns its slot.
  *  - P11_SKIP_UNLESS(ok) skips the running cmocka test, saying why, when
@@ -79,8 +88,12 @@ pid_t p11_helper_child(void);
 bool p11_helper_usable(void);
 
 int p11_fx_setup(struct p11_fx *fx);
+int p11_fx_setup_card(struct p11_fx *fx, const char *name, const char *pin, char card[41]);
 void p11_fx_teardown(struct p11_fx *fx);
 int p11_fx_rewrite_config(struct p11_fx *fx);
+int p11_setup_failed(const char *what, CK_RV rv);
+int p11_fx_login_session(struct p11_fx *fx, const char *name, const char *pin, CK_SLOT_ID *slot,
+                         CK_SESSION_HANDLE *s);
 CK_SLOT_ID p11_slot_of(CK_FUNCTION_LIST *f, const char *name);
 CK_RV p11_encrypt_once(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key);
 CK_RV p11_generate_aes(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, const char *label,

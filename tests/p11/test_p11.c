@@ -26,10 +26,9 @@ static struct {
 static int group_setup(void **state)
 {
 	(void)state;
-	int rc = p11_fx_setup(&fx.p11);
-	if (rc != 0)
-		return rc == 1 ? 0 : -1;
-	e2e_softcard_ok(fx.p11.conn, "cardA", PIN_A, fx.card_a);
+	int up = p11_fx_setup_card(&fx.p11, "cardA", PIN_A, fx.card_a);
+	if (up <= 0)
+		return up;
 	e2e_softcard_ok(fx.p11.conn, "cardB", PIN_B, fx.card_b);
 	return 0;
 }

@@ -44,10 +44,9 @@ static struct {
 static int group_setup(void **state)
 {
 	(void)state;
-	int rc = p11_fx_setup(&fx.p11);
-	if (rc != 0)
-		return rc == 1 ? 0 : -1;
-	e2e_softcard_ok(fx.p11.conn, "proc", PIN, fx.card);
+	int up = p11_fx_setup_card(&fx.p11, "proc", PIN, fx.card);
+	if (up <= 0)
+		return up;
 	e2e_activate_ok(fx.p11.conn, fx.card, PIN);
 	e2e_group_ok(fx.p11.conn, "g", fx.card, fx.group);
 	e2e_key_ok(fx.p11.conn, fx.group, LABEL, 128, NULL, fx.key_path);

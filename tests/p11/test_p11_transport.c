@@ -40,12 +40,6 @@ static struct {
 	bool ready;
 } fx;
 
-static int setup_failed(const char *what, CK_RV rv)
-{
-	fprintf(stderr, "setup: %s: 0x%lx\n", what, (unsigned long)rv);
-	return -1;
-}
-
 /* Later directives win: the fixture's file with more retries, less log. */
 static int tune_config(void)
 {
@@ -63,22 +57,13 @@ static int group_setup(void **state)
 	if (up != 0)
 		return up == 1 ? 0 : -1;
 	if (tune_config() != 0)
-		return setup_failed("config", CKR_GENERAL_ERROR);
+		return p11_setup_failed("config", CKR_GENERAL_ERROR);
 	e2e_softcard_ok(fx.p11.conn, "transport", PIN, fx.card);
-	CK_RV rv = fx.p11.f->C_Initialize(NULL);
+	if (p11_fx_login_session(&fx.p11, "transport", PIN, &fx.slot, &fx.s) != 0)
+		return -1;
+	CK_RV rv = p11_generate_aes(fx.p11.f, fx.s, "shared", &fx.key);
 	if (rv != CKR_OK)
-		return setup_failed("C_Initialize", rv);
-	fx.slot = p11_slot_of(fx.p11.f, "transport");
-	rv = fx.p11.f->C_OpenSession(fx.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-	                             &fx.s);
-	if (rv != CKR_OK)
-		return setup_failed("C_OpenSession", rv);
-	rv = fx.p11.f->C_Login(fx.s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, strlen(PIN));
-	if (rv != CKR_OK)
-		return setup_failed("C_Login", rv);
-	rv = p11_generate_aes(fx.p11.f, fx.s, "shared", &fx.key);
-	if (rv != CKR_OK)
-		return setup_failed("C_GenerateKey", rv);
+		return p11_setup_failed("C_GenerateKey", rv);
 	fx.ready = true;
 	return 0;
 }

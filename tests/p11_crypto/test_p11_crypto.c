@@ -43,19 +43,13 @@ static CK_OBJECT_HANDLE find_label(const char *label)
 	return h[0];
 }
 
-static CK_SLOT_ID first_slot(void)
+static CK_SLOT_ID only_slot(void)
 {
 	CK_SLOT_ID slots[8];
 	CK_ULONG n = 8;
 	assert_int_equal(fx.p11.f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
 	assert_int_equal(n, 1);
 	return slots[0];
-}
-
-static int setup_failed(const char *what, CK_RV rv)
-{
-	fprintf(stderr, "setup: %s: 0x%lx\n", what, (unsigned long)rv);
-	return -1;
 }
 
 static int group_setup(void **state)
@@ -65,17 +59,10 @@ static int group_setup(void **state)
 	if (up != 0)
 		return up == 1 ? 0 : -1;
 	e2e_softcard_ok(fx.p11.conn, "crypto", PIN, fx.card);
-	CK_RV rv = fx.p11.f->C_Initialize(NULL);
-	if (rv != CKR_OK)
-		return setup_failed("C_Initialize", rv);
-	fx.slot = first_slot();
-	rv = fx.p11.f->C_OpenSession(fx.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-	                             &fx.s);
-	if (rv != CKR_OK)
-		return setup_failed("C_OpenSession", rv);
-	rv = fx.p11.f->C_Login(fx.s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, strlen(PIN));
-	if (rv != CKR_OK)
-		return setup_failed("C_Login", rv);
+	if (p11_fx_login_session(&fx.p11, "crypto", PIN, &fx.slot, &fx.s) != 0)
+		return -1;
+	/* The module shows this one card, and nothing else. */
+	assert_int_equal(fx.slot, only_slot());
 	/* Keys made through REST (so that the test knows their paths), found
 	 * through the module. The REST connection activates the softcard for
 	 * itself: the module's login is the module's alone. */
@@ -104,9 +91,9 @@ static int group_setup(void **state)
 		{ CKA_PRIVATE, &yes, sizeof(yes) }, { CKA_LABEL, "data", 4 },
 		{ CKA_VALUE, "value", 5 },
 	};
-	rv = fx.p11.f->C_CreateObject(fx.s, data, 5, &fx.data_obj);
+	CK_RV rv = fx.p11.f->C_CreateObject(fx.s, data, 5, &fx.data_obj);
 	if (rv != CKR_OK)
-		return setup_failed("C_CreateObject", rv);
+		return p11_setup_failed("C_CreateObject", rv);
 	fx.ready = true;
 	return 0;
 }

@@ -42,9 +42,10 @@ static int group_teardown(void **state)
 }
 
 /* A new softcard, the module initialised, a session on it (rw or not),
- * logged in when login. */
+ * logged in when login. Skips the test when the helper cannot run. */
 static CK_SESSION_HANDLE open_card(char name[32], bool rw, bool login)
 {
+	P11_NEED_HELPER();
 	char id[41];
 	snprintf(name, 32, "objcard%u", ++fx.cards);
 	e2e_softcard_ok(fx.p11.conn, name, PIN, id);
@@ -59,6 +60,13 @@ static CK_SESSION_HANDLE open_card(char name[32], bool rw, bool login)
 		    fx.p11.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)PIN, (CK_ULONG)strlen(PIN)),
 		    CKR_OK);
 	return s;
+}
+
+/* open_card() when the test has no use for the card's name. */
+static CK_SESSION_HANDLE card_session(bool rw, bool login)
+{
+	char name[32];
+	return open_card(name, rw, login);
 }
 
 static CK_SLOT_ID slot_of_session(CK_SESSION_HANDLE s)
@@ -107,6 +115,15 @@ static CK_RV make_key(CK_SESSION_HANDLE s, CK_ULONG len, const char *label, cons
 		ATTR_STR(CKA_ID, (char *)id),
 	};
 	return fx.p11.f->C_GenerateKey(s, &m, t, sizeof(t) / sizeof(t[0]), h);
+}
+
+/* Data object "d" = "v" and a 16-byte key "k" (id "i") on s, both calls
+ * answering want. */
+static void make_data_and_key(CK_SESSION_HANDLE s, CK_RV want, CK_OBJECT_HANDLE *d,
+                              CK_OBJECT_HANDLE *k)
+{
+	assert_int_equal(make_data(s, "d", "v", d), want);
+	assert_int_equal(make_key(s, 16, "k", "i", k), want);
 }
 
 /* Every handle a search with tmpl finds, in one call. */
@@ -167,9 +184,7 @@ static void free_cert(struct cert *c)
 static void create_data_object_reads_back(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	CK_OBJECT_HANDLE h;
 	assert_int_equal(make_data(s, "d1", "hello", &h), CKR_OK);
 
@@ -201,9 +216,7 @@ static void create_data_object_reads_back(void **state)
 static void object_size_of_data_and_key(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	CK_OBJECT_HANDLE d, k;
 	CK_ULONG size = 0;
 	assert_int_equal(make_data(s, "d1", "hello", &d), CKR_OK);
@@ -220,9 +233,7 @@ static void object_size_of_data_and_key(void **state)
 static void create_certificate_from_real_der(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	struct cert c;
 	make_cert(&c);
 	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
@@ -272,9 +283,7 @@ static void create_certificate_from_real_der(void **state)
 static void template_rules_apply_through_the_module(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	CK_OBJECT_HANDLE h;
 	CK_OBJECT_CLASS data = CKO_DATA, cert = CKO_CERTIFICATE;
 	CK_ULONG vendor = 0;
@@ -311,9 +320,7 @@ static void template_rules_apply_through_the_module(void **state)
 static void key_creation_via_create_object_is_refused(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_KEY_TYPE kt = CKK_AES;
 	unsigned char value[16] = { 0 };
@@ -330,12 +337,9 @@ static void key_creation_via_create_object_is_refused(void **state)
 static void read_only_session_cannot_create_generate_or_destroy(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE ro = open_card(name, false, true);
+	CK_SESSION_HANDLE ro = card_session(false, true);
 	CK_OBJECT_HANDLE h, k;
-	assert_int_equal(make_data(ro, "d", "v", &h), CKR_SESSION_READ_ONLY);
-	assert_int_equal(make_key(ro, 16, "k", "i", &k), CKR_SESSION_READ_ONLY);
+	make_data_and_key(ro, CKR_SESSION_READ_ONLY, &h, &k);
 	CK_SESSION_HANDLE rw;
 	assert_int_equal(fx.p11.f->C_OpenSession(slot_of_session(ro),
 	                                         CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
@@ -355,12 +359,9 @@ static void read_only_session_cannot_create_generate_or_destroy(void **state)
 static void not_logged_in_cannot_create_generate_or_destroy(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, false);
+	CK_SESSION_HANDLE s = card_session(true, false);
 	CK_OBJECT_HANDLE h;
-	assert_int_equal(make_data(s, "d", "v", &h), CKR_USER_NOT_LOGGED_IN);
-	assert_int_equal(make_key(s, 16, "k", "i", &h), CKR_USER_NOT_LOGGED_IN);
+	make_data_and_key(s, CKR_USER_NOT_LOGGED_IN, &h, &h);
 	assert_int_equal(fx.p11.f->C_DestroyObject(s, 1), CKR_USER_NOT_LOGGED_IN);
 	/* State before template: even a bad template says not logged in. */
 	CK_ATTRIBUTE empty[1];
@@ -373,9 +374,7 @@ static void not_logged_in_cannot_create_generate_or_destroy(void **state)
 static void generate_aes_16_24_32_and_20_is_key_size_range(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	const CK_ULONG sizes[] = { 16, 24, 32 };
 	for (size_t i = 0; i < 3; i++) {
 		CK_OBJECT_HANDLE k;
@@ -414,9 +413,7 @@ static void generate_aes_16_24_32_and_20_is_key_size_range(void **state)
 static void other_mechanism_or_a_parameter_is_refused(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	CK_ULONG len = 16;
 	CK_ATTRIBUTE t[] = { ATTR(CKA_TOKEN, &yes),     ATTR(CKA_PRIVATE, &yes),
 		             ATTR(CKA_VALUE_LEN, &len), ATTR_STR(CKA_LABEL, "k"),
@@ -437,9 +434,7 @@ static void other_mechanism_or_a_parameter_is_refused(void **state)
 static void get_attribute_value_semantics(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	CK_OBJECT_HANDLE k;
 	assert_int_equal(make_key(s, 32, "keylabel", "kid", &k), CKR_OK);
 
@@ -486,9 +481,7 @@ static void get_attribute_value_semantics(void **state)
 static void find_by_class_label_id_and_key_type(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	CK_OBJECT_HANDLE d1, d2, k1, k2;
 	assert_int_equal(make_data(s, "alpha", "1", &d1), CKR_OK);
 	assert_int_equal(make_data(s, "beta", "2", &d2), CKR_OK);
@@ -521,9 +514,7 @@ static void find_by_class_label_id_and_key_type(void **state)
 static void find_in_pieces_of_one(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	CK_OBJECT_HANDLE h[3];
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(make_data(s, "p", "v", &h[i]), CKR_OK);
@@ -546,9 +537,7 @@ static void find_in_pieces_of_one(void **state)
 static void find_operation_active_and_not_initialized(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	CK_OBJECT_HANDLE f[2];
 	CK_ULONG n;
 	assert_int_equal(fx.p11.f->C_FindObjects(s, f, 2, &n), CKR_OPERATION_NOT_INITIALIZED);
@@ -575,12 +564,9 @@ static void find_operation_active_and_not_initialized(void **state)
 static void private_objects_are_invisible_when_logged_out(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	CK_OBJECT_HANDLE d, k;
-	assert_int_equal(make_data(s, "d", "v", &d), CKR_OK);
-	assert_int_equal(make_key(s, 16, "k", "i", &k), CKR_OK);
+	make_data_and_key(s, CKR_OK, &d, &k);
 	assert_int_equal(fx.p11.f->C_Logout(s), CKR_OK);
 	CK_OBJECT_HANDLE f[4];
 	assert_int_equal(find_all(s, NULL, 0, f, 4), 0);
@@ -598,12 +584,9 @@ static void private_objects_are_invisible_when_logged_out(void **state)
 static void handles_are_stable_across_searches(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	CK_OBJECT_HANDLE d, k;
-	assert_int_equal(make_data(s, "d", "v", &d), CKR_OK);
-	assert_int_equal(make_key(s, 16, "k", "i", &k), CKR_OK);
+	make_data_and_key(s, CKR_OK, &d, &k);
 	CK_OBJECT_HANDLE a[4], b[4];
 	assert_int_equal(find_all(s, NULL, 0, a, 4), 2);
 	assert_int_equal(find_all(s, NULL, 0, b, 4), 2);
@@ -615,12 +598,9 @@ static void handles_are_stable_across_searches(void **state)
 static void destroy_removes_objects_and_keys(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
-	char name[32];
-	CK_SESSION_HANDLE s = open_card(name, true, true);
+	CK_SESSION_HANDLE s = card_session(true, true);
 	CK_OBJECT_HANDLE d, k;
-	assert_int_equal(make_data(s, "d", "v", &d), CKR_OK);
-	assert_int_equal(make_key(s, 16, "k", "i", &k), CKR_OK);
+	make_data_and_key(s, CKR_OK, &d, &k);
 	assert_int_equal(fx.p11.f->C_DestroyObject(s, d), CKR_OK);
 	assert_int_equal(fx.p11.f->C_DestroyObject(s, d), CKR_OBJECT_HANDLE_INVALID);
 	assert_int_equal(fx.p11.f->C_DestroyObject(s, k), CKR_OK);
@@ -660,7 +640,6 @@ static CK_SESSION_HANDLE reopen(const char *name)
 static void objects_persist_across_finalize_and_wsopd_restart(void **state)
 {
 	(void)state;
-	P11_NEED_HELPER();
 	char name[32];
 	CK_SESSION_HANDLE s = open_card(name, true, true);
 	CK_OBJECT_HANDLE d, k;

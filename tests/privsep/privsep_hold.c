@@ -12,23 +12,16 @@
 
 #include <p11-kit/pkcs11.h>
 
+/* Built without the source root on the include path. */
+#include "../p11/p11_load.h"
+
 static CK_FUNCTION_LIST_PTR load(const char *path)
 {
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		printf("dlopen %s: %s\n", path, dlerror());
-		return NULL;
-	}
-	/* ISO C has no function-pointer cast from void *: copy the bytes. */
-	void *sym = dlsym(h, "C_GetFunctionList");
-	CK_C_GetFunctionList get = NULL;
-	if (sym != NULL)
-		memcpy(&get, &sym, sizeof(get));
-	CK_FUNCTION_LIST_PTR f = NULL;
-	if (get == NULL || get(&f) != CKR_OK || f == NULL) {
-		printf("C_GetFunctionList failed\n");
-		return NULL;
-	}
+	void *h;
+	const char *why = NULL;
+	CK_FUNCTION_LIST_PTR f = p11_load(path, &h, &why);
+	if (f == NULL)
+		printf("loading %s: %s\n", path, why);
 	return f;
 }
 

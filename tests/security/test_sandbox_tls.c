@@ -82,18 +82,6 @@ static int send_fd(int channel, int fd)
 	return sendmsg(channel, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
-static int read_exactly(SSL *ssl, char *buf, size_t len)
-{
-	size_t have = 0;
-	while (have < len) {
-		int got = SSL_read(ssl, buf + have, (int)(len - have));
-		if (got <= 0)
-			return -1;
-		have += (size_t)got;
-	}
-	return 0;
-}
-
 /* Handshake, check, request, answer on fd. *session is the ticket to resume
  * from (may be NULL) and receives the newest one. Returns 0 or a step. */
 static int talk(SSL_CTX *ctx, int fd, SSL_SESSION **session)
@@ -116,7 +104,7 @@ static int talk(SSL_CTX *ctx, int fd, SSL_SESSION **session)
 		rc = 5;
 	else if (SSL_write(ssl, TLS_FIXTURE_REQUEST, (int)strlen(TLS_FIXTURE_REQUEST)) <= 0)
 		rc = 6;
-	else if (read_exactly(ssl, answer, sizeof(answer)) != 0 ||
+	else if (tls_fixture_read_exactly(ssl, answer, sizeof(answer)) != 0 ||
 	         memcmp(answer, TLS_FIXTURE_ANSWER, sizeof(answer)) != 0)
 		rc = 7;
 	if (rc == 0) {

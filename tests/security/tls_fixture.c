@@ -213,7 +213,7 @@ SSL_CTX *tls_fixture_client_ctx_from_files(const char *dir)
 	return ctx;
 }
 
-static int read_exactly(SSL *ssl, char *buf, size_t len)
+int tls_fixture_read_exactly(SSL *ssl, char *buf, size_t len)
 {
 	size_t have = 0;
 	while (have < len) {
@@ -254,7 +254,7 @@ static int serve_one(SSL_CTX *ctx, int fd)
 		ERR_print_errors_fp(stderr);
 	} else if (check_client(ssl) != 0)
 		rc = 3;
-	else if (read_exactly(ssl, request, sizeof(request)) != 0 ||
+	else if (tls_fixture_read_exactly(ssl, request, sizeof(request)) != 0 ||
 	         memcmp(request, TLS_FIXTURE_REQUEST, sizeof(request)) != 0)
 		rc = 4;
 	else if (SSL_write(ssl, TLS_FIXTURE_ANSWER, (int)strlen(TLS_FIXTURE_ANSWER)) <= 0)

@@ -42,6 +42,9 @@ void tls_fixture_remove_client_files(const char *dir);
 /* The client context of tls_fixture_client_ctx(), loaded from those files. */
 SSL_CTX *tls_fixture_client_ctx_from_files(const char *dir);
 
+/* Reads exactly len bytes from ssl. Returns 0, or -1 on error or EOF. */
+int tls_fixture_read_exactly(SSL *ssl, char *buf, size_t len);
+
 /* Listens on 127.0.0.1 (port in *port) and forks a server that serves
  * `connections` connections one after another: handshake, check the
  * client's CN, read TLS_FIXTURE_REQUEST, answer TLS_FIXTURE_ANSWER. It

@@ -41,6 +41,7 @@
 
 #include "tests/e2e/e2e.h"
 #include "tests/e2e/under_asan.h"
+#include "tests/p11/p11_load.h"
 #include "tests/softcardtool/sct_run.h"
 
 static char self_exe[PATH_MAX];
@@ -49,21 +50,11 @@ static char self_exe[PATH_MAX];
 
 static CK_FUNCTION_LIST_PTR app_load(void)
 {
-	const char *path = getenv("PKCS11WSOP_MODULE");
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		printf("dlopen failed: %s\n", dlerror());
-		exit(3);
-	}
-	/* POSIX lets a dlsym result be a function; ISO C needs the detour
-	 * through memcpy to say so without a warning. */
-	void *sym = dlsym(h, "C_GetFunctionList");
-	CK_C_GetFunctionList get = NULL;
-	if (sym != NULL)
-		memcpy(&get, &sym, sizeof(get));
-	CK_FUNCTION_LIST_PTR f = NULL;
-	if (get == NULL || get(&f) != CKR_OK || f == NULL) {
-		printf("C_GetFunctionList failed\n");
+	void *h;
+	const char *why = NULL;
+	CK_FUNCTION_LIST_PTR f = p11_load(getenv("PKCS11WSOP_MODULE"), &h, &why);
+	if (f == NULL) {
+		printf("loading the module failed: %s\n", why);
 		exit(3);
 	}
 	return f;

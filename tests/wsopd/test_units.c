@@ -194,6 +194,28 @@ static struct activation *make_table(struct revoked_set *revoked, int64_t idle)
 	return act;
 }
 
+/* One table with softcard SC1's inputs ready: fingerprint of 1 bytes, a
+ * KEK of kek_byte, a cached key of key_len bytes for SC1. */
+struct act_bench {
+	struct revoked_set revoked;
+	struct activation *act;
+	uint8_t fp[ACT_TOKEN_FP_LEN];
+	char t[ACT_TOKEN_TEXT_LEN + 1];
+	struct keywrap_kek kek;
+	struct cached_key key, got;
+	int64_t expires;
+};
+
+static void act_bench_init(struct act_bench *b, int64_t idle, int kek_byte, size_t key_len)
+{
+	memset(b, 0, sizeof(*b));
+	b->act = make_table(&b->revoked, idle);
+	memset(b->fp, 1, sizeof(b->fp));
+	memset(&b->kek, kek_byte, sizeof(b->kek));
+	memcpy(b->key.softcard_id, SC1, sizeof(b->key.softcard_id));
+	b->key.key_len = key_len;
+}
+
 static void test_activation_per_token(void **state)
 {
 	struct revoked_set revoked = { 0 };
@@ -242,33 +264,25 @@ static void test_activation_per_token(void **state)
 
 static void test_idle_activation_leaves_memory(void **state)
 {
-	struct revoked_set revoked = { 0 };
-	struct activation *act = make_table(&revoked, 1);
-	uint8_t fp[ACT_TOKEN_FP_LEN];
-	char t[ACT_TOKEN_TEXT_LEN + 1];
-	struct keywrap_kek kek, out;
-	struct cached_key key, got;
-	int64_t expires;
+	struct act_bench b;
+	struct keywrap_kek out;
 
-	memset(fp, 1, sizeof(fp));
-	memset(&kek, 0x5a, sizeof(kek));
-	memset(&key, 0, sizeof(key));
-	memcpy(key.softcard_id, SC1, sizeof(key.softcard_id));
-	key.key_len = 16;
-	assert_int_equal(activation_issue(act, SC1, fp, &kek, t, &expires), 0);
-	assert_int_equal(activation_key_insert(act, activation_generation(act), G1, K1, &key), 0);
-	assert_int_equal(activation_key_lookup(act, G1, K1, &got), 0);
+	act_bench_init(&b, 1, 0x5a, 16);
+	assert_int_equal(activation_issue(b.act, SC1, b.fp, &b.kek, b.t, &b.expires), 0);
+	assert_int_equal(activation_key_insert(b.act, activation_generation(b.act), G1, K1, &b.key),
+	                 0);
+	assert_int_equal(activation_key_lookup(b.act, G1, K1, &b.got), 0);
 	/* Unused past the idle time: keys and KEK leave memory. */
-	for (int i = 0; i < 40 && activation_live_count(act) > 0; i++) {
+	for (int i = 0; i < 40 && activation_live_count(b.act) > 0; i++) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
-	assert_int_equal(activation_live_count(act), 0);
-	assert_int_equal(activation_key_lookup(act, G1, K1, &got), -ENOENT);
+	assert_int_equal(activation_live_count(b.act), 0);
+	assert_int_equal(activation_key_lookup(b.act, G1, K1, &b.got), -ENOENT);
 	/* The token is still valid and brings the KEK back. */
-	assert_int_equal(activation_check(act, t, SC1, fp, &out), 0);
-	assert_memory_equal(&out, &kek, sizeof(kek));
-	activation_destroy(act);
+	assert_int_equal(activation_check(b.act, b.t, SC1, b.fp, &out), 0);
+	assert_memory_equal(&out, &b.kek, sizeof(b.kek));
+	activation_destroy(b.act);
 }
 
 /* Many cached keys of two softcards: each found as itself, a forgotten one
@@ -365,68 +379,51 @@ static void test_known_passphrase_only_while_active(void **state)
 
 static void test_key_forget_and_stale_generation(void **state)
 {
-	struct revoked_set revoked = { 0 };
-	struct activation *act = make_table(&revoked, 900);
-	uint8_t fp[ACT_TOKEN_FP_LEN];
-	char t[ACT_TOKEN_TEXT_LEN + 1];
-	struct keywrap_kek kek;
-	struct cached_key key, got;
-	int64_t expires;
+	struct act_bench b;
 	uint64_t gen;
 
-	memset(fp, 1, sizeof(fp));
-	memset(&kek, 1, sizeof(kek));
-	memset(&key, 0, sizeof(key));
-	memcpy(key.softcard_id, SC1, sizeof(key.softcard_id));
-	key.key_len = 32;
+	act_bench_init(&b, 900, 1, 32);
 	/* Not cached when the softcard is not in memory. */
-	assert_int_equal(activation_key_insert(act, activation_generation(act), G1, K1, &key), 0);
-	assert_int_equal(activation_key_lookup(act, G1, K1, &got), -ENOENT);
-	assert_int_equal(activation_issue(act, SC1, fp, &kek, t, &expires), 0);
-	assert_int_equal(activation_key_insert(act, activation_generation(act), G1, K1, &key), 0);
-	assert_int_equal(activation_key_lookup(act, G1, K1, &got), 0);
-	activation_key_forget(act, G1, K1);
-	assert_int_equal(activation_key_lookup(act, G1, K1, &got), -ENOENT);
+	assert_int_equal(activation_key_insert(b.act, activation_generation(b.act), G1, K1, &b.key),
+	                 0);
+	assert_int_equal(activation_key_lookup(b.act, G1, K1, &b.got), -ENOENT);
+	assert_int_equal(activation_issue(b.act, SC1, b.fp, &b.kek, b.t, &b.expires), 0);
+	assert_int_equal(activation_key_insert(b.act, activation_generation(b.act), G1, K1, &b.key),
+	                 0);
+	assert_int_equal(activation_key_lookup(b.act, G1, K1, &b.got), 0);
+	activation_key_forget(b.act, G1, K1);
+	assert_int_equal(activation_key_lookup(b.act, G1, K1, &b.got), -ENOENT);
 
 	/* A key read before a delete must not be cached after it. */
-	gen = activation_generation(act);
-	activation_key_forget(act, G1, K1);
-	assert_int_equal(activation_key_insert(act, gen, G1, K1, &key), 0);
-	assert_int_equal(activation_key_lookup(act, G1, K1, &got), -ENOENT);
+	gen = activation_generation(b.act);
+	activation_key_forget(b.act, G1, K1);
+	assert_int_equal(activation_key_insert(b.act, gen, G1, K1, &b.key), 0);
+	assert_int_equal(activation_key_lookup(b.act, G1, K1, &b.got), -ENOENT);
 
-	activation_forget_softcard(act, SC1);
-	assert_int_equal(activation_live_count(act), 0);
-	activation_destroy(act);
+	activation_forget_softcard(b.act, SC1);
+	assert_int_equal(activation_live_count(b.act), 0);
+	activation_destroy(b.act);
 }
 
 /* Shared with other servers: a token known in memory is asked about on
  * every use, and no key is cached. */
 static void test_shared_table_asks_every_time(void **state)
 {
-	struct revoked_set revoked = { 0 };
-	struct activation *act = make_table(&revoked, 900);
-	uint8_t fp[ACT_TOKEN_FP_LEN];
-	char t[ACT_TOKEN_TEXT_LEN + 1];
-	struct keywrap_kek kek;
-	struct cached_key key, got;
-	int64_t expires;
+	struct act_bench b;
 
-	activation_share(act);
-	memset(fp, 1, sizeof(fp));
-	memset(&kek, 1, sizeof(kek));
-	memset(&key, 0, sizeof(key));
-	memcpy(key.softcard_id, SC1, sizeof(key.softcard_id));
-	key.key_len = 32;
-	assert_int_equal(activation_issue(act, SC1, fp, &kek, t, &expires), 0);
-	assert_int_equal(activation_check(act, t, SC1, fp, NULL), 0);
-	assert_int_equal(activation_key_insert(act, activation_generation(act), G1, K1, &key), 0);
-	assert_int_equal(activation_key_lookup(act, G1, K1, &got), -ENOENT);
+	act_bench_init(&b, 900, 1, 32);
+	activation_share(b.act);
+	assert_int_equal(activation_issue(b.act, SC1, b.fp, &b.kek, b.t, &b.expires), 0);
+	assert_int_equal(activation_check(b.act, b.t, SC1, b.fp, NULL), 0);
+	assert_int_equal(activation_key_insert(b.act, activation_generation(b.act), G1, K1, &b.key),
+	                 0);
+	assert_int_equal(activation_key_lookup(b.act, G1, K1, &b.got), -ENOENT);
 	/* Revoked elsewhere: refused here although it is in memory. */
-	assert_int_equal(activation_identify(act, t, SC1, fp, revoked.id, &expires), 0);
-	revoked.any = true;
-	assert_int_equal(activation_check(act, t, SC1, fp, &kek), -EACCES);
-	assert_int_equal(activation_live_count(act), 0);
-	activation_destroy(act);
+	assert_int_equal(activation_identify(b.act, b.t, SC1, b.fp, b.revoked.id, &b.expires), 0);
+	b.revoked.any = true;
+	assert_int_equal(activation_check(b.act, b.t, SC1, b.fp, &b.kek), -EACCES);
+	assert_int_equal(activation_live_count(b.act), 0);
+	activation_destroy(b.act);
 }
 
 static void test_store_locations(void **state)
