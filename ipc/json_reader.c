@@ -20,7 +20,7 @@
  * where names a member (never its value). Returns rc. */
 int jr_fail(struct wsop_json_error *err, int rc, const char *where, const char *why)
 {
-	if (err) {
+	if (err != NULL) {
 		memset(err, 0, sizeof(*err));
 		snprintf(err->code, sizeof(err->code), "%s",
 		         wsop_error_name(wsop_json_rc_error(rc)));
@@ -135,12 +135,12 @@ int jr_parse(const char *text, size_t len, bool secret, struct json_object **roo
 	*root = NULL;
 	if (len > HTTP_MAX_BODY)
 		return jr_fail(err, WSOP_JSON_ETOO_LARGE, "", "body larger than 1 MiB");
-	if (!text)
+	if (text == NULL)
 		return jr_fail(err, WSOP_JSON_ESYNTAX, "", "no body");
 
 	/* json-c counts the outermost container as depth 0. */
 	struct json_tokener *tok = json_tokener_new_ex(WSOP_JSON_MAX_DEPTH + 1);
-	if (!tok)
+	if (tok == NULL)
 		return jr_fail(err, WSOP_JSON_ENOMEM, "", "out of memory");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8 |
 	                                JSON_TOKENER_ALLOW_TRAILING_CHARS);
@@ -155,7 +155,7 @@ int jr_parse(const char *text, size_t len, bool secret, struct json_object **roo
 	json_tokener_free(tok);
 
 	int rc = 0;
-	if (!obj) {
+	if (obj == NULL) {
 		if (jerr == json_tokener_error_depth)
 			rc = jr_fail(err, WSOP_JSON_EDEPTH, "", "nested deeper than 8 levels");
 		else
@@ -251,7 +251,7 @@ int jr_string(struct json_object *obj, const char *name, bool required, const ch
 	int rc = jr_member(obj, name, required, json_type_string, &v, ctx, err);
 	*s = NULL;
 	*n = 0;
-	if (rc || !v)
+	if (rc || v == NULL)
 		return rc;
 	*s = json_object_get_string(v);
 	*n = (size_t)json_object_get_string_len(v);
@@ -268,17 +268,17 @@ int jr_text(struct json_object *obj, const char *name, bool required, char *buf,
 	const char *s;
 	size_t n;
 
-	if (present)
+	if (present != NULL)
 		*present = false;
 	int rc = jr_string(obj, name, required, &s, &n, ctx, err);
-	if (rc || !s)
+	if (rc || s == NULL)
 		return rc;
 	if (n > max || memchr(s, '\0', n) || (valid && !valid(s, n)))
 		return jr_fail(err, bad_rc, jr_member_path(where, sizeof(where), ctx, name),
 		               n > max ? "too long" : "invalid value");
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	if (present)
+	if (present != NULL)
 		*present = true;
 	return 0;
 }
@@ -355,10 +355,10 @@ int jr_b64(struct json_object *obj, const char *name, bool required, size_t max,
 
 	out->data = NULL;
 	out->len = 0;
-	if (present)
+	if (present != NULL)
 		*present = false;
 	int rc = jr_string(obj, name, required, &s, &n, ctx, err);
-	if (rc || !s)
+	if (rc || s == NULL)
 		return rc;
 	jr_member_path(where, sizeof(where), ctx, name);
 	if (n > b64url_encoded_len(max))
@@ -367,7 +367,7 @@ int jr_b64(struct json_object *obj, const char *name, bool required, size_t max,
 	uint8_t *buf = NULL;
 	if (cap > 0) {
 		buf = malloc(cap);
-		if (!buf)
+		if (buf == NULL)
 			return jr_fail(err, WSOP_JSON_ENOMEM, where, "out of memory");
 	}
 	size_t got = 0;
@@ -385,7 +385,7 @@ int jr_b64(struct json_object *obj, const char *name, bool required, size_t max,
 	}
 	out->data = buf;
 	out->len = got;
-	if (present)
+	if (present != NULL)
 		*present = true;
 	return 0;
 }

@@ -31,11 +31,11 @@ static void jw_reserve(struct jw *w, size_t more)
 	/* realloc may leave the old block unwiped; a secret body is copied
 	 * by hand so the old block can be cleansed first. */
 	char *nbuf = malloc(cap);
-	if (!nbuf) {
+	if (nbuf == NULL) {
 		w->err = -ENOMEM;
 		return;
 	}
-	if (w->buf) {
+	if (w->buf != NULL) {
 		memcpy(nbuf, w->buf, w->len);
 		if (w->secret)
 			OPENSSL_cleanse(w->buf, w->cap);
@@ -97,7 +97,7 @@ void jw_key(struct jw *w, const char *name)
 
 void jw_open(struct jw *w, const char *name, char bracket)
 {
-	if (name)
+	if (name != NULL)
 		jw_key(w, name);
 	else
 		jw_sep(w);
@@ -138,7 +138,7 @@ void jw_bool(struct jw *w, const char *name, bool v)
 
 void jw_b64(struct jw *w, const char *name, const uint8_t *data, size_t len)
 {
-	if (len > 0 && !data) {
+	if (len > 0 && data == NULL) {
 		if (!w->err)
 			w->err = -EINVAL;
 		return;
@@ -173,18 +173,18 @@ int jw_finish(struct jw *w, char **out, size_t *out_len)
 	if (!w->err && !w->buf)
 		w->err = -EINVAL;
 	if (w->err) {
-		if (w->buf) {
+		if (w->buf != NULL) {
 			if (w->secret)
 				OPENSSL_cleanse(w->buf, w->cap);
 			free(w->buf);
 		}
 		*out = NULL;
-		if (out_len)
+		if (out_len != NULL)
 			*out_len = 0;
 		return w->err;
 	}
 	*out = w->buf;
-	if (out_len)
+	if (out_len != NULL)
 		*out_len = w->len;
 	return 0;
 }

@@ -41,7 +41,7 @@ bool wsop_crypto_bin_is(const struct http_message *m)
 
 static int fail(struct wsop_json_error *err, int rc, const char *why)
 {
-	if (err) {
+	if (err != NULL) {
 		memset(err, 0, sizeof(*err));
 		snprintf(err->code, sizeof(err->code), "%s",
 		         wsop_error_name(wsop_json_rc_error(rc)));

@@ -70,7 +70,7 @@ enum wsop_error wsop_json_rc_error(int rc)
 
 void wsop_json_error_set(struct wsop_json_error *err, const char *code, const char *message)
 {
-	if (!err)
+	if (err == NULL)
 		return;
 	memset(err, 0, sizeof(*err));
 	snprintf(err->code, sizeof(err->code), "%s", code ? code : "internal");
@@ -83,16 +83,16 @@ void wsop_json_error_set(struct wsop_json_error *err, const char *code, const ch
 
 int wsop_bytes_copy(struct wsop_bytes *dst, const uint8_t *data, size_t len)
 {
-	if (!dst)
+	if (dst == NULL)
 		return -EINVAL;
 	dst->data = NULL;
 	dst->len = 0;
 	if (len == 0)
 		return 0;
-	if (!data)
+	if (data == NULL)
 		return -EINVAL;
 	dst->data = malloc(len);
-	if (!dst->data)
+	if (dst->data == NULL)
 		return -ENOMEM;
 	memcpy(dst->data, data, len);
 	dst->len = len;
@@ -101,7 +101,7 @@ int wsop_bytes_copy(struct wsop_bytes *dst, const uint8_t *data, size_t len)
 
 void wsop_bytes_free(struct wsop_bytes *b)
 {
-	if (!b)
+	if (b == NULL)
 		return;
 	free(b->data);
 	b->data = NULL;
@@ -110,7 +110,7 @@ void wsop_bytes_free(struct wsop_bytes *b)
 
 void wsop_softcard_list_free(struct wsop_softcard_list *l)
 {
-	if (!l)
+	if (l == NULL)
 		return;
 	free(l->items);
 	memset(l, 0, sizeof(*l));
@@ -118,7 +118,7 @@ void wsop_softcard_list_free(struct wsop_softcard_list *l)
 
 void wsop_group_list_free(struct wsop_group_list *l)
 {
-	if (!l)
+	if (l == NULL)
 		return;
 	free(l->items);
 	memset(l, 0, sizeof(*l));
@@ -126,7 +126,7 @@ void wsop_group_list_free(struct wsop_group_list *l)
 
 void wsop_key_attributes_free(struct wsop_key_attributes *a)
 {
-	if (!a)
+	if (a == NULL)
 		return;
 	wsop_bytes_free(&a->id);
 	memset(a, 0, sizeof(*a));
@@ -134,7 +134,7 @@ void wsop_key_attributes_free(struct wsop_key_attributes *a)
 
 void wsop_key_generate_req_free(struct wsop_key_generate_req *r)
 {
-	if (!r)
+	if (r == NULL)
 		return;
 	wsop_key_attributes_free(&r->attributes);
 	memset(r, 0, sizeof(*r));
@@ -142,7 +142,7 @@ void wsop_key_generate_req_free(struct wsop_key_generate_req *r)
 
 void wsop_key_free(struct wsop_key *k)
 {
-	if (!k)
+	if (k == NULL)
 		return;
 	wsop_key_attributes_free(&k->attributes);
 	memset(k, 0, sizeof(*k));
@@ -150,7 +150,7 @@ void wsop_key_free(struct wsop_key *k)
 
 void wsop_key_list_free(struct wsop_key_list *l)
 {
-	if (!l)
+	if (l == NULL)
 		return;
 	for (size_t i = 0; i < l->count; i++)
 		wsop_key_free(&l->items[i]);
@@ -160,7 +160,7 @@ void wsop_key_list_free(struct wsop_key_list *l)
 
 void wsop_object_attributes_free(struct wsop_object_attributes *a)
 {
-	if (!a)
+	if (a == NULL)
 		return;
 	object_attrs_free_bytes(a);
 	memset(a, 0, sizeof(*a));
@@ -168,7 +168,7 @@ void wsop_object_attributes_free(struct wsop_object_attributes *a)
 
 void wsop_object_create_req_free(struct wsop_object_create_req *r)
 {
-	if (!r)
+	if (r == NULL)
 		return;
 	wsop_object_attributes_free(&r->attributes);
 	memset(r, 0, sizeof(*r));
@@ -176,7 +176,7 @@ void wsop_object_create_req_free(struct wsop_object_create_req *r)
 
 void wsop_object_free(struct wsop_object *o)
 {
-	if (!o)
+	if (o == NULL)
 		return;
 	wsop_object_attributes_free(&o->attributes);
 	memset(o, 0, sizeof(*o));
@@ -184,7 +184,7 @@ void wsop_object_free(struct wsop_object *o)
 
 void wsop_object_list_free(struct wsop_object_list *l)
 {
-	if (!l)
+	if (l == NULL)
 		return;
 	for (size_t i = 0; i < l->count; i++)
 		wsop_object_free(&l->items[i]);
@@ -202,7 +202,7 @@ static void bytes_clear_free(struct wsop_bytes *b)
 
 void wsop_crypto_req_free(struct wsop_crypto_req *r)
 {
-	if (!r)
+	if (r == NULL)
 		return;
 	bytes_clear_free(&r->data);
 	memset(r, 0, sizeof(*r));
@@ -210,7 +210,7 @@ void wsop_crypto_req_free(struct wsop_crypto_req *r)
 
 void wsop_crypto_answer_free(struct wsop_crypto_answer *a)
 {
-	if (!a)
+	if (a == NULL)
 		return;
 	bytes_clear_free(&a->data);
 	memset(a, 0, sizeof(*a));
@@ -218,13 +218,13 @@ void wsop_crypto_answer_free(struct wsop_crypto_answer *a)
 
 void wsop_softcard_create_req_cleanse(struct wsop_softcard_create_req *r)
 {
-	if (r)
+	if (r != NULL)
 		OPENSSL_cleanse(r, sizeof(*r));
 }
 
 void wsop_activate_req_cleanse(struct wsop_activate_req *r)
 {
-	if (r)
+	if (r != NULL)
 		OPENSSL_cleanse(r, sizeof(*r));
 }
 
@@ -304,7 +304,7 @@ struct codec {
 static int encode_body(const struct codec *c, const void *in, char **out, size_t *out_len)
 {
 	struct jw w = { .secret = c->secret };
-	if (!in || !out)
+	if (in == NULL || out == NULL)
 		return -EINVAL;
 	c->put(&w, in);
 	return jw_finish(&w, out, out_len);
@@ -317,7 +317,7 @@ static int decode_body(const struct codec *c, const char *text, size_t len, void
 {
 	struct json_object *root;
 
-	if (!out)
+	if (out == NULL)
 		return jr_fail(err, WSOP_JSON_ENOMEM, "", "no output");
 	memset(out, 0, c->size);
 	int rc = jr_parse(text, len, c->secret, &root, err);
@@ -328,7 +328,7 @@ static int decode_body(const struct codec *c, const char *text, size_t len, void
 		jr_wipe_string(root, "passphrase");
 	json_object_put(root);
 	if (rc) {
-		if (c->free)
+		if (c->free != NULL)
 			c->free(out);
 		OPENSSL_cleanse(out, c->size);
 	}
@@ -371,7 +371,7 @@ static int encode_list(const struct codec *c, const void *items, size_t count, c
 		next = (const char *)items + (i - 1) * c->size + c->id_offset;
 	put_next(&w, next);
 	jw_close(&w, '}');
-	if (taken)
+	if (taken != NULL)
 		*taken = w.err ? 0 : i;
 	return jw_finish(&w, out, out_len);
 }
@@ -388,13 +388,13 @@ static int decode_list(const struct codec *c, const char *text, size_t len, void
 	char ctx[96];
 
 	*items = NULL;
-	if (!count)
+	if (count == NULL)
 		return jr_fail(err, WSOP_JSON_ENOMEM, "", "no output");
 	*count = 0;
 	int rc = jr_parse(text, len, false, &root, err);
 	if (rc)
 		return rc;
-	if (next)
+	if (next != NULL)
 		next[0] = '\0';
 	if ((rc = jr_check_members(root, members, c->paged ? 2 : 1, "", err)) ||
 	    (rc = jr_member(root, c->list, true, json_type_array, &arr, "", err)) ||
@@ -420,7 +420,7 @@ static int decode_list(const struct codec *c, const char *text, size_t len, void
 		memset(item, 0, c->size);
 		rc = c->get(el, item, ctx, err);
 		if (rc) {
-			if (c->free)
+			if (c->free != NULL)
 				c->free(item);
 			break;
 		}
@@ -465,7 +465,7 @@ static int decode_list(const struct codec *c, const char *text, size_t len, void
 	int wsop_json_encode_##name##_page(const struct wsop_##name##_list *in, size_t max_bytes,  \
 	                                   size_t *taken, char **out, size_t *out_len)             \
 	{                                                                                          \
-		if (!in || max_bytes == 0 || !taken)                                               \
+		if (in == NULL || max_bytes == 0 || taken == NULL)                                 \
 			return -EINVAL;                                                            \
 		return encode_list(&codec, in->items, in->count, in->next, max_bytes, taken, out,  \
 		                   out_len);                                                       \
@@ -477,7 +477,7 @@ static int decode_list(const struct codec *c, const char *text, size_t len, void
 		void *items;                                                                       \
 		int rc = decode_list(&codec, text, len, &items, out ? &out->count : NULL,          \
 		                     out ? out->next : NULL, err);                                 \
-		if (out)                                                                           \
+		if (out != NULL)                                                                   \
 			out->items = items;                                                        \
 		return rc;                                                                         \
 	}
@@ -686,7 +686,7 @@ int wsop_json_decode_softcard_list(const char *text, size_t len, struct wsop_sof
 	void *items;
 	int rc =
 	    decode_list(&softcard_codec, text, len, &items, out ? &out->count : NULL, NULL, err);
-	if (out)
+	if (out != NULL)
 		out->items = items;
 	return rc;
 }
@@ -1092,7 +1092,7 @@ static void put_object_attributes(struct jw *w, const struct wsop_object_attribu
  * that marks it, the members of both classes, then its own. */
 static int decode_pass(const struct object_attr *r)
 {
-	if (r->fixed)
+	if (r->fixed != NULL)
 		return 0;
 	return (r->wire & ATTR_OBJECTS) == ATTR_OBJECTS ? 1 : 2;
 }
@@ -1168,7 +1168,7 @@ static void put_object_create_req(struct jw *w, const void *in)
 {
 	const struct wsop_object_create_req *r = in;
 	const char *cls = class_name(r->cls);
-	if (!cls) {
+	if (cls == NULL) {
 		w->err = -EINVAL;
 		return;
 	}
@@ -1198,7 +1198,7 @@ static void put_object(struct jw *w, const void *in)
 {
 	const struct wsop_object *o = in;
 	const char *cls = class_name(o->cls);
-	if (!cls) {
+	if (cls == NULL) {
 		if (!w->err)
 			w->err = -EINVAL;
 		return;
@@ -1253,7 +1253,7 @@ static void put_crypto_req(struct jw *w, const void *in)
 	const char *mech = r->mechanism == WSOP_MECH_AES_CBC       ? "\"AES_CBC\""
 	                   : r->mechanism == WSOP_MECH_AES_CBC_PAD ? "\"AES_CBC_PAD\""
 	                                                           : NULL;
-	if (!mech) {
+	if (mech == NULL) {
 		w->err = -EINVAL;
 		return;
 	}

@@ -20,7 +20,7 @@ static bool is_lower_hex(char c)
  * even for a long or unterminated-looking input. */
 static bool name_shape(const char *s, size_t max)
 {
-	if (!s)
+	if (s == NULL)
 		return false;
 	size_t n = strnlen(s, max + 1);
 	if (n == 0 || n > max)
@@ -48,7 +48,7 @@ bool wsop_activation_token_valid(const char *s)
 
 bool wsop_passphrase_valid(const char *s, size_t len)
 {
-	if (!s || len == 0 || len > WSOP_PASSPHRASE_MAX)
+	if (s == NULL || len == 0 || len > WSOP_PASSPHRASE_MAX)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -60,7 +60,7 @@ bool wsop_passphrase_valid(const char *s, size_t len)
 
 bool wsop_softcard_id_valid(const char *s)
 {
-	if (!s || strnlen(s, WSOP_SOFTCARD_ID_LEN + 1) != WSOP_SOFTCARD_ID_LEN)
+	if (s == NULL || strnlen(s, WSOP_SOFTCARD_ID_LEN + 1) != WSOP_SOFTCARD_ID_LEN)
 		return false;
 	for (size_t i = 0; i < WSOP_SOFTCARD_ID_LEN; i++)
 		if (!is_lower_hex(s[i]))
@@ -70,7 +70,7 @@ bool wsop_softcard_id_valid(const char *s)
 
 bool wsop_uuid_valid(const char *s)
 {
-	if (!s || strnlen(s, WSOP_UUID_LEN + 1) != WSOP_UUID_LEN)
+	if (s == NULL || strnlen(s, WSOP_UUID_LEN + 1) != WSOP_UUID_LEN)
 		return false;
 	for (size_t i = 0; i < WSOP_UUID_LEN; i++) {
 		bool dash_here = i == 8 || i == 13 || i == 18 || i == 23;
@@ -89,7 +89,7 @@ bool wsop_date_valid(const char *s)
 {
 	static const unsigned char days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
-	if (!s || strnlen(s, WSOP_DATE_LEN + 1) != WSOP_DATE_LEN)
+	if (s == NULL || strnlen(s, WSOP_DATE_LEN + 1) != WSOP_DATE_LEN)
 		return false;
 	unsigned v[WSOP_DATE_LEN];
 	for (size_t i = 0; i < WSOP_DATE_LEN; i++) {
@@ -147,7 +147,7 @@ static size_t utf8_seq_len(const unsigned char *s, size_t i, size_t len)
 
 bool wsop_utf8_text_valid(const char *s, size_t len)
 {
-	if (!s)
+	if (s == NULL)
 		return len == 0;
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < len;) {
@@ -168,11 +168,12 @@ int wsop_key_path_parse(const char *path, char group[WSOP_UUID_LEN + 1],
 	static const size_t infix_len = sizeof(WSOP_KEY_PATH_INFIX) - 1;
 	char g[WSOP_UUID_LEN + 1], k[WSOP_UUID_LEN + 1];
 
-	if (group)
+	if (group != NULL)
 		group[0] = '\0';
-	if (key)
+	if (key != NULL)
 		key[0] = '\0';
-	if (!path || !group || !key || strnlen(path, WSOP_KEY_PATH_LEN + 1) != WSOP_KEY_PATH_LEN)
+	if (path == NULL || group == NULL || key == NULL ||
+	    strnlen(path, WSOP_KEY_PATH_LEN + 1) != WSOP_KEY_PATH_LEN)
 		return -EINVAL;
 	if (memcmp(path, WSOP_KEY_PATH_PREFIX, prefix_len) != 0 ||
 	    memcmp(path + prefix_len + WSOP_UUID_LEN, WSOP_KEY_PATH_INFIX, infix_len) != 0)
@@ -190,7 +191,7 @@ int wsop_key_path_parse(const char *path, char group[WSOP_UUID_LEN + 1],
 
 int wsop_key_path_format(const char *group, const char *key, char *out, size_t out_cap)
 {
-	if (!out || !wsop_uuid_valid(group) || !wsop_uuid_valid(key))
+	if (out == NULL || !wsop_uuid_valid(group) || !wsop_uuid_valid(key))
 		return -EINVAL;
 	if (out_cap <= WSOP_KEY_PATH_LEN)
 		return -ENOBUFS;

@@ -24,13 +24,13 @@
 
 int backend_open(const struct wsop_config *cfg, const char *config_path, struct backend **out)
 {
-	if (!cfg || !config_path || !out)
+	if (cfg == NULL || config_path == NULL || out == NULL)
 		return -EINVAL;
 	*out = NULL;
 	if (strlen(config_path) >= CONFIG_PATH_MAX || cfg->host[0] == '\0')
 		return -EINVAL;
 	struct backend *be = calloc(1, sizeof(*be));
-	if (!be)
+	if (be == NULL)
 		return -ENOMEM;
 	be->cfg = *cfg;
 	if (be->cfg.n_servers == 0) {
@@ -86,7 +86,7 @@ int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **ou
 	pthread_mutex_lock(&be->lock);
 	for (;;) {
 		struct pconn *pc = be->idle_conns;
-		if (pc) {
+		if (pc != NULL) {
 			be->idle_conns = pc->next;
 			pthread_mutex_unlock(&be->lock);
 			pc->next = NULL;
@@ -104,9 +104,9 @@ int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **ou
 	}
 	pthread_mutex_unlock(&be->lock);
 	struct pconn *pc = calloc(1, sizeof(*pc));
-	if (pc)
+	if (pc != NULL)
 		pc->fbuf = malloc(CHAN_MAX_FRAME);
-	if (!pc || !pc->fbuf) {
+	if (pc == NULL || pc->fbuf == NULL) {
 		free(pc);
 		pthread_mutex_lock(&be->lock);
 		be->n_conns--;
@@ -123,7 +123,7 @@ int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **ou
 static void conn_put(struct backend *be, struct bconn *bc)
 {
 	struct pconn *pc = bc->pc;
-	if (!pc)
+	if (pc == NULL)
 		return;
 	bc->pc = NULL;
 	bc->pend = NULL;
@@ -148,7 +148,7 @@ static void bconn_free(struct bconn *bc)
 
 void backend_close(struct backend *be)
 {
-	if (!be)
+	if (be == NULL)
 		return;
 	pthread_mutex_lock(&be->lock);
 	struct bconn *list = be->idle;
@@ -159,13 +159,13 @@ void backend_close(struct backend *be)
 	struct hsess *cur = be->cur;
 	be->cur = NULL;
 	pthread_mutex_unlock(&be->lock);
-	while (list) {
+	while (list != NULL) {
 		struct bconn *next = list->next;
 		bconn_free(list);
 		list = next;
 	}
 	struct bconn tmp = { .be = be };
-	while (conns) {
+	while (conns != NULL) {
 		struct pconn *next = conns->next;
 		/* No CLOSE frames: the helper drops every connection when its
 		 * channel closes. */
@@ -184,7 +184,7 @@ void backend_close(struct backend *be)
 /* Adds s to the list of sessions a forked child drops, once. */
 static void forget_note(struct hsess *s, struct hsess **list)
 {
-	if (!s || s->forgotten)
+	if (s == NULL || s->forgotten)
 		return;
 	s->forgotten = true;
 	s->forget_next = *list;
@@ -198,24 +198,24 @@ static void forget_note(struct hsess *s, struct hsess **list)
  * numbers may be reused by now, so they are not closed again here. */
 void backend_forget(struct backend *be)
 {
-	if (!be)
+	if (be == NULL)
 		return;
 	struct hsess *sessions = NULL;
 	forget_note(be->cur, &sessions);
 	struct bconn *bc = be->idle;
-	while (bc) {
+	while (bc != NULL) {
 		struct bconn *next = bc->next;
 		bconn_free(bc);
 		bc = next;
 	}
 	struct pconn *pc = be->idle_conns;
-	while (pc) {
+	while (pc != NULL) {
 		struct pconn *next = pc->next;
 		forget_note(pc->sess, &sessions);
 		pconn_free(pc);
 		pc = next;
 	}
-	while (sessions) {
+	while (sessions != NULL) {
 		struct hsess *next = sessions->forget_next;
 		chan_mux_forget(sessions->mux);
 		free(sessions);
@@ -227,21 +227,21 @@ void backend_forget(struct backend *be)
 
 struct wsop_client *backend_acquire(struct backend *be)
 {
-	if (!be)
+	if (be == NULL)
 		return NULL;
 	pthread_mutex_lock(&be->lock);
 	struct bconn *bc = be->idle;
-	if (bc) {
+	if (bc != NULL) {
 		be->idle = bc->next;
 		be->n_idle--;
 	}
 	pthread_mutex_unlock(&be->lock);
-	if (bc) {
+	if (bc != NULL) {
 		bc->next = NULL;
 		return &bc->client;
 	}
 	bc = calloc(1, sizeof(*bc));
-	if (!bc)
+	if (bc == NULL)
 		return NULL;
 	bc->be = be;
 	struct wsop_transport t;
@@ -260,7 +260,7 @@ static struct bconn *bconn_of(struct wsop_client *c)
 
 const char *backend_failure_cause(const struct wsop_client *c)
 {
-	if (!c)
+	if (c == NULL)
 		return "";
 	const struct bconn *bc =
 	    (const struct bconn *)((const char *)c - offsetof(struct bconn, client));
@@ -269,7 +269,7 @@ const char *backend_failure_cause(const struct wsop_client *c)
 
 void backend_release(struct backend *be, struct wsop_client *c)
 {
-	if (!be || !c)
+	if (be == NULL || c == NULL)
 		return;
 	struct bconn *bc = bconn_of(c);
 	retry_transport_clear(bc);
@@ -296,7 +296,7 @@ void backend_release(struct backend *be, struct wsop_client *c)
 
 pid_t backend_helper_pid(const struct backend *be)
 {
-	if (!be)
+	if (be == NULL)
 		return 0;
 	struct backend *m = (struct backend *)be; /* the lock is not state */
 	pthread_mutex_lock(&m->lock);

@@ -13,7 +13,7 @@
 static int sess_start(struct backend *be, int timeout_ms, struct hsess **out)
 {
 	struct hsess *s = calloc(1, sizeof(*s));
-	if (!s)
+	if (s == NULL)
 		return -ENOMEM;
 	int rc = helper_proc_spawn(be->config_path, be->cfg.logstdout, timeout_ms, &s->proc);
 	if (rc) {
@@ -36,14 +36,14 @@ int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out)
 	pthread_mutex_lock(&be->lock);
 	/* Threads arriving while a helper starts wait for that one instead of
 	 * each starting their own, but never past their own deadline. */
-	while (!be->cur && be->spawning) {
+	while (be->cur == NULL && be->spawning) {
 		if (!backend_wait_changed(be, deadline_ms)) {
 			pthread_mutex_unlock(&be->lock);
 			return -ETIMEDOUT;
 		}
 	}
 	struct hsess *s = be->cur;
-	if (s) {
+	if (s != NULL) {
 		s->refs++;
 		pthread_mutex_unlock(&be->lock);
 		*out = s;
@@ -75,7 +75,7 @@ static void sess_destroy(struct hsess *s)
 
 void backend_sess_put(struct backend *be, struct hsess *s)
 {
-	if (!s)
+	if (s == NULL)
 		return;
 	pthread_mutex_lock(&be->lock);
 	bool last = --s->refs == 0;

@@ -7,7 +7,7 @@
 static bool status_is(const uint8_t *p, size_t n, const char status[4])
 {
 	/* "HTTP/1.x 503" and the separator: 13 bytes. */
-	if (!p || n < 13)
+	if (p == NULL || n < 13)
 		return false;
 	return memcmp(p, "HTTP/1.", 7) == 0 && (p[7] == '0' || p[7] == '1') && p[8] == ' ' &&
 	       memcmp(p + 9, status, 3) == 0 && (p[12] == ' ' || p[12] == '\r');

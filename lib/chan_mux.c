@@ -99,7 +99,7 @@ static bool blocking_with_tick(int fd)
 int chan_mux_new(int fd, struct chan_mux **out)
 {
 	struct chan_mux *m = calloc(1, sizeof(*m));
-	if (!m)
+	if (m == NULL)
 		return -ENOMEM;
 	int rc = monotonic_cond_init(&m->cv);
 	if (rc) {
@@ -117,7 +117,7 @@ int chan_mux_new(int fd, struct chan_mux **out)
 
 void chan_mux_free(struct chan_mux *m)
 {
-	if (!m)
+	if (m == NULL)
 		return;
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
@@ -286,7 +286,7 @@ static int send_locked(struct chan_mux *m, struct chan_frame *f, int fd, int64_t
 
 int chan_mux_post(struct chan_mux *m, struct chan_frame *f, int timeout_ms)
 {
-	if (!m || !f)
+	if (m == NULL || f == NULL)
 		return -EINVAL;
 	pthread_mutex_lock(&m->mu);
 	f->id = new_id_locked(m);
@@ -352,7 +352,7 @@ static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms, bool alone
 			kill_locked(m, "unexpected frame");
 	} else {
 		struct waiter *w = find_locked(m, f.id);
-		if (w) {
+		if (w != NULL) {
 			size_t len = CHAN_HEADER_LEN + f.len;
 			if (w->buf != rbuf) {
 				memcpy(w->buf, rbuf, len);
@@ -371,7 +371,7 @@ static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms, bool alone
 	pthread_mutex_unlock(&m->mu);
 	/* After the unlock: the waiter may already have returned (a timeout
 	 * at this very moment), and then this wakes nobody. */
-	if (wake)
+	if (wake != NULL)
 		futex_wake_one(wake);
 	if (orphan_conn)
 		close_orphan(m, orphan_conn);
@@ -464,7 +464,7 @@ static int wait_answer_locked(struct chan_mux *m, struct waiter *me, int64_t dea
 int chan_mux_call(struct chan_mux *m, struct chan_frame *req, int fd, int64_t deadline_ms,
                   uint8_t *buf, struct chan_frame *ans)
 {
-	if (!m || !req || !buf || !ans)
+	if (m == NULL || req == NULL || buf == NULL || ans == NULL)
 		return -EINVAL;
 	struct waiter me = { .buf = buf };
 

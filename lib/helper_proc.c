@@ -183,7 +183,7 @@ static int wait_end(pid_t pid, int grace_ms)
 
 void helper_proc_reap(struct helper_proc *hp, int grace_ms)
 {
-	if (!hp)
+	if (hp == NULL)
 		return;
 	if (hp->chan >= 0) {
 		/* EOF on its channel is the helper's signal to exit. */
@@ -208,7 +208,7 @@ void helper_proc_reap(struct helper_proc *hp, int grace_ms)
 static int await_ready(struct helper_proc *hp, int timeout_ms)
 {
 	uint8_t *buf = malloc(CHAN_MAX_FRAME);
-	if (!buf)
+	if (buf == NULL)
 		return -ENOMEM;
 	struct chan_frame f;
 	int rc = chan_recv(hp->chan, buf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, timeout_ms);

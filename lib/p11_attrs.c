@@ -170,7 +170,7 @@ CK_RV p11_object_get_attributes(const struct p11_object *o, CK_ATTRIBUTE *tmpl, 
 {
 	bool sensitive = false, invalid = false, too_small = false, unfetched = false;
 
-	if (!o || (!tmpl && count > 0))
+	if (o == NULL || (tmpl == NULL && count > 0))
 		return CKR_ARGUMENTS_BAD;
 	for (CK_ULONG i = 0; i < count; i++) {
 		struct view v;
@@ -223,7 +223,7 @@ enum p11_match p11_object_match(const struct p11_object *o, const CK_ATTRIBUTE *
 {
 	bool unfetched = false;
 
-	if (!o || (!tmpl && count > 0))
+	if (o == NULL || (tmpl == NULL && count > 0))
 		return P11_MATCH_NO;
 	for (CK_ULONG i = 0; i < count; i++) {
 		struct view v;
@@ -266,7 +266,7 @@ static int copy_key_attributes(struct wsop_key_attributes *dst,
 
 CK_RV p11_object_from_key(struct p11_object *out, const struct wsop_key *key)
 {
-	if (!out || !key)
+	if (out == NULL || key == NULL)
 		return CKR_ARGUMENTS_BAD;
 	memset(out, 0, sizeof(*out));
 	if (key->size != 128 && key->size != 192 && key->size != 256)
@@ -274,7 +274,7 @@ CK_RV p11_object_from_key(struct p11_object *out, const struct wsop_key *key)
 	if (!TERMINATED(key->attributes.label) || !TERMINATED(key->path) || !TERMINATED(key->id) ||
 	    !TERMINATED(key->group) || !TERMINATED(key->protectiondomain))
 		return CKR_DEVICE_ERROR;
-	if (key->attributes.id.len > 0 && !key->attributes.id.data)
+	if (key->attributes.id.len > 0 && key->attributes.id.data == NULL)
 		return CKR_DEVICE_ERROR;
 	out->cls = CKO_SECRET_KEY;
 	out->key = *key;
@@ -293,7 +293,7 @@ static bool object_shape_ok(const struct wsop_object *obj)
 
 CK_RV p11_object_from_wsop_object(struct p11_object *out, const struct wsop_object *obj)
 {
-	if (!out || !obj)
+	if (out == NULL || obj == NULL)
 		return CKR_ARGUMENTS_BAD;
 	memset(out, 0, sizeof(*out));
 	switch (obj->cls) {
@@ -320,7 +320,7 @@ CK_RV p11_object_from_wsop_object(struct p11_object *out, const struct wsop_obje
 
 CK_RV p11_object_copy(struct p11_object *out, const struct p11_object *src)
 {
-	if (!out || !src)
+	if (out == NULL || src == NULL)
 		return CKR_ARGUMENTS_BAD;
 	if (src->cls == CKO_SECRET_KEY)
 		return p11_object_from_key(out, &src->key);
@@ -329,7 +329,7 @@ CK_RV p11_object_copy(struct p11_object *out, const struct p11_object *src)
 
 void p11_object_free(struct p11_object *o)
 {
-	if (!o)
+	if (o == NULL)
 		return;
 	wsop_key_free(&o->key);
 	wsop_object_free(&o->object);
@@ -343,7 +343,7 @@ CK_RV p11_find_template_init(struct p11_find_template *out, const CK_ATTRIBUTE *
 {
 	CK_RV rv;
 
-	if (!out)
+	if (out == NULL)
 		return CKR_ARGUMENTS_BAD;
 	memset(out, 0, sizeof(*out));
 	rv = p11_template_check_find(tmpl, count);
@@ -354,7 +354,7 @@ CK_RV p11_find_template_init(struct p11_find_template *out, const CK_ATTRIBUTE *
 	if (count == 0)
 		return CKR_OK;
 	out->attrs = calloc(count, sizeof(*out->attrs));
-	if (!out->attrs)
+	if (out->attrs == NULL)
 		return CKR_HOST_MEMORY;
 	out->count = count;
 	for (CK_ULONG i = 0; i < count; i++) {
@@ -376,7 +376,7 @@ CK_RV p11_find_template_init(struct p11_find_template *out, const CK_ATTRIBUTE *
 enum p11_match p11_find_template_match(const struct p11_find_template *f,
                                        const struct p11_object *o)
 {
-	if (!f)
+	if (f == NULL)
 		return P11_MATCH_NO;
 	return p11_object_match(o, f->attrs, f->count);
 }
@@ -388,7 +388,7 @@ bool p11_find_template_matches(const struct p11_find_template *f, const struct p
 
 void p11_find_template_free(struct p11_find_template *f)
 {
-	if (!f)
+	if (f == NULL)
 		return;
 	for (CK_ULONG i = 0; i < f->count && f->attrs; i++) {
 		/* A search value may be a data object's private value. */

@@ -49,7 +49,7 @@ static bool date_shape_ok(const CK_ATTRIBUTE *a)
 
 	if (a->ulValueLen == 0)
 		return true;
-	if (a->ulValueLen != WSOP_DATE_LEN || !a->pValue)
+	if (a->ulValueLen != WSOP_DATE_LEN || a->pValue == NULL)
 		return false;
 	memcpy(text, a->pValue, WSOP_DATE_LEN);
 	text[WSOP_DATE_LEN] = '\0';
@@ -60,7 +60,7 @@ static bool shape_ok(const struct object_attr *r, const CK_ATTRIBUTE *a)
 {
 	switch (r->kind) {
 	case ATTR_BOOL:
-		if (!a->pValue || a->ulValueLen != sizeof(CK_BBOOL))
+		if (a->pValue == NULL || a->ulValueLen != sizeof(CK_BBOOL))
 			return false;
 		return *(const CK_BBOOL *)a->pValue == CK_TRUE ||
 		       *(const CK_BBOOL *)a->pValue == CK_FALSE;
@@ -159,13 +159,13 @@ static CK_RV check_create(const CK_ATTRIBUTE *tmpl, CK_ULONG count, enum attr_cl
 	const CK_ATTRIBUTE *cls;
 	CK_RV rv;
 
-	if (!tmpl && count > 0)
+	if (tmpl == NULL && count > 0)
 		return CKR_ARGUMENTS_BAD;
 	rv = check_shapes(tmpl, count, &seen);
 	if (rv != CKR_OK)
 		return rv;
 	cls = find(tmpl, &seen, CKA_CLASS);
-	if (!cls)
+	if (cls == NULL)
 		return CKR_TEMPLATE_INCOMPLETE;
 	switch (read_ulong(cls)) {
 	case CKO_DATA:
@@ -188,7 +188,7 @@ CK_RV p11_template_check_create(const CK_ATTRIBUTE *tmpl, CK_ULONG count)
 
 static CK_RV check_mechanism(const CK_MECHANISM *mech)
 {
-	if (!mech)
+	if (mech == NULL)
 		return CKR_ARGUMENTS_BAD;
 	if (mech->mechanism != CKM_AES_KEY_GEN)
 		return CKR_MECHANISM_INVALID;
@@ -206,7 +206,7 @@ CK_RV p11_template_check_generate(const CK_MECHANISM *mech, const CK_ATTRIBUTE *
 
 	if (rv != CKR_OK)
 		return rv;
-	if (!tmpl && count > 0)
+	if (tmpl == NULL && count > 0)
 		return CKR_ARGUMENTS_BAD;
 	rv = check_shapes(tmpl, count, &seen);
 	if (rv != CKR_OK)
@@ -222,7 +222,7 @@ CK_RV p11_template_check_generate(const CK_MECHANISM *mech, const CK_ATTRIBUTE *
 
 CK_RV p11_template_check_find(const CK_ATTRIBUTE *tmpl, CK_ULONG count)
 {
-	if (!tmpl && count > 0)
+	if (tmpl == NULL && count > 0)
 		return CKR_ARGUMENTS_BAD;
 	for (CK_ULONG i = 0; i < count; i++) {
 		if (!tmpl[i].pValue && tmpl[i].ulValueLen > 0)
@@ -248,7 +248,7 @@ static bool copy_text(const CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_ATTRIBUTE_TYP
                       size_t cap)
 {
 	const CK_ATTRIBUTE *a = first(tmpl, count, type);
-	if (!a)
+	if (a == NULL)
 		return false;
 	if (a->ulValueLen >= cap)
 		return false;
@@ -265,7 +265,7 @@ static int copy_bytes(const CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_ATTRIBUTE_TYP
 {
 	const CK_ATTRIBUTE *a = first(tmpl, count, type);
 	*present = a != NULL;
-	if (!a)
+	if (a == NULL)
 		return 0;
 	return wsop_bytes_copy(dst, a->pValue, a->ulValueLen);
 }
@@ -275,7 +275,7 @@ static bool copy_date(const CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_ATTRIBUTE_TYP
                       char dst[WSOP_DATE_LEN + 1])
 {
 	const CK_ATTRIBUTE *a = first(tmpl, count, type);
-	if (!a || a->ulValueLen != WSOP_DATE_LEN)
+	if (a == NULL || a->ulValueLen != WSOP_DATE_LEN)
 		return false;
 	memcpy(dst, a->pValue, WSOP_DATE_LEN);
 	dst[WSOP_DATE_LEN] = '\0';
@@ -290,7 +290,7 @@ CK_RV p11_template_create_request(const CK_ATTRIBUTE *tmpl, CK_ULONG count,
 	CK_RV rv;
 	int err = 0;
 
-	if (!out)
+	if (out == NULL)
 		return CKR_ARGUMENTS_BAD;
 	memset(out, 0, sizeof(*out));
 	rv = check_create(tmpl, count, &col);
@@ -327,7 +327,7 @@ CK_RV p11_template_generate_request(const CK_MECHANISM *mech, const CK_ATTRIBUTE
 	struct wsop_key_attributes *at;
 	CK_RV rv;
 
-	if (!out)
+	if (out == NULL)
 		return CKR_ARGUMENTS_BAD;
 	memset(out, 0, sizeof(*out));
 	rv = p11_template_check_generate(mech, tmpl, count);

@@ -71,7 +71,7 @@ void retry_transport_drop(struct bconn *bc, bool say_close)
 	struct pconn *pc = bc->pc;
 	bc->pend = NULL;
 	bc->pend_len = 0;
-	if (!pc || !pc->sess)
+	if (pc == NULL || pc->sess == NULL)
 		return;
 	struct hsess *s = pc->sess;
 	if (say_close && pc->handle && !chan_mux_dead(s->mux)) {
@@ -146,7 +146,7 @@ static int ensure_conn(struct bconn *bc, bool *fresh, struct attempt *a)
 		return 0;
 	}
 	*fresh = true;
-	if (!pc->sess) {
+	if (pc->sess == NULL) {
 		int64_t left = left_ms(bc);
 		int rc = left <= 0
 		             ? -ETIMEDOUT
@@ -313,7 +313,7 @@ static void note_failure(struct bconn *bc, const struct attempt *a, char *aside,
 {
 	struct backend *be = bc->be;
 	aside[0] = '\0';
-	if (be->cfg.n_servers < 2 || !bc->pc)
+	if (be->cfg.n_servers < 2 || bc->pc == NULL)
 		return;
 	unsigned i = bc->pc->server;
 	if (a->server_fault) {
@@ -460,7 +460,7 @@ static int t_send_all(void *ctx, const uint8_t *data, size_t len)
 	bc->avoid = -1;
 	bc->cause[0] = '\0';
 	int rc = 0;
-	if (!bc->pc) {
+	if (bc->pc == NULL) {
 		/* Wait for one of the process's connection slots. */
 		rc = backend_conn_take(bc->be, bc->deadline_ms, &bc->pc);
 		if (rc == -ETIMEDOUT)

@@ -30,7 +30,7 @@ unsigned server_pick_choose(const struct server_pick *sp, int avoid, int64_t now
 			if (sp->aside_until[i] < sp->aside_until[pick])
 				pick = i;
 	}
-	if (aside_ended)
+	if (aside_ended != NULL)
 		*aside_ended = sp->failures[pick] > 0 && !server_pick_aside(sp, pick, now_ms);
 	return pick;
 }

@@ -27,7 +27,7 @@
 
 static bool host_ok(const char *host)
 {
-	if (!host)
+	if (host == NULL)
 		return false;
 	size_t n = strnlen(host, WSOP_CLIENT_HOST_MAX + 1);
 	if (n == 0 || n > WSOP_CLIENT_HOST_MAX)
@@ -46,7 +46,7 @@ static bool transport_ok(const struct wsop_transport *t)
 int wsop_client_init(struct wsop_client *c, const struct wsop_transport *t, const char *host,
                      int timeout_ms)
 {
-	if (!c)
+	if (c == NULL)
 		return -EINVAL;
 	memset(c, 0, sizeof(*c));
 	if (!transport_ok(t) || !host_ok(host))
@@ -67,7 +67,7 @@ static void rbuf_release(struct wsop_client *c)
 
 void wsop_client_free(struct wsop_client *c)
 {
-	if (!c)
+	if (c == NULL)
 		return;
 	rbuf_release(c);
 	OPENSSL_cleanse(c, sizeof(*c));
@@ -75,7 +75,7 @@ void wsop_client_free(struct wsop_client *c)
 
 void wsop_client_set_transport(struct wsop_client *c, const struct wsop_transport *t)
 {
-	if (!c)
+	if (c == NULL)
 		return;
 	rbuf_release(c);
 	if (transport_ok(t)) {
@@ -89,12 +89,12 @@ void wsop_client_set_transport(struct wsop_client *c, const struct wsop_transpor
 
 int wsop_client_set_activation(struct wsop_client *c, const char *token)
 {
-	if (!c)
+	if (c == NULL)
 		return -EINVAL;
 	if (token && token[0] != '\0' && !wsop_activation_token_valid(token))
 		return -EINVAL;
 	OPENSSL_cleanse(c->activation, sizeof(c->activation));
-	if (token)
+	if (token != NULL)
 		memcpy(c->activation, token, strlen(token) + 1);
 	return 0;
 }
@@ -155,7 +155,7 @@ static int rbuf_grow(struct wsop_client *c)
 	if (ncap > RBUF_MAX)
 		ncap = RBUF_MAX;
 	uint8_t *n = malloc(ncap);
-	if (!n)
+	if (n == NULL)
 		return -ENOMEM;
 	if (c->rlen)
 		memcpy(n, c->rbuf, c->rlen);
@@ -236,8 +236,8 @@ static int call(struct wsop_client *c, const char *method, const char *path,
 	uint8_t *req = NULL;
 	size_t req_len = 0;
 
-	if (!c || !method || !path || path[0] != '/' || !answer || (len > 0 && !body) ||
-	    n_more > WSOP_CRYPTO_BIN_HEADERS)
+	if (c == NULL || method == NULL || path == NULL || path[0] != '/' || answer == NULL ||
+	    (len > 0 && body == NULL) || n_more > WSOP_CRYPTO_BIN_HEADERS)
 		return -EINVAL;
 	if (len > HTTP_MAX_BODY)
 		return -E2BIG;
@@ -259,7 +259,7 @@ static int call(struct wsop_client *c, const char *method, const char *path,
 	extra[n_extra++] = (struct http_header){ "Accept", form->accept };
 	if (len > 0 || form != &json_form)
 		extra[n_extra++] = (struct http_header){ "Content-Type", form->content_type };
-	if (idempotency_key)
+	if (idempotency_key != NULL)
 		extra[n_extra++] = (struct http_header){ "Idempotency-Key", idempotency_key };
 	if (c->activation[0] != '\0')
 		extra[n_extra++] = (struct http_header){ WSOP_ACTIVATION_HEADER, c->activation };

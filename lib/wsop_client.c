@@ -421,7 +421,7 @@ static int crypto_binary(struct wsop_client *c, const struct wsop_endpoint *ep,
 			answer.body_len = 0;
 		}
 	}
-	if (answer.body)
+	if (answer.body != NULL)
 		OPENSSL_cleanse(answer.body, answer.body_len);
 	http_message_clear(&answer);
 	return rc;

@@ -15,7 +15,7 @@
 bool backend_util_log_contains(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "r");
-	if (!f)
+	if (f == NULL)
 		return false;
 	char line[4096];
 	bool found = false;
@@ -30,7 +30,7 @@ bool backend_util_log_contains(const char *path, const char *text)
 unsigned backend_util_log_count(const char *path, const char *level, const char *text)
 {
 	FILE *f = fopen(path, "r");
-	if (!f)
+	if (f == NULL)
 		return 0;
 	char line[4096];
 	unsigned n = 0;

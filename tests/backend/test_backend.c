@@ -222,7 +222,7 @@ static bool wait_stopped(pid_t pid)
 	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
 	for (int i = 0; i < 500; i++) {
 		DIR *d = opendir(dir);
-		if (!d)
+		if (d == NULL)
 			return false;
 		bool all = true;
 		struct dirent *e;
@@ -233,7 +233,7 @@ static bool wait_stopped(pid_t pid)
 			snprintf(path, sizeof(path), "%s/%s/stat", dir, e->d_name);
 			FILE *f = fopen(path, "r");
 			char state = '?';
-			if (f) {
+			if (f != NULL) {
 				if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
 					state = '?';
 				fclose(f);
@@ -359,7 +359,7 @@ static bool wait_ended(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	for (int i = 0; i < 500; i++) {
 		FILE *f = fopen(path, "r");
-		if (!f)
+		if (f == NULL)
 			return true;
 		char state = '?';
 		int n = fscanf(f, "%*d (%*[^)]) %c", &state);
@@ -447,7 +447,7 @@ static void *big_send_worker(void *arg)
 	enum { BODY = 60000 };
 	char *body = malloc(BODY);
 	w->rc = -ENOMEM;
-	if (!body)
+	if (body == NULL)
 		return NULL;
 	memset(body, ' ', BODY);
 	body[0] = '{';
@@ -583,7 +583,7 @@ static void assert_call_fails_logging(const char *name, const struct tcfg *t, co
 		assert_true(rc < 0);
 	}
 	assert_true(backend_util_log_contains(o.log_path, cause));
-	if (also)
+	if (also != NULL)
 		assert_true(backend_util_log_contains(o.log_path, also));
 	close_opened(&o);
 }
@@ -704,7 +704,7 @@ int main(void)
 	}
 	/* BACKEND_TEST_FILTER=pattern runs only the matching tests. */
 	const char *filter = getenv("BACKEND_TEST_FILTER");
-	if (filter)
+	if (filter != NULL)
 		cmocka_set_test_filter(filter);
 	return e2e_main("backend", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -67,7 +67,7 @@ static void serve_readable(struct http_srv *s, struct hconn *c)
 	c->len += (size_t)n;
 	c->buf[c->len] = '\0';
 	char *end = strstr(c->buf, "\r\n\r\n");
-	if (!end)
+	if (end == NULL)
 		return;
 	if (!c->counted)
 		atomic_fetch_add(&s->accepted, 1);
@@ -180,7 +180,7 @@ static void touch(const struct fx *f, const char *suffix, bool present)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	if (!f)
+	if (f == NULL)
 		return -1;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/backend-fake.XXXXXX");
 	if (!mkdtemp(f->dir))
@@ -188,7 +188,7 @@ static int setup(void **state)
 	snprintf(f->cfg_path, sizeof(f->cfg_path), "%s/fake.cfg", f->dir);
 	snprintf(f->log_path, sizeof(f->log_path), "%s/fake.log", f->dir);
 	FILE *c = fopen(f->cfg_path, "w");
-	if (!c)
+	if (c == NULL)
 		return -1;
 	fclose(c);
 	http_start(&f->srv, false);
@@ -439,7 +439,7 @@ static void server_failure_answer_moves_to_the_next_server(void **state)
 int main(void)
 {
 	fake_helper = getenv("FAKE_HELPER");
-	if (!fake_helper) {
+	if (fake_helper == NULL) {
 		printf("backend_fake: FAKE_HELPER not set: skipped\n");
 		return 77;
 	}

@@ -30,7 +30,7 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	if (!fx || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fx->sv) != 0)
+	if (fx == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fx->sv) != 0)
 		return -1;
 	if (chan_mux_new(fx->sv[0], &fx->mux) != 0)
 		return -1;

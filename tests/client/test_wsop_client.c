@@ -84,7 +84,7 @@ static ssize_t fake_recv(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
 	assert_true(timeout_ms > 0);
 	assert_true(cap > 0);
 	f->recvs++;
-	if (!f->cur || f->pos == f->cur_len)
+	if (f->cur == NULL || f->pos == f->cur_len)
 		return f->at_end;
 	size_t n = f->cur_len - f->pos;
 	if (f->chunk && n > f->chunk)
@@ -137,7 +137,7 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	if (!fx)
+	if (fx == NULL)
 		return -1;
 	struct wsop_transport t = { &fx->fake, fake_send, fake_recv };
 	fx->fake.at_end = 0;
@@ -162,7 +162,7 @@ static const char *sent_header(struct fake *f, const char *name, char *buf, size
 	char pat[64];
 	snprintf(pat, sizeof(pat), "\r\n%s: ", name);
 	const char *p = strstr(f->sent, pat);
-	if (!p)
+	if (p == NULL)
 		return NULL;
 	p += strlen(pat);
 	const char *e = strstr(p, "\r\n");
