@@ -205,7 +205,7 @@ int main(void)
 		T(all_servers_down_ends_after_the_retry_budget),
 		T(set_aside_server_is_tried_again_when_its_time_is_over),
 	};
-	if (UNDER_ASAN != NULL) {
+	if (UNDER_ASAN) {
 		printf("failover: skipped under AddressSanitizer (the confined helper is killed "
 		       "by its runtime)\n");
 		return 77;

@@ -29,7 +29,7 @@
 /* Every test that needs a confined helper skips in an ASan build. */
 #define SKIP_IF_CONFINEMENT_UNTESTABLE()                                                           \
 	do {                                                                                       \
-		if (UNDER_ASAN != NULL) {                                                          \
+		if (UNDER_ASAN) {                                                                  \
 			print_message(                                                             \
 			    "skipped: an ASan helper is killed by its own sandbox "                \
 			    "(ASan needs madvise); run this test in a non-ASan build\n");          \

@@ -371,7 +371,7 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--app") == 0)
 		return app_main(argv[2]);
-	if (UNDER_ASAN != NULL) {
+	if (UNDER_ASAN) {
 		printf("confinement: AddressSanitizer build: a confined ASan helper is killed "
 		       "by its own seccomp policy (madvise): skipped\n");
 		return 77;
