@@ -31,10 +31,10 @@ struct golden {
 /* A key answer in its canonical form: it recodes to itself. */
 #define KEY_FLAGS_MIXED                                                                            \
 	KEY_HEAD                                                                                   \
-	    "\"id\":\"_w\",\"encrypt\":false,\"decrypt\":true,\"sign\":true,\"verify\":false,"     \
-	    "\"wrap\":true,\"unwrap\":false,\"derive\":true,\"sensitive\":false,\"always_"         \
-	    "sensitive\":"                                                                         \
-	    "true,\"extractable\":true,\"never_extractable\":false,\"local\":false}}"
+	"\"id\":\"_w\",\"encrypt\":false,\"decrypt\":true,\"sign\":true,\"verify\":false,"         \
+	"\"wrap\":true,\"unwrap\":false,\"derive\":true,\"sensitive\":false,\"always_"             \
+	"sensitive\":"                                                                             \
+	"true,\"extractable\":true,\"never_extractable\":false,\"local\":false}}"
 #define OBJ_HEAD "{\"id\":\"" S_O "\",\"protectiondomain\":\"" S_SC "\","
 #define CERT_MIN "\"certificate_type\":\"x509\",\"value\":\"MIIB\",\"subject\":\"MAA\""
 
