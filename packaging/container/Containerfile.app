@@ -19,9 +19,10 @@ ARG WSOP_PORT=18001
 ARG APP_UID=10001
 ARG APP_GID=10001
 
-# The shared libraries the module, its helper and the tools link against.
+# The shared libraries the module, its helper and the tools link against
+# (the helper's seccomp filter is compiled when it is built: no libseccomp).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libssl3 libjson-c5 libseccomp2 ${EXTRA_PACKAGES} \
+ && apt-get install -y --no-install-recommends libssl3 libjson-c5 ${EXTRA_PACKAGES} \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 # The tarball unpacks under / as the manual says; the reference server is
