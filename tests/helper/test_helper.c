@@ -25,6 +25,7 @@
 #include "tests/helper/proc_status.h"
 #include "tests/helper/rogue_tls.h"
 #include "tests/helper/spawn.h"
+#include "tests/helper/weak_cert.h"
 
 /* Every test that needs a confined helper skips in an ASan build. */
 #define SKIP_IF_CONFINEMENT_UNTESTABLE()                                                           \
@@ -697,6 +698,48 @@ static void test_missing_certificate_refused(void **state)
 	helper_stop(&h);
 }
 
+/* A key that belongs to another certificate is refused before READY. */
+static void test_key_of_another_certificate_refused(void **state)
+{
+	struct helper_proc h;
+	struct chan_error_info e;
+
+	assert_int_equal(
+	    helper_spawn(helper_path,
+	                 write_config("wrong-key", "client.crt", "client2.key", "ca.crt"), &h),
+	    0);
+	assert_int_equal(expect_error(&h, 0, &e), CHAN_E_CREDENTIALS);
+	assert_non_null(strstr(e.text, "does not match"));
+	int status = helper_reap(&h, WAIT_MS);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	helper_stop(&h);
+}
+
+/* A credential that only the TLS layer refuses (a key below its security
+ * level) passes the start, since the TLS context is built at the first
+ * connection; that CONNECT is refused as CREDENTIALS, and so is the next. */
+static void test_key_refused_by_tls_at_first_connect(void **state)
+{
+	struct helper_proc h;
+	struct chan_error_info e;
+	uint32_t conn = 0;
+	char cert[E2E_PATH_MAX + 32], key[E2E_PATH_MAX + 32];
+
+	SKIP_IF_CONFINEMENT_UNTESTABLE();
+	assert_int_equal(weak_cert_write(e2e_env.pki, e2e_env.dir), 0);
+	snprintf(cert, sizeof(cert), "%s/weak-client.crt", e2e_env.dir);
+	snprintf(key, sizeof(key), "%s/weak-client.key", e2e_env.dir);
+	start_ready(helper_path, write_config("weak-key", cert, key, "ca.crt"), &h);
+	for (uint32_t id = 1; id <= 2; id++) {
+		assert_int_equal(try_connect(&h, server.port, "localhost", id, &conn, &e),
+		                 CHAN_T_ERROR);
+		assert_int_equal(e.code, CHAN_E_CREDENTIALS);
+		assert_non_null(strstr(e.text, "cannot use CERT"));
+		assert_non_null(strstr(e.text, cert));
+	}
+	helper_stop(&h);
+}
+
 static void test_malformed_frame_ends_helper(void **state)
 {
 	struct helper_proc h;
@@ -791,6 +834,8 @@ int main(void)
 		cmocka_unit_test(test_expired_client_certificate),
 		cmocka_unit_test(test_key_readable_by_others_refused),
 		cmocka_unit_test(test_missing_certificate_refused),
+		cmocka_unit_test(test_key_of_another_certificate_refused),
+		cmocka_unit_test(test_key_refused_by_tls_at_first_connect),
 		cmocka_unit_test(test_malformed_frame_ends_helper),
 		cmocka_unit_test(test_channel_eof_ends_helper),
 		cmocka_unit_test(test_forbidden_syscall_kills_helper),
