@@ -682,37 +682,32 @@ static void test_key_readable_by_others_refused(void **state)
 	assert_true(log_contains(config, "too open"));
 }
 
-static void test_missing_certificate_refused(void **state)
+/* The helper started on config answers ERROR CREDENTIALS naming needle
+ * instead of READY, and exits 1. */
+static void expect_start_refused(const char *config, const char *needle)
 {
 	struct helper_proc h;
 	struct chan_error_info e;
 
-	assert_int_equal(
-	    helper_spawn(helper_path,
-	                 write_config("no-cert", "nonexistent.crt", "client.key", "ca.crt"), &h),
-	    0);
+	assert_int_equal(helper_spawn(helper_path, config, &h), 0);
 	assert_int_equal(expect_error(&h, 0, &e), CHAN_E_CREDENTIALS);
-	assert_non_null(strstr(e.text, "nonexistent.crt"));
+	assert_non_null(strstr(e.text, needle));
 	int status = helper_reap(&h, WAIT_MS);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
 	helper_stop(&h);
 }
 
+static void test_missing_certificate_refused(void **state)
+{
+	expect_start_refused(write_config("no-cert", "nonexistent.crt", "client.key", "ca.crt"),
+	                     "nonexistent.crt");
+}
+
 /* A key that belongs to another certificate is refused before READY. */
 static void test_key_of_another_certificate_refused(void **state)
 {
-	struct helper_proc h;
-	struct chan_error_info e;
-
-	assert_int_equal(
-	    helper_spawn(helper_path,
-	                 write_config("wrong-key", "client.crt", "client2.key", "ca.crt"), &h),
-	    0);
-	assert_int_equal(expect_error(&h, 0, &e), CHAN_E_CREDENTIALS);
-	assert_non_null(strstr(e.text, "does not match"));
-	int status = helper_reap(&h, WAIT_MS);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-	helper_stop(&h);
+	expect_start_refused(write_config("wrong-key", "client.crt", "client2.key", "ca.crt"),
+	                     "does not match");
 }
 
 /* A credential that only the TLS layer refuses (a key below its security
