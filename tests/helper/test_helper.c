@@ -646,11 +646,12 @@ static void test_expired_client_certificate(void **state)
 	helper_stop(&h);
 }
 
-static void copy_file(const char *from, const char *to, mode_t mode)
+/* Writes from's bytes into to (how: O_TRUNC or O_APPEND), mode set. */
+static void copy_into(const char *from, const char *to, mode_t mode, int how)
 {
 	char buf[65536];
 	int in = open(from, O_RDONLY | O_CLOEXEC);
-	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int out = open(to, O_WRONLY | O_CREAT | how | O_CLOEXEC, 0600);
 
 	assert_true(in >= 0 && out >= 0);
 	ssize_t n = read(in, buf, sizeof(buf));
@@ -659,6 +660,31 @@ static void copy_file(const char *from, const char *to, mode_t mode)
 	assert_int_equal(fchmod(out, mode), 0);
 	close(in);
 	close(out);
+}
+
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+	copy_into(from, to, mode, O_TRUNC);
+}
+
+/* A CERT file with the chain after the leaf is read to its end, as
+ * SSL_CTX_use_certificate_chain_file reads it, and the handshake works. */
+static void test_certificate_file_with_chain(void **state)
+{
+	struct helper_proc h;
+	char leaf[E2E_PATH_MAX + 32], ca[E2E_PATH_MAX + 32], chain[E2E_PATH_MAX + 32];
+
+	SKIP_IF_CONFINEMENT_UNTESTABLE();
+	snprintf(leaf, sizeof(leaf), "%s/client.crt", e2e_env.pki);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", e2e_env.pki);
+	snprintf(chain, sizeof(chain), "%s/chain-client.crt", e2e_env.dir);
+	copy_into(leaf, chain, 0644, O_TRUNC);
+	copy_into(ca, chain, 0644, O_APPEND);
+	start_ready(helper_path, write_config("chain", chain, "client.key", "ca.crt"), &h);
+	uint32_t conn = connect_ok(&h, 1);
+	health_ok(&h, conn, 2);
+	helper_stop(&h);
+	assert_true(WIFEXITED(h.status) && WEXITSTATUS(h.status) == 0);
 }
 
 static void test_key_readable_by_others_refused(void **state)
@@ -830,6 +856,7 @@ int main(void)
 		cmocka_unit_test(test_key_readable_by_others_refused),
 		cmocka_unit_test(test_missing_certificate_refused),
 		cmocka_unit_test(test_key_of_another_certificate_refused),
+		cmocka_unit_test(test_certificate_file_with_chain),
 		cmocka_unit_test(test_key_refused_by_tls_at_first_connect),
 		cmocka_unit_test(test_malformed_frame_ends_helper),
 		cmocka_unit_test(test_channel_eof_ends_helper),
