@@ -13,6 +13,8 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include "ipc/channel.h"
 
@@ -150,18 +152,26 @@ static int load_key(const char *path, EVP_PKEY **out, char *why, size_t why_cap)
 	return 0;
 }
 
-static int setup_context(SSL_CTX *ctx, char *why, size_t why_cap)
-{
-	char err[256];
+/* The credentials parsed and checked before READY, and the context built
+ * from them at the first connection. */
+struct creds {
+	char cert_path[CONFIG_PATH_MAX];
+	char key_path[CONFIG_PATH_MAX];
+	X509 *leaf;
+	STACK_OF(X509) * chain; /* the certificates after the leaf in CERT */
+	EVP_PKEY *key;
+	X509_STORE *trust; /* AUTH */
+	SSL_CTX *ctx;      /* NULL until the first connection */
+};
 
-	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
-		snprintf(why, why_cap, "cannot require TLS 1.2: %s", ssl_reason(err, sizeof(err)));
-		return CHAN_E_INTERNAL;
-	}
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
-	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-	return 0;
+static void creds_free(struct creds *c)
+{
+	X509_free(c->leaf);
+	sk_X509_pop_free(c->chain, X509_free);
+	EVP_PKEY_free(c->key);
+	X509_STORE_free(c->trust);
+	SSL_CTX_free(c->ctx);
+	free(c);
 }
 
 /* OpenSSL says only "system lib" for a file it cannot open: name the
@@ -178,34 +188,58 @@ static int check_readable(const char *what, const char *path, char *why, size_t 
 	return 0;
 }
 
-static int load_files(SSL_CTX *ctx, const struct wsop_config *cfg, char *why, size_t why_cap)
+/* CERT as SSL_CTX_use_certificate_chain_file reads it: the leaf, then any
+ * number of chain certificates up to the end of the file. */
+static int read_cert_chain(struct creds *c, const char *path)
+{
+	BIO *in = BIO_new_file(path, "r");
+
+	if (in == NULL)
+		return -1;
+	c->leaf = PEM_read_bio_X509_AUX(in, NULL, no_passphrase, NULL);
+	c->chain = sk_X509_new_null();
+	if (c->leaf == NULL || c->chain == NULL) {
+		BIO_free(in);
+		return -1;
+	}
+	X509 *x;
+	while ((x = PEM_read_bio_X509(in, NULL, no_passphrase, NULL)) != NULL) {
+		if (sk_X509_push(c->chain, x) <= 0) {
+			X509_free(x);
+			BIO_free(in);
+			return -1;
+		}
+	}
+	BIO_free(in);
+	/* The end of the file is the one way the loop may stop. */
+	unsigned long e = ERR_peek_last_error();
+	if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
+		return -1;
+	ERR_clear_error();
+	return 0;
+}
+
+static int read_files(struct creds *c, const struct wsop_config *cfg, char *why, size_t why_cap)
 {
 	char err[256];
-	EVP_PKEY *key = NULL;
 
 	if (check_readable("CERT", cfg->cert, why, why_cap) != 0 ||
 	    check_readable("AUTH", cfg->auth, why, why_cap) != 0)
 		return CHAN_E_CREDENTIALS;
-	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1) {
+	if (read_cert_chain(c, cfg->cert) != 0) {
 		snprintf(why, why_cap, "cannot load CERT %s: %s", cfg->cert,
 		         ssl_reason(err, sizeof(err)));
 		return CHAN_E_CREDENTIALS;
 	}
-	int rc = load_key(cfg->key, &key, why, why_cap);
+	int rc = load_key(cfg->key, &c->key, why, why_cap);
 	if (rc != 0)
 		return rc;
-	rc = SSL_CTX_use_PrivateKey(ctx, key);
-	EVP_PKEY_free(key);
-	if (rc != 1) {
-		snprintf(why, why_cap, "cannot use KEY %s: %s", cfg->key,
-		         ssl_reason(err, sizeof(err)));
-		return CHAN_E_CREDENTIALS;
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
+	if (X509_check_private_key(c->leaf, c->key) != 1) {
 		snprintf(why, why_cap, "KEY %s does not match CERT %s", cfg->key, cfg->cert);
 		return CHAN_E_CREDENTIALS;
 	}
-	if (SSL_CTX_load_verify_locations(ctx, cfg->auth, NULL) != 1) {
+	c->trust = X509_STORE_new();
+	if (c->trust == NULL || X509_STORE_load_file(c->trust, cfg->auth) != 1) {
 		snprintf(why, why_cap, "cannot load AUTH %s: %s", cfg->auth,
 		         ssl_reason(err, sizeof(err)));
 		return CHAN_E_CREDENTIALS;
@@ -213,11 +247,81 @@ static int load_files(SSL_CTX *ctx, const struct wsop_config *cfg, char *why, si
 	return 0;
 }
 
-int creds_load(const struct wsop_config *cfg, SSL_CTX **out, char *why, size_t why_cap)
+int creds_load(const struct wsop_config *cfg, struct creds **out, char *why, size_t why_cap)
 {
 	char err[256];
 
 	*out = NULL;
+	ERR_clear_error();
+	/* openssl.cnf (system crypto policy, providers it activates) is read
+	 * now, while files can still be opened. */
+	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1) {
+		snprintf(why, why_cap, "cannot initialise OpenSSL: %s",
+		         ssl_reason(err, sizeof(err)));
+		return CHAN_E_INTERNAL;
+	}
+	struct creds *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		snprintf(why, why_cap, "out of memory");
+		return CHAN_E_INTERNAL;
+	}
+	snprintf(c->cert_path, sizeof(c->cert_path), "%s", cfg->cert);
+	snprintf(c->key_path, sizeof(c->key_path), "%s", cfg->key);
+	int rc = read_files(c, cfg, why, why_cap);
+	if (rc != 0) {
+		creds_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+static int setup_context(SSL_CTX *ctx, char *why, size_t why_cap)
+{
+	char err[256];
+
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+		snprintf(why, why_cap, "cannot require TLS 1.2: %s", ssl_reason(err, sizeof(err)));
+		return CHAN_E_INTERNAL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+	return 0;
+}
+
+/* The credentials into ctx. What can still fail here is a certificate or
+ * key that the TLS layer itself refuses (its security level). */
+static int use_credentials(struct creds *c, SSL_CTX *ctx, char *why, size_t why_cap)
+{
+	char err[256];
+
+	if (SSL_CTX_use_certificate(ctx, c->leaf) != 1 || SSL_CTX_set1_chain(ctx, c->chain) != 1) {
+		snprintf(why, why_cap, "cannot use CERT %s: %s", c->cert_path,
+		         ssl_reason(err, sizeof(err)));
+		return CHAN_E_CREDENTIALS;
+	}
+	if (SSL_CTX_use_PrivateKey(ctx, c->key) != 1) {
+		snprintf(why, why_cap, "cannot use KEY %s: %s", c->key_path,
+		         ssl_reason(err, sizeof(err)));
+		return CHAN_E_CREDENTIALS;
+	}
+	if (X509_STORE_up_ref(c->trust) != 1) {
+		snprintf(why, why_cap, "cannot use AUTH: %s", ssl_reason(err, sizeof(err)));
+		return CHAN_E_INTERNAL;
+	}
+	SSL_CTX_set_cert_store(ctx, c->trust);
+	return 0;
+}
+
+int creds_tls_context(struct creds *c, SSL_CTX **out, char *why, size_t why_cap)
+{
+	char err[256];
+
+	if (c->ctx != NULL) {
+		*out = c->ctx;
+		return 0;
+	}
 	ERR_clear_error();
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	if (ctx == NULL) {
@@ -227,11 +331,12 @@ int creds_load(const struct wsop_config *cfg, SSL_CTX **out, char *why, size_t w
 	}
 	int rc = setup_context(ctx, why, why_cap);
 	if (rc == 0)
-		rc = load_files(ctx, cfg, why, why_cap);
+		rc = use_credentials(c, ctx, why, why_cap);
 	if (rc != 0) {
 		SSL_CTX_free(ctx);
 		return rc;
 	}
+	c->ctx = ctx;
 	*out = ctx;
 	return 0;
 }

@@ -1,8 +1,17 @@
 /*
  * The helper's credentials: the client certificate (with its chain), the
- * client private key and the CA that must have signed the server, loaded
- * from the paths in the configuration into one client SSL_CTX, before the
- * helper confines itself (afterwards it can open no file).
+ * client private key and the CA that must have signed the server, read
+ * from the paths in the configuration before the helper confines itself
+ * (afterwards it can open no file), together with openssl.cnf.
+ *
+ * Reading them, checking the key file's mode and that the key matches the
+ * certificate is all that happens before READY, so that a bad credential
+ * still fails the start. The client SSL_CTX is built from them at the
+ * first connection (creds_tls_context): SSL_CTX_new fetches every cipher
+ * and digest, a third of a start's OpenSSL time, which a C_Initialize +
+ * C_Finalize that never connects does not need. What the TLS layer alone
+ * can refuse (a key or signature below its security level) is therefore
+ * reported by the first CONNECT, as CHAN_E_CREDENTIALS.
  *
  * The context: TLS 1.2 or later, the server verified against AUTH (the
  * name is set per connection), the client certificate always offered, an
@@ -32,12 +41,22 @@
 /* Largest key file read; a PEM key of any usual type is far smaller. */
 #define CREDS_KEY_FILE_MAX 65536
 
-/* Builds the client context from cfg->cert, cfg->key and cfg->auth.
- * Returns 0 and *out, or an enum chan_error value (CHAN_E_CREDENTIALS for
- * a file that is missing, unreadable, malformed, too open or not matching;
- * CHAN_E_INTERNAL for OpenSSL failing on its own) with the cause in
- * why[why_cap], naming the file. Key bytes read are wiped. */
-int creds_load(const struct wsop_config *cfg, SSL_CTX **out, char *why, size_t why_cap);
+struct creds;
+
+/* Reads and checks cfg->cert, cfg->key and cfg->auth. Returns 0 and *out,
+ * or an enum chan_error value (CHAN_E_CREDENTIALS for a file that is
+ * missing, unreadable, malformed, too open or not matching; CHAN_E_INTERNAL
+ * for OpenSSL failing on its own) with the cause in why[why_cap], naming
+ * the file. Key bytes read are wiped. */
+int creds_load(const struct wsop_config *cfg, struct creds **out, char *why, size_t why_cap);
+
+/* The client context: TLS 1.2 or later, the server verified against AUTH
+ * (the name is set per connection), the client certificate always offered,
+ * an encrypted key refused, a peer that closes TCP without close_notify
+ * read as end of stream. Built at the first call and kept; a failure
+ * (CHAN_E_CREDENTIALS when the TLS layer refuses CERT or KEY, else
+ * CHAN_E_INTERNAL, why set) is tried again at the next call. */
+int creds_tls_context(struct creds *c, SSL_CTX **out, char *why, size_t why_cap);
 
 /* What the key file rule needs to know about the running helper. */
 struct creds_privs {

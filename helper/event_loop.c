@@ -52,7 +52,7 @@ struct conn {
 };
 
 struct loop {
-	SSL_CTX *ctx;
+	struct creds *creds;
 	int chan;
 	bool failed; /* an answer could not be sent: stop */
 	bool openat_armed;
@@ -348,7 +348,7 @@ static void on_connect(struct loop *lp, const struct chan_frame *f, int fd)
 		refuse_connect(lp, f, fd, CHAN_E_LIMIT, "the helper's connection table is full");
 		return;
 	}
-	if (tls_conn_start(&c->tls, lp->ctx, fd, host, &why) != 0) {
+	if (tls_conn_start(&c->tls, lp->creds, fd, host, &why) != 0) {
 		wlog(WLOG_ERROR, "connection to %s: %s", host, why.text);
 		check_sent(lp, reply_error(lp->chan, f->id, 0, why.code, why.text));
 		c->tls.fd = -1;
@@ -559,7 +559,7 @@ static int round_once(struct loop *lp)
 	return 1;
 }
 
-int event_loop_run(SSL_CTX *ctx, int chan, const struct event_loop_options *opt)
+int event_loop_run(struct creds *creds, int chan, const struct event_loop_options *opt)
 {
 	/* Static: 64 KiB frame and data buffers and the table do not belong
 	 * on the stack, and there is one loop per process. It starts zeroed
@@ -570,7 +570,7 @@ int event_loop_run(SSL_CTX *ctx, int chan, const struct event_loop_options *opt)
 
 	for (size_t i = 0; i < EVENT_LOOP_MAX_CONNS; i++)
 		lp.conns[i].tls.fd = -1;
-	lp.ctx = ctx;
+	lp.creds = creds;
 	lp.chan = chan;
 	lp.next_handle = 1;
 	lp.openat_armed = opt->openat_armed;

@@ -29,6 +29,7 @@
 #include <openssl/ssl.h>
 
 #include "conf/config.h"
+#include "helper/credentials.h"
 
 #define EVENT_LOOP_MAX_CONNS 128
 
@@ -46,6 +47,6 @@ struct event_loop_options {
 };
 
 /* opt is required (servers). Returns the helper's exit status (0 or 1). */
-int event_loop_run(SSL_CTX *ctx, int chan, const struct event_loop_options *opt);
+int event_loop_run(struct creds *creds, int chan, const struct event_loop_options *opt);
 
 #endif

@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 	struct wsop_config cfg;
 	struct config_report report;
 	char why[CHAN_ERROR_TEXT_MAX];
-	SSL_CTX *ctx = NULL;
+	struct creds *creds = NULL;
 
 	if (!channel_present()) {
 		dprintf(STDERR_FILENO, "pkcs11wsop-helper: started by the PKCS #11 library only "
@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 		wlog(WLOG_DEBUG, "helper: LOGSYS ignored here (no syslog once confined)");
 	if (config_check_connection(&cfg, &report) != 0)
 		return startup_failed(CHAN_E_CREDENTIALS, report.error);
-	int code = creds_load(&cfg, &ctx, why, sizeof(why));
+	int code = creds_load(&cfg, &creds, why, sizeof(why));
 	if (code != 0)
 		return startup_failed((uint32_t)code, why);
 	wlog(WLOG_DEBUG, "helper: credentials loaded (CERT %s, KEY %s, AUTH %s)", cfg.cert, cfg.key,
@@ -196,5 +196,5 @@ int main(int argc, char **argv)
 	}
 	/* _exit, not exit: atexit handlers (OpenSSL's cleanup) might make
 	 * calls the sandbox does not allow. */
-	_exit(event_loop_run(ctx, CHANNEL_FD, &opt));
+	_exit(event_loop_run(creds, CHANNEL_FD, &opt));
 }

@@ -56,11 +56,18 @@ static bool is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
 }
 
-int tls_conn_start(struct tls_conn *c, SSL_CTX *ctx, int fd, const char *host,
+int tls_conn_start(struct tls_conn *c, struct creds *creds, int fd, const char *host,
                    struct tls_failure *why)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	SSL_CTX *ctx = NULL;
+	int code = creds_tls_context(creds, &ctx, why->text, sizeof(why->text));
+	if (code != 0) {
+		close(fd);
+		why->code = (uint32_t)code;
+		return code;
+	}
 	ERR_clear_error();
 	SSL *ssl = SSL_new(ctx);
 	if (ssl == NULL) {

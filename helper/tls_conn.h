@@ -27,6 +27,8 @@
 
 #include <openssl/ssl.h>
 
+#include "helper/credentials.h"
+
 #define TLS_FAILURE_TEXT_MAX 300
 
 enum tls_step {
@@ -52,10 +54,11 @@ struct tls_conn {
 };
 
 /* Prepares a client connection on fd for host (SNI and name check for a
- * name; IP check and no SNI for an address literal). Takes fd over: it is
+ * name; IP check and no SNI for an address literal), with the context of
+ * creds (built at the first connection: its failure is this one's). Takes fd over: it is
  * closed by tls_conn_end(), or here on failure. Returns 0 or an enum
  * chan_error with why. */
-int tls_conn_start(struct tls_conn *c, SSL_CTX *ctx, int fd, const char *host,
+int tls_conn_start(struct tls_conn *c, struct creds *creds, int fd, const char *host,
                    struct tls_failure *why);
 
 enum tls_step tls_conn_handshake(struct tls_conn *c, struct tls_failure *why);

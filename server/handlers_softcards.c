@@ -269,31 +269,38 @@ void handle_softcard_activate(struct app *app, const struct wsop_request *req,
 	activate(app, req, params[0], resp);
 }
 
-/* Ends the activation the request carries, if it is a valid one of this
- * softcard for this client: recorded as revoked in the store first (so a
- * restart keeps it ended), then dropped from memory. Without a valid
- * token there is nothing of this client's to end. */
-static int deactivate(struct app *app, const struct wsop_request *req, const char *softcard_id)
+/* Ends the activation id of softcard_id, whose answer is already in resp:
+ * recorded as revoked in the store together with that answer (for the
+ * request's Idempotency-Key), in one commit and so one wait for the disk,
+ * so that a restart keeps it ended; only then dropped from memory and
+ * answered. On failure resp becomes the error and the token stays live. */
+static void end_activation(struct app *app, const struct wsop_request *req, const char *softcard_id,
+                           const uint8_t id[ACT_TOKEN_ID_LEN], int64_t expires,
+                           struct wsop_response *resp)
 {
-	uint8_t id[ACT_TOKEN_ID_LEN];
-	int64_t expires = 0;
-	int r = activation_identify(app->act, request_activation(req), softcard_id, req->client_fp,
-	                            id, &expires);
+	int r = store_begin(app->store);
 
-	if (r == -EACCES)
-		return 0;
-	if (r != 0)
-		return r;
-	r = store_revoked_add(app->store, id, expires);
+	if (r == STORE_OK) {
+		r = store_revoked_add(app->store, id, expires);
+		if (r == STORE_OK) {
+			idem_record_only(app, req, resp);
+			r = store_commit(app->store);
+		} else {
+			store_rollback(app->store);
+		}
+	}
 	if (r != STORE_OK) {
 		wlog(WLOG_ERROR, "cannot record an ended activation: %s", store_result_name(r));
-		return -EIO;
+		reply_error(resp, WSOP_E_INTERNAL, "cannot end the activation");
+		return;
 	}
 	activation_end(app->act, softcard_id, id);
 	wlog(WLOG_INFO, "softcard %s: one activation ended", softcard_id);
-	return 0;
 }
 
+/* Ends the activation the request carries, if it is a valid one of this
+ * softcard for this client. Without a valid token there is nothing of this
+ * client's to end, and the answer is the same. */
 void handle_softcard_deactivate(struct app *app, const struct wsop_request *req,
                                 const char *const params[HANDLER_PARAM_MAX],
                                 struct wsop_response *resp)
@@ -303,21 +310,30 @@ void handle_softcard_deactivate(struct app *app, const struct wsop_request *req,
 	size_t len;
 	const char *text = body_text(req, &len);
 	struct wsop_softcard sc;
+	uint8_t id[ACT_TOKEN_ID_LEN];
+	int64_t expires = 0;
 	char *answer = NULL;
 	int r;
 
 	if (!load_softcard(app, params[0], &row, resp) ||
-	    decode_failed(wsop_json_decode_empty(text, len, &err), &err, resp))
-		goto out;
-	if (deactivate(app, req, row.id) != 0) {
-		reply_error(resp, WSOP_E_INTERNAL, "cannot end the activation");
-		goto out;
+	    decode_failed(wsop_json_decode_empty(text, len, &err), &err, resp)) {
+		idem_record_only(app, req, resp);
+		return;
 	}
-	/* The token just ended must not make the answer say "active". */
+	int found = activation_identify(app->act, request_activation(req), row.id, req->client_fp,
+	                                id, &expires);
+	if (found != 0 && found != -EACCES) {
+		reply_error(resp, WSOP_E_INTERNAL, "cannot end the activation");
+		return;
+	}
+	/* The token about to end must not make the answer say "active". */
 	softcard_answer(app, req, &row, &sc);
 	sc.active = false;
 	r = wsop_json_encode_softcard(&sc, &answer, &len);
 	reply_json(resp, 200, r, answer, len);
-out:
-	idem_record_only(app, req, resp);
+	if (found == 0 && resp->status == 200)
+		end_activation(app, req, row.id, id, expires, resp);
+	else
+		idem_record_only(app, req, resp);
+	OPENSSL_cleanse(id, sizeof(id));
 }

@@ -25,6 +25,7 @@
 #include "tests/helper/proc_status.h"
 #include "tests/helper/rogue_tls.h"
 #include "tests/helper/spawn.h"
+#include "tests/helper/weak_cert.h"
 
 /* Every test that needs a confined helper skips in an ASan build. */
 #define SKIP_IF_CONFINEMENT_UNTESTABLE()                                                           \
@@ -645,11 +646,12 @@ static void test_expired_client_certificate(void **state)
 	helper_stop(&h);
 }
 
-static void copy_file(const char *from, const char *to, mode_t mode)
+/* Writes from's bytes into to (how: O_TRUNC or O_APPEND), mode set. */
+static void copy_into(const char *from, const char *to, mode_t mode, int how)
 {
 	char buf[65536];
 	int in = open(from, O_RDONLY | O_CLOEXEC);
-	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int out = open(to, O_WRONLY | O_CREAT | how | O_CLOEXEC, 0600);
 
 	assert_true(in >= 0 && out >= 0);
 	ssize_t n = read(in, buf, sizeof(buf));
@@ -658,6 +660,31 @@ static void copy_file(const char *from, const char *to, mode_t mode)
 	assert_int_equal(fchmod(out, mode), 0);
 	close(in);
 	close(out);
+}
+
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+	copy_into(from, to, mode, O_TRUNC);
+}
+
+/* A CERT file with the chain after the leaf is read to its end, as
+ * SSL_CTX_use_certificate_chain_file reads it, and the handshake works. */
+static void test_certificate_file_with_chain(void **state)
+{
+	struct helper_proc h;
+	char leaf[E2E_PATH_MAX + 32], ca[E2E_PATH_MAX + 32], chain[E2E_PATH_MAX + 32];
+
+	SKIP_IF_CONFINEMENT_UNTESTABLE();
+	snprintf(leaf, sizeof(leaf), "%s/client.crt", e2e_env.pki);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", e2e_env.pki);
+	snprintf(chain, sizeof(chain), "%s/chain-client.crt", e2e_env.dir);
+	copy_into(leaf, chain, 0644, O_TRUNC);
+	copy_into(ca, chain, 0644, O_APPEND);
+	start_ready(helper_path, write_config("chain", chain, "client.key", "ca.crt"), &h);
+	uint32_t conn = connect_ok(&h, 1);
+	health_ok(&h, conn, 2);
+	helper_stop(&h);
+	assert_true(WIFEXITED(h.status) && WEXITSTATUS(h.status) == 0);
 }
 
 static void test_key_readable_by_others_refused(void **state)
@@ -681,19 +708,56 @@ static void test_key_readable_by_others_refused(void **state)
 	assert_true(log_contains(config, "too open"));
 }
 
-static void test_missing_certificate_refused(void **state)
+/* The helper started on config answers ERROR CREDENTIALS naming needle
+ * instead of READY, and exits 1. */
+static void expect_start_refused(const char *config, const char *needle)
 {
 	struct helper_proc h;
 	struct chan_error_info e;
 
-	assert_int_equal(
-	    helper_spawn(helper_path,
-	                 write_config("no-cert", "nonexistent.crt", "client.key", "ca.crt"), &h),
-	    0);
+	assert_int_equal(helper_spawn(helper_path, config, &h), 0);
 	assert_int_equal(expect_error(&h, 0, &e), CHAN_E_CREDENTIALS);
-	assert_non_null(strstr(e.text, "nonexistent.crt"));
+	assert_non_null(strstr(e.text, needle));
 	int status = helper_reap(&h, WAIT_MS);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	helper_stop(&h);
+}
+
+static void test_missing_certificate_refused(void **state)
+{
+	expect_start_refused(write_config("no-cert", "nonexistent.crt", "client.key", "ca.crt"),
+	                     "nonexistent.crt");
+}
+
+/* A key that belongs to another certificate is refused before READY. */
+static void test_key_of_another_certificate_refused(void **state)
+{
+	expect_start_refused(write_config("wrong-key", "client.crt", "client2.key", "ca.crt"),
+	                     "does not match");
+}
+
+/* A credential that only the TLS layer refuses (a key below its security
+ * level) passes the start, since the TLS context is built at the first
+ * connection; that CONNECT is refused as CREDENTIALS, and so is the next. */
+static void test_key_refused_by_tls_at_first_connect(void **state)
+{
+	struct helper_proc h;
+	struct chan_error_info e;
+	uint32_t conn = 0;
+	char cert[E2E_PATH_MAX + 32], key[E2E_PATH_MAX + 32];
+
+	SKIP_IF_CONFINEMENT_UNTESTABLE();
+	assert_int_equal(weak_cert_write(e2e_env.pki, e2e_env.dir), 0);
+	snprintf(cert, sizeof(cert), "%s/weak-client.crt", e2e_env.dir);
+	snprintf(key, sizeof(key), "%s/weak-client.key", e2e_env.dir);
+	start_ready(helper_path, write_config("weak-key", cert, key, "ca.crt"), &h);
+	for (uint32_t id = 1; id <= 2; id++) {
+		assert_int_equal(try_connect(&h, server.port, "localhost", id, &conn, &e),
+		                 CHAN_T_ERROR);
+		assert_int_equal(e.code, CHAN_E_CREDENTIALS);
+		assert_non_null(strstr(e.text, "cannot use CERT"));
+		assert_non_null(strstr(e.text, cert));
+	}
 	helper_stop(&h);
 }
 
@@ -791,6 +855,9 @@ int main(void)
 		cmocka_unit_test(test_expired_client_certificate),
 		cmocka_unit_test(test_key_readable_by_others_refused),
 		cmocka_unit_test(test_missing_certificate_refused),
+		cmocka_unit_test(test_key_of_another_certificate_refused),
+		cmocka_unit_test(test_certificate_file_with_chain),
+		cmocka_unit_test(test_key_refused_by_tls_at_first_connect),
 		cmocka_unit_test(test_malformed_frame_ends_helper),
 		cmocka_unit_test(test_channel_eof_ends_helper),
 		cmocka_unit_test(test_forbidden_syscall_kills_helper),
