@@ -159,9 +159,7 @@ done:
 	/* Plaintext is on one side or the other: wipe both. */
 	if (out.data.data != NULL)
 		OPENSSL_clear_free(out.data.data, out_max > 0 ? out_max : 1);
-	if (in.data.data != NULL)
-		OPENSSL_cleanse(in.data.data, in.data.len);
-	wsop_crypto_req_free(&in);
+	wsop_crypto_req_free(&in); /* wipes the data */
 	OPENSSL_cleanse(&ck, sizeof(ck));
 }
 
