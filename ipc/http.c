@@ -430,12 +430,14 @@ static int build_message(const uint8_t *data, const struct head_info *info, size
 }
 
 static int parse_message(bool is_request, const uint8_t *data, size_t len, struct http_message *msg,
-                         size_t *consumed)
+                         size_t *consumed, size_t *need)
 {
 	struct head_info info;
 	size_t body_len = 0;
 	int r;
 
+	if (need != NULL)
+		*need = 0;
 	if (msg == NULL || consumed == NULL || (data == NULL && len > 0))
 		return -EINVAL;
 	http_message_init(msg);
@@ -448,8 +450,11 @@ static int parse_message(bool is_request, const uint8_t *data, size_t len, struc
 	r = body_length(&info, &body_len);
 	if (r < 0)
 		return r;
-	if (len - info.head_len < body_len)
+	if (len - info.head_len < body_len) {
+		if (need != NULL)
+			*need = info.head_len + body_len;
 		return 0;
+	}
 	r = build_message(data, &info, body_len, msg);
 	if (r < 0) {
 		http_message_clear(msg);
@@ -480,12 +485,18 @@ void http_message_clear(struct http_message *msg)
 
 int http_parse_request(const uint8_t *data, size_t len, struct http_message *msg, size_t *consumed)
 {
-	return parse_message(true, data, len, msg, consumed);
+	return parse_message(true, data, len, msg, consumed, NULL);
+}
+
+int http_parse_request_need(const uint8_t *data, size_t len, struct http_message *msg,
+                            size_t *consumed, size_t *need)
+{
+	return parse_message(true, data, len, msg, consumed, need);
 }
 
 int http_parse_response(const uint8_t *data, size_t len, struct http_message *msg, size_t *consumed)
 {
-	return parse_message(false, data, len, msg, consumed);
+	return parse_message(false, data, len, msg, consumed, NULL);
 }
 
 const char *http_header_get(const struct http_message *msg, const char *name)

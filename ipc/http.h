@@ -99,6 +99,11 @@ void http_message_clear(struct http_message *msg);
 int http_parse_request(const uint8_t *data, size_t len, struct http_message *msg, size_t *consumed);
 int http_parse_response(const uint8_t *data, size_t len, struct http_message *msg,
                         size_t *consumed);
+/* As http_parse_request; when it answers 0 after a whole, valid head, *need
+ * is the length of the whole request (head and body): calling again with
+ * fewer bytes would answer 0 again. Otherwise *need is 0. */
+int http_parse_request_need(const uint8_t *data, size_t len, struct http_message *msg,
+                            size_t *consumed, size_t *need);
 
 /* Case-insensitive header lookup; NULL when absent. */
 const char *http_header_get(const struct http_message *msg, const char *name);

@@ -50,8 +50,8 @@ static int fail(struct wsop_json_error *err, int rc, const char *why)
 	return rc;
 }
 
-int wsop_crypto_bin_decode(const struct http_message *m, struct wsop_crypto_req *out,
-                           struct wsop_json_error *err)
+int wsop_crypto_bin_decode_head(const struct http_message *m, struct wsop_crypto_req *out,
+                                struct wsop_json_error *err)
 {
 	char group[WSOP_UUID_LEN + 1], key[WSOP_UUID_LEN + 1];
 
@@ -81,6 +81,16 @@ int wsop_crypto_bin_decode(const struct http_message *m, struct wsop_crypto_req 
 
 	if (m->body_len > WSOP_CRYPTO_DATA_MAX)
 		return fail(err, WSOP_JSON_EBAD_DATA_LENGTH, "data: too long");
+	return WSOP_JSON_OK;
+}
+
+int wsop_crypto_bin_decode(const struct http_message *m, struct wsop_crypto_req *out,
+                           struct wsop_json_error *err)
+{
+	int rc = wsop_crypto_bin_decode_head(m, out, err);
+
+	if (rc != WSOP_JSON_OK)
+		return rc;
 	if (m->body_len > 0) {
 		out->data.data = malloc(m->body_len);
 		if (out->data.data == NULL)

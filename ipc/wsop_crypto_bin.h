@@ -52,4 +52,10 @@ bool wsop_crypto_bin_is(const struct http_message *m);
 int wsop_crypto_bin_decode(const struct http_message *m, struct wsop_crypto_req *out,
                            struct wsop_json_error *err);
 
+/* The same checks and answers, but out->data is left empty: the data is
+ * m->body (m->body_len bytes), which the caller reads in place (a server
+ * saves a copy of a large body). */
+int wsop_crypto_bin_decode_head(const struct http_message *m, struct wsop_crypto_req *out,
+                                struct wsop_json_error *err);
+
 #endif

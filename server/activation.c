@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 /* The slow-down table holds one entry per client in a failing streak; past
@@ -66,6 +67,8 @@ struct activation {
 	uint64_t ended; /* bumped by every end/forget: see admit() */
 	struct act_token_key token_key;
 	struct passphrase_tag_key tag_key;
+	/* Fetched once: SHA256() would fetch it again for every token. */
+	EVP_MD *sha256;
 	int64_t ttl_s, idle_s;
 	activation_revoked_fn *revoked;
 	void *revoked_ctx;
@@ -211,6 +214,9 @@ int activation_create(const struct keywrap_master *master, int64_t ttl_s, int64_
 		free(act);
 		return -EIO;
 	}
+	act->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (act->sha256 == NULL)
+		goto fail_key;
 	if (pthread_mutex_init(&act->lock, NULL) != 0)
 		goto fail_key;
 	if (pthread_condattr_init(&ca) != 0)
@@ -231,6 +237,7 @@ int activation_create(const struct keywrap_master *master, int64_t ttl_s, int64_
 fail_mutex:
 	pthread_mutex_destroy(&act->lock);
 fail_key:
+	EVP_MD_free(act->sha256);
 	act_token_key_wipe(&act->token_key);
 	passphrase_tag_key_wipe(&act->tag_key);
 	free(act);
@@ -262,6 +269,7 @@ void activation_destroy(struct activation *act)
 	}
 	act_token_key_wipe(&act->token_key);
 	passphrase_tag_key_wipe(&act->tag_key);
+	EVP_MD_free(act->sha256);
 	pthread_mutex_destroy(&act->lock);
 	free(act);
 }
@@ -304,9 +312,10 @@ static int add_live_locked(struct activation *act, const uint8_t hash[SHA256_DIG
 	return 0;
 }
 
-static void token_hash(const char *token, uint8_t hash[SHA256_DIGEST_LENGTH])
+static bool token_hash(const struct activation *act, const char *token,
+                       uint8_t hash[SHA256_DIGEST_LENGTH])
 {
-	SHA256((const unsigned char *)token, strlen(token), hash);
+	return EVP_Digest(token, strlen(token), hash, NULL, act->sha256, NULL) == 1;
 }
 
 int activation_issue(struct activation *act, const char *softcard_id,
@@ -328,8 +337,9 @@ int activation_issue(struct activation *act, const char *softcard_id,
 	rc = act_token_seal(&act->token_key, &c, token, ACT_TOKEN_TEXT_LEN + 1) == ACT_TOKEN_OK
 	         ? 0
 	         : -EIO;
+	if (rc == 0 && !token_hash(act, token, hash))
+		rc = -EIO;
 	if (rc == 0) {
-		token_hash(token, hash);
 		pthread_mutex_lock(&act->lock);
 		rc = add_live_locked(act, hash, &c);
 		pthread_mutex_unlock(&act->lock);
@@ -424,7 +434,8 @@ static int check(struct activation *act, const char *token, const char *softcard
 
 	if (token == NULL || strnlen(token, ACT_TOKEN_TEXT_LEN + 1) != ACT_TOKEN_TEXT_LEN)
 		return -EACCES;
-	token_hash(token, hash);
+	if (!token_hash(act, token, hash))
+		return -EIO;
 	pthread_mutex_lock(&act->lock);
 	found = lookup_locked(act, hash, softcard_id, client_fp, kek, seen, expires);
 	ended = act->ended;

@@ -8,6 +8,8 @@
 #include "aes_cbc.h"
 
 #include <limits.h>
+#include <pthread.h>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -15,18 +17,40 @@
  * the block size). */
 #define CHUNK (1u << 20)
 
+/* Fetched once: EVP_aes_*_cbc() would make every EVP_CipherInit_ex fetch
+ * the implementation again (a name lookup under a lock). Kept until exit. */
+static EVP_CIPHER *fetched[3];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_ciphers(void)
+{
+	static const char *const names[3] = { "AES-128-CBC", "AES-192-CBC", "AES-256-CBC" };
+
+	for (size_t i = 0; i < 3; i++)
+		fetched[i] = EVP_CIPHER_fetch(NULL, names[i], NULL);
+}
+
 const EVP_CIPHER *aescbc_cipher(size_t key_len)
 {
+	size_t i;
+
 	switch (key_len) {
 	case 16:
-		return EVP_aes_128_cbc();
+		i = 0;
+		break;
 	case 24:
-		return EVP_aes_192_cbc();
+		i = 1;
+		break;
 	case 32:
-		return EVP_aes_256_cbc();
+		i = 2;
+		break;
 	default:
 		return NULL;
 	}
+	if (pthread_once(&fetch_once, fetch_ciphers) == 0 && fetched[i] != NULL)
+		return fetched[i];
+	/* Not fetched: the implicit fetch of each use still works. */
+	return i == 0 ? EVP_aes_128_cbc() : i == 1 ? EVP_aes_192_cbc() : EVP_aes_256_cbc();
 }
 
 /* The length rules of aes_cbc.h, apart from the output size. */

@@ -21,7 +21,8 @@
  *    cleansed) and *out_len is 0.
  *  - in and out may not overlap. in may be NULL when in_len is 0.
  *  - Key bytes and intermediate plaintext are cleansed before return.
- *  - Thread-safe (no shared state).
+ *  - Thread-safe (the only shared state, the cipher implementations, is
+ *    fetched once and read-only after).
  */
 #ifndef PKCS11WSOP_SERVER_AES_CBC_H
 #define PKCS11WSOP_SERVER_AES_CBC_H

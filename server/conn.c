@@ -240,9 +240,7 @@ static void request_loop(struct conn *c)
 			}
 			if (r == 1) {
 				bool keep = handle(c, &msg);
-				if (msg.body != NULL)
-					OPENSSL_cleanse(msg.body, msg.body_len);
-				http_message_clear(&msg);
+				http_message_clear(&msg); /* wipes the body */
 				reqbuf_consume(&c->in, used);
 				if (!keep)
 					return;
@@ -337,10 +335,14 @@ void conn_serve(const struct conn_env *env, int fd, const char *peer, int64_t ac
 	snprintf(c.names.cn, sizeof(c.names.cn), "-");
 	reason[0] = '\0';
 	c.ssl = SSL_new(env->tls);
-	if (c.ssl != NULL)
+	if (c.ssl != NULL) {
 		/* A record's header and body in one read(), not two; the
-		 * request loop looks at SSL_has_pending() before it polls. */
+		 * request loop looks at SSL_has_pending() before it polls.
+		 * Room for several records: a large request's in a few reads,
+		 * not one per 16 KiB record. */
 		SSL_set_read_ahead(c.ssl, 1);
+		SSL_set_default_read_buffer_len(c.ssl, CONN_READ_AHEAD);
+	}
 	if (c.ssl == NULL || SSL_set_fd(c.ssl, fd) != 1)
 		wlog(WLOG_ERROR, "cannot set up TLS for %s", peer);
 	else if (handshake(&c, accepted_ms + env->handshake_ms, reason, sizeof(reason)) == 0)

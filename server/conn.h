@@ -49,6 +49,9 @@
  * discarded for a moment, so that the answer is not lost to a TCP reset. */
 #define CONN_DRAIN_TIMEOUT_MS 1000
 #define CONN_DRAIN_MAX_BYTES  (HTTP_MAX_BODY + HTTP_MAX_HEAD)
+/* The TLS read-ahead buffer of a connection (kept while it lives): four
+ * full records, so a 64 KiB request takes two reads. */
+#define CONN_READ_AHEAD (64 * 1024)
 
 /* What becomes of a connection once its handshake has ended. */
 enum conn_admit {

@@ -18,6 +18,7 @@
 #include "conf/log.h"
 #include "ipc/mono_clock.h"
 #include "server/conn.h"
+#include "server/outbuf.h"
 #include "server/reply.h"
 #include "server/reqbuf.h"
 
@@ -38,15 +39,6 @@ enum ev_state {
 
 struct evloop;
 
-/* One formatted answer; each is written with its own SSL_write calls, so
- * pipelined answers are separate TLS records as with one thread per
- * connection. */
-struct answer {
-	struct answer *next;
-	uint8_t *data;
-	size_t len;
-};
-
 struct evconn {
 	struct work work; /* first: the worker hands it back as this */
 	struct evloop *loop;
@@ -65,9 +57,11 @@ struct evconn {
 	int64_t request_start; /* first byte of the request being read, or 0 */
 	int64_t idle_since;
 	struct reqbuf in;
-	struct answer *out, *out_tail; /* to be written, oldest first */
-	size_t out_off;                /* written of the oldest */
-	size_t out_bytes;              /* queued, the oldest's written part included */
+	size_t need; /* length of the request in c->in once its head is known */
+	/* Answers are encrypted as soon as they are ready (each its own TLS
+	 * records, as with one thread per connection) into out, the TLS
+	 * object's write BIO, and sent from there. */
+	struct outbuf out;
 	size_t drained;
 	struct http_message msg;
 	struct wsop_response resp;
@@ -128,24 +122,10 @@ static void want(struct evconn *c, uint32_t events)
 		c->interest = events;
 }
 
+/* http_message_clear wipes the body (passphrases, plaintext). */
 static void clear_msg(struct evconn *c)
 {
-	if (c->msg.body != NULL)
-		OPENSSL_cleanse(c->msg.body, c->msg.body_len);
 	http_message_clear(&c->msg);
-}
-
-static void drop_answer(struct evconn *c)
-{
-	struct answer *a = c->out;
-
-	c->out = a->next;
-	if (c->out == NULL)
-		c->out_tail = NULL;
-	c->out_off = 0;
-	c->out_bytes -= a->len;
-	OPENSSL_clear_free(a->data, a->len);
-	free(a);
 }
 
 static void close_conn(struct evconn *c)
@@ -160,37 +140,43 @@ static void close_conn(struct evconn *c)
 		c->next->prev = c->prev;
 	l->count--;
 	(void)epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
-	if (c->state != EV_DRAIN)
+	if (c->state != EV_DRAIN) {
+		/* One try, as a socket write BIO would: close_notify after
+		 * whatever is still queued. */
 		(void)SSL_shutdown(c->ssl);
+		(void)outbuf_flush(&c->out, c->fd);
+	}
 	ERR_clear_error();
 	SSL_free(c->ssl);
 	close(c->fd);
 	reqbuf_free(&c->in);
-	while (c->out != NULL)
-		drop_answer(c);
+	outbuf_free(&c->out);
 	clear_msg(c);
 	free(c);
 	atomic_fetch_sub(&l->load, 1);
 	l->all->cfg.closed(l->all->cfg.arg);
 }
 
-/* Queues an answer's bytes to be written (taking `data`). */
+/* Encrypts an answer's bytes into c->out, then wipes and frees them. */
 static int append_out(struct evconn *c, uint8_t *data, size_t len)
 {
-	struct answer *a = malloc(sizeof(*a));
+	size_t off = 0;
+	int r = 0;
 
-	if (a == NULL) {
-		OPENSSL_clear_free(data, len);
-		return -ENOMEM;
+	while (off < len) {
+		size_t left = len - off;
+		int n = SSL_write(c->ssl, data + off, left > INT_MAX ? INT_MAX : (int)left);
+
+		if (n <= 0) {
+			/* The BIO never waits: any failure is final. */
+			ERR_clear_error();
+			r = -EIO;
+			break;
+		}
+		off += (size_t)n;
 	}
-	*a = (struct answer){ .data = data, .len = len };
-	if (c->out_tail != NULL)
-		c->out_tail->next = a;
-	else
-		c->out = a;
-	c->out_tail = a;
-	c->out_bytes += len;
-	return 0;
+	OPENSSL_clear_free(data, len);
+	return r;
 }
 
 /* The answer in c->resp is ready: formats, logs and queues it. */
@@ -312,12 +298,15 @@ static bool read_step(struct evconn *c)
 		bool pending;
 		int r;
 
-		if (c->out_bytes >= OUT_HIGH) {
+		if (outbuf_pending(&c->out) >= OUT_HIGH) {
 			c->state = EV_WRITE;
 			return true;
 		}
-		if (c->in.len > 0) {
-			r = http_parse_request(c->in.data, c->in.len, &c->msg, &used);
+		/* A body still short of the length its head gave is not parsed
+		 * again until that much is in. */
+		if (c->in.len > 0 && c->in.len >= c->need) {
+			r = http_parse_request_need(c->in.data, c->in.len, &c->msg, &used,
+			                            &c->need);
 			if (r < 0) {
 				refuse_malformed(c, r);
 				return true;
@@ -334,8 +323,9 @@ static bool read_step(struct evconn *c)
 				return true;
 			}
 		}
-		if (c->out != NULL) {
-			/* Answers of pipelined requests go out before more is read. */
+		if (outbuf_pending(&c->out) > 0) {
+			/* Answers of pipelined requests (or what TLS itself had to
+			 * send while reading) go out before more is read. */
 			c->state = EV_WRITE;
 			return true;
 		}
@@ -375,12 +365,10 @@ static bool read_step(struct evconn *c)
 			if (c->in.len == 0 && c->request_start == 0 && SSL_has_pending(c->ssl) == 1)
 				c->request_start = mono_ms();
 			c->may_read = false;
+			if (outbuf_pending(&c->out) > 0)
+				continue; /* sent, then back to reading */
 			read_deadline(c);
 			want(c, EPOLLIN);
-			return false;
-		case SSL_ERROR_WANT_WRITE:
-			read_deadline(c);
-			want(c, EPOLLOUT);
 			return false;
 		default:
 			read_failed(c, r);
@@ -389,43 +377,22 @@ static bool read_step(struct evconn *c)
 	}
 }
 
-/* Writes what is queued: 1 all written, 0 waiting for the socket,
+/* Sends what is queued: 1 all sent, 0 waiting for the socket,
  * negative when the connection failed. */
 static int flush(struct evconn *c)
 {
-	while (c->out != NULL) {
-		size_t left = c->out->len - c->out_off;
-		int r;
+	int r = outbuf_flush(&c->out, c->fd);
 
-		if (left == 0) {
-			drop_answer(c);
-			continue;
-		}
-		r = SSL_write(c->ssl, c->out->data + c->out_off,
-		              left > INT_MAX ? INT_MAX : (int)left);
-		if (r > 0) {
-			c->out_off += (size_t)r;
-			continue;
-		}
-		switch (SSL_get_error(c->ssl, r)) {
-		case SSL_ERROR_WANT_WRITE:
-			want(c, EPOLLOUT);
-			return 0;
-		case SSL_ERROR_WANT_READ:
-			want(c, EPOLLIN);
-			return 0;
-		default:
-			ERR_clear_error();
-			return -EPIPE;
-		}
-	}
-	return 1;
+	if (r == 0)
+		want(c, EPOLLOUT);
+	return r < 0 ? -EPIPE : r;
 }
 
 static void start_drain(struct evconn *c)
 {
 	(void)SSL_shutdown(c->ssl);
 	ERR_clear_error();
+	(void)outbuf_flush(&c->out, c->fd); /* close_notify, as far as it goes */
 	(void)shutdown(c->fd, SHUT_WR);
 	c->state = EV_DRAIN;
 	c->drained = 0;
@@ -736,9 +703,15 @@ bool evloops_adopt(struct evloops *all, SSL *ssl, int fd, const struct conn_name
 {
 	struct evconn *c = calloc(1, sizeof(*c));
 	struct evloop *l = &all->loops[0];
+	BIO *wbio;
 
 	if (c == NULL)
 		return false;
+	wbio = outbuf_bio_new(&c->out);
+	if (wbio == NULL) {
+		free(c);
+		return false;
+	}
 	for (unsigned i = 1; i < all->n; i++)
 		if (atomic_load(&all->loops[i].load) < atomic_load(&l->load))
 			l = &all->loops[i];
@@ -753,9 +726,9 @@ bool evloops_adopt(struct evloops *all, SSL *ssl, int fd, const struct conn_name
 	c->deadline = NO_DEADLINE;
 	http_message_init(&c->msg);
 	reply_init(&c->resp);
-	/* Answers are written as far as the socket takes them, the rest when
-	 * it is writable again (from the same, unmoved buffer). */
-	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* Records go to c->out, the loop sends them (the handshake is done:
+	 * nothing waits in the socket BIO, which stays the read BIO). */
+	SSL_set0_wbio(ssl, wbio);
 	pthread_mutex_lock(&l->lock);
 	c->queue_next = l->incoming;
 	l->incoming = c;

@@ -68,13 +68,21 @@ const char *request_activation(const struct wsop_request *req)
 	return http_header_get(req->http, WSOP_ACTIVATION_HEADER);
 }
 
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 bool require_active(struct app *app, const struct wsop_request *req, const char *softcard_id,
                     struct keywrap_kek *kek, struct wsop_response *resp)
 {
 	int r =
 	    activation_check(app->act, request_activation(req), softcard_id, req->client_fp, kek);
 
-	snprintf(resp->softcard, sizeof(resp->softcard), "%s", softcard_id);
+	copy_text(resp->softcard, sizeof(resp->softcard), softcard_id);
 	if (r == 0)
 		return true;
 	if (r == -EIO) {
@@ -89,14 +97,6 @@ bool require_active(struct app *app, const struct wsop_request *req, const char 
 		            "no valid activation of this softcard for this client");
 	}
 	return false;
-}
-
-static void copy_text(char *dst, size_t cap, const char *src)
-{
-	size_t n = strnlen(src, cap - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
 }
 
 int64_t softcard_locked_for(const struct app *app, const struct store_softcard *row, int64_t now)

@@ -116,12 +116,16 @@ static void run(struct app *app, const struct wsop_request *req, bool encrypt,
 
 	memset(&ck, 0, sizeof(ck));
 	bool binary = wsop_crypto_bin_is(req->http);
+	/* The binary form's data is the body, read where it is (the message
+	 * wipes it); the JSON form's is decoded into in.data. */
 	if (binary)
-		r = wsop_crypto_bin_decode(req->http, &in, &err);
+		r = wsop_crypto_bin_decode_head(req->http, &in, &err);
 	else
 		r = wsop_json_decode_crypto_req(text, len, &in, &err);
 	if (decode_failed(r, &err, resp))
 		return;
+	const uint8_t *data = binary ? req->http->body : in.data.data;
+	size_t data_len = binary ? req->http->body_len : in.data.len;
 	if (!resolve_key(app, req, in.key, &ck, resp))
 		goto done;
 	if (!(encrypt ? ck.encrypt : ck.decrypt)) {
@@ -130,7 +134,7 @@ static void run(struct app *app, const struct wsop_request *req, bool encrypt,
 		goto done;
 	}
 	mode = in.mechanism == WSOP_MECH_AES_CBC_PAD ? AESCBC_MODE_CBC_PAD : AESCBC_MODE_CBC;
-	out_max = aescbc_out_max(mode, encrypt, in.data.len);
+	out_max = aescbc_out_max(mode, encrypt, data_len);
 	/* Never a NULL output buffer, even for an empty answer. */
 	out.data.data = malloc(out_max > 0 ? out_max : 1);
 	if (out.data.data == NULL) {
@@ -138,11 +142,11 @@ static void run(struct app *app, const struct wsop_request *req, bool encrypt,
 		goto done;
 	}
 	if (encrypt)
-		r = aescbc_encrypt(mode, ck.key, ck.key_len, in.iv, sizeof(in.iv), in.data.data,
-		                   in.data.len, out.data.data, out_max, &out.data.len);
+		r = aescbc_encrypt(mode, ck.key, ck.key_len, in.iv, sizeof(in.iv), data, data_len,
+		                   out.data.data, out_max, &out.data.len);
 	else
-		r = aescbc_decrypt(mode, ck.key, ck.key_len, in.iv, sizeof(in.iv), in.data.data,
-		                   in.data.len, out.data.data, out_max, &out.data.len);
+		r = aescbc_decrypt(mode, ck.key, ck.key_len, in.iv, sizeof(in.iv), data, data_len,
+		                   out.data.data, out_max, &out.data.len);
 	if (r != AESCBC_OK) {
 		reply_cipher_error(r, resp);
 		goto done;
@@ -159,9 +163,7 @@ done:
 	/* Plaintext is on one side or the other: wipe both. */
 	if (out.data.data != NULL)
 		OPENSSL_clear_free(out.data.data, out_max > 0 ? out_max : 1);
-	if (in.data.data != NULL)
-		OPENSSL_cleanse(in.data.data, in.data.len);
-	wsop_crypto_req_free(&in);
+	wsop_crypto_req_free(&in); /* wipes the data */
 	OPENSSL_cleanse(&ck, sizeof(ck));
 }
 

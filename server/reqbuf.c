@@ -34,7 +34,8 @@ void reqbuf_consume(struct reqbuf *b, size_t used)
 {
 	if (used > b->len)
 		used = b->len;
-	OPENSSL_cleanse(b->data, used);
+	/* The rest moves over the used bytes; what it leaves behind,
+	 * data[len - used .. len), is the only copy left to wipe. */
 	memmove(b->data, b->data + used, b->len - used);
 	b->len -= used;
 	OPENSSL_cleanse(b->data + b->len, used);

@@ -9,7 +9,8 @@
  *  - an error on a prefix is the error on the whole stream;
  *  - a message parsed from a prefix is the one parsed from the whole stream;
  *  - a parsed message re-formatted parses again to the same message;
- *  - pipelined messages are taken one after the other.
+ *  - pipelined messages are taken one after the other;
+ *  - the length a request prefix reports it needs exceeds the prefix.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -39,9 +40,18 @@ static uint32_t next_random(uint32_t *s)
 	return *s;
 }
 
+/* A request is parsed with http_parse_request_need, whose length is checked:
+ * only with 0, and then more than the bytes given. */
 static int parse(bool request, const uint8_t *p, size_t n, struct http_message *msg, size_t *used)
 {
-	return request ? http_parse_request(p, n, msg, used) : http_parse_response(p, n, msg, used);
+	size_t need = 0;
+	int r;
+
+	if (!request)
+		return http_parse_response(p, n, msg, used);
+	r = http_parse_request_need(p, n, msg, used, &need);
+	require(need == 0 || (r == 0 && need > n && need <= HTTP_MAX_HEAD + HTTP_MAX_BODY));
+	return r;
 }
 
 /* Parses p[0..n) from an exactly-sized heap copy. */

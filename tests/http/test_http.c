@@ -447,6 +447,46 @@ static void every_split_point_waits_for_more(void **state)
 	feed_every_prefix("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n", false);
 }
 
+/* http_parse_request_need: 0 until the head is whole, then the whole
+ * request's length while its body is short; 0 with an answer. */
+static void need_is_whole_length_once_head_is_known(void **state)
+{
+	static const char text[] = "POST /crypto/v1/encrypt HTTP/1.1\r\n"
+	                           "Content-Length: 5\r\n"
+	                           "\r\n"
+	                           "hello"
+	                           "GET /health HTTP/1.1\r\n\r\n";
+	size_t whole = sizeof(text) - 1 - strlen("GET /health HTTP/1.1\r\n\r\n");
+	size_t head = whole - 5;
+
+	(void)state;
+	for (size_t i = 0; i <= sizeof(text) - 1; i++) {
+		struct http_message msg;
+		size_t used = 0;
+		size_t need = 99;
+		int r = http_parse_request_need((const uint8_t *)text, i, &msg, &used, &need);
+
+		if (i < head) {
+			assert_int_equal(r, 0);
+			assert_int_equal(need, 0);
+		} else if (i < whole) {
+			assert_int_equal(r, 0);
+			assert_int_equal(need, whole);
+		} else {
+			assert_int_equal(r, 1);
+			assert_int_equal(used, whole);
+			assert_int_equal(need, 0);
+		}
+		http_message_clear(&msg);
+	}
+	struct http_message msg;
+	size_t used = 0;
+	size_t need = 99;
+	assert_int_equal(http_parse_request_need((const uint8_t *)"GET x", 5, &msg, &used, &need),
+	                 -EBADMSG);
+	assert_int_equal(need, 0);
+}
+
 /* Every prefix of a bad message answers 0 or the error of the whole. */
 static void expect_same_error_at_every_split(const char *text, bool request, int expect)
 {
@@ -1130,6 +1170,7 @@ int main(void)
 		cmocka_unit_test(response_204_and_304_have_no_body),
 		cmocka_unit_test(response_status_range),
 		cmocka_unit_test(every_split_point_waits_for_more),
+		cmocka_unit_test(need_is_whole_length_once_head_is_known),
 		cmocka_unit_test(errors_do_not_depend_on_split),
 		cmocka_unit_test(pipelined_messages_parse_in_turn),
 		cmocka_unit_test(pipelined_responses_parse_in_turn),

@@ -43,6 +43,19 @@ static int decode(const char *headers, const uint8_t *body, size_t len, struct w
 	struct http_message m;
 	parse(&m, headers, body, len);
 	int rc = wsop_crypto_bin_decode(&m, out, err);
+	/* The head-only decoder answers the same and leaves the data in m. */
+	struct wsop_crypto_req head;
+	struct wsop_json_error head_err;
+	assert_int_equal(wsop_crypto_bin_decode_head(&m, &head, &head_err), rc);
+	assert_null(head.data.data);
+	assert_int_equal(head.data.len, 0);
+	if (rc == WSOP_JSON_OK) {
+		assert_string_equal(head.key, out->key);
+		assert_int_equal(head.mechanism, out->mechanism);
+		assert_memory_equal(head.iv, out->iv, WSOP_IV_LEN);
+	} else {
+		assert_string_equal(head_err.code, err->code);
+	}
 	http_message_clear(&m);
 	return rc;
 }
