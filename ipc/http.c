@@ -12,7 +12,6 @@
 #include "ipc/http.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,17 +46,51 @@ static bool is_blank(unsigned char c)
 	return c == ' ' || c == '\t';
 }
 
+/* RFC 9110 tchar (ALPHA, DIGIT and !#$%&'*+-.^_`|~) as a bitmap of the
+ * 128 ASCII codes: every byte of every header name sent or received is
+ * judged here. */
+static const uint64_t tchars[2] = { 0x03ff6cfa00000000u, 0x57ffffffc7fffffeu };
+
 static bool is_tchar(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return c < 128 && ((tchars[c >> 6] >> (c & 63)) & 1) != 0;
 }
 
 /* Field values and reason phrases: no CTL except HTAB; obs-text passes. */
 static bool is_value_char(unsigned char c)
 {
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/* Whether p[0..n) holds a byte that is_value_char refuses. Eight bytes
+ * at a time, since every value of every request passes here (an
+ * activation token alone is over 200 bytes): a word with no byte below
+ * 0x20 and none equal to 0x7f is clean; any other is judged byte by byte
+ * (HTAB is allowed). */
+static bool has_ctl(const uint8_t *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101u;
+	const uint64_t highs = 0x8080808080808080u;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		uint64_t del;
+
+		memcpy(&x, p + i, sizeof(x));
+		del = x ^ (ones * 0x7f);
+		if ((((x - ones * 0x20) & ~x) | ((del - ones) & ~del)) & highs) {
+			for (size_t k = i; k < i + 8; k++) {
+				if (!is_value_char(p[k]))
+					return true;
+			}
+		}
+	}
+	for (; i < n; i++) {
+		if (!is_value_char(p[i]))
+			return true;
+	}
+	return false;
 }
 
 static bool is_target_char(unsigned char c)
@@ -84,11 +117,6 @@ static bool token_is(const uint8_t *p, size_t n, const char *lit)
 	return true;
 }
 
-static bool name_is(const char *name, const char *lit)
-{
-	return token_is((const uint8_t *)name, strlen(name), lit);
-}
-
 /*
  * Finds the CRLF that ends the line starting at data[pos], looking no
  * further than data[end). Returns 1 and *eol (index of the CR), 0 when the
@@ -96,21 +124,19 @@ static bool name_is(const char *name, const char *lit)
  */
 static int next_line(const uint8_t *data, size_t pos, size_t end, size_t *eol)
 {
-	size_t i;
+	/* Two memchr rather than a loop over the bytes: every line of every
+	 * message passes here. */
+	const uint8_t *cr = pos < end ? memchr(data + pos, '\r', end - pos) : NULL;
+	size_t i = cr != NULL ? (size_t)(cr - data) : end;
 
-	for (i = pos; i < end; i++) {
-		if (data[i] == '\n')
-			return -EBADMSG;
-		if (data[i] == '\r') {
-			if (i + 1 == end)
-				return 0;
-			if (data[i + 1] != '\n')
-				return -EBADMSG;
-			*eol = i;
-			return 1;
-		}
-	}
-	return 0;
+	if (i > pos && memchr(data + pos, '\n', i - pos) != NULL)
+		return -EBADMSG;
+	if (cr == NULL || i + 1 == end)
+		return 0;
+	if (data[i + 1] != '\n')
+		return -EBADMSG;
+	*eol = i;
+	return 1;
 }
 
 /* "HTTP/1.0" and "HTTP/1.1" pass; another HTTP/d.d is -ENOTSUP. */
@@ -170,7 +196,6 @@ static int check_request_line(const uint8_t *p, size_t n, bool complete, struct 
 /* "HTTP/1.x 200 reason" with the reason possibly empty. */
 static int check_status_line(const uint8_t *p, size_t n, struct head_info *info)
 {
-	size_t i;
 	int r;
 
 	if (n < 8)
@@ -184,11 +209,7 @@ static int check_status_line(const uint8_t *p, size_t n, struct head_info *info)
 	info->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
 	if (info->status < 200 || info->status > 599)
 		return -EBADMSG;
-	for (i = 13; i < n; i++) {
-		if (!is_value_char(p[i]))
-			return -EBADMSG;
-	}
-	return 0;
+	return has_ctl(p + 13, n - 13) ? -EBADMSG : 0;
 }
 
 /* Digits only; values above HTTP_MAX_BODY collapse to HTTP_MAX_BODY + 1 so
@@ -266,17 +287,14 @@ static int check_header_line(const uint8_t *p, size_t n, struct head_info *info)
 	size_t name_len = 0;
 	size_t start;
 	size_t end;
-	size_t i;
 
 	/* A leading blank is obs-fold (or junk): refused either way. */
 	while (name_len < n && is_tchar(p[name_len]))
 		name_len++;
 	if (name_len == 0 || name_len == n || p[name_len] != ':')
 		return -EBADMSG;
-	for (i = name_len + 1; i < n; i++) {
-		if (!is_value_char(p[i]))
-			return -EBADMSG;
-	}
+	if (has_ctl(p + name_len + 1, n - name_len - 1))
+		return -EBADMSG;
 	start = name_len + 1;
 	end = n;
 	while (start < end && is_blank(p[start]))
@@ -308,9 +326,9 @@ static int scan_head(const uint8_t *data, size_t len, struct head_info *info)
 	/* The request line is judged on the bytes before its line ending even
 	 * while that ending has not arrived: an endless target gets its 414
 	 * early, and the error found does not depend on how input was split. */
-	while (first_end < window && data[first_end] != '\r' && data[first_end] != '\n')
-		first_end++;
 	if (info->is_request) {
+		while (first_end < window && data[first_end] != '\r' && data[first_end] != '\n')
+			first_end++;
 		r = check_request_line(data, first_end, false, info);
 		if (r < 0)
 			return r;
@@ -466,7 +484,9 @@ static int parse_message(bool is_request, const uint8_t *data, size_t len, struc
 
 void http_message_init(struct http_message *msg)
 {
-	memset(msg, 0, sizeof(*msg));
+	memset(msg, 0, offsetof(struct http_message, headers));
+	msg->method[0] = '\0';
+	msg->target[0] = '\0';
 }
 
 void http_message_clear(struct http_message *msg)
@@ -525,6 +545,28 @@ const char *http_header_get(const struct http_message *msg, const char *name)
 
 /* Serialisers. */
 
+/* A head to write: its strings are measured once, while they are judged,
+ * and then only copied. */
+struct head_plan {
+	const char *method; /* NULL for a response */
+	size_t method_len;
+	const char *target;
+	size_t target_len;
+	const char *host;
+	size_t host_len;
+	char code[3]; /* a response's status */
+	const char *reason;
+	size_t reason_len;
+	const struct http_header *extra;
+	size_t extra_count;
+	/* for the first HTTP_MAX_HEADERS extra headers: more are -EMSGSIZE
+	 * before anything is written */
+	size_t name_len[HTTP_MAX_HEADERS];
+	size_t value_len[HTTP_MAX_HEADERS];
+	size_t body_len;
+	bool close;
+};
+
 /* With buf == NULL a writer only counts, so one routine both measures and
  * writes a message and the two can never disagree. */
 struct writer {
@@ -541,20 +583,22 @@ static void put(struct writer *w, const void *p, size_t n)
 	w->len += n;
 }
 
-static void put_str(struct writer *w, const char *s)
-{
-	put(w, s, strlen(s));
-}
+#define PUT_LITERAL(w, lit) put((w), (lit), sizeof(lit) - 1)
 
 static void put_size(struct writer *w, size_t v)
 {
 	char digits[24];
-	int n = snprintf(digits, sizeof(digits), "%zu", v);
+	size_t i = sizeof(digits);
 
-	put(w, digits, (size_t)n);
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put(w, digits + i, sizeof(digits) - i);
 }
 
-static bool valid_field_name(const char *name)
+/* The length of a field name that is a token; false when it is not. */
+static bool field_name_length(const char *name, size_t *len)
 {
 	size_t i;
 
@@ -564,120 +608,110 @@ static bool valid_field_name(const char *name)
 		if (!is_tchar((unsigned char)name[i]))
 			return false;
 	}
+	*len = i;
 	return true;
 }
 
-static bool valid_field_value(const char *value)
+/* The length of a field value without CTLs; false when it has one. */
+static bool field_value_length(const char *value, size_t *len)
 {
-	size_t i;
-
 	if (value == NULL)
 		return false;
-	for (i = 0; value[i] != '\0'; i++) {
-		if (!is_value_char((unsigned char)value[i]))
-			return false;
-	}
-	return true;
+	*len = strlen(value);
+	return !has_ctl((const uint8_t *)value, *len);
 }
 
 /* forbidden: the one header (besides the framing ones) that the serialiser
  * writes itself and that an extra header must not contradict. */
-static int check_extra(const struct http_header *extra, size_t extra_count, const char *forbidden)
+static int check_extra(struct head_plan *plan, const char *forbidden)
 {
 	size_t i;
 
-	if (extra == NULL && extra_count > 0)
+	if (plan->extra == NULL && plan->extra_count > 0)
 		return -EINVAL;
-	for (i = 0; i < extra_count; i++) {
-		const char *name = extra[i].name;
+	for (i = 0; i < plan->extra_count; i++) {
+		const uint8_t *name = (const uint8_t *)plan->extra[i].name;
+		size_t name_len = 0;
+		size_t value_len = 0;
 
-		if (!valid_field_name(name) || !valid_field_value(extra[i].value))
+		if (!field_name_length(plan->extra[i].name, &name_len) ||
+		    !field_value_length(plan->extra[i].value, &value_len))
 			return -EINVAL;
-		if (name_is(name, "content-length") || name_is(name, "transfer-encoding") ||
-		    name_is(name, forbidden))
+		if (token_is(name, name_len, "content-length") ||
+		    token_is(name, name_len, "transfer-encoding") ||
+		    token_is(name, name_len, forbidden))
 			return -EINVAL;
+		if (i < HTTP_MAX_HEADERS) {
+			plan->name_len[i] = name_len;
+			plan->value_len[i] = value_len;
+		}
 	}
 	return 0;
 }
 
-static void put_fields(struct writer *w, const struct http_header *extra, size_t extra_count,
-                       size_t body_len, bool close)
+static void put_head(struct writer *w, const struct head_plan *plan)
 {
 	size_t i;
 
-	for (i = 0; i < extra_count; i++) {
-		put_str(w, extra[i].name);
-		put_str(w, ": ");
-		put_str(w, extra[i].value);
-		put_str(w, "\r\n");
-	}
-	put_str(w, "Content-Length: ");
-	put_size(w, body_len);
-	put_str(w, "\r\n");
-	if (close)
-		put_str(w, "Connection: close\r\n");
-	put_str(w, "\r\n");
-}
-
-struct start_line {
-	const char *method; /* NULL for a response */
-	const char *target;
-	const char *host;
-	int status;
-};
-
-static void put_head(struct writer *w, const struct start_line *sl, const struct http_header *extra,
-                     size_t extra_count, size_t body_len, bool close)
-{
-	if (sl->method != NULL) {
-		put_str(w, sl->method);
-		put_str(w, " ");
-		put_str(w, sl->target);
-		put_str(w, " HTTP/1.1\r\nHost: ");
-		put_str(w, sl->host);
-		put_str(w, "\r\n");
+	if (plan->method != NULL) {
+		put(w, plan->method, plan->method_len);
+		PUT_LITERAL(w, " ");
+		put(w, plan->target, plan->target_len);
+		PUT_LITERAL(w, " HTTP/1.1\r\nHost: ");
+		put(w, plan->host, plan->host_len);
+		PUT_LITERAL(w, "\r\n");
 	} else {
-		char code[8];
-
-		snprintf(code, sizeof(code), "%03d", sl->status);
-		put_str(w, "HTTP/1.1 ");
-		put_str(w, code);
-		put_str(w, " ");
-		put_str(w, http_reason(sl->status));
-		put_str(w, "\r\n");
+		PUT_LITERAL(w, "HTTP/1.1 ");
+		put(w, plan->code, sizeof(plan->code));
+		PUT_LITERAL(w, " ");
+		put(w, plan->reason, plan->reason_len);
+		PUT_LITERAL(w, "\r\n");
 	}
-	put_fields(w, extra, extra_count, body_len, close);
+	for (i = 0; i < plan->extra_count; i++) {
+		put(w, plan->extra[i].name, plan->name_len[i]);
+		PUT_LITERAL(w, ": ");
+		put(w, plan->extra[i].value, plan->value_len[i]);
+		PUT_LITERAL(w, "\r\n");
+	}
+	PUT_LITERAL(w, "Content-Length: ");
+	put_size(w, plan->body_len);
+	PUT_LITERAL(w, "\r\n");
+	if (plan->close)
+		PUT_LITERAL(w, "Connection: close\r\n");
+	PUT_LITERAL(w, "\r\n");
 }
 
-/* Measures, bounds, allocates and writes head and body. */
-static int assemble(const struct start_line *sl, const struct http_header *extra,
-                    size_t extra_count, size_t own_fields, bool close, const uint8_t *body,
-                    size_t body_len, uint8_t **out, size_t *out_len)
+/* Measures, bounds, allocates and writes head and body. own_fields: the
+ * header lines the serialiser writes itself. */
+static int assemble(const struct head_plan *plan, size_t own_fields, const uint8_t *body,
+                    uint8_t **out, size_t *out_len)
 {
 	struct writer w = { NULL, 0 };
 	size_t head_len;
 
-	if (body_len > HTTP_MAX_BODY)
+	if (plan->body_len > HTTP_MAX_BODY)
 		return -E2BIG;
-	if (extra_count > HTTP_MAX_HEADERS - own_fields)
+	if (plan->extra_count > HTTP_MAX_HEADERS - own_fields)
 		return -EMSGSIZE;
-	put_head(&w, sl, extra, extra_count, body_len, close);
+	put_head(&w, plan);
 	head_len = w.len;
 	if (head_len > HTTP_MAX_HEAD)
 		return -EMSGSIZE;
 
-	w.buf = malloc(head_len + body_len);
+	w.buf = malloc(head_len + plan->body_len);
 	if (w.buf == NULL)
 		return -ENOMEM;
 	w.len = 0;
-	put_head(&w, sl, extra, extra_count, body_len, close);
-	put(&w, body, body_len);
+	put_head(&w, plan);
+	put(&w, body, plan->body_len);
 	*out = w.buf;
 	*out_len = w.len;
 	return 0;
 }
 
-static bool valid_method(const char *method)
+/* The length of a method of 1..HTTP_MAX_METHOD capitals; false when it is
+ * not one. */
+static bool method_length(const char *method, size_t *len)
 {
 	size_t i;
 
@@ -685,10 +719,13 @@ static bool valid_method(const char *method)
 		if (method[i] < 'A' || method[i] > 'Z' || i >= HTTP_MAX_METHOD)
 			return false;
 	}
+	*len = i;
 	return i > 0;
 }
 
-static bool valid_target(const char *target)
+/* The length of an origin-form target of at most HTTP_MAX_TARGET visible
+ * characters; false when it is not one. */
+static bool target_length(const char *target, size_t *len)
 {
 	size_t i;
 
@@ -698,6 +735,7 @@ static bool valid_target(const char *target)
 		if (!is_target_char((unsigned char)target[i]) || i >= HTTP_MAX_TARGET)
 			return false;
 	}
+	*len = i;
 	return true;
 }
 
@@ -705,27 +743,34 @@ int http_format_request(const char *method, const char *target, const char *host
                         const struct http_header *extra, size_t extra_count, const uint8_t *body,
                         size_t body_len, uint8_t **out, size_t *out_len)
 {
-	struct start_line sl = { method, target, host, 0 };
+	struct head_plan plan;
 	int r;
 
 	if (method == NULL || target == NULL || host == NULL || out == NULL || out_len == NULL ||
 	    (body == NULL && body_len > 0))
 		return -EINVAL;
-	if (!valid_method(method) || !valid_target(target) || host[0] == '\0' ||
-	    !valid_field_value(host))
+	plan.method = method;
+	plan.target = target;
+	plan.host = host;
+	if (!method_length(method, &plan.method_len) || !target_length(target, &plan.target_len) ||
+	    host[0] == '\0' || !field_value_length(host, &plan.host_len))
 		return -EINVAL;
-	r = check_extra(extra, extra_count, "host");
+	plan.extra = extra;
+	plan.extra_count = extra_count;
+	plan.body_len = body_len;
+	plan.close = false;
+	r = check_extra(&plan, "host");
 	if (r < 0)
 		return r;
 	/* Host and Content-Length. */
-	return assemble(&sl, extra, extra_count, 2, false, body, body_len, out, out_len);
+	return assemble(&plan, 2, body, out, out_len);
 }
 
 int http_format_response(int status, bool keep_alive, const struct http_header *extra,
                          size_t extra_count, const uint8_t *body, size_t body_len, uint8_t **out,
                          size_t *out_len)
 {
-	struct start_line sl = { NULL, NULL, NULL, status };
+	struct head_plan plan;
 	int r;
 
 	if (out == NULL || out_len == NULL || (body == NULL && body_len > 0))
@@ -734,12 +779,21 @@ int http_format_response(int status, bool keep_alive, const struct http_header *
 		return -EINVAL;
 	if ((status == 204 || status == 304) && body_len > 0)
 		return -EINVAL;
-	r = check_extra(extra, extra_count, "connection");
+	plan.method = NULL;
+	plan.code[0] = (char)('0' + status / 100);
+	plan.code[1] = (char)('0' + status / 10 % 10);
+	plan.code[2] = (char)('0' + status % 10);
+	plan.reason = http_reason(status);
+	plan.reason_len = strlen(plan.reason);
+	plan.extra = extra;
+	plan.extra_count = extra_count;
+	plan.body_len = body_len;
+	plan.close = !keep_alive;
+	r = check_extra(&plan, "connection");
 	if (r < 0)
 		return r;
 	/* Content-Length and perhaps Connection. */
-	return assemble(&sl, extra, extra_count, keep_alive ? 1 : 2, !keep_alive, body, body_len,
-	                out, out_len);
+	return assemble(&plan, keep_alive ? 1 : 2, body, out, out_len);
 }
 
 const char *http_reason(int status)

@@ -71,19 +71,23 @@ struct http_header {
 };
 
 struct http_message {
-	/* request side */
-	char method[HTTP_MAX_METHOD + 1];
-	char target[HTTP_MAX_TARGET + 1];
 	/* response side */
 	int status;
 	/* both */
 	int minor_version; /* 0 or 1 */
 	bool keep_alive;   /* from version and Connection header */
-	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t header_count;
 	char *head;    /* owned copy of the header block */
 	uint8_t *body; /* owned, NUL-terminated (not counted in body_len); NULL when empty */
 	size_t body_len;
+	/* The arrays come last: they are read only up to header_count or
+	 * their NUL, so http_message_init zeroes what comes before them and
+	 * empties the strings, not their 1.5 KiB (a client inits and clears
+	 * a message several times per request). */
+	struct http_header headers[HTTP_MAX_HEADERS];
+	/* request side */
+	char method[HTTP_MAX_METHOD + 1];
+	char target[HTTP_MAX_TARGET + 1];
 };
 
 void http_message_init(struct http_message *msg);

@@ -19,7 +19,8 @@
  *     implicit logout of one token, across its round trip.
  *  4. the table lock (p11_table_lock): the slot, session and object
  *     tables; short, never across a round trip, never while waiting for
- *     a lock above or for the backend.
+ *     a lock above or for the backend. Shared by every thread: a session
+ *     is found under it once per call, and released without it.
  *  5. the backend's (lib/backend.h): its pool lock, then a channel's; taken
  *     by p11_client_acquire/release and by a round trip, never under 4.
  *  6. the logger's, innermost: any code under any of the others may log.

@@ -3,6 +3,7 @@
 #include "lib/p11_sessions.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,15 +19,21 @@
 struct p11_session {
 	struct p11_session_ops ops; /* first, so ops leads back to the session */
 	CK_SESSION_HANDLE handle;
+	/* Set before the session enters the table, never changed after: read
+	 * by a taker without the table lock. */
 	struct p11_slot *slot;
 	bool rw;
 	/* Serialises the calls that use ops. A plain pthread mutex: it is
 	 * held across server round trips, never under the table lock. */
 	pthread_mutex_t busy;
-	/* Under the table lock: takers not yet released, and whether the
-	 * session left the table meanwhile (the last release frees it). */
-	unsigned takers;
-	bool closed;
+	/* References: the table's (until the session leaves it) and one per
+	 * taker not yet released; whoever drops the last frees the session.
+	 * Atomic, so that a call takes the table lock once (to find the
+	 * session) and releases without it. */
+	atomic_uint refs;
+	/* Set when the session left the table; a taker that finds it set
+	 * answers CKR_SESSION_CLOSED. */
+	atomic_bool closed;
 };
 
 static struct p11_session *session_new(void)
@@ -35,6 +42,10 @@ static struct p11_session *session_new(void)
 	if (s != NULL && pthread_mutex_init(&s->busy, NULL) != 0) {
 		free(s);
 		return NULL;
+	}
+	if (s != NULL) {
+		atomic_init(&s->refs, 1);
+		atomic_init(&s->closed, false);
 	}
 	return s;
 }
@@ -116,26 +127,21 @@ CK_RV p11_session_take(CK_SESSION_HANDLE h, struct p11_slot **slot, bool *rw,
 	p11_table_lock();
 	struct p11_session *s = find_locked(h);
 	if (s != NULL)
-		s->takers++;
+		atomic_fetch_add(&s->refs, 1);
 	p11_table_unlock();
 	if (s == NULL)
 		return CKR_SESSION_HANDLE_INVALID;
 
 	pthread_mutex_lock(&s->busy);
-	p11_table_lock();
-	bool closed = s->closed;
-	if (!closed) {
-		*slot = s->slot;
-		if (rw != NULL)
-			*rw = s->rw;
-	}
-	p11_table_unlock();
 	*ops = &s->ops;
-	if (closed) {
+	if (atomic_load(&s->closed)) {
 		p11_session_release(&s->ops);
 		*ops = NULL;
 		return CKR_SESSION_CLOSED;
 	}
+	*slot = s->slot;
+	if (rw != NULL)
+		*rw = s->rw;
 	return CKR_OK;
 }
 
@@ -146,10 +152,7 @@ void p11_session_release(struct p11_session_ops *ops)
 	struct p11_session *s =
 	    (struct p11_session *)((char *)ops - offsetof(struct p11_session, ops));
 	pthread_mutex_unlock(&s->busy);
-	p11_table_lock();
-	bool last = --s->takers == 0 && s->closed;
-	p11_table_unlock();
-	if (last)
+	if (atomic_fetch_sub(&s->refs, 1) == 1)
 		session_free(s);
 }
 
@@ -157,7 +160,8 @@ unsigned p11_session_callers(CK_SESSION_HANDLE h)
 {
 	p11_table_lock();
 	const struct p11_session *s = find_locked(h);
-	unsigned n = s != NULL ? s->takers : 0;
+	/* In the table, so the table's reference is among them. */
+	unsigned n = s != NULL ? atomic_load(&s->refs) - 1 : 0;
 	p11_table_unlock();
 	return n;
 }
@@ -169,8 +173,8 @@ static bool remove_locked(struct p11_session *s)
 {
 	bool last = p11_slot_session_closed_locked(s->slot, s->rw);
 	(void)handle_map_remove(&tab, s->handle);
-	s->closed = true;
-	if (s->takers == 0)
+	atomic_store(&s->closed, true);
+	if (atomic_fetch_sub(&s->refs, 1) == 1)
 		session_free(s);
 	return last;
 }

@@ -483,6 +483,10 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 
 CK_RV p11_slot_login(struct p11_slot *slot, const char *token)
 {
+	/* Checked once here, so that p11_slot_client need not check it again
+	 * before every request. */
+	if (!wsop_activation_token_valid(token))
+		return CKR_DEVICE_ERROR;
 	char *page = token_page_new();
 
 	if (page == NULL)
@@ -503,8 +507,8 @@ struct wsop_client *p11_slot_client(struct p11_slot *slot)
 	if (c == NULL)
 		return NULL;
 	p11_table_lock();
-	/* The token was valid when stored: setting it cannot fail. */
-	(void)wsop_client_set_activation(c, slot->activation);
+	/* Checked when stored (p11_slot_login). */
+	wsop_client_set_valid_activation(c, slot->activation);
 	p11_table_unlock();
 	return c;
 }
@@ -525,7 +529,7 @@ void p11_slot_client_release(struct p11_slot *slot, struct wsop_client *c)
 		}
 		p11_table_unlock();
 	}
-	(void)wsop_client_set_activation(c, NULL);
+	wsop_client_set_valid_activation(c, NULL);
 	p11_client_release(c);
 }
 

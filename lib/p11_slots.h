@@ -118,8 +118,9 @@ void p11_slot_login_unlock(struct p11_slot *slot);
 CK_RV p11_slot_deactivate(struct p11_slot *slot);
 
 /* Records a successful activation: token becomes the slot's, the slot is
- * logged in. CKR_HOST_MEMORY when no page can be had (then nothing
- * changes). The caller holds the login lock. */
+ * logged in. CKR_HOST_MEMORY when no page can be had, CKR_DEVICE_ERROR
+ * when token is not wsop_activation_token_valid (then nothing changes).
+ * The caller holds the login lock. */
 CK_RV p11_slot_login(struct p11_slot *slot, const char *token);
 
 /* A client for a request about slot's softcard: it carries the slot's

@@ -87,15 +87,23 @@ void wsop_client_set_transport(struct wsop_client *c, const struct wsop_transpor
 	}
 }
 
+void wsop_client_set_valid_activation(struct wsop_client *c, const char *token)
+{
+	/* The bytes past the token's NUL are zero (wsop_client_init, and every
+	 * token replaced here is wiped whole): wiping its length is enough,
+	 * and this runs twice per request. */
+	OPENSSL_cleanse(c->activation, strlen(c->activation));
+	if (token != NULL)
+		memcpy(c->activation, token, strlen(token) + 1);
+}
+
 int wsop_client_set_activation(struct wsop_client *c, const char *token)
 {
 	if (c == NULL)
 		return -EINVAL;
 	if (token && token[0] != '\0' && !wsop_activation_token_valid(token))
 		return -EINVAL;
-	OPENSSL_cleanse(c->activation, sizeof(c->activation));
-	if (token != NULL)
-		memcpy(c->activation, token, strlen(token) + 1);
+	wsop_client_set_valid_activation(c, token);
 	return 0;
 }
 
@@ -178,7 +186,8 @@ static void rbuf_consume(struct wsop_client *c, size_t n)
  * wait over, since each attempt has that time (lib/backend.h). */
 static int read_answer(struct wsop_client *c, struct http_message *answer)
 {
-	int64_t deadline = mono_ms() + c->timeout_ms;
+	/* Set at the first wait, which then needs no second clock reading. */
+	int64_t deadline = -1;
 
 	for (;;) {
 		size_t consumed = 0;
@@ -194,7 +203,11 @@ static int read_answer(struct wsop_client *c, struct http_message *answer)
 		int rc = rbuf_grow(c);
 		if (rc)
 			return rc;
-		int64_t left = deadline - mono_ms();
+		int64_t left = c->timeout_ms;
+		if (deadline < 0)
+			deadline = mono_ms() + left;
+		else
+			left = deadline - mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		ssize_t got = c->transport.recv_some(c->transport.ctx, c->rbuf + c->rlen,
@@ -203,7 +216,7 @@ static int read_answer(struct wsop_client *c, struct http_message *answer)
 			/* The request was sent again: its answer starts over. */
 			OPENSSL_cleanse(c->rbuf, c->rlen);
 			c->rlen = 0;
-			deadline = mono_ms() + c->timeout_ms;
+			deadline = -1;
 			continue;
 		}
 		if (got == 0)

@@ -91,6 +91,10 @@ bool wsop_client_broken(const struct wsop_client *c);
  * none). The previous one is wiped. -EINVAL when token is not
  * wsop_activation_token_valid (nothing changes then). */
 int wsop_client_set_activation(struct wsop_client *c, const char *token);
+/* The same for a token that passed wsop_activation_token_valid when the
+ * caller stored it (NULL or "" too), copied without a second check: the
+ * library sets its login's token before every request. c is not NULL. */
+void wsop_client_set_valid_activation(struct wsop_client *c, const char *token);
 /* The token the client sends, or NULL when none. */
 const char *wsop_client_activation(const struct wsop_client *c);
 

@@ -989,6 +989,59 @@ static void format_refuses_injection(void **state)
 	assert_null(out);
 }
 
+/* Every byte value, as a header name character and at each offset of a
+ * value long enough for the word-at-a-time check, against the grammar
+ * written out the plain way (RFC 9110 tchar; field-vchar, SP and HTAB
+ * with obs-text). */
+static bool rfc_tchar(unsigned c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != 0 && strchr("!#$%&'*+-.^_`|~", (int)c) != NULL);
+}
+
+static void every_byte_is_judged_by_the_grammar(void **state)
+{
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+
+	(void)state;
+	for (unsigned c = 1; c < 256; c++) {
+		char name[] = { 'A', (char)c, 'B', '\0' };
+		const struct http_header h[] = { { name, "v" } };
+		int rc = http_format_request("GET", "/", "h", h, 1, NULL, 0, &out, &out_len);
+		assert_int_equal(rc, rfc_tchar(c) ? 0 : -EINVAL);
+		free(out);
+		out = NULL;
+
+		bool value_ok = c == '\t' || (c >= 0x20 && c != 0x7f);
+		for (size_t at = 0; at < 19; at++) {
+			char value[20];
+			char wire[64];
+			struct http_message msg;
+			size_t consumed = 0;
+
+			memset(value, 'v', sizeof(value) - 1);
+			value[sizeof(value) - 1] = '\0';
+			value[at] = (char)c;
+			const struct http_header v[] = { { "X", value } };
+			rc = http_format_request("GET", "/", "h", v, 1, NULL, 0, &out, &out_len);
+			assert_int_equal(rc, value_ok ? 0 : -EINVAL);
+			free(out);
+			out = NULL;
+
+			int n =
+			    snprintf(wire, sizeof(wire), "GET / HTTP/1.1\r\nX: %s\r\n\r\n", value);
+			rc = http_parse_request((const uint8_t *)wire, (size_t)n, &msg, &consumed);
+			assert_int_equal(rc, value_ok ? 1 : -EBADMSG);
+			http_message_clear(&msg);
+			n = snprintf(wire, sizeof(wire), "HTTP/1.1 204 %s\r\n\r\n", value);
+			rc = http_parse_response((const uint8_t *)wire, (size_t)n, &msg, &consumed);
+			assert_int_equal(rc, value_ok ? 1 : -EBADMSG);
+			http_message_clear(&msg);
+		}
+	}
+}
+
 static void format_refuses_bad_arguments(void **state)
 {
 	const struct http_header length[] = { { "content-length", "5" } };
@@ -1195,6 +1248,7 @@ int main(void)
 		cmocka_unit_test(format_request_round_trip),
 		cmocka_unit_test(format_response_round_trip),
 		cmocka_unit_test(format_refuses_injection),
+		cmocka_unit_test(every_byte_is_judged_by_the_grammar),
 		cmocka_unit_test(format_refuses_bad_arguments),
 		cmocka_unit_test(format_enforces_limits),
 		cmocka_unit_test(reason_phrases),
