@@ -54,7 +54,8 @@ struct conn {
 struct loop {
 	struct creds *creds;
 	int chan;
-	bool failed; /* an answer could not be sent: stop */
+	bool failed;    /* an answer could not be sent: stop */
+	bool chan_busy; /* the channel had frames in the previous round too */
 	bool openat_armed;
 	const struct config_server *servers;
 	size_t n_servers;
@@ -465,11 +466,11 @@ static void dispatch(struct loop *lp, const struct chan_frame *f, int fd)
 	}
 }
 
-/* Takes the frames waiting on the channel. Returns 1 to go on, 0 at EOF,
- * -1 when the channel broke or carried a malformed frame. */
-static int read_channel(struct loop *lp)
+/* Takes up to max frames waiting on the channel. Returns 1 to go on, 0 at
+ * EOF, -1 when the channel broke or carried a malformed frame. */
+static int read_channel(struct loop *lp, int max)
 {
-	for (int i = 0; i < FRAMES_PER_ROUND && !lp->failed; i++) {
+	for (int i = 0; i < max && !lp->failed; i++) {
 		struct chan_frame f;
 		int fd = -1;
 		int rc =
@@ -554,8 +555,16 @@ static int round_once(struct loop *lp)
 	}
 	if (lp->failed)
 		return -1;
-	if (pfd[0].revents != 0)
-		return read_channel(lp);
+	/* A channel that had frames in the previous round too is busy: take
+	 * every frame there, reading until none is left. Otherwise (a lone
+	 * thread's requests alternate with their answers) one frame: the
+	 * recvmsg that would find none is saved, and should another frame
+	 * wait, the next poll returns at once. */
+	bool chan_ready = pfd[0].revents != 0;
+	int max = lp->chan_busy ? FRAMES_PER_ROUND : 1;
+	lp->chan_busy = chan_ready;
+	if (chan_ready)
+		return read_channel(lp, max);
 	return 1;
 }
 

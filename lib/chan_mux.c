@@ -24,7 +24,11 @@
 
 struct waiter {
 	uint32_t id;
-	bool done;
+	/* Set under mu, with the waiter already unlinked when another thread
+	 * delivered its answer: a woken waiter that sees it returns without
+	 * taking mu, which the leader is most likely holding again for the
+	 * next frame (that contention made threads sleep twice per answer). */
+	_Atomic bool done;
 	bool parked;  /* sleeping on seq, so a hand-off of the receive role reaches it */
 	uint8_t *buf; /* the caller's CHAN_MAX_FRAME bytes */
 	size_t len;   /* record length once done */
@@ -48,8 +52,10 @@ struct chan_mux {
 	bool sending;
 	struct waiter *leader; /* the waiter holding the receive role, or NULL */
 	bool blocking_recv;    /* the fd is blocking with a RECV_TICK_MS receive timeout */
-	bool dead;
-	bool hung;          /* killed because the helper stopped answering */
+	/* Written under mu; atomic so that chan_mux_dead and chan_mux_hung,
+	 * asked before every request, need not take mu. */
+	_Atomic bool dead;
+	_Atomic bool hung;  /* killed because the helper stopped answering */
 	int64_t last_rx_ms; /* when the helper last sent a frame */
 	bool probe_pending; /* a PING sent since then, at probe_ms */
 	int64_t probe_ms;
@@ -181,18 +187,12 @@ void chan_mux_kill(struct chan_mux *m, const char *why)
 
 bool chan_mux_hung(struct chan_mux *m)
 {
-	pthread_mutex_lock(&m->mu);
-	bool h = m->hung;
-	pthread_mutex_unlock(&m->mu);
-	return h;
+	return atomic_load(&m->hung);
 }
 
 bool chan_mux_dead(struct chan_mux *m)
 {
-	pthread_mutex_lock(&m->mu);
-	bool d = m->dead;
-	pthread_mutex_unlock(&m->mu);
-	return d;
+	return atomic_load(&m->dead);
 }
 
 void chan_mux_death_text(struct chan_mux *m, char *out, size_t cap)
@@ -236,8 +236,9 @@ static int wait_ms_until(int64_t deadline_ms)
 }
 
 /* Releases mu and sleeps until me->seq changes (it changes only under mu)
- * or deadline_ms, then takes mu again. */
-static void park_locked(struct chan_mux *m, struct waiter *me, int64_t deadline_ms)
+ * or deadline_ms. Returns true, mu not held, when the answer came (me is
+ * unlinked then); otherwise takes mu again and returns false. */
+static bool park_locked(struct chan_mux *m, struct waiter *me, int64_t deadline_ms)
 {
 	uint32_t seen = atomic_load(&me->seq);
 	int ms = wait_ms_until(deadline_ms);
@@ -245,7 +246,10 @@ static void park_locked(struct chan_mux *m, struct waiter *me, int64_t deadline_
 
 	pthread_mutex_unlock(&m->mu);
 	(void)syscall(SYS_futex, &me->seq, FUTEX_WAIT_PRIVATE, seen, &rel, NULL, 0);
+	if (atomic_load(&me->done))
+		return true;
 	pthread_mutex_lock(&m->mu);
+	return false;
 }
 
 static void timed_wait_locked(struct chan_mux *m, pthread_cond_t *cv, int64_t deadline_ms)
@@ -314,65 +318,103 @@ static int wait_readable(int fd, int wait_ms)
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
-/* One receive step by the leader, mu not held. rbuf is the leader's own
- * buffer; a frame for someone else is copied into theirs and only that
- * waiter is woken. The leader keeps the role until its own answer came. */
+/* Frames a leader takes in a row without waiting before it wakes their
+ * waiters. */
+#define LEAD_BATCH 16
+
+/* Takes what one receive by the leader gave (rc, f in rbuf), mu held. A
+ * frame for someone else is copied into their buffer; *wake is then set
+ * when they sleep. Returns true when the leader is to stop reading: its
+ * own answer came, nothing came, or the mux died. */
+static bool take_frame_locked(struct chan_mux *m, uint8_t *rbuf, int rc, const struct chan_frame *f,
+                              _Atomic uint32_t **wake, uint32_t *orphan_conn)
+{
+	if (rc >= 0) {
+		m->last_rx_ms = mono_ms();
+		m->probe_pending = false;
+	}
+	if (rc == -ETIMEDOUT || rc == -EINTR)
+		return true; /* nothing arrived */
+	if (m->dead)
+		return true; /* killed while reading (the shutdown woke us) */
+	if (rc < 0) {
+		kill_locked(m, rc == -EPIPE ? "helper closed the channel" : "invalid frame");
+		if (rc != -EPIPE)
+			wlog(WLOG_ERROR, "helper channel: %s", strerror(-rc));
+		return true;
+	}
+	if (f->id == 0) {
+		struct chan_error_info e;
+		if (f->type == CHAN_T_ERROR && chan_error_parse(f, &e) == 0)
+			kill_locked(m, e.text);
+		else
+			kill_locked(m, "unexpected frame");
+		return true;
+	}
+	struct waiter *w = find_locked(m, f->id);
+	if (w == NULL) {
+		if (f->type == CHAN_T_CONNECTED)
+			*orphan_conn = f->conn;
+		return false;
+	}
+	size_t len = CHAN_HEADER_LEN + f->len;
+	w->len = len;
+	if (w->buf == rbuf) {
+		atomic_store(&w->done, true);
+		return true;
+	}
+	memcpy(w->buf, rbuf, len);
+	unlink_locked(m, w);
+	atomic_fetch_add(&w->seq, 1);
+	/* One not parked yet looks at done before it parks: no system call
+	 * to wake it. */
+	if (w->parked)
+		*wake = &w->seq;
+	atomic_store(&w->done, true);
+	return false;
+}
+
+/* One receive step by the leader, mu not held: a frame, waited for, then
+ * those already there (up to LEAD_BATCH), each copied into its waiter's
+ * buffer. rbuf is the leader's own buffer; it stops at its own answer.
+ * The waiters are woken once the leader stops reading: a woken thread
+ * tends to take the leader's CPU at once, and the frames still queued
+ * would wait for the leader's turn to come again. */
 static void lead_once(struct chan_mux *m, uint8_t *rbuf, int wait_ms, bool alone)
 {
 	struct chan_frame f;
+	_Atomic uint32_t *wakes[LEAD_BATCH];
+	size_t n_wakes = 0;
 	uint32_t orphan_conn = 0;
-	_Atomic uint32_t *wake = NULL;
 	int rc;
 
-	if (alone && m->blocking_recv && wait_ms >= 2 * RECV_TICK_MS) {
+	/* Blocking recvmsg also when others wait: it returns at once when a
+	 * frame is there, and saves the recvmsg finding none then the poll
+	 * when the leader has to wait. */
+	if (m->blocking_recv && wait_ms >= 2 * RECV_TICK_MS) {
 		rc = chan_recv_blocking(m->fd, rbuf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL);
 	} else {
 		rc = alone ? wait_readable(m->fd, wait_ms) : 0;
 		if (rc == 0)
 			rc = chan_recv(m->fd, rbuf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, wait_ms);
 	}
-	pthread_mutex_lock(&m->mu);
-	if (rc >= 0) {
-		m->last_rx_ms = mono_ms();
-		m->probe_pending = false;
+	for (;;) {
+		_Atomic uint32_t *wake = NULL;
+		pthread_mutex_lock(&m->mu);
+		bool stop = take_frame_locked(m, rbuf, rc, &f, &wake, &orphan_conn);
+		pthread_mutex_unlock(&m->mu);
+		if (wake != NULL)
+			wakes[n_wakes++] = wake;
+		if (stop || orphan_conn != 0 || n_wakes == LEAD_BATCH)
+			break;
+		rc = chan_recv(m->fd, rbuf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, 0);
+		if (rc == -ETIMEDOUT)
+			break;
 	}
-	if (rc == -ETIMEDOUT || rc == -EINTR) {
-		/* nothing arrived */
-	} else if (m->dead) {
-		/* killed while reading (the shutdown woke us) */
-	} else if (rc < 0) {
-		kill_locked(m, rc == -EPIPE ? "helper closed the channel" : "invalid frame");
-		if (rc != -EPIPE)
-			wlog(WLOG_ERROR, "helper channel: %s", strerror(-rc));
-	} else if (f.id == 0) {
-		struct chan_error_info e;
-		if (f.type == CHAN_T_ERROR && chan_error_parse(&f, &e) == 0)
-			kill_locked(m, e.text);
-		else
-			kill_locked(m, "unexpected frame");
-	} else {
-		struct waiter *w = find_locked(m, f.id);
-		if (w != NULL) {
-			size_t len = CHAN_HEADER_LEN + f.len;
-			if (w->buf != rbuf) {
-				memcpy(w->buf, rbuf, len);
-				atomic_fetch_add(&w->seq, 1);
-				/* One not parked yet looks at done before
-				 * it parks: no system call to wake it. */
-				if (w->parked)
-					wake = &w->seq;
-			}
-			w->len = len;
-			w->done = true;
-		} else if (f.type == CHAN_T_CONNECTED) {
-			orphan_conn = f.conn;
-		}
-	}
-	pthread_mutex_unlock(&m->mu);
-	/* After the unlock: the waiter may already have returned (a timeout
+	/* After the unlock: a waiter may already have returned (a timeout
 	 * at this very moment), and then this wakes nobody. */
-	if (wake != NULL)
-		futex_wake_one(wake);
+	for (size_t i = 0; i < n_wakes; i++)
+		futex_wake_one(wakes[i]);
 	if (orphan_conn)
 		close_orphan(m, orphan_conn);
 }
@@ -451,7 +493,8 @@ static int wait_answer_locked(struct chan_mux *m, struct waiter *me, int64_t dea
 			continue;
 		}
 		me->parked = true;
-		park_locked(m, me, wake);
+		if (park_locked(m, me, wake))
+			return 0;
 		me->parked = false;
 	}
 	unlink_locked(m, me);

@@ -4,15 +4,17 @@
  *
  * Receiving is leader/follower, not a reader thread: whichever waiter finds
  * nobody reading takes the receive role, reads frames and hands each one to
- * the waiter of its id (a condvar wakes them), and gives the role up when
- * its own answer came or its deadline passed. Each waiter sleeps on a
- * condvar of its own: the leader wakes exactly the thread an answer is for,
- * and on leaving hands the role to one sleeping waiter, so a frame costs
- * one wake-up, not one per thread waiting. So the library starts no
- * thread of its own inside the application (nothing to join at
+ * the waiter of its id, and gives the role up when its own answer came or
+ * its deadline passed. Each waiter sleeps on a futex word of its own: the
+ * leader wakes exactly the thread an answer is for (once it has taken the
+ * frames already queued, since a woken thread tends to take the leader's
+ * CPU at once), and on leaving hands the role to one sleeping waiter, so a
+ * frame costs one wake-up, not one per thread waiting; a woken waiter whose
+ * answer came returns without taking the mux's mutex. So the library
+ * starts no thread of its own inside the application (nothing to join at
  * C_Finalize, nothing surprising across fork), and a frame is read by a
  * thread that is waiting anyway. The mux sets a receive timeout (20 ms) on
- * a blocking channel fd, so that a lone leader waits in recvmsg itself.
+ * a blocking channel fd, so that the leader waits in recvmsg itself.
  *
  * Contract:
  *  - chan_mux_call() sends req (id filled in here) with fd attached (CONNECT
