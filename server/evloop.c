@@ -18,6 +18,7 @@
 #include "conf/log.h"
 #include "ipc/mono_clock.h"
 #include "server/conn.h"
+#include "server/loop_pick.h"
 #include "server/outbuf.h"
 #include "server/reply.h"
 #include "server/reqbuf.h"
@@ -70,14 +71,23 @@ struct evconn {
 
 struct evloop {
 	struct evloops *all;
+	unsigned index;
 	pthread_t thread;
 	bool started;
 	int ep;
 	int efd;
 	atomic_uint load; /* connections given to this loop and not closed */
+	/* The busy share of the last window (loop_pick.h) and when it was
+	 * measured: a loop asleep in epoll_wait measures nothing, so an old
+	 * figure means idle. */
+	atomic_uint busy;
+	_Atomic int64_t busy_at_ms;
+	int64_t window_start_ns; /* the loop thread's alone, as below */
+	int64_t window_busy_ns;
 	pthread_mutex_t lock;
 	struct evconn *incoming; /* under lock */
 	struct evconn *done;     /* under lock */
+	bool door_closed;        /* under lock: the loop has ended, takes nothing */
 	struct evconn *conns;    /* the loop thread's alone, as below */
 	unsigned count;
 	bool stop_seen;
@@ -128,7 +138,8 @@ static void clear_msg(struct evconn *c)
 	http_message_clear(&c->msg);
 }
 
-static void close_conn(struct evconn *c)
+/* Takes c off its loop's list and epoll set. */
+static void unlink_conn(struct evconn *c)
 {
 	struct evloop *l = c->loop;
 
@@ -138,8 +149,16 @@ static void close_conn(struct evconn *c)
 		l->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
 	l->count--;
 	(void)epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
+}
+
+static void close_conn(struct evconn *c)
+{
+	struct evloop *l = c->loop;
+
+	unlink_conn(c);
 	if (c->state != EV_DRAIN) {
 		/* One try, as a socket write BIO would: close_notify after
 		 * whatever is still queued. */
@@ -524,6 +543,7 @@ static void take(struct evloop *l, struct evconn *c)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 
+	c->prev = NULL;
 	c->next = l->conns;
 	if (l->conns != NULL)
 		l->conns->prev = c;
@@ -595,21 +615,117 @@ static bool finished(struct evloop *l)
 		return false;
 	pthread_mutex_lock(&l->lock);
 	empty = l->incoming == NULL;
+	l->door_closed = empty;
 	pthread_mutex_unlock(&l->lock);
 	return empty;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The loops' busy shares as the policy sees them (an old one is 0). */
+static void loop_stats(struct evloops *all, struct loop_stat *st, int64_t now_ms)
+{
+	for (unsigned i = 0; i < all->n; i++) {
+		struct evloop *l = &all->loops[i];
+		int64_t at = atomic_load_explicit(&l->busy_at_ms, memory_order_relaxed);
+
+		st[i].busy = now_ms - at > 2 * LOOP_WINDOW_MS
+		                 ? 0
+		                 : atomic_load_explicit(&l->busy, memory_order_relaxed);
+		st[i].load = atomic_load_explicit(&l->load, memory_order_relaxed);
+	}
+}
+
+/* Between two requests, with nothing buffered either way: it can change
+ * loops without anyone noticing. */
+static bool movable(const struct evconn *c)
+{
+	return c->state == EV_READ && c->in.len == 0 && c->request_start == 0 &&
+	       !c->write_waiting && !c->close_after && outbuf_pending(&c->out) == 0 &&
+	       SSL_has_pending(c->ssl) != 1;
+}
+
+/* l is busy: hands one connection that was active in this window to a
+ * loop with time to spare, if there is one. */
+static void relieve(struct evloop *l, int64_t now_ms)
+{
+	struct evloops *all = l->all;
+	struct loop_stat st[EVLOOPS_MAX];
+	struct evconn *c;
+	struct evloop *to;
+	int i;
+
+	if (all->n < 2 || atomic_load(all->cfg.stopping))
+		return;
+	loop_stats(all, st, now_ms);
+	i = loop_pick_relief(st, all->n, l->index, all->cfg.busy_threshold);
+	if (i < 0)
+		return;
+	for (c = l->conns; c != NULL; c = c->next)
+		if (movable(c) && now_ms - c->idle_since < LOOP_WINDOW_MS)
+			break;
+	if (c == NULL)
+		return;
+	to = &all->loops[i];
+	pthread_mutex_lock(&to->lock);
+	if (to->door_closed) {
+		pthread_mutex_unlock(&to->lock);
+		return;
+	}
+	unlink_conn(c);
+	atomic_fetch_sub(&l->load, 1);
+	atomic_fetch_add(&to->load, 1);
+	c->loop = to;
+	c->may_read = true; /* what came since the last read is read there */
+	c->queue_next = to->incoming;
+	to->incoming = c;
+	pthread_mutex_unlock(&to->lock);
+	kick(to);
+	wlog(WLOG_DEBUG, "connection %s (cn=%s) moved from event loop %u (busy %u/1000) to %u",
+	     c->names.peer, c->names.cn, l->index, st[l->index].busy, to->index);
+}
+
+/* Closes the window that started at l->window_start_ns when it is
+ * LOOP_WINDOW_MS old: publishes its busy share, relieves l if busy. */
+static void close_window(struct evloop *l, int64_t t)
+{
+	int64_t span = t - l->window_start_ns;
+	unsigned busy;
+
+	if (span < (int64_t)LOOP_WINDOW_MS * 1000000)
+		return;
+	busy =
+	    l->window_busy_ns >= span ? LOOP_BUSY_MAX : (unsigned)(l->window_busy_ns * 1000 / span);
+	atomic_store_explicit(&l->busy, busy, memory_order_relaxed);
+	atomic_store_explicit(&l->busy_at_ms, t / 1000000, memory_order_relaxed);
+	l->window_start_ns = t;
+	l->window_busy_ns = 0;
+	if (busy > l->all->cfg.busy_threshold && l->conns != NULL)
+		relieve(l, t / 1000000);
 }
 
 static void *loop_main(void *arg)
 {
 	struct evloop *l = arg;
 	struct epoll_event evs[LOOP_EVENTS];
+	int64_t woke = now_ns();
 
+	l->window_start_ns = woke;
 	for (;;) {
-		int64_t now = mono_ms();
+		int64_t t = now_ns();
+		int64_t now = t / 1000000;
 		int timeout = -1;
 		bool woken = false;
 		int n;
 
+		l->window_busy_ns += t - woke;
+		close_window(l, t);
 		if (now >= l->next_scan)
 			scan(l, now);
 		if (finished(l))
@@ -620,6 +736,7 @@ static void *loop_main(void *arg)
 			timeout = left < 0 ? 0 : (left > INT_MAX ? INT_MAX : (int)left);
 		}
 		n = epoll_wait(l->ep, evs, LOOP_EVENTS, timeout);
+		woke = now_ns();
 		if (n < 0 && errno != EINTR) {
 			wlog(WLOG_ERROR, "epoll_wait failed in an event loop: errno %d", errno);
 			break;
@@ -657,8 +774,11 @@ static int loop_init(struct evloops *all, struct evloop *l)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 
 	l->all = all;
+	l->index = (unsigned)(l - all->loops);
 	l->next_scan = NO_DEADLINE;
 	atomic_init(&l->load, 0);
+	atomic_init(&l->busy, 0);
+	atomic_init(&l->busy_at_ms, 0);
 	pthread_mutex_init(&l->lock, NULL);
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
 	l->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -702,7 +822,8 @@ int evloops_start(struct evloops **out, unsigned n, const struct evloop_config *
 bool evloops_adopt(struct evloops *all, SSL *ssl, int fd, const struct conn_names *names)
 {
 	struct evconn *c = calloc(1, sizeof(*c));
-	struct evloop *l = &all->loops[0];
+	struct loop_stat st[EVLOOPS_MAX];
+	struct evloop *l;
 	BIO *wbio;
 
 	if (c == NULL)
@@ -712,9 +833,8 @@ bool evloops_adopt(struct evloops *all, SSL *ssl, int fd, const struct conn_name
 		free(c);
 		return false;
 	}
-	for (unsigned i = 1; i < all->n; i++)
-		if (atomic_load(&all->loops[i].load) < atomic_load(&l->load))
-			l = &all->loops[i];
+	loop_stats(all, st, mono_ms());
+	l = &all->loops[loop_pick_new(st, all->n, all->cfg.busy_threshold)];
 	atomic_fetch_add(&l->load, 1);
 	c->loop = l;
 	c->fd = fd;

@@ -5,9 +5,14 @@
  *
  * Contract:
  *  - evloops_adopt() gives a verified connection (its SSL on the
- *    non-blocking fd, the client's names) to the loop with the fewest; the
- *    loop owns ssl and fd from then on and calls cfg->closed(cfg->arg)
- *    once when it has closed them.
+ *    non-blocking fd, the client's names) to the first loop that is not
+ *    busy (loop_pick.h); the loops own ssl and fd from then on and call
+ *    cfg->closed(cfg->arg) once when one has closed them.
+ *  - A loop measures the share of each LOOP_WINDOW_MS it spends working;
+ *    when that is above cfg->busy_threshold it hands one connection that
+ *    was active in the window, between two of its requests, to the least
+ *    busy loop with time to spare (at most one per window), which serves
+ *    it from then on. Nothing is in flight on a connection that moves.
  *  - Per wake-up a loop drives every ready connection: it reads (TLS
  *    read-ahead), answers every whole request in its buffer (pipelined
  *    ones one after the other, their answers written together), keeps a
@@ -51,6 +56,10 @@ struct evloop_config {
 	int head_ms;
 	int idle_ms;
 	bool store_shared; /* PostgreSQL: no request runs on a loop */
+	/* Per mille of a window's time working above which a loop is busy
+	 * (loop_pick.h): new connections go to the first loop that is not,
+	 * and a busy loop hands active connections to an idle one. */
+	unsigned busy_threshold;
 	void (*closed)(void *arg);
 	void *arg;
 };

@@ -46,6 +46,7 @@ static int run(const struct wsopd_options *opt)
 		                     .head_timeout_s = opt->head_timeout_s,
 		                     .idle_timeout_s = opt->idle_timeout_s,
 		                     .event_loops = opt->event_loops,
+		                     .loop_busy = opt->loop_busy_percent * 10,
 		                     .store_shared = store_pg_is_conninfo(opt->store_dir) };
 	struct app app;
 	char err[512];

@@ -26,6 +26,10 @@ static const char usage_text[] =
     "  --event-loops N     threads that serve the connections (the slow requests\n"
     "                      go to the --threads workers), 0-64; 0: a thread per\n"
     "                      connection (default: one per CPU)\n"
+    "  --loop-busy PERCENT an event loop working more than this share of its\n"
+    "                      time is busy, 0-100 (default 80): new connections go\n"
+    "                      to the first loop that is not, a busy loop hands\n"
+    "                      active connections to an idle one\n"
     "  --max-clients N     clients with a verified certificate served at once,\n"
     "                      1-4096 (default 64)\n"
     "  --max-handshakes N  TLS handshakes in progress at once, 1-1024 (default 16)\n"
@@ -120,6 +124,7 @@ enum long_only_ids {
 	OPT_MAX_LOGIN_FAILURES,
 	OPT_LOGIN_LOCKOUT,
 	OPT_EVENT_LOOPS,
+	OPT_LOOP_BUSY,
 	OPT_IDLE_TIMEOUT,
 	OPT_HELP,
 	OPT_VERSION,
@@ -143,6 +148,7 @@ static const struct option long_options[] = {
 	{ "max-login-failures", required_argument, NULL, OPT_MAX_LOGIN_FAILURES },
 	{ "login-lockout", required_argument, NULL, OPT_LOGIN_LOCKOUT },
 	{ "event-loops", required_argument, NULL, OPT_EVENT_LOOPS },
+	{ "loop-busy", required_argument, NULL, OPT_LOOP_BUSY },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -250,6 +256,11 @@ static enum options_result apply(int id, const char *arg, struct wsopd_options *
 			            "--event-loops: '%s' is not a number from 0 to 64", arg);
 		out->event_loops = (int)v;
 		return OPTIONS_RUN;
+	case OPT_LOOP_BUSY:
+		if (parse_uint(arg, 0, 100, &out->loop_busy_percent) != 0)
+			return fail(err, err_cap,
+			            "--loop-busy: '%s' is not a percentage from 0 to 100", arg);
+		return OPTIONS_RUN;
 	case OPT_IDLE_TIMEOUT:
 		if (parse_uint(arg, 1, WSOPD_MAX_IDLE_S, &out->idle_timeout_s) != 0)
 			return fail(
@@ -284,6 +295,7 @@ enum options_result options_parse(int argc, char **argv, struct wsopd_options *o
 	out->activation_idle = WSOPD_DEFAULT_ACTIVATION_IDLE;
 	out->login_lockout = WSOPD_DEFAULT_LOGIN_LOCKOUT;
 	out->event_loops = WSOPD_EVENT_LOOPS_AUTO;
+	out->loop_busy_percent = WSOPD_DEFAULT_LOOP_BUSY;
 	err[0] = '\0';
 
 	/* getopt prints its own complaints unless told not to; we want one

@@ -27,8 +27,9 @@
 #define WSOPD_MAX_HANDSHAKES_LIMIT   1024
 #define WSOPD_MAX_TIMEOUT_S          60
 /* Event loops serving connections: 0 is a thread per connection. */
-#define WSOPD_EVENT_LOOPS_MAX  64
-#define WSOPD_EVENT_LOOPS_AUTO (-1) /* one per CPU */
+#define WSOPD_EVENT_LOOPS_MAX   64
+#define WSOPD_EVENT_LOOPS_AUTO  (-1) /* one per CPU */
+#define WSOPD_DEFAULT_LOOP_BUSY 80   /* percent */
 /* Activation tokens: lifetime and idle time in memory, seconds. */
 #define WSOPD_DEFAULT_ACTIVATION_TTL  28800
 #define WSOPD_DEFAULT_ACTIVATION_IDLE 900
@@ -61,6 +62,7 @@ struct wsopd_options {
 	unsigned max_login_failures; /* 0: never locked */
 	unsigned login_lockout;      /* seconds */
 	int event_loops;             /* 0..WSOPD_EVENT_LOOPS_MAX or _AUTO */
+	unsigned loop_busy_percent;  /* 0..100: when an event loop counts as busy */
 };
 
 enum options_result {

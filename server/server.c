@@ -124,6 +124,7 @@ static int start_loops(struct server *srv, const struct server_config *cfg)
 		                    .head_ms = srv->env.head_ms,
 		                    .idle_ms = srv->env.idle_ms,
 		                    .store_shared = cfg->store_shared,
+		                    .busy_threshold = cfg->loop_busy,
 		                    .closed = loop_closed,
 		                    .arg = srv };
 	int rc;

@@ -54,7 +54,8 @@ struct server_config {
 	 * `threads` workers for the slow requests; 0: each connection keeps
 	 * its handshake thread; negative: one loop per CPU. */
 	int event_loops;
-	bool store_shared; /* PostgreSQL: every request goes to a worker */
+	unsigned loop_busy; /* per mille: evloop_config.busy_threshold */
+	bool store_shared;  /* PostgreSQL: every request goes to a worker */
 };
 
 /* 0 after a clean shutdown; a negative errno when the loop cannot run. */

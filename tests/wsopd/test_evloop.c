@@ -1,7 +1,8 @@
 /* wsopd's event loops against a real server (the e2e harness): the
  * connection cap and its places coming back when a loop closes a
  * connection, the idle timeout, peers that send or read slowly, and a
- * request that blocks (the passphrase KDF) next to a crypto request.
+ * request that blocks (the passphrase KDF) next to a crypto request, and
+ * connections moving from a busy loop to an idle one.
  * With one loop and one worker, a loop that waited on any of them would
  * stall the other connection: the tests see that as a missing answer,
  * never as a duration. */
@@ -57,6 +58,24 @@ static void health_ok(struct direct_tls *conn)
 static void send_text(struct direct_tls *conn, const char *text)
 {
 	assert_int_equal(direct_tls_send_all(conn, (const uint8_t *)text, strlen(text)), 0);
+}
+
+/* busy asks every 300 ms, rounds times, while idle says nothing: then the
+ * server has closed idle (end of stream, not a timeout) and still serves
+ * busy. */
+static void idle_closed_busy_kept(struct direct_tls *idle, struct direct_tls *busy, int rounds)
+{
+	uint8_t byte;
+	ssize_t n;
+
+	for (int i = 0; i < rounds; i++) {
+		health_ok(busy);
+		sleep_ms(300);
+	}
+	n = direct_tls_recv_some(idle, &byte, 1, ANSWER_WAIT_MS);
+	assert_true(n <= 0);
+	assert_int_not_equal(n, -ETIMEDOUT);
+	health_ok(busy);
 }
 
 /* Over --max-clients a verified client gets 503 busy (or is closed); a
@@ -131,22 +150,12 @@ static void idle_and_busy(const char *const *args)
 {
 	struct e2e_server srv;
 	struct direct_tls *idle, *busy;
-	uint8_t byte;
-	ssize_t n;
 
 	start_ok(&srv, args);
 	idle = e2e_connect_ok(&srv, E2E_CLIENT);
 	busy = e2e_connect_ok(&srv, E2E_CLIENT);
 	health_ok(idle);
-	for (int i = 0; i < 10; i++) {
-		health_ok(busy);
-		sleep_ms(300);
-	}
-	/* The server has closed it: end of stream, not a timeout. */
-	n = direct_tls_recv_some(idle, &byte, 1, ANSWER_WAIT_MS);
-	assert_true(n <= 0);
-	assert_int_not_equal(n, -ETIMEDOUT);
-	health_ok(busy);
+	idle_closed_busy_kept(idle, busy, 10);
 	direct_tls_close(idle);
 	direct_tls_close(busy);
 	stop_ok(&srv);
@@ -286,6 +295,57 @@ static void kdf_requests_do_not_stall_a_crypto_request(void **state)
 	stop_ok(&srv);
 }
 
+/* Two loops and --loop-busy 0: a loop that worked in a window is busy and
+ * hands an active connection, between two of its requests, to a loop that
+ * did nothing. A moved connection is served as before: its answers, three
+ * requests sent in one write, and the idle timeout, now kept by the other
+ * loop. */
+static void connections_move_between_loops_between_requests(void **state)
+{
+	static const char *const args[] = {
+		"--event-loops", "2", "--loop-busy", "0", "--idle-timeout", "2",
+		"--log-level",   "5", NULL
+	};
+	static const char health[] = "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	struct e2e_server srv;
+	struct direct_tls *a, *b;
+	struct e2e_answer ans;
+	char three[3 * sizeof(health)];
+
+	(void)state;
+	start_ok(&srv, args);
+	a = e2e_connect_ok(&srv, E2E_CLIENT);
+	b = e2e_connect_ok(&srv, E2E_CLIENT);
+	/* Bursts with pauses: a loop's share is measured per 100 ms window,
+	 * and one that slept through two windows counts as idle. */
+	for (int burst = 0; burst < 100 && !e2e_server_log_contains(&srv, "moved from event loop");
+	     burst++) {
+		for (int i = 0; i < 20; i++) {
+			health_ok(a);
+			health_ok(b);
+		}
+		sleep_ms(250);
+	}
+	assert_true(e2e_server_log_contains(&srv, "moved from event loop"));
+	for (int i = 0; i < 50; i++) {
+		health_ok(a);
+		health_ok(b);
+	}
+	snprintf(three, sizeof(three), "%s%s%s", health, health, health);
+	send_text(a, three);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(e2e_read_answer(a, &ans, ANSWER_WAIT_MS), 0);
+		assert_int_equal(ans.status, 200);
+		e2e_answer_free(&ans);
+	}
+	/* a falls silent; b keeps asking (and moving) and is kept. */
+	idle_closed_busy_kept(a, b, 12);
+	fprintf(stderr, "evloop: %d moves\n", e2e_server_log_count(&srv, "moved from event loop"));
+	direct_tls_close(a);
+	direct_tls_close(b);
+	stop_ok(&srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +354,7 @@ int main(void)
 		cmocka_unit_test(thread_per_connection_closes_idle_and_keeps_busy),
 		cmocka_unit_test(slow_peers_do_not_stall_other_connections),
 		cmocka_unit_test(kdf_requests_do_not_stall_a_crypto_request),
+		cmocka_unit_test(connections_move_between_loops_between_requests),
 	};
 
 	return e2e_main("wsopd_evloop", tests, sizeof(tests) / sizeof(tests[0]));

@@ -80,6 +80,35 @@ static void test_options_event_loops_and_idle(void **state)
 	assert_non_null(strstr(err, "--idle-timeout"));
 }
 
+/* The required options and one more, NAME VALUE. */
+static enum options_result parse_with(struct wsopd_options *o, char *err, const char *name,
+                                      const char *value)
+{
+	char *argv[] = { "wsopd", "--cert",  "c", "--key",      "k",           "--ca",
+		         "a",     "--store", "s", (char *)name, (char *)value, NULL };
+
+	return parse(o, err, 11, argv);
+}
+
+static void test_options_loop_busy(void **state)
+{
+	struct wsopd_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_with(&o, err, "--log-level", "4"), OPTIONS_RUN);
+	assert_int_equal(o.loop_busy_percent, WSOPD_DEFAULT_LOOP_BUSY);
+	assert_int_equal(parse_with(&o, err, "--loop-busy", "0"), OPTIONS_RUN);
+	assert_int_equal(o.loop_busy_percent, 0);
+	assert_int_equal(parse_with(&o, err, "--loop-busy", "100"), OPTIONS_RUN);
+	assert_int_equal(o.loop_busy_percent, 100);
+	assert_int_equal(parse_with(&o, err, "--loop-busy", "101"), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--loop-busy"));
+	assert_int_equal(parse_with(&o, err, "--loop-busy", "-1"), OPTIONS_ERROR);
+	assert_int_equal(parse_with(&o, err, "--loop-busy", "50%"), OPTIONS_ERROR);
+	assert_int_equal(parse_with(&o, err, "--loop-busy", ""), OPTIONS_ERROR);
+}
+
 static void test_options_listen_forms(void **state)
 {
 	char host[64];
@@ -573,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_options_defaults),
 		cmocka_unit_test(test_options_listen_forms),
 		cmocka_unit_test(test_options_event_loops_and_idle),
+		cmocka_unit_test(test_options_loop_busy),
 		cmocka_unit_test(test_options_refusals),
 		cmocka_unit_test(test_options_connection_limits),
 		cmocka_unit_test(test_activation_per_token),
