@@ -16,6 +16,7 @@
 #include "ipc/mono_clock.h"
 #include "conf/log.h"
 #include "lib/backend_priv.h"
+#include "lib/req_batch.h"
 
 /* Idle clients kept beyond this are freed: a burst of threads should not
  * pin memory forever. (Server connections are bounded apart from this, by
@@ -52,6 +53,11 @@ int backend_open(const struct wsop_config *cfg, const char *config_path, struct 
 		return -rc;
 	}
 	pthread_mutex_init(&be->lock, NULL);
+	rc = req_batch_new(be, &be->batch);
+	if (rc) {
+		backend_close(be);
+		return rc;
+	}
 
 	/* Start the helper now, so that a configuration it cannot use fails
 	 * here rather than at the first request. */
@@ -128,6 +134,11 @@ static void conn_put(struct backend *be, struct bconn *bc)
 	bc->pc = NULL;
 	bc->pend = NULL;
 	bc->pend_len = 0;
+	backend_conn_put(be, pc);
+}
+
+void backend_conn_put(struct backend *be, struct pconn *pc)
+{
 	pthread_mutex_lock(&be->lock);
 	struct pconn **at = &be->idle_conns;
 	if (!pc->handle)
@@ -143,6 +154,8 @@ static void bconn_free(struct bconn *bc)
 {
 	retry_transport_clear(bc);
 	wsop_client_free(&bc->client);
+	if (bc->abuf != NULL)
+		OPENSSL_clear_free(bc->abuf, REQ_BATCH_ANSWER_MAX);
 	free(bc);
 }
 
@@ -150,6 +163,8 @@ void backend_close(struct backend *be)
 {
 	if (be == NULL)
 		return;
+	req_batch_free(be->batch);
+	be->batch = NULL;
 	pthread_mutex_lock(&be->lock);
 	struct bconn *list = be->idle;
 	be->idle = NULL;
@@ -209,6 +224,7 @@ void backend_forget(struct backend *be)
 		bc = next;
 	}
 	struct pconn *pc = be->idle_conns;
+	req_batch_forget(be->batch, &pc);
 	while (pc != NULL) {
 		struct pconn *next = pc->next;
 		forget_note(pc->sess, &sessions);

@@ -15,12 +15,15 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conf/config.h"
 #include "lib/backend.h"
 #include "lib/chan_mux.h"
 #include "lib/helper_proc.h"
 #include "lib/server_pick.h"
+
+struct req_batch;
 
 /* One running helper and its channel. Connections hold a reference, so the
  * channel fd stays open (and is never reused by another file) while any
@@ -62,6 +65,11 @@ struct bconn {
 	uint32_t pend_len;
 	/* why the last failed request failed, in words (backend_failure_cause) */
 	char cause[CHAN_ERROR_TEXT_MAX + 64];
+	/* A batch's own attempt (req_batch.h): failures logged at DEBUG only,
+	 * since each request meets them again on the usual road. */
+	bool quiet;
+	uint8_t *abuf; /* REQ_BATCH_ANSWER_MAX bytes: a batched answer, or NULL */
+	size_t abuf_len; /* of the last answer there, wiped with the request */
 	struct bconn *next;
 };
 
@@ -77,6 +85,7 @@ struct backend {
 	struct pconn *idle_conns; /* connected ones first */
 	struct server_pick pick;  /* which servers are set aside (several in HOST) */
 	unsigned n_conns;         /* slots in existence, <= BACKEND_MAX_CONNS */
+	struct req_batch *batch;  /* short requests sent together (req_batch.h) */
 };
 
 /* With be->lock held: waits for be->changed until deadline_ms; false once
@@ -86,6 +95,8 @@ bool backend_wait_changed(struct backend *be, int64_t deadline_ms);
 /* A connection slot for bc's request, waiting for one to be released
  * until deadline_ms: 0, -ETIMEDOUT or -ENOMEM. */
 int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **out);
+/* Gives a slot back to the idle ones (connected ones are reused first). */
+void backend_conn_put(struct backend *be, struct pconn *pc);
 
 /* A referenced, live session, starting a helper when there is none (its
  * READY awaited at most timeout_ms; another thread's start awaited no
@@ -105,5 +116,12 @@ void retry_transport_bind(struct bconn *bc, struct wsop_transport *t);
 void retry_transport_drop(struct bconn *bc, bool say_close);
 /* Forgets the request (the client owns and wipes its bytes). */
 void retry_transport_clear(struct bconn *bc);
+/* bc->req on bc's connection with the retry policy, as a client's
+ * send_all does (bc->req, req_len, deadline_ms, retries, avoid set): 0
+ * with the first answer bytes in bc->pend, or a negative errno. */
+int retry_transport_exchange(struct bconn *bc);
+/* The next answer bytes of bc's request into buf, as a client's recv_some
+ * reads them: > 0, or 0 / a negative errno. */
+ssize_t retry_transport_recv(struct bconn *bc, uint8_t *buf, size_t cap, int timeout_ms);
 
 #endif

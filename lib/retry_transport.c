@@ -8,11 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "ipc/mono_clock.h"
 #include "conf/log.h"
 #include "lib/busy_answer.h"
+#include "lib/req_batch.h"
 #include "lib/tcp_connect.h"
 
 /* A CLOSE waits at most this long for room in the channel (never past
@@ -87,6 +89,12 @@ void retry_transport_clear(struct bconn *bc)
 {
 	bc->req = NULL;
 	bc->req_len = 0;
+	if (bc->abuf_len > 0) {
+		/* A batched answer (a decrypt's plaintext, say): the client has
+		 * its copy by now. */
+		OPENSSL_cleanse(bc->abuf, bc->abuf_len);
+		bc->abuf_len = 0;
+	}
 }
 
 /* A helper call that failed at the channel level: note it in a. A hung
@@ -316,7 +324,8 @@ static void note_failure(struct bconn *bc, const struct attempt *a, char *aside,
 	if (be->cfg.n_servers < 2 || bc->pc == NULL)
 		return;
 	unsigned i = bc->pc->server;
-	if (a->server_fault) {
+	/* A batch's attempt leaves the verdict to the usual road. */
+	if (a->server_fault && !bc->quiet) {
 		pthread_mutex_lock(&be->lock);
 		int64_t ms =
 		    server_pick_failed(&be->pick, i, (int64_t)be->cfg.retrydelay * 1000, mono_ms());
@@ -370,9 +379,10 @@ static void next_attempt(struct bconn *bc, const char *what, const struct attemp
 		}
 	}
 	delay_text(delay, delay_words, sizeof(delay_words));
-	wlog(WLOG_WARNING, "%s %s:%u failed: %s (attempt %u of %u)%s; trying %s in %s", what,
-	     from->host, from->port, a->cause, bc->retries + 1, cfg->maxretries + 1, aside,
-	     to_words, delay_words);
+	wlog(bc->quiet ? WLOG_DEBUG : WLOG_WARNING,
+	     "%s %s:%u failed: %s (attempt %u of %u)%s; trying %s in %s", what, from->host,
+	     from->port, a->cause, bc->retries + 1, cfg->maxretries + 1, aside, to_words,
+	     delay_words);
 	sleep_ms(delay);
 	bc->retries++;
 	bc->deadline_ms = mono_ms() + (int64_t)cfg->timeout * 1000;
@@ -386,8 +396,8 @@ static void give_up(struct bconn *bc, const char *what, const struct attempt *a)
 	const struct config_server *srv = server_of(bc);
 	char aside[64];
 	note_failure(bc, a, aside, sizeof(aside));
-	wlog(WLOG_ERROR, "%s %s:%u failed: %s (attempt %u of %u)%s; %s", what, srv->host, srv->port,
-	     a->cause, bc->retries + 1, cfg->maxretries + 1, aside,
+	wlog(bc->quiet ? WLOG_DEBUG : WLOG_ERROR, "%s %s:%u failed: %s (attempt %u of %u)%s; %s",
+	     what, srv->host, srv->port, a->cause, bc->retries + 1, cfg->maxretries + 1, aside,
 	     a->retryable ? "no retries left"
 	                  : "not retried: another attempt would fail the same way");
 	snprintf(bc->cause, sizeof(bc->cause), "%s", a->cause);
@@ -442,9 +452,9 @@ static int exchange(struct bconn *bc)
 	}
 }
 
-static int t_send_all(void *ctx, const uint8_t *data, size_t len)
+/* A new request on bc: 0, or -EINVAL for an empty one. */
+static int start_request(struct bconn *bc, const uint8_t *data, size_t len)
 {
-	struct bconn *bc = ctx;
 	retry_transport_clear(bc);
 	if (len == 0)
 		return -EINVAL;
@@ -459,6 +469,13 @@ static int t_send_all(void *ctx, const uint8_t *data, size_t len)
 	bc->retries = 0;
 	bc->avoid = -1;
 	bc->cause[0] = '\0';
+	return 0;
+}
+
+/* The request on the usual road: bc's own connection slot, the retry
+ * policy. */
+static int send_alone(struct bconn *bc)
+{
 	int rc = 0;
 	if (bc->pc == NULL) {
 		/* Wait for one of the process's connection slots. */
@@ -478,6 +495,28 @@ static int t_send_all(void *ctx, const uint8_t *data, size_t len)
 	if (rc)
 		retry_transport_clear(bc);
 	return rc;
+}
+
+static int t_send_all(void *ctx, const uint8_t *data, size_t len)
+{
+	struct bconn *bc = ctx;
+	int rc = start_request(bc, data, len);
+	return rc ? rc : send_alone(bc);
+}
+
+/* With other threads' short requests when batching is on; alone when
+ * that fails (req_batch.h). */
+static int t_send_quick(void *ctx, const uint8_t *data, size_t len)
+{
+	struct bconn *bc = ctx;
+	int rc = start_request(bc, data, len);
+	if (rc)
+		return rc;
+	if (req_batch_call(bc->be->batch, bc) == 0)
+		return 0;
+	/* Alone, with all of its time: the batch's is not counted. */
+	rc = start_request(bc, data, len);
+	return rc ? rc : send_alone(bc);
 }
 
 static ssize_t hand_out(struct bconn *bc, uint8_t *buf, size_t cap)
@@ -596,5 +635,16 @@ void retry_transport_bind(struct bconn *bc, struct wsop_transport *t)
 {
 	t->ctx = bc;
 	t->send_all = t_send_all;
+	t->send_quick = t_send_quick;
 	t->recv_some = t_recv_some;
+}
+
+int retry_transport_exchange(struct bconn *bc)
+{
+	return exchange(bc);
+}
+
+ssize_t retry_transport_recv(struct bconn *bc, uint8_t *buf, size_t cap, int timeout_ms)
+{
+	return t_recv_some(bc, buf, cap, timeout_ms);
 }

@@ -282,7 +282,11 @@ static int call(struct wsop_client *c, const char *method, const char *path,
 	    http_format_request(method, path, c->host, extra, n_extra, body, len, &req, &req_len);
 	if (rc)
 		return rc;
-	rc = c->transport.send_all(c->transport.ctx, req, req_len);
+	/* The binary form is the crypto requests' (wsop_call_binary). */
+	bool quick =
+	    form == &binary_form && len <= WSOP_QUICK_BODY_MAX && c->transport.send_quick != NULL;
+	rc = (quick ? c->transport.send_quick : c->transport.send_all)(c->transport.ctx, req,
+	                                                               req_len);
 	if (rc == 0)
 		rc = read_answer(c, answer);
 	/* Kept until here for a transport that sends it again; it may carry

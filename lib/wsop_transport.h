@@ -15,6 +15,10 @@
  *    old one broke while the answer was read, and repeating the request
  *    is safe): the bytes of this answer received so far are void, and the
  *    answer is read again from its start.
+ *  - send_quick, when not NULL, is send_all for a request that the server
+ *    answers at once with a short answer and that is safe to send again
+ *    (the binary encrypt and decrypt of up to WSOP_QUICK_BODY_MAX bytes):
+ *    the transport may send it together with other requests.
  *  - Neither callback is called concurrently for one ctx.
  */
 #ifndef PKCS11WSOP_LIB_WSOP_TRANSPORT_H
@@ -24,11 +28,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The largest body of a request sent with send_quick. */
+#define WSOP_QUICK_BODY_MAX 4096
+
 struct wsop_transport {
 	void *ctx;
-	int (*send_all)(void *ctx, const uint8_t *data, size_t len); /* 0 or -errno */
+	int (*send_all)(void *ctx, const uint8_t *data, size_t len);   /* 0 or -errno */
 	ssize_t (*recv_some)(void *ctx, uint8_t *buf, size_t cap,
 	                     int timeout_ms); /* >0, 0=EOF, -errno */
+	int (*send_quick)(void *ctx, const uint8_t *data, size_t len); /* or NULL */
 };
 
 #endif

@@ -442,5 +442,6 @@ void direct_tls_transport(struct direct_tls *conn, struct wsop_transport *out)
 {
 	out->ctx = conn;
 	out->send_all = transport_send_all;
+	out->send_quick = NULL;
 	out->recv_some = transport_recv_some;
 }

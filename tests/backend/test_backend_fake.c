@@ -3,7 +3,8 @@
  * over plain TCP) and a plain-HTTP fake server thread: the library's side
  * of the helper contract under the sanitizers, which the real, confined
  * helper cannot run under. Covers start-up failures, a hung helper, a
- * missing helper binary, stale keep-alive connections and fd hygiene.
+ * missing helper binary, stale keep-alive connections, fd hygiene, and
+ * short requests of many threads sent together (lib/req_batch.h).
  *
  * Environment: FAKE_HELPER, the fake helper's path (set by meson).
  */
@@ -41,7 +42,12 @@ struct http_srv {
 	int lfd;
 	unsigned port;
 	bool close_after_answer; /* drop the connection, as an idle timeout does */
-	atomic_bool fail;        /* answer 500, as a node that lost its store does */
+	/* Answer every whole request in what was read, one after the other,
+	 * echoing a POST's body (HTTP/1.1 pipelining); otherwise answer the
+	 * first and close when more came, as a server without pipelining. */
+	bool pipelined;
+	atomic_uint most_at_once; /* requests answered from one read */
+	atomic_bool fail;         /* answer 500, as a node that lost its store does */
 	/* Connections that carried a request: a stray connect from another
 	 * program on the machine (one probing for a free port) is not ours. */
 	atomic_uint accepted;
@@ -52,9 +58,65 @@ struct http_srv {
 struct hconn {
 	int fd;
 	bool counted;
-	char buf[4096];
+	char buf[16384];
 	size_t len;
 };
+
+/* The length of the whole request at the start of c->buf (head and
+ * Content-Length body), or 0 while it is not all there. */
+static size_t whole_request(const struct hconn *c, size_t *head_len)
+{
+	const char *end = strstr(c->buf, "\r\n\r\n");
+	if (end == NULL)
+		return 0;
+	*head_len = (size_t)(end - c->buf) + 4;
+	size_t body = 0;
+	const char *cl = strcasestr(c->buf, "\r\nContent-Length:");
+	if (cl != NULL && cl < end)
+		body = strtoul(cl + 17, NULL, 10);
+	return *head_len + body <= c->len ? *head_len + body : 0;
+}
+
+static const char health_ok[] = "{\"status\":\"ok\",\"version\":\"1.0.0\"}";
+
+/* The whole requests at the start of c->buf answered in order (when
+ * one_only, the first, then the connection closed if more came): a POST
+ * with a body gets its body back, anything else the health answer. */
+static void serve_whole(struct http_srv *s, struct hconn *c, bool one_only)
+{
+	size_t head_len, whole;
+	unsigned n = 0;
+	while ((whole = whole_request(c, &head_len)) > 0) {
+		char ans[16384 + 256];
+		int len;
+		if (whole > head_len && strncmp(c->buf, "POST ", 5) == 0)
+			len =
+			    snprintf(ans, sizeof(ans),
+			             "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+			             "Content-Length: %zu\r\n\r\n%.*s",
+			             whole - head_len, (int)(whole - head_len), c->buf + head_len);
+		else
+			len = snprintf(ans, sizeof(ans),
+			               "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+			               "Content-Length: %zu\r\n\r\n%s",
+			               strlen(health_ok), health_ok);
+		(void)!send(c->fd, ans, (size_t)len, MSG_NOSIGNAL);
+		memmove(c->buf, c->buf + whole, c->len - whole);
+		c->len -= whole;
+		c->buf[c->len] = '\0';
+		n++;
+		if (one_only && c->len > 0) {
+			/* More than one request: the end of the connection. */
+			close(c->fd);
+			c->fd = -1;
+			c->len = 0;
+			break;
+		}
+	}
+	unsigned most = atomic_load(&s->most_at_once);
+	while (n > most && !atomic_compare_exchange_weak(&s->most_at_once, &most, n))
+		;
+}
 
 static void serve_readable(struct http_srv *s, struct hconn *c)
 {
@@ -72,6 +134,10 @@ static void serve_readable(struct http_srv *s, struct hconn *c)
 	if (!c->counted)
 		atomic_fetch_add(&s->accepted, 1);
 	c->counted = true;
+	if (s->pipelined || strncmp(c->buf, "POST ", 5) == 0) {
+		serve_whole(s, c, !s->pipelined);
+		return;
+	}
 	static const char ok[] = "{\"status\":\"ok\",\"version\":\"1.0.0\"}";
 	static const char failed[] = "{\"error\":{\"code\":\"internal\",\"message\":\"x\"}}";
 	bool fail = atomic_load(&s->fail);
@@ -127,10 +193,11 @@ static void *http_run(void *arg)
 	return NULL;
 }
 
-static void http_start(struct http_srv *s, bool close_after_answer)
+static void http_start_mode(struct http_srv *s, bool close_after_answer, bool pipelined)
 {
 	memset(s, 0, sizeof(*s));
 	s->close_after_answer = close_after_answer;
+	s->pipelined = pipelined;
 	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(s->lfd >= 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -141,6 +208,11 @@ static void http_start(struct http_srv *s, bool close_after_answer)
 	s->port = ntohs(a.sin_port);
 	assert_int_equal(pipe2(s->stop, O_CLOEXEC), 0);
 	assert_int_equal(pthread_create(&s->thread, NULL, http_run, s), 0);
+}
+
+static void http_start(struct http_srv *s, bool close_after_answer)
+{
+	http_start_mode(s, close_after_answer, false);
 }
 
 static void http_stop(struct http_srv *s)
@@ -216,8 +288,11 @@ static int teardown(void **state)
 	touch(f, "fail", false);
 	touch(f, "hang", false);
 	unlink(f->cfg_path);
-	unlink(f->log_path);
-	rmdir(f->dir);
+	/* KEEP_LOG=1 keeps the library's log of each test for a look. */
+	if (getenv("KEEP_LOG") == NULL) {
+		unlink(f->log_path);
+		rmdir(f->dir);
+	}
 	free(f);
 	return 0;
 }
@@ -436,6 +511,102 @@ static void server_failure_answer_moves_to_the_next_server(void **state)
 	http_stop(&second);
 }
 
+/* ---- short requests of many threads (lib/req_batch.h) ---------------- */
+
+#define BATCH_THREADS 8
+#define BATCH_CALLS   200
+
+struct batch_worker {
+	struct backend *be;
+	int id;
+	unsigned ok;
+};
+
+/* Binary POSTs with a body of this thread's own, each answer checked to be
+ * the echo of its own request: answers handed to the wrong thread, or out
+ * of order, show. */
+static void *batch_worker_run(void *arg)
+{
+	struct batch_worker *w = arg;
+	static const struct http_header hdr[] = { { "X-Test", "batch" } };
+	for (int i = 0; i < BATCH_CALLS; i++) {
+		struct wsop_client *c = backend_acquire(w->be);
+		if (c == NULL)
+			return NULL;
+		char body[64];
+		int len =
+		    snprintf(body, sizeof(body), "thread %d call %d %.*s", w->id, i, w->id * 3,
+		             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		struct http_message ans;
+		http_message_init(&ans);
+		int rc = wsop_call_binary(c, "/crypto/v1/encrypt", hdr, 1, (const uint8_t *)body,
+		                          (size_t)len, &ans);
+		if (rc == 0 && ans.status == 200 && ans.body_len == (size_t)len &&
+		    memcmp(ans.body, body, (size_t)len) == 0)
+			w->ok++;
+		http_message_clear(&ans);
+		backend_release(w->be, c);
+	}
+	return NULL;
+}
+
+static unsigned run_batch_workers(struct backend *be)
+{
+	pthread_t t[BATCH_THREADS];
+	struct batch_worker w[BATCH_THREADS];
+	unsigned ok = 0;
+	for (int i = 0; i < BATCH_THREADS; i++) {
+		w[i] = (struct batch_worker){ .be = be, .id = i };
+		assert_int_equal(pthread_create(&t[i], NULL, batch_worker_run, &w[i]), 0);
+	}
+	for (int i = 0; i < BATCH_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		ok += w[i].ok;
+	}
+	return ok;
+}
+
+/* Eight threads' encrypts go over one connection, several in one write
+ * (the server answers more than one from a read), and every thread gets
+ * the answer to its own request. */
+static void short_requests_of_many_threads_share_one_connection(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	http_stop(&f->srv);
+	http_start_mode(&f->srv, false, true);
+	f->cfg.port = f->srv.port;
+	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
+	assert_int_equal(run_batch_workers(be), BATCH_THREADS * BATCH_CALLS);
+	assert_true(atomic_load(&f->srv.most_at_once) >= 2);
+	assert_int_equal(atomic_load(&f->srv.accepted), 1);
+	/* The batches' own attempts never failed, so nothing went alone. */
+	assert_false(backend_util_log_contains(f->log_path, "failed"));
+	/* Anything else still has a connection of its own. */
+	assert_int_equal(backend_util_health(be), 0);
+	assert_int_equal(atomic_load(&f->srv.accepted), 2);
+	backend_close(be);
+}
+
+/* A server that answers the first of the requests that came together and
+ * closes the connection: every request still gets its answer (alone, once
+ * its batch was cut), and after a few batches cut short the library stops
+ * sending them together and says so once. */
+static void server_without_pipelining_gets_requests_one_at_a_time(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	struct wsop_config cfg = f->cfg;
+	cfg.timeout = 1;
+	http_stop(&f->srv);
+	http_start_mode(&f->srv, false, false);
+	cfg.port = f->srv.port;
+	assert_int_equal(backend_open(&cfg, f->cfg_path, &be), 0);
+	assert_int_equal(run_batch_workers(be), BATCH_THREADS * BATCH_CALLS);
+	assert_int_equal(backend_util_log_count(f->log_path, " WARNING ", "pipelining"), 1);
+	backend_close(be);
+}
+
 int main(void)
 {
 	fake_helper = getenv("FAKE_HELPER");
@@ -456,6 +627,8 @@ int main(void)
 		T(stale_keepalive_connection_is_replaced_without_a_retry),
 		T(forked_child_forgets_the_backend),
 		T(server_failure_answer_moves_to_the_next_server),
+		T(short_requests_of_many_threads_share_one_connection),
+		T(server_without_pipelining_gets_requests_one_at_a_time),
 	};
 	return cmocka_run_group_tests_name("backend_fake", tests, NULL, NULL);
 }

@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	struct stream s = { data + 2, size - 2, 0, data[1] };
-	struct wsop_transport t = { &s, fz_send, fz_recv };
+	struct wsop_transport t = { &s, fz_send, fz_recv, NULL };
 	struct wsop_client c;
 	if (wsop_client_init(&c, &t, "fuzz", 1000) != 0)
 		abort();

@@ -139,7 +139,7 @@ static int setup(void **state)
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	if (fx == NULL)
 		return -1;
-	struct wsop_transport t = { &fx->fake, fake_send, fake_recv };
+	struct wsop_transport t = { &fx->fake, fake_send, fake_recv, NULL };
 	fx->fake.at_end = 0;
 	if (wsop_client_init(&fx->client, &t, "wsop.example", 2000) != 0)
 		return -1;
@@ -346,7 +346,7 @@ static void end_of_stream_mid_answer_breaks_the_client(void **state)
 	assert_int_equal(fx->fake.sends, 1);
 
 	/* a new connection heals it */
-	struct wsop_transport t = { &fx->fake, fake_send, fake_recv };
+	struct wsop_transport t = { &fx->fake, fake_send, fake_recv, NULL };
 	wsop_client_set_transport(&fx->client, &t);
 	assert_false(wsop_client_broken(&fx->client));
 	fake_add(&fx->fake, 200, SOFTCARD_JSON);
@@ -450,7 +450,7 @@ static void transport_errors_come_back_as_they_are(void **state)
 	assert_int_equal(wsop_health(&fx->client, &h), -ETIMEDOUT);
 	assert_true(wsop_client_broken(&fx->client));
 
-	struct wsop_transport t = { &fx->fake, fake_send, fake_recv };
+	struct wsop_transport t = { &fx->fake, fake_send, fake_recv, NULL };
 	wsop_client_set_transport(&fx->client, &t);
 	fx->fake.send_rc = -EPIPE;
 	assert_int_equal(wsop_health(&fx->client, &h), -EPIPE);
@@ -649,8 +649,8 @@ static void raw_call_returns_any_status(void **state)
 static void init_refuses_bad_arguments(void **state)
 {
 	struct wsop_client c;
-	struct wsop_transport t = { NULL, fake_send, fake_recv };
-	struct wsop_transport half = { NULL, fake_send, NULL };
+	struct wsop_transport t = { NULL, fake_send, fake_recv, NULL };
+	struct wsop_transport half = { NULL, fake_send, NULL, NULL };
 	(void)state;
 
 	assert_int_equal(wsop_client_init(&c, &half, "h", 0), -EINVAL);

@@ -142,7 +142,7 @@ static int setup(void **state)
 {
 	struct wire *w = calloc(1, sizeof(*w));
 	struct wsop_client *c = calloc(1, sizeof(*c));
-	struct wsop_transport t = { w, wire_send, wire_recv };
+	struct wsop_transport t = { w, wire_send, wire_recv, NULL };
 
 	if (w == NULL || c == NULL || wsop_client_init(c, &t, "wsop.example", 2000) != 0) {
 		free(w);

@@ -4,6 +4,8 @@
  *  - a hundred application threads encrypting at once share a bounded pool
  *    of server connections (wsopd's default --max-clients is 64) and every
  *    call succeeds;
+ *  - small encrypts and decrypts of many threads share one connection,
+ *    sent together, and every thread gets its own answers back;
  *  - the helper killed again and again while keys are generated and
  *    destroyed: every call succeeds (a request the dead helper had is sent
  *    again with the same idempotency key), and the server ends up with
@@ -40,13 +42,14 @@ static struct {
 	bool ready;
 } fx;
 
-/* Later directives win: the fixture's file with more retries, less log. */
+/* Later directives win: the fixture's file with more retries, and the
+ * log at TRACE, where the batches show. */
 static int tune_config(void)
 {
 	FILE *f = fopen(fx.p11.config, "a");
 	if (f == NULL)
 		return -1;
-	fprintf(f, "MAXRETRIES %d\nRETRYDELAY 0\nTIMEOUT 30\nLOGLEVEL 4\n", MAX_RETRIES);
+	fprintf(f, "MAXRETRIES %d\nRETRYDELAY 0\nTIMEOUT 30\nLOGLEVEL 6\n", MAX_RETRIES);
 	return fclose(f);
 }
 
@@ -110,16 +113,30 @@ struct enc_worker {
 	CK_RV last;
 };
 
+/* Counts rv against w unless it is CKR_OK. */
+static void note(struct enc_worker *w, CK_RV rv)
+{
+	if (rv != CKR_OK) {
+		w->failures++;
+		w->last = rv;
+	}
+}
+
+/* A session of the worker's own; false (counted as a failure) without. */
+static bool worker_session(struct enc_worker *w, CK_SESSION_HANDLE *s)
+{
+	CK_RV rv = fx.p11.f->C_OpenSession(fx.slot, CKF_SERIAL_SESSION, NULL, NULL, s);
+	note(w, rv);
+	return rv == CKR_OK;
+}
+
 static void *encrypt_worker(void *arg)
 {
 	struct enc_worker *w = arg;
 	CK_SESSION_HANDLE s;
-	CK_RV rv = fx.p11.f->C_OpenSession(fx.slot, CKF_SERIAL_SESSION, NULL, NULL, &s);
-	if (rv != CKR_OK) {
-		w->failures++;
-		w->last = rv;
+	CK_RV rv;
+	if (!worker_session(w, &s))
 		return NULL;
-	}
 	static const CK_BYTE iv[16] = { 0 };
 	CK_MECHANISM m = { CKM_AES_CBC_PAD, (void *)iv, sizeof(iv) };
 	CK_BYTE in[40] = "one hundred threads, one bounded pool";
@@ -131,13 +148,28 @@ static void *encrypt_worker(void *arg)
 			rv = fx.p11.f->C_Encrypt(s, in, sizeof(in), out, &out_len);
 		if (rv == CKR_OK && out_len != 48)
 			rv = CKR_GENERAL_ERROR;
-		if (rv != CKR_OK) {
-			w->failures++;
-			w->last = rv;
-		}
+		note(w, rv);
 	}
 	fx.p11.f->C_CloseSession(s);
 	return NULL;
+}
+
+/* n threads running fn on w[i]: the failures of them all, each thread's
+ * told on stderr. */
+static int run_workers(struct enc_worker *w, int n, void *(*fn)(void *))
+{
+	memset(w, 0, (size_t)n * sizeof(*w));
+	for (int i = 0; i < n; i++)
+		assert_int_equal(pthread_create(&w[i].th, NULL, fn, &w[i]), 0);
+	int failures = 0;
+	for (int i = 0; i < n; i++) {
+		pthread_join(w[i].th, NULL);
+		if (w[i].failures)
+			fprintf(stderr, "thread %d: %d failures, last 0x%lx\n", i, w[i].failures,
+			        (unsigned long)w[i].last);
+		failures += w[i].failures;
+	}
+	return failures;
 }
 
 static void hundred_threads_share_a_bounded_pool(void **state)
@@ -146,17 +178,7 @@ static void hundred_threads_share_a_bounded_pool(void **state)
 	NEED_HELPER();
 	unsigned before = server_log_count("TLS connection from");
 	static struct enc_worker w[ENC_THREADS];
-	memset(w, 0, sizeof(w));
-	for (int i = 0; i < ENC_THREADS; i++)
-		assert_int_equal(pthread_create(&w[i].th, NULL, encrypt_worker, &w[i]), 0);
-	int failures = 0;
-	for (int i = 0; i < ENC_THREADS; i++) {
-		pthread_join(w[i].th, NULL);
-		if (w[i].failures)
-			fprintf(stderr, "thread %d: %d failures, last 0x%lx\n", i, w[i].failures,
-			        (unsigned long)w[i].last);
-		failures += w[i].failures;
-	}
+	int failures = run_workers(w, ENC_THREADS, encrypt_worker);
 	unsigned opened = server_log_count("TLS connection from") - before;
 	fprintf(stderr, "%d calls, %d failures, %u connections opened\n",
 	        ENC_THREADS * ENC_ROUNDS * 2, failures, opened);
@@ -165,6 +187,62 @@ static void hundred_threads_share_a_bounded_pool(void **state)
 	/* Connections are only closed on failure, so every connection the
 	 * module ever opened here was open at the end: at most the cap. */
 	assert_true(opened <= BACKEND_MAX_CONNS);
+}
+
+enum { OWN_THREADS = 16, OWN_ROUNDS = 50 };
+
+/* Each round encrypts a plaintext of this thread's own (its length
+ * varying with the round) and decrypts the result: an answer handed to
+ * the wrong thread, or out of order, decrypts to another plaintext. */
+static void *round_trip_worker(void *arg)
+{
+	struct enc_worker *w = arg;
+	CK_SESSION_HANDLE s;
+	CK_RV rv;
+	if (!worker_session(w, &s))
+		return NULL;
+	static const CK_BYTE iv[16] = { 7 };
+	CK_MECHANISM m = { CKM_AES_CBC_PAD, (void *)iv, sizeof(iv) };
+	for (int i = 0; i < OWN_ROUNDS; i++) {
+		CK_BYTE in[64], out[80], back[80];
+		int len = snprintf((char *)in, sizeof(in), "worker %p round %d%.*s", (void *)w, i,
+		                   i % 17, ".................");
+		CK_ULONG out_len = sizeof(out), back_len = sizeof(back);
+		rv = fx.p11.f->C_EncryptInit(s, &m, fx.key);
+		if (rv == CKR_OK)
+			rv = fx.p11.f->C_Encrypt(s, in, (CK_ULONG)len, out, &out_len);
+		if (rv == CKR_OK)
+			rv = fx.p11.f->C_DecryptInit(s, &m, fx.key);
+		if (rv == CKR_OK)
+			rv = fx.p11.f->C_Decrypt(s, out, out_len, back, &back_len);
+		if (rv == CKR_OK &&
+		    (back_len != (CK_ULONG)len || memcmp(back, in, (size_t)len) != 0))
+			rv = CKR_GENERAL_ERROR;
+		note(w, rv);
+	}
+	fx.p11.f->C_CloseSession(s);
+	return NULL;
+}
+
+/* Small encrypts and decrypts of many threads travel together on one
+ * connection (lib/req_batch.h), and each thread gets its own answers. */
+static void threads_get_their_own_answers_over_one_connection(void **state)
+{
+	(void)state;
+	NEED_HELPER();
+	char log[E2E_PATH_MAX + 16];
+	snprintf(log, sizeof(log), "%s/p11.log", e2e_env.dir);
+	unsigned before = server_log_count("TLS connection from");
+	unsigned batches = log_count(log, "a batch of");
+	static struct enc_worker w[OWN_THREADS];
+	int failures = run_workers(w, OWN_THREADS, round_trip_worker);
+	unsigned opened = server_log_count("TLS connection from") - before;
+	fprintf(stderr, "%d round trips, %d failures, %u connections opened\n",
+	        OWN_THREADS * OWN_ROUNDS, failures, opened);
+	assert_int_equal(failures, 0);
+	/* The batch connection, unless an earlier test opened it already. */
+	assert_true(opened <= 1);
+	assert_true(log_count(log, "a batch of") > batches);
 }
 
 struct killer {
@@ -375,6 +453,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hundred_threads_share_a_bounded_pool),
+		cmocka_unit_test(threads_get_their_own_answers_over_one_connection),
 		cmocka_unit_test(killed_helper_never_fails_a_call_that_took_effect),
 	};
 	return p11_main("p11_transport", tests, group_setup, group_teardown);
