@@ -21,9 +21,11 @@
  *     tables; short, never across a round trip, never while waiting for
  *     a lock above or for the backend. Shared by every thread: a session
  *     is found under it once per call, and released without it.
- *  5. the backend's (lib/backend.h): its pool lock, then a channel's; taken
+ *  5. the batch queue's (lib/req_batch.h): never held across the round
+ *     trip, nor while taking 6.
+ *  6. the backend's (lib/backend.h): its pool lock, then a channel's; taken
  *     by p11_client_acquire/release and by a round trip, never under 4.
- *  6. the logger's, innermost: any code under any of the others may log.
+ *  7. the logger's, innermost: any code under any of the others may log.
  *
  * Contract:
  *  - p11_enter() is the first thing every entry point but C_Initialize
