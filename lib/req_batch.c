@@ -44,6 +44,7 @@ struct member {
 	uint8_t *ans; /* REQ_BATCH_ANSWER_MAX bytes of the thread's own */
 	size_t ans_len;
 	enum member_state state;
+	bool parked;          /* asleep on seq: a change of state must wake it */
 	_Atomic uint32_t seq; /* futex word: changes (under mu) with state */
 	struct member *next;
 };
@@ -253,10 +254,16 @@ static void lead(struct req_batch *b)
 	if (n > 1)
 		wlog(WLOG_TRACE, "a batch of %zu requests, %zu answered", n, done);
 
-	struct member *next = NULL;
+	struct member *next = NULL, *wake[REQ_BATCH_MAX];
+	size_t n_wake = 0;
 	pthread_mutex_lock(&b->mu);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		set_state(taken[i], taken[i]->state == M_DONE ? M_DONE : M_FAILED);
+		/* The leader itself, and a thread that has not gone to sleep
+		 * yet, see the change under mu: no system call for them. */
+		if (taken[i]->parked)
+			wake[n_wake++] = taken[i];
+	}
 	if (cut && ++b->cut == CUT_BATCHES_OFF) {
 		atomic_store(&b->off, true);
 		wlog(WLOG_WARNING, "the server ends its connections before answering the requests "
@@ -266,15 +273,17 @@ static void lead(struct req_batch *b)
 	if (b->head != NULL) {
 		next = b->head;
 		set_state(next, M_LEAD);
+		if (!next->parked)
+			next = NULL;
 	} else {
 		b->in_flight = false;
 	}
 	pthread_mutex_unlock(&b->mu);
-	/* taken[] and next live on their threads' stacks: their seq words are
+	/* wake[] and next live on their threads' stacks: their seq words are
 	 * not touched after a thread has seen its state and returned, which
 	 * a wake here cannot outrun (a stale wake is a spurious one). */
-	for (size_t i = 0; i < n; i++)
-		futex_wake_one(&taken[i]->seq);
+	for (size_t i = 0; i < n_wake; i++)
+		futex_wake_one(&wake[i]->seq);
 	if (next != NULL)
 		futex_wake_one(&next->seq);
 }
@@ -283,9 +292,11 @@ static void wait_change(struct req_batch *b, struct member *me)
 {
 	uint32_t seen = atomic_load(&me->seq);
 
+	me->parked = true;
 	pthread_mutex_unlock(&b->mu);
 	(void)syscall(SYS_futex, &me->seq, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
 	pthread_mutex_lock(&b->mu);
+	me->parked = false;
 }
 
 int req_batch_call(struct req_batch *b, struct bconn *bc)
