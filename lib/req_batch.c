@@ -22,10 +22,10 @@
 /* Room for the answers read and not yet handed over: one receive and the
  * partial answer before it. */
 #define IN_CAP (CHAN_MAX_PAYLOAD + REQ_BATCH_ANSWER_MAX)
-/* Connections that ended in the middle of a batch, each after answering
- * part of it, before batching is taken to be what the server refuses. A
- * restart can cut one batch so; a server without pipelining cuts every
- * batch of two or more. */
+/* Batches in a row whose connection ended after answering part of them,
+ * before batching is taken to be what the server refuses. A restart can
+ * cut one batch so; a server without pipelining cuts every batch of two
+ * or more. */
 #define CUT_BATCHES_OFF 3
 
 enum member_state {
@@ -54,7 +54,7 @@ struct req_batch {
 	pthread_mutex_t mu;
 	bool in_flight; /* a leader is elected or at work */
 	struct member *head, *tail;
-	unsigned cut; /* batches cut short by the connection's end */
+	unsigned cut; /* batches in a row cut short by the connection's end */
 	_Atomic bool off;
 	/* The leader's alone: */
 	struct bconn *pipe; /* the batch connection's request road */
@@ -264,6 +264,10 @@ static void lead(struct req_batch *b)
 		if (taken[i]->parked)
 			wake[n_wake++] = taken[i];
 	}
+	/* Only batches in a row: a restarting server cuts one now and then,
+	 * and answers the next in full. */
+	if (n > 1 && done == n)
+		b->cut = 0;
 	if (cut && ++b->cut == CUT_BATCHES_OFF) {
 		atomic_store(&b->off, true);
 		wlog(WLOG_WARNING, "the server ends its connections before answering the requests "

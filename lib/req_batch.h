@@ -28,10 +28,12 @@
  *    batching is off. The batch's own attempt is made once and logged
  *    only at DEBUG: whatever failed, the usual road meets it again and
  *    says so.
- *  - A server that ends the connection before answering every request of
- *    a batch, without "Connection: close" on the last answer it gave, is
- *    taken as one that does not answer pipelined requests: batching stays
- *    off in this process from then on (one WARNING).
+ *  - A server that, three batches in a row, answers part of a batch and
+ *    then ends the connection or falls silent (the last answer it gave
+ *    without "Connection: close") is taken as one that does not answer
+ *    pipelined requests: batching stays off in this process from then on
+ *    (one WARNING). A batch answered in full starts the count again, so a
+ *    server that restarts now and then is not mistaken for one.
  *  - Request bytes copied into the batch are wiped once sent; answers once
  *    handed over.
  *  - Thread-safe. req_batch_free() when no request is in flight;

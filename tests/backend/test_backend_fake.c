@@ -46,6 +46,11 @@ struct http_srv {
 	 * echoing a POST's body (HTTP/1.1 pipelining); otherwise answer the
 	 * first and close when more came, as a server without pipelining. */
 	bool pipelined;
+	/* Pipelined, but every cut_every-th read with several requests has
+	 * only its first answered, then the connection closed (a restart). */
+	unsigned cut_every;
+	unsigned several_reads;
+	atomic_uint cuts;
 	atomic_uint most_at_once; /* requests answered from one read */
 	atomic_bool fail;         /* answer 500, as a node that lost its store does */
 	/* Connections that carried a request: a stray connect from another
@@ -86,6 +91,11 @@ static void serve_whole(struct http_srv *s, struct hconn *c, bool one_only)
 {
 	size_t head_len, whole;
 	unsigned n = 0;
+	if (s->cut_every > 0 && whole_request(c, &head_len) > 0 &&
+	    whole_request(c, &head_len) < c->len && ++s->several_reads % s->cut_every == 0) {
+		atomic_fetch_add(&s->cuts, 1);
+		one_only = true;
+	}
 	while ((whole = whole_request(c, &head_len)) > 0) {
 		char ans[16384 + 256];
 		int len;
@@ -607,6 +617,24 @@ static void server_without_pipelining_gets_requests_one_at_a_time(void **state)
 	backend_close(be);
 }
 
+/* A pipelining server that cuts a batch now and then (every other read
+ * with several requests, as a restart would): every request is answered
+ * right, and batching stays on, since full batches come in between. */
+static void batches_cut_now_and_then_keep_batching_on(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	http_stop(&f->srv);
+	http_start_mode(&f->srv, false, true);
+	f->srv.cut_every = 2;
+	f->cfg.port = f->srv.port;
+	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
+	assert_int_equal(run_batch_workers(be), BATCH_THREADS * BATCH_CALLS);
+	assert_true(atomic_load(&f->srv.cuts) >= 3);
+	assert_int_equal(backend_util_log_count(f->log_path, " WARNING ", "pipelining"), 0);
+	backend_close(be);
+}
+
 int main(void)
 {
 	fake_helper = getenv("FAKE_HELPER");
@@ -629,6 +657,7 @@ int main(void)
 		T(server_failure_answer_moves_to_the_next_server),
 		T(short_requests_of_many_threads_share_one_connection),
 		T(server_without_pipelining_gets_requests_one_at_a_time),
+		T(batches_cut_now_and_then_keep_batching_on),
 	};
 	return cmocka_run_group_tests_name("backend_fake", tests, NULL, NULL);
 }
