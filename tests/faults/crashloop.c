@@ -235,6 +235,23 @@ static void print_faults(void)
 
 /* ---- the test ---------------------------------------------------------------- */
 
+/* The module's log lines about its helpers (how each ended, one found
+ * hung, one that did not start), for a helper that died unexplained:
+ * the log goes with the test's folder. */
+static void print_helper_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	if (f == NULL)
+		return;
+	fprintf(stderr, "the module's log about its helpers:\n");
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "helper") != NULL &&
+		    (strstr(line, " ERROR ") != NULL || strstr(line, "event=helper_") != NULL))
+			fputs(line, stderr);
+	fclose(f);
+}
+
 static void crash_loop(void **state)
 {
 	(void)state;
@@ -274,6 +291,8 @@ static void crash_loop(void **state)
 	run.pin_logged = e2e_server_log_contains(&cl.srv, "pass phrase") ||
 	                 e2e_server_log_contains(&module_log, "pass phrase");
 	audit_print(&a, &run, fin);
+	if (run.unexplained > 0)
+		print_helper_lines(module_log.log_path);
 
 	/* The run did what it claims: faults, and work that got through. */
 	assert_true(cl.wsopd_kills + cl.hw.kills > 0 || cl.px != NULL);
