@@ -88,9 +88,12 @@ void helper_watch_poll(struct helper_watch *w)
 	pid_t now[HELPER_WATCH_MAX];
 	unsigned live = list_helpers(now, HELPER_WATCH_MAX);
 
-	/* Gone since the last poll: killed by us, or unexplained. */
+	/* Gone since the last poll: killed by us, or unexplained. Asked of
+	 * the process itself: the children files can miss a live child while
+	 * it moves to another thread of ours, whose spawning thread ended
+	 * (proc(5): exact only while the children are stopped). */
 	for (unsigned i = 0; i < w->n;) {
-		if (contains(now, live, w->seen[i].pid)) {
+		if (contains(now, live, w->seen[i].pid) || is_live_helper(w->seen[i].pid)) {
 			i++;
 			continue;
 		}
