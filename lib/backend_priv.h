@@ -68,7 +68,7 @@ struct bconn {
 	/* A batch's own attempt (req_batch.h): failures logged at DEBUG only,
 	 * since each request meets them again on the usual road. */
 	bool quiet;
-	uint8_t *abuf; /* REQ_BATCH_ANSWER_MAX bytes: a batched answer, or NULL */
+	uint8_t *abuf;   /* REQ_BATCH_ANSWER_MAX bytes: a batched answer, or NULL */
 	size_t abuf_len; /* of the last answer there, wiped with the request */
 	struct bconn *next;
 };

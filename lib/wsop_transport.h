@@ -33,9 +33,9 @@
 
 struct wsop_transport {
 	void *ctx;
-	int (*send_all)(void *ctx, const uint8_t *data, size_t len);   /* 0 or -errno */
+	int (*send_all)(void *ctx, const uint8_t *data, size_t len); /* 0 or -errno */
 	ssize_t (*recv_some)(void *ctx, uint8_t *buf, size_t cap,
-	                     int timeout_ms); /* >0, 0=EOF, -errno */
+	                     int timeout_ms);                          /* >0, 0=EOF, -errno */
 	int (*send_quick)(void *ctx, const uint8_t *data, size_t len); /* or NULL */
 };
 

@@ -546,7 +546,7 @@ static void *batch_worker_run(void *arg)
 		char body[64];
 		int len =
 		    snprintf(body, sizeof(body), "thread %d call %d %.*s", w->id, i, w->id * 3,
-		             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		             "-----------------------------------------------------");
 		struct http_message ans;
 		http_message_init(&ans);
 		int rc = wsop_call_binary(c, "/crypto/v1/encrypt", hdr, 1, (const uint8_t *)body,
