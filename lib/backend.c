@@ -59,17 +59,27 @@ int backend_open(const struct wsop_config *cfg, const char *config_path, struct 
 		return rc;
 	}
 
-	/* Start the helper now, so that a configuration it cannot use fails
-	 * here rather than at the first request. */
-	struct hsess *s;
-	rc = backend_sess_get(be, (int)cfg->timeout * 1000, &s);
+	/* Start the helper now but do not wait for it: it loads its
+	 * credentials and confines itself while the application goes on,
+	 * and the first request awaits its READY. */
+	rc = backend_sess_prestart(be);
 	if (rc) {
 		backend_close(be);
 		return rc;
 	}
-	backend_sess_put(be, s);
 	*out = be;
 	return 0;
+}
+
+int backend_ready(struct backend *be)
+{
+	if (be == NULL)
+		return -EINVAL;
+	struct hsess *s;
+	int rc = backend_sess_get(be, (int)be->cfg.timeout * 1000, &s);
+	if (rc == 0)
+		backend_sess_put(be, s);
+	return rc;
 }
 
 static void pconn_free(struct pconn *pc)

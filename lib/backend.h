@@ -6,11 +6,13 @@
  * lib/wsop_client.h.
  *
  * Contract:
- *  - backend_open() forks and execs the helper (PKCS11WSOP_HELPER_PATH, or
- *    $PKCS11WSOP_HELPER when set and the process is not AT_SECURE), hands it
- *    one end of a SOCK_SEQPACKET socketpair, and waits (bounded by TIMEOUT)
- *    for its READY frame. The helper alone reads CERT, KEY and AUTH; this
- *    process never opens them.
+ *  - backend_open() starts the helper (PKCS11WSOP_HELPER_PATH, or
+ *    $PKCS11WSOP_HELPER when set and the process is not AT_SECURE) with one
+ *    end of a SOCK_SEQPACKET socketpair, and returns without waiting for
+ *    its READY: the first request (or backend_ready()) waits for it,
+ *    within its own deadline, and fails with the helper's cause when it
+ *    could not load its credentials. The helper alone reads CERT, KEY and
+ *    AUTH; this process never opens them.
  *  - The helper never dials: for each new connection this process resolves
  *    HOST, connects TCP (TCP_NODELAY, non-blocking) to HOST:PORT and passes the
  *    connected fd with SCM_RIGHTS; the helper runs the TLS handshake
@@ -83,12 +85,21 @@ struct backend;
 
 /* config_path is the file cfg was read from; the helper is told to read
  * the same file (it needs CERT, KEY, AUTH and the log settings). Returns 0
- * or a negative errno; on failure the cause has been logged. */
+ * or a negative errno (-ECHILD: the helper binary could not be executed);
+ * on failure the cause has been logged. */
 int backend_open(const struct wsop_config *cfg, const char *config_path, struct backend **out);
 
+/* Waits (within TIMEOUT) until the helper is ready: 0, or the error a
+ * first request would meet (-EKEYREJECTED: it could not load its
+ * configuration or credentials; -ETIMEDOUT; -ECHILD), logged. For
+ * programs that want a broken configuration reported before anything
+ * else; a later call starts a new helper. */
+int backend_ready(struct backend *be);
+
 /* Closes the pool and the channel, kills the helper if it does not exit on
- * its own within a second, reaps it. Every acquired client must have been
- * released. NULL is fine. */
+ * its own within a second, reaps it; a helper still starting that no
+ * request has needed yet is killed at once (helper_proc.h). Every acquired
+ * client must have been released. NULL is fine. */
 void backend_close(struct backend *be);
 
 /* In a forked child: forget be without touching the parent's helper. */

@@ -2,7 +2,7 @@
  * Internals shared by backend.c (lifetime, pool, helper sessions) and
  * retry_transport.c (one request's road: connect, send, retry, read).
  *
- * Locking: be->lock guards be->cur, both idle lists, the connection count,
+ * Locking: be->lock guards be->cur (and its ready flag), both idle lists, the connection count,
  * be->pick and every session's refs and failed flag; it is never held while waiting
  * for the helper or the server. be->spawning makes one thread at a time
  * start a new helper; be->changed (CLOCK_MONOTONIC) wakes those waiting for
@@ -32,6 +32,7 @@ struct hsess {
 	struct helper_proc proc;
 	struct chan_mux *mux;
 	unsigned refs;
+	bool ready;                /* its READY was read; else started ahead, unawaited */
 	bool failed;               /* replaced: no new connections on it */
 	struct hsess *forget_next; /* backend_forget's list */
 	bool forgotten;
@@ -98,10 +99,15 @@ int backend_conn_take(struct backend *be, int64_t deadline_ms, struct pconn **ou
 /* Gives a slot back to the idle ones (connected ones are reused first). */
 void backend_conn_put(struct backend *be, struct pconn *pc);
 
-/* A referenced, live session, starting a helper when there is none (its
- * READY awaited at most timeout_ms; another thread's start awaited no
- * longer either). Returns 0, -ETIMEDOUT or the negative errno of
- * helper_proc_spawn. */
+/* Starts a helper without awaiting its READY and makes it be->cur, not
+ * ready yet: the first backend_sess_get awaits it. 0 or the negative errno
+ * of helper_proc_start. */
+int backend_sess_prestart(struct backend *be);
+/* A referenced, live session: the current helper once ready, awaiting the
+ * READY of one started ahead or starting one when there is none (at most
+ * timeout_ms; another thread's start awaited no longer either). Returns 0,
+ * -ETIMEDOUT or the negative errno of helper_proc_start or
+ * helper_proc_await_ready. */
 int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out);
 void backend_sess_put(struct backend *be, struct hsess *s);
 /* The helper is dead or hung: kill it (hung) or let it go, reap it and log

@@ -10,23 +10,43 @@
 #include "ipc/mono_clock.h"
 #include "lib/backend_priv.h"
 
-static int sess_start(struct backend *be, int timeout_ms, struct hsess **out)
+static int sess_spawn(struct backend *be, struct hsess **out)
 {
 	struct hsess *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return -ENOMEM;
-	int rc = helper_proc_spawn(be->config_path, be->cfg.logstdout, timeout_ms, &s->proc);
+	int rc = helper_proc_start(be->config_path, be->cfg.logstdout, &s->proc);
 	if (rc) {
-		free(s);
-		return rc;
-	}
-	rc = chan_mux_new(s->proc.chan, &s->mux);
-	if (rc) {
-		helper_proc_reap(&s->proc, 1000);
 		free(s);
 		return rc;
 	}
 	*out = s;
+	return 0;
+}
+
+/* READY of s, and its channel's multiplexer; on failure s's helper is
+ * reaped (s itself is the caller's to free). */
+static int sess_ready(struct hsess *s, int timeout_ms)
+{
+	int rc = helper_proc_await_ready(&s->proc, timeout_ms);
+	if (rc == 0) {
+		rc = chan_mux_new(s->proc.chan, &s->mux);
+		if (rc)
+			helper_proc_reap(&s->proc, 1000);
+	}
+	return rc;
+}
+
+int backend_sess_prestart(struct backend *be)
+{
+	struct hsess *s;
+	int rc = sess_spawn(be, &s);
+	if (rc)
+		return rc;
+	s->refs = 1; /* the backend's */
+	pthread_mutex_lock(&be->lock);
+	be->cur = s;
+	pthread_mutex_unlock(&be->lock);
 	return 0;
 }
 
@@ -36,25 +56,36 @@ int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out)
 	pthread_mutex_lock(&be->lock);
 	/* Threads arriving while a helper starts wait for that one instead of
 	 * each starting their own, but never past their own deadline. */
-	while (be->cur == NULL && be->spawning) {
+	while (be->spawning) {
 		if (!backend_wait_changed(be, deadline_ms)) {
 			pthread_mutex_unlock(&be->lock);
 			return -ETIMEDOUT;
 		}
 	}
 	struct hsess *s = be->cur;
-	if (s != NULL) {
+	if (s != NULL && s->ready) {
 		s->refs++;
 		pthread_mutex_unlock(&be->lock);
 		*out = s;
 		return 0;
 	}
+	/* A helper started ahead of need (backend_sess_prestart) is this
+	 * thread's to await now: the backend's reference comes with it. */
+	be->cur = NULL;
 	be->spawning = true;
 	pthread_mutex_unlock(&be->lock);
-	int rc = sess_start(be, timeout_ms, &s);
+	int rc = s != NULL ? 0 : sess_spawn(be, &s);
+	if (rc == 0) {
+		rc = sess_ready(s, timeout_ms);
+		if (rc) {
+			free(s);
+			s = NULL;
+		}
+	}
 	pthread_mutex_lock(&be->lock);
 	be->spawning = false;
 	if (rc == 0) {
+		s->ready = true;
 		s->refs = 2; /* the backend's and the caller's */
 		be->cur = s;
 		*out = s;
@@ -66,6 +97,11 @@ int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out)
 
 static void sess_destroy(struct hsess *s)
 {
+	if (!s->ready) {
+		helper_proc_stop_unused(&s->proc);
+		free(s);
+		return;
+	}
 	/* Closing the channel tells a live helper to exit; one that does not
 	 * within a second is killed. */
 	helper_proc_reap(&s->proc, 1000);

@@ -40,6 +40,16 @@ void helper_audit_started(pid_t pid, const char *path, int rc, const char *error
 	audit_emit(&a);
 }
 
+void helper_audit_unused(pid_t pid, const char *path)
+{
+	struct audit_line a;
+
+	audit_begin(&a, "helper_unused", AUDIT_SUCCESS);
+	audit_int(&a, "helper_pid", (long long)pid);
+	audit_str(&a, "path", path);
+	audit_emit(&a);
+}
+
 static const char *how_died(int sig)
 {
 	switch (sig) {

@@ -204,8 +204,9 @@ void helper_proc_reap(struct helper_proc *hp, int grace_ms)
 	hp->pid = 0;
 }
 
-/* Reads the first frame: READY, or an id-0 ERROR saying why not. */
-static int await_ready(struct helper_proc *hp, int timeout_ms)
+/* Reads the first frame: READY, or an id-0 ERROR saying why not. With
+ * quiet_wait, a READY not there yet is no error worth a log line. */
+static int await_ready(struct helper_proc *hp, int timeout_ms, bool quiet_wait)
 {
 	uint8_t *buf = malloc(CHAN_MAX_FRAME);
 	if (buf == NULL)
@@ -213,8 +214,9 @@ static int await_ready(struct helper_proc *hp, int timeout_ms)
 	struct chan_frame f;
 	int rc = chan_recv(hp->chan, buf, CHAN_MAX_FRAME, CHAN_TO_LIB, &f, NULL, timeout_ms);
 	if (rc == -ETIMEDOUT) {
-		wlog(WLOG_ERROR, "helper %d sent no READY within %d ms: timed out", (int)hp->pid,
-		     timeout_ms);
+		if (!quiet_wait)
+			wlog(WLOG_ERROR, "helper %d sent no READY within %d ms: timed out",
+			     (int)hp->pid, timeout_ms);
 	} else if (rc == -EPIPE) {
 		rc = -ECHILD; /* helper_proc_reap logs how it ended */
 	} else if (rc < 0) {
@@ -325,8 +327,7 @@ static pid_t start_child(const char *path, int chan, int devnull, bool logstdout
 	return rc == ENOMEM || rc == EAGAIN ? -rc : -ECHILD;
 }
 
-int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
-                      struct helper_proc *hp)
+int helper_proc_start(const char *config_path, bool logstdout, struct helper_proc *hp)
 {
 	int sv[2] = { -1, -1 };
 	int devnull = -1;
@@ -335,6 +336,7 @@ int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
 
 	memset(hp, 0, sizeof(*hp));
 	hp->chan = -1;
+	snprintf(hp->path, sizeof(hp->path), "%s", path);
 	char *argv[] = { (char *)"pkcs11wsop-helper", (char *)"--config", (char *)config_path,
 		         NULL };
 	char tz[512];
@@ -372,12 +374,46 @@ int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
 	hp->pid = pid;
 	hp->chan = sv[0];
 	wlog(WLOG_DEBUG, "started helper %s as pid %d", path, (int)pid);
-	rc = await_ready(hp, timeout_ms);
-	helper_audit_started(pid, path, rc, hp->error);
+	return 0;
+}
+
+int helper_proc_await_ready(struct helper_proc *hp, int timeout_ms)
+{
+	int rc = await_ready(hp, timeout_ms, false);
+	helper_audit_started(hp->pid, hp->path, rc, hp->error);
 	if (rc) {
 		if (rc == -ETIMEDOUT || rc == -EPROTO)
 			helper_proc_kill(hp);
 		helper_proc_reap(hp, 1000);
 	}
 	return rc;
+}
+
+void helper_proc_stop_unused(struct helper_proc *hp)
+{
+	if (hp->pid <= 0)
+		return;
+	/* What it said already is not lost: a READY makes this a start and
+	 * an ordinary end, an ERROR a failed start logged as such. */
+	int rc = await_ready(hp, 0, true);
+	if (rc != -ETIMEDOUT) {
+		helper_audit_started(hp->pid, hp->path, rc, hp->error);
+		if (rc == -EPROTO)
+			helper_proc_kill(hp);
+		helper_proc_reap(hp, 1000);
+		return;
+	}
+	/* Nothing to finish: no connection, no request, no state. */
+	pid_t pid = hp->pid;
+	helper_proc_kill(hp);
+	list_close(hp->chan);
+	hp->chan = -1;
+	int status = 0;
+	pid_t r;
+	do
+		r = waitpid(pid, &status, 0);
+	while (r < 0 && errno == EINTR);
+	hp->pid = 0;
+	wlog(WLOG_DEBUG, "helper %d stopped before it was needed", (int)pid);
+	helper_audit_unused(pid, hp->path);
 }

@@ -5,12 +5,23 @@
  * when LOGSTDOUT, every other fd closed, an environment holding only TZ.
  *
  * Contract:
- *  - helper_proc_spawn() returns once the helper sent READY (0), or fails with a
- *    negative errno after logging the cause at ERROR and reaping the child:
- *    -ETIMEDOUT (no READY in time), -EKEYREJECTED (the helper could not load
- *    its credentials), -ECHILD (it could not be executed, or exited or died
- *    first), -EPROTO (it sent something else), or the errno of socketpair,
- *    or -ENOMEM/-EAGAIN when the system could not make the process.
+ *  - helper_proc_start() starts the helper and returns without waiting for
+ *    it: 0, or a negative errno (logged at ERROR): the errno of socketpair,
+ *    -ECHILD when the binary could not be executed, -ENOMEM/-EAGAIN when the
+ *    system could not make the process. Loading the credentials and
+ *    confining itself go on in the helper while the caller does other work.
+ *  - helper_proc_await_ready() waits at most timeout_ms for the helper's
+ *    first frame: 0 on READY, or fails with a negative errno after logging
+ *    the cause at ERROR and reaping the child: -ETIMEDOUT (no READY in
+ *    time), -EKEYREJECTED (the helper could not load its configuration or
+ *    credentials), -ECHILD (it exited or died first), -EPROTO (it sent
+ *    something else). Either way one helper_start audit line.
+ *  - helper_proc_stop_unused() ends a helper whose READY nobody awaited:
+ *    one that said READY or ERROR already is handled as above and then
+ *    reaped as usual; one still starting holds no connection and no state
+ *    and is killed at once (SIGKILL, reaped, a DEBUG line and one
+ *    helper_unused audit line), so a C_Initialize + C_Finalize with no call
+ *    between does not wait for a start nobody needs.
  *  - The channel fd (hp->chan) is close-on-exec in this process, so other
  *    programs the application starts never inherit it, and every child the
  *    application forks closes its copy at once (pthread_atfork): the helper
@@ -36,14 +47,16 @@ struct helper_proc {
 	pid_t pid;       /* 0 once reaped */
 	int chan;        /* our end of the channel, -1 when closed */
 	char error[520]; /* text of an id-0 ERROR frame it sent, "" when none */
+	char path[4096]; /* the binary started (for the audit lines) */
 };
 
 /* The binary to run: $PKCS11WSOP_HELPER unless AT_SECURE, else the
  * installed PKCS11WSOP_HELPER_PATH. */
 const char *helper_proc_path(void);
 
-int helper_proc_spawn(const char *config_path, bool logstdout, int timeout_ms,
-                      struct helper_proc *hp);
+int helper_proc_start(const char *config_path, bool logstdout, struct helper_proc *hp);
+int helper_proc_await_ready(struct helper_proc *hp, int timeout_ms);
+void helper_proc_stop_unused(struct helper_proc *hp);
 
 /* Ends the helper (see above) and closes the channel. */
 void helper_proc_reap(struct helper_proc *hp, int grace_ms);

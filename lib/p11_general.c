@@ -4,9 +4,11 @@
  * C_Initialize answers CKR_GENERAL_ERROR when the configuration file is
  * missing or wrong (it is not a device fault, and C_Initialize may not
  * answer CKR_DEVICE_ERROR), and CKR_FUNCTION_FAILED when the helper cannot
- * be started or refuses its credentials. The cause goes to the log (the
- * default log file when the configuration could not be read), never to
- * the application's stdout or stderr.
+ * be started. It does not wait for the helper's READY (lib/backend.h): a
+ * helper that refuses its credentials fails the first call that needs the
+ * server. The cause goes to the log (the default log file when the
+ * configuration could not be read), never to the application's stdout or
+ * stderr.
  */
 #include <string.h>
 

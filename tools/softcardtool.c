@@ -294,6 +294,8 @@ static int start_backend(struct sct *t)
 {
 	verbose(t, "starting the helper");
 	int rc = backend_open(&t->cfg, t->config_path, &t->be);
+	if (rc == 0)
+		rc = backend_ready(t->be);
 	if (rc != 0) {
 		/* The backend says -EKEYREJECTED when the helper refused its
 		 * configuration or credentials (CERT, KEY, AUTH); strerror's

@@ -127,6 +127,9 @@ static void on_connect(const struct chan_frame *f, int fd)
 int main(int argc, char **argv)
 {
 	const char *cfg = argc == 3 ? argv[2] : "";
+	/* A start that takes long: loading credentials from a slow disk. */
+	if (marker(cfg, "slow"))
+		sleep(30);
 	if (marker(cfg, "fail")) {
 		answer_error(0, 0, CHAN_E_CREDENTIALS, "cannot use KEY: mode 0644 is too open");
 		return 1;

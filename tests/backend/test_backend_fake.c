@@ -339,13 +339,68 @@ static void helper_that_cannot_load_credentials_fails_open_with_its_cause(void *
 	struct fx *f = *state;
 	struct backend *be = NULL;
 	touch(f, "fail", true);
-	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), -EKEYREJECTED);
-	assert_null(be);
+	/* The start is not awaited by the open: the first need of the helper
+	 * meets the refusal. */
+	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
+	assert_int_equal(backend_ready(be), -EKEYREJECTED);
 	/* One failure, one ERROR line naming its cause. */
 	assert_int_equal(backend_util_log_count(f->log_path, " ERROR ", "mode 0644 is too open"),
 	                 1);
 	assert_int_equal(backend_util_log_count(f->log_path, " ERROR ", "helper"), 1);
 	assert_true(backend_util_log_contains(f->log_path, "exited with status 1"));
+	/* A request starts a new helper, which refuses as well. */
+	assert_int_equal(backend_util_health(be), -EKEYREJECTED);
+	backend_close(be);
+}
+
+/* An open and a close with nothing between does not wait for the helper's
+ * start: one still loading is killed at once, quietly, and audited as
+ * unused. */
+static void helper_nobody_needed_is_stopped_without_waiting(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	touch(f, "slow", true);
+	unsigned before = backend_util_count_fds();
+	long long t0 = mono_ms();
+	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
+	pid_t pid = backend_helper_pid(be);
+	assert_true(pid > 0);
+	backend_close(be);
+	long long took = mono_ms() - t0;
+	touch(f, "slow", false);
+	/* Its start takes 30 s; its grace on a close would be 1 s. */
+	assert_true(took < 900);
+	assert_true(kill(pid, 0) != 0 && errno == ESRCH);
+	assert_int_equal(backend_util_count_fds(), before);
+	char want[96];
+	snprintf(want, sizeof(want), "audit event=helper_unused outcome=success pid=%d ",
+	         (int)getpid());
+	assert_int_equal(backend_util_log_count(f->log_path, " INFO ", want), 1);
+	assert_true(backend_util_log_contains(f->log_path, "stopped before it was needed"));
+	assert_int_equal(backend_util_log_count(f->log_path, " ERROR ", ""), 0);
+	assert_int_equal(backend_util_log_count(f->log_path, " WARNING ", ""), 0);
+}
+
+/* A helper that refused its credentials before anyone asked is still
+ * reported when the backend closes: the refusal is not lost. */
+static void refusal_nobody_awaited_is_logged_at_close(void **state)
+{
+	struct fx *f = *state;
+	struct backend *be;
+	touch(f, "fail", true);
+	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
+	/* Until it has exited, left for the backend to reap (WNOWAIT). */
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	assert_int_equal(waitid(P_PID, (id_t)backend_helper_pid(be), &si, WEXITED | WNOWAIT), 0);
+	backend_close(be);
+	assert_int_equal(backend_util_log_count(f->log_path, " ERROR ", "mode 0644 is too open"),
+	                 1);
+	assert_int_equal(backend_util_log_count(f->log_path, " WARNING ",
+	                                        "audit event=helper_start outcome=failure"),
+	                 1);
+	assert_int_equal(backend_util_log_count(f->log_path, "", "helper_unused"), 0);
 }
 
 static void missing_helper_binary_fails_open(void **state)
@@ -366,6 +421,8 @@ static void hung_helper_is_killed_and_replaced(void **state)
 	/* The first helper hangs after READY; those started later work. */
 	touch(f, "hang", true);
 	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
+	/* The helper reads the marker as it starts: let it start first. */
+	assert_int_equal(backend_ready(be), 0);
 	pid_t first = backend_helper_pid(be);
 	touch(f, "hang", false);
 	long long t0 = mono_ms();
@@ -389,6 +446,8 @@ static void helper_killed_by_its_sandbox_is_audited_as_such(void **state)
 	struct backend *be;
 	touch(f, "sandbox", true);
 	assert_int_equal(backend_open(&f->cfg, f->cfg_path, &be), 0);
+	/* The helper reads the marker as it starts: let it start first. */
+	assert_int_equal(backend_ready(be), 0);
 	pid_t first = backend_helper_pid(be);
 	touch(f, "sandbox", false);
 	/* The request dies with the helper and is retried on a new one. */
@@ -466,6 +525,7 @@ static void helper_dying_mid_answer_is_replaced_and_the_answer_read_again(void *
 	struct wsop_config cfg = f->cfg;
 	cfg.maxretries = 1;
 	assert_int_equal(backend_open(&cfg, f->cfg_path, &be), 0);
+	assert_int_equal(backend_ready(be), 0);
 	/* The marker is read when a helper starts: kill the first one, so
 	 * that the call starts one in split mode. */
 	touch(f, "split", true);
@@ -648,6 +708,8 @@ int main(void)
 		T(open_call_close_leaves_no_fd_or_process),
 		T(helper_that_cannot_load_credentials_fails_open_with_its_cause),
 		T(missing_helper_binary_fails_open),
+		T(helper_nobody_needed_is_stopped_without_waiting),
+		T(refusal_nobody_awaited_is_logged_at_close),
 		T(hung_helper_is_killed_and_replaced),
 		T(helper_killed_by_its_sandbox_is_audited_as_such),
 		T(helper_dying_mid_answer_is_replaced_and_the_answer_read_again),

@@ -111,14 +111,19 @@ static bool alive(pid_t pid)
 
 struct init_result {
 	CK_RV rv;
-	pid_t helper; /* the helper C_Initialize started */
+	pid_t helper; /* the helper this thread started */
 };
 
 static void *initialize(void *arg)
 {
 	struct init_result *r = arg;
 
+	CK_ULONG n = 0;
 	r->rv = fx.p11.f->C_Initialize(NULL);
+	/* C_Initialize starts the helper without waiting for it; this call
+	 * waits, so that it has dropped its privileges when we look. */
+	if (r->rv == CKR_OK)
+		r->rv = fx.p11.f->C_GetSlotList(CK_TRUE, NULL, &n);
 	r->helper = helper_of(getpid());
 	return NULL;
 }
