@@ -249,6 +249,11 @@ struct killer {
 	pthread_t th;
 	atomic_bool stop;
 	atomic_uint kills;
+	/* A kill met a request in flight, which was sent again: the log says
+	 * so (looked for after each kill until it does). */
+	atomic_bool retried;
+	char log[E2E_PATH_MAX + 16];
+	char retry_text[64];
 };
 
 /* SIGKILLs each helper once it has run for 200 ms, whatever it is doing:
@@ -258,7 +263,7 @@ static void *killer_main(void *arg)
 {
 	struct killer *k = arg;
 	pid_t seen = 0;
-	long long since = 0;
+	long long since = 0, looked = 0;
 	while (!atomic_load(&k->stop)) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
@@ -271,12 +276,19 @@ static void *killer_main(void *arg)
 			atomic_fetch_add(&k->kills, 1);
 			seen = 0;
 		}
+		/* The log is long at TRACE: read it every 200 ms at most. */
+		if (!atomic_load(&k->retried) && e2e_now_ms() - looked >= 200) {
+			looked = e2e_now_ms();
+			if (log_has(k->log, k->retry_text))
+				atomic_store(&k->retried, true);
+		}
 	}
 	return NULL;
 }
 
-/* Keys are generated until the helper was killed KILL_MIN times (at most
- * KILL_KEYS per thread); destroying as many meets about as many kills. */
+/* Keys are generated until the helper was killed KILL_MIN times and one of
+ * the kills met a request in flight (at most KILL_KEYS per thread: about 20
+ * kills); destroying as many meets about as many kills. */
 enum { KILL_THREADS = 4, KILL_KEYS = 400, KILL_MIN = 8 };
 
 struct key_worker {
@@ -284,6 +296,7 @@ struct key_worker {
 	int index;
 	bool destroy;
 	const atomic_uint *kills;
+	const atomic_bool *retried;
 	int n; /* keys generated */
 	CK_OBJECT_HANDLE h[KILL_KEYS];
 	CK_RV rv[KILL_KEYS];
@@ -302,7 +315,7 @@ static void *key_worker_main(void *arg)
 	    fx.p11.f->C_OpenSession(fx.slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
 	int n = w->destroy ? w->n : KILL_KEYS;
 	for (int i = 0; i < n; i++) {
-		if (!w->destroy && atomic_load(w->kills) >= KILL_MIN) {
+		if (!w->destroy && atomic_load(w->kills) >= KILL_MIN && atomic_load(w->retried)) {
 			n = i;
 			break;
 		}
@@ -339,11 +352,16 @@ static unsigned run_under_kills(struct key_worker *w, bool destroy)
 	struct killer k;
 	atomic_init(&k.stop, false);
 	atomic_init(&k.kills, 0);
+	atomic_init(&k.retried, false);
+	snprintf(k.log, sizeof(k.log), "%s/p11.log", e2e_env.dir);
+	snprintf(k.retry_text, sizeof(k.retry_text), "failed: helper died (attempt 1 of %d)",
+	         MAX_RETRIES + 1);
 	assert_int_equal(pthread_create(&k.th, NULL, killer_main, &k), 0);
 	for (int t = 0; t < KILL_THREADS; t++) {
 		w[t].index = t;
 		w[t].destroy = destroy;
 		w[t].kills = &k.kills;
+		w[t].retried = &k.retried;
 		assert_int_equal(pthread_create(&w[t].th, NULL, key_worker_main, &w[t]), 0);
 	}
 	for (int t = 0; t < KILL_THREADS; t++)
