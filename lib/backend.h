@@ -93,7 +93,8 @@ int backend_open(const struct wsop_config *cfg, const char *config_path, struct 
  * first request would meet (-EKEYREJECTED: it could not load its
  * configuration or credentials; -ETIMEDOUT; -ECHILD), logged. For
  * programs that want a broken configuration reported before anything
- * else; a later call starts a new helper. */
+ * else; a later call starts a new helper, but not within a second of a
+ * refusal (-EKEYREJECTED again at once, backend_priv.h). */
 int backend_ready(struct backend *be);
 
 /* Closes the pool and the channel, kills the helper if it does not exit on

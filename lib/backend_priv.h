@@ -81,6 +81,9 @@ struct backend {
 	pthread_cond_t changed; /* a helper started, a slot went back to idle_conns */
 	bool spawning;
 	struct hsess *cur;
+	/* A helper refused its configuration or credentials: none is started
+	 * again before this (mono_ms), 0 when none refused (backend_sess.c). */
+	int64_t refused_until_ms;
 	struct bconn *idle;
 	unsigned n_idle;
 	struct pconn *idle_conns; /* connected ones first */
@@ -107,7 +110,12 @@ int backend_sess_prestart(struct backend *be);
  * READY of one started ahead or starting one when there is none (at most
  * timeout_ms; another thread's start awaited no longer either). Returns 0,
  * -ETIMEDOUT or the negative errno of helper_proc_start or
- * helper_proc_await_ready. */
+ * helper_proc_await_ready. A helper that refused its configuration or
+ * credentials (-EKEYREJECTED) would refuse again until someone changes a
+ * file: for BACKEND_REFUSED_HOLD_MS after one did, no helper is started
+ * and -EKEYREJECTED comes back at once, so that an application calling in
+ * a loop does not start a helper per call. */
+#define BACKEND_REFUSED_HOLD_MS 1000
 int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out);
 void backend_sess_put(struct backend *be, struct hsess *s);
 /* The helper is dead or hung: kill it (hung) or let it go, reap it and log

@@ -69,6 +69,14 @@ int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out)
 		*out = s;
 		return 0;
 	}
+	if (s == NULL && be->refused_until_ms != 0 && mono_ms() < be->refused_until_ms) {
+		pthread_mutex_unlock(&be->lock);
+		wlog(WLOG_DEBUG,
+		     "not starting a helper yet: the last one refused its "
+		     "configuration or credentials less than %d ms ago",
+		     BACKEND_REFUSED_HOLD_MS);
+		return -EKEYREJECTED;
+	}
 	/* A helper started ahead of need (backend_sess_prestart) is this
 	 * thread's to await now: the backend's reference comes with it. */
 	be->cur = NULL;
@@ -84,6 +92,7 @@ int backend_sess_get(struct backend *be, int timeout_ms, struct hsess **out)
 	}
 	pthread_mutex_lock(&be->lock);
 	be->spawning = false;
+	be->refused_until_ms = rc == -EKEYREJECTED ? mono_ms() + BACKEND_REFUSED_HOLD_MS : 0;
 	if (rc == 0) {
 		s->ready = true;
 		s->refs = 2; /* the backend's and the caller's */

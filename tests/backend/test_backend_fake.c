@@ -348,8 +348,19 @@ static void helper_that_cannot_load_credentials_fails_open_with_its_cause(void *
 	                 1);
 	assert_int_equal(backend_util_log_count(f->log_path, " ERROR ", "helper"), 1);
 	assert_true(backend_util_log_contains(f->log_path, "exited with status 1"));
-	/* A request starts a new helper, which refuses as well. */
+	/* Within a second of the refusal no helper is started again: a
+	 * request fails at once, with the same cause. */
+	long long t0 = mono_ms();
 	assert_int_equal(backend_util_health(be), -EKEYREJECTED);
+	assert_true(mono_ms() - t0 < 500);
+	assert_int_equal(backend_util_log_count(f->log_path, " ERROR ", "mode 0644 is too open"),
+	                 1);
+	/* After it, a request starts a new helper, which refuses as well. */
+	struct timespec ts = { 1, 100 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	assert_int_equal(backend_util_health(be), -EKEYREJECTED);
+	assert_int_equal(backend_util_log_count(f->log_path, " ERROR ", "mode 0644 is too open"),
+	                 2);
 	backend_close(be);
 }
 
