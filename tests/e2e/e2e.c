@@ -318,9 +318,9 @@ void e2e_server_dump_log(const struct e2e_server *srv)
 	fclose(f);
 }
 
-int e2e_server_log_count(const struct e2e_server *srv, const char *text)
+int e2e_file_count(const char *path, const char *text)
 {
-	FILE *f = fopen(srv->log_path, "r");
+	FILE *f = fopen(path, "r");
 	char line[4096];
 	int count = 0;
 
@@ -330,6 +330,11 @@ int e2e_server_log_count(const struct e2e_server *srv, const char *text)
 		count += strstr(line, text) != NULL;
 	fclose(f);
 	return count;
+}
+
+int e2e_server_log_count(const struct e2e_server *srv, const char *text)
+{
+	return e2e_file_count(srv->log_path, text);
 }
 
 bool e2e_server_log_contains(const struct e2e_server *srv, const char *text)

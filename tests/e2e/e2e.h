@@ -95,6 +95,9 @@ void e2e_server_dump_log(const struct e2e_server *srv);
 bool e2e_server_log_contains(const struct e2e_server *srv, const char *text);
 /* How many lines of the server's log contain text. */
 int e2e_server_log_count(const struct e2e_server *srv, const char *text);
+/* How many lines of the file at path contain text (0 when it cannot be
+ * read). */
+int e2e_file_count(const char *path, const char *text);
 
 /* Connects as who; 0 or the negative errno of direct_tls_connect (reason in
  * err). tls_max: 0 for the default, else the highest version offered. */

@@ -190,6 +190,37 @@ static void helper_outlives_the_thread_that_started_it(void **state)
 	assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
 }
 
+/* C_Initialize starts a helper and C_Finalize with no call between ends
+ * it: nothing is left behind, and the log says how each one ended (killed
+ * before it was needed, or started and exited when it was quicker), with
+ * no error. */
+static void helper_nobody_used_is_gone_after_finalize(void **state)
+{
+	(void)state;
+	char log[E2E_PATH_MAX + 16];
+	enum { CYCLES = 20 };
+
+	P11_NEED_HELPER();
+	snprintf(log, sizeof(log), "%s/p11.log", e2e_env.dir);
+	int unused = e2e_file_count(log, "audit event=helper_unused outcome=success");
+	int exited = e2e_file_count(log, "audit event=helper_exit outcome=success");
+	int errors = e2e_file_count(log, " ERROR ");
+	for (int i = 0; i < CYCLES; i++) {
+		assert_int_equal(fx.p11.f->C_Initialize(NULL), CKR_OK);
+		pid_t helper = helper_of(getpid());
+		assert_true(helper > 0);
+		assert_int_equal(fx.p11.f->C_Finalize(NULL), CKR_OK);
+		/* Reaped: not even a zombie. */
+		assert_int_equal(proc_state(helper, NULL, NULL), 0);
+	}
+	unused = e2e_file_count(log, "audit event=helper_unused outcome=success") - unused;
+	exited = e2e_file_count(log, "audit event=helper_exit outcome=success") - exited;
+	print_message("%d helpers stopped unused, %d started and exited\n", unused, exited);
+	assert_int_equal(unused + exited, CYCLES);
+	assert_true(unused > 0);
+	assert_int_equal(e2e_file_count(log, " ERROR "), errors);
+}
+
 /* True when this process holds an AF_UNIX SOCK_SEQPACKET socket, the kind
  * that only the helper channels are here. */
 static bool holds_a_channel(void)
@@ -357,6 +388,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(helper_outlives_the_thread_that_started_it),
 		cmocka_unit_test(forked_children_hold_no_channel_end),
+		cmocka_unit_test(helper_nobody_used_is_gone_after_finalize),
 		cmocka_unit_test(helper_ends_when_the_application_is_killed),
 		cmocka_unit_test(helper_ends_when_the_application_is_killed_leaving_a_child),
 	};
