@@ -377,9 +377,11 @@ int helper_proc_start(const char *config_path, bool logstdout, struct helper_pro
 	return 0;
 }
 
-int helper_proc_await_ready(struct helper_proc *hp, int timeout_ms)
+/* The start's outcome rc (await_ready's): audited; on failure the helper
+ * is killed when it may still run (timed out, broke the protocol) and
+ * reaped. */
+static int settle_start(struct helper_proc *hp, int rc)
 {
-	int rc = await_ready(hp, timeout_ms, false);
 	helper_audit_started(hp->pid, hp->path, rc, hp->error);
 	if (rc) {
 		if (rc == -ETIMEDOUT || rc == -EPROTO)
@@ -387,6 +389,11 @@ int helper_proc_await_ready(struct helper_proc *hp, int timeout_ms)
 		helper_proc_reap(hp, 1000);
 	}
 	return rc;
+}
+
+int helper_proc_await_ready(struct helper_proc *hp, int timeout_ms)
+{
+	return settle_start(hp, await_ready(hp, timeout_ms, false));
 }
 
 void helper_proc_stop_unused(struct helper_proc *hp)
@@ -397,10 +404,8 @@ void helper_proc_stop_unused(struct helper_proc *hp)
 	 * an ordinary end, an ERROR a failed start logged as such. */
 	int rc = await_ready(hp, 0, true);
 	if (rc != -ETIMEDOUT) {
-		helper_audit_started(hp->pid, hp->path, rc, hp->error);
-		if (rc == -EPROTO)
-			helper_proc_kill(hp);
-		helper_proc_reap(hp, 1000);
+		if (settle_start(hp, rc) == 0)
+			helper_proc_reap(hp, 1000);
 		return;
 	}
 	/* Nothing to finish: no connection, no request, no state. */
